@@ -1,0 +1,224 @@
+/**
+ * Include/IncludeOptional path expansion the way httpd 2.4 does it (server/config.c
+ * ap_process_fnmatch_configs, server/util.c ap_dir_fnmatch / ap_dir_nofnmatch):
+ * - the path is split at `/`; a component with a wildcard (`*`, `?`, `[`, `\` — apr_fnmatch_test)
+ *   is matched against the directory's entries with apr_fnmatch(APR_FNM_PERIOD): a leading `.`
+ *   must be matched literally; `{a,b}` is not special. Wildcards may appear in any component; an
+ *   inner one only matches directories.
+ * - matches are sorted with strcmp (byte order, not locale);
+ * - a path (matched or literal) that is a directory is read recursively, every entry sorted, to a
+ *   depth of AP_MAX_FNMATCH_DIR_DEPTH (128);
+ * - a wildcard with no match fails for `Include` (`No matches for the wildcard …`) but not for
+ *   `IncludeOptional`, and a missing literal file fails only for `Include`.
+ * Its own code because no npm glob library has these rules (brace expansion, dot handling and
+ * sort order all differ) and the whole thing is small.
+ */
+import { readdirSync, statSync } from 'node:fs';
+
+export const AP_MAX_FNMATCH_DIR_DEPTH = 128;
+
+export interface GlobResult {
+  files: string[];
+  /** httpd's error message when `Include` would fail; null when fine. */
+  error: string | null;
+  /** the error is "not found" (file, directory or wildcard) rather than unreadable/too deep */
+  notFound: boolean;
+}
+
+/** apr_fnmatch_test: does the string hold a wildcard? */
+export function hasWildcard(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s[i];
+    if (c === '*' || c === '?' || c === '\\') return true;
+    if (c === '[') return true;
+  }
+  return false;
+}
+
+const reCache = new Map<string, RegExp>();
+
+/** apr_fnmatch(pattern, name, APR_FNM_PERIOD) for one path component. */
+export function fnmatch(pattern: string, name: string): boolean {
+  if (name.startsWith('.') && !pattern.startsWith('.')) return false;
+  let re = reCache.get(pattern);
+  if (!re) {
+    re = new RegExp('^' + fnmatchSource(pattern) + '$', 's');
+    if (reCache.size > 1000) reCache.clear();
+    reCache.set(pattern, re);
+  }
+  return re.test(name);
+}
+
+function fnmatchSource(p: string): string {
+  let out = '';
+  for (let i = 0; i < p.length; i++) {
+    const c = p[i];
+    if (c === '*') out += '[^/]*';
+    else if (c === '?') out += '[^/]';
+    else if (c === '\\' && i + 1 < p.length) out += escapeRe(p[++i]);
+    else if (c === '[') {
+      let j = i + 1;
+      let neg = false;
+      if (p[j] === '!' || p[j] === '^') {
+        neg = true;
+        j++;
+      }
+      let body = '';
+      let first = true;
+      while (j < p.length && (p[j] !== ']' || first)) {
+        let ch = p[j];
+        if (ch === '\\' && j + 1 < p.length) ch = p[++j];
+        if (p[j + 1] === '-' && j + 2 < p.length && p[j + 2] !== ']') {
+          let hi = p[j + 2];
+          let step = 3;
+          if (hi === '\\' && j + 3 < p.length) {
+            hi = p[j + 3];
+            step = 4;
+          }
+          body += escapeClass(ch) + '-' + escapeClass(hi);
+          j += step;
+        } else {
+          body += escapeClass(ch);
+          j++;
+        }
+        first = false;
+      }
+      if (j >= p.length) {
+        out += '\\['; // no closing bracket: a literal `[`
+      } else {
+        out += (neg ? '[^/' : '[') + body + ']';
+        i = j;
+      }
+    } else out += escapeRe(c);
+  }
+  return out;
+}
+
+function escapeRe(c: string): string {
+  return /[.*+?^${}()|[\]\\/]/.test(c) ? '\\' + c : c;
+}
+
+function escapeClass(c: string): string {
+  return /[\]\\^-]/.test(c) ? '\\' + c : c;
+}
+
+function byteCompare(a: string, b: string): number {
+  // strcmp on UTF-8 bytes; code-unit order equals byte order except for astral vs BMP>U+E000,
+  // which does not matter for config file names but is handled anyway.
+  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+}
+
+function isDir(p: string): boolean {
+  try {
+    return statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+function exists(p: string): boolean {
+  try {
+    statSync(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function join(dir: string, name: string): string {
+  return dir.endsWith('/') ? dir + name : dir + '/' + name;
+}
+
+/**
+ * Expand an absolute include path. `optional` is IncludeOptional. Never throws.
+ * `prefix` names the directive for messages (`Include/IncludeOptional: ` as httpd prints it).
+ */
+export function expandInclude(path: string, optional: boolean): GlobResult {
+  const files: string[] = [];
+  const prefix = 'Include/IncludeOptional: ';
+  const fail = (error: string, notFound: boolean): GlobResult => ({ files, error, notFound });
+
+  // ap_dir_nofnmatch
+  const noMatch = (fname: string, depth: number): GlobResult | null => {
+    if (isDir(fname)) {
+      if (depth + 1 > AP_MAX_FNMATCH_DIR_DEPTH) {
+        return fail(
+          `${prefix}Directory '${fname}' exceeds the maximum include directory nesting level of ${AP_MAX_FNMATCH_DIR_DEPTH}. You have probably a recursion somewhere.`,
+          false,
+        );
+      }
+      let names: string[];
+      try {
+        names = readdirSync(fname);
+      } catch (e) {
+        return fail(`${prefix}Could not open directory ${fname}: ${errText(e)}`, false);
+      }
+      names.sort(byteCompare);
+      for (const nm of names) {
+        const r = noMatch(join(fname, nm), depth + 1);
+        if (r) return r;
+      }
+      return null;
+    }
+    if (optional && !exists(fname)) return null;
+    files.push(fname);
+    return null;
+  };
+
+  // ap_dir_fnmatch, iterative over components
+  const match = (dir: string, rest: string, depth: number): GlobResult | null => {
+    const slash = rest.indexOf('/');
+    const part = slash === -1 ? rest : rest.slice(0, slash);
+    const tail = slash === -1 ? null : rest.slice(slash + 1);
+    if (!hasWildcard(part)) {
+      const p = join(dir, part);
+      return tail === null ? noMatch(p, depth) : match(p, tail, depth);
+    }
+    let entries: { name: string; dir: boolean }[];
+    try {
+      entries = readdirSync(dir, { withFileTypes: true }).map((d) => ({
+        name: d.name,
+        dir: d.isDirectory() || (d.isSymbolicLink() && isDir(join(dir, d.name))),
+      }));
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' && optional) return null;
+      return fail(`${prefix}Could not open directory ${dir}: ${errText(e)}`, code === 'ENOENT' || code === 'ENOTDIR');
+    }
+    const cands = entries
+      .filter((d) => fnmatch(part, d.name) && (tail === null || d.dir))
+      .map((d) => d.name)
+      .sort(byteCompare);
+    if (cands.length === 0) {
+      if (!optional) return fail(`${prefix}No matches for the wildcard '${part}' in '${dir}', failing`, true);
+      return null;
+    }
+    for (const c of cands) {
+      const p = join(dir, c);
+      const r = tail === null ? noMatch(p, depth) : match(p, tail, depth);
+      if (r) return r;
+    }
+    return null;
+  };
+
+  try {
+    if (!hasWildcard(path)) {
+      if (!optional && !exists(path)) {
+        return fail(`Could not open configuration file ${path}: No such file or directory`, true);
+      }
+      return noMatch(path, 0) ?? { files, error: null, notFound: false };
+    }
+    const body = path.replace(/^\/+/, '');
+    return match('/', body, 0) ?? { files, error: null, notFound: false };
+  } catch (e) {
+    return fail(`${prefix}${errText(e)}`, false);
+  }
+}
+
+function errText(e: unknown): string {
+  const err = e as NodeJS.ErrnoException;
+  if (err && err.code === 'ENOENT') return 'No such file or directory';
+  if (err && err.code === 'EACCES') return 'Permission denied';
+  if (err && err.code === 'ENOTDIR') return 'Not a directory';
+  return err && err.message ? err.message : String(e);
+}

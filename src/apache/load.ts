@@ -1,0 +1,230 @@
+/**
+ * Loading an Apache configuration: the entry file and every file its Include/IncludeOptional lines
+ * pull in, as httpd reads them. Sync, never throws.
+ *
+ * - Relative include paths resolve against ServerRoot: LoadOptions.serverRoot, else the last
+ *   `ServerRoot` directive read before the include (as httpd processes it when read), else the
+ *   entry file's directory (Debian's /etc/apache2/apache2.conf sits in its ServerRoot; a file in a
+ *   `conf/` folder, as upstream's conf/httpd.conf, uses the folder above).
+ * - Paths are the server's paths; LoadOptions.pathMap maps them to where the files are checked out
+ *   (ServerRoot values too). `Directive.includes` and `ConfigSet.files` use the mapped paths.
+ * - `${VAR}` in include paths and ServerRoot is expanded with LoadOptions.defines, the `Define`s read
+ *   so far and Debian's envvars (vars.ts).
+ * - Include problems are ConfigSet.errors at the include directive: missing file for `Include`
+ *   (a wildcard with no match too, as httpd 2.4 fails then), unreadable file, include cycle,
+ *   nesting deeper than httpd's AP_MAX_INCLUDE_DEPTH (128).
+ * - The walk is an explicit stack, so deep nesting cannot overflow the JS stack.
+ */
+import { basename, dirname, isAbsolute, resolve } from 'node:path';
+import type { ConfigSet, Diagnostic, Directive, Node, ParsedFile, PathMapping } from '../ast.js';
+import { mapPath, type LoadOptions } from '../load-options.js';
+import { readSource } from '../read.js';
+import { SourceFile } from '../source.js';
+import { expandInclude } from './glob.js';
+import { parseApache, type ApacheContext } from './parser.js';
+import { DEBIAN_ENVVARS, expandVars } from './vars.js';
+
+export const AP_MAX_INCLUDE_DEPTH = 128;
+
+/** The context a file is parsed in when the caller does not say: .htaccess-like names → htaccess. */
+export function inferApacheContext(path: string): ApacheContext {
+  const b = basename(path).toLowerCase();
+  if (b === '.htaccess' || b.endsWith('.htaccess') || b === 'htaccess' || b === 'htaccess.txt' || b.startsWith('.htaccess.')) {
+    return 'htaccess';
+  }
+  return 'server';
+}
+
+/** Inverse of mapPath: a checked-out path back to the server's path (longest `to` wins). */
+export function unmapPath(path: string, map: PathMapping[] | undefined): string {
+  if (!map || map.length === 0) return path;
+  let best: PathMapping | null = null;
+  let bestLen = -1;
+  for (const m of map) {
+    const to = resolve(m.to).replace(/\/+$/, '');
+    if ((path === to || path.startsWith(to + '/')) && to.length > bestLen) {
+      best = m;
+      bestLen = to.length;
+    }
+  }
+  if (!best) return path;
+  return best.from.replace(/\/+$/, '') + path.slice(bestLen);
+}
+
+function defaultServerRoot(entry: string): string {
+  const d = dirname(entry);
+  return basename(d) === 'conf' ? dirname(d) : d;
+}
+
+function emptyFile(path: string, context: string, error: Diagnostic): ParsedFile {
+  return { server: 'apache', source: new SourceFile(path, ''), nodes: [], errors: [error], context };
+}
+
+/** A list of nodes being walked, or the files one include directive still has to read. */
+type Frame =
+  | { kind: 'nodes'; nodes: Node[]; i: number; /** set when these are a file's top level */ file: string | null }
+  | { kind: 'include'; dir: Directive; files: string[]; i: number };
+
+export function loadApache(path: string, opts: LoadOptions = {}): ConfigSet {
+  const entry = resolve(path);
+  const context = (opts.context as ApacheContext | undefined) ?? inferApacheContext(entry);
+  const htaccessDir = context === 'htaccess' ? unmapPath(dirname(entry), opts.pathMap) : undefined;
+  const parseOpts = { context, htaccessDir };
+
+  let root: ParsedFile;
+  if (opts.text !== undefined) {
+    root = parseApache(new SourceFile(entry, opts.text), parseOpts);
+  } else {
+    const r = readSource(entry);
+    root = r.ok ? parseApache(r.source, parseOpts) : emptyFile(entry, context, r.error);
+    if (!r.ok && htaccessDir !== undefined) root.htaccessDir = htaccessDir;
+  }
+  const set: ConfigSet = { server: 'apache', root, files: new Map([[entry, root]]), errors: [] };
+  if (context === 'htaccess') return set; // .htaccess files cannot Include
+
+  const defines: Record<string, string> = { ...DEBIAN_ENVVARS, ...(opts.defines ?? {}) };
+  let serverRoot = opts.serverRoot !== undefined ? mapPath(resolve(opts.serverRoot), opts.pathMap) : null;
+  const fixedRoot = serverRoot !== null;
+  const fallbackRoot = defaultServerRoot(entry);
+
+  const stack: Frame[] = [{ kind: 'nodes', nodes: root.nodes, i: 0, file: entry }];
+  const onPath: string[] = [entry];
+  const onPathSet = new Set<string>([entry]);
+
+  const addError = (d: Directive, code: string, message: string) => {
+    set.errors.push({ code, message, file: d.source.path, span: d.span, severity: 'error' });
+  };
+
+  while (stack.length > 0) {
+    const f = stack[stack.length - 1];
+    if (f.kind === 'include') {
+      if (f.i >= f.files.length) {
+        stack.pop();
+        continue;
+      }
+      const p = f.files[f.i++];
+      const node = f.dir;
+      if (onPathSet.has(p)) {
+        const chain = [...onPath.slice(onPath.indexOf(p)), p].join(' -> ');
+        addError(node, 'include-cycle', `include cycle: ${chain}`);
+        continue;
+      }
+      if (onPath.length >= AP_MAX_INCLUDE_DEPTH) {
+        addError(node, 'include-depth', `Exceeded maximum include depth of ${AP_MAX_INCLUDE_DEPTH}, There appears to be a recursion.`);
+        continue;
+      }
+      let pf = set.files.get(p);
+      if (!pf) {
+        const r = readSource(p);
+        if (!r.ok) {
+          addError(node, r.error.code === 'not-found' ? 'include-not-found' : 'include-unreadable', r.error.message);
+          continue;
+        }
+        pf = parseApache(r.source, { context: 'server' });
+        set.files.set(p, pf);
+      }
+      (node.includes as string[]).push(p);
+      onPath.push(p);
+      onPathSet.add(p);
+      stack.push({ kind: 'nodes', nodes: pf.nodes, i: 0, file: p });
+      continue;
+    }
+    if (f.i >= f.nodes.length) {
+      stack.pop();
+      if (f.file !== null) {
+        onPath.pop();
+        onPathSet.delete(f.file);
+      }
+      continue;
+    }
+    const node = f.nodes[f.i++];
+    if (node.type !== 'directive') continue;
+    const key = node.key;
+    if (node.block) {
+      if (node.block.length > 0) stack.push({ kind: 'nodes', nodes: node.block, i: 0, file: null });
+      continue;
+    }
+    if (key === 'define') {
+      if (node.args.length >= 1) {
+        const name = expandVars(node.args[0].value, defines);
+        defines[name] = node.args.length >= 2 ? expandVars(node.args[1].value, defines) : (defines[name] ?? '');
+      }
+      continue;
+    }
+    if (key === 'undefine') {
+      if (node.args.length >= 1) delete defines[expandVars(node.args[0].value, defines)];
+      continue;
+    }
+    if (key === 'serverroot') {
+      if (!fixedRoot && node.args.length >= 1) {
+        const v = expandVars(node.args[0].value, defines);
+        serverRoot = mapPath(isAbsolute(v) ? v.replace(/\/+$/, '') || '/' : resolve(fallbackRoot, v), opts.pathMap);
+      }
+      continue;
+    }
+    if (key !== 'include' && key !== 'includeoptional') continue;
+    const optional = key === 'includeoptional';
+    node.includes = [];
+    if (node.args.length !== 1) {
+      addError(node, 'include-args', `${node.name} takes one argument, Name of the config file to be included`);
+      continue;
+    }
+    const raw = expandVars(node.args[0].value, defines);
+    const rootDir = serverRoot ?? fallbackRoot;
+    const serverPath = isAbsolute(raw) ? raw : rootDir.replace(/\/+$/, '') + '/' + raw;
+    const mapped = mapPath(serverPath, opts.pathMap);
+    const g = expandInclude(mapped, optional);
+    if (g.error !== null) {
+      const where = mapped !== serverPath ? ` (${serverPath} mapped to ${mapped})` : '';
+      addError(node, g.notFound ? 'include-not-found' : 'include-unreadable', g.error + where);
+    }
+    if (g.files.length > 0) stack.push({ kind: 'include', dir: node, files: g.files, i: 0 });
+  }
+  return set;
+}
+
+/** The variables `Define`d in reading order (after LoadOptions.defines and Debian's envvars). */
+export function apacheDefines(set: ConfigSet, base: Record<string, string> = { ...DEBIAN_ENVVARS }): Record<string, string> {
+  const defines = { ...base };
+  walkDirectives(set, (d) => {
+    if (d.key === 'define' && d.args.length >= 1) {
+      const name = expandVars(d.args[0].value, defines);
+      defines[name] = d.args.length >= 2 ? expandVars(d.args[1].value, defines) : (defines[name] ?? '');
+    } else if (d.key === 'undefine' && d.args.length >= 1) {
+      delete defines[expandVars(d.args[0].value, defines)];
+    }
+  });
+  return defines;
+}
+
+/** Visit directives in reading order with includes expanded, iteratively (no recursion limit). */
+export function walkDirectives(set: ConfigSet, visit: (d: Directive) => void): void {
+  const onPath = new Set<string>([set.root.source.path]);
+  type W = { nodes: Node[]; i: number; file: string | null } | { inc: string[]; i: number };
+  const stack: W[] = [{ nodes: set.root.nodes, i: 0, file: null }];
+  while (stack.length > 0) {
+    const f = stack[stack.length - 1];
+    if ('inc' in f) {
+      if (f.i >= f.inc.length) {
+        stack.pop();
+        continue;
+      }
+      const p = f.inc[f.i++];
+      const pf = set.files.get(p);
+      if (!pf || onPath.has(p)) continue;
+      onPath.add(p);
+      stack.push({ nodes: pf.nodes, i: 0, file: p });
+      continue;
+    }
+    if (f.i >= f.nodes.length) {
+      stack.pop();
+      if (f.file !== null) onPath.delete(f.file);
+      continue;
+    }
+    const n = f.nodes[f.i++];
+    if (n.type !== 'directive') continue;
+    visit(n);
+    if (n.block && n.block.length > 0) stack.push({ nodes: n.block, i: 0, file: null });
+    else if (n.includes && n.includes.length > 0) stack.push({ inc: n.includes, i: 0 });
+  }
+}

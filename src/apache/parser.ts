@@ -1,0 +1,465 @@
+/**
+ * Apache httpd config / .htaccess parser. Sync, never throws, keeps exact positions.
+ *
+ * Follows httpd 2.4 (server/util.c, server/config.c):
+ * - A logical line is read by ap_cfg_getline: a `\` right before the line feed (or CR LF) removes
+ *   both and joins the next physical line (its leading blanks kept). A `\` before the end of a
+ *   file that has no final line feed is kept. Leading and trailing whitespace is dropped.
+ * - A line whose first character is `#` is a comment, including the lines a `\` joins to it
+ *   (so `# note \` hides the next line). There are no trailing comments: `Require all denied # x`
+ *   has the arguments `all`, `denied`, `#`, `x`.
+ * - Words are split as ap_getword_conf does: a word that starts with `"` or `'` runs to the same
+ *   quote (`\\` and `\<quote>` escape it) and ends there even if no blank follows; an unquoted
+ *   word runs to the next blank and only `\\` is an escape in it. A missing closing quote takes the
+ *   rest of the line.
+ * - `<Name args>` opens a section; the arguments end at the last `>` of the line (text after it is
+ *   ignored by httpd). `</Name>` closes the innermost section, compared case-insensitively.
+ *   Error texts are httpd's: `Expected </Directory> but saw </Files>`, `<Directory> was not closed.`,
+ *   `</Files> without matching <Files> section`, `<Files> directive missing closing '>'`.
+ * - `${VAR}` is left as written (see vars.ts for expansion).
+ *
+ * Tree shape: a section is a Directive with `section: true`, `name` without the `<` (e.g.
+ * `Directory`), `key` lower-case, `nameSpan` over the name only, `span` from the name to the `>`
+ * of the closing tag and `blockSpan` from the `<` of the opening tag to that `>`.
+ */
+import type { Arg, Comment, Diagnostic, Directive, Node, ParsedFile } from '../ast.js';
+import type { Position, SourceFile, Span } from '../source.js';
+import { apacheDirective } from './directives.js';
+
+export type ApacheContext = 'server' | 'directory' | 'htaccess';
+
+export interface ApacheParseOptions {
+  context?: ApacheContext;
+  /** For .htaccess: the directory it applies to (as the server sees it). */
+  htaccessDir?: string;
+  /** Report directives the installed httpd does not know (default true). */
+  unknownDirectives?: boolean;
+}
+
+/** httpd reads .htaccess lines into a HUGE_STRING_LEN (8192) buffer, NUL and line feed included. */
+export const HTACCESS_MAX_LINE_BYTES = 8190;
+
+/** Sections whose handlers refuse an empty argument list (`<X> directive requires additional arguments`). */
+const NEEDS_ARGS = new Set([
+  'directory', 'directorymatch', 'files', 'filesmatch', 'location', 'locationmatch', 'virtualhost',
+  'proxy', 'proxymatch', 'limit', 'limitexcept', 'ifmodule', 'ifdefine', 'ifversion', 'iffile',
+  'ifdirective', 'ifsection', 'if', 'elseif', 'macro', 'authnprovideralias', 'authzprovideralias',
+  'mdomain', 'mdomainset',
+]);
+
+/** Sections whose body httpd may skip unread (ap_soak_end_container): unknown names inside are not
+ * errors for it, because a module may be missing on purpose. */
+const CONDITIONAL = new Set(['ifmodule', 'ifdefine', 'ifversion', 'iffile', 'ifdirective', 'ifsection', 'macro']);
+
+/** EXEC_ON_READ conditional sections read with ap_build_cont_config / ap_soak_end_container. */
+const READ_TO_EOF = new Set(['ifmodule', 'ifdefine', 'ifversion', 'iffile', 'ifdirective', 'ifsection']);
+
+function isSpace(c: number): boolean {
+  return c === 32 || (c >= 9 && c <= 13);
+}
+
+/**
+ * Maps indices of the logical line (`s`) back to file offsets. A line without continuation is one
+ * segment and `s` is the file text itself; a continued line is the joined text of its segments.
+ */
+class LineMap {
+  /** Start index in `s` of each segment. */
+  jStart: number[] = [];
+  /** File offset of each segment start. */
+  oStart: number[] = [];
+  /** 1-based line of each segment. */
+  line: number[] = [];
+  /** File offset where that line starts. */
+  lineStart: number[] = [];
+  n = 0;
+
+  reset(): void {
+    this.n = 0;
+  }
+
+  add(j: number, o: number, line: number, lineStart: number): void {
+    const k = this.n++;
+    this.jStart[k] = j;
+    this.oStart[k] = o;
+    this.line[k] = line;
+    this.lineStart[k] = lineStart;
+  }
+
+  private seg(j: number): number {
+    let k = this.n - 1;
+    while (k > 0 && this.jStart[k] > j) k--;
+    return k;
+  }
+
+  /** Position of the character at index j of `s`. */
+  pos(j: number): Position {
+    const k = this.n === 1 ? 0 : this.seg(j);
+    const o = this.oStart[k] + (j - this.jStart[k]);
+    return { offset: o, line: this.line[k], column: o - this.lineStart[k] + 1 };
+  }
+
+  /** Position just after the character at index j-1 of `s` (an exclusive end). */
+  end(j: number): Position {
+    if (j <= 0) return this.pos(0);
+    const p = this.pos(j - 1);
+    p.offset++;
+    p.column++;
+    return p;
+  }
+
+  span(a: number, b: number): Span {
+    return { start: this.pos(a), end: b > a ? this.end(b) : this.pos(a) };
+  }
+}
+
+interface Word {
+  start: number;
+  end: number;
+  value: string;
+  quote: '"' | "'" | null;
+  /** true when a quoted word has no closing quote */
+  open: boolean;
+}
+
+/** ap_getword_conf over s[i, b). Caller has skipped blanks; i < b. */
+function readWord(s: string, i: number, b: number): Word {
+  const c = s.charCodeAt(i);
+  if (c === 34 || c === 39) {
+    let j = i + 1;
+    let esc = false;
+    while (j < b) {
+      const d = s.charCodeAt(j);
+      if (d === c) break;
+      if (d === 92 && j + 1 < b) {
+        const e = s.charCodeAt(j + 1);
+        if (e === c || e === 92) {
+          esc = true;
+          j += 2;
+          continue;
+        }
+      }
+      j++;
+    }
+    const open = j >= b;
+    let value = s.slice(i + 1, j);
+    if (esc) value = unescape(value, c);
+    return { start: i, end: open ? b : j + 1, value, quote: c === 34 ? '"' : "'", open };
+  }
+  let j = i;
+  let bs = false;
+  while (j < b) {
+    const d = s.charCodeAt(j);
+    if (isSpace(d)) break;
+    if (d === 92) bs = true;
+    j++;
+  }
+  let value = s.slice(i, j);
+  if (bs) value = unescape(value, 0);
+  return { start: i, end: j, value, quote: null, open: false };
+}
+
+/** substring_conf: `\\` → `\`, and inside quotes `\<quote>` → quote; other backslashes stay. */
+function unescape(v: string, quote: number): string {
+  let out = '';
+  for (let i = 0; i < v.length; i++) {
+    const c = v.charCodeAt(i);
+    if (c === 92 && i + 1 < v.length) {
+      const d = v.charCodeAt(i + 1);
+      if (d === 92 || (quote !== 0 && d === quote)) {
+        out += v[i + 1];
+        i++;
+        continue;
+      }
+    }
+    out += v[i];
+  }
+  return out;
+}
+
+interface Frame {
+  dir: Directive;
+  /** the `<` of the opening tag */
+  open: Position;
+  /** the opening line's span (for "was not closed") */
+  openSpan: Span;
+  conditional: boolean;
+}
+
+export function parseApache(source: SourceFile, opts: ApacheParseOptions = {}): ParsedFile {
+  const context: ApacheContext = opts.context ?? 'server';
+  const text = source.text;
+  const n = text.length;
+  const file = source.path;
+  const errors: Diagnostic[] = [];
+  const top: Node[] = [];
+  const stack: Frame[] = [];
+  let condDepth = 0;
+  const checkUnknown = opts.unknownDirectives !== false;
+  const map = new LineMap();
+  const diag = (code: string, message: string, span: Span, severity: 'error' | 'warning' = 'error') => {
+    errors.push({ code, message, file, span, severity });
+  };
+  const append = (node: Node) => {
+    if (stack.length === 0) top.push(node);
+    else (stack[stack.length - 1].dir.block as Node[]).push(node);
+  };
+
+  let pos = 0;
+  let line = 1;
+  while (pos < n) {
+    // ---- assemble one logical line --------------------------------------------------------
+    map.reset();
+    let s = text;
+    let a = pos;
+    let b: number;
+    let eol = text.indexOf('\n', pos);
+    if (eol === -1) eol = n;
+    let e = eol;
+    if (e > pos && text.charCodeAt(e - 1) === 13) e--;
+    if (eol < n && e > pos && text.charCodeAt(e - 1) === 92) {
+      // continuation: join segments into a new string
+      const parts: string[] = [];
+      let jl = 0;
+      let segStart = pos;
+      let segLine = line;
+      for (;;) {
+        const segEnd = e - 1; // drop the backslash
+        map.add(jl, segStart, segLine, segStart);
+        parts.push(text.slice(segStart, segEnd));
+        jl += segEnd - segStart;
+        // next physical line
+        segStart = eol + 1;
+        segLine++;
+        if (segStart >= n) {
+          eol = n;
+          break;
+        }
+        eol = text.indexOf('\n', segStart);
+        if (eol === -1) eol = n;
+        e = eol;
+        if (e > segStart && text.charCodeAt(e - 1) === 13) e--;
+        if (eol < n && e > segStart && text.charCodeAt(e - 1) === 92) continue;
+        map.add(jl, segStart, segLine, segStart);
+        parts.push(text.slice(segStart, eol));
+        jl += eol - segStart;
+        break;
+      }
+      s = parts.join('');
+      a = 0;
+      b = s.length;
+      line = segLine;
+    } else {
+      map.add(pos, pos, line, pos);
+      b = eol;
+    }
+    const physicalEnd = eol;
+    const lineNo = line;
+    const rawStart = a;
+    pos = physicalEnd + 1;
+    line++;
+
+    // ---- trim -------------------------------------------------------------------------------
+    while (a < b && isSpace(s.charCodeAt(a))) a++;
+    while (b > a && isSpace(s.charCodeAt(b - 1))) b--;
+    if (context === 'htaccess' && b - rawStart > HTACCESS_MAX_LINE_BYTES / 3) {
+      const bytes = Buffer.byteLength(s.slice(rawStart, b), 'utf8');
+      if (bytes > HTACCESS_MAX_LINE_BYTES) {
+        diag(
+          'line-too-long',
+          `Error reading ${file} at line ${lineNo}: Line too long (${bytes} bytes; httpd reads .htaccess lines of at most ${HTACCESS_MAX_LINE_BYTES})`,
+          map.span(a, b),
+        );
+      }
+    }
+    if (a >= b) continue;
+    const c0 = s.charCodeAt(a);
+    if (c0 === 35) {
+      const cm: Comment = { type: 'comment', text: s.slice(a + 1, b), span: map.span(a, b), source, trailing: false };
+      append(cm);
+      continue;
+    }
+
+    // ---- directive name -------------------------------------------------------------------
+    const w = readWord(s, a, b);
+    let i = w.end;
+    while (i < b && isSpace(s.charCodeAt(i))) i++;
+    const restStart = i;
+    const word = w.value;
+
+    if (word.length >= 2 && word.charCodeAt(0) === 60 && word.charCodeAt(1) === 47) {
+      // ---- closing tag ----------------------------------------------------------------------
+      const gt = word.charCodeAt(word.length - 1) === 62;
+      const cname = word.slice(2, gt ? -1 : undefined);
+      const shown = gt ? word : word + '>';
+      const tagSpan = map.span(w.start, w.end);
+      if (stack.length === 0) {
+        diag('unmatched-close', `${shown} without matching <${shown.slice(2)} section`, tagSpan);
+        continue;
+      }
+      if (!gt) diag('section-missing-gt', `${shown} directive missing closing '>'`, tagSpan);
+      if (restStart < b) {
+        diag('text-after-section', `text after ${shown} is ignored by Apache`, map.span(restStart, b), 'warning');
+      }
+      const key = cname.toLowerCase();
+      const closeEnd = map.end(w.end);
+      let k = stack.length - 1;
+      if (stack[k].dir.key !== key) {
+        const expected = sectionDisplay(stack[k].dir);
+        diag('mismatched-close', `Expected </${expected}> but saw ${shown}`, tagSpan);
+        k = stack.length - 2;
+        while (k >= 0 && stack[k].dir.key !== key) k--;
+        if (k < 0) continue; // closes nothing we know of: ignore it
+      }
+      // close frames k..top; inner ones end where this tag starts
+      const tagStart = map.pos(w.start);
+      while (stack.length > k + 1) {
+        const f = stack.pop() as Frame;
+        closeFrame(f, tagStart);
+        if (f.conditional) condDepth--;
+      }
+      const f = stack.pop() as Frame;
+      closeFrame(f, closeEnd);
+      if (f.conditional) condDepth--;
+      continue;
+    }
+
+    const nameSpanFull = map.span(w.start, w.end);
+    if (word.length >= 1 && word.charCodeAt(0) === 60) {
+      // ---- opening tag ----------------------------------------------------------------------
+      const nameGt = word.length > 1 && word.charCodeAt(word.length - 1) === 62;
+      const sname = word.slice(1, nameGt ? -1 : undefined);
+      const key = sname.toLowerCase();
+      let argEnd = b;
+      if (restStart < b) {
+        const g = s.lastIndexOf('>', b - 1);
+        if (g >= restStart) {
+          argEnd = g;
+          let t = g + 1;
+          while (t < b && isSpace(s.charCodeAt(t))) t++;
+          if (t < b) diag('text-after-section', `text after the '>' of <${sname}> is ignored by Apache`, map.span(t, b), 'warning');
+        } else {
+          diag('section-missing-gt', `<${sectionName(sname)}> directive missing closing '>'`, map.span(a, b));
+        }
+      }
+      while (argEnd > restStart && isSpace(s.charCodeAt(argEnd - 1))) argEnd--;
+      const args = readArgs(text, s, restStart, argEnd, map, diag);
+      const nameOff = w.quote === null ? 1 : 2;
+      const nameSpan =
+        sname.length > 0 && !w.open
+          ? map.span(w.start + nameOff, w.start + nameOff + sname.length)
+          : nameSpanFull;
+      const dir: Directive = {
+        type: 'directive',
+        name: sname,
+        key,
+        args,
+        span: { start: nameSpan.start, end: map.end(b) },
+        nameSpan,
+        block: [],
+        blockSpan: { start: map.pos(a), end: map.end(b) },
+        section: true,
+        source,
+      };
+      if (sname.length === 0) {
+        diag('bad-section', `Invalid command '${word}': a section needs a name`, nameSpanFull);
+      } else if (args.length === 0 && NEEDS_ARGS.has(key)) {
+        diag('section-missing-args', `<${sectionName(sname)}> directive requires additional arguments`, map.span(a, b));
+      }
+      if (checkUnknown && condDepth === 0 && sname.length > 0 && !apacheDirective('<' + key)) {
+        diag('unknown-directive', unknownMessage('<' + sname), nameSpanFull, 'warning');
+      }
+      append(dir);
+      const conditional = CONDITIONAL.has(key);
+      if (conditional) condDepth++;
+      stack.push({ dir, open: map.pos(a), openSpan: map.span(a, b), conditional });
+      continue;
+    }
+
+    // ---- simple directive --------------------------------------------------------------------
+    const args = readArgs(text, s, restStart, b, map, diag);
+    const dir: Directive = {
+      type: 'directive',
+      name: word,
+      key: word.toLowerCase(),
+      args,
+      span: { start: nameSpanFull.start, end: map.end(b) },
+      nameSpan: nameSpanFull,
+      block: null,
+      blockSpan: null,
+      source,
+    };
+    if (checkUnknown && condDepth === 0 && !apacheDirective(dir.key)) {
+      diag('unknown-directive', unknownMessage(word), nameSpanFull, 'warning');
+    }
+    append(dir);
+  }
+
+  // ---- sections never closed ------------------------------------------------------------------
+  if (stack.length > 0) {
+    const eof = source.positionAt(n);
+    for (let k = stack.length - 1; k >= 0; k--) {
+      const f = stack[k];
+      const shown = sectionDisplay(f.dir);
+      if (READ_TO_EOF.has(f.dir.key)) {
+        // ap_build_cont_config stops quietly at the end of the file when the condition holds;
+        // ap_soak_end_container fails when it does not.
+        diag(
+          'unclosed-section',
+          `<${shown}> was not closed. httpd accepts this only while the condition holds; otherwise: Expected </${shown}> before end of configuration`,
+          f.openSpan,
+          'warning',
+        );
+      } else {
+        diag('unclosed-section', `<${shown}> was not closed.`, f.openSpan);
+      }
+      closeFrame(f, eof);
+    }
+  }
+
+  const out: ParsedFile = { server: 'apache', source, nodes: top, errors, context };
+  if (opts.htaccessDir !== undefined) out.htaccessDir = opts.htaccessDir;
+  return out;
+}
+
+function closeFrame(f: Frame, end: Position): void {
+  f.dir.span = { start: f.dir.span.start, end };
+  f.dir.blockSpan = { start: f.open, end };
+}
+
+/** The section name as httpd prints it: its canonical spelling when it is a known one. */
+function sectionDisplay(d: Directive): string {
+  return sectionName(d.name);
+}
+
+function sectionName(name: string): string {
+  const info = apacheDirective('<' + name.toLowerCase());
+  return info ? info.name.slice(1) : name;
+}
+
+function unknownMessage(name: string): string {
+  return `Invalid command '${name}', perhaps misspelled or defined by a module not included in the server configuration`;
+}
+
+function readArgs(
+  text: string,
+  s: string,
+  i: number,
+  b: number,
+  map: LineMap,
+  diag: (code: string, message: string, span: Span, severity?: 'error' | 'warning') => void,
+): Arg[] {
+  const args: Arg[] = [];
+  while (i < b) {
+    const w = readWord(s, i, b);
+    const span = map.span(w.start, w.end);
+    // raw is the exact source text (a continued argument keeps its `\` and line break)
+    const raw = map.n === 1 ? s.slice(w.start, w.end) : text.slice(span.start.offset, span.end.offset);
+    args.push({ value: w.value, raw, quote: w.quote, span });
+    if (w.open) {
+      diag('unterminated-quote', `missing closing ${w.quote} quote: Apache takes the rest of the line as this argument`, span, 'warning');
+    }
+    i = w.end;
+    while (i < b && isSpace(s.charCodeAt(i))) i++;
+  }
+  return args;
+}
