@@ -1,0 +1,220 @@
+/**
+ * Loading an nginx configuration as nginx reads it: the entry file, then every `include`, in
+ * reading order, each file parsed in the context of the include that pulls it in.
+ *
+ * - Relative include paths resolve against the conf prefix: the directory of the main config
+ *   (nginx: dirname of `-c`). When the entry file sits in sites-enabled/, sites-available/,
+ *   conf.d/, snippets/ or modules-enabled/ (so it is not the main config), the prefix is that
+ *   directory's parent, as on Debian (/etc/nginx). LoadOptions.prefix overrides it.
+ * - Patterns with `*`, `?` or `[` are expanded as glob(3) with flags 0 does (nginx's
+ *   ngx_open_glob): one path segment at a time, `*` and `?` never match `/` nor a leading `.`,
+ *   `[...]`/`[!...]` classes, backslash escapes, no `{a,b}` and no `**`; results sorted in byte
+ *   order; no match is not an error.
+ * - A missing explicit file is `open() "…" failed (2: No such file or directory)` at the include.
+ *   An include of a file already being read on the same include path is a cycle, reported at the
+ *   include that closes it, and not followed.
+ * - LoadOptions.pathMap maps installed paths (e.g. /etc/nginx) to the checkout.
+ */
+import { readdirSync, statSync } from 'node:fs';
+import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
+import type { ConfigSet, Diagnostic, Directive, Node, ParsedFile } from '../ast.js';
+import { mapPath, type LoadOptions } from '../load-options.js';
+import { readSource } from '../read.js';
+import { SourceFile } from '../source.js';
+import { childContext, normalizeContext, type NginxContext } from './directives.js';
+import { parseNginx } from './parser.js';
+
+const GLOB_META = /[*?[]/;
+
+/** Segment pattern of glob(3) → RegExp (null when the segment has no meta characters). */
+function segmentRegex(seg: string): RegExp | null {
+  if (!GLOB_META.test(seg)) return null;
+  let re = '^';
+  for (let i = 0; i < seg.length; i++) {
+    const c = seg[i];
+    if (c === '\\' && i + 1 < seg.length) {
+      re += escapeRe(seg[++i]);
+    } else if (c === '*') re += '.*';
+    else if (c === '?') re += '.';
+    else if (c === '[') {
+      const close = seg.indexOf(']', i + 2);
+      if (close === -1) {
+        re += '\\[';
+        continue;
+      }
+      let body = seg.slice(i + 1, close);
+      let neg = false;
+      if (body.startsWith('!') || body.startsWith('^')) {
+        neg = true;
+        body = body.slice(1);
+      }
+      re += '[' + (neg ? '^' : '') + body.replace(/[\\\]^]/g, (m) => '\\' + m) + ']';
+      i = close;
+    } else re += escapeRe(c);
+  }
+  return new RegExp(re + '$', 's');
+}
+
+function escapeRe(c: string): string {
+  return /[.*+?^${}()|[\]\\/]/.test(c) ? '\\' + c : c;
+}
+
+function byteCompare(a: string, b: string): number {
+  const ba = Buffer.from(a);
+  const bb = Buffer.from(b);
+  return Buffer.compare(ba, bb);
+}
+
+/** Expand an absolute glob(3) pattern; sorted in byte order like glibc's glob in the C locale. */
+export function globNginx(pattern: string): string[] {
+  const parts = pattern.split('/');
+  let bases = [parts[0] === '' ? '/' : parts[0]];
+  for (let k = 1; k < parts.length; k++) {
+    const seg = parts[k];
+    if (seg === '') continue;
+    const re = segmentRegex(seg);
+    const next: string[] = [];
+    for (const base of bases) {
+      if (re === null) {
+        const p = join(base, seg.replace(/\\(.)/g, '$1'));
+        if (k === parts.length - 1) {
+          try {
+            statSync(p);
+            next.push(p);
+          } catch {
+            /* not there: no match */
+          }
+        } else next.push(p);
+        continue;
+      }
+      let names: string[];
+      try {
+        names = readdirSync(base);
+      } catch {
+        continue;
+      }
+      for (const name of names) {
+        if (name.startsWith('.') && !seg.startsWith('.')) continue;
+        if (re.test(name)) next.push(join(base, name));
+      }
+    }
+    bases = next;
+    if (bases.length === 0) break;
+  }
+  return bases.sort(byteCompare);
+}
+
+const NON_MAIN_DIRS = new Set(['sites-enabled', 'sites-available', 'conf.d', 'snippets', 'modules-enabled', 'modules-available']);
+
+/** The conf prefix relative includes resolve against, for an entry file. */
+export function confPrefixFor(entry: string, opts: LoadOptions = {}): string {
+  if (opts.prefix) return resolve(opts.prefix);
+  const dir = dirname(entry);
+  return NON_MAIN_DIRS.has(basename(dir)) ? dirname(dir) : dir;
+}
+
+function openFailed(file: string, why: string, code: number): string {
+  return `open() "${file}" failed (${code}: ${why})`;
+}
+
+/** Load an nginx config and everything it includes. Never throws on bad input. */
+export function loadNginx(path: string, opts: LoadOptions = {}): ConfigSet {
+  const abs = resolve(path);
+  const files = new Map<string, ParsedFile>();
+  const errors: Diagnostic[] = [];
+  let rootSource: SourceFile;
+  if (opts.text !== undefined) {
+    rootSource = new SourceFile(abs, opts.text);
+  } else {
+    const r = readSource(abs);
+    if (!r.ok) {
+      const empty = new SourceFile(abs, '');
+      const root: ParsedFile = { server: 'nginx', source: empty, nodes: [], errors: [r.error], context: opts.context ?? 'main' };
+      files.set(abs, root);
+      return { server: 'nginx', root, files, errors: [] };
+    }
+    rootSource = r.source;
+  }
+  const root = parseNginx(rootSource, { context: opts.context, pathHint: abs });
+  files.set(abs, root);
+  const prefix = confPrefixFor(abs, opts);
+  const onPath = new Set<string>([abs]);
+
+  const loadIncludes = (file: ParsedFile, fileCtx: string) => {
+    // explicit stack over the file's blocks, tracking the context of each block
+    const stack: { nodes: Node[]; ctx: string }[] = [{ nodes: file.nodes, ctx: fileCtx }];
+    const found: { d: Directive; ctx: string }[] = [];
+    while (stack.length > 0) {
+      const f = stack.pop()!;
+      for (let i = f.nodes.length - 1; i >= 0; i--) {
+        const n = f.nodes[i];
+        if (n.type !== 'directive') continue;
+        if (n.name === 'include' && n.block === null) found.push({ d: n, ctx: f.ctx });
+        if (n.block && n.rawBody === undefined) {
+          const known = normalizeContext(f.ctx);
+          const child = known ? childContext(n.name, known) : null;
+          stack.push({ nodes: n.block, ctx: child === 'freeform' ? n.name : child ?? `unknown:${n.name}` });
+        }
+      }
+    }
+    // `found` is in reverse reading order
+    for (let k = found.length - 1; k >= 0; k--) includeOne(found[k].d, found[k].ctx);
+  };
+
+  const includeOne = (d: Directive, ctx: string) => {
+    d.includes = [];
+    if (d.args.length !== 1) return; // the parser reports the arity
+    const arg = d.args[0];
+    const target = arg.value;
+    const at = d.args[0].span;
+    const report = (code: string, message: string) => errors.push({ code, message, file: d.source.path, span: at, severity: 'error' });
+    if (target === '') {
+      report('include-not-found', openFailed(prefix + '/', 'Is a directory', 21));
+      return;
+    }
+    const full = isAbsolute(target) ? target : join(prefix, target);
+    const mapped = mapPath(full, opts.pathMap);
+    const shown = mapped === full ? full : `${full}" (mapped to "${mapped}`;
+    let paths: string[];
+    if (GLOB_META.test(mapped)) {
+      // a mapping may also name single files (e.g. links stored as text): apply it to the matches
+      paths = globNginx(mapped).map((p) => mapPath(p, opts.pathMap));
+    } else {
+      paths = [mapped];
+    }
+    for (const p of paths) {
+      const pAbs = resolve(p);
+      if (onPath.has(pAbs)) {
+        report('include-cycle', `include cycle: "${pAbs}" is already being read (included again by ${d.source.path}:${d.span.start.line})`);
+        continue;
+      }
+      let pf = files.get(pAbs);
+      if (!pf) {
+        const r = readSource(pAbs);
+        if (!r.ok) {
+          const code = r.error.code;
+          if (code === 'not-found') report('include-not-found', openFailed(shown, 'No such file or directory', 2));
+          else if (code === 'unreadable' && /permission/.test(r.error.message)) report('include-unreadable', openFailed(shown, 'Permission denied', 13));
+          else report(`include-${code}`, `${r.error.message} (included here)`);
+          continue;
+        }
+        pf = parseNginx(r.source, { context: ctx, pathHint: pAbs });
+        files.set(pAbs, pf);
+        d.includes.push(pAbs);
+        onPath.add(pAbs);
+        loadIncludes(pf, ctx);
+        onPath.delete(pAbs);
+      } else {
+        d.includes.push(pAbs);
+      }
+    }
+  };
+
+  loadIncludes(root, root.context);
+  return { server: 'nginx', root, files, errors };
+}
+
+/** Contexts, for callers that want to know whether a name is a real nginx context. */
+export function isNginxContext(name: string): name is NginxContext {
+  return normalizeContext(name) !== null;
+}

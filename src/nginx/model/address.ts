@@ -1,0 +1,200 @@
+/**
+ * allow/deny addresses as nginx reads and matches them.
+ *
+ * Parsing follows ngx_http_access_rule (src/http/modules/ngx_http_access_module.c) and ngx_parse_cidr /
+ * ngx_inet_addr / ngx_inet6_addr (src/core/ngx_inet.c): `all` adds one rule to every address family,
+ * `unix:` matches any unix-socket client, an address without `/len` is a host rule, and an address whose
+ * bits beyond the mask are set is accepted with those bits cleared (nginx warns "low address bits of … are
+ * meaningless"). Matching follows ngx_http_access_handler: the client's family selects the rule list
+ * (an IPv4-mapped IPv6 client, ::ffff:a.b.c.d, is checked against the IPv4 rules), rules are tried in
+ * order and the first match decides; no match means the access module declines (= allowed).
+ */
+import type { Directive } from '../../ast.js';
+
+export type Family = 'ipv4' | 'ipv6' | 'unix';
+
+export interface AccessRule {
+  action: 'allow' | 'deny';
+  /** The argument as written. */
+  text: string;
+  /** Families this rule is part of (`all` → every family). */
+  families: Family[];
+  all: boolean;
+  /** IPv4: network address and mask as unsigned 32-bit numbers. */
+  v4?: { addr: number; mask: number; len: number };
+  /** IPv6: network address and mask as 128-bit bigints. */
+  v6?: { addr: bigint; mask: bigint; len: number };
+  /** Set when nginx accepts the value but clears host bits (it logs a warning). */
+  warning?: string;
+  /** Set when nginx would refuse the value (`nginx -t` fails); such a rule matches nothing here. */
+  error?: string;
+  directive?: Directive;
+}
+
+export type ClientAddress =
+  | { family: 'ipv4'; v4: number; text: string }
+  | { family: 'ipv6'; v6: bigint; text: string }
+  | { family: 'unix'; text: string };
+
+/** ngx_inet_addr: four decimal parts, each ≤ 255, digits only (leading zeros are decimal). */
+export function parseIPv4(s: string): number | null {
+  const parts = s.split('.');
+  if (parts.length !== 4) return null;
+  let v = 0;
+  for (const p of parts) {
+    if (!/^[0-9]+$/.test(p)) return null;
+    const n = Number.parseInt(p, 10);
+    if (n > 255) return null;
+    v = v * 256 + n;
+  }
+  return v >>> 0;
+}
+
+/** ngx_inet6_addr: hex groups, one `::`, an optional trailing dotted IPv4 part. */
+export function parseIPv6(s: string): bigint | null {
+  if (s.length === 0 || !/^[0-9A-Fa-f:.]+$/.test(s)) return null;
+  const dbl = s.indexOf('::');
+  if (dbl !== -1 && s.indexOf('::', dbl + 1) !== -1) return null;
+  const parseGroups = (part: string): number[] | null => {
+    if (part === '') return [];
+    const out: number[] = [];
+    const gs = part.split(':');
+    for (let i = 0; i < gs.length; i++) {
+      const g = gs[i];
+      if (i === gs.length - 1 && g.includes('.')) {
+        const v4 = parseIPv4(g);
+        if (v4 === null) return null;
+        out.push(v4 >>> 16, v4 & 0xffff);
+        continue;
+      }
+      if (!/^[0-9A-Fa-f]{1,4}$/.test(g)) return null;
+      out.push(Number.parseInt(g, 16));
+    }
+    return out;
+  };
+  let groups: number[];
+  if (dbl === -1) {
+    const g = parseGroups(s);
+    if (!g || g.length !== 8) return null;
+    groups = g;
+  } else {
+    const head = parseGroups(s.slice(0, dbl));
+    const tail = parseGroups(s.slice(dbl + 2));
+    if (!head || !tail || head.length + tail.length > 7) return null;
+    groups = [...head, ...new Array<number>(8 - head.length - tail.length).fill(0), ...tail];
+  }
+  let v = 0n;
+  for (const g of groups) v = (v << 16n) | BigInt(g);
+  return v;
+}
+
+const ALL128 = (1n << 128n) - 1n;
+const V4MAPPED_PREFIX = 0xffffn << 32n;
+
+function v4ToText(n: number): string {
+  return [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
+}
+
+/** Parse one allow/deny argument the way nginx does. */
+export function parseAccessRule(action: 'allow' | 'deny', text: string, directive?: Directive): AccessRule {
+  const base = { action, text, directive } as const;
+  if (text === 'all') return { ...base, families: ['ipv4', 'ipv6', 'unix'], all: true, v4: { addr: 0, mask: 0, len: 0 }, v6: { addr: 0n, mask: 0n, len: 0 } };
+  if (text === 'unix:') return { ...base, families: ['unix'], all: false };
+  const slash = text.indexOf('/');
+  const addrText = slash === -1 ? text : text.slice(0, slash);
+  const lenText = slash === -1 ? null : text.slice(slash + 1);
+  if (lenText !== null && !/^[0-9]+$/.test(lenText)) {
+    return { ...base, families: [], all: false, error: `invalid parameter "${text}"` };
+  }
+  const v4 = parseIPv4(addrText);
+  if (v4 !== null) {
+    const len = lenText === null ? 32 : Number.parseInt(lenText, 10);
+    if (len > 32) return { ...base, families: [], all: false, error: `invalid parameter "${text}" (prefix length over 32)` };
+    const mask = len === 0 ? 0 : (0xffffffff << (32 - len)) >>> 0;
+    const addr = (v4 & mask) >>> 0;
+    const r: AccessRule = { ...base, families: ['ipv4'], all: false, v4: { addr, mask, len } };
+    if (addr !== v4) r.warning = `low address bits of ${text} are meaningless (nginx uses ${v4ToText(addr)}/${len})`;
+    return r;
+  }
+  const v6 = parseIPv6(addrText);
+  if (v6 !== null) {
+    const len = lenText === null ? 128 : Number.parseInt(lenText, 10);
+    if (len > 128) return { ...base, families: [], all: false, error: `invalid parameter "${text}" (prefix length over 128)` };
+    const mask = len === 0 ? 0n : (ALL128 << BigInt(128 - len)) & ALL128;
+    const addr = v6 & mask;
+    const r: AccessRule = { ...base, families: ['ipv6'], all: false, v6: { addr, mask, len } };
+    if (addr !== v6) r.warning = `low address bits of ${text} are meaningless`;
+    return r;
+  }
+  return { ...base, families: [], all: false, error: `invalid parameter "${text}"` };
+}
+
+/** Rules of one allow/deny directive list (in order). */
+export function accessRulesOf(directives: Directive[]): AccessRule[] {
+  const out: AccessRule[] = [];
+  for (const d of directives) {
+    if ((d.name === 'allow' || d.name === 'deny') && d.args.length >= 1) out.push(parseAccessRule(d.name, d.args[0].value, d));
+  }
+  return out;
+}
+
+/** Parse a client address: IPv4, IPv6 (IPv4-mapped becomes IPv4, as the access module does), or `unix:`. */
+export function parseClient(text: string): ClientAddress | null {
+  const t = text.trim();
+  if (t === 'unix:' || t.startsWith('unix:')) return { family: 'unix', text: t };
+  const v4 = parseIPv4(t);
+  if (v4 !== null) return { family: 'ipv4', v4, text: t };
+  const bare = t.startsWith('[') && t.endsWith(']') ? t.slice(1, -1) : t;
+  const v6 = parseIPv6(bare);
+  if (v6 === null) return null;
+  if (v6 >> 32n === 0xffffn && (v6 & ~((1n << 32n) - 1n)) === V4MAPPED_PREFIX) {
+    return { family: 'ipv4', v4: Number(v6 & 0xffffffffn), text: t };
+  }
+  return { family: 'ipv6', v6, text: t };
+}
+
+/** Whether one rule matches a client. */
+export function ruleMatches(rule: AccessRule, client: ClientAddress): boolean {
+  if (rule.error || !rule.families.includes(client.family)) return false;
+  if (client.family === 'unix') return true;
+  if (client.family === 'ipv4') return !!rule.v4 && ((client.v4 & rule.v4.mask) >>> 0) === rule.v4.addr;
+  return !!rule.v6 && (client.v6 & rule.v6.mask) === rule.v6.addr;
+}
+
+/** The first rule that matches the client (the one nginx applies), or null (the module declines). */
+export function firstMatch(rules: AccessRule[], client: ClientAddress | string): { rule: AccessRule; index: number } | null {
+  const c = typeof client === 'string' ? parseClient(client) : client;
+  if (!c) return null;
+  for (let i = 0; i < rules.length; i++) if (ruleMatches(rules[i], c)) return { rule: rules[i], index: i };
+  return null;
+}
+
+/** True when every address `inner` matches in `family` is also matched by `outer`. */
+function covers(outer: AccessRule, inner: AccessRule, family: Family): boolean {
+  if (outer.error || !outer.families.includes(family)) return false;
+  if (family === 'unix') return true;
+  if (family === 'ipv4') {
+    const o = outer.v4!;
+    const i = inner.v4!;
+    return o.len <= i.len && ((i.addr & o.mask) >>> 0) === o.addr;
+  }
+  const o = outer.v6!;
+  const i = inner.v6!;
+  return o.len <= i.len && (i.addr & o.mask) === o.addr;
+}
+
+/**
+ * The earlier rules that make `rule` dead: for every family the rule applies to, the first earlier rule
+ * that covers all of its addresses there. Null when some address would still reach `rule`.
+ * (Coverage by a union of several smaller earlier rules is not detected: that errs on "not shadowed".)
+ */
+export function shadowedBy(rule: AccessRule, earlier: AccessRule[]): AccessRule[] | null {
+  if (rule.error || rule.families.length === 0) return null;
+  const by: AccessRule[] = [];
+  for (const f of rule.families) {
+    const hit = earlier.find((e) => covers(e, rule, f));
+    if (!hit) return null;
+    if (!by.includes(hit)) by.push(hit);
+  }
+  return by;
+}

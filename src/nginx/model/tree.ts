@@ -1,0 +1,276 @@
+/**
+ * The nginx configuration as scopes: http → server → location (nested) → `if` / `limit_except`, each
+ * with its directives in reading order (includes expanded in place by src/walk.ts), the locations in
+ * the order nginx tries them, and the listen sockets and server names of each server.
+ *
+ * Location kinds follow ngx_http_core_location (src/http/ngx_http_core_module.c): `=`, `^~`, `~`, `~*`,
+ * the one-argument spellings (`=/x`, `^~/x`, `~\.php$`, `~*\.jpg$`) and `@name`.
+ */
+import type { ConfigSet, Directive, Node } from '../../ast.js';
+import { expandIncludes } from '../../walk.js';
+import { toBinary, translatePcre, type RegexVerdict } from './regex.js';
+
+export type ScopeKind = 'http' | 'server' | 'location' | 'if' | 'limit_except';
+
+export interface Scope {
+  kind: ScopeKind;
+  /** The block directive (`server`, `location`, `if`, `limit_except`); null for http when the file is
+   * read in http or server context. */
+  block: Directive | null;
+  parent: Scope | null;
+  /** Directives directly in this block (includes expanded), in reading order, blocks included. */
+  body: Directive[];
+  /** Non-block directives of this block by name. */
+  byName: Map<string, Directive[]>;
+  /** Nested locations in config order. */
+  locations: Location[];
+  ifs: IfScope[];
+  limitExcept: LimitExcept | null;
+}
+
+export type LocationModifier = '' | '=' | '^~' | '~' | '~*' | '@';
+
+export interface Location extends Scope {
+  kind: 'location';
+  modifier: LocationModifier;
+  /** The name as written (without the modifier). */
+  name: string;
+  /** The name as bytes (binary string), what nginx compares. */
+  bin: string;
+  regex?: RegexVerdict;
+  server: Server;
+  /** Enclosing location, or null for a server-level location. */
+  outer: Location | null;
+}
+
+export interface IfScope extends Scope {
+  kind: 'if';
+}
+
+export interface LimitExcept extends Scope {
+  kind: 'limit_except';
+  /** Methods listed (these use the enclosing location's configuration). GET implies HEAD. */
+  methods: string[];
+}
+
+export interface Listen {
+  /** `*` for all addresses, an IP (IPv6 without brackets), a host name, or `unix:/path`. */
+  addr: string;
+  port: number;
+  defaultServer: boolean;
+  directive: Directive | null;
+}
+
+export interface ServerName {
+  kind: 'exact' | 'head' | 'tail' | 'regex';
+  /** Lower-cased name; for `head` the part after `*` (".example.com"), for `tail` the part before `*`. */
+  name: string;
+  regex?: RegexVerdict;
+  directive: Directive | null;
+}
+
+export interface Server extends Scope {
+  kind: 'server';
+  listens: Listen[];
+  names: ServerName[];
+  /** 0-based position among all servers. */
+  index: number;
+}
+
+export interface ModelProblem {
+  message: string;
+  directive: Directive | null;
+}
+
+export interface NginxModel {
+  set: ConfigSet;
+  http: Scope;
+  servers: Server[];
+  /** Named (`@name`) locations of each server by name. */
+  problems: ModelProblem[];
+  /** The main-context `user` directive, if any. */
+  user: Directive | null;
+}
+
+function newScope<K extends ScopeKind>(kind: K, block: Directive | null, parent: Scope | null): Scope & { kind: K } {
+  return { kind, block, parent, body: [], byName: new Map(), locations: [], ifs: [], limitExcept: null };
+}
+
+function addDirective(s: Scope, d: Directive): void {
+  s.body.push(d);
+  if (!d.block) {
+    const l = s.byName.get(d.name);
+    if (l) l.push(d);
+    else s.byName.set(d.name, [d]);
+  }
+}
+
+/** Parse a location's arguments: modifier and name. Null when nginx would refuse them. */
+export function locationKind(d: Directive): { modifier: LocationModifier; name: string } | null {
+  const a = d.args.map((x) => x.value);
+  if (a.length === 2) {
+    const m = a[0];
+    if (m === '=' || m === '^~' || m === '~' || m === '~*') return { modifier: m, name: a[1] };
+    return null;
+  }
+  if (a.length !== 1) return null;
+  const v = a[0];
+  if (v.startsWith('=')) return { modifier: '=', name: v.slice(1) };
+  if (v.startsWith('^~')) return { modifier: '^~', name: v.slice(2) };
+  if (v.startsWith('~*')) return { modifier: '~*', name: v.slice(2) };
+  if (v.startsWith('~')) return { modifier: '~', name: v.slice(1) };
+  if (v.startsWith('@')) return { modifier: '@', name: v };
+  return { modifier: '', name: v };
+}
+
+/** Parse a `listen` argument: `80`, `*:80`, `127.0.0.1`, `127.0.0.1:8080`, `[::1]:80`, `unix:/p`. */
+export function parseListen(d: Directive): Listen | null {
+  const v = d.args[0]?.value;
+  if (v === undefined) return null;
+  const defaultServer = d.args.slice(1).some((a) => a.value === 'default_server' || a.value === 'default');
+  if (v.startsWith('unix:')) return { addr: v, port: 0, defaultServer, directive: d };
+  let addr = '*';
+  let port = 80;
+  const m6 = /^\[([^\]]*)\](?::([0-9]+))?$/.exec(v);
+  if (m6) {
+    addr = m6[1].toLowerCase();
+    if (m6[2]) port = Number(m6[2]);
+  } else if (/^[0-9]+$/.test(v)) {
+    port = Number(v);
+  } else {
+    const i = v.lastIndexOf(':');
+    if (i !== -1) {
+      addr = v.slice(0, i);
+      if (!/^[0-9]+$/.test(v.slice(i + 1))) return null;
+      port = Number(v.slice(i + 1));
+    } else addr = v;
+  }
+  if (addr === '0.0.0.0') addr = '*';
+  return { addr, port, defaultServer, directive: d };
+}
+
+export function parseServerName(value: string, d: Directive | null): ServerName[] {
+  if (value.startsWith('~')) return [{ kind: 'regex', name: value.slice(1), regex: translatePcre(value.slice(1), true), directive: d }];
+  const v = value.toLowerCase();
+  if (v.startsWith('.')) return [{ kind: 'exact', name: v.slice(1), directive: d }, { kind: 'head', name: v, directive: d }];
+  if (v.startsWith('*.')) return [{ kind: 'head', name: v.slice(1), directive: d }];
+  if (v.endsWith('.*')) return [{ kind: 'tail', name: v.slice(0, -1), directive: d }];
+  return [{ kind: 'exact', name: v, directive: d }];
+}
+
+/** Build the model from a loaded ConfigSet. Never throws; odd input becomes a ModelProblem. */
+export function buildModel(set: ConfigSet): NginxModel {
+  const problems: ModelProblem[] = [];
+  const servers: Server[] = [];
+  let user: Directive | null = null;
+  let http = newScope('http', null, null) as Scope;
+  const ctx = set.root.context;
+
+  const fill = (scope: Scope, nodes: Node[], server: Server | null, outer: Location | null, depth: number): void => {
+    if (depth > 200) {
+      problems.push({ message: 'blocks nested deeper than 200 levels are not modelled', directive: scope.block });
+      return;
+    }
+    for (const n of expandIncludes(set, nodes)) {
+      if (n.type !== 'directive') continue;
+      addDirective(scope, n);
+      if (!n.block) continue;
+      if (n.name === 'server' && scope.kind === 'http') {
+        const s = newScope('server', n, scope) as Server;
+        s.listens = [];
+        s.names = [];
+        s.index = servers.length;
+        servers.push(s);
+        fill(s, n.block, s, null, depth + 1);
+        finishServer(s);
+      } else if (n.name === 'location' && (scope.kind === 'server' || scope.kind === 'location') && server) {
+        const k = locationKind(n);
+        if (!k) {
+          problems.push({ message: `invalid location arguments`, directive: n });
+          continue;
+        }
+        const loc = newScope('location', n, scope) as Location;
+        loc.modifier = k.modifier;
+        loc.name = k.name;
+        loc.bin = toBinary(k.name);
+        loc.server = server;
+        loc.outer = outer;
+        if (k.modifier === '~' || k.modifier === '~*') loc.regex = translatePcre(k.name, k.modifier === '~*');
+        scope.locations.push(loc);
+        fill(loc, n.block, server, loc, depth + 1);
+      } else if (n.name === 'if' && (scope.kind === 'server' || scope.kind === 'location')) {
+        const s = newScope('if', n, scope) as IfScope;
+        scope.ifs.push(s);
+        fill(s, n.block, server, outer, depth + 1);
+      } else if (n.name === 'limit_except' && scope.kind === 'location') {
+        const s = newScope('limit_except', n, scope) as LimitExcept;
+        s.methods = n.args.map((a) => a.value.toUpperCase());
+        if (scope.limitExcept) problems.push({ message: '"limit_except" is duplicate (nginx refuses the config)', directive: n });
+        else scope.limitExcept = s;
+        fill(s, n.block, server, outer, depth + 1);
+      }
+    }
+  };
+
+  const finishServer = (s: Server) => {
+    for (const d of s.byName.get('listen') ?? []) {
+      const l = parseListen(d);
+      if (l) s.listens.push(l);
+      else problems.push({ message: `cannot read listen address "${d.args[0]?.value ?? ''}"`, directive: d });
+    }
+    if (s.listens.length === 0) s.listens.push({ addr: '*', port: 80, defaultServer: false, directive: null });
+    const sn = s.byName.get('server_name');
+    if (!sn) s.names.push({ kind: 'exact', name: '', directive: null });
+    else for (const d of sn) for (const a of d.args) s.names.push(...parseServerName(a.value, d));
+  };
+
+  if (ctx === 'server' || ctx === 'location') {
+    const fake = newScope('server', null, http) as Server;
+    fake.listens = [];
+    fake.names = [];
+    fake.index = 0;
+    servers.push(fake);
+    if (ctx === 'server') fill(fake, set.root.nodes, fake, null, 0);
+    else {
+      const loc = newScope('location', null, fake) as Location;
+      Object.assign(loc, { modifier: '' as const, name: '/', bin: '/', server: fake, outer: null });
+      fake.locations.push(loc);
+      fill(loc, set.root.nodes, fake, loc, 0);
+    }
+    finishServer(fake);
+  } else if (ctx === 'http') {
+    fill(http, set.root.nodes, null, null, 0);
+  } else {
+    for (const n of expandIncludes(set, set.root.nodes)) {
+      if (n.type !== 'directive') continue;
+      if (n.name === 'user' && !n.block) user = n;
+      if (n.name === 'http' && n.block) {
+        if (http.block) problems.push({ message: '"http" directive is duplicate', directive: n });
+        http = newScope('http', n, null);
+        fill(http, n.block, null, null, 0);
+      }
+    }
+  }
+  return { set, http, servers, problems, user };
+}
+
+/** Directives named `name` directly in `scope`. */
+export function own(scope: Scope, name: string): Directive[] {
+  return scope.byName.get(name) ?? [];
+}
+
+/** The nearest scope (this one or an ancestor) that has any directive named in `names`. */
+export function nearest(scope: Scope | null, names: string[]): { scope: Scope; directives: Directive[] } | null {
+  for (let s = scope; s; s = s.parent) {
+    const ds: Directive[] = [];
+    for (const d of s.body) if (!d.block && names.includes(d.name)) ds.push(d);
+    if (ds.length) return { scope: s, directives: ds };
+  }
+  return null;
+}
+
+/** A short human label of a scope: `location ^~ /a`, `server`, `if ($x)`, `limit_except GET`. */
+export function scopeLabel(s: Scope): string {
+  if (!s.block) return s.kind === 'location' ? 'location /' : s.kind;
+  return [s.block.name, ...s.block.args.map((a) => a.raw)].join(' ');
+}

@@ -1,0 +1,404 @@
+/**
+ * nginx parser: tokens → Directive/Comment tree, with nginx's own error messages, recovery where
+ * it makes sense, then a check of every directive against the directive table (context, arity,
+ * block or not) in the context the file is read in.
+ *
+ * Never throws on input, never recurses per nesting level (explicit stacks), linear in the input.
+ */
+import type { Arg, Comment, Diagnostic, Directive, Node, ParsedFile, Position, Span } from '../ast.js';
+import type { SourceFile } from '../source.js';
+import { NginxLexer, Tok } from './lexer.js';
+import {
+  CTX,
+  NGX_CONF_BLOCK,
+  arityOk,
+  childContext,
+  isLuaBlock,
+  lookupDirective,
+  normalizeContext,
+  specIn,
+  type NginxContext,
+} from './directives.js';
+
+export interface NginxParseOptions {
+  /** Context of the file's top level (`main`, `http`, `server`, `location`, …). Inferred when absent. */
+  context?: string;
+  /** Path hint for context inference (defaults to the source path). */
+  pathHint?: string;
+  /** Report directives missing from the table as `unknown-directive` warnings (default: no). */
+  reportUnknown?: boolean;
+  /** Skip the directive-table checks (syntax only). */
+  syntaxOnly?: boolean;
+}
+
+interface Frame {
+  directive: Directive | null;
+  nodes: Node[];
+}
+
+function diag(source: SourceFile, code: string, message: string, span: Span, severity: 'error' | 'warning' = 'error'): Diagnostic {
+  return { code, message, file: source.path, span, severity };
+}
+
+function pointSpan(p: Position, len = 1, text?: string): Span {
+  const endOff = text ? Math.min(p.offset + len, text.length) : p.offset + len;
+  return { start: p, end: { offset: endOff, line: p.line, column: p.column + (endOff - p.offset) } };
+}
+
+/**
+ * Scan a Lua block body starting just after its `{`: returns the offset of the matching `}` (or -1),
+ * skipping Lua strings, comments and long brackets. Tracks lines for the lexer.
+ */
+function scanLua(text: string, from: number): { close: number; line: number; lineStart: number; lines: number } {
+  let depth = 1;
+  let i = from;
+  const n = text.length;
+  let lines = 0;
+  let lineStart = -1;
+  const nl = (at: number) => {
+    lines++;
+    lineStart = at + 1;
+  };
+  // long bracket level at i (`[` followed by `=`* and `[`), or -1
+  const longOpen = (at: number): number => {
+    if (text.charCodeAt(at) !== 91) return -1;
+    let k = at + 1;
+    while (k < n && text.charCodeAt(k) === 61) k++;
+    return k < n && text.charCodeAt(k) === 91 ? k - at - 1 : -1;
+  };
+  const skipLong = (at: number, level: number): number => {
+    // at points at the first `[`; returns the offset after the closing bracket
+    const close = ']' + '='.repeat(level) + ']';
+    let k = at + level + 2;
+    for (;;) {
+      const e = text.indexOf(close, k);
+      const stop = e === -1 ? n : e;
+      for (let q = k; q < stop; q++) if (text.charCodeAt(q) === 10) nl(q);
+      if (e === -1) return n;
+      return e + close.length;
+    }
+  };
+  while (i < n) {
+    const c = text.charCodeAt(i);
+    if (c === 10) {
+      nl(i);
+      i++;
+    } else if (c === 123) {
+      depth++;
+      i++;
+    } else if (c === 125) {
+      depth--;
+      if (depth === 0) return { close: i, line: lines, lineStart, lines };
+      i++;
+    } else if (c === 34 || c === 39) {
+      let k = i + 1;
+      while (k < n) {
+        const d = text.charCodeAt(k);
+        if (d === 92) {
+          if (text.charCodeAt(k + 1) === 10) nl(k + 1);
+          k += 2;
+          continue;
+        }
+        if (d === c) break;
+        if (d === 10) {
+          nl(k);
+          break; // unterminated short string ends at the line end in Lua
+        }
+        k++;
+      }
+      i = k + 1;
+    } else if (c === 45 && text.charCodeAt(i + 1) === 45) {
+      const lvl = longOpen(i + 2);
+      if (lvl >= 0) i = skipLong(i + 2, lvl);
+      else {
+        const e = text.indexOf('\n', i);
+        i = e === -1 ? n : e;
+      }
+    } else if (c === 91) {
+      const lvl = longOpen(i);
+      if (lvl >= 0) i = skipLong(i, lvl);
+      else i++;
+    } else i++;
+  }
+  return { close: -1, line: lines, lineStart, lines };
+}
+
+/** Parse nginx syntax only: the tree and the syntax diagnostics. */
+export function parseNginxSyntax(source: SourceFile): { nodes: Node[]; errors: Diagnostic[] } {
+  const errors: Diagnostic[] = [];
+  const lx = new NginxLexer(source, errors);
+  const text = source.text;
+  const root: Node[] = [];
+  const stack: Frame[] = [{ directive: null, nodes: root }];
+  let frame = stack[0];
+
+  // the statement being read
+  let args: Arg[] = [];
+  let nameTok: { raw: string; value: string; span: Span; quote: '"' | "'" | null } | null = null;
+  let insertAt = 0;
+  let lastTokLine = 0;
+
+  const finish = (end: Position, block: Node[] | null, blockStart: Position | null): Directive => {
+    const d: Directive = {
+      type: 'directive',
+      name: nameTok!.value,
+      key: nameTok!.value,
+      args,
+      span: { start: nameTok!.span.start, end },
+      nameSpan: nameTok!.span,
+      block,
+      blockSpan: blockStart ? { start: blockStart, end } : null,
+      source,
+    };
+    if (insertAt === frame.nodes.length) frame.nodes.push(d);
+    else frame.nodes.splice(insertAt, 0, d);
+    nameTok = null;
+    args = [];
+    return d;
+  };
+
+  for (;;) {
+    const k = lx.next();
+    if (k === Tok.Comment) {
+      const c: Comment = {
+        type: 'comment',
+        text: lx.commentText(),
+        span: lx.span(),
+        source,
+        trailing: lastTokLine === lx.startLine,
+      };
+      frame.nodes.push(c);
+      continue;
+    }
+    if (k === Tok.Word) {
+      lastTokLine = lx.endLine;
+      const q = lx.quote === 34 ? '"' : lx.quote === 39 ? "'" : null;
+      if (nameTok === null) {
+        nameTok = { raw: lx.raw(), value: lx.value(), span: lx.span(), quote: q };
+        insertAt = frame.nodes.length;
+      } else {
+        args.push({ value: lx.value(), raw: lx.raw(), quote: q, span: lx.span() });
+      }
+      continue;
+    }
+    if (k === Tok.Semi) {
+      lastTokLine = lx.endLine;
+      if (nameTok === null) {
+        errors.push(diag(source, 'unexpected-semicolon', 'unexpected ";"', lx.span()));
+        continue;
+      }
+      finish(lx.endPosition(), null, null);
+      continue;
+    }
+    if (k === Tok.LBrace) {
+      lastTokLine = lx.endLine;
+      const open = lx.startPosition();
+      if (nameTok === null) {
+        errors.push(diag(source, 'unexpected-brace', 'unexpected "{"', lx.span()));
+        // read the block anyway so its `}` does not close the enclosing one; its children are kept
+        // in the enclosing block
+        stack.push({ directive: null, nodes: frame.nodes });
+        frame = stack[stack.length - 1];
+        continue;
+      }
+      if (isLuaBlock(nameTok.value)) {
+        const bodyFrom = lx.end;
+        const r = scanLua(text, bodyFrom);
+        const startLine = lx.endLine;
+        if (r.close === -1) {
+          const d = finish(lx.endPosition(), [], open);
+          d.rawBody = text.slice(bodyFrom);
+          lx.seek(text.length, startLine + r.lines, r.lines > 0 ? r.lineStart : lx.cursorLineStart);
+          const eof = lx.eofPosition();
+          d.span.end = eof;
+          d.blockSpan = { start: open, end: eof };
+          errors.push(diag(source, 'unexpected-eof', 'unexpected end of file, expecting "}"', pointSpan(eof, 0)));
+          break;
+        }
+        const lineStart = r.lines > 0 ? r.lineStart : lx.cursorLineStart;
+        const line = startLine + r.lines;
+        lx.seek(r.close + 1, line, lineStart);
+        const end: Position = { offset: r.close + 1, line, column: r.close + 1 - lineStart + 1 };
+        const d = finish(end, [], open);
+        d.rawBody = text.slice(bodyFrom, r.close);
+        lastTokLine = line;
+        continue;
+      }
+      const d = finish(open, [], open); // span/blockSpan ends are fixed when the block closes
+      stack.push({ directive: d, nodes: d.block! });
+      frame = stack[stack.length - 1];
+      continue;
+    }
+    if (k === Tok.RBrace) {
+      lastTokLine = lx.endLine;
+      if (nameTok !== null) {
+        // nginx: `unexpected "}"` — most often a missing `;`. Keep the directive.
+        errors.push(diag(source, 'unexpected-brace', 'unexpected "}"', lx.span()));
+        const last = args.length > 0 ? args[args.length - 1].span.end : nameTok.span.end;
+        finish(last, null, null);
+      }
+      if (stack.length === 1) {
+        if (nameTok === null && errors[errors.length - 1]?.span.start.offset !== lx.start) {
+          errors.push(diag(source, 'unexpected-brace', 'unexpected "}"', lx.span()));
+        }
+        continue;
+      }
+      const closed = stack.pop()!;
+      frame = stack[stack.length - 1];
+      if (closed.directive) {
+        const end = lx.endPosition();
+        closed.directive.span.end = end;
+        closed.directive.blockSpan!.end = end;
+      }
+      continue;
+    }
+    // EOF
+    const eof = lx.eofPosition();
+    if (lx.unterminated) {
+      // the last word was a quoted string without its closing quote
+    }
+    if (nameTok !== null) {
+      errors.push(diag(source, 'unexpected-eof', 'unexpected end of file, expecting ";" or "}"', pointSpan(eof, 0)));
+      const last = args.length > 0 ? args[args.length - 1].span.end : nameTok.span.end;
+      finish(last, null, null);
+    } else if (stack.length > 1) {
+      errors.push(diag(source, 'unexpected-eof', 'unexpected end of file, expecting "}"', pointSpan(eof, 0)));
+    }
+    // close open blocks at the end of the file
+    while (stack.length > 1) {
+      const closed = stack.pop()!;
+      if (closed.directive) {
+        closed.directive.span.end = eof;
+        closed.directive.blockSpan!.end = eof;
+      }
+    }
+    break;
+  }
+  return { nodes: root, errors };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Context inference and the directive-table check
+
+const INFER_ORDER: NginxContext[] = [
+  'main',
+  'http',
+  'server',
+  'location',
+  'events',
+  'upstream',
+  'stream',
+  'stream-server',
+  'stream-upstream',
+  'mail',
+  'mail-server',
+  'limit_except',
+];
+
+/**
+ * The context a file that is not a main config is most likely read in, judged from its top-level
+ * directives: a file with `server { }` blocks is an http-level file (sites-enabled/, conf.d/);
+ * directives only valid in main (`user`, `events`, `http`, …) make it a main config; a snippet of
+ * location-level directives is read in `location` (or `server`, when it has `location` blocks or
+ * server-only directives).
+ */
+export function inferNginxContext(nodes: Node[], pathHint?: string): NginxContext {
+  const names: string[] = [];
+  for (const n of nodes) if (n.type === 'directive' && n.name !== 'include' && lookupDirective(n.name)) names.push(n.name);
+  if (names.length === 0) return pathHint && /(^|\/)(sites-(enabled|available)|conf\.d)\//.test(pathHint) ? 'http' : 'main';
+  const validIn = (ctx: NginxContext) => {
+    let ok = 0;
+    for (const name of names) if (specIn(name, CTX[ctx])) ok++;
+    return ok;
+  };
+  const has = (n: string) => names.includes(n);
+  // explicit shapes first
+  if (has('server') && validIn('http') === names.length && !has('listen')) return 'http';
+  if (has('location') && validIn('server') === names.length) return 'server';
+  let best: NginxContext = 'main';
+  let bestScore = -1;
+  for (const ctx of INFER_ORDER) {
+    const s = validIn(ctx);
+    if (s === names.length && ctx !== 'main') {
+      // a snippet valid in http/server/location: prefer the innermost (location-level snippet)
+      if (ctx === 'http' && validIn('location') === names.length) return 'location';
+      if (ctx === 'http' && validIn('server') === names.length) return 'server';
+      return ctx;
+    }
+    if (s === names.length) return ctx;
+    if (s > bestScore) {
+      best = ctx;
+      bestScore = s;
+    }
+  }
+  return best;
+}
+
+interface CheckFrame {
+  nodes: Node[];
+  ctx: NginxContext | 'freeform' | null;
+}
+
+/**
+ * Check every directive against the table in context `ctx` (as ngx_conf_handler does): unknown
+ * names are skipped (third-party modules), a known name not allowed in the context is
+ * `"x" directive is not allowed here`, then block-ness and arity. Bodies of unknown or free-form
+ * blocks are not checked (a `{` inside a free-form body is `unexpected "{"`).
+ */
+export function checkNginx(nodes: Node[], ctx: NginxContext | 'freeform', source: SourceFile, errors: Diagnostic[], reportUnknown = false): void {
+  const stack: CheckFrame[] = [{ nodes, ctx }];
+  while (stack.length > 0) {
+    const f = stack.pop()!;
+    for (const n of f.nodes) {
+      if (n.type !== 'directive') continue;
+      if (f.ctx === null) continue;
+      if (f.ctx === 'freeform') {
+        if (n.block !== null) {
+          errors.push(diag(source, 'unexpected-brace', 'unexpected "{"', n.blockSpan ? pointSpan(n.blockSpan.start) : n.nameSpan));
+          stack.push({ nodes: n.block, ctx: null });
+        }
+        continue;
+      }
+      const specs = lookupDirective(n.name);
+      if (!specs) {
+        if (reportUnknown) errors.push(diag(source, 'unknown-directive', `unknown directive "${n.name}"`, n.nameSpan, 'warning'));
+        if (n.block) stack.push({ nodes: n.block, ctx: null });
+        continue;
+      }
+      const spec = specIn(n.name, CTX[f.ctx]);
+      if (!spec) {
+        errors.push(diag(source, 'not-allowed-here', `"${n.name}" directive is not allowed here`, n.nameSpan));
+        if (n.block) stack.push({ nodes: n.block, ctx: null });
+        continue;
+      }
+      const isBlock = (spec.type & NGX_CONF_BLOCK) !== 0;
+      if (!isBlock && n.block !== null && n.rawBody === undefined) {
+        errors.push(diag(source, 'not-terminated', `directive "${n.name}" is not terminated by ";"`, n.nameSpan));
+      } else if (isBlock && n.block === null) {
+        errors.push(diag(source, 'no-opening-brace', `directive "${n.name}" has no opening "{"`, n.nameSpan));
+      } else if (!arityOk(spec.type, n.args.length)) {
+        errors.push(diag(source, 'invalid-args', `invalid number of arguments in "${n.name}" directive`, n.nameSpan));
+      }
+      if (n.block) stack.push({ nodes: n.block, ctx: isBlock ? childContext(n.name, f.ctx) : null });
+    }
+  }
+}
+
+/** Parse an nginx file: syntax, context (given or inferred) and the directive-table check. */
+export function parseNginx(source: SourceFile, opts: NginxParseOptions = {}): ParsedFile {
+  const { nodes, errors } = parseNginxSyntax(source);
+  const given = opts.context === undefined ? null : opts.context;
+  let ctx: NginxContext | 'freeform' | null = normalizeContext(given ?? undefined);
+  let ctxName: string;
+  if (ctx === null && given !== null) {
+    // a free-form body (an include inside `map { }`, `types { }`, …) or an unknown block
+    ctxName = given;
+    ctx = given === 'freeform' || ['types', 'map', 'geo', 'split_clients', 'charset_map', 'geoip2'].includes(given) ? 'freeform' : null;
+  } else {
+    if (ctx === null) ctx = inferNginxContext(nodes, opts.pathHint ?? source.path);
+    ctxName = ctx;
+  }
+  if (!opts.syntaxOnly && ctx !== null) checkNginx(nodes, ctx, source, errors, opts.reportUnknown);
+  errors.sort((a, b) => a.span.start.offset - b.span.start.offset);
+  return { server: 'nginx', source, nodes, errors, context: ctxName };
+}
