@@ -1,0 +1,128 @@
+/**
+ * Self-tests of the real-server harness with nginx: they prove that the harness starts the real
+ * server, that statuses and source addresses are real, and that nothing is left running.
+ */
+import { existsSync } from 'node:fs';
+import { afterEach, describe, expect, it } from 'vitest';
+import { request } from './harness/requests.js';
+import {
+  groupAlive,
+  isRoot,
+  nginxSkipReason,
+  processAlive,
+  rootSkipReason,
+  runningServerCount,
+  ServerStartError,
+  startNginx,
+  stopAllServers,
+} from './harness/servers.js';
+
+const skip = nginxSkipReason();
+if (skip) console.warn(`[servers-nginx] skipped: ${skip}`);
+const rootSkip = rootSkipReason();
+if (!skip && rootSkip) console.warn(`[servers-nginx] file-permission test skipped: ${rootSkip}`);
+
+afterEach(stopAllServers);
+
+describe.skipIf(!!skip)('nginx harness', () => {
+  it('deny all answers 403, and the error log says why', async () => {
+    const s = await startNginx({
+      config: 'location / { deny all; }\n',
+      files: { 'html/index.html': 'hello\n' },
+    });
+    const mark = s.logMark();
+    const r = await request({ port: s.port, path: '/' });
+    expect(r.status).toBe(403);
+    expect(s.errorLogSince(mark)).toContain('access forbidden by rule');
+  });
+
+  it('uses the source address: allow 127.0.0.7; deny all', async () => {
+    const s = await startNginx({
+      config: [
+        'server {',
+        '    listen 80;',
+        '    root www;',
+        '    location /admin/ { allow 127.0.0.7; deny all; }',
+        '}',
+        '',
+      ].join('\n'),
+      files: { 'www/admin/index.html': 'admin\n' },
+    });
+    const allowed = await request({ port: s.port, path: '/admin/', from: '127.0.0.7' });
+    expect(allowed.status).toBe(200);
+    expect(allowed.body).toBe('admin\n');
+    expect((await request({ port: s.port, path: '/admin/', from: '127.0.0.1' })).status).toBe(403);
+    expect((await request({ port: s.port, path: '/admin/', from: '127.0.0.8' })).status).toBe(403);
+  });
+
+  it('sends the path as written (no client-side normalisation)', async () => {
+    const s = await startNginx({
+      config: 'location = /a/../b { return 200 "raw-dotdot"; }\nlocation = /b { return 200 "normalised"; }\nlocation / { return 200 "other:$request_uri"; }\n',
+    });
+    // nginx itself normalises /a/../b to /b for location matching; $request_uri keeps the raw form
+    expect((await request({ port: s.port, path: '/a/../b' })).body).toBe('normalised');
+    const enc = await request({ port: s.port, path: '/x/%2e%2e/y' });
+    expect(enc.body).toBe('other:/x/%2e%2e/y');
+  });
+
+  it('accepts a full main-context config with its own pid, user and absolute log paths', async () => {
+    const s = await startNginx({
+      config: [
+        'user nobody nogroup;',
+        'worker_processes 2;',
+        'pid /run/nginx.pid;',
+        'events { worker_connections 64; }',
+        'http {',
+        '    access_log /var/log/nginx/why403-harness-should-not-exist.log;',
+        '    server { listen 8080 default_server; listen [::]:8080 default_server; return 403; }',
+        '    server { listen 8081; return 200 "second"; }',
+        '}',
+        '',
+      ].join('\n'),
+    });
+    expect(Object.keys(s.ports)).toEqual(['8080', '8081']);
+    expect((await request({ port: s.port, path: '/' })).status).toBe(403);
+    expect((await request({ port: s.ports['8081'], path: '/' })).body).toBe('second');
+    expect(existsSync('/var/log/nginx/why403-harness-should-not-exist.log')).toBe(false);
+  });
+
+  it.skipIf(!!rootSkip)('a file readable only by root gives 403 with the unprivileged worker', async () => {
+    expect(isRoot).toBe(true);
+    const s = await startNginx({
+      config: 'server { root www; }\n',
+      files: { 'www/open.html': 'open\n', 'www/secret.html': { content: 'secret\n', mode: 0o600 } },
+    });
+    expect((await request({ port: s.port, path: '/open.html' })).status).toBe(200);
+    const mark = s.logMark();
+    expect((await request({ port: s.port, path: '/secret.html' })).status).toBe(403);
+    expect(s.errorLogSince(mark)).toContain('(13: Permission denied)');
+  });
+
+  it('reports a bad config with the error log and leaves no process behind', async () => {
+    let err: unknown;
+    try {
+      await startNginx({ config: 'location / { deny all }\n' });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ServerStartError);
+    const e = err as ServerStartError;
+    expect(e.message).toMatch(/unexpected "}"|emerg/);
+    expect(e.pid).toBeTypeOf('number');
+    expect(processAlive(e.pid!)).toBe(false);
+    expect(groupAlive(e.pid!)).toBe(false);
+    expect(runningServerCount()).toBe(0);
+  });
+
+  it('stop() kills master and workers by PID and removes the prefix', async () => {
+    const s = await startNginx({ config: 'return 204;\n' });
+    expect((await request({ port: s.port, path: '/' })).status).toBe(204);
+    expect(groupAlive(s.pid)).toBe(true);
+    await s.stop();
+    expect(processAlive(s.pid)).toBe(false);
+    expect(groupAlive(s.pid)).toBe(false);
+    expect(existsSync(s.prefix)).toBe(false);
+    await s.stop(); // idempotent
+    await expect(request({ port: s.port, path: '/', timeoutMs: 1000 })).rejects.toThrow(/ECONNREFUSED|failed/);
+  });
+});
