@@ -7,6 +7,7 @@
  */
 import type { ConfigSet, Directive, Node } from '../../ast.js';
 import { apacheDirective } from '../directives.js';
+import { expandVars } from '../vars.js';
 import { canonicalModule, type ModuleSet } from './modules.js';
 
 export interface CondEnv {
@@ -17,6 +18,8 @@ export interface CondEnv {
   /** Does this path exist (after ServerRoot resolution)? null = cannot know. */
   fileExists: (path: string) => boolean | null;
   serverRoot: string;
+  /** Process environment for `${VAR}` (after Defines): Debian's envvars by default. */
+  envVars: Record<string, string>;
 }
 
 /** A note the model wants to surface (an IfFile it could not check, a config error…). */
@@ -128,8 +131,9 @@ export function flatten(set: ConfigSet, nodes: Node[], env: CondEnv, notes: Mode
   const seen = new Set<string>();
   const rec = (list: Node[], into: Directive[], depth: number) => {
     if (depth > 200) return;
-    for (const n of list) {
-      if (n.type !== 'directive') continue;
+    for (const n0 of list) {
+      if (n0.type !== 'directive') continue;
+      const n = expandDirective(n0, env.defines, env.envVars);
       if (n.includes && n.includes.length > 0) {
         for (const p of n.includes) {
           const f = set.files.get(p);
@@ -161,6 +165,13 @@ export function flatten(set: ConfigSet, nodes: Node[], env: CondEnv, notes: Mode
   };
   rec(nodes, out, 0);
   return out;
+}
+
+/** `${VAR}` in arguments, expanded with the defines known at this point (httpd does it per line). */
+export function expandDirective(d: Directive, defines: Map<string, string>, envVars: Record<string, string> = {}): Directive {
+  if (!d.args.some((a) => a.value.includes('${'))) return d;
+  const obj = { ...envVars, ...Object.fromEntries(defines) };
+  return { ...d, args: d.args.map((a) => (a.value.includes('${') ? { ...a, value: expandVars(a.value, obj) } : a)) };
 }
 
 /** True when any file of the set has a LoadModule line (then Debian's default set is not assumed). */

@@ -1,0 +1,343 @@
+/**
+ * Building the Apache model from a ConfigSet: conditionals evaluated, servers and virtual hosts
+ * found, every section compiled once into its own per-dir config, and the section lists sorted as
+ * httpd sorts them (server/core.c: reorder_sorter — non-regex `<Directory>` by number of path
+ * components, then config order with the main server's sections before a vhost's; regex sections
+ * after them in config order).
+ */
+import { existsSync } from 'node:fs';
+import type { ConfigSet, Directive, PathMapping } from '../../ast.js';
+import { mapPath } from '../../load-options.js';
+import { DEBIAN_ENVVARS } from '../vars.js';
+import { argValues, flatten, hasLoadModule, sectionKey, type CondEnv, type ModelNote } from './conditions.js';
+import {
+  compileNested,
+  compileSection,
+  emptyDirConf,
+  kids,
+  mergeDirConf,
+  newRewriteConf,
+  type AliasEntry,
+  type DirConf,
+  type NestedSection,
+  type RedirectEntry,
+  type RewriteConf,
+  type Setting,
+} from './dirconf.js';
+import { debianDefaultModules, ModuleSet, DEBIAN_STATIC_MODULES } from './modules.js';
+import { compilePcre, isFnmatchPattern, type Compiled } from './regex.js';
+
+export interface ModelSettings {
+  /** Server version the conditionals see (default 2.4.71, Debian's). */
+  apacheVersion?: string;
+  /** Extra loaded modules (`mod_rewrite.c`, `rewrite_module`, `mod_rewrite`). */
+  modules?: string[];
+  /** Replace the module set entirely instead of Debian's default + LoadModule lines. */
+  modulesExact?: boolean;
+  /** `-D` defines. */
+  defines?: Record<string, string>;
+  /** Environment variables for `${VAR}` besides Debian's envvars. */
+  env?: Record<string, string>;
+  /** ServerRoot when the config does not set one (default /etc/apache2). */
+  serverRoot?: string;
+  /** Installed paths → checked-out paths, for reading .htaccess and the document tree from disk. */
+  pathMap?: PathMapping[];
+  /** Worker user/group (default: the config's User/Group, else www-data). */
+  user?: string;
+  group?: string;
+  /** Numeric ids, when known (otherwise resolved from /etc/passwd and /etc/group). */
+  uid?: number;
+  gid?: number;
+}
+
+export type SectionKind = 'directory' | 'directorymatch' | 'location' | 'locationmatch';
+
+export interface Section {
+  kind: SectionKind;
+  directive: Directive;
+  /** Directory path with trailing slash, Location path, or the regex source. */
+  path: string;
+  regex: Compiled | null;
+  wildcard: boolean;
+  /** ap_count_dirs of the path (0 for `/`). */
+  components: number;
+  conf: DirConf;
+  /** 0 for the main server, else 1 + vhost index (reorder_sorter puts main first). */
+  owner: number;
+  order: number;
+}
+
+export interface ServerModel {
+  /** null for the main server. */
+  directive: Directive | null;
+  addresses: string[];
+  serverName: string | null;
+  serverAliases: string[];
+  documentRoot: Setting<string> | null;
+  /** lookup_defaults: per-dir directives at the server's top level, merged over the main server's. */
+  base: DirConf;
+  directories: Section[];
+  regexDirectories: Section[];
+  locations: Section[];
+  /** Top-level `<Files>`/`<If>` (in base.nested as well). */
+  files: NestedSection[];
+  aliases: AliasEntry[];
+  redirects: RedirectEntry[];
+  rewrite: RewriteConf;
+}
+
+export interface ApacheModel {
+  set: ConfigSet;
+  settings: ModelSettings;
+  modules: ModuleSet;
+  version: number[];
+  defines: Map<string, string>;
+  serverRoot: string;
+  main: ServerModel;
+  vhosts: ServerModel[];
+  accessFileNames: string[];
+  user: string;
+  group: string;
+  /** Config errors and things the model could not decide while building. */
+  notes: ModelNote[];
+  /** The flattened top level (includes and conditionals resolved). */
+  top: Directive[];
+  /** True when some directive sets environment variables (Require env / Allow from env= then depend on the request). */
+  setsEnv: boolean;
+}
+
+const KNOWN_PROVIDERS: Record<string, string> = {
+  all: 'mod_authz_core',
+  env: 'mod_authz_core',
+  method: 'mod_authz_core',
+  expr: 'mod_authz_core',
+  ip: 'mod_authz_host',
+  host: 'mod_authz_host',
+  'forward-dns': 'mod_authz_host',
+  local: 'mod_authz_host',
+  user: 'mod_authz_user',
+  'valid-user': 'mod_authz_user',
+  group: 'mod_authz_groupfile',
+  'file-owner': 'mod_authz_owner',
+  'file-group': 'mod_authz_owner',
+  'dbm-group': 'mod_authz_dbm',
+  'dbd-group': 'mod_authz_dbd',
+  'ldap-user': 'mod_authnz_ldap',
+  'ldap-group': 'mod_authnz_ldap',
+  'ldap-dn': 'mod_authnz_ldap',
+  'ldap-attribute': 'mod_authnz_ldap',
+  'ldap-filter': 'mod_authnz_ldap',
+  'ldap-search': 'mod_authnz_ldap',
+};
+
+export function resolvePath(p: string, root: string): string {
+  if (p.startsWith('/')) return p;
+  return `${root.replace(/\/+$/, '')}/${p}`;
+}
+
+/** Canonical directory path as dirsection stores it: no `.`/`..`/`//`, trailing slash. */
+export function canonicalDir(p: string): string {
+  const parts: string[] = [];
+  for (const seg of p.split('/')) {
+    if (seg === '' || seg === '.') continue;
+    if (seg === '..') parts.pop();
+    else parts.push(seg);
+  }
+  return '/' + parts.join('/') + (parts.length ? '/' : '');
+}
+
+export function countDirs(p: string): number {
+  if (p === '/') return 0;
+  let n = 0;
+  for (const c of p) if (c === '/') n++;
+  return n;
+}
+
+const ENV_SETTERS = new Set(['setenv', 'setenvif', 'setenvifnocase', 'browsermatch', 'browsermatchnocase', 'setenvifexpr', 'passenv', 'unsetenv']);
+
+export function buildApacheModel(set: ConfigSet, settings: ModelSettings = {}): ApacheModel {
+  const notes: ModelNote[] = [];
+  let modules: ModuleSet;
+  if (settings.modulesExact) modules = new ModuleSet(settings.modules ?? []);
+  else {
+    modules = hasLoadModule(set) ? new ModuleSet(DEBIAN_STATIC_MODULES) : debianDefaultModules();
+    for (const m of settings.modules ?? []) modules.add(m);
+  }
+  const version = (settings.apacheVersion ?? '2.4.71').split('.').map(Number);
+  const defines = new Map(Object.entries(settings.defines ?? {}));
+  // ServerRoot may be set by the config itself; find it before evaluating IfFile.
+  let serverRoot = settings.serverRoot ?? '/etc/apache2';
+  for (const n of set.root.nodes) if (n.type === 'directive' && n.key === 'serverroot' && n.args[0]) serverRoot = n.args[0].value;
+  const env: CondEnv = {
+    modules,
+    defines,
+    version,
+    serverRoot,
+    envVars: { ...DEBIAN_ENVVARS, ...(settings.env ?? {}) },
+    fileExists: (p) => {
+      try {
+        return existsSync(mapPath(p, settings.pathMap));
+      } catch {
+        return null;
+      }
+    },
+  };
+  const top = flatten(set, set.root.nodes, env, notes);
+  const knownProvider = (name: string) => {
+    const m = KNOWN_PROVIDERS[name];
+    return m !== undefined && modules.has(m);
+  };
+
+  let order = 0;
+  let accessFileNames = ['.htaccess'];
+  let user = settings.user ?? 'www-data';
+  let group = settings.group ?? 'www-data';
+  let setsEnv = false;
+  const scanEnv = (list: Directive[]) => {
+    for (const d of list) {
+      if (ENV_SETTERS.has(sectionKey(d))) setsEnv = true;
+      if (d.key === 'rewriterule' && /\b(E|env)=/i.test(d.args[2]?.value ?? '')) setsEnv = true;
+      if (d.block) scanEnv(kids(d));
+    }
+  };
+  scanEnv(top);
+
+  const buildServer = (list: Directive[], owner: number, directive: Directive | null, parent: ServerModel | null): ServerModel => {
+    const sink = { rewrite: newRewriteConf(null), redirects: [] as RedirectEntry[], aliases: [] as AliasEntry[] };
+    const topLevel: Directive[] = [];
+    const directories: Section[] = [];
+    const regexDirectories: Section[] = [];
+    const locations: Section[] = [];
+    let documentRoot: Setting<string> | null = null;
+    let serverName: string | null = null;
+    const serverAliases: string[] = [];
+    for (const d of list) {
+      const k = sectionKey(d);
+      const args = argValues(d);
+      if (d.block && (k === 'directory' || k === 'directorymatch')) {
+        let path = args[0] ?? '';
+        let isRegex = k === 'directorymatch';
+        if (k === 'directory' && path === '~') {
+          isRegex = true;
+          path = args[1] ?? '';
+        }
+        if (!isRegex) path = path === '/' ? '/' : canonicalDir(resolvePath(path, serverRoot));
+        const conf = compileSection(kids(d), { kind: isRegex ? 'directorymatch' : 'directory', path, notes, knownProvider, section: d });
+        const sec: Section = {
+          kind: isRegex ? 'directorymatch' : 'directory',
+          directive: d,
+          path,
+          regex: isRegex ? compilePcre(path) : null,
+          wildcard: !isRegex && isFnmatchPattern(path),
+          components: isRegex ? 0 : countDirs(path),
+          conf,
+          owner,
+          order: order++,
+        };
+        (isRegex ? regexDirectories : directories).push(sec);
+        continue;
+      }
+      if (d.block && (k === 'location' || k === 'locationmatch')) {
+        let path = args[0] ?? '';
+        let isRegex = k === 'locationmatch';
+        if (k === 'location' && path === '~') {
+          isRegex = true;
+          path = args[1] ?? '';
+        }
+        const conf = compileSection(kids(d), { kind: isRegex ? 'locationmatch' : 'location', path, notes, knownProvider, section: d });
+        locations.push({
+          kind: isRegex ? 'locationmatch' : 'location',
+          directive: d,
+          path,
+          regex: isRegex ? compilePcre(path) : null,
+          wildcard: !isRegex && isFnmatchPattern(path),
+          components: 0,
+          conf,
+          owner,
+          order: order++,
+        });
+        continue;
+      }
+      if (d.block && k === 'virtualhost') continue;
+      switch (k) {
+        case 'documentroot':
+          if (args[0]) documentRoot = { value: resolvePath(args[0], serverRoot).replace(/(.)\/+$/, '$1'), by: d };
+          break;
+        case 'servername':
+          serverName = (args[0] ?? '').replace(/^[a-z]+:\/\//i, '').replace(/:\d+$/, '').toLowerCase();
+          break;
+        case 'serveralias':
+          serverAliases.push(...args.map((a) => a.toLowerCase()));
+          break;
+        case 'accessfilename':
+          if (owner === 0) accessFileNames = args;
+          break;
+        case 'user':
+          if (owner === 0 && !settings.user && args[0] && !args[0].includes('${')) user = args[0];
+          break;
+        case 'group':
+          if (owner === 0 && !settings.group && args[0] && !args[0].includes('${')) group = args[0];
+          break;
+      }
+      topLevel.push(d);
+    }
+    const own = compileSection(topLevel, { kind: 'server', path: null, notes, knownProvider, server: sink });
+    // Top-level <Files>/<If> go to the server's own sec_file / sec_if.
+    const files: NestedSection[] = [];
+    for (const d of topLevel) {
+      const k = sectionKey(d);
+      if (d.block && (k === 'files' || k === 'filesmatch' || k === 'if' || k === 'elseif' || k === 'else')) {
+        files.push(compileNested(d, { kind: 'files', path: null, notes, knownProvider }));
+      }
+    }
+    own.nested = files;
+    const base = parent ? mergeDirConf(parent.base, own, 'VirtualHost', directive) : mergeDirConf(emptyDirConf(true), own, 'server config', null);
+    const sortDirs = (a: Section, b: Section) => a.components - b.components || a.owner - b.owner || a.order - b.order;
+    return {
+      directive,
+      addresses: directive ? argValues(directive) : [],
+      serverName,
+      serverAliases,
+      documentRoot: documentRoot ?? parent?.documentRoot ?? null,
+      base,
+      directories: [...(parent?.directories ?? []), ...directories].sort(sortDirs),
+      regexDirectories: [...(parent?.regexDirectories ?? []), ...regexDirectories],
+      locations: [...(parent?.locations ?? []), ...locations],
+      files: [...(parent?.files ?? []), ...files],
+      aliases: [...sink.aliases, ...(parent?.aliases ?? [])],
+      redirects: [...sink.redirects, ...(parent?.redirects ?? [])],
+      // Server-context rewrite config is per virtual host; RewriteOptions Inherit is not modelled.
+      rewrite: sink.rewrite,
+    };
+  };
+
+  const main = buildServer(top, 0, null, null);
+  const vhosts: ServerModel[] = [];
+  for (const d of top) {
+    if (d.block && sectionKey(d) === 'virtualhost') vhosts.push(buildServer(kids(d), vhosts.length + 1, d, main));
+  }
+  return { set, settings, modules, version, defines, serverRoot, main, vhosts, accessFileNames, user, group, notes, top, setsEnv };
+}
+
+/** Name-based virtual host selection (server/vhost.c: ap_update_vhost_given_ip, check_hostalias). */
+export function selectServer(model: ApacheModel, host: string | undefined, port: number | undefined, localIp = '127.0.0.1'): ServerModel {
+  const addrMatches = (addr: string): 0 | 1 | 2 => {
+    const m = /^(\[[^\]]+\]|[^:]+)(?::(\d+|\*))?$/.exec(addr);
+    if (!m) return 0;
+    const ip = m[1];
+    const p = m[2];
+    if (port !== undefined && p && p !== '*' && Number(p) !== port) return 0;
+    if (ip === '*' || ip === '_default_') return 1;
+    return ip === localIp || (ip === 'localhost' && localIp.startsWith('127.')) ? 2 : 0;
+  };
+  const scored = model.vhosts.map((v) => ({ v, score: Math.max(0, ...v.addresses.map(addrMatches)) as number })).filter((x) => x.score > 0);
+  if (scored.length === 0) return model.main;
+  const best = Math.max(...scored.map((x) => x.score));
+  const candidates = scored.filter((x) => x.score === best).map((x) => x.v);
+  const h = (host ?? '').toLowerCase().replace(/:\d+$/, '').replace(/\.$/, '');
+  for (const v of candidates) {
+    if (v.serverName === h) return v;
+    if (v.serverAliases.some((a) => (isFnmatchPattern(a) ? new RegExp('^' + a.replace(/[.+^${}()|\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.') + '$').test(h) : a === h))) return v;
+  }
+  return candidates[0];
+}
