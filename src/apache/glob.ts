@@ -1,7 +1,7 @@
 /**
  * Include/IncludeOptional path expansion the way httpd 2.4 does it (server/config.c
  * ap_process_fnmatch_configs, server/util.c ap_dir_fnmatch / ap_dir_nofnmatch):
- * - the path is split at `/`; a component with a wildcard (`*`, `?`, `[`, `\` — apr_fnmatch_test)
+ * - the path is split at `/`; a component with a wildcard (`*`, `?`, `[…]` — apr_fnmatch_test)
  *   is matched against the directory's entries with apr_fnmatch(APR_FNM_PERIOD): a leading `.`
  *   must be matched literally; `{a,b}` is not special. Wildcards may appear in any component; an
  *   inner one only matches directories.
@@ -25,12 +25,17 @@ export interface GlobResult {
   notFound: boolean;
 }
 
-/** apr_fnmatch_test: does the string hold a wildcard? */
+/** apr_fnmatch_test: `*` or `?` (not escaped by `\`), or a `[` with a later `]`. */
 export function hasWildcard(s: string): boolean {
+  let nesting = 0;
   for (let i = 0; i < s.length; i++) {
     const c = s[i];
-    if (c === '*' || c === '?' || c === '\\') return true;
-    if (c === '[') return true;
+    if (c === '*' || c === '?') return true;
+    if (c === '\\') {
+      if (i + 1 >= s.length) return false;
+      i++;
+    } else if (c === '[') nesting++;
+    else if (c === ']' && nesting > 0) return true;
   }
   return false;
 }

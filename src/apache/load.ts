@@ -29,7 +29,13 @@ export const AP_MAX_INCLUDE_DEPTH = 128;
 /** The context a file is parsed in when the caller does not say: .htaccess-like names → htaccess. */
 export function inferApacheContext(path: string): ApacheContext {
   const b = basename(path).toLowerCase();
-  if (b === '.htaccess' || b.endsWith('.htaccess') || b === 'htaccess' || b === 'htaccess.txt' || b.startsWith('.htaccess.')) {
+  if (
+    b === '.htaccess' ||
+    b.endsWith('.htaccess') ||
+    b === 'htaccess' ||
+    b === 'htaccess.txt' ||
+    /^\.htaccess\.(dist|sample|example|txt|bak|orig|default)$/.test(b)
+  ) {
     return 'htaccess';
   }
   return 'server';
