@@ -1,0 +1,104 @@
+/**
+ * mod_access_compat's `Order`, `Allow`, `Deny` and `Satisfy` are deprecated since Apache 2.4.
+ * Mixed with mod_authz_core's `Require` (Debian's `<Directory />` has `Require all denied`) they
+ * deny requests the author meant to allow (403-CAUSES.md A05). Silent inside guards that make the
+ * lines dead on 2.4: `<IfModule !mod_authz_core.c>` and `<IfVersion < 2.3>` (lintian's guard).
+ */
+import type { Directive } from '../src/ast.js';
+import { defineRule, type Suggestion } from '../src/rule.js';
+
+const LEGACY = ['order', 'allow', 'deny', 'satisfy'];
+
+/** Compare dotted versions: negative when a < b. */
+function cmp(a: string, b: string): number {
+  const x = a.split('.').map(Number);
+  const y = b.split('.').map(Number);
+  for (let i = 0; i < Math.max(x.length, y.length); i++) {
+    const d = (x[i] ?? 0) - (y[i] ?? 0);
+    if (d !== 0) return d;
+  }
+  return 0;
+}
+
+/** Whether an `<IfVersion …>` condition holds for `version` (null when we cannot tell). */
+export function ifVersionHolds(args: string[], version: string): boolean | null {
+  let text = args.join(' ').trim();
+  let negate = false;
+  if (text.startsWith('!')) {
+    negate = true;
+    text = text.slice(1).trim();
+  }
+  const m = /^(==|=|<=|>=|<|>|~)?\s*(.+)$/.exec(text);
+  if (!m) return null;
+  const op = m[1] ?? '=';
+  const want = m[2].trim();
+  let holds: boolean;
+  if (op === '~' || /^\/.*\/$/.test(want)) {
+    try {
+      holds = new RegExp(want.replace(/^\/(.*)\/$/, '$1')).test(version);
+    } catch {
+      return null;
+    }
+  } else if (!/^[0-9]+(\.[0-9]+)*$/.test(want)) return null;
+  else {
+    // IfVersion compares only as many components as given: `< 2.3` means major.minor < 2.3.
+    const v = version.split('.').slice(0, want.split('.').length).join('.');
+    const c = cmp(v, want);
+    holds = op === '<' ? c < 0 : op === '<=' ? c <= 0 : op === '>' ? c > 0 : op === '>=' ? c >= 0 : c === 0;
+  }
+  return negate ? !holds : holds;
+}
+
+function guarded(parents: Directive[], version: string): boolean {
+  for (const p of parents) {
+    const args = p.args.map((a) => a.value);
+    if (p.key === 'ifmodule' && /^!\s*(mod_)?authz_core(\.c)?$/i.test(args.join(''))) return true;
+    if (p.key === 'ifversion' && ifVersionHolds(args, version) === false) return true;
+  }
+  return false;
+}
+
+function advice(d: Directive): { text: string; replacement: string | null } {
+  const args = d.args.map((a) => a.value);
+  const from = args[0]?.toLowerCase() === 'from' ? args.slice(1) : [];
+  if (d.key === 'order') return { text: 'Require lines need no Order; remove it once the Allow and Deny lines are converted', replacement: null };
+  if (d.key === 'satisfy') return { text: 'use <RequireAny> for Satisfy Any, <RequireAll> for Satisfy All', replacement: null };
+  if (from.length === 0) return { text: 'use Require', replacement: null };
+  const all = from.length === 1 && from[0].toLowerCase() === 'all';
+  const env = from.every((f) => /^env=/i.test(f));
+  const ipish = from.every((f) => /^[0-9a-f.:/]+$/i.test(f));
+  let req: string | null = null;
+  if (all) req = d.key === 'allow' ? 'Require all granted' : 'Require all denied';
+  else if (env) req = `Require env ${from.map((f) => f.slice(4)).join(' ')}`;
+  else if (ipish) req = `Require ip ${from.join(' ')}`;
+  else if (from.every((f) => !/[=]/.test(f))) req = `Require host ${from.join(' ')}`;
+  if (!req) return { text: 'use Require', replacement: null };
+  if (d.key === 'deny' && !all) return { text: `use \`${req.replace('Require', 'Require not')}\` inside <RequireAll>`, replacement: null };
+  return { text: `use \`${req}\``, replacement: req };
+}
+
+export default defineRule({
+  id: 'apache-legacy-access-control',
+  servers: ['apache'],
+  severity: 'warning',
+  description: 'Order, Allow, Deny and Satisfy are deprecated since Apache 2.4 and mixing them with Require denies requests.',
+  category: 'access-control',
+  fixable: false,
+  hasSuggestions: true,
+  messages: {
+    legacy: '{{name}} is mod_access_compat syntax, deprecated since Apache 2.4: {{advice}}',
+    replace: 'Replace with `{{replacement}}`',
+  },
+  check(ctx) {
+    const version = ctx.settings.apacheVersion ?? '2.4';
+    for (const { node, ctx: w } of ctx.directives(...LEGACY)) {
+      if (guarded(w.parents, version)) continue;
+      const a = advice(node);
+      const suggest: Suggestion[] = [];
+      if (a.replacement) {
+        suggest.push({ desc: `Replace with \`${a.replacement}\``, fix: { range: [node.span.start.offset, node.span.end.offset], text: a.replacement } });
+      }
+      ctx.report({ node, messageId: 'legacy', data: { name: node.name, advice: a.text }, suggest });
+    }
+  },
+});

@@ -1,0 +1,138 @@
+/**
+ * Turning command-line paths into the files to lint. A file path is taken as is (whatever its
+ * name); a directory is searched for nginx and Apache configs; a glob is expanded (tinyglobby).
+ * VCS folders and node_modules are skipped, symlinked directories are not followed, and a file
+ * reached twice (e.g. sites-enabled/x → sites-available/x) is linted once. Main configs
+ * (nginx.conf, httpd.conf, apache2.conf) come first, so the files they include can be linted in the
+ * context the server reads them in (see run.ts).
+ */
+import { readdirSync, realpathSync, statSync, type Dirent } from 'node:fs';
+import { basename, resolve, sep } from 'node:path';
+
+export const SKIP_DIRS = new Set(['node_modules', '.git', '.hg', '.svn', '.jj', '.bzr', '_darcs', 'CVS']);
+export const MAIN_CONFIGS = new Set(['nginx.conf', 'httpd.conf', 'apache2.conf']);
+/** Directories whose `*.conf` files are server configs. */
+const CONF_DIRS = new Set([
+  'nginx',
+  'apache',
+  'apache2',
+  'httpd',
+  'conf.d',
+  'conf-available',
+  'conf-enabled',
+  'sites-available',
+  'sites-enabled',
+  'mods-available',
+  'mods-enabled',
+  'snippets',
+  'vhosts.d',
+  'extra',
+  'http.d',
+  'stream.d',
+]);
+/** Directories in which every file is a config, whatever its name (Debian's sites-*). */
+const ALL_FILES_DIRS = new Set(['sites-available', 'sites-enabled']);
+const NOT_CONFIG = /(\.(bak|orig|rej|swp|swo|dpkg-(old|new|dist|bak)|ucf-(old|new|dist)|md|txt|json|ya?ml|sh|gz|zip|pem|key|crt)|~)$/i;
+
+/** Whether a file found while searching a directory is a config to lint. */
+export function isConfigCandidate(absPath: string): boolean {
+  const name = basename(absPath);
+  if (MAIN_CONFIGS.has(name) || name === '.htaccess' || name.endsWith('.htaccess')) return true;
+  if (NOT_CONFIG.test(name) || name.startsWith('.')) return false;
+  const dirs = absPath.split(sep).slice(0, -1);
+  const parent = dirs[dirs.length - 1] ?? '';
+  if (ALL_FILES_DIRS.has(parent)) return true;
+  return name.endsWith('.conf') && dirs.some((d) => CONF_DIRS.has(d));
+}
+
+export function isMainConfig(path: string): boolean {
+  return MAIN_CONFIGS.has(basename(path));
+}
+
+export interface ExpandResult {
+  /** Absolute paths (or '-' for stdin), mains first, each file once. */
+  files: string[];
+  /** Paths given on the command line that do not exist. */
+  missing: string[];
+  /** Globs that matched nothing. */
+  unmatched: string[];
+}
+
+const GLOB_CHARS = /[*?[\]{}!]/;
+
+function walkDir(dir: string, out: string[]): void {
+  let entries: Dirent[];
+  try {
+    entries = readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return; // an unreadable directory below the one given: nothing to lint there
+  }
+  entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  for (const e of entries) {
+    const p = dir + sep + e.name;
+    if (e.isDirectory()) {
+      if (!SKIP_DIRS.has(e.name)) walkDir(p, out);
+    } else if (e.isFile() || e.isSymbolicLink()) {
+      if (!isConfigCandidate(p)) continue;
+      if (e.isSymbolicLink()) {
+        try {
+          if (!statSync(p).isFile()) continue;
+        } catch {
+          // a dangling link is still reported: the user keeps it among the configs
+        }
+      }
+      out.push(p);
+    }
+  }
+}
+
+export async function expandPaths(args: readonly string[], cwd: string = process.cwd()): Promise<ExpandResult> {
+  const found: string[] = [];
+  const missing: string[] = [];
+  const unmatched: string[] = [];
+  for (const arg of args) {
+    if (arg === '-') {
+      found.push('-');
+      continue;
+    }
+    const abs = resolve(cwd, arg);
+    let st: ReturnType<typeof statSync> | null = null;
+    try {
+      st = statSync(abs);
+    } catch {
+      st = null;
+    }
+    if (st?.isDirectory()) {
+      walkDir(abs.replace(/[/\\]+$/, '') || sep, found);
+    } else if (st) {
+      found.push(abs);
+    } else if (GLOB_CHARS.test(arg)) {
+      const { glob } = await import('tinyglobby');
+      const hits = await glob(arg, { cwd, absolute: true, dot: true, onlyFiles: true, ignore: [...SKIP_DIRS].map((d) => `**/${d}/**`) });
+      if (hits.length === 0) unmatched.push(arg);
+      found.push(...hits.map((h) => resolve(h)).sort());
+    } else {
+      // Possibly a dangling symlink or an unreadable parent: report it as a file problem.
+      missing.push(abs);
+    }
+  }
+  // Each file once (by real path), mains first, otherwise in the order found.
+  const seen = new Set<string>();
+  const unique: string[] = [];
+  for (const f of found) {
+    let key = f;
+    if (f !== '-') {
+      try {
+        key = realpathSync(f);
+      } catch {
+        key = f;
+      }
+    }
+    if (seen.has(key)) continue;
+    seen.add(key);
+    unique.push(f);
+  }
+  const mains = unique.filter((f) => f !== '-' && isMainConfig(f));
+  const rest = unique.filter((f) => f === '-' || !isMainConfig(f));
+  return { files: [...mains, ...rest], missing, unmatched };
+}

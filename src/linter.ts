@@ -1,0 +1,259 @@
+/**
+ * Running rules over one ConfigSet. Findings are attached to the file where the reported node
+ * stands (an included file keeps its own path and positions). Parse and include problems become
+ * findings of the reserved rule `syntax-error`. A rule that throws does not stop the run: the crash
+ * is returned in `crashes` (the CLI prints it and exits 2) and the other rules still run.
+ */
+import type { ConfigSet, Diagnostic, Directive, Node, ParsedFile, Span } from './ast.js';
+import type { SourceFile } from './source.js';
+import { walk, type WalkContext } from './walk.js';
+import {
+  docsUrl,
+  formatMessage,
+  type Fix,
+  type ReportDescriptor,
+  type ReportSeverity,
+  type Rule,
+  type RuleContext,
+  type Settings,
+  type Severity,
+  type Suggestion,
+} from './rule.js';
+
+export interface Location {
+  line: number;
+  column: number;
+  endLine: number;
+  endColumn: number;
+}
+
+export interface RelatedLocation extends Location {
+  file: string;
+  message: string;
+}
+
+export interface LintMessage extends Location {
+  ruleId: string;
+  severity: ReportSeverity;
+  message: string;
+  messageId?: string;
+  /** Offsets of the reported span in the file's text (used by suppressions and fixes). */
+  offset: number;
+  endOffset: number;
+  fix?: Fix;
+  suggestions?: Suggestion[];
+  related?: RelatedLocation[];
+  /** True for problems that kept the file from being read or parsed whole. */
+  fatal?: boolean;
+}
+
+/** Everything known about one file after linting. */
+export interface FileEntry {
+  path: string;
+  source: SourceFile | null;
+  parsed: ParsedFile | null;
+  messages: LintMessage[];
+}
+
+export interface RuleCrash {
+  ruleId: string;
+  file: string;
+  error: string;
+}
+
+/** The per-file view of the configuration the linter needs. */
+export interface RuleSetting {
+  severity: Severity;
+  options?: Record<string, unknown>;
+}
+
+export interface LintSetOptions {
+  rules: readonly Rule<string, object>[];
+  /** Severity/options of a rule for a file (the config that applies to that file). */
+  ruleSetting(file: string, rule: Rule<string, object>): RuleSetting;
+  settings: Settings;
+}
+
+export interface LintSetResult {
+  files: Map<string, FileEntry>;
+  crashes: RuleCrash[];
+}
+
+export const SYNTAX_ERROR = 'syntax-error';
+export const UNUSED_SUPPRESSION = 'unused-suppression';
+
+/** The span a finding about a directive points at: a block directive's header, not its whole body. */
+export function reportSpan(node: Node, arg?: number): Span {
+  if (node.type === 'directive') {
+    if (arg !== undefined && node.args[arg]) return node.args[arg].span;
+    if (node.block) {
+      const last = node.args[node.args.length - 1];
+      return { start: node.nameSpan.start, end: last ? last.span.end : node.nameSpan.end };
+    }
+  }
+  return node.span;
+}
+
+export function toLocation(span: Span): Location {
+  return { line: span.start.line, column: span.start.column, endLine: span.end.line, endColumn: span.end.column };
+}
+
+export function diagnosticMessage(d: Diagnostic): LintMessage {
+  return {
+    ruleId: SYNTAX_ERROR,
+    severity: d.severity,
+    message: d.message,
+    messageId: d.code,
+    ...toLocation(d.span),
+    offset: d.span.start.offset,
+    endOffset: d.span.end.offset,
+    fatal: true,
+  };
+}
+
+function entryFor(files: Map<string, FileEntry>, set: ConfigSet, path: string, source?: SourceFile | null): FileEntry {
+  let e = files.get(path);
+  if (!e) {
+    const parsed = set.files.get(path) ?? (set.root.source.path === path ? set.root : null);
+    e = { path, source: parsed?.source ?? source ?? null, parsed, messages: [] };
+    files.set(path, e);
+  }
+  return e;
+}
+
+export function lintSet(set: ConfigSet, opts: LintSetOptions): LintSetResult {
+  const files = new Map<string, FileEntry>();
+  const crashes: RuleCrash[] = [];
+  entryFor(files, set, set.root.source.path);
+  for (const [path] of set.files) entryFor(files, set, path);
+
+  for (const [path, parsed] of set.files) {
+    for (const d of parsed.errors) entryFor(files, set, d.file || path).messages.push(diagnosticMessage(d));
+  }
+  if (!set.files.has(set.root.source.path)) {
+    for (const d of set.root.errors) entryFor(files, set, d.file || set.root.source.path).messages.push(diagnosticMessage(d));
+  }
+  for (const d of set.errors) entryFor(files, set, d.file).messages.push(diagnosticMessage(d));
+
+  const paths = [...files.keys()];
+  let walked: Array<{ node: Node; ctx: WalkContext }> | null = null;
+  const all = () => {
+    if (!walked) {
+      const w: Array<{ node: Node; ctx: WalkContext }> = [];
+      walk(set, (node, ctx) => {
+        w.push({ node, ctx });
+      });
+      walked = w;
+    }
+    return walked;
+  };
+
+  for (const rule of opts.rules) {
+    if (!rule.servers.includes(set.server)) continue;
+    const enabled = paths.some((p) => opts.ruleSetting(p, rule).severity !== 'off');
+    if (!enabled) continue;
+    const rootSetting = opts.ruleSetting(set.root.source.path, rule);
+    const options = { ...(rule.defaultOptions ?? {}), ...(rootSetting.options ?? {}) };
+    const ctx: RuleContext<string, object> = {
+      id: rule.id,
+      set,
+      server: set.server,
+      options,
+      settings: opts.settings,
+      walk: (visit) => walk(set, visit),
+      directives: (...keys) =>
+        all().filter((x): x is { node: Directive; ctx: WalkContext } => x.node.type === 'directive' && keys.includes(x.node.key)),
+      report: (d: ReportDescriptor<string>) => {
+        const file = d.node.source.path;
+        const setting = opts.ruleSetting(file, rule);
+        if (setting.severity === 'off') return;
+        const template = rule.messages[d.messageId];
+        if (template === undefined) throw new Error(`rule ${rule.id} reported unknown messageId "${d.messageId}"`);
+        if (d.fix && !rule.fixable) throw new Error(`rule ${rule.id} reported a fix but is not declared fixable`);
+        const span = reportSpan(d.node, d.arg);
+        const msg: LintMessage = {
+          ruleId: rule.id,
+          severity: setting.severity,
+          message: formatMessage(template, d.data),
+          messageId: d.messageId,
+          ...toLocation(span),
+          offset: span.start.offset,
+          endOffset: span.end.offset,
+        };
+        if (d.fix) msg.fix = d.fix;
+        if (d.suggest && d.suggest.length > 0) msg.suggestions = d.suggest;
+        if (d.related && d.related.length > 0) {
+          msg.related = d.related.map((r) => ({ file: r.node.source.path, message: r.message, ...toLocation(reportSpan(r.node, r.arg)) }));
+        }
+        entryFor(files, set, file, d.node.source).messages.push(msg);
+      },
+    };
+    try {
+      rule.check(ctx);
+    } catch (e) {
+      crashes.push({ ruleId: rule.id, file: set.root.source.path, error: e instanceof Error ? (e.stack ?? e.message) : String(e) });
+    }
+  }
+  for (const e of files.values()) sortMessages(e.messages);
+  return { files, crashes };
+}
+
+export function sortMessages(m: LintMessage[]): LintMessage[] {
+  return m.sort((a, b) => a.line - b.line || a.column - b.column || a.ruleId.localeCompare(b.ruleId) || a.message.localeCompare(b.message));
+}
+
+/** Merge one set's findings into the run's, dropping exact duplicates (a file included by two mains). */
+export function mergeFindings(into: Map<string, FileEntry>, from: Map<string, FileEntry>): void {
+  for (const [path, e] of from) {
+    const have = into.get(path);
+    if (!have) {
+      into.set(path, { ...e, messages: [...e.messages] });
+      continue;
+    }
+    if (!have.source && e.source) have.source = e.source;
+    if (!have.parsed && e.parsed) have.parsed = e.parsed;
+    const keys = new Set(have.messages.map(messageKey));
+    for (const m of e.messages) {
+      const k = messageKey(m);
+      if (!keys.has(k)) {
+        keys.add(k);
+        have.messages.push(m);
+      }
+    }
+    sortMessages(have.messages);
+  }
+}
+
+function messageKey(m: LintMessage): string {
+  return `${m.ruleId}\0${m.line}:${m.column}\0${m.message}`;
+}
+
+export { docsUrl };
+
+const noCheck = (): void => {};
+
+/** Rules the engine reports itself. They have docs but no check. */
+export const engineRules: readonly Rule<string, object>[] = [
+  {
+    id: SYNTAX_ERROR,
+    servers: ['nginx', 'apache'],
+    severity: 'error',
+    description: 'The file could not be read or parsed the way the server would read it.',
+    category: 'syntax',
+    fixable: false,
+    messages: {},
+    check: noCheck,
+    docsUrl: docsUrl(SYNTAX_ERROR),
+  },
+  {
+    id: UNUSED_SUPPRESSION,
+    servers: ['nginx', 'apache'],
+    severity: 'warning',
+    description: 'A why403-disable comment that suppressed nothing, or names an unknown rule.',
+    category: 'suppression',
+    fixable: true,
+    messages: {},
+    check: noCheck,
+    docsUrl: docsUrl(UNUSED_SUPPRESSION),
+  },
+];

@@ -1,0 +1,626 @@
+/**
+ * The lint pipeline: paths → files → configs → ConfigSets → rules → suppressions → fixes → results.
+ * `lint()` is the library entry (no I/O besides reading configs and, with `fix`, writing files);
+ * the CLI (`cli.ts`) adds formatting, output files and exit codes on top of it.
+ *
+ * Each main config is loaded with its includes, so findings in an included file are reported in
+ * that file, in the context the server reads it in; a file already pulled in by an earlier main is
+ * not linted again on its own.
+ */
+import { mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join, relative, resolve, sep } from 'node:path';
+import type { ConfigSet, Node, PathMapping, ServerKind } from './ast.js';
+import { ConfigResolver, configPathMap, ruleEntry, type LoadedConfig } from './config.js';
+import { expandPaths } from './files.js';
+import { applyFixes, MAX_FIX_PASSES, writeFixed } from './fix.js';
+import {
+  diagnosticMessage,
+  engineRules,
+  lintSet,
+  mergeFindings,
+  SYNTAX_ERROR,
+  UNUSED_SUPPRESSION,
+  type FileEntry,
+  type LintMessage,
+  type RuleCrash,
+} from './linter.js';
+import type { LoadOptions } from './load-options.js';
+import { fileDiagnostic } from './read.js';
+import { packageRoot, readRuleDoc, type Rule, type Settings, type Severity } from './rule.js';
+import { applySuppressions, type UnusedMode } from './suppress.js';
+import type { CliIO, LintArgs } from './cli.js';
+
+export interface LintOptions {
+  cwd?: string;
+  /** Rules to run (default: every rule in rules/index.ts). */
+  rules?: readonly Rule<string, object>[];
+  /** Only these rule ids report (the others are off), whatever the config says. */
+  only?: readonly string[];
+  /** A config file that applies to every file (no lookup). */
+  configFile?: string;
+  /** Ignore config files entirely. */
+  noConfig?: boolean;
+  /** Text of `-`/stdin, with the name it pretends to have. */
+  stdin?: { text: string; filename?: string };
+  inlineConfig?: boolean;
+  reportUnusedSuppressions?: UnusedMode;
+  /** Errors only. */
+  quiet?: boolean;
+  fix?: boolean;
+  fixDryRun?: boolean;
+  server?: ServerKind;
+  context?: string;
+  pathMap?: PathMapping[];
+  /** Called after each file is linted (progress). */
+  onProgress?: (done: number, total: number) => void;
+}
+
+export interface ResultMessage {
+  ruleId: string;
+  severity: 'info' | 'warning' | 'error';
+  message: string;
+  messageId?: string;
+  line: number;
+  column: number;
+  endLine: number;
+  endColumn: number;
+  fix?: { range: [number, number]; text: string };
+  suggestions?: Array<{ desc: string; fix: { range: [number, number]; text: string } }>;
+  related?: Array<{ file: string; message: string; line: number; column: number; endLine: number; endColumn: number }>;
+  fatal?: boolean;
+  docsUrl: string;
+}
+
+export interface LintResult {
+  /** Absolute path (or the stdin filename). */
+  filePath: string;
+  /** Path relative to the working directory, with `/` separators. */
+  relativePath: string;
+  messages: ResultMessage[];
+  suppressedMessages: Array<ResultMessage & { suppressions: Array<{ kind: string; justification: string }> }>;
+  errorCount: number;
+  fatalErrorCount: number;
+  warningCount: number;
+  infoCount: number;
+  fixableErrorCount: number;
+  fixableWarningCount: number;
+  /** The fixed text (only with `fixDryRun`, or `fix` on stdin, when something changed). */
+  output?: string;
+  /** The text as read, when there are problems and no output. */
+  source?: string;
+}
+
+export interface LintRun {
+  results: LintResult[];
+  /** Rules that threw: the run is incomplete (exit 2). */
+  crashes: RuleCrash[];
+  /** Globs that matched nothing. */
+  unmatched: string[];
+  /** Every rule that was on for some file, engine rules included (for SARIF `rules[]`). */
+  enabledRules: Rule<string, object>[];
+  /** Files written by `fix`. */
+  fixedFiles: string[];
+  cwd: string;
+}
+
+const STDIN_NAME = '<stdin>';
+
+export function toPosix(p: string): string {
+  return sep === '/' ? p : p.split(sep).join('/');
+}
+
+export function relativePath(cwd: string, file: string): string {
+  if (!file.startsWith('/') && !/^[A-Za-z]:[\\/]/.test(file)) return toPosix(file);
+  const r = relative(cwd, file);
+  return r === '' ? '.' : r.startsWith('..') ? toPosix(file) : toPosix(r);
+}
+
+let rulesCache: readonly Rule<string, object>[] | null = null;
+export async function allRules(): Promise<readonly Rule<string, object>[]> {
+  if (!rulesCache) rulesCache = (await import('../rules/index.js')).rules;
+  return rulesCache;
+}
+
+function realOrSelf(p: string): string {
+  try {
+    return realpathSync(p);
+  } catch {
+    return p;
+  }
+}
+
+/** Lint paths (files, directories, globs, `-`). Throws ConfigError for a bad config. */
+export async function lint(paths: readonly string[], opts: LintOptions = {}): Promise<LintRun> {
+  const cwd = opts.cwd ?? process.cwd();
+  const rules = opts.rules ?? (await allRules());
+  const resolver = opts.noConfig ? null : new ConfigResolver(rules, { configFile: opts.configFile ? resolve(cwd, opts.configFile) : undefined, cwd });
+  const configFor = (file: string): LoadedConfig => resolver?.forFile(resolve(cwd, file)) ?? { file: null, dir: cwd, config: {} };
+  const only = opts.only ? new Set(opts.only) : null;
+  const enabled = new Map<string, Rule<string, object>>();
+
+  const ruleSetting = (file: string, rule: Rule<string, object>): { severity: Severity; options?: Record<string, unknown> } => {
+    if (only && !only.has(rule.id)) return { severity: 'off' };
+    const e = ruleEntry(configFor(file).config.rules?.[rule.id]);
+    const severity = e.severity ?? rule.severity;
+    if (severity !== 'off') enabled.set(rule.id, rule);
+    return { severity, options: e.options };
+  };
+
+  const expanded = await expandPaths(paths.length ? paths : opts.stdin ? ['-'] : ['.'], cwd);
+  let stdinText = opts.stdin?.text;
+  const fixedFiles = new Set<string>();
+  const stdinOutput: { text?: string } = {};
+
+  let pass = 0;
+  for (;;) {
+    pass++;
+    const state = await lintOnce(expanded.files, expanded.missing, {
+      ...opts,
+      cwd,
+      rules,
+      configFor,
+      ruleSetting,
+      stdinText,
+    });
+    const entries = state.entries;
+    const wantFix = opts.fix || opts.fixDryRun;
+    if (!wantFix) return finish(entries, state.crashes, null);
+    // Apply the fixes of this pass.
+    let changed = 0;
+    const outputs = new Map<string, string>();
+    for (const e of entries.values()) {
+      const fixes = e.messages.filter((m) => m.fix).map((m) => m.fix!);
+      if (fixes.length === 0 || !e.source) continue;
+      const r = applyFixes(e.source.text, fixes);
+      if (r.applied === 0 || r.output === e.source.text) continue;
+      outputs.set(e.path, r.output);
+      const isStdin = state.stdinPath === e.path;
+      if (opts.fix && !opts.fixDryRun && !isStdin) {
+        writeFixed(e.source, r.output);
+        fixedFiles.add(e.path);
+        changed++;
+      } else if (isStdin) {
+        stdinText = r.output;
+        stdinOutput.text = r.output;
+        changed++;
+      }
+    }
+    if (opts.fixDryRun || changed === 0 || pass >= MAX_FIX_PASSES) {
+      if (opts.fixDryRun) {
+        // Dry run: one pass (other files are not re-read from memory); outputs are reported.
+        return finish(entries, state.crashes, outputs);
+      }
+      if (changed === 0) {
+        const out = new Map<string, string>();
+        if (state.stdinPath && stdinOutput.text !== undefined) out.set(state.stdinPath, stdinOutput.text);
+        return finish(entries, state.crashes, out);
+      }
+      const again = await lintOnce(expanded.files, expanded.missing, { ...opts, cwd, rules, configFor, ruleSetting, stdinText });
+      const out = new Map<string, string>();
+      if (again.stdinPath && stdinOutput.text !== undefined) out.set(again.stdinPath, stdinOutput.text);
+      return finish(again.entries, again.crashes, out);
+    }
+  }
+
+  function finish(entries: Map<string, FileEntry>, crashes: RuleCrash[], outputs: Map<string, string> | null): LintRun {
+    for (const r of engineRules) if (r.id === SYNTAX_ERROR || opts.reportUnusedSuppressions !== 'off') enabled.set(r.id, r);
+    const byId = new Map<string, Rule<string, object>>([...rules, ...engineRules].map((r) => [r.id, r]));
+    const results: LintResult[] = [];
+    for (const e of entries.values()) {
+      results.push(toResult(e, cwd, byId, opts.quiet ?? false, outputs?.get(e.path)));
+    }
+    results.sort((a, b) => (a.relativePath < b.relativePath ? -1 : a.relativePath > b.relativePath ? 1 : 0));
+    return {
+      results,
+      crashes,
+      unmatched: expanded.unmatched,
+      enabledRules: [...enabled.values()].sort((a, b) => a.id.localeCompare(b.id)),
+      fixedFiles: [...fixedFiles],
+      cwd,
+    };
+  }
+}
+
+interface OnceOptions extends LintOptions {
+  cwd: string;
+  rules: readonly Rule<string, object>[];
+  configFor(file: string): LoadedConfig;
+  ruleSetting(file: string, rule: Rule<string, object>): { severity: Severity; options?: Record<string, unknown> };
+  stdinText?: string;
+}
+
+async function lintOnce(
+  files: string[],
+  missing: string[],
+  o: OnceOptions,
+): Promise<{ entries: Map<string, FileEntry>; crashes: RuleCrash[]; stdinPath: string | null }> {
+  const load = await import('./load.js');
+  const entries = new Map<string, FileEntry>();
+  const crashes: RuleCrash[] = [];
+  const covered = new Set<string>();
+  let stdinPath: string | null = null;
+  const total = files.length;
+  let done = 0;
+  const knownRules = new Set([...o.rules.map((r) => r.id), ...engineRules.map((r) => r.id)]);
+
+  for (const f of files) {
+    const isStdin = f === '-';
+    const path = isStdin ? (o.stdin?.filename ? resolve(o.cwd, o.stdin.filename) : resolve(o.cwd, STDIN_NAME)) : f;
+    if (!isStdin && (covered.has(path) || covered.has(realOrSelf(path)))) {
+      o.onProgress?.(++done, total);
+      continue;
+    }
+    const cfg = o.configFor(path);
+    if (!isStdin && isIgnored(path, cfg)) {
+      o.onProgress?.(++done, total);
+      continue;
+    }
+    const loadOpts = loadOptionsFor(cfg, o);
+    let set: ConfigSet;
+    try {
+      set = isStdin ? load.loadText(path, o.stdinText ?? '', loadOpts) : load.loadConfig(path, loadOpts);
+    } catch (e) {
+      crashes.push({ ruleId: '(loader)', file: path, error: e instanceof Error ? (e.stack ?? e.message) : String(e) });
+      o.onProgress?.(++done, total);
+      continue;
+    }
+    if (isStdin) stdinPath = set.root.source.path;
+    for (const p of set.files.keys()) {
+      covered.add(p);
+      covered.add(realOrSelf(p));
+    }
+    const settings = settingsFor(cfg);
+    const r = lintSet(set, { rules: o.rules, ruleSetting: o.ruleSetting, settings });
+    crashes.push(...r.crashes);
+    mergeFindings(entries, r.files);
+    o.onProgress?.(++done, total);
+  }
+  for (const m of missing) {
+    const d = fileDiagnostic(m, 'not-found', `cannot read ${m}: no such file or directory`);
+    entries.set(m, { path: m, source: null, parsed: null, messages: [diagnosticMessage(d)] });
+  }
+  // Suppressions, per file, once every set that touches the file has been linted.
+  for (const e of entries.values()) {
+    if (o.inlineConfig === false) continue;
+    const cfg = o.configFor(e.path);
+    const mode: UnusedMode = o.reportUnusedSuppressions ?? cfg.config.reportUnusedSuppressions ?? 'warn';
+    const onlyUnused = o.only && !o.only.includes(UNUSED_SUPPRESSION) ? 'off' : mode;
+    const r = applySuppressions(e, { knownRules, reportUnused: onlyUnused, server: e.parsed?.server });
+    e.messages = r.messages;
+    (e as FileEntry & { suppressed?: typeof r.suppressed }).suppressed = r.suppressed;
+  }
+  return { entries, crashes, stdinPath };
+}
+
+function isIgnored(path: string, cfg: LoadedConfig): boolean {
+  const globs = cfg.config.ignores;
+  if (!globs || globs.length === 0) return false;
+  const rel = toPosix(relative(cfg.dir, path));
+  if (rel.startsWith('..')) return false;
+  return ignoreMatcher(cfg)(rel);
+}
+
+const matchers = new WeakMap<LoadedConfig, (p: string) => boolean>();
+function ignoreMatcher(cfg: LoadedConfig): (p: string) => boolean {
+  let m = matchers.get(cfg);
+  if (!m) {
+    // picomatch is small and synchronous; loaded only when a config has ignores.
+    const req = createRequire(import.meta.url);
+    const pm = req('picomatch') as (g: string[], o?: object) => (p: string) => boolean;
+    m = pm(cfg.config.ignores ?? [], { dot: true });
+    matchers.set(cfg, m);
+  }
+  return m;
+}
+
+
+function settingsFor(cfg: LoadedConfig): Settings {
+  const s = cfg.config.settings ?? {};
+  const out: Settings = {};
+  if (s.nginxVersion) out.nginxVersion = s.nginxVersion;
+  if (s.apacheVersion) out.apacheVersion = s.apacheVersion;
+  if (s.apacheModules) out.apacheModules = s.apacheModules;
+  if (s.user) out.user = s.user;
+  if (s.pathMap) out.pathMap = Object.fromEntries(configPathMap(cfg).map((m) => [m.from, m.to]));
+  return out;
+}
+
+function loadOptionsFor(cfg: LoadedConfig, o: OnceOptions): LoadOptions {
+  const s = cfg.config.settings ?? {};
+  const lo: LoadOptions = {};
+  if (o.server) lo.server = o.server;
+  if (o.context) lo.context = o.context;
+  const pm = [...(o.pathMap ?? []), ...configPathMap(cfg)];
+  if (pm.length) lo.pathMap = pm;
+  if (s.nginxPrefix) lo.prefix = resolve(cfg.dir, s.nginxPrefix);
+  if (s.apacheServerRoot) lo.serverRoot = resolve(cfg.dir, s.apacheServerRoot);
+  return lo;
+}
+
+function toResultMessage(m: LintMessage, byId: Map<string, Rule<string, object>>): ResultMessage {
+  const r: ResultMessage = {
+    ruleId: m.ruleId,
+    severity: m.severity,
+    message: m.message,
+    line: m.line,
+    column: m.column,
+    endLine: m.endLine,
+    endColumn: m.endColumn,
+    docsUrl: byId.get(m.ruleId)?.docsUrl ?? '',
+  };
+  if (m.messageId) r.messageId = m.messageId;
+  if (m.fix) r.fix = m.fix;
+  if (m.suggestions) r.suggestions = m.suggestions;
+  if (m.related) r.related = m.related;
+  if (m.fatal) r.fatal = true;
+  return r;
+}
+
+function toResult(e: FileEntry, cwd: string, byId: Map<string, Rule<string, object>>, quiet: boolean, output: string | undefined): LintResult {
+  const msgs = quiet ? e.messages.filter((m) => m.severity === 'error') : e.messages;
+  const suppressed = ((e as FileEntry & { suppressed?: Array<LintMessage & { suppressions: Array<{ kind: string; justification: string }> }> }).suppressed ?? []).map(
+    (m) => ({ ...toResultMessage(m, byId), suppressions: m.suppressions }),
+  );
+  const messages = msgs.map((m) => toResultMessage(m, byId));
+  const res: LintResult = {
+    filePath: e.path,
+    relativePath: relativePath(cwd, e.path),
+    messages,
+    suppressedMessages: suppressed,
+    errorCount: messages.filter((m) => m.severity === 'error').length,
+    fatalErrorCount: messages.filter((m) => m.fatal).length,
+    warningCount: messages.filter((m) => m.severity === 'warning').length,
+    infoCount: messages.filter((m) => m.severity === 'info').length,
+    fixableErrorCount: messages.filter((m) => m.severity === 'error' && m.fix).length,
+    fixableWarningCount: messages.filter((m) => m.severity === 'warning' && m.fix).length,
+  };
+  if (output !== undefined) res.output = output;
+  else if (messages.length > 0 && e.source) res.source = e.source.text;
+  return res;
+}
+
+/** Lint one text as if it were the file `filename` (docs examples, editors, tests). */
+export async function lintText(text: string, opts: LintOptions & { filename?: string } = {}): Promise<LintRun> {
+  return lint(['-'], { noConfig: opts.configFile === undefined, ...opts, stdin: { text, filename: opts.filename } });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Commands (called lazily by cli.ts)
+
+
+class CommandUsageError extends Error {}
+
+/** Colour decision: --color/--no-color, then NO_COLOR, then FORCE_COLOR, then whether it is a TTY. */
+export function useColor(flag: boolean | undefined, env: NodeJS.ProcessEnv, isTTY: boolean): boolean {
+  if (flag !== undefined) return flag;
+  if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return false;
+  if (env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== '') return env.FORCE_COLOR !== '0' && env.FORCE_COLOR !== 'false';
+  return isTTY;
+}
+
+export function parseFormats(list: string[] | undefined, outputFile: string | undefined): Array<{ name: string; path?: string }> {
+  const specs = (list && list.length ? list : ['stylish']).map((s) => {
+    const i = s.indexOf(':');
+    return i === -1 ? { name: s } : { name: s.slice(0, i), path: s.slice(i + 1) || undefined };
+  });
+  if (outputFile) {
+    const bare = specs.filter((s) => !s.path);
+    if (bare.length !== 1) throw new CommandUsageError('--output-file needs exactly one --format without a path');
+    bare[0].path = outputFile;
+  }
+  return specs;
+}
+
+function packageVersion(): string {
+  try {
+    return (JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version;
+  } catch {
+    return '0.0.0';
+  }
+}
+
+export async function lintCommand(a: LintArgs, pathMap: PathMapping[], io: CliIO): Promise<number> {
+  const { ConfigError } = await import('./config.js');
+  const { isFormat, loadFormatter, FORMATS } = await import('./formatters/index.js');
+  const cwd = process.cwd();
+  let formats: Array<{ name: string; path?: string }>;
+  try {
+    formats = parseFormats(a.format as string[] | undefined, a.outputFile as string | undefined);
+    for (const f of formats) if (!isFormat(f.name)) throw new CommandUsageError(`unknown format "${f.name}" (choose from ${FORMATS.join(', ')})`);
+    if (a.stdinFilename && !a.stdin && !(a.paths as string[] | undefined)?.includes('-')) throw new CommandUsageError('--stdin-filename needs --stdin or - as a path');
+    const mw = a.maxWarnings as number;
+    if (!Number.isInteger(mw) || mw < -1) throw new CommandUsageError(`--max-warnings expects an integer ≥ -1, got ${String(a.maxWarnings)}`);
+  } catch (e) {
+    if (e instanceof CommandUsageError) {
+      io.err(`why403: ${e.message}\nRun \`why403 --help\` for usage.\n`);
+      return 2;
+    }
+    throw e;
+  }
+  const rules = await allRules();
+  try {
+    if (a.printConfig) {
+      const { ConfigResolver, ruleEntry } = await import('./config.js');
+      const file = resolve(cwd, a.printConfig as string);
+      const resolver = a.configLookup === false && !a.config ? null : new ConfigResolver(rules, { configFile: a.config as string | undefined, cwd });
+      const cfg = resolver?.forFile(file) ?? { file: null, dir: cwd, config: {} };
+      const effective: Record<string, unknown> = {};
+      for (const r of rules) {
+        const e = ruleEntry(cfg.config.rules?.[r.id]);
+        effective[r.id] = e.options || r.defaultOptions ? [e.severity ?? r.severity, { ...(r.defaultOptions ?? {}), ...(e.options ?? {}) }] : e.severity ?? r.severity;
+      }
+      const out = {
+        file: relativePath(cwd, file),
+        configFile: cfg.file ? relativePath(cwd, cfg.file) : null,
+        rules: effective,
+        reportUnusedSuppressions: (a.reportUnusedSuppressions as string | undefined) ?? cfg.config.reportUnusedSuppressions ?? 'warn',
+        ignores: cfg.config.ignores ?? [],
+        settings: cfg.config.settings ?? {},
+      };
+      io.out(JSON.stringify(out, null, 2) + '\n');
+      return 0;
+    }
+    let paths = ((a.paths as string[] | undefined) ?? []).slice();
+    let stdin: { text: string; filename?: string } | undefined;
+    if (a.stdin && !paths.includes('-')) paths.push('-');
+    if (paths.includes('-')) {
+      const bytes = io.readStdin();
+      stdin = { text: (await import('./source.js')).SourceFile.fromBytes('<stdin>', bytes).text, filename: a.stdinFilename as string | undefined };
+    }
+    const progress = io.stderrTTY;
+    let shown = false;
+    const run = await lint(paths, {
+      cwd,
+      rules,
+      configFile: a.config as string | undefined,
+      noConfig: a.configLookup === false && !a.config,
+      stdin,
+      inlineConfig: a.inlineConfig !== false,
+      reportUnusedSuppressions: a.reportUnusedSuppressions as UnusedMode | undefined,
+      quiet: a.quiet === true,
+      fix: a.fix === true,
+      fixDryRun: a.fixDryRun === true,
+      server: a.server as ServerKind | undefined,
+      context: a.context as string | undefined,
+      pathMap: pathMap.map((m) => ({ from: resolve(cwd, m.from), to: resolve(cwd, m.to) })),
+      onProgress: progress
+        ? (done, total) => {
+            if (total < 20) return;
+            if (done === total) {
+              if (shown) io.err('\r\u001b[K');
+              return;
+            }
+            if (done % 10 === 0) {
+              shown = true;
+              io.err(`\r\u001b[Kwhy403: ${done}/${total} files`);
+            }
+          }
+        : undefined,
+    });
+    paths = [];
+    let code = 0;
+    if (run.unmatched.length > 0 && a.errorOnUnmatchedPattern !== false) {
+      for (const u of run.unmatched) io.err(`why403: no files match the pattern "${u}"\n`);
+      code = 2;
+    }
+    const ctx = { cwd, color: false, rules: run.enabledRules, version: packageVersion() };
+    for (const f of formats) {
+      const formatter = await loadFormatter(f.name as Parameters<typeof loadFormatter>[0]);
+      const text = formatter(run.results, { ...ctx, color: f.path ? false : useColor(a.color as boolean | undefined, io.env, io.stdoutTTY) });
+      if (f.path) {
+        const target = resolve(cwd, f.path);
+        try {
+          mkdirSync(dirname(target), { recursive: true });
+          writeFileSync(target, text);
+        } catch (e) {
+          io.err(`why403: cannot write ${f.path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}\n`);
+          code = 2;
+        }
+      } else {
+        io.out(text);
+      }
+    }
+    for (const c of run.crashes) {
+      io.err(`why403: internal error in ${c.ruleId} while linting ${relativePath(cwd, c.file)}: ${c.error.split('\n')[0]}\n`);
+      if (io.env.WHY403_DEBUG) io.err(c.error + '\n');
+    }
+    if (run.crashes.length > 0) {
+      io.err('The results above are incomplete. This is a bug in why403; run again with WHY403_DEBUG=1 for details and report it.\n');
+      return 2;
+    }
+    if (code === 2) return 2;
+    if (a.exitZero) return 0;
+    const errors = run.results.reduce((n, r) => n + r.errorCount, 0);
+    const warnings = run.results.reduce((n, r) => n + r.warningCount, 0);
+    const maxWarnings = a.maxWarnings as number;
+    if (errors > 0) return 1;
+    if (maxWarnings >= 0 && warnings > maxWarnings) {
+      io.err(`why403: too many warnings (${warnings}); the maximum is ${maxWarnings}\n`);
+      return 1;
+    }
+    return 0;
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      io.err(`why403: ${e.message}\n`);
+      return 2;
+    }
+    throw e;
+  }
+}
+
+export async function rulesCommand(id: string | undefined, io: CliIO): Promise<number> {
+  const all = [...(await allRules()), ...engineRules].sort((a, b) => a.id.localeCompare(b.id));
+  if (id) {
+    const rule = all.find((r) => r.id === id);
+    if (!rule) {
+      io.err(`why403: unknown rule "${id}"; run \`why403 rules\` for the list\n`);
+      return 2;
+    }
+    const doc = readRuleDoc(id);
+    io.out(doc ?? `${rule.id}\n\n${rule.description}\n\n${rule.docsUrl}\n`);
+    return 0;
+  }
+  const rows = all.map((r) => [r.id, r.servers.join(','), r.severity + (r.fixable ? ' (fixable)' : ''), r.description]);
+  const w = [0, 0, 0];
+  for (const row of rows) for (let i = 0; i < 3; i++) w[i] = Math.max(w[i], row[i].length);
+  const head = ['RULE', 'SERVERS', 'DEFAULT'];
+  for (let i = 0; i < 3; i++) w[i] = Math.max(w[i], head[i].length);
+  const line = (r: string[]) => `${r[0].padEnd(w[0])}  ${r[1].padEnd(w[1])}  ${r[2].padEnd(w[2])}  ${r[3]}`.trimEnd() + '\n';
+  io.out(line([...head, 'DESCRIPTION']));
+  for (const r of rows) io.out(line(r));
+  return 0;
+}
+
+export async function parseCommand(
+  file: string,
+  opts: { format: 'text' | 'json'; server?: ServerKind; context?: string; pathMap: PathMapping[] },
+  io: CliIO,
+): Promise<number> {
+  const load = await import('./load.js');
+  const cwd = process.cwd();
+  const lo: LoadOptions = {};
+  if (opts.server) lo.server = opts.server;
+  if (opts.context) lo.context = opts.context;
+  if (opts.pathMap.length) lo.pathMap = opts.pathMap.map((m) => ({ from: resolve(cwd, m.from), to: resolve(cwd, m.to) }));
+  const set = load.loadConfig(resolve(cwd, file), lo);
+  const errors = [...[...set.files.values()].flatMap((f) => f.errors), ...set.errors];
+  if (!set.files.has(set.root.source.path)) errors.unshift(...set.root.errors);
+  if (opts.format === 'json') {
+    const payload =
+      set.server === 'nginx'
+        ? (await import('./nginx/crossplane.js')).toCrossplanePayload(set)
+        : (await import('./apache/payload.js')).toApachePayload(set);
+    io.out(JSON.stringify(payload, null, 2) + '\n');
+  } else {
+    io.out(formatTree(set, cwd));
+  }
+  for (const d of errors) io.err(`${relativePath(cwd, d.file)}:${d.span.start.line}:${d.span.start.column}: ${d.severity}: ${d.message} [syntax-error]\n`);
+  return errors.some((d) => d.severity === 'error') ? 1 : 0;
+}
+
+/** The text form of `why403 parse`: one line per directive, indented by nesting, files as headers. */
+export function formatTree(set: ConfigSet, cwd: string): string {
+  let out = `# ${set.server} ${relativePath(cwd, set.root.source.path)} (context ${set.root.context})\n`;
+  const rec = (nodes: Node[], depth: number) => {
+    for (const n of nodes) {
+      if (n.type !== 'directive') continue;
+      const pad = '  '.repeat(depth);
+      const args = n.args.map((x) => x.raw).join(' ');
+      out += `${pad}${n.span.start.line}:${n.span.start.column} ${n.name}${args ? ' ' + args : ''}${n.block ? ' {' : ''}\n`;
+      if (n.includes) {
+        for (const p of n.includes) {
+          const f = set.files.get(p);
+          out += `${pad}  # include ${relativePath(cwd, p)}${f ? '' : ' (not read)'}\n`;
+          if (f && f !== set.root) rec(f.nodes, depth + 1);
+        }
+      }
+      if (n.block) {
+        rec(n.block, depth + 1);
+        out += `${pad}}\n`;
+      }
+    }
+  };
+  rec(set.root.nodes, 0);
+  return out;
+}
