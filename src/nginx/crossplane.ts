@@ -15,6 +15,8 @@ import type { ConfigSet, Diagnostic, Node, ParsedFile } from '../ast.js';
 export interface CrossplaneOptions {
   /** Include comments as `#` directives (crossplane's `--include-comments`). */
   comments?: boolean;
+  /** Keep the parentheses of `if (…)` as nginx tokenizes them (crossplane strips them). */
+  ifParens?: boolean;
   /** Rewrite file paths (e.g. make them relative to a directory). */
   filePath?: (path: string) => string;
 }
@@ -88,6 +90,7 @@ export function toCrossplanePayload(set: ConfigSet, opts: CrossplaneOptions = {}
           continue;
         }
         const args = n.args.map((a) => a.value);
+        if (n.name === 'if' && opts.ifParens !== true) stripIfParens(args);
         if (n.rawBody !== undefined) args.push(n.rawBody);
         const d: CrossplaneDirective = { directive: n.name, line: n.span.start.line, column: n.span.start.column, args };
         if (n.includes) {
@@ -126,4 +129,16 @@ export function toCrossplanePayload(set: ConfigSet, opts: CrossplaneOptions = {}
   // Files read but not reachable through includes from the root (should not happen) are left out,
   // as crossplane only lists what it parsed.
   return { status: allErrors.length > 0 ? 'failed' : 'ok', errors: allErrors, config };
+}
+
+/** crossplane's treatment of `if` arguments: `(` and `)` around the condition are dropped, and an
+ * argument left empty by that is removed (nginx's ngx_http_rewrite_if does the same when it reads
+ * the condition). */
+export function stripIfParens(args: string[]): void {
+  if (args.length === 0 || !args[0].startsWith('(') || !args[args.length - 1].endsWith(')')) return;
+  args[0] = args[0].slice(1).trimStart();
+  const last = args.length - 1;
+  args[last] = args[last].slice(0, -1).trimEnd();
+  if (args[last] === '') args.pop();
+  if (args.length > 0 && args[0] === '') args.shift();
 }

@@ -1,0 +1,97 @@
+/**
+ * Which server block a request goes to (ngx_http_add_listen / ngx_http_optimize_servers in
+ * src/http/ngx_http.c, ngx_http_find_virtual_server and ngx_http_validate_host in
+ * src/http/ngx_http_request.c):
+ *
+ * - The connection's local address and port pick a socket. When some server listens on that exact
+ *   address and port, only the servers listening on that exact address are candidates; otherwise the
+ *   ones listening on the wildcard address (`*:port`, `0.0.0.0:port`, `[::]:port` for IPv6).
+ * - The default server of that socket is the one marked `default_server`, else the first one listed.
+ * - The Host header (lower-cased, port and one trailing dot removed) is looked up: exact names, then
+ *   the longest `*.` wildcard, then the longest `.*` wildcard, then the regex names in config order.
+ *   No match, or no Host, means the default server.
+ */
+import type { Listen, NginxModel, Server, ServerName } from './tree.js';
+import { execRegex, toBinary } from './regex.js';
+
+export interface ServerChoice {
+  server: Server | null;
+  /** The listen entry of the chosen socket. */
+  listen: Listen | null;
+  by: 'exact' | 'wildcard-head' | 'wildcard-tail' | 'regex' | 'default' | 'none';
+  name: ServerName | null;
+  /** Regex server_name captures. */
+  named: Record<string, string | undefined>;
+  captures: (string | undefined)[];
+  reason: string;
+  /** Set when the Host is invalid (nginx answers 400). */
+  badHost?: string;
+  /** Set when a regex server_name could not be evaluated. */
+  unknown?: string;
+}
+
+/** The Host as nginx keeps it, or null when nginx would answer 400. */
+export function normalizeHost(host: string): string | null {
+  let h = host.toLowerCase();
+  if (h.startsWith('[')) {
+    const end = h.indexOf(']');
+    if (end === -1) return null;
+    h = h.slice(0, end + 1);
+  } else {
+    const c = h.indexOf(':');
+    if (c !== -1) h = h.slice(0, c);
+  }
+  if (h.endsWith('.')) h = h.slice(0, -1);
+  if (h.includes('/') || h.includes('\\') || h.includes('\0') || h.startsWith('.') || h.includes('..')) return null;
+  return h;
+}
+
+function addrMatches(listenAddr: string, local: string): boolean {
+  return listenAddr === local || (listenAddr === '127.0.0.1' && local === 'localhost') || (listenAddr === 'localhost' && local === '127.0.0.1');
+}
+
+/** All listen ports of the model, in order of first appearance. */
+export function listenPorts(model: NginxModel): number[] {
+  const ports: number[] = [];
+  for (const s of model.servers) for (const l of s.listens) if (!ports.includes(l.port) && l.port) ports.push(l.port);
+  return ports;
+}
+
+export function selectServer(model: NginxModel, req: { host?: string; port?: number; localAddr?: string }): ServerChoice {
+  const local = req.localAddr ?? '127.0.0.1';
+  const port = req.port ?? listenPorts(model)[0] ?? 80;
+  const none = (reason: string): ServerChoice => ({ server: null, listen: null, by: 'none', name: null, named: {}, captures: [], reason });
+  const family6 = local.includes(':');
+  const onPort: { s: Server; l: Listen }[] = [];
+  for (const s of model.servers) for (const l of s.listens) if (l.port === port) onPort.push({ s, l });
+  if (onPort.length === 0) return none(`no server listens on port ${port}`);
+  let socket = onPort.filter((x) => addrMatches(x.l.addr, local));
+  if (socket.length === 0) socket = onPort.filter((x) => (family6 ? x.l.addr === '::' : x.l.addr === '*'));
+  if (socket.length === 0) return none(`no server listens on ${local}:${port}`);
+  const seen = new Set<Server>();
+  const cands: { s: Server; l: Listen }[] = [];
+  for (const x of socket) if (!seen.has(x.s)) (seen.add(x.s), cands.push(x));
+  const def = cands.find((x) => x.l.defaultServer) ?? cands[0];
+  const defReason = def.l.defaultServer ? 'it is marked default_server for this address and port' : 'it is the first server listening on this address and port';
+  if (req.host === undefined) {
+    return { server: def.s, listen: def.l, by: 'default', name: null, named: {}, captures: [], reason: `no Host header: the default server, because ${defReason}` };
+  }
+  const host = normalizeHost(req.host);
+  if (host === null) return { ...none(`invalid Host "${req.host}"`), badHost: req.host };
+  const byKind = (k: ServerName['kind']) => cands.flatMap((x) => x.s.names.filter((n) => n.kind === k).map((n) => ({ ...x, n })));
+  const exact = byKind('exact').find((x) => x.n.name === host);
+  if (exact) return { server: exact.s, listen: exact.l, by: 'exact', name: exact.n, named: {}, captures: [], reason: `server_name "${exact.n.name}" equals the Host` };
+  let head: { s: Server; l: Listen; n: ServerName } | undefined;
+  for (const x of byKind('head')) if (('.' + host).endsWith(x.n.name) && host.length > x.n.name.length - 1 && host !== x.n.name.slice(1) && (!head || x.n.name.length > head.n.name.length)) head = x;
+  if (head) return { server: head.s, listen: head.l, by: 'wildcard-head', name: head.n, named: {}, captures: [], reason: `the longest leading wildcard "*${head.n.name}" matches the Host` };
+  let tail: { s: Server; l: Listen; n: ServerName } | undefined;
+  for (const x of byKind('tail')) if (host.startsWith(x.n.name) && host.length > x.n.name.length && (!tail || x.n.name.length > tail.n.name.length)) tail = x;
+  if (tail) return { server: tail.s, listen: tail.l, by: 'wildcard-tail', name: tail.n, named: {}, captures: [], reason: `the longest trailing wildcard "${tail.n.name}*" matches the Host` };
+  for (const x of byKind('regex')) {
+    const v = x.n.regex!;
+    if (!v.ok) return { ...none(''), unknown: `server_name ~${x.n.name} cannot be evaluated: ${v.reason}`, reason: 'a regex server_name cannot be evaluated' };
+    const m = execRegex(v, toBinary(host));
+    if (m) return { server: x.s, listen: x.l, by: 'regex', name: x.n, named: m.named, captures: m.captures, reason: `regex server_name "~${x.n.name}" is the first regex that matches the Host` };
+  }
+  return { server: def.s, listen: def.l, by: 'default', name: null, named: {}, captures: [], reason: `no server_name matches "${host}": the default server, because ${defReason}` };
+}

@@ -1,0 +1,170 @@
+/**
+ * Effective settings of a scope after nginx's inheritance, each with the directive that set it.
+ *
+ * - Plain values (root/alias, index, autoindex, random_index, satisfy, auth_basic, auth_basic_user_file,
+ *   auth_request, disable_symlinks, internal, limit_req_status, limit_conn_status, *_intercept_errors,
+ *   recursive_error_pages, merge_slashes): the nearest scope that sets them (the *_merge_loc_conf
+ *   functions of each module). `root` and `alias` share one slot (ngx_http_core_merge_loc_conf).
+ * - allow/deny (ngx_http_access_merge_loc_conf): the nearest scope with **any** allow or deny; its
+ *   list replaces every inherited rule, in all address families.
+ * - error_page, index, limit_req, limit_conn, proxy_cache_valid, valid_referers: the list of the nearest
+ *   scope that has one, replaced and never appended.
+ * - try_files and the rewrite module's directives (return, rewrite, if, set, break) are not inherited
+ *   at all (ngx_http_try_files_module has no merge function; ngx_http_rewrite_merge_loc_conf keeps the
+ *   child's own code). So a `limit_except` or `if` scope has neither.
+ * - The content handler (proxy_pass, fastcgi_pass, …, stub_status, empty_gif, perl, echo, flv, mp4) is
+ *   the location's own; `if` and `limit_except` scopes keep the enclosing location's (their loc conf is
+ *   "noname" and ngx_http_update_location_config keeps r->content_handler).
+ */
+import type { Directive } from '../../ast.js';
+import { accessRulesOf, type AccessRule } from './address.js';
+import type { Scope } from './tree.js';
+import { nearest, own } from './tree.js';
+
+export interface Setting<T> {
+  value: T;
+  /** The directive that set it; null when it is nginx's default. */
+  directive: Directive | null;
+  /** The scope the directive stands in (null for the default). */
+  from: Scope | null;
+}
+
+export interface ErrorPage {
+  codes: number[];
+  /** -1: no `=` (status stays the error's), 0: `=` alone (the target's status), else `=N`. */
+  overwrite: number;
+  target: string;
+  directive: Directive;
+}
+
+export const CONTENT_HANDLERS = [
+  'proxy_pass', 'fastcgi_pass', 'uwsgi_pass', 'scgi_pass', 'grpc_pass', 'memcached_pass',
+  'stub_status', 'empty_gif', 'perl', 'flv', 'mp4', 'echo', 'echo_exec', 'echo_location', 'echo_location_async',
+  'echo_subrequest', 'echo_subrequest_async', 'echo_duplicate', 'echo_flush', 'echo_sleep', 'echo_status',
+  'content_by_lua', 'content_by_lua_block', 'content_by_lua_file', 'js_content',
+];
+
+function plain<T>(scope: Scope, names: string[], read: (d: Directive) => T, def: T): Setting<T> {
+  const n = nearest(scope, names);
+  if (!n) return { value: def, directive: null, from: null };
+  const d = n.directives[n.directives.length - 1];
+  return { value: read(d), directive: d, from: n.scope };
+}
+
+const flag = (d: Directive) => d.args[0]?.value === 'on';
+
+export function accessList(scope: Scope): { rules: AccessRule[]; directives: Directive[]; from: Scope | null } {
+  const n = nearest(scope, ['allow', 'deny']);
+  if (!n) return { rules: [], directives: [], from: null };
+  return { rules: accessRulesOf(n.directives), directives: n.directives, from: n.scope };
+}
+
+export function rootOf(scope: Scope): Setting<{ kind: 'root' | 'alias'; path: string }> {
+  return plain(scope, ['root', 'alias'], (d) => ({ kind: d.name as 'root' | 'alias', path: d.args[0]?.value ?? '' }), { kind: 'root', path: 'html' });
+}
+
+export function indexOf(scope: Scope): Setting<string[]> {
+  const n = nearest(scope, ['index']);
+  if (!n) return { value: ['index.html'], directive: null, from: null };
+  return { value: n.directives.flatMap((d) => d.args.map((a) => a.value)), directive: n.directives[0], from: n.scope };
+}
+
+export function errorPages(scope: Scope): { pages: ErrorPage[]; from: Scope | null } {
+  const n = nearest(scope, ['error_page']);
+  if (!n) return { pages: [], from: null };
+  const pages: ErrorPage[] = [];
+  for (const d of n.directives) {
+    const a = d.args.map((x) => x.value);
+    if (a.length < 2) continue;
+    const target = a[a.length - 1];
+    let overwrite = -1;
+    const codes: number[] = [];
+    for (const v of a.slice(0, -1)) {
+      if (v.startsWith('=')) overwrite = v.length === 1 ? 0 : Number.parseInt(v.slice(1), 10);
+      else if (/^[0-9]{3}$/.test(v)) codes.push(Number(v));
+    }
+    pages.push({ codes, overwrite, target, directive: d });
+  }
+  return { pages, from: n.scope };
+}
+
+/** The content handler directive of a scope (see the module comment). */
+export function handlerOf(scope: Scope): Directive | null {
+  for (let s: Scope | null = scope; s; s = s.parent) {
+    for (const d of s.body) if (!d.block && CONTENT_HANDLERS.includes(d.name)) return d;
+    if (s.kind !== 'if' && s.kind !== 'limit_except') return null;
+  }
+  return null;
+}
+
+export interface EffectiveSettings {
+  access: { rules: AccessRule[]; directives: Directive[]; from: Scope | null };
+  satisfy: Setting<'all' | 'any'>;
+  authBasic: Setting<string | null>;
+  authBasicUserFile: Setting<string | null>;
+  authRequest: Setting<string | null>;
+  root: Setting<{ kind: 'root' | 'alias'; path: string }>;
+  index: Setting<string[]>;
+  autoindex: Setting<boolean>;
+  randomIndex: Setting<boolean>;
+  tryFiles: Directive | null;
+  disableSymlinks: Setting<{ mode: 'off' | 'on' | 'if_not_owner'; from: string | null }>;
+  errorPages: { pages: ErrorPage[]; from: Scope | null };
+  recursiveErrorPages: Setting<boolean>;
+  handler: Directive | null;
+  internal: Setting<boolean>;
+  limitReq: Directive[];
+  limitConn: Directive[];
+  limitReqStatus: Setting<number>;
+  limitConnStatus: Setting<number>;
+  proxyInterceptErrors: Setting<boolean>;
+  fastcgiInterceptErrors: Setting<boolean>;
+  uwsgiInterceptErrors: Setting<boolean>;
+  scgiInterceptErrors: Setting<boolean>;
+  grpcInterceptErrors: Setting<boolean>;
+  proxyCacheValid: Directive[];
+  davMethods: Setting<string[]>;
+  validReferers: Directive | null;
+}
+
+export function effectiveSettings(scope: Scope): EffectiveSettings {
+  const list = (name: string) => nearest(scope, [name])?.directives ?? [];
+  return {
+    access: accessList(scope),
+    satisfy: plain(scope, ['satisfy'], (d) => (d.args[0]?.value === 'any' ? 'any' : 'all'), 'all' as 'all' | 'any'),
+    authBasic: plain(scope, ['auth_basic'], (d) => (d.args[0]?.value === 'off' ? null : (d.args[0]?.value ?? null)), null as string | null),
+    authBasicUserFile: plain(scope, ['auth_basic_user_file'], (d) => d.args[0]?.value ?? null, null as string | null),
+    authRequest: plain(scope, ['auth_request'], (d) => (d.args[0]?.value === 'off' ? null : (d.args[0]?.value ?? null)), null as string | null),
+    root: rootOf(scope),
+    index: indexOf(scope),
+    autoindex: plain(scope, ['autoindex'], flag, false),
+    randomIndex: plain(scope, ['random_index'], flag, false),
+    tryFiles: own(scope, 'try_files')[0] ?? null,
+    disableSymlinks: plain(
+      scope,
+      ['disable_symlinks'],
+      (d) => {
+        const m = d.args[0]?.value;
+        const from = d.args.find((a) => a.value.startsWith('from='))?.value.slice(5) ?? null;
+        return { mode: m === 'on' ? 'on' : m === 'if_not_owner' ? 'if_not_owner' : 'off', from } as const;
+      },
+      { mode: 'off', from: null } as { mode: 'off' | 'on' | 'if_not_owner'; from: string | null },
+    ),
+    errorPages: errorPages(scope),
+    recursiveErrorPages: plain(scope, ['recursive_error_pages'], flag, false),
+    handler: handlerOf(scope),
+    internal: plain(scope, ['internal'], () => true, false),
+    limitReq: list('limit_req'),
+    limitConn: list('limit_conn'),
+    limitReqStatus: plain(scope, ['limit_req_status'], (d) => Number(d.args[0]?.value), 503),
+    limitConnStatus: plain(scope, ['limit_conn_status'], (d) => Number(d.args[0]?.value), 503),
+    proxyInterceptErrors: plain(scope, ['proxy_intercept_errors'], flag, false),
+    fastcgiInterceptErrors: plain(scope, ['fastcgi_intercept_errors'], flag, false),
+    uwsgiInterceptErrors: plain(scope, ['uwsgi_intercept_errors'], flag, false),
+    scgiInterceptErrors: plain(scope, ['scgi_intercept_errors'], flag, false),
+    grpcInterceptErrors: plain(scope, ['grpc_intercept_errors'], flag, false),
+    proxyCacheValid: list('proxy_cache_valid'),
+    davMethods: plain(scope, ['dav_methods'], (d) => d.args.map((a) => a.value.toUpperCase()).filter((m) => m !== 'OFF'), [] as string[]),
+    validReferers: nearest(scope, ['valid_referers'])?.directives.at(-1) ?? null,
+  };
+}
