@@ -258,3 +258,12 @@ describe('limits and odd input', () => {
     expect(errs(f).some((e) => e.includes('bad-section'))).toBe(true);
   });
 });
+
+describe('foreign syntax', () => {
+  it('warns about name = value lines (Config::General style)', () => {
+    const f = parse('User = tom\nRewriteCond %{HTTP_HOST} = x\n');
+    expect(errs(f, 'warning')).toEqual([
+      "1:6 assignment-syntax: 'User = …' is not Apache httpd syntax: httpd takes '=' as the first argument of User (write 'User value')",
+    ]);
+  });
+});

@@ -391,6 +391,14 @@ export function parseApache(source: SourceFile, opts: ApacheParseOptions = {}): 
     if (checkUnknown && condDepth === 0 && !apacheDirective(dir.key)) {
       diag('unknown-directive', unknownMessage(word), nameSpanFull, 'warning');
     }
+    if (args.length > 0 && args[0].quote === null && args[0].value === '=') {
+      diag(
+        'assignment-syntax',
+        `'${word} = …' is not Apache httpd syntax: httpd takes '=' as the first argument of ${word} (write '${word} value')`,
+        args[0].span,
+        'warning',
+      );
+    }
     append(dir);
   }
 
