@@ -1,0 +1,83 @@
+/**
+ * The one generic rule test: for every rule in rules/index.ts, every fixture under
+ * fixtures/rules/<id>/ is linted with only that rule on, and its findings must equal the
+ * `# expect…` markers (test/harness/markers.ts). A fixture is a file, or a directory holding a main
+ * config (nginx.conf, httpd.conf, apache2.conf) and the files it includes; markers in every file
+ * of the directory count. A `<case>.config.json` beside a fixture file is used as its config.
+ */
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { describe, expect, test } from 'vitest';
+import { rules } from '../rules/index.js';
+import { lint } from '../src/run.js';
+import { compareMarkers, parseMarkers, type Found } from './harness/markers.js';
+
+const root = resolve(import.meta.dirname, '..');
+const MAINS = ['nginx.conf', 'httpd.conf', 'apache2.conf'];
+
+function filesUnder(dir: string): string[] {
+  const out: string[] = [];
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) out.push(...filesUnder(p));
+    else if (!e.name.endsWith('.config.json')) out.push(p);
+  }
+  return out;
+}
+
+interface Case {
+  name: string;
+  entry: string;
+  files: string[];
+  config?: string;
+}
+
+function casesOf(id: string): Case[] {
+  const dir = join(root, 'fixtures/rules', id);
+  if (!existsSync(dir)) return [];
+  const out: Case[] = [];
+  for (const name of readdirSync(dir).sort()) {
+    const p = join(dir, name);
+    if (name.endsWith('.config.json')) continue;
+    if (statSync(p).isDirectory()) {
+      const main = MAINS.map((m) => join(p, m)).find((m) => existsSync(m));
+      if (!main) throw new Error(`fixture directory ${p} has no main config (${MAINS.join(', ')})`);
+      out.push({ name, entry: main, files: filesUnder(p) });
+    } else {
+      const cfg = p.replace(/(\.[^./]+)?$/, '.config.json');
+      out.push({ name, entry: p, files: [p], config: existsSync(cfg) && cfg !== p ? cfg : undefined });
+    }
+  }
+  return out;
+}
+
+describe.each(rules.map((r) => [r.id, r] as const))('%s', (id, rule) => {
+  const cases = casesOf(id);
+  test('has fixtures, with at least one expected finding and one clean case', () => {
+    expect(cases.length).toBeGreaterThan(0);
+    const marked = cases.filter((c) => c.files.some((f) => parseMarkers(readFileSync(f, 'utf8')).some((m) => m.rule === id)));
+    expect(marked.length).toBeGreaterThan(0);
+    expect(marked.length).toBeLessThan(cases.length);
+  });
+  test.each(cases.map((c) => [c.name, c] as const))('%s', async (_name, c) => {
+    const run = await lint([c.entry], {
+      cwd: root,
+      only: [id],
+      noConfig: !c.config,
+      configFile: c.config,
+      server: rule.servers.length === 1 ? rule.servers[0] : undefined,
+      reportUnusedSuppressions: 'off',
+    });
+    expect(run.crashes).toEqual([]);
+    const problems: string[] = [];
+    const byFile = new Map<string, Found[]>();
+    for (const r of run.results) byFile.set(r.filePath, r.messages);
+    for (const f of c.files) {
+      const expected = parseMarkers(readFileSync(f, 'utf8'));
+      problems.push(...compareMarkers(f.slice(root.length + 1), expected, byFile.get(f) ?? [], id));
+      byFile.delete(f);
+    }
+    for (const [f, msgs] of byFile) problems.push(...compareMarkers(f, [], msgs, id));
+    expect(problems).toEqual([]);
+  });
+});
