@@ -5,7 +5,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { describeFixture, findFixtures, fixtureSkipReason, mismatches, runFixture } from './harness/run-fixture.js';
 import { nginxSkipReason, runningServerCount, stopAllServers } from './harness/servers.js';
 
@@ -50,7 +50,10 @@ describe('fixtures/harness', () => {
 
 const nginxSkip = nginxSkipReason();
 describe.skipIf(!!nginxSkip)('runFixture reports what really happened', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'why403-fixture-test-'));
+  let dir = '';
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'why403-fixture-test-'));
+  });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('a wrong expectation is a mismatch, with the error-log lines of that request', async () => {

@@ -2,7 +2,11 @@
  * Self-tests of the real-server harness with nginx: they prove that the harness starts the real
  * server, that statuses and source addresses are real, and that nothing is left running.
  */
-import { existsSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { request } from './harness/requests.js';
 import {
@@ -125,4 +129,46 @@ describe.skipIf(!!skip)('nginx harness', () => {
     await s.stop(); // idempotent
     await expect(request({ port: s.port, path: '/', timeoutMs: 1000 })).rejects.toThrow(/ECONNREFUSED|failed/);
   });
+
+  // A test process that dies (uncaught exception) or is killed (SIGTERM, as a test runner does) must
+  // not leave a server behind: the harness's 'exit'/signal handlers kill it by PID.
+  const viteNode = join(process.cwd(), 'node_modules/vite-node/vite-node.mjs');
+  it.skipIf(!existsSync(viteNode)).each([
+    ['an uncaught exception', 'throw new Error("simulated crash");', null],
+    ['SIGTERM', 'setInterval(() => {}, 1000);', 'SIGTERM'],
+  ] as const)('a test process that ends by %s leaves no server behind', async (_what, ending, signal) => {
+    const dir = mkdtempSync(join(tmpdir(), 'why403-crash-'));
+    try {
+      const servers = fileURLToPath(new URL('./harness/servers.ts', import.meta.url));
+      const script = join(dir, 'crash.ts');
+      writeFileSync(
+        script,
+        `import { startNginx } from ${JSON.stringify(servers)};\n` +
+          `const s = await startNginx({ config: 'return 204;\\n' });\n` +
+          `console.log('STARTED ' + JSON.stringify({ pid: s.pid, prefix: s.prefix }));\n${ending}\n`,
+      );
+      const child = spawn(process.execPath, [viteNode, script], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const exited = new Promise<void>((r) => child.once('exit', () => r()));
+      const started = await new Promise<{ pid: number; prefix: string }>((resolve, reject) => {
+        let out = '';
+        const t = setTimeout(() => reject(new Error(`child did not start a server: ${out}`)), 15_000);
+        child.stdout.on('data', (d: Buffer) => {
+          out += d.toString();
+          const m = /STARTED (\{.*\})/.exec(out);
+          if (m) {
+            clearTimeout(t);
+            resolve(JSON.parse(m[1]));
+          }
+        });
+      });
+      expect(groupAlive(started.pid)).toBe(true);
+      if (signal) child.kill(signal);
+      await exited;
+      for (let i = 0; i < 40 && groupAlive(started.pid); i++) await new Promise((r) => setTimeout(r, 50));
+      expect(groupAlive(started.pid)).toBe(false);
+      expect(existsSync(started.prefix)).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 30_000);
 });
