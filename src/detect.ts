@@ -88,8 +88,9 @@ export function scoreContent(text: string): ContentScore {
         continue;
       }
     }
-    const w = /^[A-Za-z_][\w.-]*/.exec(line);
-    if (w && apacheDirective(w[0].toLowerCase())) apache += 1;
+    const w = /^([A-Za-z_][\w.-]*)(\s*=)?/.exec(line);
+    // `name = value` is INI / Config::General, not httpd
+    if (w && w[2] === undefined && apacheDirective(w[1].toLowerCase())) apache += 1;
   }
   return { apache, nginx };
 }
