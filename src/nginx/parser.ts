@@ -31,6 +31,10 @@ export interface NginxParseOptions {
   syntaxOnly?: boolean;
 }
 
+/** Directives kept by error recovery (cut short by `}` or the end of the file): nginx never gets
+ * to check them, so the table check skips them rather than pile an arity error on the syntax one. */
+const incomplete = new WeakSet<Directive>();
+
 interface Frame {
   directive: Directive | null;
   nodes: Node[];
@@ -235,7 +239,7 @@ export function parseNginxSyntax(source: SourceFile): { nodes: Node[]; errors: D
         // nginx: `unexpected "}"` — most often a missing `;`. Keep the directive.
         errors.push(diag(source, 'unexpected-brace', 'unexpected "}"', lx.span()));
         const last = args.length > 0 ? args[args.length - 1].span.end : nameTok.span.end;
-        finish(last, null, null);
+        incomplete.add(finish(last, null, null));
       }
       if (stack.length === 1) {
         if (nameTok === null && errors[errors.length - 1]?.span.start.offset !== lx.start) {
@@ -260,7 +264,7 @@ export function parseNginxSyntax(source: SourceFile): { nodes: Node[]; errors: D
     if (nameTok !== null) {
       errors.push(diag(source, 'unexpected-eof', 'unexpected end of file, expecting ";" or "}"', pointSpan(eof, 0)));
       const last = args.length > 0 ? args[args.length - 1].span.end : nameTok.span.end;
-      finish(last, null, null);
+      incomplete.add(finish(last, null, null));
     } else if (stack.length > 1) {
       errors.push(diag(source, 'unexpected-eof', 'unexpected end of file, expecting "}"', pointSpan(eof, 0)));
     }
@@ -315,16 +319,11 @@ export function inferNginxContext(nodes: Node[], pathHint?: string): NginxContex
   // explicit shapes first
   if (has('server') && validIn('http') === names.length && !has('listen')) return 'http';
   if (has('location') && validIn('server') === names.length) return 'server';
+  if (validIn('location') === names.length) return 'location';
   let best: NginxContext = 'main';
   let bestScore = -1;
   for (const ctx of INFER_ORDER) {
     const s = validIn(ctx);
-    if (s === names.length && ctx !== 'main') {
-      // a snippet valid in http/server/location: prefer the innermost (location-level snippet)
-      if (ctx === 'http' && validIn('location') === names.length) return 'location';
-      if (ctx === 'http' && validIn('server') === names.length) return 'server';
-      return ctx;
-    }
     if (s === names.length) return ctx;
     if (s > bestScore) {
       best = ctx;
@@ -372,7 +371,9 @@ export function checkNginx(nodes: Node[], ctx: NginxContext | 'freeform', source
         continue;
       }
       const isBlock = (spec.type & NGX_CONF_BLOCK) !== 0;
-      if (!isBlock && n.block !== null && n.rawBody === undefined) {
+      if (incomplete.has(n)) {
+        // reported as a syntax error already
+      } else if (!isBlock && n.block !== null && n.rawBody === undefined) {
         errors.push(diag(source, 'not-terminated', `directive "${n.name}" is not terminated by ";"`, n.nameSpan));
       } else if (isBlock && n.block === null) {
         errors.push(diag(source, 'no-opening-brace', `directive "${n.name}" has no opening "{"`, n.nameSpan));
