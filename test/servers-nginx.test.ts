@@ -118,6 +118,16 @@ describe.skipIf(!!skip)('nginx harness', () => {
     expect(runningServerCount()).toBe(0);
   });
 
+  it('bounds the start: a server not ready in time is killed and reported', async () => {
+    // with a 0 ms bound the first readiness check (right after spawn) is also the last
+    const err = await startNginx({ config: 'return 204;\n', startTimeoutMs: 0 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ServerStartError);
+    const e = err as ServerStartError;
+    expect(e.message).toMatch(/did not accept connections on 127\.0\.0\.1:\d+ within 0 ms/);
+    expect(groupAlive(e.pid!)).toBe(false);
+    expect(runningServerCount()).toBe(0);
+  });
+
   it('stop() kills master and workers by PID and removes the prefix', async () => {
     const s = await startNginx({ config: 'return 204;\n' });
     expect((await request({ port: s.port, path: '/' })).status).toBe(204);

@@ -981,7 +981,7 @@ async function start(kind: ServerKind, opts: NginxOptions & ApacheOptions, main:
           /* not yet */
         }
         if (pidText === String(pid) && (await canConnect(p.port, 500))) break;
-        if (Date.now() > deadline) throw new Error(`${kind} did not accept connections on ${LOOPBACK}:${p.port} within ${startBound} ms`);
+        if (Date.now() >= deadline) throw new Error(`${kind} did not accept connections on ${LOOPBACK}:${p.port} within ${startBound} ms`);
         await sleep(25);
       }
       const server: RunningServer = {
