@@ -1,0 +1,69 @@
+import { describe, expect, it } from 'vitest';
+import { firstMatch, parseAccessRule, parseClient, parseIPv6, shadowedBy, type AccessRule } from '../src/nginx/model/address.js';
+
+const rules = (...xs: [string, string][]): AccessRule[] => xs.map(([a, t]) => parseAccessRule(a as 'allow' | 'deny', t));
+
+describe('allow/deny address parsing', () => {
+  it('reads IPv4 hosts and CIDRs, clearing host bits as nginx does (with a warning)', () => {
+    const r = parseAccessRule('deny', '10.1.2.3/8');
+    expect(r.v4).toEqual({ addr: 0x0a000000, mask: 0xff000000, len: 8 });
+    expect(r.warning).toMatch(/low address bits/);
+    expect(parseAccessRule('allow', '192.168.0.0/16').warning).toBeUndefined();
+    expect(parseAccessRule('allow', '1.2.3.4').v4?.len).toBe(32);
+    expect(parseAccessRule('allow', '010.1.1.1').v4?.addr).toBe((10 << 24) + (1 << 16) + (1 << 8) + 1);
+  });
+  it('refuses what nginx refuses', () => {
+    expect(parseAccessRule('allow', '1.2.3.4/33').error).toBeDefined();
+    expect(parseAccessRule('allow', '256.1.1.1').error).toBeDefined();
+    expect(parseAccessRule('allow', 'example.com').error).toBeDefined();
+    expect(parseAccessRule('allow', '::1/129').error).toBeDefined();
+    expect(parseAccessRule('allow', '1::2::3').error).toBeDefined();
+  });
+  it('reads IPv6 in non-canonical forms', () => {
+    expect(parseIPv6('::1')).toBe(1n);
+    expect(parseIPv6('0:0:0:0:0:0:0:1')).toBe(1n);
+    expect(parseIPv6('::FFFF:1.2.3.4')).toBe((0xffffn << 32n) | 0x01020304n);
+    expect(parseAccessRule('deny', '2001:DB8::/32').v6?.len).toBe(32);
+  });
+  it('`all` is one rule in every family, `unix:` only for unix clients', () => {
+    expect(parseAccessRule('deny', 'all').families).toEqual(['ipv4', 'ipv6', 'unix']);
+    expect(parseAccessRule('deny', 'unix:').families).toEqual(['unix']);
+  });
+});
+
+describe('first match', () => {
+  const list = rules(['allow', '127.0.0.1'], ['deny', '127.0.0.0/8'], ['allow', '::1'], ['deny', 'all']);
+  it('applies the first matching rule in order', () => {
+    expect(firstMatch(list, '127.0.0.1')?.index).toBe(0);
+    expect(firstMatch(list, '127.0.0.2')?.rule.action).toBe('deny');
+    expect(firstMatch(list, '127.0.0.2')?.index).toBe(1);
+    expect(firstMatch(list, '::1')?.index).toBe(2);
+    expect(firstMatch(list, '::2')?.index).toBe(3);
+    expect(firstMatch(list, 'unix:')?.index).toBe(3);
+  });
+  it('checks IPv4-mapped IPv6 clients against the IPv4 rules', () => {
+    expect(parseClient('::ffff:127.0.0.1')).toMatchObject({ family: 'ipv4' });
+    expect(firstMatch(list, '::ffff:127.0.0.1')?.index).toBe(0);
+    expect(firstMatch(list, '::ffff:127.0.0.9')?.index).toBe(1);
+  });
+  it('no match means the module declines', () => {
+    expect(firstMatch(rules(['allow', '10.0.0.0/8']), '127.0.0.1')).toBeNull();
+    // IPv6-only child list: IPv4 clients match nothing
+    expect(firstMatch(rules(['allow', '::1']), '127.0.0.1')).toBeNull();
+  });
+});
+
+describe('shadowed rules', () => {
+  it('finds a rule covered by an earlier one in every family it applies to', () => {
+    const [a, b, c] = rules(['deny', '10.0.0.0/8'], ['allow', '10.1.0.0/16'], ['allow', '11.0.0.0/8']);
+    expect(shadowedBy(b, [a])).toEqual([a]);
+    expect(shadowedBy(c, [a, b])).toBeNull();
+  });
+  it('a rule after `deny all` is dead; `all` after an IPv4-only rule is not', () => {
+    const [all, v4, all2] = rules(['deny', 'all'], ['allow', '1.2.3.4'], ['allow', 'all']);
+    expect(shadowedBy(v4, [all])).toEqual([all]);
+    expect(shadowedBy(all2, [v4])).toBeNull();
+    const [z4, z6, un] = rules(['deny', '0.0.0.0/0'], ['deny', '::/0'], ['deny', 'unix:']);
+    expect(shadowedBy(all2, [z4, z6, un])).toEqual([z4, z6, un]);
+  });
+});
