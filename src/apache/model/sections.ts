@@ -98,6 +98,8 @@ export interface ApacheModel {
   accessFileNames: string[];
   user: string;
   group: string;
+  /** The `User` directive that set the worker user (null when it is the default or a setting). */
+  userDirective: Directive | null;
   /** Config errors and things the model could not decide while building. */
   notes: ModelNote[];
   /** The flattened top level (includes and conditionals resolved). */
@@ -193,6 +195,7 @@ export function buildApacheModel(set: ConfigSet, settings: ModelSettings = {}): 
   let user = settings.user ?? 'www-data';
   let group = settings.group ?? 'www-data';
   let setsEnv = false;
+  let userDirective: Directive | null = null;
   const scanEnv = (list: Directive[]) => {
     for (const d of list) {
       if (ENV_SETTERS.has(sectionKey(d))) setsEnv = true;
@@ -273,7 +276,10 @@ export function buildApacheModel(set: ConfigSet, settings: ModelSettings = {}): 
           if (owner === 0) accessFileNames = args;
           break;
         case 'user':
-          if (owner === 0 && !settings.user && args[0] && !args[0].includes('${')) user = args[0];
+          if (owner === 0 && args[0] && !args[0].includes('${')) {
+            userDirective = d;
+            if (!settings.user) user = args[0];
+          }
           break;
         case 'group':
           if (owner === 0 && !settings.group && args[0] && !args[0].includes('${')) group = args[0];
@@ -316,7 +322,7 @@ export function buildApacheModel(set: ConfigSet, settings: ModelSettings = {}): 
   for (const d of top) {
     if (d.block && sectionKey(d) === 'virtualhost') vhosts.push(buildServer(kids(d), vhosts.length + 1, d, main));
   }
-  return { set, settings, modules, version, defines, serverRoot, main, vhosts, accessFileNames, user, group, notes, top, setsEnv };
+  return { set, settings, modules, version, defines, serverRoot, main, vhosts, accessFileNames, user, group, userDirective, notes, top, setsEnv };
 }
 
 /** Name-based virtual host selection (server/vhost.c: ap_update_vhost_given_ip, check_hostalias). */

@@ -389,8 +389,8 @@ class Simulation {
       if (this.fs) {
         const parent = this.fs.stat(cur.replace(/(.)\/$/, '$1'));
         if (parent && !permits(parent, this.worker, 1)) {
-          this.step('directory_walk', `${this.worker.user} lacks search (x) permission on ${cur} (mode ${parent.mode.toString(8)}): AH00035`, null);
-          return fin(403, 'A12', null, `AH00035: access to ${uri} denied because search permissions are missing on a component of the path`);
+          this.step('directory_walk', `${this.worker.user} lacks search (x) permission on ${cur} (mode ${parent.mode.toString(8)}): AH00035`, this.model.userDirective);
+          return fin(403, 'A12', this.model.userDirective, `AH00035: access to ${uri} denied because search permissions are missing on a component of the path`);
         }
         const ls = this.fs.lstat(next);
         if (!ls) {
@@ -920,7 +920,7 @@ class Simulation {
     }
     if (this.fs) {
       const st = this.fs.stat(dirname.replace(/(.)\/$/, '$1'));
-      if (st && !permits(st, this.worker, 4)) return fin(403, 'A19', by, `AH01275: Can't open directory for index: ${dirname}`);
+      if (st && !permits(st, this.worker, 4)) return fin(403, 'A19', this.model.userDirective ?? by, `AH01275: Can't open directory for index: ${dirname}`);
     }
     this.step('handler', 'mod_autoindex lists the directory (Options Indexes)', by);
     return fin(200, null, by, 'directory listing', 'listing');
@@ -951,8 +951,8 @@ class Simulation {
     if (this.fs) {
       const st = this.fs.stat(filename);
       if (st && !permits(st, this.worker, 4)) {
-        this.step('handler', `${this.worker.user} cannot read ${filename} (mode ${st.mode.toString(8)}): AH00132`, null);
-        return fin(403, 'A17', null, `AH00132: file permissions deny server access: ${filename}`);
+        this.step('handler', `${this.worker.user} cannot read ${filename} (mode ${st.mode.toString(8)}): AH00132`, this.model.userDirective);
+        return fin(403, 'A17', this.model.userDirective, `AH00132: file permissions deny server access: ${filename}`);
       }
     }
     this.step('handler', `default handler serves ${filename}`, null);
