@@ -148,6 +148,7 @@ describe.skipIf(!!skip)('nginx harness', () => {
     ['SIGTERM', 'setInterval(() => {}, 1000);', 'SIGTERM'],
   ] as const)('a test process that ends by %s leaves no server behind', async (_what, ending, signal) => {
     const dir = mkdtempSync(join(tmpdir(), 'why403-crash-'));
+    let child: ReturnType<typeof spawn> | undefined;
     try {
       const servers = fileURLToPath(new URL('./harness/servers.ts', import.meta.url));
       const script = join(dir, 'crash.ts');
@@ -155,14 +156,16 @@ describe.skipIf(!!skip)('nginx harness', () => {
         script,
         `import { startNginx } from ${JSON.stringify(servers)};\n` +
           `const s = await startNginx({ config: 'return 204;\\n' });\n` +
-          `console.log('STARTED ' + JSON.stringify({ pid: s.pid, prefix: s.prefix }));\n${ending}\n`,
+          `console.log('STARTED ' + JSON.stringify({ pid: s.pid, prefix: s.prefix }));\n` +
+          `process.stdin.once('data', () => { ${ending} });\n`,
       );
-      const child = spawn(process.execPath, [viteNode, script], { stdio: ['ignore', 'pipe', 'pipe'] });
-      const exited = new Promise<void>((r) => child.once('exit', () => r()));
+      const c = spawn(process.execPath, [viteNode, script], { stdio: ['pipe', 'pipe', 'pipe'] });
+      child = c;
+      const exited = new Promise<void>((r) => c.once('exit', () => r()));
       const started = await new Promise<{ pid: number; prefix: string }>((resolve, reject) => {
         let out = '';
         const t = setTimeout(() => reject(new Error(`child did not start a server: ${out}`)), 15_000);
-        child.stdout.on('data', (d: Buffer) => {
+        c.stdout.on('data', (d: Buffer) => {
           out += d.toString();
           const m = /STARTED (\{.*\})/.exec(out);
           if (m) {
@@ -172,12 +175,14 @@ describe.skipIf(!!skip)('nginx harness', () => {
         });
       });
       expect(groupAlive(started.pid)).toBe(true);
-      if (signal) child.kill(signal);
+      c.stdin.write('go\n'); // now the child ends its own way
+      if (signal) c.kill(signal);
       await exited;
       for (let i = 0; i < 40 && groupAlive(started.pid); i++) await new Promise((r) => setTimeout(r, 50));
       expect(groupAlive(started.pid)).toBe(false);
       expect(existsSync(started.prefix)).toBe(false);
     } finally {
+      if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
       rmSync(dir, { recursive: true, force: true });
     }
   }, 30_000);
