@@ -56,7 +56,7 @@ export function evalIfVersion(args: string[], version: number[]): boolean | null
   let op = '=';
   let ver: string;
   const joined = args.join(' ').trim();
-  const m = /^(!?)(=|==|>|>=|<|<=|~)?\s*(.+)$/.exec(joined);
+  const m = /^(!?)(==|>=|<=|=|>|<|~)?\s*(.+)$/.exec(joined);
   if (!m) return null;
   const neg = m[1] === '!';
   op = m[2] ?? '=';
