@@ -356,6 +356,8 @@ describe('merge order', () => {
     const order = r.trace.filter((t) => t.phase === 'directory_walk' || t.phase === 'file_walk' || t.phase === 'location_walk').map((t) => t.message.replace(/ applies.*| is read.*/, ''));
     expect(order).toEqual(['<Directory />', '<Directory /srv/www/>', '<Directory /srv/www/m/>', '/srv/www/m/.htaccess', '<Directory /srv/www/m/deep/>', '<DirectoryMatch ^/srv/www/m/>', '<Location /m>']);
     expect(r.status).toBe(200);
+    expect(r.sections.map((x) => x.label)).toEqual(['server config', '<Directory />', '<Directory /srv/www/>', '<Directory /srv/www/m/>', '/srv/www/m/.htaccess', '<Directory /srv/www/m/deep/>', '<DirectoryMatch ^/srv/www/m/>', '<Location /m>']);
+    expect(r.sections[1].directive?.span.start.line).toBe(2);
     const f = sim(model(text), { uri: '/x/secret.txt', fs });
     expect(f.status).toBe(403);
     expect(f.decidedBy?.source.text.slice(f.decidedBy.span.start.offset, f.decidedBy.span.end.offset)).toBe('Require all denied');

@@ -80,6 +80,9 @@ export interface SimResult {
   trace: TraceStep[];
   /** The filesystem path the URI mapped to. */
   filename: string | null;
+  /** Sections (and .htaccess files) merged for the request, in httpd's merge order; `directive` is the
+   * section's opening directive (null for the server's own config and for .htaccess files). */
+  sections: { label: string; directive: Directive | null }[];
   server: ServerModel;
   /** Things the model could not know. */
   unknowns: string[];
@@ -123,6 +126,9 @@ export function normalizeUri(path: string): { path: string } | { status: number;
   return { path: p };
 }
 
+/** The worker's ids, resolved once per model (reading /etc/passwd per request would dominate). */
+const workers = new WeakMap<ApacheModel, Worker>();
+
 class Simulation {
   trace: TraceStep[] = [];
   unknowns: string[] = [];
@@ -131,13 +137,19 @@ class Simulation {
   clientIp: string;
   fs: ModelFs | null;
   server: ServerModel;
-  htCache = new Map<string, DirConf | Final | null>();
+  /** The sections merged for the (last) main request, in merge order. */
+  applied: DirConf['trail'] = [];
 
   constructor(
     public model: ApacheModel,
     public req: SimRequest,
   ) {
-    this.worker = resolveWorker(model.user, model.group, model.settings.uid, model.settings.gid);
+    let w = workers.get(model);
+    if (!w) {
+      w = resolveWorker(model.user, model.group, model.settings.uid, model.settings.gid);
+      workers.set(model, w);
+    }
+    this.worker = w;
     this.method = (req.method ?? 'GET').toUpperCase();
     this.clientIp = req.clientIp ?? '127.0.0.1';
     this.fs = req.fs ?? null;
@@ -215,6 +227,7 @@ class Simulation {
       }
     }
     conf = this.ifWalk(conf);
+    if (!sub) this.applied = conf.trail;
 
     // ---- access checks ----
     const access = this.accessChecks(conf, walk.filename);
@@ -1009,6 +1022,7 @@ export function simulate(model: ApacheModel, req: SimRequest): SimResult {
     possibleOutcomes: possible,
     trace: sim.trace,
     filename: f.filename ?? null,
+    sections: sim.applied,
     server: sim.server,
     unknowns: sim.unknowns,
   };
