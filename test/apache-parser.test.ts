@@ -267,3 +267,13 @@ describe('foreign syntax', () => {
     ]);
   });
 });
+
+describe('regressions', () => {
+  it('keeps positions right for a continuation at the very end of the file', () => {
+    const f = parse('Options None\nFoo bar \\\n');
+    const d = dirs(f.nodes)[1];
+    expect(at(d.nameSpan)).toBe('2:1-2:4');
+    expect(at(d.args[0].span)).toBe('2:5-2:8');
+    expect(at(f.errors[0].span)).toBe('2:1-2:4');
+  });
+});

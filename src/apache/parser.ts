@@ -54,6 +54,18 @@ const CONDITIONAL = new Set(['ifmodule', 'ifdefine', 'ifversion', 'iffile', 'ifd
 /** EXEC_ON_READ conditional sections read with ap_build_cont_config / ap_soak_end_container. */
 const READ_TO_EOF = new Set(['ifmodule', 'ifdefine', 'ifversion', 'iffile', 'ifdirective', 'ifsection']);
 
+const keyCache = new Map<string, string>();
+
+/** name.toLowerCase(), without allocating a new string for names seen before. */
+function lowerKey(name: string): string {
+  let k = keyCache.get(name);
+  if (k === undefined) {
+    k = name.toLowerCase();
+    if (keyCache.size < 4096) keyCache.set(name, k);
+  }
+  return k;
+}
+
 function isSpace(c: number): boolean {
   return c === 32 || (c >= 9 && c <= 13);
 }
@@ -72,9 +84,12 @@ class LineMap {
   /** File offset where that line starts. */
   lineStart: number[] = [];
   n = 0;
+  /** true when `s` is the file text itself (no continuation): indices are offsets */
+  identity = false;
 
   reset(): void {
     this.n = 0;
+    this.identity = false;
   }
 
   add(j: number, o: number, line: number, lineStart: number): void {
@@ -93,13 +108,16 @@ class LineMap {
 
   /** Position of the character at index j of `s`. */
   pos(j: number): Position {
-    const k = this.n === 1 ? 0 : this.seg(j);
+    if (this.identity) return { offset: j, line: this.line[0], column: j - this.lineStart[0] + 1 };
+    const k = this.seg(j);
     const o = this.oStart[k] + (j - this.jStart[k]);
     return { offset: o, line: this.line[k], column: o - this.lineStart[k] + 1 };
   }
 
   /** Position just after the character at index j-1 of `s` (an exclusive end). */
   end(j: number): Position {
+    // one segment: `s` is the file text itself, so index = offset and an exclusive end is plain
+    if (this.identity) return { offset: j, line: this.line[0], column: j - this.lineStart[0] + 1 };
     if (j <= 0) return this.pos(0);
     const p = this.pos(j - 1);
     p.offset++;
@@ -108,22 +126,29 @@ class LineMap {
   }
 
   span(a: number, b: number): Span {
+    if (this.identity) {
+      const l = this.line[0];
+      const c = 1 - this.lineStart[0];
+      return { start: { offset: a, line: l, column: a + c }, end: { offset: b, line: l, column: b + c } };
+    }
     return { start: this.pos(a), end: b > a ? this.end(b) : this.pos(a) };
   }
 }
 
-interface Word {
-  start: number;
-  end: number;
-  value: string;
-  quote: '"' | "'" | null;
-  /** true when a quoted word has no closing quote */
-  open: boolean;
-}
+// readWord's result, in module variables rather than an object (this is the hot path)
+let wStart = 0;
+let wEnd = 0;
+let wValue = '';
+let wQuote: '"' | "'" | null = null;
+/** true when a quoted word has no closing quote */
+let wOpen = false;
+/** true when the value equals the source slice (unquoted, no escape) */
+let wPlain = true;
 
 /** ap_getword_conf over s[i, b). Caller has skipped blanks; i < b. */
-function readWord(s: string, i: number, b: number): Word {
+function readWord(s: string, i: number, b: number): void {
   const c = s.charCodeAt(i);
+  wStart = i;
   if (c === 34 || c === 39) {
     let j = i + 1;
     let esc = false;
@@ -140,22 +165,28 @@ function readWord(s: string, i: number, b: number): Word {
       }
       j++;
     }
-    const open = j >= b;
-    let value = s.slice(i + 1, j);
-    if (esc) value = unescape(value, c);
-    return { start: i, end: open ? b : j + 1, value, quote: c === 34 ? '"' : "'", open };
+    wOpen = j >= b;
+    wValue = s.slice(i + 1, j);
+    if (esc) wValue = unescape(wValue, c);
+    wQuote = c === 34 ? '"' : "'";
+    wEnd = wOpen ? b : j + 1;
+    wPlain = false;
+    return;
   }
   let j = i;
   let bs = false;
   while (j < b) {
     const d = s.charCodeAt(j);
-    if (isSpace(d)) break;
+    if (d === 32 || (d >= 9 && d <= 13)) break;
     if (d === 92) bs = true;
     j++;
   }
-  let value = s.slice(i, j);
-  if (bs) value = unescape(value, 0);
-  return { start: i, end: j, value, quote: null, open: false };
+  wValue = s.slice(i, j);
+  wPlain = !bs;
+  if (bs) wValue = unescape(wValue, 0);
+  wQuote = null;
+  wOpen = false;
+  wEnd = j;
 }
 
 /** substring_conf: `\\` → `\`, and inside quotes `\<quote>` → quote; other backslashes stay. */
@@ -250,6 +281,7 @@ export function parseApache(source: SourceFile, opts: ApacheParseOptions = {}): 
       line = segLine;
     } else {
       map.add(pos, pos, line, pos);
+      map.identity = true;
       b = eol;
     }
     const physicalEnd = eol;
@@ -280,7 +312,8 @@ export function parseApache(source: SourceFile, opts: ApacheParseOptions = {}): 
     }
 
     // ---- directive name -------------------------------------------------------------------
-    const w = readWord(s, a, b);
+    readWord(s, a, b);
+    const w = { start: wStart, end: wEnd, value: wValue, quote: wQuote, open: wOpen };
     let i = w.end;
     while (i < b && isSpace(s.charCodeAt(i))) i++;
     const restStart = i;
@@ -328,7 +361,7 @@ export function parseApache(source: SourceFile, opts: ApacheParseOptions = {}): 
       // ---- opening tag ----------------------------------------------------------------------
       const nameGt = word.length > 1 && word.charCodeAt(word.length - 1) === 62;
       const sname = word.slice(1, nameGt ? -1 : undefined);
-      const key = sname.toLowerCase();
+      const key = lowerKey(sname);
       let argEnd = b;
       if (restStart < b) {
         const g = s.lastIndexOf('>', b - 1);
@@ -380,9 +413,10 @@ export function parseApache(source: SourceFile, opts: ApacheParseOptions = {}): 
     const dir: Directive = {
       type: 'directive',
       name: word,
-      key: word.toLowerCase(),
+      key: lowerKey(word),
       args,
-      span: { start: nameSpanFull.start, end: map.end(b) },
+      // the line ends where its last argument ends: share that Position
+      span: { start: nameSpanFull.start, end: args.length > 0 ? args[args.length - 1].span.end : nameSpanFull.end },
       nameSpan: nameSpanFull,
       block: null,
       blockSpan: null,
@@ -458,15 +492,15 @@ function readArgs(
 ): Arg[] {
   const args: Arg[] = [];
   while (i < b) {
-    const w = readWord(s, i, b);
-    const span = map.span(w.start, w.end);
+    readWord(s, i, b);
+    const span = map.span(wStart, wEnd);
     // raw is the exact source text (a continued argument keeps its `\` and line break)
-    const raw = map.n === 1 ? s.slice(w.start, w.end) : text.slice(span.start.offset, span.end.offset);
-    args.push({ value: w.value, raw, quote: w.quote, span });
-    if (w.open) {
-      diag('unterminated-quote', `missing closing ${w.quote} quote: Apache takes the rest of the line as this argument`, span, 'warning');
+    const raw = !map.identity ? text.slice(span.start.offset, span.end.offset) : wPlain ? wValue : s.slice(wStart, wEnd);
+    args.push({ value: wValue, raw, quote: wQuote, span });
+    if (wOpen) {
+      diag('unterminated-quote', `missing closing ${wQuote} quote: Apache takes the rest of the line as this argument`, span, 'warning');
     }
-    i = w.end;
+    i = wEnd;
     while (i < b && isSpace(s.charCodeAt(i))) i++;
   }
   return args;
