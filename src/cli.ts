@@ -37,7 +37,7 @@ export const processIO: CliIO = {
 function globalOptions<T>(y: Argv<T>) {
   return y
     .option('server', { type: 'string', choices: ['nginx', 'apache'] as const, describe: 'Server the files are for (default: detect)' })
-    .option('path-map', { type: 'string', array: true, describe: 'Map an installed path to the checkout: FROM=TO (repeatable)' })
+    .option('path-map', { type: 'string', describe: 'Map an installed path to the checkout: FROM=TO (repeatable)' })
     .option('context', { type: 'string', describe: 'Context of the top level of the given files (nginx: main, http, server, location…; Apache: server, directory, htaccess)' });
 }
 
@@ -47,7 +47,7 @@ function lintOptions<T>(y: Argv<T>) {
     .option('config', { alias: 'c', type: 'string', describe: 'Use this config file for every file (no lookup)' })
     .option('config-lookup', { type: 'boolean', default: true, describe: 'Look for .why403.json/.yaml/package.json (--no-config-lookup: none)' })
     .option('print-config', { type: 'string', describe: 'Print the configuration that applies to FILE and exit' })
-    .option('format', { alias: 'f', type: 'string', array: true, describe: 'stylish, compact, json, sarif or github; NAME:PATH writes to a file (repeatable)' })
+    .option('format', { alias: 'f', type: 'string', describe: 'stylish, compact, json, sarif or github; NAME:PATH writes to a file (repeatable)' })
     .option('output-file', { alias: 'o', type: 'string', describe: 'Write the (single) format without a path to this file' })
     .option('quiet', { type: 'boolean', default: false, describe: 'Report errors only' })
     .option('max-warnings', { type: 'number', default: -1, describe: 'Exit 1 when there are more warnings than this (-1: no limit)' })
@@ -64,8 +64,13 @@ function lintOptions<T>(y: Argv<T>) {
 
 export type LintArgs = Awaited<ReturnType<ReturnType<typeof lintOptions>['parseAsync']>>;
 
-function parsePathMap(list: string[] | undefined): Array<{ from: string; to: string }> {
-  return (list ?? []).map((s) => {
+/** A repeatable option's values (yargs gives a string once, an array when repeated). */
+export function many(v: unknown): string[] {
+  return v === undefined ? [] : Array.isArray(v) ? v.map(String) : [String(v)];
+}
+
+function parsePathMap(list: unknown): Array<{ from: string; to: string }> {
+  return many(list).map((s) => {
     const i = s.indexOf('=');
     if (i <= 0 || i === s.length - 1) throw new UsageError(`--path-map expects FROM=TO, got "${s}"`);
     return { from: s.slice(0, i), to: s.slice(i + 1) };
@@ -74,6 +79,10 @@ function parsePathMap(list: string[] | undefined): Array<{ from: string; to: str
 
 export async function main(argv: string[], io: CliIO = processIO): Promise<number> {
   let code = 0;
+  // yargs drops a lone `-`; it means stdin, as --stdin does.
+  const dash = argv.indexOf('-');
+  const end = argv.indexOf('--');
+  if (dash !== -1 && (end === -1 || dash < end)) argv = [...argv.slice(0, dash), '--stdin', ...argv.slice(dash + 1)];
   const y = yargs(argv)
     .scriptName('why403')
     .usage('$0 [paths..]  Lint nginx and Apache configs for what answers 403 Forbidden')
@@ -94,7 +103,7 @@ export async function main(argv: string[], io: CliIO = processIO): Promise<numbe
       'Lint files, directories or globs (the default command)',
       (b) => lintOptions(b),
       async (a) => {
-        code = await (await import('./run.js')).lintCommand(a as unknown as LintArgs, parsePathMap(a.pathMap as string[] | undefined), io);
+        code = await (await import('./run.js')).lintCommand(a as unknown as LintArgs, parsePathMap(a.pathMap), io);
       },
     )
     .command(
@@ -115,7 +124,7 @@ export async function main(argv: string[], io: CliIO = processIO): Promise<numbe
       async (a) => {
         code = await (await import('./run.js')).parseCommand(
           a.file as string,
-          { format: a.format as 'text' | 'json', server: a.server as 'nginx' | 'apache' | undefined, context: a.context, pathMap: parsePathMap(a.pathMap as string[] | undefined) },
+          { format: a.format as 'text' | 'json', server: a.server as 'nginx' | 'apache' | undefined, context: a.context, pathMap: parsePathMap(a.pathMap) },
           io,
         );
       },

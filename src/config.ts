@@ -126,15 +126,22 @@ function describeErrors(config: unknown, errors: SchemaError[], rules: readonly 
     }
   };
   // Unknown keys first: the most common mistake, and the schema words them poorly.
+  const explained = new Set<string>();
   const check = (obj: unknown, allowed: string[], where: string, what: string) => {
     if (!obj || typeof obj !== 'object' || Array.isArray(obj)) return;
-    for (const k of Object.keys(obj)) if (!allowed.includes(k)) add(`${where}${where ? '.' : ''}${k}: unknown ${what} "${k}"`);
+    for (const k of Object.keys(obj)) {
+      if (allowed.includes(k)) continue;
+      add(`${where}${where ? '.' : ''}${k}: unknown ${what} "${k}"`);
+      explained.add(`#${where ? '/' + where : ''}/${encodeURIComponent(k)}`);
+    }
   };
   const c = config as Why403Config;
   check(c, ['$schema', 'rules', 'ignores', 'reportUnusedSuppressions', 'settings'], '', 'key');
   if (c && typeof c === 'object' && c.rules && typeof c.rules === 'object') {
     for (const k of Object.keys(c.rules)) {
-      if (!ids.has(k)) add(`rules["${k}"]: unknown rule "${k}" (run \`why403 rules\` for the list)`);
+      if (ids.has(k)) continue;
+      add(`rules["${k}"]: unknown rule "${k}" (run \`why403 rules\` for the list)`);
+      explained.add(`#/rules/${encodeURIComponent(k)}`);
     }
   }
   if (c && typeof c === 'object' && c.settings) {
@@ -144,6 +151,7 @@ function describeErrors(config: unknown, errors: SchemaError[], rules: readonly 
   const byLoc = new Map<string, SchemaError[]>();
   for (const e of errors) {
     if (['properties', 'additionalProperties', 'items', 'anyOf', '$ref', 'allOf'].includes(e.keyword)) continue;
+    if ([...explained].some((x) => e.instanceLocation === x || e.instanceLocation.startsWith(x + '/'))) continue;
     const l = byLoc.get(e.instanceLocation) ?? [];
     l.push(e);
     byLoc.set(e.instanceLocation, l);
@@ -155,7 +163,12 @@ function describeErrors(config: unknown, errors: SchemaError[], rules: readonly 
     const path = pointerToPath(loc);
     const e = errs[0];
     const value = valueAt(config, loc);
-    if (e.keyword === 'enum') {
+    if (e.keyword === 'false') {
+      const key = decodeURIComponent(loc.split('/').pop() ?? '');
+      add(`${path}: unknown option "${key}"`);
+    } else if (e.keyword === 'pattern' && /Version$/.test(loc)) {
+      add(`${path}: ${JSON.stringify(value)} is not a version such as "1.22.1"`);
+    } else if (e.keyword === 'enum') {
       const isSeverity = /^#\/rules\/[^/]+(\/0)?$/.test(loc);
       const allowed = isSeverity ? '"off", "info", "warning" ("warn") or "error"' : loc === '#/reportUnusedSuppressions' ? '"off", "warn" or "error"' : 'one of the allowed values';
       add(`${path}: ${JSON.stringify(value)} is not ${allowed}`);
@@ -215,8 +228,8 @@ function parseConfigText(file: string, text: string): unknown {
 }
 
 /** Read and validate one config file. */
-export function loadConfigFile(file: string, rules: readonly Rule<string, object>[]): LoadedConfig {
-  const abs = resolve(file);
+export function loadConfigFile(file: string, rules: readonly Rule<string, object>[], cwd: string = process.cwd()): LoadedConfig {
+  const abs = resolve(cwd, file);
   let text: string;
   try {
     text = readFileSync(abs, 'utf8');
@@ -240,7 +253,7 @@ export class ConfigResolver {
     opts: { configFile?: string; cwd?: string } = {},
   ) {
     this.cwd = opts.cwd ?? process.cwd();
-    this.fixed = opts.configFile ? loadConfigFile(resolve(this.cwd, opts.configFile), rules) : null;
+    this.fixed = opts.configFile ? loadConfigFile(opts.configFile, rules, this.cwd) : null;
   }
 
   /** The config that applies to a file (throws ConfigError for a bad config file). */

@@ -134,7 +134,7 @@ function realOrSelf(p: string): string {
 export async function lint(paths: readonly string[], opts: LintOptions = {}): Promise<LintRun> {
   const cwd = opts.cwd ?? process.cwd();
   const rules = opts.rules ?? (await allRules());
-  const resolver = opts.noConfig ? null : new ConfigResolver(rules, { configFile: opts.configFile ? resolve(cwd, opts.configFile) : undefined, cwd });
+  const resolver = opts.noConfig ? null : new ConfigResolver(rules, { configFile: opts.configFile, cwd });
   const configFor = (file: string): LoadedConfig => resolver?.forFile(resolve(cwd, file)) ?? { file: null, dir: cwd, config: {} };
   const only = opts.only ? new Set(opts.only) : null;
   const enabled = new Map<string, Rule<string, object>>();
@@ -391,6 +391,11 @@ export async function lintText(text: string, opts: LintOptions & { filename?: st
 
 class CommandUsageError extends Error {}
 
+/** A repeatable option's values (yargs gives a string once, an array when repeated). */
+function many(v: unknown): string[] {
+  return v === undefined ? [] : Array.isArray(v) ? v.map(String) : [String(v)];
+}
+
 /** Colour decision: --color/--no-color, then NO_COLOR, then FORCE_COLOR, then whether it is a TTY. */
 export function useColor(flag: boolean | undefined, env: NodeJS.ProcessEnv, isTTY: boolean): boolean {
   if (flag !== undefined) return flag;
@@ -426,7 +431,7 @@ export async function lintCommand(a: LintArgs, pathMap: PathMapping[], io: CliIO
   const cwd = process.cwd();
   let formats: Array<{ name: string; path?: string }>;
   try {
-    formats = parseFormats(a.format as string[] | undefined, a.outputFile as string | undefined);
+    formats = parseFormats(many(a.format), a.outputFile as string | undefined);
     for (const f of formats) if (!isFormat(f.name)) throw new CommandUsageError(`unknown format "${f.name}" (choose from ${FORMATS.join(', ')})`);
     if (a.stdinFilename && !a.stdin && !(a.paths as string[] | undefined)?.includes('-')) throw new CommandUsageError('--stdin-filename needs --stdin or - as a path');
     const mw = a.maxWarnings as number;

@@ -15,8 +15,11 @@ const LEVEL = { error: 'error', warning: 'warning', info: 'note' } as const;
 
 /** The first paragraph of a doc section (plain text), or null. */
 function section(doc: string, heading: string): string | null {
-  const m = new RegExp(`^## ${heading}\\s*\\n+([\\s\\S]*?)(?:\\n\\s*\\n|\\n## |$)`, 'm').exec(doc);
-  return m ? m[1].replace(/\s+/g, ' ').trim() : null;
+  const start = doc.indexOf(`\n## ${heading}\n`);
+  if (start === -1) return null;
+  const body = doc.slice(start + heading.length + 5).replace(/^\s+/, '');
+  const para = body.split(/\n\s*\n|\n## /)[0];
+  return para ? para.replace(/\s+/g, ' ').trim() : null;
 }
 
 function clip(s: string, n: number): string {

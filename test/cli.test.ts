@@ -1,0 +1,257 @@
+/**
+ * The built binary (dist/src/cli.js) end to end: every exit-code path, every format against golden
+ * files (fixtures/cli/golden; regenerate with WHY403_UPDATE=1), stdin, config errors, suppressions,
+ * bad input (missing, unreadable, binary, directory), directory trees, --fix, and the subcommands.
+ */
+import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
+import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { ensureBuilt } from './harness/build.js';
+
+const root = resolve(import.meta.dirname, '..');
+const bin = join(root, 'dist/src/cli.js');
+const fx = join(root, 'fixtures/cli');
+const golden = join(fx, 'golden');
+const tmp = mkdtempSync(join(tmpdir(), 'why403-cli-'));
+chmodSync(tmp, 0o755);
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+beforeAll(() => ensureBuilt(), 120_000);
+
+interface Out {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function why(args: string[], opts: { cwd?: string; input?: string | Buffer; env?: Record<string, string>; uid?: number } = {}): Out {
+  const env: Record<string, string> = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', ...opts.env };
+  const o: SpawnSyncOptions = { cwd: opts.cwd ?? join(fx, 'tree'), env, input: opts.input ?? '', timeout: 30_000, encoding: 'utf8' };
+  if (opts.uid !== undefined) {
+    o.uid = opts.uid;
+    o.gid = opts.uid;
+  }
+  const r = spawnSync(process.execPath, [bin, ...args], o);
+  return { code: r.status, stdout: String(r.stdout), stderr: String(r.stderr) };
+}
+
+function checkGolden(name: string, text: string): void {
+  const version = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }).version;
+  const norm = text.split(root).join('<root>').split(`"${version}"`).join('"<version>"');
+  const file = join(golden, name);
+  if (process.env.WHY403_UPDATE || !existsSync(file)) {
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, norm);
+  }
+  expect(norm).toBe(readFileSync(file, 'utf8'));
+}
+
+describe('formats (golden files)', () => {
+  test.each([
+    ['stylish', 'stylish.txt'],
+    ['compact', 'compact.txt'],
+    ['json', 'json.json'],
+    ['sarif', 'sarif.json'],
+    ['github', 'github.txt'],
+  ])('%s', (format, file) => {
+    const r = why(['-f', format]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(1);
+    checkGolden(file, r.stdout);
+  });
+
+  test('clean: stylish, compact and github print nothing; json lists the files; sarif has results: []', () => {
+    const cwd = join(fx, 'clean');
+    for (const f of ['stylish', 'compact', 'github']) expect(why(['-f', f], { cwd })).toEqual({ code: 0, stdout: '', stderr: '' });
+    const json = JSON.parse(why(['-f', 'json'], { cwd }).stdout) as Array<{ relativePath: string; messages: unknown[] }>;
+    expect(json.map((r) => [r.relativePath, r.messages.length])).toEqual([['nginx.conf', 0]]);
+    const sarif = JSON.parse(why(['-f', 'sarif'], { cwd }).stdout) as { runs: Array<{ results: unknown[]; tool: { driver: { rules: Array<{ id: string }> } } }> };
+    expect(sarif.runs[0].results).toEqual([]);
+    expect(sarif.runs[0].tool.driver.rules.map((r) => r.id)).toContain('nginx-return-403-server');
+  });
+
+  test('-f may repeat as name:path: stylish on stdout, SARIF and JSON in files', () => {
+    const out = join(tmp, 'reports');
+    const r = why(['-f', 'stylish', '-f', `sarif:${out}/why403.sarif`, '-f', `json:${out}/why403.json`]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('✖ 6 problems');
+    expect(JSON.parse(readFileSync(join(out, 'why403.sarif'), 'utf8')).version).toBe('2.1.0');
+    expect(JSON.parse(readFileSync(join(out, 'why403.json'), 'utf8'))).toHaveLength(3);
+    const o = why(['-f', 'compact', '-o', join(out, 'compact.txt')]);
+    expect(o.stdout).toBe('');
+    expect(readFileSync(join(out, 'compact.txt'), 'utf8')).toBe(why(['-f', 'compact']).stdout);
+  });
+
+  test('colour: only when asked (FORCE_COLOR, --color), never with NO_COLOR or when piped', () => {
+    const esc = '\u001b[';
+    expect(why([]).stdout).not.toContain(esc);
+    expect(why([], { env: { FORCE_COLOR: '1' } }).stdout).toContain(esc);
+    expect(why(['--color']).stdout).toContain(esc);
+    expect(why([], { env: { FORCE_COLOR: '1', NO_COLOR: '1' } }).stdout).not.toContain(esc);
+    expect(why(['--no-color'], { env: { FORCE_COLOR: '1' } }).stdout).not.toContain(esc);
+  });
+});
+
+describe('exit codes', () => {
+  test('0: clean', () => expect(why(['.'], { cwd: join(fx, 'clean') }).code).toBe(0));
+  test('0: warnings only, no --max-warnings', () => {
+    const r = why([], { cwd: join(fx, 'warn-only') });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('2 problems (0 errors, 2 warnings)');
+  });
+  test('1: too many warnings', () => {
+    const r = why(['--max-warnings', '1'], { cwd: join(fx, 'warn-only') });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe('why403: too many warnings (2); the maximum is 1\n');
+    expect(why(['--max-warnings', '2'], { cwd: join(fx, 'warn-only') }).code).toBe(0);
+  });
+  test('1: errors; 0 with --exit-zero', () => {
+    expect(why([]).code).toBe(1);
+    expect(why(['--exit-zero']).code).toBe(0);
+  });
+  test('--quiet: errors only', () => {
+    const r = why(['--quiet', '-f', 'compact']);
+    expect(r.stdout.trim().split('\n')).toEqual([
+      'nginx/sites-enabled/shop.conf:6:5: error: `return 403` at server level runs before location matching, so every request to this server (shop.example.test) is answered 403 [nginx-return-403-server]',
+    ]);
+    expect(why(['--quiet'], { cwd: join(fx, 'warn-only') })).toEqual({ code: 0, stdout: '', stderr: '' });
+  });
+  test.each([
+    [['--no-such-flag'], /Unknown argument/],
+    [['-f', 'xml'], /unknown format "xml"/],
+    [['--max-warnings', 'many'], /--max-warnings/],
+    [['--report-unused-suppressions', 'loud'], /Invalid values/],
+    [['--path-map', 'nonsense'], /--path-map expects FROM=TO/],
+    [['-o', 'x.txt', '-f', 'json', '-f', 'compact'], /--output-file needs exactly one --format/],
+    [['--stdin-filename', 'x.conf'], /--stdin-filename needs --stdin/],
+    [['no/such/dir/*.conf'], /no files match the pattern "no\/such\/dir\/\*\.conf"/],
+  ])('2: usage error %j', (args, re) => {
+    const r = why(args as string[]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(re as RegExp);
+    expect(r.stderr).not.toMatch(/\n\s+at /); // never a stack trace
+  });
+  test('2: bad config, with a precise message', () => {
+    const r = why([], { cwd: join(fx, 'bad-config') });
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toBe(
+      `why403: invalid configuration in ${join(fx, 'bad-config/.why403.json')}:\n` +
+        '  rules["nginx-no-such-rule"]: unknown rule "nginx-no-such-rule" (run `why403 rules` for the list)\n' +
+        '  rules["nginx-return-403-server"]: "loud" is not "off", "info", "warning" ("warn") or "error"\n',
+    );
+    expect(why(['-c', 'missing.json']).stderr).toBe('why403: cannot read config missing.json: no such file\n');
+    expect(why(['-c', 'missing.json']).code).toBe(2);
+    expect(why(['--no-config-lookup'], { cwd: join(fx, 'bad-config') }).code).toBe(0);
+  });
+  test('--print-config shows the configuration that applies to a file', () => {
+    const r = why(['--print-config', 'nginx/nginx.conf']);
+    expect(r.code).toBe(0);
+    const c = JSON.parse(r.stdout);
+    expect(c).toMatchObject({ file: 'nginx/nginx.conf', configFile: null, reportUnusedSuppressions: 'warn' });
+    expect(c.rules['nginx-return-403-server']).toBe('error');
+    expect(why(['--print-config', 'nginx.conf'], { cwd: join(fx, 'bad-config') }).code).toBe(2);
+  });
+});
+
+describe('input', () => {
+  const text = readFileSync(join(fx, 'tree/nginx/sites-enabled/shop.conf'), 'utf8');
+  test('--stdin with --stdin-filename, and - as a path', () => {
+    const a = why(['--stdin', '--stdin-filename', 'sites-enabled/shop.conf', '-f', 'compact'], { input: text });
+    expect(a.code).toBe(1);
+    expect(a.stdout).toContain('sites-enabled/shop.conf:6:5: error: `return 403` at server level');
+    const b = why(['-', '--stdin-filename', 'sites-enabled/shop.conf', '-f', 'compact'], { input: text });
+    expect(b).toEqual(a);
+    const c = why(['--stdin', '--server', 'apache', '-f', 'compact'], { input: 'Order allow,deny\n' });
+    expect(c.stdout).toBe('<stdin>:1:1: warning: Order is mod_access_compat syntax, deprecated since Apache 2.4: Require lines need no Order; remove it once the Allow and Deny lines are converted [apache-legacy-access-control]\n');
+  });
+
+  test('a missing path, a binary file, an unreadable file: one finding each, the run goes on', () => {
+    const dir = join(tmp, 'bad-input');
+    mkdirSync(join(dir, 'nginx'), { recursive: true });
+    writeFileSync(join(dir, 'nginx/binary.conf'), Buffer.from([0x7f, 0x45, 0x4c, 0x46, 0, 1, 2, 3]));
+    writeFileSync(join(dir, 'nginx/secret.conf'), 'events {}\n');
+    chmodSync(join(dir, 'nginx/secret.conf'), 0o000);
+    cpSync(join(fx, 'tree/nginx/sites-enabled/shop.conf'), join(dir, 'nginx/shop.conf'));
+    const asRoot = process.getuid?.() === 0;
+    const r = why(['nginx', 'missing.conf', '-f', 'compact'], { cwd: dir, uid: asRoot ? 65534 : undefined });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe('');
+    const lines = r.stdout.trim().split('\n');
+    expect(lines).toContainEqual(expect.stringMatching(/^missing\.conf:1:1: error: cannot read .*missing\.conf: no such file or directory \[syntax-error\]$/));
+    expect(lines).toContainEqual(expect.stringMatching(/^nginx\/binary\.conf:1:1: error: .*binary.* \[syntax-error\]$/));
+    expect(lines).toContainEqual(expect.stringMatching(/^nginx\/secret\.conf:1:1: error: .*permission denied.* \[syntax-error\]$/));
+    expect(lines).toContainEqual(expect.stringMatching(/^nginx\/shop\.conf:6:5: error: .*\[nginx-return-403-server\]$/));
+  });
+
+  test('a directory given as a file (parse)', () => {
+    const r = why(['parse', 'nginx']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/is a directory/);
+  });
+
+  test('a directory tree: configs found, node_modules skipped, includes linted in context', () => {
+    const dir = join(tmp, 'treecopy');
+    cpSync(join(fx, 'tree'), dir, { recursive: true });
+    mkdirSync(join(dir, 'node_modules/x'), { recursive: true });
+    writeFileSync(join(dir, 'node_modules/x/nginx.conf'), 'http { server { return 403; } }\n');
+    const r = why(['-f', 'compact', '.'], { cwd: dir });
+    expect(r.stdout).toBe(why(['-f', 'compact']).stdout);
+  });
+});
+
+describe('--fix', () => {
+  test('deletes unused suppressions atomically; a second run changes nothing; --fix-dry-run writes nothing', () => {
+    const dir = join(tmp, 'fix');
+    cpSync(join(fx, 'tree'), dir, { recursive: true });
+    const file = join(dir, 'nginx/sites-enabled/shop.conf');
+    const before = readFileSync(file, 'utf8');
+    chmodSync(file, 0o600);
+    const dry = why(['--fix-dry-run', '-f', 'json'], { cwd: dir });
+    expect(readFileSync(file, 'utf8')).toBe(before);
+    const out = (JSON.parse(dry.stdout) as Array<{ relativePath: string; output?: string }>).find((x) => x.relativePath.endsWith('shop.conf'));
+    expect(out?.output).toBe(before.replace('    # why403-disable-next-line nginx-return-403-server\n', ''));
+    const r = why(['--fix', '-f', 'compact'], { cwd: dir });
+    expect(r.code).toBe(1);
+    expect(r.stdout).not.toContain('unused why403-disable-next-line');
+    expect(readFileSync(file, 'utf8')).toBe(out?.output);
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    const again = why(['--fix', '-f', 'compact'], { cwd: dir });
+    expect(again.stdout).toBe(r.stdout);
+    expect(readFileSync(file, 'utf8')).toBe(out?.output);
+  });
+});
+
+describe('subcommands', () => {
+  test('rules lists every rule; rules <id> prints its doc', () => {
+    const r = why(['rules']);
+    expect(r.code).toBe(0);
+    expect(r.stdout.split('\n')[0]).toMatch(/^RULE\s+SERVERS\s+DEFAULT\s+DESCRIPTION$/);
+    expect(r.stdout).toMatch(/^nginx-return-403-server\s+nginx\s+error\s+An unconditional/m);
+    expect(r.stdout).toMatch(/^unused-suppression\s+nginx,apache\s+warning \(fixable\)/m);
+    const d = why(['rules', 'nginx-return-403-server']);
+    expect(d.stdout).toBe(readFileSync(join(root, 'rules/nginx-return-403-server.md'), 'utf8'));
+    expect(why(['rules', 'nope'])).toMatchObject({ code: 2, stderr: 'why403: unknown rule "nope"; run `why403 rules` for the list\n' });
+  });
+
+  test('parse prints the tree with includes, or the crossplane payload', () => {
+    const t = why(['parse', 'nginx/nginx.conf']);
+    expect(t.code).toBe(0);
+    expect(t.stdout).toContain('# include nginx/sites-enabled/shop.conf');
+    expect(t.stdout).toMatch(/^\s+6:5 return 403 "closed, sorry: come back later"$/m);
+    const j = why(['parse', 'nginx/nginx.conf', '--format', 'json']);
+    const payload = JSON.parse(j.stdout) as { config: Array<{ file: string }> };
+    expect(payload.config.map((c) => c.file.split(root).join('<root>'))).toEqual([
+      '<root>/fixtures/cli/tree/nginx/nginx.conf',
+      '<root>/fixtures/cli/tree/nginx/sites-enabled/shop.conf',
+    ]);
+  });
+
+  test('--help and --version exit 0', () => {
+    const h = why(['--help']);
+    expect(h.code).toBe(0);
+    expect(h.stdout).toContain('Exit codes: 0 no errors');
+    expect(why(['--version']).stdout.trim()).toBe(JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version);
+  });
+});
