@@ -222,12 +222,11 @@ export function fixtureSkipReason(info: FixtureInfo): string | null {
   return serverSkipReason(info.server) ?? (info.needsRoot ? rootSkipReason() : null);
 }
 
-/** Start the fixture's server, send every `# request:` line, stop the server. Throws on a malformed
- * fixture or a failed start (with the server's error log); request failures are reported per line. */
-export async function runFixture(path: string, opts: RunFixtureOptions = {}): Promise<FixtureResult[]> {
-  const info = describeFixture(path, opts);
-  if (info.errors.length) throw new Error(`fixture ${path}:\n  ${info.errors.join('\n  ')}`);
-  if (info.needsRoot && !isRoot) throw new Error(`fixture ${path}: ${rootSkipReason()}`);
+/** Start the server for a described fixture (layout, base/context, modes, mkdirs, single-file
+ * .htaccess) without sending anything: for tests that send their own requests. Stop it yourself. */
+export function startFixture(info: FixtureInfo): Promise<RunningServer> {
+  if (info.errors.length) return Promise.reject(new Error(`fixture ${info.root}:\n  ${info.errors.join('\n  ')}`));
+  if (info.needsRoot && !isRoot) return Promise.reject(new Error(`fixture ${info.root}: ${rootSkipReason()}`));
   const common = {
     fixture: info.root,
     main: info.main ?? undefined,
@@ -235,10 +234,15 @@ export async function runFixture(path: string, opts: RunFixtureOptions = {}): Pr
     mkdirs: info.mkdirs,
     files: info.htaccessFile ? { 'htdocs/.htaccess': readFileSync(join(info.root, info.htaccessFile)) } : undefined,
   };
-  const server: RunningServer =
-    info.server === 'nginx'
-      ? await startNginx({ ...common, context: info.context })
-      : await startApache({ ...common, base: info.base });
+  return info.server === 'nginx' ? startNginx({ ...common, context: info.context }) : startApache({ ...common, base: info.base });
+}
+
+/** Start the fixture's server, send every `# request:` line, stop the server. Throws on a malformed
+ * fixture or a failed start (with the server's error log); request failures are reported per line. */
+export async function runFixture(path: string, opts: RunFixtureOptions = {}): Promise<FixtureResult[]> {
+  const info = describeFixture(path, opts);
+  if (info.errors.length) throw new Error(`fixture ${path}:\n  ${info.errors.join('\n  ')}`);
+  const server = await startFixture(info);
   const results: FixtureResult[] = [];
   try {
     for (const r of info.requests) {
