@@ -458,3 +458,14 @@ describe('regex translation', () => {
     expect(fnmatch('*.txt', 'a.txt', false)).toBe(true);
   });
 });
+
+describe('bad input', () => {
+  test('deep nesting and garbage never throw', () => {
+    const deep = '<RequireAll>\n'.repeat(3000) + 'Require all denied\n' + '</RequireAll>\n'.repeat(3000);
+    const f = parseApache(new SourceFile('/etc/apache2/apache2.conf', `<Directory /srv>\n${deep}</Directory>\n`), { context: 'server' });
+    const m = buildApacheModel({ server: 'apache', root: f, files: new Map([[f.source.path, f]]), errors: [] }, {});
+    expect(() => simulate(m, { uri: '/srv/x' })).not.toThrow();
+    const r = simulate(m, { uri: '\u0000%zz/../../..' });
+    expect(r.status).toBe(400);
+  });
+});

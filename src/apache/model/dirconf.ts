@@ -369,7 +369,13 @@ export function compileSection(directives: Directive[], ctx: CompileContext): Di
     }
     return null;
   };
-  const e = visit(directives, ALL_METHODS, false);
+  let e: string | null;
+  try {
+    e = visit(directives, ALL_METHODS, false);
+  } catch (x) {
+    // Only a stack overflow on absurdly deep nesting can get here; report it, keep what was compiled.
+    e = `section too deeply nested to model (${(x as Error).message})`;
+  }
   if (e) ctx.notes.push({ directive: directives[0], message: e, severity: 'error' });
   return conf;
 }

@@ -158,6 +158,18 @@ export function countDirs(p: string): number {
 const ENV_SETTERS = new Set(['setenv', 'setenvif', 'setenvifnocase', 'browsermatch', 'browsermatchnocase', 'setenvifexpr', 'passenv', 'unsetenv']);
 
 export function buildApacheModel(set: ConfigSet, settings: ModelSettings = {}): ApacheModel {
+  try {
+    return buildModel(set, settings);
+  } catch (e) {
+    // Never throw on bad input: an empty model with the reason as a note.
+    const empty = buildModel({ ...set, root: { ...set.root, nodes: [] }, files: new Map() }, settings);
+    const d = set.root.nodes.find((n): n is Directive => n.type === 'directive');
+    if (d) empty.notes.push({ directive: d, message: `the model could not be built: ${(e as Error).message}`, severity: 'error' });
+    return empty;
+  }
+}
+
+function buildModel(set: ConfigSet, settings: ModelSettings): ApacheModel {
   const notes: ModelNote[] = [];
   let modules: ModuleSet;
   if (settings.modulesExact) modules = new ModuleSet(settings.modules ?? []);
