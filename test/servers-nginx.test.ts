@@ -69,6 +69,15 @@ describe.skipIf(!!skip)('nginx harness', () => {
     expect(enc.body).toBe('other:/x/%2e%2e/y');
   });
 
+  it('resolves relative includes of a wrapped fragment against the fixture root', async () => {
+    const s = await startNginx({
+      config: 'location /closed/ { include snippets/deny.conf; }\nlocation / { return 200; }\n',
+      files: { 'snippets/deny.conf': 'deny all;\n' },
+    });
+    expect((await request({ port: s.port, path: '/closed/' })).status).toBe(403);
+    expect((await request({ port: s.port, path: '/open' })).status).toBe(200);
+  });
+
   it('accepts a full main-context config with its own pid, user and absolute log paths', async () => {
     const s = await startNginx({
       config: [
