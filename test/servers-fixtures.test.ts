@@ -29,6 +29,12 @@ describe('fixtures/harness', () => {
       htaccessFile: 'require-denied.htaccess',
       base: 'htaccess',
     });
+    expect(byPath['fixtures/harness/files/deny-all.conf'].exclude).toEqual([
+      'limit-except.conf',
+      'own-listen.apache.conf',
+      'require-denied.htaccess',
+    ]);
+    expect(byPath['fixtures/harness/files/own-listen.apache.conf']).toMatchObject({ server: 'apache', base: 'debian' });
     const modes = byPath['fixtures/harness/nginx-file-mode'];
     expect(modes).toMatchObject({ needsRoot: true, modes: { 'www/secret.html': 0o600 }, mkdirs: ['www/empty'] });
     const inc = byPath['fixtures/harness/nginx-main-include'];

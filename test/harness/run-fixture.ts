@@ -34,6 +34,8 @@ export interface FixtureInfo {
   main: string | null;
   /** Single-file `.htaccess` fixture: this file becomes `htdocs/.htaccess` in the prefix. */
   htaccessFile?: string;
+  /** Not copied: for a single-file fixture, the other `*.conf`/`*.htaccess` files beside it. */
+  exclude: string[];
   context?: NginxContext;
   base?: ApacheBase;
   requests: FixtureRequest[];
@@ -79,7 +81,6 @@ const isNginxName = (f: string) => /(^|\/)nginx\.conf$|\.nginx\.conf$/.test(f);
 const isHtaccess = (f: string) => /(^|\/)\.htaccess$/.test(f);
 /** A single-file .htaccess fixture: `.htaccess` or `<case>.htaccess`. */
 const isHtaccessFixture = (f: string) => /(^|\/)(\.htaccess|[^/]+\.htaccess)$/.test(f);
-const isMainName = (f: string) => ['nginx.conf', 'httpd.conf', 'apache2.conf'].includes(f) || isNginxName(f) || isApacheName(f);
 /** Apache-only syntax at the start of a line. */
 const APACHE_SNIFF = /^\s*(<\/?(Directory|DirectoryMatch|Location|LocationMatch|Files|FilesMatch|VirtualHost|IfModule|IfDefine|Limit|LimitExcept|RequireAll|RequireAny)\b|(Require|LoadModule|DocumentRoot|AllowOverride|Options|Order|Allow from|Deny from|RewriteEngine|RewriteRule|RewriteCond|AuthType|AuthUserFile|Satisfy|DirectoryIndex|ServerRoot)\s)/im;
 
@@ -145,15 +146,16 @@ export function describeFixture(path: string, opts: RunFixtureOptions = {}): Fix
   let main: string | null = null;
   let htaccessFile: string | undefined;
   let scan: string[];
+  let exclude: string[] = [];
   if (st.isDirectory()) {
     root = abs;
     const files = walkFiles(root);
     const top = files.filter((f) => !f.includes('/'));
-    const mains = top.filter(isMainName);
     const exact = ['nginx.conf', 'httpd.conf', 'apache2.conf'].filter((f) => top.includes(f));
+    const named = namedMain(top);
     if (exact.length === 1) main = exact[0];
-    else if (exact.length === 0 && mains.length === 1) main = mains[0];
-    else if (mains.length > 1) errors.push(`${root}: several main configs (${mains.join(', ')}); keep one`);
+    else if (exact.length > 1) errors.push(`${root}: several main configs (${exact.join(', ')}); keep one`);
+    else if (named) main = named;
     else if (!files.some(isHtaccess)) {
       errors.push(`${root}: no nginx.conf, httpd.conf, *.nginx.conf, *.apache.conf or .htaccess file`);
     }
@@ -164,6 +166,9 @@ export function describeFixture(path: string, opts: RunFixtureOptions = {}): Fix
     if (isHtaccessFixture(name)) htaccessFile = name;
     else main = name;
     scan = [name];
+    exclude = readdirSync(root).filter(
+      (f) => f !== name && (f.endsWith('.conf') || isHtaccessFixture(f)) && statSync(join(root, f)).isFile(),
+    );
   }
 
   const setup: SetupLines = { harness: [], modes: {}, mkdirs: [], errors: [] };
@@ -198,6 +203,7 @@ export function describeFixture(path: string, opts: RunFixtureOptions = {}): Fix
     server,
     main,
     htaccessFile,
+    exclude,
     requests,
     modes: setup.modes,
     mkdirs: setup.mkdirs,
@@ -229,6 +235,7 @@ export function startFixture(info: FixtureInfo): Promise<RunningServer> {
   if (info.needsRoot && !isRoot) return Promise.reject(new Error(`fixture ${info.root}: ${rootSkipReason()}`));
   const common = {
     fixture: info.root,
+    exclude: info.exclude,
     main: info.main ?? undefined,
     modes: info.modes,
     mkdirs: info.mkdirs,
@@ -291,10 +298,19 @@ export function mismatches(results: FixtureResult[]): string {
     .join('\n');
 }
 
-/** True when a directory is a fixture by itself (a main config at its top, or a .htaccess tree). */
+/** The main config of a directory without nginx.conf/httpd.conf: its only top-level config file, if
+ * that is named `*.nginx.conf` / `*.apache.conf` (several config files = a set of single-file fixtures). */
+function namedMain(top: string[]): string | null {
+  const confs = top.filter((f) => f.endsWith('.conf') || isHtaccessFixture(f));
+  return confs.length === 1 && (isNginxName(confs[0]) || isApacheName(confs[0])) ? confs[0] : null;
+}
+
+/** True when a directory is a fixture by itself (nginx.conf/httpd.conf/apache2.conf, a lone
+ * `*.nginx.conf`/`*.apache.conf`, or a document tree with .htaccess files). */
 export function isFixtureDir(dir: string): boolean {
   const files = walkFiles(dir);
-  return files.some((f) => !f.includes('/') && isMainName(f)) || files.some(isHtaccess);
+  const top = files.filter((f) => !f.includes('/'));
+  return top.some((f) => ['nginx.conf', 'httpd.conf', 'apache2.conf'].includes(f)) || !!namedMain(top) || files.some(isHtaccess);
 }
 
 /** Fixtures under a directory: each subdirectory that is a fixture directory, and the `*.conf` /

@@ -88,6 +88,8 @@ export type FileSpec = string | Buffer | { content: string | Buffer; mode?: numb
 export interface StartOptions {
   /** Directory copied into the prefix (the fixture). */
   fixture?: string;
+  /** Paths relative to `fixture` not to copy (e.g. the sibling fixtures of a single-file fixture). */
+  exclude?: string[];
   /** Main config, relative to the prefix (default nginx.conf / httpd.conf). */
   main?: string;
   /** Text of the main config (written to `main`, replacing any copied one). */
@@ -334,10 +336,12 @@ function populate(prefix: string, opts: StartOptions, defaultMain: string): stri
   if (opts.fixture) {
     const st = statSync(opts.fixture);
     if (!st.isDirectory()) throw new Error(`fixture ${opts.fixture} is not a directory`);
-    cpSync(opts.fixture, prefix, {
+    const root = resolve(opts.fixture);
+    const skip = new Set([HARNESS_DIR, `${HARNESS_DIR}-nginx.conf`, ...(opts.exclude ?? [])]);
+    cpSync(root, prefix, {
       recursive: true,
       verbatimSymlinks: true,
-      filter: (src) => basename(src) !== HARNESS_DIR,
+      filter: (src) => !skip.has(relative(root, resolve(src))),
     });
   }
   normalisePerms(prefix);
