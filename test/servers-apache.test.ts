@@ -6,6 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { request } from './harness/requests.js';
 import {
+  apacheCompiledIn,
   apacheSkipReason,
   groupAlive,
   processAlive,
@@ -138,6 +139,16 @@ describe.skipIf(!!skip)('Apache harness', () => {
     expect(processAlive(e.pid!)).toBe(false);
     expect(groupAlive(e.pid!)).toBe(false);
     expect(runningServerCount()).toBe(0);
+  });
+
+  it('knows what apache2 -l has compiled in, and the bases load only the rest', async () => {
+    const builtIn = apacheCompiledIn();
+    expect(builtIn.has('unixd')).toBe(true);
+    expect(builtIn.has('log_config')).toBe(true);
+    const s = await startApache({ base: 'bare', config: '# empty\n' });
+    const conf = readFileSync(s.configFile, 'utf8');
+    expect(conf).toMatch(/^LoadModule authz_core_module /m);
+    expect(conf).not.toMatch(/^LoadModule (unixd|log_config)_module /m);
   });
 
   it('stop() kills the parent and its children by PID and removes the prefix', async () => {

@@ -11,7 +11,7 @@
  * path directives) and line-based edits for Apache. Edits never add or remove lines in fixture files,
  * so server error messages keep pointing at the fixture's own line numbers.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import {
   accessSync,
   chmodSync,
@@ -707,8 +707,23 @@ export const APACHE_BASE_MODULES = [
   'filter', 'status', 'rewrite', 'headers', 'cgid',
 ];
 
+let compiledIn: Set<string> | null = null;
+/** Modules compiled into the apache2 binary (`apache2 -l`: core.c, mod_so.c, mod_unixd.c, …). */
+export function apacheCompiledIn(): Set<string> {
+  if (compiledIn) return compiledIn;
+  compiledIn = new Set();
+  try {
+    const out = execFileSync(APACHE_BIN, ['-l'], { encoding: 'utf8', timeout: 5000, stdio: ['ignore', 'pipe', 'ignore'] });
+    for (const m of out.matchAll(/^\s*mod_(\w+)\.c\s*$/gm)) compiledIn.add(m[1]);
+  } catch {
+    /* an old or odd binary: load everything */
+  }
+  return compiledIn;
+}
+
 function apacheModuleLines(): string {
-  return APACHE_BASE_MODULES.filter((m) => existsSync(join(APACHE_MODULES, `mod_${m}.so`)))
+  const builtIn = apacheCompiledIn();
+  return APACHE_BASE_MODULES.filter((m) => !builtIn.has(m) && existsSync(join(APACHE_MODULES, `mod_${m}.so`)))
     .map((m) => `LoadModule ${m}_module ${q(join(APACHE_MODULES, `mod_${m}.so`))}`)
     .join('\n');
 }
