@@ -1028,11 +1028,16 @@ async function start(kind: ServerKind, opts: NginxOptions & ApacheOptions, main:
       }
       const text = `${log}\n${output}`;
       if (attempt < 3 && /Address already in use/.test(text)) continue;
+      // name the fixture's files, not the removed prefix (line numbers are the fixture's own)
+      const where = opts.fixture ? resolve(opts.fixture) : '<prefix>';
+      const rel = relative(process.cwd(), where);
+      const shown = rel === '' ? '.' : rel.startsWith('..') ? where : rel;
+      const local = (t: string) => t.split(prefix + '/').join(`${shown}/`);
       const msg = [
         `${kind} failed to start: ${(e as Error).message}`,
-        plan ? `command: ${bin} ${plan.args.map((a) => (/\s/.test(a) ? JSON.stringify(a) : a)).join(' ')}` : '',
-        log.trim() ? `error log:\n${tail(log.trim())}` : '',
-        output.trim() ? `output:\n${tail(output.trim())}` : '',
+        log.trim() ? `error log:\n${local(tail(log.trim()))}` : '',
+        output.trim() ? `output:\n${local(tail(output.trim()))}` : '',
+        plan ? `command (prefix ${prefix}, removed): ${bin} ${plan.args.map((a) => (/\s/.test(a) ? JSON.stringify(a) : a)).join(' ')}` : '',
       ]
         .filter(Boolean)
         .join('\n');
