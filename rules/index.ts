@@ -1,6 +1,11 @@
 /** Every rule, sorted by id. A test fails when a rule file is missing here or out of order. */
 import type { Rule } from '../src/rule.js';
+import apacheDocrootDenied from './apache-docroot-denied.js';
 import apacheLegacyAccessControl from './apache-legacy-access-control.js';
 import nginxReturn403Server from './nginx-return-403-server.js';
 
-export const rules: readonly Rule<string, object>[] = [apacheLegacyAccessControl, nginxReturn403Server] as readonly Rule<string, object>[];
+export const rules: readonly Rule<string, object>[] = [
+  apacheDocrootDenied,
+  apacheLegacyAccessControl,
+  nginxReturn403Server,
+] as readonly Rule<string, object>[];

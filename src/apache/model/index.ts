@@ -12,3 +12,4 @@ export { applyAccessCompat, checkAccessCompat, newAccessCompat, type AccessCompa
 export { checkOverride, parseAllowOverride, type OverrideState, type OverrideViolation } from './overrides.js';
 export { compileSection, mergeDirConf, emptyDirConf, directiveOwner, type DirConf } from './dirconf.js';
 export { compilePcre, fnmatch } from './regex.js';
+export { apacheModelFor, directoryProbes, modelSettings, probeUrl, servedRoots, NEUTRAL_CLIENT, type Probe, type ServedRoot } from './cache.js';

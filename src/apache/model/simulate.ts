@@ -656,9 +656,11 @@ class Simulation {
   classifyAuthz(by: Directive | null, conf: DirConf, compatOk: boolean): string {
     const owner = by ? directiveOwner.get(by) : undefined;
     if (owner?.limit) return 'A10';
-    if (owner?.kind === 'directory' && owner.path === '/') return 'A06';
+    // A05 before A06: a section that passes old-style Allow while an inherited Require still
+    // denies (Debian's `<Directory />`) is the mixed-syntax case, whatever section the Require is in.
     if ((owner?.kind === 'files' || owner?.kind === 'filesmatch') && owner.path && /\\?\.ht/.test(owner.path)) return 'A07';
     if (conf.compat && compatOk && conf.compat.entries.some((e) => e.allow)) return 'A05';
+    if (owner?.kind === 'directory' && owner.path === '/') return 'A06';
     return 'A01';
   }
 

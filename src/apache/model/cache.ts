@@ -1,0 +1,156 @@
+/**
+ * One Apache model per ConfigSet, shared by every rule of a lint run (the set object is the key, so
+ * a new load gets a new model and nothing is kept alive after the set is gone), and the lint-level
+ * probes the rules read: which directories are served (DocumentRoot, Alias/ScriptAlias targets), the
+ * URL that reaches each `<Directory>` section below them, and what a neutral GET of that URL gets.
+ */
+import type { ConfigSet, Directive } from '../../ast.js';
+import type { Settings } from '../../rule.js';
+import { walk } from '../../walk.js';
+import { buildApacheModel, type ApacheModel, type ModelSettings, type ServerModel, type Section } from './sections.js';
+import { simulate, type SimResult } from './simulate.js';
+
+const models = new WeakMap<ConfigSet, Map<string, ApacheModel>>();
+
+/** Lint settings → model settings (version, extra modules, worker user, path map). */
+export function modelSettings(s: Settings): ModelSettings {
+  const out: ModelSettings = {};
+  if (s.apacheVersion) out.apacheVersion = s.apacheVersion;
+  if (s.apacheModules) out.modules = s.apacheModules;
+  if (s.user) out.user = s.user;
+  if (s.pathMap) out.pathMap = Object.entries(s.pathMap).map(([from, to]) => ({ from, to }));
+  return out;
+}
+
+/** Directives whose use outside `<IfModule>` proves their module is loaded (httpd refuses to start
+ * on an unknown directive), for modules Debian does not enable by default. */
+const IMPLIES: Record<string, string> = { rewriteengine: 'mod_rewrite', rewriterule: 'mod_rewrite', rewritecond: 'mod_rewrite', rewritebase: 'mod_rewrite' };
+
+/** Modules a set needs loaded because it uses their directives unguarded. */
+export function impliedModules(set: ConfigSet): string[] {
+  const out = new Set<string>();
+  walk(set, (n, w) => {
+    if (n.type === 'directive' && IMPLIES[n.key] && !w.parents.some((p) => p.key === 'ifmodule')) out.add(IMPLIES[n.key]);
+  });
+  return [...out];
+}
+
+/** The model of `set` under `settings`, built once per set and settings. */
+export function apacheModelFor(set: ConfigSet, settings: Settings = {}): ApacheModel {
+  let bySettings = models.get(set);
+  if (!bySettings) models.set(set, (bySettings = new Map()));
+  const key = JSON.stringify(settings);
+  let m = bySettings.get(key);
+  if (!m) {
+    const ms = modelSettings(settings);
+    const implied = impliedModules(set);
+    if (implied.length) ms.modules = [...(ms.modules ?? []), ...implied];
+    bySettings.set(key, (m = buildApacheModel(set, ms)));
+  }
+  return m;
+}
+
+/** A directory the server maps URLs onto. */
+export interface ServedRoot {
+  server: ServerModel;
+  kind: 'documentroot' | 'alias' | 'scriptalias';
+  /** Filesystem directory, no trailing slash (except `/`). */
+  dir: string;
+  /** URL prefix that maps onto `dir`, ending in `/`. */
+  url: string;
+  by: Directive;
+}
+
+/** A probe: one URL, the served root it falls under, the section it aims at, and the simulation. */
+export interface Probe {
+  root: ServedRoot;
+  /** The `<Directory>` section whose directory the URL reaches (null: the root itself). */
+  section: Section | null;
+  /** True when the URL is the served root's own URL. */
+  atRoot: boolean;
+  /** The directory URL (ends in `/`). */
+  url: string;
+  /** GET of the directory URL. */
+  result: SimResult;
+  /** GET of a typical file in it (`index.html`): per-dir rewrites and handlers apply to files. */
+  file: SimResult;
+}
+
+const trim = (p: string) => (p.length > 1 ? p.replace(/\/+$/, '') : p);
+
+/** DocumentRoot and non-regex Alias/ScriptAlias targets of the main server and every vhost. */
+export function servedRoots(model: ApacheModel): ServedRoot[] {
+  const out: ServedRoot[] = [];
+  for (const server of [model.main, ...model.vhosts]) {
+    if (server.documentRoot && !server.documentRoot.value.includes('${')) {
+      out.push({ server, kind: 'documentroot', dir: trim(server.documentRoot.value), url: '/', by: server.documentRoot.by });
+    }
+    for (const a of server.aliases) {
+      if (a.regex || a.fake.includes('${') || a.real.includes('${') || !a.real.startsWith('/')) continue;
+      // an Alias to a file (no trailing slash on either side and a dotted last part) is not a directory
+      if (!a.fake.endsWith('/') && /\.[a-z0-9]+$/i.test(a.real)) continue;
+      const url = a.fake.endsWith('/') ? a.fake : `${a.fake}/`;
+      out.push({ server, kind: a.script ? 'scriptalias' : 'alias', dir: trim(a.real), url, by: a.directive });
+    }
+  }
+  return out;
+}
+
+/** A host name that selects `server` (its ServerName, else its first alias, else localhost). */
+function hostFor(server: ServerModel): string {
+  return server.serverName ?? server.serverAliases.find((a) => !/[*?]/.test(a)) ?? 'localhost';
+}
+
+/** The address a lint probe comes from: a documentation address, so `Require local`/`ip` do not grant. */
+export const NEUTRAL_CLIENT = '192.0.2.10';
+
+const probes = new WeakMap<ApacheModel, Probe[]>();
+
+/**
+ * GET of every served root's URL and of the URL of every plain `<Directory>` section below a served
+ * root (from a neutral client, no credentials, no filesystem). Cached per model.
+ */
+export function directoryProbes(model: ApacheModel): Probe[] {
+  const cached = probes.get(model);
+  if (cached) return cached;
+  const out: Probe[] = [];
+  for (const root of servedRoots(model)) {
+    const seen = new Set<string>();
+    const host = hostFor(root.server);
+    const port = portOf(root.server);
+    const targets: { section: Section | null; url: string }[] = [{ section: null, url: root.url }];
+    for (const s of root.server.directories) {
+      if (s.wildcard || s.path === '/') continue;
+      const dir = trim(s.path);
+      const base = root.dir === '/' ? '' : root.dir;
+      if (dir !== root.dir && !dir.startsWith(base + '/')) continue;
+      const rest = dir.slice(base.length).replace(/^\/+/, '');
+      targets.push({ section: s, url: rest ? `${root.url}${rest.split('/').map(encodeURIComponent).join('/')}/` : root.url });
+    }
+    for (const t of targets) {
+      const key = `${t.url}|${t.section?.order ?? -1}`;
+      if (seen.has(key) || (t.section === null && targets.some((x) => x.section && x.url === t.url))) continue;
+      seen.add(key);
+      const get = (uri: string) => simulate(model, { method: 'GET', uri, host, port, clientIp: NEUTRAL_CLIENT, fs: null });
+      const result = get(t.url);
+      // a root the server never answers for (the main server's DocumentRoot behind catch-all vhosts)
+      if (result.server !== root.server) continue;
+      out.push({ root, section: t.section, atRoot: t.url === root.url, url: t.url, result, file: get(`${t.url}index.html`) });
+    }
+  }
+  probes.set(model, out);
+  return out;
+}
+
+function portOf(server: ServerModel): number | undefined {
+  for (const a of server.addresses) {
+    const m = /:(\d+)$/.exec(a);
+    if (m) return Number(m[1]);
+  }
+  return undefined;
+}
+
+/** Simulate one more request on the server of a served root (same neutral client, no filesystem). */
+export function probeUrl(model: ApacheModel, server: ServerModel, uri: string, method = 'GET'): SimResult {
+  return simulate(model, { method, uri, host: hostFor(server), port: portOf(server), clientIp: NEUTRAL_CLIENT, fs: null });
+}

@@ -1,0 +1,66 @@
+/**
+ * The rules' fixtures on the real servers: every fixture under fixtures/rules/<id>/ (a case file or
+ * a case directory) that carries `# request:` lines is started in real nginx or Apache by the harness
+ * (test/harness/run-fixture.ts) and every request must get the status the fixture states. This is
+ * the proof that what a rule reports is what the server does (a bad case shows the 403/500, a good
+ * case shows it does not happen). Fixtures of both servers; a missing binary skips with the reason.
+ */
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { describeFixture, fixtureSkipReason, isFixtureDir, mismatches, runFixture } from './harness/run-fixture.js';
+import { stopAllServers } from './harness/servers.js';
+
+afterEach(stopAllServers);
+
+const root = resolve(import.meta.dirname, '..');
+const RULES = join(root, 'fixtures/rules');
+const REQUEST = /^\s*#\s*request\s*:/m;
+
+function textsOf(p: string): string[] {
+  if (!statSync(p).isDirectory()) return [readFileSync(p, 'utf8')];
+  const out: string[] = [];
+  for (const e of readdirSync(p, { withFileTypes: true })) {
+    const q = join(p, e.name);
+    if (e.isDirectory()) out.push(...textsOf(q));
+    else if (e.name.endsWith('.conf') || e.name.endsWith('.htaccess')) out.push(readFileSync(q, 'utf8'));
+  }
+  return out;
+}
+
+/** Case files and case directories of every rule that carry `# request:` lines. */
+function withRequests(): string[] {
+  if (!existsSync(RULES)) return [];
+  const out: string[] = [];
+  for (const id of readdirSync(RULES).sort()) {
+    const dir = join(RULES, id);
+    if (!statSync(dir).isDirectory()) continue;
+    for (const name of readdirSync(dir).sort()) {
+      const p = join(dir, name);
+      const isDir = statSync(p).isDirectory();
+      if (isDir ? !isFixtureDir(p) : !(name.endsWith('.conf') || name.endsWith('.htaccess'))) continue;
+      if (textsOf(p).some((t) => REQUEST.test(t))) out.push(relative(root, p));
+    }
+  }
+  return out;
+}
+
+const fixtures = withRequests();
+
+describe('rule fixtures on the real servers', () => {
+  it('finds fixtures with requests, all well-formed', () => {
+    expect(fixtures.length).toBeGreaterThan(0);
+    for (const f of fixtures) expect(describeFixture(join(root, f)).errors, f).toEqual([]);
+  });
+
+  for (const f of fixtures) {
+    const info = describeFixture(join(root, f));
+    const reason = fixtureSkipReason(info);
+    if (reason) console.warn(`[rules-real] ${f} skipped: ${reason}`);
+    it.skipIf(!!reason)(`${f} (${info.server}, ${info.requests.length} requests)`, async () => {
+      const results = await runFixture(join(root, f));
+      expect(results).toHaveLength(info.requests.length);
+      expect(mismatches(results)).toBe('');
+    });
+  }
+});
