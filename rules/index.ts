@@ -2,10 +2,14 @@
 import type { Rule } from '../src/rule.js';
 import apacheDocrootDenied from './apache-docroot-denied.js';
 import apacheLegacyAccessControl from './apache-legacy-access-control.js';
+import apacheMixedAccessSyntax from './apache-mixed-access-syntax.js';
+import apacheRewriteWithoutFollowsymlinks from './apache-rewrite-without-followsymlinks.js';
 import nginxReturn403Server from './nginx-return-403-server.js';
 
 export const rules: readonly Rule<string, object>[] = [
   apacheDocrootDenied,
   apacheLegacyAccessControl,
+  apacheMixedAccessSyntax,
+  apacheRewriteWithoutFollowsymlinks,
   nginxReturn403Server,
 ] as readonly Rule<string, object>[];

@@ -1,0 +1,47 @@
+/**
+ * Old (mod_access_compat Order/Allow/Deny) and new (mod_authz_core Require) access control mixed so
+ * that both must pass (Satisfy All, the default): the section's `Allow` lets the client through,
+ * but a `Require` in the same or an inherited section still denies, so Apache answers 403
+ * (403-CAUSES.md A05, AH01630). Read from the model's probes: a neutral GET of every served
+ * directory and of a file in it whose 403 the model classifies as A05.
+ */
+import type { Directive } from '../src/ast.js';
+import { apacheModelFor, directoryProbes } from '../src/apache/model/index.js';
+import { defineRule } from '../src/rule.js';
+
+const text = (d: Directive) => [d.name, ...d.args.map((a) => a.raw)].join(' ');
+const where = (d: Directive) => `${d.source.path.split('/').pop()}:${d.span.start.line}`;
+const kidsOf = (d: Directive | null) => (d?.block ?? []).filter((n): n is Directive => n.type === 'directive');
+
+export default defineRule({
+  id: 'apache-mixed-access-syntax',
+  servers: ['apache'],
+  severity: 'error',
+  description: 'Allow lets a client in but a Require in the same or an inherited section still denies it.',
+  category: 'access-control',
+  fixable: false,
+  messages: {
+    mixed:
+      '`{{allow}}` passes mod_access_compat, but `{{require}}` ({{at}}) still applies and both must pass, so Apache answers 403 to {{url}} (AH01630)',
+  },
+  check(ctx) {
+    const model = apacheModelFor(ctx.set, ctx.settings);
+    const done = new Set<Directive>();
+    for (const p of directoryProbes(model)) {
+      for (const r of [p.result, p.file]) {
+        if (r.status !== 403 || r.cause !== 'A05' || !r.decidedBy) continue;
+        // the Allow that let the client through: in the last merged section that has one
+        let allow: Directive | undefined;
+        for (const s of r.sections) allow = kidsOf(s.directive).find((d) => d.key === 'allow') ?? allow;
+        if (!allow || done.has(allow)) continue;
+        done.add(allow);
+        ctx.report({
+          node: allow,
+          messageId: 'mixed',
+          data: { allow: text(allow), require: text(r.decidedBy), at: where(r.decidedBy), url: p.url },
+          related: [{ node: r.decidedBy, message: 'the Require that still denies' }],
+        });
+      }
+    }
+  },
+});

@@ -1,0 +1,56 @@
+/**
+ * Per-directory mod_rewrite (`RewriteEngine On` in `<Directory>` or .htaccess, inherited by
+ * subdirectories) where the effective Options have neither FollowSymLinks nor SymLinksIfOwnerMatch:
+ * mod_rewrite refuses every request there with 403, even when no RewriteRule matches
+ * (403-CAUSES.md A25, AH00670). Server config: read from the model's probes. A .htaccess linted on
+ * its own: its own `Options` line drops both symlink options while it turns the engine on.
+ */
+import type { Directive } from '../src/ast.js';
+import { apacheModelFor, directoryProbes } from '../src/apache/model/index.js';
+import { applyOptions, effectiveOptions, newOptions } from '../src/apache/model/options.js';
+import { OPT_SYM_LINKS, OPT_SYM_OWNER } from '../src/apache/model/options.js';
+import { defineRule } from '../src/rule.js';
+
+const text = (d: Directive) => [d.name, ...d.args.map((a) => a.raw)].join(' ');
+
+export default defineRule({
+  id: 'apache-rewrite-without-followsymlinks',
+  servers: ['apache'],
+  severity: 'error',
+  description: 'Per-directory RewriteEngine On where Options allow neither FollowSymLinks nor SymLinksIfOwnerMatch.',
+  category: 'rewrite',
+  fixable: false,
+  messages: {
+    probe: '`{{engine}}` applies to {{url}} while Options ({{options}}) lack FollowSymLinks and SymLinksIfOwnerMatch, so mod_rewrite answers 403 to every request there (AH00670)',
+    htaccess: '`{{engine}}` with `{{options}}` on line {{line}} of this .htaccess: neither FollowSymLinks nor SymLinksIfOwnerMatch is left, so mod_rewrite answers 403 to every request here (AH00670)',
+  },
+  check(ctx) {
+    if (ctx.set.root.context === 'htaccess') {
+      // Inherited Options are unknown here; start from Debian's (FollowSymLinks) and apply this file's.
+      const engine = ctx.directives('rewriteengine').find((x) => x.ctx.parents.length === 0 && /^on$/i.test(x.node.args[0]?.value ?? ''));
+      if (!engine) return;
+      const opts = newOptions(true);
+      applyOptions(opts, ['FollowSymLinks']);
+      let last: Directive | null = null;
+      for (const { node, ctx: w } of ctx.directives('options')) {
+        if (w.parents.length > 0) continue;
+        if (!applyOptions(opts, node.args.map((a) => a.value))) last = node;
+      }
+      if (last && !(effectiveOptions(opts) & (OPT_SYM_LINKS | OPT_SYM_OWNER))) {
+        ctx.report({ node: engine.node, messageId: 'htaccess', data: { engine: text(engine.node), options: text(last), line: last.span.start.line } });
+      }
+      return;
+    }
+    const model = apacheModelFor(ctx.set, ctx.settings);
+    const done = new Set<Directive>();
+    for (const p of directoryProbes(model)) {
+      for (const r of [p.file, p.result]) {
+        if (r.status !== 403 || r.cause !== 'A25' || !r.decidedBy || done.has(r.decidedBy)) continue;
+        done.add(r.decidedBy);
+        const step = r.trace.find((t) => t.phase === 'fixups' && /AH00670/.test(t.message));
+        const options = /while Options \(([^)]*)\)/.exec(step?.message ?? '')?.[1] ?? 'none';
+        ctx.report({ node: r.decidedBy, messageId: 'probe', data: { engine: text(r.decidedBy), url: p.url, options } });
+      }
+    }
+  },
+});
