@@ -1,0 +1,95 @@
+/**
+ * The Apache rules on the shared corpus (/work/shared/corpus): every Apache file that real apache2
+ * accepted (INDEX.tsv result `ok`) is linted as the CLI would lint it — the complete main configs
+ * with their includes (installed paths mapped to the corpus copy), then every other accepted file on
+ * its own (`.htaccess` files in htaccess context). No error-severity finding of an apache-* rule is
+ * allowed unless it is in ALLOWED below, each entry with the fixture that shows the real 403.
+ * Every finding (all severities) is printed; docs/corpus-findings-apache.md explains them.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { rules } from '../rules/index.js';
+import type { PathMapping } from '../src/ast.js';
+import { lint, type LintRun } from '../src/run.js';
+
+const root = resolve(import.meta.dirname, '..');
+const CORPUS = resolve(root, '../shared/corpus');
+const have = existsSync(join(CORPUS, 'INDEX.tsv'));
+if (!have) console.log(`skipping the Apache rules corpus test: ${CORPUS}/INDEX.tsv not found`);
+
+/** Main configs and where their installed paths live in the corpus. */
+const MAINS: Record<string, PathMapping[]> = {
+  'apache/debian-apache2/etc/apache2/apache2.conf': [{ from: '/etc/apache2', to: 'apache/debian-apache2/etc/apache2' }],
+  'apache/h5bp-server-configs-apache/httpd.conf': [{ from: '/usr/local/apache2', to: 'apache/h5bp-server-configs-apache' }],
+  'apache/h5bp-server-configs-apache/test/vhosts/.htaccess.server.localhost.conf': [{ from: '/usr/local/apache2', to: 'apache/h5bp-server-configs-apache' }],
+};
+
+/**
+ * Error findings that are right: `<file>:<line> <rule>` → why, and the fixture proving the 403.
+ * (Empty: no accepted corpus file has an error-severity finding.)
+ */
+const ALLOWED: Record<string, string> = {};
+
+const apacheRules = rules.filter((r) => r.id.startsWith('apache-')).map((r) => r.id);
+
+interface Finding {
+  key: string;
+  severity: string;
+  message: string;
+}
+
+function findingsOf(run: LintRun): Finding[] {
+  const out: Finding[] = [];
+  for (const r of run.results) {
+    for (const m of r.messages) {
+      if (!m.ruleId.startsWith('apache-')) continue;
+      out.push({ key: `${relative(CORPUS, r.filePath)}:${m.line} ${m.ruleId}`, severity: m.severity, message: m.message });
+    }
+  }
+  return out;
+}
+
+describe.skipIf(!have)('Apache rules on the corpus files real Apache accepts', () => {
+  const rows = have
+    ? readFileSync(join(CORPUS, 'INDEX.tsv'), 'utf8')
+        .trim()
+        .split('\n')
+        .slice(1)
+        .map((l) => l.split('\t'))
+        .filter((c) => c[1] === 'apache' && c[5] === 'ok')
+        .map((c) => ({ path: c[0], kind: c[2] }))
+    : [];
+
+  it('no error-severity finding unless allowed with a demonstrated 403', { timeout: 120_000 }, async () => {
+    const all: Finding[] = [];
+    const covered = new Set<string>();
+    for (const [main, map] of Object.entries(MAINS)) {
+      const run = await lint([join(CORPUS, main)], {
+        cwd: root,
+        noConfig: true,
+        only: apacheRules,
+        server: 'apache',
+        pathMap: map.map((m) => ({ from: m.from, to: join(CORPUS, m.to) })),
+        reportUnusedSuppressions: 'off',
+      });
+      expect(run.crashes).toEqual([]);
+      for (const r of run.results) covered.add(resolve(r.filePath));
+      all.push(...findingsOf(run));
+    }
+    const rest = rows.filter((r) => !covered.has(join(CORPUS, r.path)) && !(r.path in MAINS));
+    for (const ctx of ['htaccess', 'server'] as const) {
+      const paths = rest.filter((r) => (r.kind === 'htaccess') === (ctx === 'htaccess')).map((r) => join(CORPUS, r.path));
+      const run = await lint(paths, { cwd: root, noConfig: true, only: apacheRules, server: 'apache', context: ctx === 'htaccess' ? 'htaccess' : undefined, reportUnusedSuppressions: 'off' });
+      expect(run.crashes).toEqual([]);
+      all.push(...findingsOf(run));
+    }
+    const seen = new Map<string, Finding>();
+    for (const f of all) seen.set(`${f.key} ${f.message}`, f);
+    const list = [...seen.values()].sort((a, b) => a.key.localeCompare(b.key));
+    console.log(`${list.length} findings of apache-* rules on ${rows.length} accepted files:\n` + list.map((f) => `  ${f.severity} ${f.key}: ${f.message}`).join('\n'));
+    const errors = list.filter((f) => f.severity === 'error' && !(f.key in ALLOWED));
+    expect(errors.map((f) => `${f.key}: ${f.message}`)).toEqual([]);
+    expect(rows.length).toBeGreaterThan(500);
+  });
+});
