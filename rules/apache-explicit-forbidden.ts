@@ -1,0 +1,56 @@
+/**
+ * A 403 the configuration asks for in so many words: `RewriteRule … [F]`, `RewriteRule … [R=403]`
+ * (403-CAUSES.md A23, A24) and `Redirect 403` / `RedirectMatch 403` (A29). Deliberate-looking, so
+ * info: it tells the reader of a 403 where it comes from, and that no log line names it (mod_rewrite
+ * and mod_alias log nothing at the default LogLevel).
+ */
+import type { Directive } from '../src/ast.js';
+import { parseRewriteFlags } from '../src/apache/model/dirconf.js';
+import { defineRule } from '../src/rule.js';
+
+const text = (d: Directive) => [d.name, ...d.args.map((a) => a.raw)].join(' ');
+
+export default defineRule({
+  id: 'apache-explicit-forbidden',
+  servers: ['apache'],
+  severity: 'info',
+  description: 'RewriteRule [F] / [R=403] and Redirect 403 answer 403 without any line in the error log.',
+  category: 'rewrite',
+  fixable: false,
+  messages: {
+    rewrite: '`{{directive}}` answers 403 to every request whose path matches `{{pattern}}`{{conds}}; nothing is logged at the default LogLevel',
+    redirect: '`{{directive}}` answers 403 to every request {{scope}}; nothing is logged',
+  },
+  check(ctx) {
+    for (const { node } of ctx.directives('rewriterule')) {
+      const flags = parseRewriteFlags(node.args[2]?.value);
+      const r = flags.get('r');
+      if (!flags.has('f') && !flags.has('forbidden') && r !== '403') continue;
+      const conds = countConds(node);
+      ctx.report({
+        node,
+        arg: 2,
+        messageId: 'rewrite',
+        data: { directive: text(node), pattern: node.args[0]?.value ?? '', conds: conds ? ` and its ${conds} RewriteCond line(s)` : '' },
+      });
+    }
+    for (const { node } of ctx.directives('redirect', 'redirectmatch')) {
+      if (node.args[0]?.value !== '403') continue;
+      const target = node.args[1]?.value ?? '/';
+      const scope = node.key === 'redirect' ? `under ${target}` : `whose path matches \`${target}\``;
+      ctx.report({ node, arg: 0, messageId: 'redirect', data: { directive: text(node), scope } });
+    }
+  },
+});
+
+/** RewriteCond lines directly above a RewriteRule (they belong to it). */
+function countConds(rule: Directive): number {
+  const lines = rule.source.text.slice(0, rule.span.start.offset).split(/\r?\n/).reverse().slice(1);
+  let n = 0;
+  for (const l of lines) {
+    if (/^\s*RewriteCond\s/i.test(l)) n++;
+    else if (/^\s*(#.*)?$/.test(l)) continue;
+    else break;
+  }
+  return n;
+}
