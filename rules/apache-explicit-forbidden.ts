@@ -31,7 +31,7 @@ export default defineRule({
         node,
         arg: 2,
         messageId: 'rewrite',
-        data: { directive: text(node), pattern: node.args[0]?.value ?? '', conds: conds ? ` and its ${conds} RewriteCond line(s)` : '' },
+        data: { directive: text(node), pattern: node.args[0]?.value ?? '', conds: conds ? ` (when its ${conds} RewriteCond line${conds > 1 ? 's hold' : ' holds'})` : '' },
       });
     }
     for (const { node } of ctx.directives('redirect', 'redirectmatch')) {

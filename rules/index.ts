@@ -1,5 +1,6 @@
 /** Every rule, sorted by id. A test fails when a rule file is missing here or out of order. */
 import type { Rule } from '../src/rule.js';
+import apacheDeadAllowDeny from './apache-dead-allow-deny.js';
 import apacheDocrootDenied from './apache-docroot-denied.js';
 import apacheExplicitForbidden from './apache-explicit-forbidden.js';
 import apacheLegacyAccessControl from './apache-legacy-access-control.js';
@@ -8,6 +9,7 @@ import apacheRewriteWithoutFollowsymlinks from './apache-rewrite-without-follows
 import nginxReturn403Server from './nginx-return-403-server.js';
 
 export const rules: readonly Rule<string, object>[] = [
+  apacheDeadAllowDeny,
   apacheDocrootDenied,
   apacheExplicitForbidden,
   apacheLegacyAccessControl,
