@@ -4,6 +4,7 @@ import apacheDeadAllowDeny from './apache-dead-allow-deny.js';
 import apacheDocrootDenied from './apache-docroot-denied.js';
 import apacheExplicitForbidden from './apache-explicit-forbidden.js';
 import apacheLegacyAccessControl from './apache-legacy-access-control.js';
+import apacheLocationOverridesFilesDeny from './apache-location-overrides-files-deny.js';
 import apacheMixedAccessSyntax from './apache-mixed-access-syntax.js';
 import apacheRewriteWithoutFollowsymlinks from './apache-rewrite-without-followsymlinks.js';
 import nginxReturn403Server from './nginx-return-403-server.js';
@@ -13,6 +14,7 @@ export const rules: readonly Rule<string, object>[] = [
   apacheDocrootDenied,
   apacheExplicitForbidden,
   apacheLegacyAccessControl,
+  apacheLocationOverridesFilesDeny,
   apacheMixedAccessSyntax,
   apacheRewriteWithoutFollowsymlinks,
   nginxReturn403Server,
