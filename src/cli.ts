@@ -1,7 +1,11 @@
 #!/usr/bin/env node
 /**
- * The `why403` command. Only yargs is loaded up front; each command imports what it needs when it
- * runs (formatters, YAML, schema validation, parsers), so `why403 file.conf` starts fast.
+ * The `why403` command, defined with yargs. Startup matters (it runs in pre-commit on every
+ * commit), and loading yargs costs more than the rest of a lint run, so a plain lint invocation
+ * (`why403 [options] [paths..]` with no help, version or subcommand) is first parsed from the same
+ * option table with node's `util.parseArgs`; anything that does not parse cleanly there goes to
+ * yargs, which gives the help text and the usage errors. Each command imports what it needs when
+ * it runs (formatters, YAML, schema validation, parsers).
  *
  * Exit codes (ESLint's): 0 no errors and warnings within --max-warnings; 1 errors, or too many
  * warnings; 2 usage error, bad configuration, or an internal error (never a stack trace unless
@@ -9,9 +13,8 @@
  */
 import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import yargs from 'yargs';
+import { parseArgs } from 'node:util';
 import type { Argv } from 'yargs';
-import { hideBin } from 'yargs/helpers';
 
 export class UsageError extends Error {}
 
@@ -33,38 +36,126 @@ export const processIO: CliIO = {
   readStdin: () => readFileSync(0),
 };
 
-/** Options shared by every command. */
-function globalOptions<T>(y: Argv<T>) {
-  return y
-    .option('server', { type: 'string', choices: ['nginx', 'apache'] as const, describe: 'Server the files are for (default: detect)' })
-    .option('path-map', { type: 'string', describe: 'Map an installed path to the checkout: FROM=TO (repeatable)' })
-    .option('context', { type: 'string', describe: 'Context of the top level of the given files (nginx: main, http, server, location…; Apache: server, directory, htaccess)' });
+interface OptionSpec {
+  type: 'string' | 'boolean' | 'number';
+  alias?: string;
+  default?: string | boolean | number;
+  choices?: readonly string[];
+  /** May be given more than once (values collect into an array). */
+  repeat?: boolean;
+  describe: string;
 }
 
-function lintOptions<T>(y: Argv<T>) {
-  return globalOptions(y)
-    .positional('paths', { type: 'string', array: true, describe: 'Files, directories or globs; - reads stdin' })
-    .option('config', { alias: 'c', type: 'string', describe: 'Use this config file for every file (no lookup)' })
-    .option('config-lookup', { type: 'boolean', default: true, describe: 'Look for .why403.json/.yaml/package.json (--no-config-lookup: none)' })
-    .option('print-config', { type: 'string', describe: 'Print the configuration that applies to FILE and exit' })
-    .option('format', { alias: 'f', type: 'string', describe: 'stylish, compact, json, sarif or github; NAME:PATH writes to a file (repeatable)' })
-    .option('output-file', { alias: 'o', type: 'string', describe: 'Write the (single) format without a path to this file' })
-    .option('quiet', { type: 'boolean', default: false, describe: 'Report errors only' })
-    .option('max-warnings', { type: 'number', default: -1, describe: 'Exit 1 when there are more warnings than this (-1: no limit)' })
-    .option('exit-zero', { type: 'boolean', default: false, describe: 'Exit 0 even when there are problems (report-only jobs)' })
-    .option('fix', { type: 'boolean', default: false, describe: 'Apply safe fixes to the files' })
-    .option('fix-dry-run', { type: 'boolean', default: false, describe: 'Compute fixes without writing (see the json output)' })
-    .option('stdin', { type: 'boolean', default: false, describe: 'Lint the text on standard input' })
-    .option('stdin-filename', { type: 'string', describe: 'The file name stdin pretends to be (server detection, config lookup)' })
-    .option('inline-config', { type: 'boolean', default: true, describe: 'Honour # why403-disable comments (--no-inline-config: ignore them)' })
-    .option('report-unused-suppressions', { type: 'string', choices: ['off', 'warn', 'error'] as const, describe: 'Severity of unused suppression comments (default: warn)' })
-    .option('error-on-unmatched-pattern', { type: 'boolean', default: true, describe: 'A glob matching no file is a usage error' })
-    .option('color', { type: 'boolean', describe: 'Force colour on or off (default: only on a TTY; NO_COLOR and FORCE_COLOR honoured)' });
+/** Options every command takes. */
+const GLOBAL_OPTIONS: Record<string, OptionSpec> = {
+  server: { type: 'string', choices: ['nginx', 'apache'], describe: 'Server the files are for (default: detect)' },
+  'path-map': { type: 'string', repeat: true, describe: 'Map an installed path to the checkout: FROM=TO (repeatable)' },
+  context: { type: 'string', describe: 'Context of the top level of the given files (nginx: main, http, server, location…; Apache: server, directory, htaccess)' },
+};
+
+/** Options of the lint command (the default). */
+const LINT_OPTIONS: Record<string, OptionSpec> = {
+  ...GLOBAL_OPTIONS,
+  config: { type: 'string', alias: 'c', describe: 'Use this config file for every file (no lookup)' },
+  'config-lookup': { type: 'boolean', default: true, describe: 'Look for .why403.json/.yaml/package.json (--no-config-lookup: none)' },
+  only: { type: 'string', repeat: true, describe: 'Run only this rule (repeatable); the others are off, whatever the config says' },
+  'print-config': { type: 'string', describe: 'Print the configuration that applies to FILE and exit' },
+  format: { type: 'string', alias: 'f', repeat: true, describe: 'stylish, compact, json, sarif or github; NAME:PATH writes to a file (repeatable)' },
+  'output-file': { type: 'string', alias: 'o', describe: 'Write the (single) format without a path to this file' },
+  quiet: { type: 'boolean', default: false, describe: 'Report errors only' },
+  'max-warnings': { type: 'number', default: -1, describe: 'Exit 1 when there are more warnings than this (-1: no limit)' },
+  'exit-zero': { type: 'boolean', default: false, describe: 'Exit 0 even when there are problems (report-only jobs)' },
+  fix: { type: 'boolean', default: false, describe: 'Apply safe fixes to the files' },
+  'fix-dry-run': { type: 'boolean', default: false, describe: 'Compute fixes without writing (see the json output)' },
+  stdin: { type: 'boolean', default: false, describe: 'Lint the text on standard input (also: - as a path)' },
+  'stdin-filename': { type: 'string', describe: 'The file name stdin pretends to be (server detection, config lookup)' },
+  'inline-config': { type: 'boolean', default: true, describe: 'Honour # why403-disable comments (--no-inline-config: ignore them)' },
+  'report-unused-suppressions': { type: 'string', choices: ['off', 'warn', 'error'], describe: 'Severity of unused suppression comments (default: warn)' },
+  'error-on-unmatched-pattern': { type: 'boolean', default: true, describe: 'A glob matching no file is a usage error' },
+  color: { type: 'boolean', describe: 'Force colour on or off (default: only on a TTY; NO_COLOR and FORCE_COLOR honoured)' },
+};
+
+const SUBCOMMANDS = new Set(['lint', 'rules', 'parse', 'explain']);
+
+/** Parsed lint arguments, camelCased as yargs gives them. */
+export interface LintArgs {
+  paths?: string[];
+  server?: string;
+  pathMap?: string | string[];
+  context?: string;
+  config?: string;
+  only?: string | string[];
+  configLookup?: boolean;
+  printConfig?: string;
+  format?: string | string[];
+  outputFile?: string;
+  quiet?: boolean;
+  maxWarnings?: number;
+  exitZero?: boolean;
+  fix?: boolean;
+  fixDryRun?: boolean;
+  stdin?: boolean;
+  stdinFilename?: string;
+  inlineConfig?: boolean;
+  reportUnusedSuppressions?: string;
+  errorOnUnmatchedPattern?: boolean;
+  color?: boolean;
 }
 
-export type LintArgs = Awaited<ReturnType<ReturnType<typeof lintOptions>['parseAsync']>>;
+const camel = (s: string) => s.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
 
-/** A repeatable option's values (yargs gives a string once, an array when repeated). */
+function applyOptions<T>(y: Argv<T>, table: Record<string, OptionSpec>): Argv<T> {
+  let out = y;
+  for (const [name, o] of Object.entries(table)) {
+    out = out.option(name, {
+      type: o.type,
+      describe: o.describe,
+      ...(o.alias ? { alias: o.alias } : {}),
+      ...(o.default !== undefined ? { default: o.default } : {}),
+      ...(o.choices ? { choices: o.choices as string[] } : {}),
+    }) as Argv<T>;
+  }
+  return out;
+}
+
+/**
+ * The yargs-free path for a plain lint run. Returns null when yargs must decide (help, version,
+ * subcommands, anything that does not parse, a value outside its choices).
+ */
+export function fastParse(argv: string[]): LintArgs | null {
+  const options: NonNullable<Parameters<typeof parseArgs>[0]>['options'] = {};
+  for (const [name, o] of Object.entries(LINT_OPTIONS)) {
+    options[name] = { type: o.type === 'boolean' ? 'boolean' : 'string', ...(o.alias ? { short: o.alias } : {}), ...(o.repeat ? { multiple: true } : {}) };
+    if (o.type === 'boolean') options[`no-${name}`] = { type: 'boolean' };
+  }
+  let parsed: ReturnType<typeof parseArgs>;
+  try {
+    parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+  } catch {
+    return null;
+  }
+  const pos = parsed.positionals;
+  if (pos.length > 0 && SUBCOMMANDS.has(pos[0]) && pos[0] !== 'lint') return null;
+  const paths = pos[0] === 'lint' ? pos.slice(1) : pos;
+  const args: Record<string, unknown> = { paths };
+  for (const [name, o] of Object.entries(LINT_OPTIONS)) {
+    let v: unknown = parsed.values[name];
+    if (o.type === 'boolean' && parsed.values[`no-${name}`]) v = false;
+    if (v === undefined) v = o.default;
+    if (v === undefined) continue;
+    if (o.choices && !o.choices.includes(String(v))) return null;
+    if (o.type === 'number') {
+      const n = Number(v);
+      if (typeof v === 'string' && (v.trim() === '' || Number.isNaN(n))) return null;
+      v = n;
+    }
+    if (o.repeat && Array.isArray(v) && v.length === 1) v = v[0];
+    args[camel(name)] = v;
+  }
+  return args as LintArgs;
+}
+
+/** A repeatable option's values (a string once, an array when repeated). */
 export function many(v: unknown): string[] {
   return v === undefined ? [] : Array.isArray(v) ? v.map(String) : [String(v)];
 }
@@ -77,15 +168,16 @@ function parsePathMap(list: unknown): Array<{ from: string; to: string }> {
   });
 }
 
-export async function main(argv: string[], io: CliIO = processIO): Promise<number> {
+async function lint(a: LintArgs, io: CliIO): Promise<number> {
+  return (await import('./run.js')).lintCommand(a, parsePathMap(a.pathMap), io);
+}
+
+async function withYargs(argv: string[], io: CliIO): Promise<number> {
+  const { default: yargs } = await import('yargs');
   let code = 0;
-  // yargs drops a lone `-`; it means stdin, as --stdin does.
-  const dash = argv.indexOf('-');
-  const end = argv.indexOf('--');
-  if (dash !== -1 && (end === -1 || dash < end)) argv = [...argv.slice(0, dash), '--stdin', ...argv.slice(dash + 1)];
   const y = yargs(argv)
     .scriptName('why403')
-    .usage('$0 [paths..]  Lint nginx and Apache configs for what answers 403 Forbidden')
+    .usage('$0 [paths..]  Find the nginx and Apache directives that answer 403 Forbidden')
     .parserConfiguration({ 'camel-case-expansion': true, 'strip-dashed': false })
     .strict()
     .exitProcess(false)
@@ -101,9 +193,9 @@ export async function main(argv: string[], io: CliIO = processIO): Promise<numbe
     .command(
       ['lint [paths..]', '$0 [paths..]'],
       'Lint files, directories or globs (the default command)',
-      (b) => lintOptions(b),
+      (b) => applyOptions(b, LINT_OPTIONS).positional('paths', { type: 'string', array: true, describe: 'Files, directories or globs; - reads stdin' }),
       async (a) => {
-        code = await (await import('./run.js')).lintCommand(a as unknown as LintArgs, parsePathMap(a.pathMap), io);
+        code = await lint(a as unknown as LintArgs, io);
       },
     )
     .command(
@@ -118,22 +210,39 @@ export async function main(argv: string[], io: CliIO = processIO): Promise<numbe
       'parse <file>',
       'Print the parsed tree of a config (with its includes)',
       (b) =>
-        globalOptions(b)
+        applyOptions(b, GLOBAL_OPTIONS)
           .positional('file', { type: 'string', demandOption: true })
-          .option('format', { alias: 'f', type: 'string', choices: ['text', 'json'] as const, default: 'text' }),
+          .option('format', { alias: 'f', type: 'string', choices: ['text', 'json'], default: 'text' }),
       async (a) => {
         code = await (await import('./run.js')).parseCommand(
           a.file as string,
-          { format: a.format as 'text' | 'json', server: a.server as 'nginx' | 'apache' | undefined, context: a.context, pathMap: parsePathMap(a.pathMap) },
+          {
+            format: a.format as 'text' | 'json',
+            server: a.server as 'nginx' | 'apache' | undefined,
+            context: a.context as string | undefined,
+            pathMap: parsePathMap(a.pathMap),
+          },
           io,
         );
       },
     );
-  // `explain` (issue: request simulation) registers here, the same way: a lazy import of its
-  // command module, e.g. .command('explain <file> <request..>', …, async (a) => { code = await (await import('./explain/cli.js')).explainCommand(a, io); })
+  // `explain` (request simulation) registers here the same way: a lazy import of its command
+  // module, e.g.
+  //   .command('explain <file> <request..>', '…', (b) => applyOptions(b, GLOBAL_OPTIONS)…,
+  //            async (a) => { code = await (await import('./explain/command.js')).explainCommand(a, io); })
+  // and add 'explain' handling nowhere else: SUBCOMMANDS already sends it to yargs.
+  await y.parseAsync();
+  return code;
+}
+
+export async function main(argv: string[], io: CliIO = processIO): Promise<number> {
+  // A lone `-` means stdin, as --stdin does (yargs would drop it).
+  const dash = argv.indexOf('-');
+  const end = argv.indexOf('--');
+  if (dash !== -1 && (end === -1 || dash < end)) argv = [...argv.slice(0, dash), '--stdin', ...argv.slice(dash + 1)];
   try {
-    await y.parseAsync();
-    return code;
+    const fast = fastParse(argv);
+    return fast ? await lint(fast, io) : await withYargs(argv, io);
   } catch (e) {
     if (e instanceof UsageError) {
       io.err(`why403: ${e.message}\nRun \`why403 --help\` for usage.\n`);
@@ -161,7 +270,6 @@ function readVersion(): string {
   }
 }
 
-// Run when executed as the bin (not when imported by tests).
 function invokedAsBin(): boolean {
   const argv1 = process.argv[1];
   if (!argv1) return false;
@@ -171,12 +279,14 @@ function invokedAsBin(): boolean {
     return false;
   }
 }
+
+// Run when executed as the bin (not when imported by tests).
 if (invokedAsBin()) {
   process.on('uncaughtException', (e) => {
     process.stderr.write(`why403: internal error: ${e instanceof Error ? e.message : String(e)}\n`);
     process.exitCode = 2;
   });
-  main(hideBin(process.argv)).then(
+  main(process.argv.slice(2)).then(
     (c) => {
       process.exitCode = c;
     },

@@ -444,6 +444,14 @@ export async function lintCommand(a: LintArgs, pathMap: PathMapping[], io: CliIO
     throw e;
   }
   const rules = await allRules();
+  const only = many(a.only);
+  const known = new Set([...rules, ...engineRules].map((r) => r.id));
+  for (const id of only) {
+    if (!known.has(id)) {
+      io.err(`why403: --only names unknown rule "${id}"; run \`why403 rules\` for the list\n`);
+      return 2;
+    }
+  }
   try {
     if (a.printConfig) {
       const { ConfigResolver, ruleEntry } = await import('./config.js');
@@ -478,6 +486,7 @@ export async function lintCommand(a: LintArgs, pathMap: PathMapping[], io: CliIO
     const run = await lint(paths, {
       cwd,
       rules,
+      only: only.length ? only : undefined,
       configFile: a.config as string | undefined,
       noConfig: a.configLookup === false && !a.config,
       stdin,

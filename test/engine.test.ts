@@ -24,8 +24,10 @@ function tree(files: Record<string, string | Buffer>): string {
 }
 
 const NGX = (body: string) => `events {}\nhttp {\n${body}\n}\n`;
+// The rules these tests are about; findings of rules added later are left out of the comparison.
+const MINE = new Set(['nginx-return-403-server', 'apache-legacy-access-control', 'unused-suppression', 'syntax-error']);
 const summary = (run: Awaited<ReturnType<typeof lint>>) =>
-  run.results.flatMap((r) => r.messages.map((m) => `${r.relativePath}:${m.line}:${m.column} ${m.ruleId} ${m.severity}`));
+  run.results.flatMap((r) => r.messages.filter((m) => MINE.has(m.ruleId)).map((m) => `${r.relativePath}:${m.line}:${m.column} ${m.ruleId} ${m.severity}`));
 
 describe('suppressions', () => {
   test('disable-next-line suppresses the finding; stacked comments and reasons are fine', async () => {
