@@ -184,7 +184,9 @@ export function loadApache(path: string, opts: LoadOptions = {}): ConfigSet {
       const where = mapped !== serverPath ? ` (${serverPath} mapped to ${mapped})` : '';
       addError(node, g.notFound ? 'include-not-found' : 'include-unreadable', g.error + where);
     }
-    if (g.files.length > 0) stack.push({ kind: 'include', dir: node, files: g.files, i: 0 });
+    // a mapping may also name single files (e.g. symlinks checked out as text): apply it to each match
+    const files = opts.pathMap && opts.pathMap.length > 0 ? g.files.map((p) => mapPath(p, opts.pathMap)) : g.files;
+    if (files.length > 0) stack.push({ kind: 'include', dir: node, files, i: 0 });
   }
   return set;
 }
