@@ -5,6 +5,7 @@
  * lines dead on 2.4: `<IfModule !mod_authz_core.c>` and `<IfVersion < 2.3>` (lintian's guard).
  */
 import type { Directive } from '../src/ast.js';
+import { canonicalModule } from '../src/apache/model/modules.js';
 import { defineRule, type Suggestion } from '../src/rule.js';
 
 const LEGACY = ['order', 'allow', 'deny', 'satisfy'];
@@ -52,7 +53,10 @@ export function ifVersionHolds(args: string[], version: string): boolean | null 
 function guarded(parents: Directive[], version: string): boolean {
   for (const p of parents) {
     const args = p.args.map((a) => a.value);
-    if (p.key === 'ifmodule' && /^!\s*(mod_)?authz_core(\.c)?$/i.test(args.join(''))) return true;
+    // `!mod_authz_core.c` and `!authz_core_module` name the module; httpd does not know
+    // `mod_authz_core` (no .c), so that block always applies and is not a guard.
+    const m = /^!\s*(\S+)$/.exec(args.join(''));
+    if (p.key === 'ifmodule' && m && /(\.c|_module)$/i.test(m[1]) && canonicalModule(m[1]) === 'mod_authz_core') return true;
     if (p.key === 'ifversion' && ifVersionHolds(args, version) === false) return true;
   }
   return false;

@@ -99,7 +99,9 @@ export function evalConditional(d: Directive, env: CondEnv): { value: boolean; u
   const ret = (v: boolean) => ({ value: neg ? !v : v });
   switch (k) {
     case 'ifmodule':
-      return ret(env.modules.has(arg));
+      // httpd (core.c find_module) knows a module by its source name (`mod_rewrite.c`) or its
+      // symbol (`rewrite_module`) only: `<IfModule mod_rewrite>` never holds (checked on real Apache).
+      return ret(/(\.c|_module)$/i.test(arg.trim()) && env.modules.has(arg));
     case 'ifdefine':
       return ret(env.defines.has(arg));
     case 'ifversion': {
