@@ -58,6 +58,18 @@ describe('Include / IncludeOptional', () => {
     ]);
     expect([...set.files.keys()].length).toBe(5);
     expect(set.files.get(join(root, 'vhost.d/x.conf'))!.context).toBe('server');
+    expect(set.files.get(join(root, 'ports.conf'))!.context).toBe('server');
+  });
+
+  it('parses a file included inside <Directory> in directory context', () => {
+    const root = tree('perdir', {
+      'main.conf': '<VirtualHost *:80>\n  <Directory /srv>\n    <IfModule x>\n      Include d.conf\n    </IfModule>\n  </Directory>\n  Include v.conf\n</VirtualHost>\n',
+      'd.conf': 'Require all denied\n',
+      'v.conf': 'ServerName x\n',
+    });
+    const set = loadApache(join(root, 'main.conf'));
+    expect(set.files.get(join(root, 'd.conf'))!.context).toBe('directory');
+    expect(set.files.get(join(root, 'v.conf'))!.context).toBe('server');
   });
 
   it('reports a missing Include file at the include line; IncludeOptional stays quiet', () => {

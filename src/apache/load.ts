@@ -68,8 +68,22 @@ function emptyFile(path: string, context: string, error: Diagnostic): ParsedFile
 
 /** A list of nodes being walked, or the files one include directive still has to read. */
 type Frame =
-  | { kind: 'nodes'; nodes: Node[]; i: number; /** set when these are a file's top level */ file: string | null }
-  | { kind: 'include'; dir: Directive; files: string[]; i: number };
+  | {
+      kind: 'nodes';
+      nodes: Node[];
+      i: number;
+      /** set when these are a file's top level */
+      file: string | null;
+      /** inside a per-directory section (<Directory>, <Location>, <Files>, <If>, …) */
+      perDir: boolean;
+    }
+  | { kind: 'include'; dir: Directive; files: string[]; i: number; perDir: boolean };
+
+/** Sections whose contents are per-directory configuration in httpd. */
+const PER_DIR = new Set([
+  'directory', 'directorymatch', 'location', 'locationmatch', 'files', 'filesmatch', 'proxy', 'proxymatch',
+  'if', 'elseif', 'else',
+]);
 
 export function loadApache(path: string, opts: LoadOptions = {}): ConfigSet {
   const entry = resolve(path);
@@ -93,7 +107,7 @@ export function loadApache(path: string, opts: LoadOptions = {}): ConfigSet {
   const fixedRoot = serverRoot !== null;
   const fallbackRoot = defaultServerRoot(entry);
 
-  const stack: Frame[] = [{ kind: 'nodes', nodes: root.nodes, i: 0, file: entry }];
+  const stack: Frame[] = [{ kind: 'nodes', nodes: root.nodes, i: 0, file: entry, perDir: context === 'directory' }];
   const onPath: string[] = [entry];
   const onPathSet = new Set<string>([entry]);
 
@@ -126,13 +140,14 @@ export function loadApache(path: string, opts: LoadOptions = {}): ConfigSet {
           addError(node, r.error.code === 'not-found' ? 'include-not-found' : 'include-unreadable', r.error.message);
           continue;
         }
-        pf = parseApache(r.source, { context: 'server' });
+        // the context of the first include that reads it (a file included in two places keeps one)
+        pf = parseApache(r.source, { context: f.perDir ? 'directory' : 'server' });
         set.files.set(p, pf);
       }
       (node.includes as string[]).push(p);
       onPath.push(p);
       onPathSet.add(p);
-      stack.push({ kind: 'nodes', nodes: pf.nodes, i: 0, file: p });
+      stack.push({ kind: 'nodes', nodes: pf.nodes, i: 0, file: p, perDir: f.perDir });
       continue;
     }
     if (f.i >= f.nodes.length) {
@@ -147,7 +162,9 @@ export function loadApache(path: string, opts: LoadOptions = {}): ConfigSet {
     if (node.type !== 'directive') continue;
     const key = node.key;
     if (node.block) {
-      if (node.block.length > 0) stack.push({ kind: 'nodes', nodes: node.block, i: 0, file: null });
+      if (node.block.length > 0) {
+        stack.push({ kind: 'nodes', nodes: node.block, i: 0, file: null, perDir: f.perDir || PER_DIR.has(key) });
+      }
       continue;
     }
     if (key === 'define') {
@@ -186,7 +203,7 @@ export function loadApache(path: string, opts: LoadOptions = {}): ConfigSet {
     }
     // a mapping may also name single files (e.g. symlinks checked out as text): apply it to each match
     const files = opts.pathMap && opts.pathMap.length > 0 ? g.files.map((p) => mapPath(p, opts.pathMap)) : g.files;
-    if (files.length > 0) stack.push({ kind: 'include', dir: node, files, i: 0 });
+    if (files.length > 0) stack.push({ kind: 'include', dir: node, files, i: 0, perDir: f.perDir });
   }
   return set;
 }
