@@ -286,3 +286,75 @@ describe('subcommands', () => {
     expect(why(['--version']).stdout.trim()).toBe(JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version);
   });
 });
+
+describe('GitHub integration', () => {
+  test('the problem matcher reads every compact line (file, line, column, severity, message, rule)', () => {
+    const m = JSON.parse(readFileSync(join(root, '.github/why403-matcher.json'), 'utf8')) as {
+      problemMatcher: Array<{ owner: string; pattern: Array<Record<string, string | number>> }>;
+    };
+    const [main, info] = m.problemMatcher.map((p) => ({ p: p.pattern[0], re: new RegExp(p.pattern[0].regexp as string) }));
+    const lines = readFileSync(join(golden, 'compact.txt'), 'utf8').trim().split('\n');
+    expect(lines.length).toBeGreaterThan(3);
+    for (const line of lines) {
+      const g = main.re.exec(line);
+      expect(g, line).not.toBeNull();
+      const [, file, ln, col, sev, msg, code] = g!;
+      expect(`${file}:${ln}:${col}: ${sev}: ${msg} [${code}]`).toBe(line);
+      expect(main.p.file).toBe(1);
+    }
+    const i = info.re.exec('a b/x.conf:3:7: info: note this: [x] [any-rule]');
+    expect(i?.slice(1)).toEqual(['a b/x.conf', '3', '7', 'note this: [x]', 'any-rule']);
+    expect(main.re.exec('a.conf:3:7: info: x [any-rule]')).toBeNull();
+  });
+
+  test("action.yml's lint step runs the CLI with annotations, writes SARIF and reports the exit code", async () => {
+    const { parse } = await import('yaml');
+    const action = parse(readFileSync(join(root, 'action.yml'), 'utf8')) as { runs: { using: string; steps: Array<{ id?: string; run?: string }> } };
+    expect(action.runs.using).toBe('composite');
+    const step = action.runs.steps.find((s) => s.id === 'lint');
+    const out = join(tmp, 'gh-output');
+    const sarifFile = join(tmp, 'action', 'results.sarif');
+    mkdirSync(dirname(sarifFile), { recursive: true });
+    const r = spawnSync('bash', ['-c', step!.run!], {
+      cwd: join(fx, 'tree'),
+      encoding: 'utf8',
+      timeout: 30_000,
+      env: {
+        PATH: process.env.PATH,
+        GITHUB_ACTION_PATH: root,
+        GITHUB_OUTPUT: out,
+        WHY403_PATHS: '.',
+        WHY403_FORMAT: 'github',
+        WHY403_SARIF: sarifFile,
+        WHY403_ARGS: ONLY.join(' '),
+      },
+    });
+    expect(r.status).toBe(1);
+    expect(r.stdout).toBe(readFileSync(join(golden, 'github.txt'), 'utf8'));
+    expect(JSON.parse(readFileSync(sarifFile, 'utf8')).runs[0].results.length).toBe(7);
+    expect(readFileSync(out, 'utf8')).toBe('exit-code=1\n');
+  });
+});
+
+test('progress on stderr only when stderr is a TTY (and the run is long)', () => {
+  const dir = join(tmp, 'many');
+  for (let i = 0; i < 30; i++) {
+    mkdirSync(join(dir, 'conf.d'), { recursive: true });
+    writeFileSync(join(dir, `conf.d/site${String(i).padStart(2, '0')}.conf`), 'server { listen 80; }\n');
+  }
+  const plain = why(['-f', 'compact', '.'], { cwd: dir });
+  expect(plain).toEqual({ code: 0, stdout: '', stderr: '' });
+  const hasScript = spawnSync('sh', ['-c', 'command -v script']).status === 0;
+  if (!hasScript) {
+    console.log('progress TTY check skipped: util-linux `script` is not installed');
+    return;
+  }
+  // `script` gives the command a terminal; stdout goes to a file so only stderr is on the TTY.
+  const outFile = join(tmp, 'many-out.txt');
+  const cmd = `${JSON.stringify(process.execPath)} ${JSON.stringify(bin)} ${ONLY.join(' ')} -f compact . > ${JSON.stringify(outFile)}`;
+  const r = spawnSync('script', ['-qec', cmd, '/dev/null'], { cwd: dir, encoding: 'utf8', timeout: 30_000, env: { PATH: process.env.PATH, TERM: 'dumb' } });
+  expect(r.status).toBe(0);
+  expect(r.stdout).toContain('why403: 10/30 files');
+  expect(r.stdout).toContain('\r\u001b[K');
+  expect(readFileSync(outFile, 'utf8')).toBe('');
+});
