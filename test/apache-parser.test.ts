@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Directive, Node, ParsedFile } from '../src/ast.js';
 import { parseApache, type ApacheContext } from '../src/apache/parser.js';
@@ -276,4 +278,31 @@ describe('regressions', () => {
     expect(at(d.args[0].span)).toBe('2:5-2:8');
     expect(at(f.errors[0].span)).toBe('2:1-2:4');
   });
+});
+
+describe('fixtures/parse/apache snapshots', () => {
+  /** One line per node: position, kind, name, args as values (JSON), and the diagnostics. */
+  function dump(f: ParsedFile): string {
+    const out: string[] = [];
+    const stack: { n: Node; depth: number }[] = [...f.nodes].reverse().map((n) => ({ n, depth: 0 }));
+    while (stack.length > 0) {
+      const { n, depth } = stack.pop()!;
+      const pad = '  '.repeat(depth);
+      if (n.type === 'comment') out.push(`${pad}${at(n.span)} # ${JSON.stringify(n.text)}`);
+      else {
+        const args = n.args.map((a) => `${JSON.stringify(a.value)}@${at(a.span)}`).join(' ');
+        out.push(`${pad}${at(n.span)} ${n.section ? '<' + n.name + '>' : n.name} [${n.key}] ${args}`);
+        if (n.block) for (const c of [...n.block].reverse()) stack.push({ n: c, depth: depth + 1 });
+      }
+    }
+    for (const e of f.errors) out.push(`! ${at(e.span)} ${e.severity} ${e.code}: ${e.message}`);
+    return out.join('\n') + '\n';
+  }
+  for (const name of ['tour.conf', 'errors.conf']) {
+    it(name, async () => {
+      const p = join(__dirname, '../fixtures/parse/apache', name);
+      const f = parseApache(new SourceFile(p, readFileSync(p, 'utf8')));
+      await expect(dump(f)).toMatchFileSnapshot(`../fixtures/parse/apache/${name}.snap`);
+    });
+  }
 });
