@@ -142,6 +142,17 @@ export class NginxLexer {
     return { start: this.startPosition(), end: this.endPosition() };
   }
 
+  /** Raw text and value of the last word; the same string when they are equal (no quotes, no
+   * backslash), so a plain word costs one slice. */
+  word(): void {
+    const raw = this.text.slice(this.start, this.end);
+    this.wordRaw = raw;
+    this.wordValue = this.quote === 0 ? (raw.indexOf('\\') === -1 ? raw : unescapeNginx(raw)) : this.value();
+  }
+  /** Set by word(). */
+  wordRaw = '';
+  wordValue = '';
+
   /** The value of the last word (quotes removed, nginx's unescaping applied). */
   value(): string {
     if (this.quote !== 0) {

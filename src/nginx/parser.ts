@@ -136,28 +136,30 @@ export function parseNginxSyntax(source: SourceFile): { nodes: Node[]; errors: D
   const stack: Frame[] = [{ directive: null, nodes: root }];
   let frame = stack[0];
 
-  // the statement being read
-  let args: Arg[] = [];
-  let nameTok: { raw: string; value: string; span: Span; quote: '"' | "'" | null } | null = null;
+  // the statement being read: its name (nameSpan null when none yet) and arguments (a scratch
+  // array, copied at its exact size when the directive ends)
+  const scratch: Arg[] = [];
+  let name = '';
+  let nameSpan: Span | null = null;
   let insertAt = 0;
   let lastTokLine = 0;
 
   const finish = (end: Position, block: Node[] | null, blockStart: Position | null): Directive => {
     const d: Directive = {
       type: 'directive',
-      name: nameTok!.value,
-      key: nameTok!.value,
-      args,
-      span: { start: nameTok!.span.start, end },
-      nameSpan: nameTok!.span,
+      name,
+      key: name,
+      args: scratch.length === 0 ? [] : scratch.slice(),
+      span: { start: nameSpan!.start, end },
+      nameSpan: nameSpan!,
       block,
       blockSpan: blockStart ? { start: blockStart, end } : null,
       source,
     };
     if (insertAt === frame.nodes.length) frame.nodes.push(d);
     else frame.nodes.splice(insertAt, 0, d);
-    nameTok = null;
-    args = [];
+    nameSpan = null;
+    scratch.length = 0;
     return d;
   };
 
@@ -176,18 +178,21 @@ export function parseNginxSyntax(source: SourceFile): { nodes: Node[]; errors: D
     }
     if (k === Tok.Word) {
       lastTokLine = lx.endLine;
-      const q = lx.quote === 34 ? '"' : lx.quote === 39 ? "'" : null;
-      if (nameTok === null) {
-        nameTok = { raw: lx.raw(), value: lx.value(), span: lx.span(), quote: q };
+      lx.word();
+      const value = lx.wordValue;
+      if (nameSpan === null) {
+        name = value;
+        nameSpan = lx.span();
         insertAt = frame.nodes.length;
       } else {
-        args.push({ value: lx.value(), raw: lx.raw(), quote: q, span: lx.span() });
+        const q = lx.quote === 34 ? '"' : lx.quote === 39 ? "'" : null;
+        scratch.push({ value, raw: lx.wordRaw, quote: q, span: lx.span() });
       }
       continue;
     }
     if (k === Tok.Semi) {
       lastTokLine = lx.endLine;
-      if (nameTok === null) {
+      if (nameSpan === null) {
         errors.push(diag(source, 'unexpected-semicolon', 'unexpected ";"', lx.span()));
         continue;
       }
@@ -197,7 +202,7 @@ export function parseNginxSyntax(source: SourceFile): { nodes: Node[]; errors: D
     if (k === Tok.LBrace) {
       lastTokLine = lx.endLine;
       const open = lx.startPosition();
-      if (nameTok === null) {
+      if (nameSpan === null) {
         errors.push(diag(source, 'unexpected-brace', 'unexpected "{"', lx.span()));
         // read the block anyway so its `}` does not close the enclosing one; its children are kept
         // in the enclosing block
@@ -205,7 +210,7 @@ export function parseNginxSyntax(source: SourceFile): { nodes: Node[]; errors: D
         frame = stack[stack.length - 1];
         continue;
       }
-      if (isLuaBlock(nameTok.value)) {
+      if (isLuaBlock(name)) {
         const bodyFrom = lx.end;
         const r = scanLua(text, bodyFrom);
         const startLine = lx.endLine;
@@ -235,14 +240,14 @@ export function parseNginxSyntax(source: SourceFile): { nodes: Node[]; errors: D
     }
     if (k === Tok.RBrace) {
       lastTokLine = lx.endLine;
-      if (nameTok !== null) {
+      if (nameSpan !== null) {
         // nginx: `unexpected "}"` — most often a missing `;`. Keep the directive.
         errors.push(diag(source, 'unexpected-brace', 'unexpected "}"', lx.span()));
-        const last = args.length > 0 ? args[args.length - 1].span.end : nameTok.span.end;
+        const last = scratch.length > 0 ? scratch[scratch.length - 1].span.end : nameSpan.end;
         incomplete.add(finish(last, null, null));
       }
       if (stack.length === 1) {
-        if (nameTok === null && errors[errors.length - 1]?.span.start.offset !== lx.start) {
+        if (nameSpan === null && errors[errors.length - 1]?.span.start.offset !== lx.start) {
           errors.push(diag(source, 'unexpected-brace', 'unexpected "}"', lx.span()));
         }
         continue;
@@ -261,9 +266,9 @@ export function parseNginxSyntax(source: SourceFile): { nodes: Node[]; errors: D
     if (lx.unterminated) {
       // the last word was a quoted string without its closing quote
     }
-    if (nameTok !== null) {
+    if (nameSpan !== null) {
       errors.push(diag(source, 'unexpected-eof', 'unexpected end of file, expecting ";" or "}"', pointSpan(eof, 0)));
-      const last = args.length > 0 ? args[args.length - 1].span.end : nameTok.span.end;
+      const last = scratch.length > 0 ? scratch[scratch.length - 1].span.end : nameSpan.end;
       incomplete.add(finish(last, null, null));
     } else if (stack.length > 1) {
       errors.push(diag(source, 'unexpected-eof', 'unexpected end of file, expecting "}"', pointSpan(eof, 0)));

@@ -91,6 +91,7 @@ export function errorPages(scope: Scope): { pages: ErrorPage[]; from: Scope | nu
 /** The content handler directive of a scope (see the module comment). */
 export function handlerOf(scope: Scope): Directive | null {
   for (let s: Scope | null = scope; s; s = s.parent) {
+    if (s.kind === 'http' || s.kind === 'server') return null;
     for (const d of s.body) if (!d.block && CONTENT_HANDLERS.includes(d.name)) return d;
     if (s.kind !== 'if' && s.kind !== 'limit_except') return null;
   }
@@ -127,7 +128,19 @@ export interface EffectiveSettings {
   validReferers: Directive | null;
 }
 
+const settingsCache = new WeakMap<Scope, EffectiveSettings>();
+
+/** The effective settings of a scope (computed once per scope; the model is immutable). */
 export function effectiveSettings(scope: Scope): EffectiveSettings {
+  let s = settingsCache.get(scope);
+  if (!s) {
+    s = computeSettings(scope);
+    settingsCache.set(scope, s);
+  }
+  return s;
+}
+
+function computeSettings(scope: Scope): EffectiveSettings {
   const list = (name: string) => nearest(scope, [name])?.directives ?? [];
   return {
     access: accessList(scope),

@@ -101,6 +101,8 @@ class Run {
   readonly points: number[] = [];
   readonly assumptions: string[] = [];
   readonly memo = new Map<string, number>();
+  /** Answers about paths taken in this run (without a file system). */
+  readonly fsAnswers = new Map<string, 'file' | 'none' | 'dir'>();
   readonly trace: TraceStep[] = [];
   readonly unknown: string[] = [];
   pos = 0;
@@ -157,7 +159,11 @@ export function simulate(model: NginxModel, req: SimRequest): SimResult {
       outcome = sim.run();
     } catch (e) {
       if (e instanceof Stop) outcome = e.outcome;
-      else throw e;
+      else {
+        // A defect in the simulator must not end the caller's run: report it as unknown.
+        run.unknown.push(`the simulator failed: ${(e as Error)?.message ?? String(e)}`);
+        outcome = { status: null, outcome: 'unknown', conditions: [] };
+      }
     }
     outcome = { ...outcome, conditions: [...run.assumptions] };
     results.push({ outcome, run, location: sim.location, server: sim.server });
@@ -500,8 +506,8 @@ class Simulation {
         const o = openAs(this.req.fs, path, this.worker);
         res = !o.ok ? false : op === 'f' ? o.type === 'file' : op === 'd' ? o.type === 'dir' : op === 'e' ? true : o.type === 'file';
       } else {
-        const i = this.r.choose(`fs:${path}`, [`${path} is a file`, `${path} does not exist`, `${path} is a directory`]);
-        res = op === 'f' || op === 'x' ? i === 0 : op === 'd' ? i === 2 : i !== 1;
+        const o = this.open(path, effectiveSettings(this.location ?? this.server!), false, `-${op}`, op === 'd' ? ['dir', 'none'] : op === 'e' ? ['file', 'none', 'dir'] : ['file', 'none']);
+        res = !o.ok ? false : op === 'd' ? o.type === 'dir' : op === 'e' ? true : o.type === 'file';
       }
       return neg ? !res : res;
     }
@@ -763,13 +769,25 @@ class Simulation {
     return base + fromBinary(uri);
   }
 
-  /** Ask the file system (or the choice points without one) what opening a path gives. */
-  private open(path: string, s: EffectiveSettings, read: boolean, what: string): OpenResult {
+  /**
+   * Ask the file system (or, without one, a choice point) what opening a path gives. `may` lists the
+   * answers worth exploring without a file system (a missing file and the expected kind; the static
+   * handler also explores "a directory", which is a 301). One answer per path and run, so the same
+   * file is the same in every phase.
+   */
+  private open(path: string, s: EffectiveSettings, read: boolean, what: string, may: ('file' | 'none' | 'dir')[] = ['file', 'none']): OpenResult {
     if (this.req.fs && this.worker) {
       return openAs(this.req.fs, path, this.worker, { read, disableSymlinks: s.disableSymlinks.value });
     }
-    const i = this.r.choose(`fs:${path}`, [`${what} ${path} is a file`, `${what} ${path} does not exist`, `${what} ${path} is a directory`]);
-    return i === 0 ? { ok: true, type: 'file' } : i === 2 ? { ok: true, type: 'dir' } : { ok: false, errno: 'ENOENT', at: path };
+    const key = path.replace(/\/+/g, '/').replace(/(.)\/$/, '$1');
+    let kind = this.r.fsAnswers.get(key);
+    if (!kind) {
+      const label = { file: 'is a file', none: 'does not exist', dir: 'is a directory' } as const;
+      const i = this.r.choose(`fs:${key}:${may.join(',')}`, may.map((k) => `${what} ${key} ${label[k]}`));
+      kind = may[i];
+      this.r.fsAnswers.set(key, kind);
+    }
+    return kind === 'file' ? { ok: true, type: 'file' } : kind === 'dir' ? { ok: true, type: 'dir' } : { ok: false, errno: 'ENOENT', at: path };
   }
 
   // ---------------------------------------------------------------- precontent
@@ -786,10 +804,10 @@ class Simulation {
         r.step('precontent', `try_files: "${a[i]}" exists (assumed)`, d);
         this.stop(null, 'unknown');
       }
-      const dir = v.endsWith('/');
+      const dir = a[i].endsWith('/'); // fixed when the config is read (tf->test_dir), not after expansion
       const path = this.mapPath(conf, v, st);
       if (path === null) continue;
-      const o = this.open(path, s, false, 'try_files candidate');
+      const o = this.open(path, s, false, 'try_files candidate', dir ? ['dir', 'none'] : ['file', 'none']);
       const hit = o.ok && (dir ? o.type === 'dir' : o.type !== 'dir');
       if (!hit) {
         r.step('precontent', `try_files: "${fromBinary(v)}" → ${path} ${o.ok ? `is a ${o.type}` : `fails (${o.errno})`}, next`, d);
@@ -878,7 +896,7 @@ class Simulation {
           if (o.errno === 'ENOTDIR') return this.error(404, st, conf, depth, 'error');
           if (!dirTested) {
             dirTested = true;
-            const dres = this.open(dir, s, false, 'directory');
+            const dres = this.open(dir, s, false, 'directory', ['dir', 'none']);
             if (!dres.ok) {
               r.step('content', `directory ${dir} ${dres.errno === 'EACCES' ? `is not searchable (${dres.why})` : 'does not exist'}`, s.root.directive);
               if (dres.errno === 'EACCES') return this.error(403, st, conf, depth, 'error', 'N13');
@@ -922,7 +940,7 @@ class Simulation {
       r.step('content', 'the file path depends on an unknown variable', s.root.directive);
       this.stop(null, 'unknown');
     }
-    const o = this.open(path, s, true, 'file');
+    const o = this.open(path, s, true, 'file', ['file', 'none', 'dir']);
     if (!o.ok) {
       if (o.errno === 'EACCES') {
         r.step('content', `open() "${path}" failed (13: Permission denied): ${o.why}`, s.root.directive);

@@ -96,6 +96,18 @@ function newScope<K extends ScopeKind>(kind: K, block: Directive | null, parent:
   return { kind, block, parent, body: [], byName: new Map(), locations: [], ifs: [], limitExcept: null };
 }
 
+/** Position of each directive in its scope's body, built on demand (ordering lookups by several names). */
+const bodyOrder = new WeakMap<Scope, Map<Directive, number>>();
+function orderOf(s: Scope): Map<Directive, number> {
+  let m = bodyOrder.get(s);
+  if (!m) {
+    m = new Map();
+    s.body.forEach((d, i) => m!.set(d, i));
+    bodyOrder.set(s, m);
+  }
+  return m;
+}
+
 function addDirective(s: Scope, d: Directive): void {
   s.body.push(d);
   if (!d.block) {
@@ -262,9 +274,23 @@ export function own(scope: Scope, name: string): Directive[] {
 /** The nearest scope (this one or an ancestor) that has any directive named in `names`. */
 export function nearest(scope: Scope | null, names: string[]): { scope: Scope; directives: Directive[] } | null {
   for (let s = scope; s; s = s.parent) {
-    const ds: Directive[] = [];
-    for (const d of s.body) if (!d.block && names.includes(d.name)) ds.push(d);
-    if (ds.length) return { scope: s, directives: ds };
+    let ds: Directive[] | null = null;
+    let several = false;
+    for (const n of names) {
+      const l = s.byName.get(n);
+      if (!l) continue;
+      if (ds) {
+        ds = ds.concat(l);
+        several = true;
+      } else ds = l;
+    }
+    if (ds) {
+      if (several) {
+        const o = orderOf(s);
+        ds.sort((a, b) => (o.get(a) ?? 0) - (o.get(b) ?? 0));
+      }
+      return { scope: s, directives: several ? ds : ds.slice() };
+    }
   }
   return null;
 }
