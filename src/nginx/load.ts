@@ -118,7 +118,12 @@ function openFailed(file: string, why: string, code: number): string {
 }
 
 /** Load an nginx config and everything it includes. Never throws on bad input. */
-export function loadNginx(path: string, opts: LoadOptions = {}): ConfigSet {
+export interface NginxLoadOptions extends LoadOptions {
+  /** Report directives that are not in the table as `unknown-directive` warnings. */
+  reportUnknown?: boolean;
+}
+
+export function loadNginx(path: string, opts: NginxLoadOptions = {}): ConfigSet {
   const abs = resolve(path);
   const files = new Map<string, ParsedFile>();
   const errors: Diagnostic[] = [];
@@ -135,7 +140,7 @@ export function loadNginx(path: string, opts: LoadOptions = {}): ConfigSet {
     }
     rootSource = r.source;
   }
-  const root = parseNginx(rootSource, { context: opts.context, pathHint: abs });
+  const root = parseNginx(rootSource, { context: opts.context, pathHint: abs, reportUnknown: opts.reportUnknown });
   files.set(abs, root);
   const prefix = confPrefixFor(abs, opts);
   const onPath = new Set<string>([abs]);
@@ -198,7 +203,7 @@ export function loadNginx(path: string, opts: LoadOptions = {}): ConfigSet {
           else report(`include-${code}`, `${r.error.message} (included here)`);
           continue;
         }
-        pf = parseNginx(r.source, { context: ctx, pathHint: pAbs });
+        pf = parseNginx(r.source, { context: ctx, pathHint: pAbs, reportUnknown: opts.reportUnknown });
         files.set(pAbs, pf);
         d.includes.push(pAbs);
         onPath.add(pAbs);

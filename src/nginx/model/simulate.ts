@@ -83,6 +83,9 @@ export interface SimResult extends Outcome {
   /** The location that served the final (sub)request, null for the server's own configuration. */
   location: Location | null;
   server: Server | null;
+  /** Outcomes that depend on load or on a backend rather than on the request (limit_req/limit_conn,
+   * a proxied backend answering 403): they can happen on top of the answer above. */
+  mayAlso: Outcome[];
   /** Reasons the simulation could not decide something at all. */
   unknown: string[];
 }
@@ -105,6 +108,7 @@ class Run {
   readonly fsAnswers = new Map<string, 'file' | 'none' | 'dir'>();
   readonly trace: TraceStep[] = [];
   readonly unknown: string[] = [];
+  readonly mayAlso: Outcome[] = [];
   pos = 0;
   constructor(readonly script: number[]) {}
   choose(key: string, options: string[]): number {
@@ -191,6 +195,7 @@ export function simulate(model: NginxModel, req: SimRequest): SimResult {
     cause: agree ? main.cause : undefined,
     conditions: agree ? [] : main.conditions,
     possibleOutcomes: distinct.length > 1 ? distinct : [],
+    mayAlso: dedupe(results.flatMap((r) => r.run.mayAlso)),
     trace: first.run.trace,
     location: first.location,
     server: first.server,
@@ -344,8 +349,16 @@ class Simulation {
     }
     const s = effectiveSettings(conf);
     // PREACCESS: only "may".
-    if (s.limitReq.length) r.step('preaccess', `limit_req may answer ${s.limitReqStatus.value} under load`, s.limitReq[0]);
-    if (s.limitConn.length) r.step('preaccess', `limit_conn may answer ${s.limitConnStatus.value} under load`, s.limitConn[0]);
+    if (s.limitReq.length) {
+      const code = s.limitReqStatus.value;
+      r.step('preaccess', `limit_req may answer ${code} when the rate is exceeded`, s.limitReq[0]);
+      r.mayAlso.push({ status: code, outcome: 'limited', cause: code === 403 ? 'N20' : undefined, conditions: [`the limit_req rate is exceeded (${at(s.limitReq[0])})`] });
+    }
+    if (s.limitConn.length) {
+      const code = s.limitConnStatus.value;
+      r.step('preaccess', `limit_conn may answer ${code} when too many connections are open`, s.limitConn[0]);
+      r.mayAlso.push({ status: code, outcome: 'limited', cause: code === 403 ? 'N20' : undefined, conditions: [`the limit_conn limit is exceeded (${at(s.limitConn[0])})`] });
+    }
     // ACCESS
     const denied = this.access(conf, s, st);
     if (denied) return this.error(denied.status, st, conf, depth, 'error', denied.cause);
@@ -854,6 +867,17 @@ class Simulation {
         return METHODS_STATIC.includes(st.method) ? this.done(200, 'handler', st) : this.error(405, st, conf, depth, 'error');
       }
       const proxied = /_pass$/.test(h.name);
+      if (proxied) {
+        const ic = { proxy_pass: s.proxyInterceptErrors, fastcgi_pass: s.fastcgiInterceptErrors, uwsgi_pass: s.uwsgiInterceptErrors, scgi_pass: s.scgiInterceptErrors, grpc_pass: s.grpcInterceptErrors }[h.name];
+        const intercepted = !!ic?.value && s.errorPages.pages.some((p) => p.codes.includes(403));
+        r.mayAlso.push({
+          status: 403,
+          outcome: 'proxied',
+          cause: 'N21',
+          conditions: [`the backend of ${h.name} answers 403${intercepted ? ' (intercepted: error_page for 403 then applies)' : ''}`],
+        });
+        if (ic?.value) r.step('content', `${ic.directive?.name ?? 'intercept_errors'} on: backend errors ≥ 300 go through error_page`, ic.directive);
+      }
       r.step('content', `${h.name} handles the request: the ${proxied ? 'backend' : 'handler'} decides the status`, h);
       return { status: null, outcome: proxied ? 'proxied' : 'handler', conditions: [] };
     }
@@ -1038,6 +1062,12 @@ interface RewriteStop {
   code: number;
   text: string | null;
   directive: Directive;
+}
+
+function dedupe(xs: Outcome[]): Outcome[] {
+  const out: Outcome[] = [];
+  for (const x of xs) if (!out.some((o) => o.status === x.status && o.cause === x.cause && o.conditions.join() === x.conditions.join())) out.push(x);
+  return out;
 }
 
 function condText(d: Directive): string {
