@@ -5,7 +5,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync, copyFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -24,6 +24,9 @@ export async function run(): Promise<void> {
     ['why403 <small file> + .why403.json', [cli, '--server', 'nginx', 'site.conf'], withConfig],
     ['why403 <small file> -f sarif', [cli, '--server', 'nginx', '-f', 'sarif', small], root],
     ['why403 --version', [cli, '--version'], root],
+    ['import engine (dist/src/run.js)', ['-e', "import('./dist/src/run.js')"], root],
+    ['import parsers (dist/src/load.js)', ['-e', "import('./dist/src/load.js')"], root],
+    ['import rules (dist/rules/index.js)', ['-e', "import('./dist/rules/index.js')"], root],
     ['import yargs', ['-e', "import('yargs')"], root],
     ['import picocolors', ['-e', "import('picocolors')"], root],
     ['import yaml', ['-e', "import('yaml')"], root],
@@ -42,7 +45,8 @@ export async function run(): Promise<void> {
   rmSync(withConfig, { recursive: true, force: true });
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   const base = median(times[0]);
-  console.log(`median of ${RUNS} fresh processes each (ms); "+node" is the cost above \`node -e 0\``);
+  const load = loadavg().map((x) => x.toFixed(1)).join(' ');
+  console.log(`median of ${RUNS} fresh processes each (ms); "+node" is the cost above \`node -e 0\`; ${cpus().length} CPUs, load average ${load}`);
   cases.forEach(([name], k) => {
     const m = median(times[k]);
     console.log(`${name.padEnd(40)} ${m.toFixed(1).padStart(7)}  +node ${(m - base).toFixed(1).padStart(6)}`);
