@@ -108,3 +108,29 @@ describe('simulate: with a file system', () => {
     expect(r.trace.filter((t) => t.directive).every((t) => /^\/etc\/nginx\/nginx.conf:\d+:\d+$/.test(t.at!))).toBe(true);
   });
 });
+
+describe('simulate: bad input never throws', () => {
+  it('odd configs give diagnostics or unknowns, not exceptions', () => {
+    const deep = 'location /a { '.repeat(3000) + '}'.repeat(3000);
+    const configs = [
+      'server { listen ; location { } location = { } if { } return; rewrite; try_files; error_page; allow; deny; }',
+      'server { listen nonsense:port; server_name ~(; location ~ ( { } }',
+      `server { ${deep} }`,
+      'server { location / { try_files $nope =403; index $nope; root $also_nope; } }',
+      'server { location / { rewrite ^(a+)+$ /x last; if ($x ~ (?>a)) { return 403; } } }',
+      'server { location / { ',
+    ];
+    for (const c of configs) {
+      const m = model(c);
+      for (const uri of ['/', '/a/a/a', '/%zz', '/x?y']) {
+        const r = simulate(m, { uri, worker: WORKER, maxRuns: 16 });
+        expect(r.unknown.filter((u) => /simulator failed/.test(u))).toEqual([]);
+      }
+    }
+  });
+  it('a 10 MB URI and a 10 MB Host are handled', () => {
+    const m = model('server { location / { return 200 "x"; } }');
+    expect(simulate(m, { uri: '/' + 'a'.repeat(10_000_000) }).status).toBe(200);
+    expect(simulate(m, { uri: '/', host: 'h'.repeat(10_000_000) }).status).toBe(200);
+  });
+});
