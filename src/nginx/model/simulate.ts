@@ -14,7 +14,7 @@
  * possibilities and the assumption each rests on. Never throws on bad input.
  */
 import type { Directive } from '../../ast.js';
-import { firstMatch, parseClient } from './address.js';
+import { accessRulesOf, firstMatch, parseClient } from './address.js';
 import { canList, openAs, resolveWorker, type FileSystemView, type OpenResult, type Worker } from './fs.js';
 import { findLocation, findNamed } from './locations.js';
 import { execRegex, fromBinary, toBinary, translatePcre } from './regex.js';
@@ -681,17 +681,18 @@ class Simulation {
     // 1. access module
     const accessResult = (): H => {
       if (s.access.rules.length === 0) return null;
-      const client = parseClient(this.req.clientIp ?? '127.0.0.1');
+      const addr = this.realIp(conf);
+      const client = parseClient(addr);
       const m = client ? firstMatch(s.access.rules, client) : null;
       if (!m) {
-        r.step('access', `no allow/deny rule matches ${this.req.clientIp ?? '127.0.0.1'}: the access module declines (the rules are from ${s.access.from ? scopeLabel(s.access.from) : 'nowhere'})`, s.access.directives[0]);
+        r.step('access', `no allow/deny rule matches ${addr}: the access module declines (the rules are from ${s.access.from ? scopeLabel(s.access.from) : 'nowhere'})`, s.access.directives[0]);
         return null;
       }
       if (m.rule.action === 'allow') {
-        r.step('access', `"allow ${m.rule.text}" is the first rule that matches ${this.req.clientIp ?? '127.0.0.1'}`, m.rule.directive);
+        r.step('access', `"allow ${m.rule.text}" is the first rule that matches ${addr}`, m.rule.directive);
         return { ok: true };
       }
-      r.step('access', `"deny ${m.rule.text}" is the first rule that matches ${this.req.clientIp ?? '127.0.0.1'}: 403 (access forbidden by rule)`, m.rule.directive);
+      r.step('access', `"deny ${m.rule.text}" is the first rule that matches ${addr}: 403 (access forbidden by rule)`, m.rule.directive);
       return { fail: 403, cause: inLimitExcept ? 'N02' : 'N01' };
     };
     // 2. auth_basic
@@ -749,6 +750,38 @@ class Simulation {
       return { status: pick.fail, cause: pick.fail === 403 ? 'N03' : '' };
     }
     return null;
+  }
+
+  /**
+   * The address allow/deny sees: the realip module (ngx_http_realip_handler) replaces the client
+   * address with the one from `real_ip_header` when the connection comes from a `set_real_ip_from`
+   * address. X-Forwarded-For takes the last address, or with `real_ip_recursive on` the last one that
+   * is not trusted. The lists are the nearest scope's (replaced, not merged).
+   */
+  private realIp(conf: Scope): string {
+    const peer = this.req.clientIp ?? '127.0.0.1';
+    const from = nearest(conf, ['set_real_ip_from']);
+    if (!from) return peer;
+    const trusted = accessRulesOf(from.directives.map((d) => ({ ...d, name: 'allow' })));
+    const isTrusted = (a: string) => firstMatch(trusted, a) !== null;
+    if (!isTrusted(peer)) return peer;
+    const hdr = (nearest(conf, ['real_ip_header'])?.directives.at(-1)?.args[0]?.value ?? 'X-Real-IP').toLowerCase();
+    if (hdr === 'proxy_protocol') {
+      this.r.unknown.push('real_ip_header proxy_protocol: the address comes from the PROXY protocol header');
+      return peer;
+    }
+    const v = this.headers.get(hdr);
+    if (!v) return peer;
+    let real: string | undefined;
+    if (hdr === 'x-forwarded-for') {
+      const list = v.split(',').map((x) => x.trim()).filter(Boolean);
+      const recursive = nearest(conf, ['real_ip_recursive'])?.directives.at(-1)?.args[0]?.value === 'on';
+      real = list[list.length - 1];
+      if (recursive) for (let i = list.length - 1; i >= 0 && isTrusted(list[i]); i--) real = list[i - 1] ?? list[i];
+    } else real = v.trim();
+    if (!real || !parseClient(real)) return peer;
+    this.r.step('access', `realip: ${peer} is trusted (set_real_ip_from), the client address is ${real} from ${hdr}`, from.directives[0]);
+    return real;
   }
 
   private confPrefix(): string {
