@@ -59,6 +59,16 @@ describe('shadowed rules', () => {
     expect(shadowedBy(b, [a])).toEqual([a]);
     expect(shadowedBy(c, [a, b])).toBeNull();
   });
+  it('finds a rule covered only by the union of several earlier rules', () => {
+    const [lo, hi, inner, wider] = rules(['deny', '10.0.0.0/9'], ['deny', '10.128.0.0/9'], ['allow', '10.1.2.3'], ['allow', '10.0.0.0/7']);
+    expect(shadowedBy(inner, [lo, hi])).toEqual([lo]);
+    const [a, b, c] = rules(['deny', '10.0.0.0/9'], ['deny', '10.128.0.0/9'], ['allow', '10.0.0.0/8']);
+    expect(shadowedBy(c, [a, b])).toEqual([a, b]);
+    expect(shadowedBy(wider, [lo, hi])).toBeNull();
+    const [g1, g2, v6] = rules(['deny', '2001:db8::/33'], ['deny', '2001:db8:8000::/33'], ['allow', '2001:db8::/32']);
+    expect(shadowedBy(v6, [g1, g2])).toEqual([g1, g2]);
+    expect(shadowedBy(v6, [g1])).toBeNull();
+  });
   it('a rule after `deny all` is dead; `all` after an IPv4-only rule is not', () => {
     const [all, v4, all2] = rules(['deny', 'all'], ['allow', '1.2.3.4'], ['allow', 'all']);
     expect(shadowedBy(v4, [all])).toEqual([all]);

@@ -183,18 +183,53 @@ function covers(outer: AccessRule, inner: AccessRule, family: Family): boolean {
   return o.len <= i.len && (i.addr & o.mask) === o.addr;
 }
 
+/** The address range [lo, hi] a rule covers in one family (IPv4 and IPv6 as bigints). */
+function range(r: AccessRule, family: 'ipv4' | 'ipv6'): [bigint, bigint] {
+  if (family === 'ipv4') {
+    const v = r.v4!;
+    const lo = BigInt(v.addr);
+    return [lo, lo + (1n << BigInt(32 - v.len)) - 1n];
+  }
+  const v = r.v6!;
+  return [v.addr, v.addr + (1n << BigInt(128 - v.len)) - 1n];
+}
+
 /**
- * The earlier rules that make `rule` dead: for every family the rule applies to, the first earlier rule
- * that covers all of its addresses there. Null when some address would still reach `rule`.
- * (Coverage by a union of several smaller earlier rules is not detected: that errs on "not shadowed".)
+ * The earlier rules that make `rule` dead: for every family the rule applies to, earlier rules whose
+ * union covers all of its addresses there (one covering rule when there is one, else the smallest
+ * set found left to right). Null when some address would still reach `rule`.
  */
 export function shadowedBy(rule: AccessRule, earlier: AccessRule[]): AccessRule[] | null {
   if (rule.error || rule.families.length === 0) return null;
   const by: AccessRule[] = [];
+  const add = (x: AccessRule) => {
+    if (!by.includes(x)) by.push(x);
+  };
   for (const f of rule.families) {
-    const hit = earlier.find((e) => covers(e, rule, f));
-    if (!hit) return null;
-    if (!by.includes(hit)) by.push(hit);
+    const single = earlier.find((e) => covers(e, rule, f));
+    if (single) {
+      add(single);
+      continue;
+    }
+    if (f === 'unix') return null;
+    const [lo, hi] = range(rule, f);
+    const parts = earlier
+      .filter((e) => !e.error && e.families.includes(f))
+      .map((e) => ({ e, r: range(e, f) }))
+      .filter((x) => x.r[1] >= lo && x.r[0] <= hi)
+      .sort((a, b) => (a.r[0] < b.r[0] ? -1 : a.r[0] > b.r[0] ? 1 : 0));
+    let next = lo;
+    const used: AccessRule[] = [];
+    for (const x of parts) {
+      if (x.r[0] > next) break;
+      if (x.r[1] >= next) {
+        used.push(x.e);
+        next = x.r[1] + 1n;
+      }
+      if (next > hi) break;
+    }
+    if (next <= hi) return null;
+    used.forEach(add);
   }
   return by;
 }
