@@ -22,6 +22,8 @@ const hex = (c: string) => /^[0-9A-Fa-f]$/.test(c);
 
 export function normalizeUri(raw: string, mergeSlashes = true): NormalizedUri {
   if (!raw.startsWith('/')) return { ok: false, status: 400, reason: `request target "${raw}" does not start with "/"` };
+  // Fast path: nothing for the state machine to do (nginx also parses such URIs without it).
+  if (!/[%?#]|\/\.|\/\//.test(raw)) return { ok: true, uri: raw, args: null };
   const out: string[] = [];
   let state: State = 'usual';
   let qstate: State = 'usual';
