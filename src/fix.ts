@@ -5,7 +5,7 @@
  * original mode copied, then rename over the original. `SourceFile.encode` restores the BOM and
  * any invalid UTF-8 bytes, so bytes outside the fixed ranges are unchanged.
  */
-import { chmodSync, closeSync, fsyncSync, openSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { chmodSync, closeSync, fsyncSync, openSync, realpathSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { Fix } from './rule.js';
 import type { SourceFile } from './source.js';
@@ -41,7 +41,8 @@ export function applyFixes(text: string, fixes: readonly Fix[]): FixResult {
 
 /** Write `text` (encoded as `source` was) to `source.path` atomically, keeping the file's mode. */
 export function writeFixed(source: SourceFile, text: string): void {
-  const path = source.path;
+  // Write through a symlink to its target (renaming over the link would replace it by a file).
+  const path = realpathSync(source.path);
   const bytes = source.encode(text);
   const st = statSync(path);
   const tmp = join(dirname(path), `.${basename(path)}.why403-${process.pid}-${Date.now()}.tmp`);

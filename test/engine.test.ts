@@ -1,5 +1,5 @@
 /** Engine behaviour through the library API: suppressions, fixes, config, discovery, crashes. */
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
@@ -129,6 +129,15 @@ describe('--fix', () => {
     const again = await lint([file], { cwd: dir, fix: true, noConfig: true });
     expect(again.fixedFiles).toEqual([]);
     expect(readFileSync(file).equals(expected)).toBe(true);
+  });
+
+  test('a symlinked file is fixed through the link (the link stays a link)', async () => {
+    const dir = tree({ 'real/nginx.conf': original });
+    mkdirSync(join(dir, 'conf'));
+    symlinkSync('../real/nginx.conf', join(dir, 'conf/nginx.conf'));
+    await lint([join(dir, 'conf/nginx.conf')], { cwd: dir, fix: true, noConfig: true });
+    expect(lstatSync(join(dir, 'conf/nginx.conf')).isSymbolicLink()).toBe(true);
+    expect(readFileSync(join(dir, 'real/nginx.conf')).equals(expected)).toBe(true);
   });
 
   test('--fix-dry-run writes nothing and reports the output', async () => {
