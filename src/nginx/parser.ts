@@ -182,11 +182,24 @@ export function parseNginxSyntax(source: SourceFile): { nodes: Node[]; errors: D
       const value = lx.wordValue;
       if (nameSpan === null) {
         name = value;
-        nameSpan = lx.span();
+        nameSpan = {
+          start: { offset: lx.start, line: lx.startLine, column: lx.startCol },
+          end: { offset: lx.end, line: lx.endLine, column: lx.endCol },
+        };
         insertAt = frame.nodes.length;
       } else {
         const q = lx.quote === 34 ? '"' : lx.quote === 39 ? "'" : null;
-        scratch.push({ value, raw: lx.wordRaw, quote: q, span: lx.span() });
+        // one nested literal: V8 gives it an allocation site, so the long-lived objects can be
+        // allocated in old space directly (pretenuring) instead of being copied by scavenges
+        scratch.push({
+          value,
+          raw: lx.wordRaw,
+          quote: q,
+          span: {
+            start: { offset: lx.start, line: lx.startLine, column: lx.startCol },
+            end: { offset: lx.end, line: lx.endLine, column: lx.endCol },
+          },
+        });
       }
       continue;
     }
