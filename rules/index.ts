@@ -3,6 +3,8 @@ import type { Rule } from '../src/rule.js';
 import apacheDeadAllowDeny from './apache-dead-allow-deny.js';
 import apacheDocrootDenied from './apache-docroot-denied.js';
 import apacheExplicitForbidden from './apache-explicit-forbidden.js';
+import apacheHtaccessDirectiveNotAllowed from './apache-htaccess-directive-not-allowed.js';
+import apacheHtaccessIgnored from './apache-htaccess-ignored.js';
 import apacheLegacyAccessControl from './apache-legacy-access-control.js';
 import apacheLocationOverridesFilesDeny from './apache-location-overrides-files-deny.js';
 import apacheMixedAccessSyntax from './apache-mixed-access-syntax.js';
@@ -13,6 +15,8 @@ export const rules: readonly Rule<string, object>[] = [
   apacheDeadAllowDeny,
   apacheDocrootDenied,
   apacheExplicitForbidden,
+  apacheHtaccessDirectiveNotAllowed,
+  apacheHtaccessIgnored,
   apacheLegacyAccessControl,
   apacheLocationOverridesFilesDeny,
   apacheMixedAccessSyntax,

@@ -87,6 +87,7 @@ export function buildSchema(rules: readonly Rule<string, object>[]): Record<stri
           nginxVersion: { type: 'string', pattern: '^[0-9]+(\\.[0-9]+){0,2}$' },
           apacheVersion: { type: 'string', pattern: '^[0-9]+(\\.[0-9]+){0,2}$' },
           apacheModules: { type: 'array', items: { type: 'string', minLength: 1 } },
+          apacheAllowOverride: { type: 'array', items: { type: 'string', pattern: '^(All|None|AuthConfig|FileInfo|Indexes|Limit|Options(=[A-Za-z,]+)?|Nonfatal=(Override|Unknown|All))$' } },
           user: { type: 'string', minLength: 1 },
           pathMap: { type: 'object', additionalProperties: { type: 'string', minLength: 1 } },
           nginxPrefix: { type: 'string', minLength: 1 },
@@ -145,7 +146,7 @@ function describeErrors(config: unknown, errors: SchemaError[], rules: readonly 
     }
   }
   if (c && typeof c === 'object' && c.settings) {
-    check(c.settings, ['nginxVersion', 'apacheVersion', 'apacheModules', 'user', 'pathMap', 'nginxPrefix', 'apacheServerRoot'], 'settings', 'setting');
+    check(c.settings, ['nginxVersion', 'apacheVersion', 'apacheModules', 'apacheAllowOverride', 'user', 'pathMap', 'nginxPrefix', 'apacheServerRoot'], 'settings', 'setting');
   }
   // Then the deepest error at each location.
   const byLoc = new Map<string, SchemaError[]>();

@@ -56,6 +56,9 @@ export interface Settings {
   apacheVersion?: string;
   /** Apache modules assumed loaded (e.g. ["authz_core", "access_compat"]). */
   apacheModules?: string[];
+  /** Apache: the `AllowOverride` arguments assumed for a .htaccess that no linted main config covers
+   * (e.g. ["All"], ["None"]); unset: unknown (see src/apache/model/htaccess-link.ts). */
+  apacheAllowOverride?: string[];
   /** The user the worker processes run as (filesystem checks). */
   user?: string;
   /** Installed path → checked-out path. */

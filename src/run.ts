@@ -243,6 +243,8 @@ async function lintOnce(
   const total = files.length;
   let done = 0;
   const knownRules = new Set([...o.rules.map((r) => r.id), ...engineRules.map((r) => r.id)]);
+  const apacheMains: Array<{ set: ConfigSet; settings: Settings }> = [];
+  const htaccessSets: Array<{ set: ConfigSet; settings: Settings }> = [];
 
   for (const f of files) {
     const isStdin = f === '-';
@@ -271,10 +273,29 @@ async function lintOnce(
       covered.add(realOrSelf(p));
     }
     const settings = settingsFor(cfg);
+    // Apache: .htaccess files are linted after every main config of the run, which they are tied to
+    // (src/apache/model/htaccess-link.ts) so that rules know the AllowOverride they are read under.
+    if (set.server === 'apache') {
+      if (set.root.context === 'htaccess') {
+        htaccessSets.push({ set, settings });
+        continue;
+      }
+      apacheMains.push({ set, settings });
+    }
     const r = lintSet(set, { rules: o.rules, ruleSetting: o.ruleSetting, settings });
     crashes.push(...r.crashes);
     mergeFindings(entries, r.files);
     o.onProgress?.(++done, total);
+  }
+  if (htaccessSets.length) {
+    const { linkHtaccess } = await import('./apache/model/htaccess-link.js');
+    for (const { set, settings } of htaccessSets) {
+      linkHtaccess(set, apacheMains);
+      const r = lintSet(set, { rules: o.rules, ruleSetting: o.ruleSetting, settings });
+      crashes.push(...r.crashes);
+      mergeFindings(entries, r.files);
+      o.onProgress?.(++done, total);
+    }
   }
   for (const m of missing) {
     const d = fileDiagnostic(m, 'not-found', `cannot read ${m}: no such file or directory`);
@@ -321,6 +342,7 @@ function settingsFor(cfg: LoadedConfig): Settings {
   if (s.nginxVersion) out.nginxVersion = s.nginxVersion;
   if (s.apacheVersion) out.apacheVersion = s.apacheVersion;
   if (s.apacheModules) out.apacheModules = s.apacheModules;
+  if (s.apacheAllowOverride) out.apacheAllowOverride = s.apacheAllowOverride;
   if (s.user) out.user = s.user;
   if (s.pathMap) out.pathMap = Object.fromEntries(configPathMap(cfg).map((m) => [m.from, m.to]));
   return out;

@@ -5,7 +5,8 @@
  * rule and every `## Correct` example none. Also: rules/index.ts is sorted and complete, and the
  * config schema in schemas/ is the one built from the rules' metadata.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { rules } from '../rules/index.js';
@@ -22,6 +23,9 @@ const ORDER = ['Why this returns 403', 'Incorrect', 'Correct', 'Options', 'How t
 interface Example {
   lang: string;
   code: string;
+  /** The fence's info string after the language: `file=NAME` lints the example under that file name
+   * (e.g. `.htaccess`), `settings={…}` (JSON, to the end of the line) under those settings. */
+  info: string;
 }
 
 function sections(doc: string): Map<string, string> {
@@ -36,16 +40,23 @@ function sections(doc: string): Map<string, string> {
 
 function examples(body: string): Example[] {
   const out: Example[] = [];
-  const re = /^```(\w+)[^\n]*\n([\s\S]*?)^```/gm;
+  const re = /^```(\w+)([^\n]*)\n([\s\S]*?)^```/gm;
   let m: RegExpExecArray | null;
-  while ((m = re.exec(body))) out.push({ lang: m[1], code: m[2] });
+  while ((m = re.exec(body))) out.push({ lang: m[1], info: m[2], code: m[3] });
   return out;
 }
 
 async function findings(ex: Example) {
   const server = ex.lang === 'nginx' ? 'nginx' : 'apache';
-  const filename = server === 'nginx' ? 'doc-example/nginx.conf' : 'doc-example/apache2.conf';
-  const run = await lintText(ex.code, { filename, server, cwd: root });
+  const file = /(?:^|\s)file=(\S+)/.exec(ex.info)?.[1];
+  const filename = file ? `doc-example/${file}` : server === 'nginx' ? 'doc-example/nginx.conf' : 'doc-example/apache2.conf';
+  const settings = /(?:^|\s)settings=(\{.*\})\s*$/.exec(ex.info)?.[1];
+  let configFile: string | undefined;
+  if (settings) {
+    configFile = join(mkdtempSync(join(tmpdir(), 'why403-doc-')), 'why403.config.json');
+    writeFileSync(configFile, JSON.stringify({ settings: JSON.parse(settings) }));
+  }
+  const run = await lintText(ex.code, { filename, server, cwd: root, configFile });
   expect(run.crashes).toEqual([]);
   return run.results.flatMap((r) => r.messages);
 }

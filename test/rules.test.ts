@@ -4,6 +4,9 @@
  * `# expect…` markers (test/harness/markers.ts). A fixture is a file, or a directory holding a main
  * config (nginx.conf, httpd.conf, apache2.conf) and the files it includes; markers in every file
  * of the directory count. A `<case>.config.json` beside a fixture file is used as its config.
+ * The `.htaccess` files of a directory fixture are linted with its main config, with the harness's
+ * root (`/srv/why403`, the default of `${HARNESS_ROOT}`) mapped onto the fixture directory, so they
+ * are tied to the config that serves them as in a real checkout.
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -28,6 +31,8 @@ function filesUnder(dir: string): string[] {
 interface Case {
   name: string;
   entry: string;
+  /** The directory a directory fixture stands for (mapped from /srv/why403). */
+  dir?: string;
   files: string[];
   config?: string;
 }
@@ -42,7 +47,7 @@ function casesOf(id: string): Case[] {
     if (statSync(p).isDirectory()) {
       const main = MAINS.map((m) => join(p, m)).find((m) => existsSync(m));
       if (!main) throw new Error(`fixture directory ${p} has no main config (${MAINS.join(', ')})`);
-      out.push({ name, entry: main, files: filesUnder(p) });
+      out.push({ name, entry: main, files: filesUnder(p), dir: p });
     } else {
       const cfg = p.replace(/(\.[^./]+)?$/, '.config.json');
       out.push({ name, entry: p, files: [p], config: existsSync(cfg) && cfg !== p ? cfg : undefined });
@@ -60,8 +65,10 @@ describe.each(rules.map((r) => [r.id, r] as const))('%s', (id, rule) => {
     expect(marked.length).toBeLessThan(cases.length);
   });
   test.each(cases.map((c) => [c.name, c] as const))('%s', async (_name, c) => {
-    const run = await lint([c.entry], {
+    const htaccess = c.dir ? c.files.filter((f) => f.endsWith('/.htaccess')) : [];
+    const run = await lint([c.entry, ...htaccess], {
       cwd: root,
+      pathMap: c.dir ? [{ from: '/srv/why403', to: c.dir }] : undefined,
       only: [id],
       noConfig: !c.config,
       configFile: c.config,

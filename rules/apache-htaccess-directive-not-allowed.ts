@@ -1,0 +1,63 @@
+/**
+ * A .htaccess directive that the AllowOverride in force does not allow (or that can never appear
+ * in a .htaccess, such as `<Directory>` or `ServerName`): httpd stops reading the file and answers
+ * 500 to every request below its directory ("… not allowed here", config.c invoke_cmd), unless
+ * `AllowOverride Nonfatal=…` makes it a logged, ignored directive (apache-htaccess-ignored reports
+ * ignored access controls). The AllowOverride comes from the main configs of the run that cover the
+ * file's directory (src/apache/model/htaccess-link.ts); for a .htaccess linted alone, from the
+ * `apacheAllowOverride` setting, else only directives that no AllowOverride allows are reported.
+ */
+import type { Directive } from '../src/ast.js';
+import { htaccessContext, overrideViolations, readsHtaccess } from '../src/apache/model/htaccess-link.js';
+import { OVERRIDE_CLASSES } from '../src/apache/model/overrides.js';
+import { defineRule } from '../src/rule.js';
+
+const line = (d: Directive | null) => (d ? `\`${[d.name, ...d.args.map((a) => a.raw)].join(' ')}\` (${d.source.path.replace(/^.*\//, '')}:${d.span.start.line})` : 'the default `AllowOverride None`');
+
+export default defineRule({
+  id: 'apache-htaccess-directive-not-allowed',
+  servers: ['apache'],
+  severity: 'error',
+  description: 'A .htaccess directive that AllowOverride does not allow makes Apache answer 500 for everything below the directory.',
+  category: 'syntax',
+  fixable: false,
+  messages: {
+    linked: '{{message}}: under {{allow}} for {{where}}, Apache stops at this line and answers 500 to every request below this directory',
+    never: '{{message}}: this directive is never allowed in .htaccess, so Apache answers 500 to every request below this directory whenever it reads this file',
+    assumed: '{{message}}: under the assumed `AllowOverride {{allow}}` (setting apacheAllowOverride), Apache answers 500 to every request below this directory',
+  },
+  check(ctx) {
+    if (ctx.set.root.context !== 'htaccess') return;
+    const hc = htaccessContext(ctx.set, ctx.settings);
+    const done = new Set<string>();
+    const key = (d: Directive) => `${d.span.start.offset}`;
+    for (const link of hc.links) {
+      // A file Apache does not read cannot fail (apache-htaccess-ignored says so).
+      if (!readsHtaccess(link.state)) continue;
+      for (const v of overrideViolations(ctx.set, link.state, link.model, link.modulesKnown)) {
+        if (v.nonfatal || done.has(key(v.directive))) continue;
+        done.add(key(v.directive));
+        const where = link.url ? `${link.url} (${link.server.serverName ?? 'main server'})` : hc.dir;
+        ctx.report({
+          node: v.directive,
+          messageId: 'linked',
+          data: { message: v.message, allow: line(link.state.by), where },
+          related: link.state.by ? [{ node: link.state.by, message: 'the AllowOverride in force for this directory' }] : undefined,
+        });
+      }
+    }
+    if (hc.links.length) return;
+    const assumed = hc.assumed;
+    // Unknown AllowOverride: every class allowed, so only "never allowed in .htaccess" remains.
+    const state = assumed ?? { classes: new Set<string>(OVERRIDE_CLASSES), nonfatal: new Set<'override' | 'unknown'>(), optsAllowed: 0xff, list: new Set<string>() };
+    if (!readsHtaccess(state)) return;
+    for (const v of overrideViolations(ctx.set, state, null)) {
+      if (v.nonfatal) continue;
+      ctx.report({
+        node: v.directive,
+        messageId: assumed ? 'assumed' : 'never',
+        data: { message: v.message, allow: (ctx.settings.apacheAllowOverride ?? []).join(' ') },
+      });
+    }
+  },
+});
