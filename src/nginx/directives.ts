@@ -766,15 +766,18 @@ export function childContext(name: string, ctx: NginxContext): NginxContext | 'f
   }
 }
 
+const CONTEXT_ALIASES: Record<string, NginxContext> = {
+  main: 'main', events: 'events', http: 'http', server: 'server', location: 'location',
+  upstream: 'upstream', if: 'location-if', 'server-if': 'server-if', 'location-if': 'location-if',
+  'limit-except': 'limit_except', limit_except: 'limit_except', mail: 'mail', 'mail-server': 'mail-server',
+  stream: 'stream', 'stream-server': 'stream-server', 'stream-upstream': 'stream-upstream',
+};
+
 /** Accepts the context names of LoadOptions.context (and a few aliases). */
 export function normalizeContext(name: string | undefined): NginxContext | null {
   if (!name) return null;
+  const direct = CONTEXT_ALIASES[name];
+  if (direct !== undefined && Object.prototype.hasOwnProperty.call(CONTEXT_ALIASES, name)) return direct;
   const n = name.trim().toLowerCase().replace(/_/g, '-');
-  const alias: Record<string, NginxContext> = {
-    main: 'main', events: 'events', http: 'http', server: 'server', location: 'location',
-    upstream: 'upstream', if: 'location-if', 'server-if': 'server-if', 'location-if': 'location-if',
-    'limit-except': 'limit_except', mail: 'mail', 'mail-server': 'mail-server', stream: 'stream',
-    'stream-server': 'stream-server', 'stream-upstream': 'stream-upstream',
-  };
-  return alias[n] ?? null;
+  return Object.prototype.hasOwnProperty.call(CONTEXT_ALIASES, n) ? CONTEXT_ALIASES[n] : null;
 }

@@ -5,7 +5,7 @@
  * - Relative include paths resolve against the conf prefix: the directory of the main config
  *   (nginx: dirname of `-c`). When the entry file sits in sites-enabled/, sites-available/,
  *   conf.d/, snippets/ or modules-enabled/ (so it is not the main config), the prefix is that
- *   directory's parent, as on Debian (/etc/nginx). LoadOptions.prefix overrides it.
+ *   directory's parent, as on Debian (/etc/nginx). `-p` (LoadOptions.prefix) does not change it.
  * - Patterns with `*`, `?` or `[` are expanded as glob(3) with flags 0 does (nginx's
  *   ngx_open_glob): one path segment at a time, `*` and `?` never match `/` nor a leading `.`,
  *   `[...]`/`[!...]` classes, backslash escapes, no `{a,b}` and no `**`; results sorted in byte
@@ -107,8 +107,8 @@ export function globNginx(pattern: string): string[] {
 const NON_MAIN_DIRS = new Set(['sites-enabled', 'sites-available', 'conf.d', 'snippets', 'modules-enabled', 'modules-available']);
 
 /** The conf prefix relative includes resolve against, for an entry file. */
-export function confPrefixFor(entry: string, opts: LoadOptions = {}): string {
-  if (opts.prefix) return resolve(opts.prefix);
+export function confPrefixFor(entry: string): string {
+  // nginx: conf_prefix is the directory of the -c file; -p (LoadOptions.prefix) does not move it
   const dir = dirname(entry);
   return NON_MAIN_DIRS.has(basename(dir)) ? dirname(dir) : dir;
 }
@@ -142,7 +142,7 @@ export function loadNginx(path: string, opts: NginxLoadOptions = {}): ConfigSet 
   }
   const root = parseNginx(rootSource, { context: opts.context, pathHint: abs, reportUnknown: opts.reportUnknown });
   files.set(abs, root);
-  const prefix = confPrefixFor(abs, opts);
+  const prefix = confPrefixFor(abs);
   const onPath = new Set<string>([abs]);
 
   const loadIncludes = (file: ParsedFile, fileCtx: string) => {
