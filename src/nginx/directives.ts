@@ -705,6 +705,17 @@ export function directiveTable(): Map<string, DirectiveSpec[]> {
   return m;
 }
 
+let names: Map<string, string> | null = null;
+
+/** The table's own string for a known name (one shared string instead of one per occurrence). */
+export function canonicalName(name: string): string {
+  if (names === null) {
+    names = new Map();
+    for (const k of directiveTable().keys()) names.set(k, k);
+  }
+  return names.get(name) ?? name;
+}
+
 export function lookupDirective(name: string): DirectiveSpec[] | undefined {
   return directiveTable().get(name);
 }

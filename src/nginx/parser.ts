@@ -12,6 +12,7 @@ import {
   CTX,
   NGX_CONF_BLOCK,
   arityOk,
+  canonicalName,
   childContext,
   isLuaBlock,
   lookupDirective,
@@ -181,7 +182,7 @@ export function parseNginxSyntax(source: SourceFile): { nodes: Node[]; errors: D
       lx.word();
       const value = lx.wordValue;
       if (nameSpan === null) {
-        name = value;
+        name = canonicalName(value);
         nameSpan = {
           start: { offset: lx.start, line: lx.startLine, column: lx.startCol },
           end: { offset: lx.end, line: lx.endLine, column: lx.endCol },
