@@ -635,7 +635,8 @@ export async function parseCommand(
   return errors.some((d) => d.severity === 'error') ? 1 : 0;
 }
 
-/** The text form of `why403 parse`: one line per directive, indented by nesting, files as headers. */
+/** The text form of `why403 parse`: one line per directive, indented by nesting, included files
+ * under their include line. nginx blocks print as `{` … `}`, Apache sections as `<Name args>` … `</Name>`. */
 export function formatTree(set: ConfigSet, cwd: string): string {
   let out = `# ${set.server} ${relativePath(cwd, set.root.source.path)} (context ${set.root.context})\n`;
   const rec = (nodes: Node[], depth: number) => {
@@ -643,7 +644,10 @@ export function formatTree(set: ConfigSet, cwd: string): string {
       if (n.type !== 'directive') continue;
       const pad = '  '.repeat(depth);
       const args = n.args.map((x) => x.raw).join(' ');
-      out += `${pad}${n.span.start.line}:${n.span.start.column} ${n.name}${args ? ' ' + args : ''}${n.block ? ' {' : ''}\n`;
+      const head = `${n.name}${args ? ' ' + args : ''}`;
+      const pos = `${n.span.start.line}:${n.span.start.column}`;
+      if (n.section) out += `${pad}${pos} <${head}>\n`;
+      else out += `${pad}${pos} ${head}${n.block ? ' {' : ''}\n`;
       if (n.includes) {
         for (const p of n.includes) {
           const f = set.files.get(p);
@@ -653,7 +657,7 @@ export function formatTree(set: ConfigSet, cwd: string): string {
       }
       if (n.block) {
         rec(n.block, depth + 1);
-        out += `${pad}}\n`;
+        out += n.section ? `${pad}</${n.name}>\n` : `${pad}}\n`;
       }
     }
   };

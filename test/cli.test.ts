@@ -271,6 +271,12 @@ describe('subcommands', () => {
     expect(t.code).toBe(0);
     expect(t.stdout).toContain('# include nginx/sites-enabled/shop.conf');
     expect(t.stdout).toMatch(/^\s+6:5 return 403 "closed, sorry: come back later"$/m);
+    const a = why(['parse', 'apache/www/.htaccess']);
+    expect(a).toEqual({
+      code: 0,
+      stdout: '# apache apache/www/.htaccess (context htaccess)\n2:1 Order deny,allow\n3:1 Deny from all\n5:1 Allow from 192.0.2.10\n',
+      stderr: '',
+    });
     const j = why(['parse', 'nginx/nginx.conf', '--format', 'json']);
     const payload = JSON.parse(j.stdout) as { config: Array<{ file: string }> };
     expect(payload.config.map((c) => c.file.split(root).join('<root>'))).toEqual([
