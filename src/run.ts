@@ -259,6 +259,13 @@ async function lintOnce(
       continue;
     }
     const loadOpts = loadOptionsFor(cfg, o);
+    if (isStdin && (o.stdinText ?? '').slice(0, 8192).includes('\0')) {
+      // The same test readSource applies to files (git's heuristic).
+      const d = fileDiagnostic(path, 'binary', `${relativePath(o.cwd, path)} looks like a binary file (it contains NUL bytes), not a config file`);
+      entries.set(path, { path, source: null, parsed: null, messages: [diagnosticMessage(d)] });
+      o.onProgress?.(++done, total);
+      continue;
+    }
     let set: ConfigSet;
     try {
       set = isStdin ? load.loadText(path, o.stdinText ?? '', loadOpts) : load.loadConfig(path, loadOpts);

@@ -198,6 +198,11 @@ describe('input', () => {
     expect(c.stdout).toBe('<stdin>:1:1: warning: Order is mod_access_compat syntax, deprecated since Apache 2.4: Require lines need no Order; remove it once the Allow and Deny lines are converted [apache-legacy-access-control]\n');
   });
 
+  test('binary stdin is one finding', () => {
+    const r = why(['--stdin', '--stdin-filename', 'x/nginx.conf', '-f', 'compact'], { input: Buffer.from([0x41, 0, 0x42]) });
+    expect(r).toEqual({ code: 1, stdout: 'x/nginx.conf:1:1: error: x/nginx.conf looks like a binary file (it contains NUL bytes), not a config file [syntax-error]\n', stderr: '' });
+  });
+
   test('a missing path, a binary file, an unreadable file: one finding each, the run goes on', () => {
     const dir = join(tmp, 'bad-input');
     mkdirSync(join(dir, 'nginx'), { recursive: true });

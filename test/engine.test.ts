@@ -1,5 +1,5 @@
 /** Engine behaviour through the library API: suppressions, fixes, config, discovery, crashes. */
-import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
@@ -121,7 +121,11 @@ describe('--fix', () => {
     const dir = tree({ 'nginx.conf': original });
     const file = join(dir, 'nginx.conf');
     chmodSync(file, 0o640);
+    const inode = statSync(file).ino;
     const run = await lint([file], { cwd: dir, fix: true, noConfig: true });
+    // Written as a new file renamed over the old one (atomic), with no temporary file left.
+    expect(statSync(file).ino).not.toBe(inode);
+    expect(readdirSync(dir)).toEqual(['nginx.conf']);
     expect(run.fixedFiles).toEqual([file]);
     expect(summary(run)).toEqual([]);
     expect(readFileSync(file).equals(expected)).toBe(true);
