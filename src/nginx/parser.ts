@@ -144,6 +144,9 @@ export function parseNginxSyntax(source: SourceFile): { nodes: Node[]; errors: D
   let nameSpan: Span | null = null;
   let insertAt = 0;
   let lastTokLine = 0;
+  // errors.length when the statement began: a statement with a tokenizer error in it is not
+  // checked against the table (nginx stopped at the tokenizer error)
+  let errorsAtStart = 0;
 
   const finish = (end: Position, block: Node[] | null, blockStart: Position | null): Directive => {
     const d: Directive = {
@@ -159,6 +162,7 @@ export function parseNginxSyntax(source: SourceFile): { nodes: Node[]; errors: D
     };
     if (insertAt === frame.nodes.length) frame.nodes.push(d);
     else frame.nodes.splice(insertAt, 0, d);
+    if (errors.length > errorsAtStart) incomplete.add(d);
     nameSpan = null;
     scratch.length = 0;
     return d;
@@ -188,6 +192,7 @@ export function parseNginxSyntax(source: SourceFile): { nodes: Node[]; errors: D
           end: { offset: lx.end, line: lx.endLine, column: lx.endCol },
         };
         insertAt = frame.nodes.length;
+        errorsAtStart = errors.length;
       } else {
         const q = lx.quote === 34 ? '"' : lx.quote === 39 ? "'" : null;
         // one nested literal: V8 gives it an allocation site, so the long-lived objects can be
@@ -364,6 +369,15 @@ interface CheckFrame {
  * blocks are not checked (a `{` inside a free-form body is `unexpected "{"`).
  */
 export function checkNginx(nodes: Node[], ctx: NginxContext | 'freeform', source: SourceFile, errors: Diagnostic[], reportUnknown = false): void {
+  // nginx names the line where it read the directive's `;` or `{`; the span runs from the name to
+  // that terminator, so it covers both the name's line and nginx's
+  const at = (n: Directive): Span => {
+    if (n.blockSpan) {
+      const b = n.blockSpan.start;
+      return { start: n.nameSpan.start, end: { offset: b.offset + 1, line: b.line, column: b.column + 1 } };
+    }
+    return { start: n.nameSpan.start, end: n.span.end };
+  };
   const stack: CheckFrame[] = [{ nodes, ctx }];
   while (stack.length > 0) {
     const f = stack.pop()!;
@@ -377,27 +391,29 @@ export function checkNginx(nodes: Node[], ctx: NginxContext | 'freeform', source
         }
         continue;
       }
+      // a directive cut short or holding a tokenizer error was never seen whole by nginx
+      const skip = incomplete.has(n);
       const specs = lookupDirective(n.name);
       if (!specs) {
-        if (reportUnknown) errors.push(diag(source, 'unknown-directive', `unknown directive "${n.name}"`, n.nameSpan, 'warning'));
+        if (reportUnknown && !skip) errors.push(diag(source, 'unknown-directive', `unknown directive "${n.name}"`, at(n), 'warning'));
         if (n.block) stack.push({ nodes: n.block, ctx: null });
         continue;
       }
       const spec = specIn(n.name, CTX[f.ctx]);
       if (!spec) {
-        errors.push(diag(source, 'not-allowed-here', `"${n.name}" directive is not allowed here`, n.nameSpan));
+        if (!skip) errors.push(diag(source, 'not-allowed-here', `"${n.name}" directive is not allowed here`, at(n)));
         if (n.block) stack.push({ nodes: n.block, ctx: null });
         continue;
       }
       const isBlock = (spec.type & NGX_CONF_BLOCK) !== 0;
-      if (incomplete.has(n)) {
+      if (skip) {
         // reported as a syntax error already
       } else if (!isBlock && n.block !== null && n.rawBody === undefined) {
-        errors.push(diag(source, 'not-terminated', `directive "${n.name}" is not terminated by ";"`, n.nameSpan));
+        errors.push(diag(source, 'not-terminated', `directive "${n.name}" is not terminated by ";"`, at(n)));
       } else if (isBlock && n.block === null) {
-        errors.push(diag(source, 'no-opening-brace', `directive "${n.name}" has no opening "{"`, n.nameSpan));
+        errors.push(diag(source, 'no-opening-brace', `directive "${n.name}" has no opening "{"`, at(n)));
       } else if (!arityOk(spec.type, n.args.length)) {
-        errors.push(diag(source, 'invalid-args', `invalid number of arguments in "${n.name}" directive`, n.nameSpan));
+        errors.push(diag(source, 'invalid-args', `invalid number of arguments in "${n.name}" directive`, at(n)));
       }
       if (n.block) stack.push({ nodes: n.block, ctx: isBlock ? childContext(n.name, f.ctx) : null });
     }

@@ -233,3 +233,86 @@ export function shadowedBy(rule: AccessRule, earlier: AccessRule[]): AccessRule[
   }
   return by;
 }
+
+/** One range of addresses of a family and the rule that decides it (null: no rule matches, the
+ * access module declines, the client is let through). */
+export interface AccessSegment {
+  lo: bigint;
+  hi: bigint;
+  rule: AccessRule | null;
+}
+
+/**
+ * How a rule list decides every address of one family, as consecutive ranges in address order, each
+ * with the first rule that matches it (ngx_http_access_handler: first match wins, none = declined).
+ * IPv4-mapped IPv6 clients are checked against the IPv4 list by nginx; the IPv6 answer here is for
+ * native IPv6 clients.
+ */
+export function accessSegments(rules: AccessRule[], family: 'ipv4' | 'ipv6'): AccessSegment[] {
+  const top = family === 'ipv4' ? (1n << 32n) - 1n : ALL128;
+  let free: [bigint, bigint][] = [[0n, top]];
+  const out: AccessSegment[] = [];
+  for (const r of rules) {
+    if (free.length === 0) break;
+    if (r.error || !r.families.includes(family)) continue;
+    const [a, b] = range(r, family);
+    const next: [bigint, bigint][] = [];
+    for (const [lo, hi] of free) {
+      if (hi < a || lo > b) {
+        next.push([lo, hi]);
+        continue;
+      }
+      const s = lo > a ? lo : a;
+      const e = hi < b ? hi : b;
+      out.push({ lo: s, hi: e, rule: r });
+      if (lo < s) next.push([lo, s - 1n]);
+      if (e < hi) next.push([e + 1n, hi]);
+    }
+    free = next;
+  }
+  for (const [lo, hi] of free) out.push({ lo, hi, rule: null });
+  return out.sort((x, y) => (x.lo < y.lo ? -1 : x.lo > y.lo ? 1 : 0));
+}
+
+/** Whether a segment's verdict lets the client through (no rule, or `allow`). */
+export const segmentAllows = (s: { rule: AccessRule | null }): boolean => s.rule === null || s.rule.action === 'allow';
+
+/** Where two rule lists disagree about a family: ranges with the rule of each list that decides them. */
+export function accessDiff(
+  before: AccessRule[],
+  after: AccessRule[],
+  family: 'ipv4' | 'ipv6',
+): { lo: bigint; hi: bigint; before: AccessRule | null; after: AccessRule | null }[] {
+  const a = accessSegments(before, family);
+  const b = accessSegments(after, family);
+  const out: { lo: bigint; hi: bigint; before: AccessRule | null; after: AccessRule | null }[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length && j < b.length) {
+    const lo = a[i].lo > b[j].lo ? a[i].lo : b[j].lo;
+    const hi = a[i].hi < b[j].hi ? a[i].hi : b[j].hi;
+    if (lo <= hi && segmentAllows(a[i]) !== segmentAllows(b[j])) out.push({ lo, hi, before: a[i].rule, after: b[j].rule });
+    if (a[i].hi === hi) i++;
+    if (b[j].hi === hi) j++;
+  }
+  return out;
+}
+
+/** An address of a family as text (IPv6 in full lower-case hex groups, `::` for the longest zero run). */
+export function addressText(v: bigint, family: 'ipv4' | 'ipv6'): string {
+  if (family === 'ipv4') return v4ToText(Number(v));
+  const g: number[] = [];
+  for (let k = 7; k >= 0; k--) g.push(Number((v >> BigInt(16 * k)) & 0xffffn));
+  let best = -1;
+  let bestLen = 1;
+  for (let s = 0; s < 8; s++) {
+    let e = s;
+    while (e < 8 && g[e] === 0) e++;
+    if (e - s > bestLen) {
+      best = s;
+      bestLen = e - s;
+    }
+  }
+  const hex = (xs: number[]) => xs.map((x) => x.toString(16)).join(':');
+  return best === -1 ? hex(g) : `${hex(g.slice(0, best))}::${hex(g.slice(best + bestLen))}`;
+}
