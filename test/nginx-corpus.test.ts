@@ -117,7 +117,9 @@ describe.skipIf(!present)('nginx corpus', () => {
     const { set } = loadAsServer(r);
     const target = abs(where);
     const errs = [...set.files.values()].flatMap((f) => f.errors).concat(set.errors).filter((e) => e.file === target);
-    const onLine = errs.filter((e) => e.span.start.line === Number(line));
+    // nginx names the line where it stopped (for a directive: where its `;` or `{` is); our span
+    // of the problem must cover it
+    const onLine = errs.filter((e) => e.span.start.line <= Number(line) && Number(line) <= e.span.end.line);
     expect(onLine.map(fmt), `nginx: ${message} at line ${line}; ours: ${errs.map(fmt).join('; ')}`).not.toEqual([]);
     // the message is nginx's own
     expect(onLine.some((e) => e.message.startsWith(message))).toBe(true);
