@@ -226,11 +226,49 @@ async function withYargs(argv: string[], io: CliIO): Promise<number> {
         );
       },
     );
-  // `explain` (request simulation) registers here the same way: a lazy import of its command
-  // module, e.g.
-  //   .command('explain <file> <request..>', '…', (b) => applyOptions(b, GLOBAL_OPTIONS)…,
-  //            async (a) => { code = await (await import('./explain/command.js')).explainCommand(a, io); })
-  // and add 'explain' handling nowhere else: SUBCOMMANDS already sends it to yargs.
+  y.command(
+    'explain <config> <url>',
+    'Why does this request get 403 (or what does it get instead)? Simulates it on the config',
+    (b) =>
+      applyOptions(b, GLOBAL_OPTIONS)
+        .positional('config', { type: 'string', demandOption: true, describe: 'The main config (nginx.conf, apache2.conf, httpd.conf) or an .htaccess' })
+        .positional('url', { type: 'string', demandOption: true, describe: 'http://host:port/path?q, or /path?q' })
+        .option('method', { alias: 'X', type: 'string', default: 'GET', describe: 'Request method' })
+        .option('ip', { type: 'string', describe: 'Client address (default 127.0.0.1)' })
+        .option('header', { alias: 'H', type: 'string', describe: "Request header 'Name: value' (repeatable; Host here wins over the URL's)" })
+        .option('user', { type: 'string', describe: 'The request carries valid credentials for this user' })
+        .option('fs', { type: 'boolean', default: false, describe: 'Check root/alias/DocumentRoot on disk: existence, index files, symlinks, modes and owners' })
+        .option('format', { alias: 'f', type: 'string', choices: ['text', 'json'], default: 'text' })
+        .option('prefix', { type: 'string', describe: 'nginx: the -p prefix relative paths resolve against (default /usr/share/nginx/)' })
+        .option('server-root', { type: 'string', describe: 'Apache: ServerRoot when the config sets none (default /etc/apache2)' })
+        .option('define', { alias: 'D', type: 'string', describe: 'Apache: -D NAME[=VALUE] (repeatable)' })
+        .option('expect', { type: 'number', describe: 'Exit 1 when the predicted status is not this one (for CI)' })
+        .option('color', { type: 'boolean', describe: 'Force colour on or off' })
+        .epilogue('Exit codes: 0 the explanation was produced, 1 --expect differs, 2 bad input (URL, IP, header, config).'),
+    async (a) => {
+      code = await (await import('./explain/command.js')).explainCommand(
+        {
+          config: a.config as string,
+          target: a.url as string,
+          method: a.method as string | undefined,
+          ip: a.ip as string | undefined,
+          header: a.header as string | string[] | undefined,
+          user: a.user as string | undefined,
+          fs: a.fs as boolean | undefined,
+          format: a.format as string | undefined,
+          server: a.server as string | undefined,
+          pathMap: parsePathMap(a.pathMap),
+          context: a.context as string | undefined,
+          prefix: a.prefix as string | undefined,
+          serverRoot: a.serverRoot as string | undefined,
+          define: a.define as string | string[] | undefined,
+          expect: a.expect as number | undefined,
+          color: a.color as boolean | undefined,
+        },
+        io,
+      );
+    },
+  );
   await y.parseAsync();
   return code;
 }

@@ -1,0 +1,106 @@
+/**
+ * `why403 explain <config> <url-or-path> [--method] [--ip] [--header]… [--user] [--fs] [--format]`:
+ * load the config, simulate the request on the nginx or Apache model, print the explanation.
+ *
+ * Exit codes: 0 the explanation was produced (whatever the verdict); 1 with --expect when the predicted
+ * status differs; 2 bad input (a URL, IP, header or option that does not parse, a config that cannot be
+ * read or does not parse). Never a stack trace (WHY403_DEBUG=1 shows one for internal errors).
+ */
+import { statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import picocolors from 'picocolors';
+import type { PathMapping, ServerKind } from '../ast.js';
+import type { CliIO } from '../cli.js';
+import { loadConfig, serverFor } from '../load.js';
+import { explain } from './index.js';
+import { parseExplainRequest } from './request.js';
+import { renderJson, renderText, type TextStyle } from './render.js';
+
+export interface ExplainArgs {
+  config: string;
+  target: string;
+  method?: string;
+  ip?: string;
+  header?: string | string[];
+  user?: string;
+  fs?: boolean;
+  format?: string;
+  server?: string;
+  pathMap?: PathMapping[];
+  context?: string;
+  prefix?: string;
+  serverRoot?: string;
+  define?: string | string[];
+  expect?: number | string;
+  color?: boolean;
+}
+
+const many = (v: unknown): string[] => (v === undefined ? [] : Array.isArray(v) ? v.map(String) : [String(v)]);
+
+function usage(io: CliIO, msg: string): number {
+  io.err(`why403 explain: ${msg}\n`);
+  return 2;
+}
+
+export async function explainCommand(a: ExplainArgs, io: CliIO): Promise<number> {
+  const format = a.format ?? 'text';
+  if (format !== 'text' && format !== 'json') return usage(io, `--format must be text or json, got "${format}"`);
+  let expect: number | undefined;
+  if (a.expect !== undefined) {
+    expect = Number(a.expect);
+    if (!Number.isInteger(expect) || expect < 100 || expect > 999) return usage(io, `--expect wants an HTTP status such as 403, got "${a.expect}"`);
+  }
+  const parsed = parseExplainRequest({ target: a.target, method: a.method, ip: a.ip, headers: many(a.header), user: a.user });
+  if (!parsed.ok) return usage(io, parsed.error);
+  const defines: Record<string, string> = {};
+  for (const d of many(a.define)) {
+    const i = d.indexOf('=');
+    const name = i === -1 ? d : d.slice(0, i);
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) return usage(io, `--define expects NAME or NAME=VALUE, got "${d}"`);
+    defines[name] = i === -1 ? '' : d.slice(i + 1);
+  }
+  const path = resolve(a.config);
+  let st;
+  try {
+    st = statSync(path);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    return usage(io, `cannot read the config ${a.config}: ${code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : String(code)}`);
+  }
+  if (st.isDirectory()) return usage(io, `${a.config} is a directory: give the main config file (nginx.conf, apache2.conf, httpd.conf or an .htaccess)`);
+  const server = (a.server as ServerKind | undefined) ?? serverFor(path) ?? undefined;
+  if (!server) return usage(io, `cannot tell whether ${a.config} is an nginx or an Apache httpd config; choose with --server nginx or --server apache`);
+  const set = loadConfig(path, {
+    server,
+    pathMap: a.pathMap,
+    ...(a.context ? { context: a.context } : {}),
+    ...(a.prefix && server === 'nginx' ? { prefix: a.prefix } : {}),
+    ...(a.serverRoot && server === 'apache' ? { serverRoot: resolve(a.serverRoot) } : {}),
+    ...(Object.keys(defines).length ? { defines } : {}),
+  });
+  const errs = [...set.errors, ...[...set.files.values()].flatMap((f) => f.errors)].filter((d) => d.severity === 'error');
+  if (errs.length) {
+    const lines = errs.slice(0, 10).map((d) => `  ${d.file}:${d.span.start.line}:${d.span.start.column}: ${d.message}`);
+    if (errs.length > 10) lines.push(`  … and ${errs.length - 10} more`);
+    return usage(io, `the config does not parse, so the request cannot be explained:\n${lines.join('\n')}`);
+  }
+  const exp = explain(set, a.config, parsed.request, {
+    fs: !!a.fs,
+    pathMap: a.pathMap ?? [],
+    ...(a.prefix ? { prefix: resolve(a.prefix) + '/' } : {}),
+    ...(a.serverRoot ? { serverRoot: resolve(a.serverRoot) } : {}),
+    ...(Object.keys(defines).length ? { defines } : {}),
+  });
+  if (format === 'json') io.out(renderJson(exp));
+  else {
+    const colour = a.color ?? (io.stdoutTTY && !io.env.NO_COLOR);
+    const c = picocolors.createColors(!!colour || !!io.env.FORCE_COLOR);
+    const style: TextStyle = { bold: c.bold, dim: c.dim, red: c.red, green: c.green, yellow: c.yellow };
+    io.out(renderText(exp, style));
+  }
+  if (expect !== undefined && exp.status !== expect) {
+    io.err(`why403 explain: expected ${expect}, the prediction is ${exp.status ?? 'unknown'}\n`);
+    return 1;
+  }
+  return 0;
+}

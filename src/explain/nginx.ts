@@ -1,0 +1,259 @@
+/**
+ * `explain` for nginx: run the request through src/nginx/model's simulator and turn its result into an
+ * Explanation — verdict, catalog cause, the trace with the step that decided, the access rules in the
+ * order nginx evaluates them, and what would change the answer.
+ */
+import type { ConfigSet, Directive } from '../ast.js';
+import {
+  accessList,
+  buildModel,
+  DiskFs,
+  parseClient,
+  ruleMatches,
+  selectServer,
+  simulate,
+  type NginxModel,
+  type Outcome as NgOutcome,
+  type Scope,
+  type SimResult,
+  type TraceStep,
+} from '../nginx/model/index.js';
+import { causeTitle } from './causes.js';
+import {
+  baseRequest,
+  commonAssumptions,
+  configProblems,
+  directiveText,
+  finishVerdict,
+  fmtLoc,
+  locationOf,
+  outcomeName,
+  type ExplainOptions,
+} from './common.js';
+import { basicAuth, type ExplainRequest } from './request.js';
+import type { Explanation, ExplainStep, PossibleOutcome } from './types.js';
+
+/** Every scope of the model, keyed by the directives directly in it. */
+function scopeIndex(model: NginxModel): Map<Directive, Scope> {
+  const m = new Map<Directive, Scope>();
+  const visit = (s: Scope) => {
+    for (const d of s.body) m.set(d, s);
+    for (const l of s.locations) visit(l);
+    for (const i of s.ifs) visit(i);
+    if (s.limitExcept) visit(s.limitExcept);
+  };
+  visit(model.http);
+  for (const s of model.servers) visit(s);
+  return m;
+}
+
+/**
+ * The step that decided the status, as an index into the trace (-1 when none). The error a request
+ * ends with is decided where it was raised; error_page keeps that status unless it overrides it
+ * (`=403` names the error_page, N09) or takes the target's (`=`), when the target decides.
+ */
+export function decisiveIndex(trace: TraceStep[], status: number | null, outcome: string, cause: string | undefined): number {
+  const lastWith = (from: number, to: number): number => {
+    for (let i = to - 1; i >= from; i--) if (trace[i].directive) return i;
+    return -1;
+  };
+  if (status === null && outcome !== 'proxied' && outcome !== 'handler') return -1;
+  const pages = trace.map((t, i) => (t.phase === 'error-page' ? i : -1)).filter((i) => i >= 0);
+  if (pages.length) {
+    const first = pages[0];
+    if (cause === 'N09') {
+      for (let i = pages.length - 1; i >= 0; i--) if (/\(answer 403\)/.test(trace[pages[i]].message)) return pages[i];
+      return pages[pages.length - 1];
+    }
+    const last = pages[pages.length - 1];
+    const m = /\(answer (\d+)\)/.exec(trace[last].message);
+    if (m && Number(m[1]) === status) return last;
+    if (/answer with the target's status/.test(trace[last].message)) return lastWith(last + 1, trace.length);
+    return lastWith(0, first);
+  }
+  return lastWith(0, trace.length);
+}
+
+function accessDetails(step: TraceStep, scopes: Map<Directive, Scope>): string[] | undefined {
+  if (step.phase !== 'access' || !step.directive || (step.directive.name !== 'allow' && step.directive.name !== 'deny')) return undefined;
+  const scope = scopes.get(step.directive);
+  if (!scope) return undefined;
+  const list = accessList(scope);
+  if (list.rules.length === 0) return undefined;
+  const addr = /matches (\S+?)(?::|$| \()/.exec(step.message)?.[1] ?? /matches (\S+)/.exec(step.message)?.[1];
+  const client = addr ? parseClient(addr) : null;
+  if (!client) return undefined;
+  const out: string[] = [`the rules in the order evaluated (from ${scopeLabelOf(list.from)}):`];
+  let decided = false;
+  list.rules.forEach((r, i) => {
+    const where = r.directive ? `line ${r.directive.nameSpan.start.line}` : '';
+    if (decided) {
+      out.push(`  ${i + 1}. ${r.action} ${r.text} (${where}): not reached`);
+      return;
+    }
+    const hit = ruleMatches(r, client);
+    if (hit) decided = true;
+    out.push(`  ${i + 1}. ${r.action} ${r.text} (${where}): ${hit ? `matches ${client.text} → ${r.action === 'deny' ? '403' : 'allowed'}` : `does not match ${client.text}`}${r.error ? ` (nginx refuses it: ${r.error})` : ''}`);
+  });
+  if (!decided) out.push('  no rule matches: the access module declines (allowed)');
+  return out;
+}
+
+function scopeLabelOf(s: Scope | null): string {
+  if (!s) return 'nowhere';
+  if (!s.block) return s.kind;
+  return [s.block.name, ...s.block.args.map((a) => a.raw)].join(' ');
+}
+
+function toPossible(o: NgOutcome): PossibleOutcome {
+  return { status: o.status, outcome: outcomeName(o.status, o.outcome), cause: o.cause ?? null, when: o.conditions };
+}
+
+function suggestions(r: SimResult, decisive: ExplainStep | null, steps: ExplainStep[], req: ExplainRequest, scopes: Map<Directive, Scope>, decisiveDirective: Directive | null): string[] {
+  const out: string[] = [];
+  const at = decisive ? fmtLoc(decisive.at) : '';
+  if (r.status === 403) {
+    switch (r.cause) {
+      case 'N01':
+      case 'N02': {
+        const scope = decisiveDirective ? scopes.get(decisiveDirective) : undefined;
+        out.push(`\`allow ${req.clientIp};\` before ${decisive?.directive ?? 'the deny'} at ${at} would let this client in`);
+        if (scope && scope.kind !== 'location' && scope.kind !== 'limit_except') out.push(`the rules come from ${scopeLabelOf(scope)}; any allow or deny inside the location replaces all of them (they are not merged)`);
+        if (r.cause === 'N02') out.push(`or list ${req.method} in the limit_except methods`);
+        break;
+      }
+      case 'N03':
+        out.push('under `satisfy any` one passing check is enough: an `allow` for this client, or valid credentials, would let it in');
+        break;
+      case 'N04':
+        out.push(`create the auth_basic_user_file named at ${at} (nginx answers 403, not 401, when it is missing)`);
+        break;
+      case 'N05':
+        out.push('the auth_request endpoint decides: look at the application behind it');
+        break;
+      case 'N06':
+        out.push(`\`return 403\` at ${at} runs in the rewrite phase, before any allow/deny or auth: remove it, or move it into an \`if\` or another location`);
+        break;
+      case 'N08':
+        out.push(`try_files at ${at} ends in =403 when no candidate exists: create one of its candidates, or end it with =404`);
+        break;
+      case 'N09':
+        out.push(`error_page at ${at} turns the original error into 403: the original error is earlier in the trace`);
+        break;
+      case 'N10':
+        out.push('give the worker user read permission on the file and search (x) permission on every directory above it');
+        break;
+      case 'N11':
+      case 'N14':
+        out.push(`disable_symlinks refuses the symlink: replace the link with the file, or relax disable_symlinks (${at})`);
+        break;
+      case 'N12':
+        out.push(`put an index file (one of the \`index\` names, default index.html) in the directory, or set \`autoindex on;\``);
+        break;
+      case 'N13':
+        out.push('give the worker user search (x) permission on the directory and its ancestors');
+        break;
+      case 'N15':
+      case 'N16':
+        out.push('give the worker user read permission on the directory');
+        break;
+    }
+  } else if (r.status === 401) {
+    out.push(req.user ? 'the credentials are refused' : 'this is an authentication challenge, not a 403: run with --user NAME to see the answer for an authenticated client');
+  } else if (r.status === null && r.possibleOutcomes.some((o) => o.conditions.some((c) => /exist|is a (file|dir)/.test(c)))) {
+    out.push('run with --fs to read the files from disk (with --path-map FROM=TO when the config is checked out elsewhere)');
+  }
+  if (r.mayAlso.some((m) => m.status === 403)) {
+    for (const m of r.mayAlso.filter((x) => x.status === 403)) out.push(`also possible: 403 (${m.cause}) when ${m.conditions.join(' and ')}`);
+  }
+  void steps;
+  return out;
+}
+
+export function explainNginx(set: ConfigSet, configPath: string, req: ExplainRequest, opts: ExplainOptions): Explanation {
+  const cwd = opts.cwd ?? process.cwd();
+  const model = buildModel(set);
+  let host = req.host;
+  let hostFrom = req.hostFrom;
+  if (host === undefined) {
+    const def = selectServer(model, { port: req.port });
+    const name = def.server?.names.find((n) => n.kind === 'exact' && n.name !== '' && n.name !== '_' && !n.name.startsWith('.'));
+    if (name) {
+      host = name.name;
+      hostFrom = 'default';
+    }
+  }
+  const headers: Record<string, string> = { ...req.headers };
+  if (req.user && !Object.keys(headers).some((k) => k.toLowerCase() === 'authorization')) headers.Authorization = basicAuth(req.user);
+  const fs = opts.fs ? new DiskFs(opts.pathMap) : undefined;
+  const r = simulate(model, {
+    method: req.method,
+    uri: req.target,
+    host,
+    port: req.port,
+    clientIp: req.clientIp,
+    headers,
+    fs,
+    prefix: opts.prefix,
+  });
+
+  let status = r.status;
+  let outcomeKind: string = r.outcome;
+  let cause = r.cause ?? null;
+  let possible = r.possibleOutcomes;
+  // --user: the credentials are valid (and, with --fs, the user file's existence was checked on disk).
+  if (req.user && possible.length) {
+    const kept = possible.filter((o) => !o.conditions.includes('the credentials are wrong') && !(opts.fs && o.conditions.includes('the user file is missing')));
+    if (kept.length && kept.length < possible.length) {
+      possible = kept;
+      if (kept.every((o) => o.status === kept[0].status && o.status !== null)) {
+        status = kept[0].status;
+        outcomeKind = kept[0].outcome;
+        cause = kept[0].cause ?? null;
+        possible = [];
+      }
+    }
+  }
+  const outcome = outcomeName(status, outcomeKind);
+  const scopes = scopeIndex(model);
+  const di = decisiveIndex(r.trace, status, outcomeKind, cause ?? undefined);
+  const steps: ExplainStep[] = r.trace.map((t, i) => {
+    const details = accessDetails(t, scopes);
+    return {
+      n: i + 1,
+      phase: t.phase,
+      message: t.message,
+      at: locationOf(t.directive, cwd),
+      directive: directiveText(t.directive),
+      decisive: i === di,
+      ...(details ? { details } : {}),
+    };
+  });
+  const decisive = di >= 0 ? steps[di] : null;
+  const possibleOutcomes = possible.map(toPossible);
+  const { errors, warnings } = configProblems(set, cwd);
+  const assumptions = commonAssumptions(req, host, hostFrom, opts.fs);
+  if (opts.prefix) assumptions.push(`relative paths resolve against the prefix ${opts.prefix}`);
+  const exp: Explanation = {
+    version: 1,
+    server: 'nginx',
+    config: configPath,
+    request: baseRequest(req, host, hostFrom),
+    status,
+    outcome,
+    cause: status === 403 && cause ? { id: cause, title: causeTitle(cause) ?? '' } : null,
+    verdict: '',
+    decidedBy: decisive && decisive.at && decisive.directive ? { ...decisive.at, directive: decisive.directive } : null,
+    fs: opts.fs,
+    possibleOutcomes,
+    mayAlso: r.mayAlso.map(toPossible),
+    trace: steps,
+    traceAssumes: status === null && possible.length ? r.conditions : [],
+    assumptions,
+    unknowns: r.unknown,
+    suggestions: suggestions({ ...r, status, cause: cause ?? undefined }, decisive, steps, req, scopes, di >= 0 ? r.trace[di].directive : null),
+    configErrors: [...errors, ...warnings],
+  };
+  exp.verdict = finishVerdict(status, outcome, cause, decisive, possibleOutcomes, opts.fs);
+  return exp;
+}

@@ -1,0 +1,60 @@
+/** Text and JSON renderings of an Explanation. */
+import { fmtLoc, statusText } from './common.js';
+import type { Explanation } from './types.js';
+
+export function renderJson(e: Explanation): string {
+  return JSON.stringify(e, null, 2) + '\n';
+}
+
+export interface TextStyle {
+  bold(s: string): string;
+  dim(s: string): string;
+  red(s: string): string;
+  green(s: string): string;
+  yellow(s: string): string;
+}
+
+export const PLAIN: TextStyle = { bold: (s) => s, dim: (s) => s, red: (s) => s, green: (s) => s, yellow: (s) => s };
+
+export function renderText(e: Explanation, style: TextStyle = PLAIN): string {
+  const out: string[] = [];
+  const paint = e.status === 403 ? style.red : e.status === null ? style.yellow : e.status >= 400 ? style.yellow : style.green;
+  out.push(paint(style.bold(e.verdict)));
+  const q = e.request;
+  const from = `from ${q.clientIp}${q.clientIpDefaulted ? ' (default)' : ''}`;
+  const host = q.host ? `host ${q.host}${q.hostFrom === 'default' ? ' (default)' : ''}` : 'no Host';
+  out.push(style.dim(`${e.server} ${e.config}: ${q.method} ${q.target} ${host}${q.port ? ` port ${q.port}` : ''} ${from}${q.user ? ` as user ${q.user}` : ''}`));
+  out.push('');
+  out.push(style.bold(e.traceAssumes.length ? `Trace (of one possibility: ${e.traceAssumes.join(', ')}):` : 'Trace:'));
+  const width = String(e.trace.length).length;
+  for (const s of e.trace) {
+    const loc = s.at ? fmtLoc(s.at) + '  ' : '';
+    const mark = s.decisive ? style.bold('  ← decided') : '';
+    out.push(`${String(s.n).padStart(width)}. ${style.dim(loc)}[${s.phase}] ${s.message}${mark}`);
+    for (const d of s.details ?? []) out.push(`${' '.repeat(width + 2)}   ${style.dim(d)}`);
+  }
+  if (e.possibleOutcomes.length) {
+    out.push('');
+    out.push(style.bold('Possible outcomes:'));
+    for (const p of e.possibleOutcomes) {
+      out.push(`  - ${statusText(p.status)}${p.cause ? ` (${p.cause})` : ''} ${p.outcome}${p.when.length ? ` if ${p.when.join(' and ')}` : ''}`);
+    }
+  }
+  if (e.mayAlso.length) {
+    out.push('');
+    out.push(style.bold('Also possible:'));
+    for (const p of e.mayAlso) out.push(`  - ${statusText(p.status)}${p.cause ? ` (${p.cause})` : ''} when ${p.when.join(' and ')}`);
+  }
+  if (e.suggestions.length) {
+    out.push('');
+    out.push(style.bold('What would change the answer:'));
+    for (const s of e.suggestions) out.push(`  - ${s}`);
+  }
+  const notes = [...e.assumptions, ...e.unknowns.map((u) => `not known: ${u}`), ...e.configErrors.map((c) => `config: ${c}`)];
+  if (notes.length) {
+    out.push('');
+    out.push(style.bold('Assumed:'));
+    for (const n of notes) out.push(`  - ${n}`);
+  }
+  return out.join('\n') + '\n';
+}
