@@ -1,0 +1,51 @@
+/**
+ * N01 at the top: the access list that decides `/` (the server-level `location /`, or the server
+ * itself when there is none) refuses every IPv4 client, so the whole site answers 403. Narrow
+ * locations (`location ~ /\.ht { deny all; }`) are never reported; neither is a list that `satisfy
+ * any` pairs with auth_basic/auth_request (a password still lets clients in), a `location /` whose
+ * own `return` runs first (rewrite phase before access), nor a catch-all default server.
+ */
+import type { Directive } from '../src/ast.js';
+import { defineRule } from '../src/rule.js';
+import { accessSegments, segmentAllows } from '../src/nginx/model/address.js';
+import { directiveText, lineOf, nginxModelFor, once } from '../src/nginx/model/cache.js';
+import { effectiveSettings } from '../src/nginx/model/settings.js';
+import { own, type Location, type Server } from '../src/nginx/model/tree.js';
+
+const rootLocation = (s: Server): Location | undefined =>
+  s.locations.find((l) => (l.modifier === '' || l.modifier === '^~') && l.name === '/' && l.block !== null);
+
+const catchAll = (s: Server) => s.listens.some((l) => l.defaultServer) && s.names.every((n) => n.name === '' || n.name === '_');
+
+export default defineRule({
+  id: 'nginx-deny-all-root',
+  servers: ['nginx'],
+  severity: 'error',
+  description: 'A `deny` list that refuses every client for a whole server or its `location /`.',
+  category: 'access-control',
+  fixable: false,
+  messages: {
+    denyAll:
+      '`{{directive}}` ({{line}}) refuses every IPv4 client for every URI that {{where}} serves, so nginx answers 403 ("access forbidden by rule") to the whole site; no earlier `allow` lets anyone in',
+  },
+  check(ctx) {
+    const model = nginxModelFor(ctx.set);
+    const first = once();
+    for (const server of model.servers) {
+      if (catchAll(server)) continue;
+      const root = rootLocation(server);
+      const scope = root ?? server;
+      const st = effectiveSettings(scope);
+      const acc = st.access;
+      if (acc.rules.length === 0 || !acc.from) continue;
+      if (st.satisfy.value === 'any' && (st.authBasic.value !== null || st.authRequest.value !== null)) continue;
+      if (root && own(root, 'return').length > 0) continue;
+      if (!accessSegments(acc.rules, 'ipv4').every((s) => !segmentAllows(s))) continue;
+      const denies = acc.rules.filter((r) => r.action === 'deny' && r.directive);
+      const node: Directive = (denies.find((r) => r.all || r.v4?.len === 0) ?? denies[0]).directive!;
+      const where = root && acc.from === root ? '`location /`' : 'this server';
+      if (!first(node, where)) continue;
+      ctx.report({ node, messageId: 'denyAll', data: { directive: directiveText(node), line: lineOf(node), where } });
+    }
+  },
+});
