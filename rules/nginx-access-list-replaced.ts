@@ -1,0 +1,60 @@
+/**
+ * N01/N02 inheritance: a location or limit_except with any allow/deny of its own replaces the whole
+ * inherited list (ngx_http_access_merge_loc_conf), it does not add to it. Reported when that is
+ * very likely not what was meant: the block adds a network the parent refused while dropping
+ * networks the parent let in (they now get 403), or a parent `deny` no longer applies and no rule
+ * of the block decides those clients (they are let in). A block that only narrows the parent's
+ * list, or opens it with an explicit `allow`, is deliberate and not reported.
+ */
+import { defineRule } from '../src/rule.js';
+import { accessDiff, addressText, type AccessRule } from '../src/nginx/model/address.js';
+import { directiveText, lineOf, nginxModelFor, once, scopesOf } from '../src/nginx/model/cache.js';
+import { accessList } from '../src/nginx/model/settings.js';
+import { scopeLabel } from '../src/nginx/model/tree.js';
+
+export default defineRule({
+  id: 'nginx-access-list-replaced',
+  servers: ['nginx'],
+  severity: 'warning',
+  description: 'A nested block whose own `allow`/`deny` replaces the inherited list instead of adding to it.',
+  category: 'access-control',
+  fixable: false,
+  messages: {
+    dropsAllow:
+      'the allow/deny rules of `{{block}}` replace those of `{{parent}}` instead of adding to them: `{{rule}}` ({{line}}) no longer applies here, so its clients (e.g. {{example}}) get 403',
+    dropsDeny:
+      'the allow/deny rules of `{{block}}` replace those of `{{parent}}` instead of adding to them: `{{rule}}` ({{line}}) no longer applies here, so clients it refused (e.g. {{example}}) are let in',
+  },
+  check(ctx) {
+    const first = once();
+    for (const scope of scopesOf(nginxModelFor(ctx.set))) {
+      if ((scope.kind !== 'location' && scope.kind !== 'limit_except') || !scope.block || !scope.parent) continue;
+      const mine = accessList(scope);
+      const inherited = accessList(scope.parent);
+      if (mine.from !== scope || inherited.rules.length === 0 || !inherited.from) continue;
+      const node = mine.directives[0];
+      const data = { block: scopeLabel(scope), parent: scopeLabel(inherited.from) };
+      for (const family of ['ipv4', 'ipv6'] as const) {
+        const diff = accessDiff(inherited.rules, mine.rules, family);
+        const adds = diff.some((p) => p.before?.action === 'deny' && p.after?.action === 'allow');
+        const seen = new Set<AccessRule>();
+        for (const p of diff) {
+          const lost = p.before;
+          if (!lost?.directive || seen.has(lost)) continue;
+          const dropsAllow = lost.action === 'allow' && p.after?.action === 'deny' && adds;
+          const dropsDeny = lost.action === 'deny' && p.after === null;
+          if (!dropsAllow && !dropsDeny) continue;
+          seen.add(lost);
+          const messageId = dropsAllow ? 'dropsAllow' : 'dropsDeny';
+          if (!first(node, `${messageId}:${lost.directive.span.start.offset}:${lost.directive.source.path}`)) continue;
+          ctx.report({
+            node,
+            messageId,
+            data: { ...data, rule: directiveText(lost.directive), line: lineOf(lost.directive, node), example: addressText(p.lo === 0n ? p.hi : p.lo, family) },
+            related: [{ node: lost.directive, message: `no longer applies in \`${data.block}\`` }],
+          });
+        }
+      }
+    }
+  },
+});
