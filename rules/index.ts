@@ -1,25 +1,39 @@
 /** Every rule, sorted by id. A test fails when a rule file is missing here or out of order. */
 import type { Rule } from '../src/rule.js';
+import apacheAuthmergingOffDropsDeny from './apache-authmerging-off-drops-deny.js';
+import apacheCgiWithoutExeccgi from './apache-cgi-without-execcgi.js';
 import apacheDeadAllowDeny from './apache-dead-allow-deny.js';
 import apacheDocrootDenied from './apache-docroot-denied.js';
 import apacheExplicitForbidden from './apache-explicit-forbidden.js';
 import apacheHtaccessDirectiveNotAllowed from './apache-htaccess-directive-not-allowed.js';
 import apacheHtaccessIgnored from './apache-htaccess-ignored.js';
 import apacheLegacyAccessControl from './apache-legacy-access-control.js';
+import apacheLimitLeavesMethods from './apache-limit-leaves-methods.js';
 import apacheLocationOverridesFilesDeny from './apache-location-overrides-files-deny.js';
 import apacheMixedAccessSyntax from './apache-mixed-access-syntax.js';
+import apacheNoIndexNoIndexes from './apache-no-index-no-indexes.js';
+import apacheOptionsDropsFollowsymlinks from './apache-options-drops-followsymlinks.js';
 import apacheRewriteWithoutFollowsymlinks from './apache-rewrite-without-followsymlinks.js';
+import nginxDenyAllRoot from './nginx-deny-all-root.js';
 import nginxReturn403Server from './nginx-return-403-server.js';
+import nginxShadowedAccessRule from './nginx-shadowed-access-rule.js';
 
 export const rules: readonly Rule<string, object>[] = [
+  apacheAuthmergingOffDropsDeny,
+  apacheCgiWithoutExeccgi,
   apacheDeadAllowDeny,
   apacheDocrootDenied,
   apacheExplicitForbidden,
   apacheHtaccessDirectiveNotAllowed,
   apacheHtaccessIgnored,
   apacheLegacyAccessControl,
+  apacheLimitLeavesMethods,
   apacheLocationOverridesFilesDeny,
   apacheMixedAccessSyntax,
+  apacheNoIndexNoIndexes,
+  apacheOptionsDropsFollowsymlinks,
   apacheRewriteWithoutFollowsymlinks,
+  nginxDenyAllRoot,
   nginxReturn403Server,
+  nginxShadowedAccessRule,
 ] as readonly Rule<string, object>[];
