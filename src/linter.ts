@@ -135,6 +135,24 @@ export function lintSet(set: ConfigSet, opts: LintSetOptions): LintSetResult {
   }
   for (const d of set.errors) entryFor(files, set, d.file).messages.push(diagnosticMessage(d));
 
+  // Rules walk the tree recursively; a pathological nesting depth is reported instead of run.
+  for (const [path, parsed] of set.files) {
+    const deep = firstTooDeep(parsed.nodes, MAX_DEPTH);
+    if (!deep) continue;
+    const span = reportSpan(deep);
+    entryFor(files, set, path).messages.push(
+      diagnosticMessage({
+        code: 'too-deep',
+        message: `blocks are nested more than ${MAX_DEPTH} levels deep here; why403 runs no rules on this configuration`,
+        file: path,
+        span,
+        severity: 'error',
+      }),
+    );
+    for (const e of files.values()) sortMessages(e.messages);
+    return { files, crashes };
+  }
+
   const paths = [...files.keys()];
   let walked: Array<{ node: Node; ctx: WalkContext }> | null = null;
   const all = () => {
@@ -196,6 +214,23 @@ export function lintSet(set: ConfigSet, opts: LintSetOptions): LintSetResult {
   }
   for (const e of files.values()) sortMessages(e.messages);
   return { files, crashes };
+}
+
+/** Deepest block nesting the rules are run on (real configs stay far below it). */
+export const MAX_DEPTH = 1000;
+
+/** The first directive nested deeper than `max` blocks, found without recursion. */
+export function firstTooDeep(nodes: Node[], max: number): Directive | null {
+  const stack: Array<{ nodes: Node[]; depth: number }> = [{ nodes, depth: 0 }];
+  while (stack.length > 0) {
+    const f = stack.pop()!;
+    for (const n of f.nodes) {
+      if (n.type !== 'directive') continue;
+      if (f.depth > max) return n;
+      if (n.block) stack.push({ nodes: n.block, depth: f.depth + 1 });
+    }
+  }
+  return null;
 }
 
 export function sortMessages(m: LintMessage[]): LintMessage[] {

@@ -646,28 +646,40 @@ export async function parseCommand(
  * under their include line. nginx blocks print as `{` … `}`, Apache sections as `<Name args>` … `</Name>`. */
 export function formatTree(set: ConfigSet, cwd: string): string {
   let out = `# ${set.server} ${relativePath(cwd, set.root.source.path)} (context ${set.root.context})\n`;
-  const rec = (nodes: Node[], depth: number) => {
-    for (const n of nodes) {
-      if (n.type !== 'directive') continue;
-      const pad = '  '.repeat(depth);
-      const args = n.args.map((x) => x.raw).join(' ');
-      const head = `${n.name}${args ? ' ' + args : ''}`;
-      const pos = `${n.span.start.line}:${n.span.start.column}`;
-      if (n.section) out += `${pad}${pos} <${head}>\n`;
-      else out += `${pad}${pos} ${head}${n.block ? ' {' : ''}\n`;
-      if (n.includes) {
-        for (const p of n.includes) {
-          const f = set.files.get(p);
-          out += `${pad}  # include ${relativePath(cwd, p)}${f ? '' : ' (not read)'}\n`;
-          if (f && f !== set.root) rec(f.nodes, depth + 1);
-        }
-      }
-      if (n.block) {
-        rec(n.block, depth + 1);
-        out += n.section ? `${pad}</${n.name}>\n` : `${pad}}\n`;
-      }
+  // An explicit stack: nesting depth in the input is unbounded.
+  interface Frame {
+    nodes: Node[];
+    i: number;
+    depth: number;
+    header?: string;
+    closer?: string;
+  }
+  const stack: Frame[] = [{ nodes: set.root.nodes, i: 0, depth: 0 }];
+  while (stack.length > 0) {
+    const f = stack[stack.length - 1];
+    if (f.header !== undefined) {
+      out += f.header;
+      f.header = undefined;
     }
-  };
-  rec(set.root.nodes, 0);
+    if (f.i >= f.nodes.length) {
+      stack.pop();
+      if (f.closer) out += f.closer;
+      continue;
+    }
+    const n = f.nodes[f.i++];
+    if (n.type !== 'directive') continue;
+    // Indentation stops growing at 64 levels, so pathological nesting cannot blow up the output.
+    const pad = '  '.repeat(Math.min(f.depth, 64));
+    const args = n.args.map((x) => x.raw).join(' ');
+    const head = `${n.name}${args ? ' ' + args : ''}`;
+    const pos = `${n.span.start.line}:${n.span.start.column}`;
+    out += n.section ? `${pad}${pos} <${head}>\n` : `${pad}${pos} ${head}${n.block ? ' {' : ''}\n`;
+    if (n.block) stack.push({ nodes: n.block, i: 0, depth: f.depth + 1, closer: n.section ? `${pad}</${n.name}>\n` : `${pad}}\n` });
+    for (const p of [...(n.includes ?? [])].reverse()) {
+      const file = set.files.get(p);
+      const header = `${pad}  # include ${relativePath(cwd, p)}${file ? '' : ' (not read)'}\n`;
+      stack.push({ nodes: file && file !== set.root ? file.nodes : [], i: 0, depth: f.depth + 1, header });
+    }
+  }
   return out;
 }

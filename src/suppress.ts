@@ -55,10 +55,14 @@ export interface SuppressResult {
 
 const DIRECTIVE_RE = /^\s*why403-(disable-next-line|disable-line|disable|enable)(?=\s|$)/;
 
+/** Every comment of a tree (an explicit stack: nesting depth is unbounded in the input). */
 export function collectComments(nodes: Node[], out: Comment[] = []): Comment[] {
-  for (const n of nodes) {
-    if (n.type === 'comment') out.push(n);
-    else if (n.block) collectComments(n.block, out);
+  const stack: Node[][] = [nodes];
+  while (stack.length > 0) {
+    for (const n of stack.pop()!) {
+      if (n.type === 'comment') out.push(n);
+      else if (n.block) stack.push(n.block);
+    }
   }
   return out;
 }

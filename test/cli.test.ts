@@ -50,7 +50,7 @@ const ONLY = ['--only', 'nginx-return-403-server', '--only', 'apache-legacy-acce
 
 function why(args: string[], opts: { cwd?: string; input?: string | Buffer; env?: Record<string, string>; uid?: number; allRules?: boolean } = {}): Out {
   const env: Record<string, string> = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', ...opts.env };
-  const o: SpawnSyncOptions = { cwd: opts.cwd ?? join(fx, 'tree'), env, input: opts.input ?? '', timeout: 30_000, encoding: 'utf8' };
+  const o: SpawnSyncOptions = { cwd: opts.cwd ?? join(fx, 'tree'), env, input: opts.input ?? '', timeout: 30_000, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 };
   if (opts.uid !== undefined) {
     o.uid = opts.uid;
     o.gid = opts.uid;
@@ -219,6 +219,19 @@ describe('input', () => {
     expect(lines).toContainEqual(expect.stringMatching(/^nginx\/binary\.conf:1:1: error: .*binary.* \[syntax-error\]$/));
     expect(lines).toContainEqual(expect.stringMatching(/^nginx\/secret\.conf:1:1: error: .*permission denied.* \[syntax-error\]$/));
     expect(lines).toContainEqual(expect.stringMatching(/^nginx\/shop\.conf:6:5: error: .*\[nginx-return-403-server\]$/));
+  });
+
+  test('20000 nested blocks: one clear finding, no crash; parse prints the tree', () => {
+    const file = join(tmp, 'deep/nginx.conf');
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, 'http {\n' + 'location / {\n'.repeat(20000) + 'return 403;\n' + '}\n'.repeat(20000) + '}\n');
+    const r = why(['-f', 'compact', file]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toContain(`${file}:1002:1: error: blocks are nested more than 1000 levels deep here; why403 runs no rules on this configuration [syntax-error]`);
+    const p = why(['parse', file]);
+    expect(p.stderr).not.toContain('internal error');
+    expect(p.stdout.split('\n').length).toBeGreaterThan(40000);
   });
 
   test('a directory given as a file (parse)', () => {
