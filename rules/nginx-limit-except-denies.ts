@@ -1,0 +1,48 @@
+/**
+ * N02: `limit_except` lists the methods that keep the location's configuration; every other method
+ * takes the block's (ngx_http_core_limit_except: GET implies HEAD, nothing else is implied). When
+ * the block refuses every IPv4 client, those methods get 403 from everyone. Worst when GET is not
+ * listed (`limit_except POST { deny all; }` refuses every GET); otherwise it is usually a deliberate
+ * read-only location, but OPTIONS (CORS preflight), PUT, DELETE … are refused too.
+ */
+import { defineRule } from '../src/rule.js';
+import { accessSegments, segmentAllows } from '../src/nginx/model/address.js';
+import { directiveText, lineOf, nginxModelFor, once, scopesOf } from '../src/nginx/model/cache.js';
+import { effectiveSettings } from '../src/nginx/model/settings.js';
+import type { LimitExcept } from '../src/nginx/model/tree.js';
+
+export default defineRule({
+  id: 'nginx-limit-except-denies',
+  servers: ['nginx'],
+  severity: 'warning',
+  description: 'A `limit_except` block that refuses every client, so every method it does not list gets 403.',
+  category: 'access-control',
+  fixable: false,
+  messages: {
+    deniesGet:
+      '`{{block}}` does not list GET, so GET and HEAD take the block\'s configuration and `{{deny}}` ({{line}}) answers them 403 for every client; limit_except names the methods that stay allowed',
+    deniesOthers:
+      'every method except {{methods}} (POST, PUT, DELETE, OPTIONS preflights …) takes the block\'s configuration, and `{{deny}}` ({{line}}) answers them 403 for every client',
+  },
+  check(ctx) {
+    const first = once();
+    for (const scope of scopesOf(nginxModelFor(ctx.set))) {
+      if (scope.kind !== 'limit_except' || !scope.block) continue;
+      const le = scope as LimitExcept;
+      const st = effectiveSettings(le);
+      if (st.access.rules.length === 0) continue;
+      if (st.satisfy.value === 'any' && (st.authBasic.value !== null || st.authRequest.value !== null)) continue;
+      if (!accessSegments(st.access.rules, 'ipv4').every((s) => !segmentAllows(s))) continue;
+      const deny = st.access.rules.find((r) => r.action === 'deny' && r.directive)!.directive!;
+      const node = le.block!;
+      const getListed = le.methods.includes('GET');
+      const methods = getListed ? [...new Set(['GET', 'HEAD', ...le.methods])].join(', ') : le.methods.join(', ');
+      if (!first(node, 'le')) continue;
+      ctx.report({
+        node,
+        messageId: getListed ? 'deniesOthers' : 'deniesGet',
+        data: { block: `limit_except ${le.methods.join(' ')}`, deny: directiveText(deny), line: lineOf(deny, node), methods },
+      });
+    }
+  },
+});
