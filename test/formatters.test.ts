@@ -88,6 +88,7 @@ describe('sarif', () => {
     expect(res[0].locations[0].physicalLocation.artifactLocation.uri).toBe('dir%20with%20space/%C3%BC.conf');
     expect(res[0].locations[0].physicalLocation.region).toEqual({ startLine: 3, startColumn: 4, endLine: 3, endColumn: 5 });
     expect(res[3].locations[0].physicalLocation.artifactLocation).toEqual({ uri: 'file:///outside/abs.conf' });
+    expect(res[2].relatedLocations[0].physicalLocation.artifactLocation).toEqual({ uri: 'x.conf', uriBaseId: '%SRCROOT%' });
   });
 });
 

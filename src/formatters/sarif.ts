@@ -6,6 +6,7 @@
  * Suppressed findings are included with `suppressions[{kind: "inSource"}]`. No fingerprints are
  * invented: upload-sarif computes `primaryLocationLineHash` itself.
  */
+import { isAbsolute, relative, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { readRuleDoc } from '../rule.js';
 import type { ResultMessage } from '../run.js';
@@ -24,6 +25,11 @@ function section(doc: string, heading: string): string | null {
 
 function clip(s: string, n: number): string {
   return s.length <= n ? s : s.slice(0, n - 1) + '\u2026';
+}
+
+function relativeTo(cwd: string, file: string): string {
+  const r = relative(cwd, file);
+  return r.startsWith('..') || isAbsolute(r) ? file : r.split(sep).join('/');
 }
 
 function uriFor(rel: string, abs: string): { uri: string; uriBaseId?: string } {
@@ -74,7 +80,7 @@ export const sarif: Formatter = (results, ctx) => {
       res.relatedLocations = m.related.map((r, id) => ({
         id,
         message: { text: r.message },
-        physicalLocation: { artifactLocation: uriFor(r.file, r.file), region: region(r) },
+        physicalLocation: { artifactLocation: uriFor(relativeTo(ctx.cwd, r.file), r.file), region: region(r) },
       }));
     }
     if (m.fix) {
