@@ -1,0 +1,71 @@
+/**
+ * 403 for something that is not a refusal: `try_files … =403` (N08, a missing file), `error_page
+ * … =403` or an error page that is itself refused (N09, another error becomes 403), and
+ * `limit_req_status 403` / `limit_conn_status 403` (N20, load). Clients, monitoring and whoever
+ * debugs it read 403 as "forbidden" and look for permissions that are fine.
+ */
+import { defineRule } from '../src/rule.js';
+import { accessSegments, segmentAllows } from '../src/nginx/model/address.js';
+import { directiveText, nginxModelFor, once, scopesOf } from '../src/nginx/model/cache.js';
+import { findLocation } from '../src/nginx/model/locations.js';
+import { toBinary } from '../src/nginx/model/regex.js';
+import { effectiveSettings } from '../src/nginx/model/settings.js';
+import { own, type Scope, type Server } from '../src/nginx/model/tree.js';
+
+const serverOf = (s: Scope | null): Server | null => (!s ? null : s.kind === 'server' ? (s as Server) : serverOf(s.parent));
+
+export default defineRule({
+  id: 'nginx-misleading-403',
+  servers: ['nginx'],
+  severity: 'warning',
+  description: 'A 403 for something that is not a refusal: a missing file, another error, or a rate limit.',
+  category: 'other',
+  fixable: false,
+  messages: {
+    tryFiles: '`{{directive}}`: when none of the candidates exists nginx answers 403 instead of 404, so a missing file looks like a permission problem',
+    errorPage: '`{{directive}}` sends {{codes}} errors as 403 Forbidden, so they look like permission problems',
+    errorTarget: '`{{directive}}` sends {{codes}} errors to {{target}}, which is itself refused ({{why}}), so clients get 403 instead of {{codes}}',
+    limitStatus: '`{{directive}}`: requests over the `{{limit}}` limit get 403 instead of 503, so load shedding looks like a permission refusal (use 429 or 503)',
+  },
+  check(ctx) {
+    const first = once();
+    for (const scope of scopesOf(nginxModelFor(ctx.set))) {
+      const tf = own(scope, 'try_files')[0];
+      if (tf && tf.args.at(-1)?.value === '=403' && first(tf, 't')) {
+        ctx.report({ node: tf, arg: tf.args.length - 1, messageId: 'tryFiles', data: { directive: directiveText(tf) } });
+      }
+      for (const d of own(scope, 'error_page')) {
+        const codes = d.args.map((a) => a.value).filter((v) => /^[0-9]{3}$/.test(v) && v !== '403');
+        if (codes.length === 0) continue;
+        const data = { directive: directiveText(d), codes: codes.join(', ') };
+        const eq = d.args.findIndex((a) => a.value === '=403');
+        if (eq !== -1) {
+          if (first(d, 'e')) ctx.report({ node: d, arg: eq, messageId: 'errorPage', data });
+          continue;
+        }
+        const target = d.args.at(-1)!.value;
+        const server = serverOf(scope);
+        if (!target.startsWith('/') || target.includes('$') || !server || d.args.some((a) => a.value.startsWith('='))) continue;
+        const loc = findLocation(server, toBinary(target.split('?')[0])).location;
+        const into = loc ?? server;
+        const st = effectiveSettings(into);
+        const ret = own(into, 'return')[0];
+        const why =
+          ret && ret.args[0]?.value === '403' && into.body.find((x) => ['return', 'rewrite', 'if', 'break'].includes(x.name)) === ret
+            ? `\`${directiveText(ret)}\` on line ${ret.nameSpan.start.line}`
+            : st.access.rules.length && accessSegments(st.access.rules, 'ipv4').every((s) => !segmentAllows(s))
+              ? `the allow/deny list on line ${st.access.directives[0].nameSpan.start.line} refuses every client`
+              : null;
+        if (why && first(d, 'et')) ctx.report({ node: d, arg: d.args.length - 1, messageId: 'errorTarget', data: { ...data, target, why } });
+      }
+      const st = effectiveSettings(scope);
+      for (const [list, status, limit] of [
+        [st.limitReq, st.limitReqStatus, 'limit_req'],
+        [st.limitConn, st.limitConnStatus, 'limit_conn'],
+      ] as const) {
+        const d = status.directive;
+        if (list.length && status.value === 403 && d && first(d, 'l')) ctx.report({ node: d, arg: 0, messageId: 'limitStatus', data: { directive: directiveText(d), limit } });
+      }
+    }
+  },
+});
