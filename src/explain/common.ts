@@ -50,7 +50,7 @@ export function showPath(p: string, cwd: string): string {
   if (!isAbsolute(p)) return p;
   const r = relative(cwd, p);
   if (r === '') return '.';
-  if (r.startsWith('../../../') || isAbsolute(r)) return p;
+  if (r.startsWith('..') || isAbsolute(r)) return p;
   return r;
 }
 
@@ -153,7 +153,15 @@ export function finishVerdict(
     if (possible.length) {
       const fsDep = possible.some((p) => p.when.some((w) => /exist|file|director|readable|symlink|\.htaccess|search/i.test(w)));
       const head = fsDep && !fs ? 'depends on the file system (run with --fs to check it)' : 'depends on what cannot be known here';
-      const parts = possible.map((p) => `${statusText(p.status)}${p.cause ? ` (${p.cause})` : ''}${p.when.length ? ` if ${p.when.join(' and ')}` : ''}`);
+      // One clause per distinct answer; the full list is in possibleOutcomes.
+      const groups = new Map<string, { label: string; whens: string[] }>();
+      for (const p of possible) {
+        const key = `${p.status}|${p.cause ?? ''}`;
+        const g = groups.get(key) ?? { label: `${statusText(p.status)}${p.cause ? ` (${p.cause})` : ''}`, whens: [] };
+        g.whens.push(p.when.join(' and '));
+        groups.set(key, g);
+      }
+      const parts = [...groups.values()].map((g) => `${g.label}${g.whens[0] ? ` if ${g.whens[0]}` : ''}${g.whens.length > 1 ? ` (or ${g.whens.length - 1} other case${g.whens.length > 2 ? 's' : ''})` : ''}`);
       return `${head}: ${parts.join('; ')}`;
     }
     if (outcome === 'close') return 'the connection is closed without a response (return 444)';

@@ -53,14 +53,14 @@ function scopeIndex(model: NginxModel): Map<Directive, Scope> {
  * (`=403` names the error_page, N09) or takes the target's (`=`), when the target decides.
  */
 export function decisiveIndex(trace: TraceStep[], status: number | null, outcome: string, cause: string | undefined): number {
-  const lastWith = (from: number, to: number): number => {
-    for (let i = to - 1; i >= from; i--) if (trace[i].directive) return i;
+  if (status === null && outcome !== 'proxied' && outcome !== 'handler') return -1;
+  // The step that ends a (sub)request is its last one; `redirect` steps only announce the next.
+  const lastBefore = (to: number): number => {
+    for (let i = to - 1; i >= 0; i--) if (trace[i].phase !== 'redirect') return i;
     return -1;
   };
-  if (status === null && outcome !== 'proxied' && outcome !== 'handler') return -1;
   const pages = trace.map((t, i) => (t.phase === 'error-page' ? i : -1)).filter((i) => i >= 0);
   if (pages.length) {
-    const first = pages[0];
     if (cause === 'N09') {
       for (let i = pages.length - 1; i >= 0; i--) if (/\(answer 403\)/.test(trace[pages[i]].message)) return pages[i];
       return pages[pages.length - 1];
@@ -68,10 +68,11 @@ export function decisiveIndex(trace: TraceStep[], status: number | null, outcome
     const last = pages[pages.length - 1];
     const m = /\(answer (\d+)\)/.exec(trace[last].message);
     if (m && Number(m[1]) === status) return last;
-    if (/answer with the target's status/.test(trace[last].message)) return lastWith(last + 1, trace.length);
-    return lastWith(0, first);
+    if (/answer with the target's status/.test(trace[last].message)) return lastBefore(trace.length);
+    // The error page keeps the status of the error that sent the request there.
+    return lastBefore(pages[0]);
   }
-  return lastWith(0, trace.length);
+  return lastBefore(trace.length);
 }
 
 function accessDetails(step: TraceStep, scopes: Map<Directive, Scope>): string[] | undefined {
