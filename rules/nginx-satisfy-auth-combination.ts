@@ -1,0 +1,60 @@
+/**
+ * N03/N05: how `satisfy` joins allow/deny with auth_basic/auth_request (ngx_http_core_access_phase).
+ * - `satisfy all` (the default) with an allow list and a password: clients outside the list get 403
+ *   before any password prompt; "office network OR password" needs `satisfy any`.
+ * - `satisfy any` inherited into a location whose own list refuses everyone (`location ~ /\.git {
+ *   deny all; }`): a valid password still opens it.
+ * - `auth_request` whose target location answers `return 403` first: every request is refused (N05).
+ */
+import { defineRule } from '../src/rule.js';
+import { accessSegments, segmentAllows } from '../src/nginx/model/address.js';
+import { directiveText, lineOf, nginxModelFor, once, scopesOf } from '../src/nginx/model/cache.js';
+import { findLocation } from '../src/nginx/model/locations.js';
+import { toBinary } from '../src/nginx/model/regex.js';
+import { effectiveSettings } from '../src/nginx/model/settings.js';
+import { own, type Scope, type Server } from '../src/nginx/model/tree.js';
+
+const serverOf = (s: Scope | null): Server | null => (!s ? null : s.kind === 'server' ? (s as Server) : serverOf(s.parent));
+
+export default defineRule({
+  id: 'nginx-satisfy-auth-combination',
+  servers: ['nginx'],
+  severity: 'warning',
+  description: 'allow/deny, auth_basic and auth_request combined so that `satisfy` refuses clients or lets them past a deny.',
+  category: 'auth',
+  fixable: false,
+  messages: {
+    allRefuses:
+      '`{{auth}}` and `{{deny}}` ({{line}}) both apply under `satisfy all`: clients the allow/deny list refuses get 403 before they are asked to authenticate; add `satisfy any;` if either should be enough',
+    anyOpens:
+      '`{{deny}}` is meant to refuse everyone, but `{{satisfy}}` ({{line}}) is inherited: a client that passes `{{auth}}` gets in anyway',
+    authRequest403:
+      '`{{directive}}` sends every request to `{{target}}`, whose `{{ret}}` ({{line}}) answers the subrequest 403, so every request here is refused',
+  },
+  check(ctx) {
+    const first = once();
+    for (const scope of scopesOf(nginxModelFor(ctx.set))) {
+      if (scope.kind === 'http' || scope.kind === 'if') continue;
+      const st = effectiveSettings(scope);
+      const auth = st.authBasic.value !== null ? st.authBasic.directive : st.authRequest.value !== null ? st.authRequest.directive : null;
+      const seg = st.access.rules.length ? accessSegments(st.access.rules, 'ipv4') : [];
+      const deny = st.access.rules.find((r) => r.action === 'deny' && r.directive)?.directive;
+      if (auth && deny && st.satisfy.value === 'all' && seg.some(segmentAllows) && !seg.every(segmentAllows) && first(auth, `all:${deny.span.start.offset}`)) {
+        ctx.report({ node: auth, messageId: 'allRefuses', data: { auth: directiveText(auth), deny: directiveText(deny), line: lineOf(deny, auth) } });
+      }
+      const sat = st.satisfy.directive;
+      if (auth && deny && sat && st.satisfy.value === 'any' && st.access.from === scope && scope.kind === 'location' && st.satisfy.from !== scope && seg.length && !seg.some(segmentAllows) && first(deny, 'any')) {
+        ctx.report({ node: deny, messageId: 'anyOpens', data: { deny: directiveText(deny), satisfy: directiveText(sat), line: lineOf(sat, deny), auth: directiveText(auth) } });
+      }
+      const ar = own(scope, 'auth_request')[0];
+      const server = serverOf(scope);
+      const uri = ar?.args[0]?.value;
+      if (!ar || !server || !uri || uri === 'off' || uri.includes('$')) continue;
+      const target = findLocation(server, toBinary(uri.split('?')[0])).location;
+      const stop = target?.body.find((d) => ['return', 'rewrite', 'if', 'break'].includes(d.name));
+      if (target && stop?.name === 'return' && stop.args[0]?.value === '403' && first(ar, 'ar')) {
+        ctx.report({ node: ar, messageId: 'authRequest403', data: { directive: directiveText(ar), target: uri, ret: directiveText(stop), line: lineOf(stop, ar) } });
+      }
+    }
+  },
+});
