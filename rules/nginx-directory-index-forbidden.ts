@@ -1,0 +1,46 @@
+/**
+ * N12: `try_files … $uri/ … /index.php?$args` tries the directory before the front controller. A
+ * request for a directory that exists ends the try_files search there (ngx_http_try_files_handler,
+ * test_dir), the content phase looks for the `index` files in it, and when none exists (and
+ * autoindex is off) nginx answers 403 "directory index of … is forbidden" instead of running the
+ * fallback. Reported when the fallback's file is not one of the location's `index` names, so the
+ * directory holding the front controller itself (`/`) is refused unless it has one of them.
+ */
+import { defineRule } from '../src/rule.js';
+import { directiveText, nginxModelFor, once, scopesOf } from '../src/nginx/model/cache.js';
+import { effectiveSettings } from '../src/nginx/model/settings.js';
+
+export default defineRule({
+  id: 'nginx-directory-index-forbidden',
+  servers: ['nginx'],
+  severity: 'warning',
+  description: 'Directory requests that stop at `$uri/` in try_files and get 403 because no index file exists and autoindex is off.',
+  category: 'index',
+  fixable: false,
+  messages: {
+    dirBeforeFallback:
+      '`{{directive}}` stops at `{{dir}}` for a directory that exists; without one of the index files ({{index}}) in it and with autoindex off, nginx answers 403 "directory index of … is forbidden" instead of running `{{fallback}}`',
+  },
+  check(ctx) {
+    const first = once();
+    for (const scope of scopesOf(nginxModelFor(ctx.set))) {
+      if (scope.kind !== 'location' && scope.kind !== 'server') continue;
+      const st = effectiveSettings(scope);
+      const tf = st.tryFiles;
+      if (!tf || tf.args.length < 2 || st.autoindex.value || st.randomIndex.value || st.handler) continue;
+      const fallback = tf.args.at(-1)!.value;
+      if (!fallback.startsWith('/') && !fallback.startsWith('@')) continue;
+      const dirArg = tf.args.slice(0, -1).findIndex((a) => a.value.endsWith('/') && a.value.includes('$'));
+      if (dirArg === -1) continue;
+      const file = fallback.startsWith('@') ? null : fallback.split('?')[0].split('/').pop() ?? '';
+      if (file !== null && st.index.value.includes(file)) continue;
+      if (!first(tf, 'd')) continue;
+      ctx.report({
+        node: tf,
+        arg: dirArg,
+        messageId: 'dirBeforeFallback',
+        data: { directive: directiveText(tf), dir: tf.args[dirArg].value, index: st.index.value.join(', '), fallback },
+      });
+    }
+  },
+});
