@@ -1,0 +1,44 @@
+/**
+ * The 403-vs-404 advice for hidden and sensitive paths (`.git`, `.env`, `.ht*`, dotfiles, backups):
+ * a location that guards them with `deny all` or `return 403` tells a scanner the guard is there
+ * (the rest of the site answers 404), while `return 404` looks like any missing file. nginx's deny
+ * runs in the access phase, before the file is looked up, so the 403 comes whether or not the file
+ * exists (shown by the fixtures); the finding is only information.
+ */
+import { defineRule } from '../src/rule.js';
+import { accessSegments, segmentAllows } from '../src/nginx/model/address.js';
+import { directiveText, nginxModelFor, once, scopesOf } from '../src/nginx/model/cache.js';
+import { effectiveSettings } from '../src/nginx/model/settings.js';
+import type { Location } from '../src/nginx/model/tree.js';
+
+const SENSITIVE = /(^|\/|\(|\|)\.(?!well-known)|\.(git|svn|hg|bzr|env|ht|bak|sql|sw[op]?|orig|old|backup|dist|log|psd|ini|sh)\b|~\)?\$?$/i;
+
+export default defineRule({
+  id: 'nginx-sensitive-path-403',
+  servers: ['nginx'],
+  severity: 'info',
+  description: 'Hidden or sensitive paths refused with 403, which shows they are guarded, where 404 would look like any missing file.',
+  category: 'access-control',
+  fixable: false,
+  messages: {
+    guarded:
+      '`{{directive}}` answers 403 to every URI `{{location}}` matches, existing or not: a scanner learns the path is guarded, while `return 404;` would look like any missing file',
+  },
+  check(ctx) {
+    const first = once();
+    for (const scope of scopesOf(nginxModelFor(ctx.set))) {
+      if (scope.kind !== 'location' || !scope.block) continue;
+      const loc = scope as Location;
+      if (loc.modifier === '@' || !SENSITIVE.test(loc.name.replace(/\\/g, ''))) continue;
+      const stop = loc.body.find((d) => ['return', 'rewrite', 'if', 'break'].includes(d.name));
+      let node = stop?.name === 'return' && stop.args[0]?.value === '403' ? stop : undefined;
+      const st = effectiveSettings(loc);
+      if (!node && !stop && st.access.from === loc && accessSegments(st.access.rules, 'ipv4').every((s) => !segmentAllows(s))) {
+        node = st.access.directives.find((d) => d.name === 'deny');
+      }
+      const remapped = st.errorPages.pages.some((p) => p.codes.includes(403) && p.overwrite !== -1 && p.overwrite !== 403);
+      if (!node || remapped || !first(node, 's')) continue;
+      ctx.report({ node, messageId: 'guarded', data: { directive: directiveText(node), location: [loc.modifier, loc.name].filter(Boolean).join(' ') } });
+    }
+  },
+});
