@@ -14,8 +14,17 @@ import apacheMixedAccessSyntax from './apache-mixed-access-syntax.js';
 import apacheNoIndexNoIndexes from './apache-no-index-no-indexes.js';
 import apacheOptionsDropsFollowsymlinks from './apache-options-drops-followsymlinks.js';
 import apacheRewriteWithoutFollowsymlinks from './apache-rewrite-without-followsymlinks.js';
+import nginxAccessListReplaced from './nginx-access-list-replaced.js';
 import nginxDenyAllRoot from './nginx-deny-all-root.js';
+import nginxDirectoryIndexForbidden from './nginx-directory-index-forbidden.js';
+import nginxHtpasswdMissing from './nginx-htpasswd-missing.js';
+import nginxInvalidReferer403 from './nginx-invalid-referer-403.js';
+import nginxLimitExceptDenies from './nginx-limit-except-denies.js';
+import nginxMisleading403 from './nginx-misleading-403.js';
+import nginxProxyCache403 from './nginx-proxy-cache-403.js';
 import nginxReturn403Server from './nginx-return-403-server.js';
+import nginxSatisfyAuthCombination from './nginx-satisfy-auth-combination.js';
+import nginxSensitivePath403 from './nginx-sensitive-path-403.js';
 import nginxShadowedAccessRule from './nginx-shadowed-access-rule.js';
 
 export const rules: readonly Rule<string, object>[] = [
@@ -33,7 +42,16 @@ export const rules: readonly Rule<string, object>[] = [
   apacheNoIndexNoIndexes,
   apacheOptionsDropsFollowsymlinks,
   apacheRewriteWithoutFollowsymlinks,
+  nginxAccessListReplaced,
   nginxDenyAllRoot,
+  nginxDirectoryIndexForbidden,
+  nginxHtpasswdMissing,
+  nginxInvalidReferer403,
+  nginxLimitExceptDenies,
+  nginxMisleading403,
+  nginxProxyCache403,
   nginxReturn403Server,
+  nginxSatisfyAuthCombination,
+  nginxSensitivePath403,
   nginxShadowedAccessRule,
 ] as readonly Rule<string, object>[];
