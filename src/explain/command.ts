@@ -12,6 +12,7 @@ import picocolors from 'picocolors';
 import type { PathMapping, ServerKind } from '../ast.js';
 import type { CliIO } from '../cli.js';
 import { loadConfig, serverFor } from '../load.js';
+import { showPath } from './common.js';
 import { explain } from './index.js';
 import { parseExplainRequest } from './request.js';
 import { renderJson, renderText, type TextStyle } from './render.js';
@@ -80,7 +81,7 @@ export async function explainCommand(a: ExplainArgs, io: CliIO): Promise<number>
   });
   const errs = [...set.errors, ...[...set.files.values()].flatMap((f) => f.errors)].filter((d) => d.severity === 'error');
   if (errs.length) {
-    const lines = errs.slice(0, 10).map((d) => `  ${d.file}:${d.span.start.line}:${d.span.start.column}: ${d.message}`);
+    const lines = errs.slice(0, 10).map((d) => `  ${showPath(d.file, process.cwd())}:${d.span.start.line}:${d.span.start.column}: ${d.message}`);
     if (errs.length > 10) lines.push(`  … and ${errs.length - 10} more`);
     return usage(io, `the config does not parse, so the request cannot be explained:\n${lines.join('\n')}`);
   }

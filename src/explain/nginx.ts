@@ -110,7 +110,7 @@ function toPossible(o: NgOutcome): PossibleOutcome {
   return { status: o.status, outcome: outcomeName(o.status, o.outcome), cause: o.cause ?? null, when: o.conditions };
 }
 
-function suggestions(r: SimResult, decisive: ExplainStep | null, steps: ExplainStep[], req: ExplainRequest, scopes: Map<Directive, Scope>, decisiveDirective: Directive | null): string[] {
+function suggestions(r: SimResult, decisive: ExplainStep | null, req: ExplainRequest, scopes: Map<Directive, Scope>, decisiveDirective: Directive | null): string[] {
   const out: string[] = [];
   const at = decisive ? fmtLoc(decisive.at) : '';
   if (r.status === 403) {
@@ -164,10 +164,6 @@ function suggestions(r: SimResult, decisive: ExplainStep | null, steps: ExplainS
   } else if (r.status === null && r.possibleOutcomes.some((o) => o.conditions.some((c) => /exist|is a (file|dir)/.test(c)))) {
     out.push('run with --fs to read the files from disk (with --path-map FROM=TO when the config is checked out elsewhere)');
   }
-  if (r.mayAlso.some((m) => m.status === 403)) {
-    for (const m of r.mayAlso.filter((x) => x.status === 403)) out.push(`also possible: 403 (${m.cause}) when ${m.conditions.join(' and ')}`);
-  }
-  void steps;
   return out;
 }
 
@@ -252,7 +248,7 @@ export function explainNginx(set: ConfigSet, configPath: string, req: ExplainReq
     traceAssumes: status === null && possible.length ? r.conditions : [],
     assumptions,
     unknowns: r.unknown,
-    suggestions: suggestions({ ...r, status, cause: cause ?? undefined }, decisive, steps, req, scopes, di >= 0 ? r.trace[di].directive : null),
+    suggestions: suggestions({ ...r, status, cause: cause ?? undefined }, decisive, req, scopes, di >= 0 ? r.trace[di].directive : null),
     configErrors: [...errors, ...warnings],
   };
   exp.verdict = finishVerdict(status, outcome, cause, decisive, possibleOutcomes, opts.fs);

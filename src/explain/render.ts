@@ -2,6 +2,9 @@
 import { fmtLoc, statusText } from './common.js';
 import type { Explanation } from './types.js';
 
+/** Outcomes the status already says. */
+const OBVIOUS = new Set(['forbidden', 'not-found', 'unauthorized', 'method-not-allowed', 'server-error', 'bad-request', 'gone']);
+
 export function renderJson(e: Explanation): string {
   return JSON.stringify(e, null, 2) + '\n';
 }
@@ -37,7 +40,8 @@ export function renderText(e: Explanation, style: TextStyle = PLAIN): string {
     out.push('');
     out.push(style.bold('Possible outcomes:'));
     for (const p of e.possibleOutcomes) {
-      out.push(`  - ${statusText(p.status)}${p.cause ? ` (${p.cause})` : ''} ${p.outcome}${p.when.length ? ` if ${p.when.join(' and ')}` : ''}`);
+      const kind = OBVIOUS.has(p.outcome) ? '' : ` (${p.outcome})`;
+      out.push(`  - ${statusText(p.status)}${p.cause ? ` ${p.cause}` : ''}${kind}${p.when.length ? ` if ${p.when.join(' and ')}` : ''}`);
     }
   }
   if (e.mayAlso.length) {
@@ -50,11 +54,16 @@ export function renderText(e: Explanation, style: TextStyle = PLAIN): string {
     out.push(style.bold('What would change the answer:'));
     for (const s of e.suggestions) out.push(`  - ${s}`);
   }
-  const notes = [...e.assumptions, ...e.unknowns.map((u) => `not known: ${u}`), ...e.configErrors.map((c) => `config: ${c}`)];
-  if (notes.length) {
+  const sections: [string, string[]][] = [
+    ['Not known:', e.unknowns],
+    ['Assumed:', e.assumptions],
+    ['Config problems:', e.configErrors],
+  ];
+  for (const [title, items] of sections) {
+    if (!items.length) continue;
     out.push('');
-    out.push(style.bold('Assumed:'));
-    for (const n of notes) out.push(`  - ${n}`);
+    out.push(style.bold(title));
+    for (const n of items) out.push(`  - ${n}`);
   }
   return out.join('\n') + '\n';
 }
