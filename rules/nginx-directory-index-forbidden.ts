@@ -3,12 +3,18 @@
  * request for a directory that exists ends the try_files search there (ngx_http_try_files_handler,
  * test_dir), the content phase looks for the `index` files in it, and when none exists (and
  * autoindex is off) nginx answers 403 "directory index of … is forbidden" instead of running the
- * fallback. Reported when the fallback's file is not one of the location's `index` names, so the
- * directory holding the front controller itself (`/`) is refused unless it has one of them.
+ * fallback. Reported when the fallback's file is not one of the location's `index` names and the
+ * fallback's own directory is served by the same block, so the directory holding the front
+ * controller itself (`/`) is refused unless it has one of the index files.
  */
 import { defineRule } from '../src/rule.js';
 import { directiveText, nginxModelFor, once, scopesOf } from '../src/nginx/model/cache.js';
+import { findLocation } from '../src/nginx/model/locations.js';
+import { toBinary } from '../src/nginx/model/regex.js';
 import { effectiveSettings } from '../src/nginx/model/settings.js';
+import type { Scope, Server } from '../src/nginx/model/tree.js';
+
+const serverOf = (s: Scope | null): Server | null => (!s ? null : s.kind === 'server' ? (s as Server) : serverOf(s.parent));
 
 export default defineRule({
   id: 'nginx-directory-index-forbidden',
@@ -32,8 +38,13 @@ export default defineRule({
       if (!fallback.startsWith('/') && !fallback.startsWith('@')) continue;
       const dirArg = tf.args.slice(0, -1).findIndex((a) => a.value.endsWith('/') && a.value.includes('$'));
       if (dirArg === -1) continue;
-      const file = fallback.startsWith('@') ? null : fallback.split('?')[0].split('/').pop() ?? '';
-      if (file !== null && st.index.value.includes(file)) continue;
+      const path = fallback.startsWith('@') ? '/' : fallback.split(/[?$]/)[0];
+      const file = path.slice(path.lastIndexOf('/') + 1);
+      if (file !== '' && st.index.value.includes(file)) continue;
+      // only where the fallback's own directory is served by this block (the front controller's home)
+      const server = serverOf(scope);
+      const dir = path.slice(0, path.lastIndexOf('/') + 1);
+      if (!server || (findLocation(server, toBinary(dir)).location ?? server) !== scope) continue;
       if (!first(tf, 'd')) continue;
       ctx.report({
         node: tf,

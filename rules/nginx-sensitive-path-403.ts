@@ -11,7 +11,10 @@ import { directiveText, nginxModelFor, once, scopesOf } from '../src/nginx/model
 import { effectiveSettings } from '../src/nginx/model/settings.js';
 import type { Location } from '../src/nginx/model/tree.js';
 
-const SENSITIVE = /(^|\/|\(|\|)\.(?!well-known)|\.(git|svn|hg|bzr|env|ht|bak|sql|sw[op]?|orig|old|backup|dist|log|psd|ini|sh)\b|~\)?\$?$/i;
+/** Over the pattern with literal dots written `\.` (regex locations as written, prefix and exact
+ * locations escaped first): a dotfile, a version-control or secrets file, a backup or editor file. */
+const SENSITIVE = /(^|\/|\(|\||:)\\\.(?!well-known)|\\\.(git|svn|hg|bzr|env|ht|bak|sql|sw[op]?|orig|old|backup)\b|~\)?\$?$/i;
+const escaped = (loc: Location) => (loc.modifier === '~' || loc.modifier === '~*' ? loc.name : loc.name.replace(/\./g, '\\.'));
 
 export default defineRule({
   id: 'nginx-sensitive-path-403',
@@ -29,7 +32,7 @@ export default defineRule({
     for (const scope of scopesOf(nginxModelFor(ctx.set))) {
       if (scope.kind !== 'location' || !scope.block) continue;
       const loc = scope as Location;
-      if (loc.modifier === '@' || !SENSITIVE.test(loc.name.replace(/\\/g, ''))) continue;
+      if (loc.modifier === '@' || !SENSITIVE.test(escaped(loc))) continue;
       const stop = loc.body.find((d) => ['return', 'rewrite', 'if', 'break'].includes(d.name));
       let node = stop?.name === 'return' && stop.args[0]?.value === '403' ? stop : undefined;
       const st = effectiveSettings(loc);

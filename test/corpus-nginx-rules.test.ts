@@ -1,0 +1,128 @@
+/**
+ * The nginx rules on the shared corpus (/work/shared/corpus): every nginx file that real nginx
+ * accepted (INDEX.tsv result `ok`) is linted as the CLI would lint it — the main configs with their
+ * includes (installed paths mapped to the corpus copy, as test/nginx-corpus.test.ts loads them), then
+ * every file no main pulled in on its own, in the context the loader infers. No error-severity
+ * finding of an nginx-* rule is allowed unless it is in ALLOWED below, each entry with the fixture
+ * that shows the real 403. Every finding (all severities) is printed; docs/corpus-findings-nginx.md
+ * explains those on h5bp's and Debian's configs.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { rules } from '../rules/index.js';
+import type { PathMapping } from '../src/ast.js';
+import { lint, type LintRun } from '../src/run.js';
+
+const root = resolve(import.meta.dirname, '..');
+const CORPUS = resolve(root, '../shared/corpus');
+const have = existsSync(join(CORPUS, 'INDEX.tsv'));
+if (!have) console.log(`skipping the nginx rules corpus test: ${CORPUS}/INDEX.tsv not found`);
+
+const abs = (p: string) => join(CORPUS, p);
+const DEBIAN = 'nginx/debian-nginx-common/etc/nginx';
+const H5BP = 'nginx/h5bp-server-configs-nginx';
+
+/**
+ * Error findings that are right: `<file>:<line> <rule>` → why, and the fixture proving the 403.
+ * (Empty: no accepted corpus file has an error-severity finding.)
+ */
+const ALLOWED: Record<string, string> = {};
+
+const nginxRules = rules.filter((r) => r.id.startsWith('nginx-')).map((r) => r.id);
+
+interface Row {
+  path: string;
+  kind: string;
+  method: string;
+}
+
+interface Finding {
+  key: string;
+  severity: string;
+  message: string;
+}
+
+/** Symbolic links the corpus stores as text files (SYMLINKS.tsv), so includes follow them. */
+function links(): PathMapping[] {
+  const f = join(CORPUS, 'SYMLINKS.tsv');
+  if (!existsSync(f)) return [];
+  return readFileSync(f, 'utf8')
+    .split('\n')
+    .map((l) => l.split('\t'))
+    .filter(([link, target]) => link?.startsWith('nginx/') && target)
+    .map(([link, target]) => ({ from: abs(link), to: resolve(dirname(abs(link)), target) }));
+}
+
+function findingsOf(run: LintRun): Finding[] {
+  const out: Finding[] = [];
+  for (const r of run.results) {
+    for (const m of r.messages) {
+      if (!m.ruleId.startsWith('nginx-')) continue;
+      out.push({ key: `${relative(CORPUS, r.filePath)}:${m.line} ${m.ruleId}`, severity: m.severity, message: m.message });
+    }
+  }
+  return out;
+}
+
+describe.skipIf(!have)('nginx rules on the corpus files real nginx accepts', () => {
+  const rows: Row[] = have
+    ? readFileSync(join(CORPUS, 'INDEX.tsv'), 'utf8')
+        .trim()
+        .split('\n')
+        .slice(1)
+        .map((l) => l.split('\t'))
+        .filter((c) => c[1] === 'nginx' && c[5] === 'ok')
+        .map((c) => ({ path: c[0], kind: c[2], method: c[6] }))
+    : [];
+
+  it('no error-severity finding unless allowed with a demonstrated 403', { timeout: 120_000 }, async () => {
+    const base = [
+      ...links(),
+      { from: abs(`${DEBIAN}/modules-enabled`), to: abs('nginx/debian-libnginx-mod/usr/share/nginx/modules-available') },
+      { from: '/etc/nginx/modules-enabled', to: abs('nginx/debian-libnginx-mod/usr/share/nginx/modules-available') },
+    ];
+    const opts = (pathMap: PathMapping[], context?: string) => ({
+      cwd: root,
+      noConfig: true,
+      only: nginxRules,
+      server: 'nginx' as const,
+      pathMap: [...base, ...pathMap],
+      reportUnusedSuppressions: 'off' as const,
+      context,
+    });
+    const all: Finding[] = [];
+    const covered = new Set<string>();
+    const mains = rows.filter((r) => r.kind === 'main');
+    for (const r of mains) {
+      const file = abs(r.path);
+      const map = r.method.startsWith('layout') || r.path.startsWith(DEBIAN) ? [{ from: '/etc/nginx', to: dirname(file) }] : [];
+      const run = await lint([file], opts(map));
+      expect(run.crashes).toEqual([]);
+      for (const x of run.results) covered.add(resolve(x.filePath));
+      all.push(...findingsOf(run));
+    }
+    // h5bp's test vhosts stand in for its conf.d/ (INDEX method `layout`)
+    const vhosts = await lint([abs(`${H5BP}/nginx.conf`)], opts([{ from: abs(`${H5BP}/conf.d`), to: abs(`${H5BP}/test/vhosts`) }]));
+    expect(vhosts.crashes).toEqual([]);
+    for (const x of vhosts.results) covered.add(resolve(x.filePath));
+    all.push(...findingsOf(vhosts));
+
+    const rest = rows.filter((r) => r.kind !== 'main' && !covered.has(abs(r.path)));
+    for (const group of [H5BP, DEBIAN, '']) {
+      const paths = rest.filter((r) => (group ? r.path.startsWith(group) : !r.path.startsWith(H5BP) && !r.path.startsWith(DEBIAN))).map((r) => abs(r.path));
+      if (paths.length === 0) continue;
+      const run = await lint(paths, opts([{ from: '/etc/nginx', to: abs(group || DEBIAN) }]));
+      expect(run.crashes).toEqual([]);
+      all.push(...findingsOf(run));
+    }
+    const seen = new Map<string, Finding>();
+    for (const f of all) seen.set(`${f.key} ${f.message}`, f);
+    const list = [...seen.values()].sort((a, b) => a.key.localeCompare(b.key));
+    console.log(`${list.length} findings of nginx-* rules on ${rows.length} accepted files:\n` + list.map((f) => `  ${f.severity} ${f.key}: ${f.message}`).join('\n'));
+    const errors = list.filter((f) => f.severity === 'error' && !(f.key in ALLOWED));
+    expect(errors.map((f) => `${f.key}: ${f.message}`)).toEqual([]);
+    expect(rows.length).toBeGreaterThan(250);
+    expect(covered.size).toBeGreaterThan(20);
+  });
+});
