@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { firstMatch, parseAccessRule, parseClient, parseIPv6, shadowedBy, type AccessRule } from '../src/nginx/model/address.js';
+import { accessDiff, accessSegments, addressText, firstMatch, parseAccessRule, parseClient, parseIPv6, segmentAllows, shadowedBy, type AccessRule } from '../src/nginx/model/address.js';
 
 const rules = (...xs: [string, string][]): AccessRule[] => xs.map(([a, t]) => parseAccessRule(a as 'allow' | 'deny', t));
 
@@ -75,5 +75,38 @@ describe('shadowed rules', () => {
     expect(shadowedBy(all2, [v4])).toBeNull();
     const [z4, z6, un] = rules(['deny', '0.0.0.0/0'], ['deny', '::/0'], ['deny', 'unix:']);
     expect(shadowedBy(all2, [z4, z6, un])).toEqual([z4, z6, un]);
+  });
+});
+
+describe('how a rule list decides every address (accessSegments, accessDiff)', () => {
+  it('partitions a family by the first matching rule, null where none matches', () => {
+    const list = rules(['allow', '10.0.0.0/8'], ['deny', '10.1.0.0/16'], ['deny', '192.168.0.0/16']);
+    const seg = accessSegments(list, 'ipv4');
+    expect(seg.map((s) => [addressText(s.lo, 'ipv4'), addressText(s.hi, 'ipv4'), s.rule?.text ?? null])).toEqual([
+      ['0.0.0.0', '9.255.255.255', null],
+      ['10.0.0.0', '10.255.255.255', '10.0.0.0/8'],
+      ['11.0.0.0', '192.167.255.255', null],
+      ['192.168.0.0', '192.168.255.255', '192.168.0.0/16'],
+      ['192.169.0.0', '255.255.255.255', null],
+    ]);
+    // every segment agrees with firstMatch on its ends
+    for (const s of seg) for (const v of [s.lo, s.hi]) expect(firstMatch(list, addressText(v, 'ipv4'))?.rule ?? null).toBe(s.rule);
+  });
+  it('`deny all` first refuses the whole family; an IPv6-only allow leaves IPv4 refused', () => {
+    const [v6, all] = rules(['allow', '::1'], ['deny', 'all']);
+    expect(accessSegments([v6, all], 'ipv4').every((s) => !segmentAllows(s))).toBe(true);
+    expect(accessSegments([v6, all], 'ipv6').some(segmentAllows)).toBe(true);
+  });
+  it('names the ranges where two lists disagree, with the deciding rule of each', () => {
+    const parent = rules(['allow', '10.0.0.0/8'], ['deny', 'all']);
+    const child = rules(['allow', '192.168.1.0/24'], ['deny', 'all']);
+    const d = accessDiff(parent, child, 'ipv4');
+    expect(d.map((p) => [addressText(p.lo, 'ipv4'), addressText(p.hi, 'ipv4'), p.before?.text, p.after?.text])).toEqual([
+      ['10.0.0.0', '10.255.255.255', '10.0.0.0/8', 'all'],
+      ['192.168.1.0', '192.168.1.255', 'all', '192.168.1.0/24'],
+    ]);
+    expect(accessDiff(parent, parent, 'ipv4')).toEqual([]);
+    expect(addressText(1n, 'ipv6')).toBe('::1');
+    expect(addressText(0x20010db8000000000000000000000001n, 'ipv6')).toBe('2001:db8::1');
   });
 });
