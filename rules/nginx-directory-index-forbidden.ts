@@ -8,30 +8,46 @@
  * controller itself (`/`) is refused unless it has one of the index files.
  */
 import { defineRule } from '../src/rule.js';
-import { directiveText, nginxModelFor, once, scopesOf } from '../src/nginx/model/cache.js';
+import { directiveText, nginxModelFor, once, refusedBy, scopesOf, serverOf } from '../src/nginx/model/cache.js';
 import { findLocation } from '../src/nginx/model/locations.js';
 import { toBinary } from '../src/nginx/model/regex.js';
 import { effectiveSettings } from '../src/nginx/model/settings.js';
-import type { Scope, Server } from '../src/nginx/model/tree.js';
-
-const serverOf = (s: Scope | null): Server | null => (!s ? null : s.kind === 'server' ? (s as Server) : serverOf(s.parent));
+import type { Location, Scope } from '../src/nginx/model/tree.js';
 
 export default defineRule({
   id: 'nginx-directory-index-forbidden',
   servers: ['nginx'],
   severity: 'warning',
-  description: 'Directory requests that stop at `$uri/` in try_files and get 403 because no index file exists and autoindex is off.',
+  description: 'Directory requests that get 403 because no index file is served and autoindex is off.',
   category: 'index',
   fixable: false,
   messages: {
     dirBeforeFallback:
       '`{{directive}}` stops at `{{dir}}` for a directory that exists; without one of the index files ({{index}}) in it and with autoindex off, nginx answers 403 "directory index of … is forbidden" instead of running `{{fallback}}`',
+    indexRefused:
+      '`{{directive}}` names nothing this server serves: {{refused}}, and without an index file nginx answers 403 "directory index of … is forbidden", so every request for {{dir}} gets 403',
   },
   check(ctx) {
     const first = once();
+    /** Every index file of a directory location is itself refused after the internal redirect. */
+    const indexRefused = (scope: Scope): void => {
+      const st = effectiveSettings(scope);
+      const server = serverOf(scope);
+      const dir = scope.kind === 'server' ? '/' : (scope as Location).name;
+      if (!server || !dir.endsWith('/') || !st.index.directive || st.tryFiles || st.handler || st.autoindex.value || st.randomIndex.value) return;
+      if (scope.kind === 'location' && !['', '^~'].includes((scope as Location).modifier)) return;
+      if ((findLocation(server, toBinary(dir)).location ?? server) !== scope || refusedBy(scope)) return;
+      const names = st.index.value;
+      if (names.some((n) => n.includes('$') || n.startsWith('/'))) return;
+      const refused = names.map((n) => ({ n, by: refusedBy(findLocation(server, toBinary(dir + n)).location ?? server) }));
+      if (!refused.every((r) => r.by) || !first(st.index.directive, 'i')) return;
+      const list = refused.map((r) => `${dir}${r.n} is refused (${r.by!.why})`).join('; ');
+      ctx.report({ node: st.index.directive, messageId: 'indexRefused', data: { directive: directiveText(st.index.directive), refused: list, dir } });
+    };
     for (const scope of scopesOf(nginxModelFor(ctx.set))) {
       if (scope.kind !== 'location' && scope.kind !== 'server') continue;
       const st = effectiveSettings(scope);
+      indexRefused(scope);
       const tf = st.tryFiles;
       if (!tf || tf.args.length < 2 || st.autoindex.value || st.randomIndex.value || st.handler) continue;
       const fallback = tf.args.at(-1)!.value;

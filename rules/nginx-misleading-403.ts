@@ -5,14 +5,11 @@
  * debugs it read 403 as "forbidden" and look for permissions that are fine.
  */
 import { defineRule } from '../src/rule.js';
-import { accessSegments, segmentAllows } from '../src/nginx/model/address.js';
-import { directiveText, nginxModelFor, once, scopesOf } from '../src/nginx/model/cache.js';
+import { directiveText, nginxModelFor, once, refusedBy, scopesOf, serverOf } from '../src/nginx/model/cache.js';
 import { findLocation } from '../src/nginx/model/locations.js';
 import { toBinary } from '../src/nginx/model/regex.js';
 import { effectiveSettings } from '../src/nginx/model/settings.js';
-import { own, type Scope, type Server } from '../src/nginx/model/tree.js';
-
-const serverOf = (s: Scope | null): Server | null => (!s ? null : s.kind === 'server' ? (s as Server) : serverOf(s.parent));
+import { own } from '../src/nginx/model/tree.js';
 
 export default defineRule({
   id: 'nginx-misleading-403',
@@ -46,16 +43,8 @@ export default defineRule({
         const target = d.args.at(-1)!.value;
         const server = serverOf(scope);
         if (!target.startsWith('/') || target.includes('$') || !server || d.args.some((a) => a.value.startsWith('='))) continue;
-        const loc = findLocation(server, toBinary(target.split('?')[0])).location;
-        const into = loc ?? server;
-        const st = effectiveSettings(into);
-        const ret = own(into, 'return')[0];
-        const why =
-          ret && ret.args[0]?.value === '403' && into.body.find((x) => ['return', 'rewrite', 'if', 'break'].includes(x.name)) === ret
-            ? `\`${directiveText(ret)}\` on line ${ret.nameSpan.start.line}`
-            : st.access.rules.length && accessSegments(st.access.rules, 'ipv4').every((s) => !segmentAllows(s))
-              ? `the allow/deny list on line ${st.access.directives[0].nameSpan.start.line} refuses every client`
-              : null;
+        const into = findLocation(server, toBinary(target.split('?')[0])).location ?? server;
+        const why = refusedBy(into)?.why;
         if (why && first(d, 'et')) ctx.report({ node: d, arg: d.args.length - 1, messageId: 'errorTarget', data: { ...data, target, why } });
       }
       const st = effectiveSettings(scope);

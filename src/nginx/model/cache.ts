@@ -4,7 +4,9 @@
  * helpers the nginx rules share: every scope of a model, and how a message names a directive.
  */
 import type { ConfigSet, Directive } from '../../ast.js';
-import { buildModel, type NginxModel, type Scope } from './tree.js';
+import { accessSegments, segmentAllows } from './address.js';
+import { effectiveSettings } from './settings.js';
+import { buildModel, type NginxModel, type Scope, type Server } from './tree.js';
 
 const models = new WeakMap<ConfigSet, NginxModel>();
 
@@ -54,4 +56,28 @@ export function once(): (d: Directive, key: string) => boolean {
     seen.add(k);
     return true;
   };
+}
+
+/** The server a scope belongs to (null for http). */
+export function serverOf(s: Scope | null): Server | null {
+  for (let x = s; x; x = x.parent) if (x.kind === 'server') return x as Server;
+  return null;
+}
+
+const STOPPERS = new Set(['return', 'rewrite', 'if', 'break']);
+
+/**
+ * Why every request whose configuration is `scope` gets 403 before the content phase, or null: its
+ * first rewrite-module directive is `return 403` (the rewrite phase runs first), or its allow/deny
+ * list refuses every IPv4 client and `satisfy any` does not pair it with auth_basic/auth_request.
+ */
+export function refusedBy(scope: Scope): { directive: Directive; why: string } | null {
+  const stop = scope.body.find((d) => STOPPERS.has(d.name));
+  if (stop?.name === 'return' && stop.args[0]?.value === '403') return { directive: stop, why: `\`${directiveText(stop)}\` on line ${stop.nameSpan.start.line}` };
+  if (stop?.name === 'return') return null;
+  const st = effectiveSettings(scope);
+  if (st.access.rules.length === 0 || (st.satisfy.value === 'any' && (st.authBasic.value !== null || st.authRequest.value !== null))) return null;
+  if (!accessSegments(st.access.rules, 'ipv4').every((x) => !segmentAllows(x))) return null;
+  const d = st.access.directives.find((x) => x.name === 'deny') ?? st.access.directives[0];
+  return { directive: d, why: `\`${directiveText(d)}\` on line ${d.nameSpan.start.line} refuses every client` };
 }
