@@ -127,6 +127,11 @@ describe('without --fs: where the answer depends on the disk, say so', () => {
     expect(j.unknowns.some((u: string) => u.includes('/srv/site/private/.htaccess'))).toBe(true);
     expect(j.possibleOutcomes.map((o: { status: number }) => o.status).sort()).toEqual([200, 403, 404]);
   });
+  it('Apache: the sections merged, and the ones that did not apply with why', () => {
+    const r = why([SITE, '/x.html', '--ip', '10.2.3.4']);
+    expect(r.out).toMatch(/\[merged\] sections merged, in order: server config, <Directory \/> \(.*site\.apache\.conf:4:2\), <Directory \/srv\/site\/> \(.*site\.apache\.conf:7:2\)/);
+    expect(r.out).toMatch(/not applied:\n\s+<Directory \/srv\/site\/private> \(.*site\.apache\.conf:11:2\) does not match \/srv\/site\/x\.html/);
+  });
   it('Apache: an access denial needs no disk', () => {
     const j = json([SITE, '/private/x.html', '--ip', '192.0.2.1']);
     expect(j.status).toBe(403);

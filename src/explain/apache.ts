@@ -163,7 +163,30 @@ export function explainApache(set: ConfigSet, configPath: string, req: ExplainRe
     suggestions: suggestions(r, decisive ? fmtLoc(decisive.at) : '', req),
     configErrors: [...errors, ...warnings],
   };
-  if (sections.length) exp.trace.push({ n: exp.trace.length + 1, phase: 'merged', message: `sections merged, in order: ${sections.join(', ')}`, at: null, directive: null, decisive: false });
+  if (sections.length) {
+    // The other sections of this server, and why they did not apply.
+    const applied = new Set(r.sections.map((x) => x.directive).filter(Boolean));
+    const all = [...r.server.directories, ...r.server.regexDirectories, ...r.server.locations];
+    if (r.server !== model.main) all.push(...model.main.directories, ...model.main.regexDirectories, ...model.main.locations);
+    const seen = new Set<Directive>();
+    const others: string[] = [];
+    for (const sec of all) {
+      if (applied.has(sec.directive) || seen.has(sec.directive)) continue;
+      seen.add(sec.directive);
+      const what = sec.kind === 'location' || sec.kind === 'locationmatch' ? `the URI ${req.target.split('?')[0]}` : (r.filename ?? 'the file name');
+      others.push(`${directiveText(sec.directive)} (${fmtLoc(locationOf(sec.directive, cwd))}) does not match ${what}`);
+    }
+    const details = others.length > 20 ? [...others.slice(0, 20), `… and ${others.length - 20} more`] : others;
+    exp.trace.push({
+      n: exp.trace.length + 1,
+      phase: 'merged',
+      message: `sections merged, in order: ${sections.join(', ')}`,
+      at: null,
+      directive: null,
+      decisive: false,
+      ...(details.length ? { details: ['not applied:', ...details.map((d) => `  ${d}`)] } : {}),
+    });
+  }
   if (r.status === 403 || r.status === null) {
     // The final message (e.g. "AH01630: client denied…") is what Apache logs.
     if (r.message && decisive && decisive.message !== r.message) decisive.details = [`Apache logs: ${r.message}`];
