@@ -225,6 +225,11 @@ describe('JSON and requests', () => {
     expect(r.code).toBe(0);
     expect(r.out.split('\n')[0]).toMatch(/^403 Forbidden: N01/);
   });
+  it('requests nginx refuses: 400, said once', () => {
+    expect(why([NGX, '/%00']).out.split('\n')[0]).toBe('400 Bad Request: "%00" in "/%00"');
+    expect(why([NGX, '/../x']).out.split('\n')[0]).toBe('400 Bad Request: "/../x" climbs above the root with ".."');
+    expect(json([NGX, '/a.html', '--header', 'Host: bad/host']).status).toBe(400);
+  });
   it('IPv6 clients', () => {
     const j = json([PROXY, '/admin/', '--ip', '2001:db8::1']);
     expect(j.status).toBe(403);

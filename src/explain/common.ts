@@ -175,6 +175,10 @@ export function finishVerdict(
     else if (decisive?.at) v += ` (at ${fmtLoc(decisive.at)})`;
     return v;
   }
-  if (decisive) v += `: ${decisive.message}${decisive.at ? ` (${fmtLoc(decisive.at)})` : ''}`;
+  if (decisive) {
+    // Model messages may already start with the status ("400 Bad Request: …").
+    const msg = decisive.message.startsWith(v) ? decisive.message.slice(v.length).replace(/^[:\s]+/, '') : decisive.message;
+    v += `: ${msg}${decisive.at ? ` (${fmtLoc(decisive.at)})` : ''}`;
+  }
   return v;
 }
