@@ -37,6 +37,11 @@ describe('fixtures/harness', () => {
     expect(byPath['fixtures/harness/files/own-listen.apache.conf']).toMatchObject({ server: 'apache', base: 'debian' });
     const modes = byPath['fixtures/harness/nginx-file-mode'];
     expect(modes).toMatchObject({ needsRoot: true, modes: { 'www/secret.html': 0o600 }, mkdirs: ['www/empty'] });
+    expect(byPath['fixtures/harness/nginx-made-files']).toMatchObject({
+      needsRoot: false,
+      files: { 'www/.git/config': '[core]\n' },
+      mkdirs: ['www/empty'],
+    });
     const inc = byPath['fixtures/harness/nginx-main-include'];
     expect(inc.requests.map((r) => `${r.file}:${r.line}`)).toEqual(['conf.d/site.conf:2', 'nginx.conf:2']);
     for (const f of fixtures) expect(byPath[f].errors, f).toEqual([]);

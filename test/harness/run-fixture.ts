@@ -41,6 +41,8 @@ export interface FixtureInfo {
   requests: FixtureRequest[];
   modes: Record<string, number>;
   mkdirs: string[];
+  /** Files to create in the copy (`# file:` lines): paths git cannot keep, such as `www/.git/config`. */
+  files: Record<string, string>;
   /** True when the fixture needs a worker user other than us (`# mode:` lines or `# harness: needs-root`). */
   needsRoot: boolean;
   /** Malformed `# request:`/`# mode:`/`# mkdir:`/`# harness:` lines, as "file:line: message". */
@@ -100,12 +102,14 @@ interface SetupLines {
   harness: string[];
   modes: Record<string, number>;
   mkdirs: string[];
+  /** Files to create (relative path → content), for paths git cannot keep (e.g. `www/.git/config`). */
+  files: Record<string, string>;
   errors: string[];
 }
 
-/** `# harness: …`, `# mode: 0600 path`, `# mkdir: path` lines of one file. */
+/** `# harness: …`, `# mode: 0600 path`, `# mkdir: path`, `# file: path [text]` lines of one file. */
 export function parseSetupLines(text: string, file: string): SetupLines {
-  const out: SetupLines = { harness: [], modes: {}, mkdirs: [], errors: [] };
+  const out: SetupLines = { harness: [], modes: {}, mkdirs: [], files: {}, errors: [] };
   text.split(/\r\n|\n|\r/).forEach((line, i) => {
     const where = `${file}:${i + 1}`;
     let m = /^\s*#\s*harness\s*:(.*)$/.exec(line);
@@ -131,6 +135,12 @@ export function parseSetupLines(text: string, file: string): SetupLines {
       const p = m[1].trim();
       if (!p || /\s/.test(p) || !validRel(p)) out.errors.push(`${where}: "# mkdir:" needs one relative path inside the fixture`);
       else out.mkdirs.push(p);
+      return;
+    }
+    m = /^\s*#\s*file\s*:\s*(\S+)(?:\s+(.*))?$/.exec(line);
+    if (m) {
+      if (!validRel(m[1])) out.errors.push(`${where}: "# file:" path "${m[1]}" must be relative, inside the fixture`);
+      else out.files[m[1]] = `${(m[2] ?? '').trimEnd()}\n`;
     }
   });
   return out;
@@ -171,7 +181,7 @@ export function describeFixture(path: string, opts: RunFixtureOptions = {}): Fix
     );
   }
 
-  const setup: SetupLines = { harness: [], modes: {}, mkdirs: [], errors: [] };
+  const setup: SetupLines = { harness: [], modes: {}, mkdirs: [], files: {}, errors: [] };
   const requests: FixtureRequest[] = [];
   for (const f of scan) {
     const text = readFileSync(join(root, f), 'utf8');
@@ -179,6 +189,7 @@ export function describeFixture(path: string, opts: RunFixtureOptions = {}): Fix
     setup.harness.push(...s.harness);
     Object.assign(setup.modes, s.modes);
     setup.mkdirs.push(...s.mkdirs);
+    Object.assign(setup.files, s.files);
     setup.errors.push(...s.errors);
     const r = parseRequestLines(text);
     for (const e of r.errors) errors.push(`${f}:${e.line}: ${e.message}`);
@@ -207,6 +218,7 @@ export function describeFixture(path: string, opts: RunFixtureOptions = {}): Fix
     requests,
     modes: setup.modes,
     mkdirs: setup.mkdirs,
+    files: setup.files,
     needsRoot: words.has('needs-root') || Object.keys(setup.modes).length > 0,
     errors,
   };
@@ -239,7 +251,10 @@ export function startFixture(info: FixtureInfo): Promise<RunningServer> {
     main: info.main ?? undefined,
     modes: info.modes,
     mkdirs: info.mkdirs,
-    files: info.htaccessFile ? { 'htdocs/.htaccess': readFileSync(join(info.root, info.htaccessFile)) } : undefined,
+    files: {
+      ...info.files,
+      ...(info.htaccessFile ? { 'htdocs/.htaccess': readFileSync(join(info.root, info.htaccessFile)) } : {}),
+    },
   };
   return info.server === 'nginx' ? startNginx({ ...common, context: info.context }) : startApache({ ...common, base: info.base });
 }
