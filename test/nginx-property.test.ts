@@ -88,7 +88,7 @@ describe.skipIf(!present)('nginx parser under random mutation', () => {
     const N = 10000;
     let withErrors = 0;
     for (let i = 0; i < N; i++) {
-      let b = bytes[Math.floor(rnd() * bytes.length)];
+      let b: Buffer = bytes[Math.floor(rnd() * bytes.length)];
       const rounds = 1 + Math.floor(rnd() * 4);
       for (let r = 0; r < rounds; r++) b = mutate(b, rnd);
       const src = SourceFile.fromBytes(`/mut/${i}.conf`, b);
