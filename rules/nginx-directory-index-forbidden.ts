@@ -38,7 +38,7 @@ export default defineRule({
       if (scope.kind === 'location' && !['', '^~'].includes((scope as Location).modifier)) return;
       if ((findLocation(server, toBinary(dir)).location ?? server) !== scope || refusedBy(scope)) return;
       const names = st.index.value;
-      if (names.some((n) => n.includes('$') || n.startsWith('/'))) return;
+      if (names.length === 0 || names.some((n) => n.includes('$') || n.startsWith('/'))) return;
       const refused = names.map((n) => ({ n, by: refusedBy(findLocation(server, toBinary(dir + n)).location ?? server) }));
       if (!refused.every((r) => r.by) || !first(st.index.directive, 'i')) return;
       const list = refused.map((r) => `${dir}${r.n} is refused (${r.by!.why})`).join('; ');

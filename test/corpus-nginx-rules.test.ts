@@ -12,7 +12,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { rules } from '../rules/index.js';
 import type { PathMapping } from '../src/ast.js';
-import { lint, type LintRun } from '../src/run.js';
+import { lint, lintText, type LintRun } from '../src/run.js';
 
 const root = resolve(import.meta.dirname, '..');
 const CORPUS = resolve(root, '../shared/corpus');
@@ -124,5 +124,28 @@ describe.skipIf(!have)('nginx rules on the corpus files real nginx accepts', () 
     expect(errors.map((f) => `${f.key}: ${f.message}`)).toEqual([]);
     expect(rows.length).toBeGreaterThan(250);
     expect(covered.size).toBeGreaterThan(20);
+  });
+
+  it('never crashes on the files nginx rejected, nor on odd directives', { timeout: 120_000 }, async () => {
+    const rejected = readFileSync(join(CORPUS, 'INDEX.tsv'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => l.split('\t'))
+      .filter((c) => c[1] === 'nginx' && c[5] === 'fails')
+      .map((c) => abs(c[0]));
+    const run = await lint(rejected, { cwd: root, noConfig: true, only: nginxRules, server: 'nginx', reportUnusedSuppressions: 'off' });
+    expect(run.crashes).toEqual([]);
+    expect(run.results.length).toBeGreaterThan(50);
+    const odd = [
+      'http { server { allow; deny; index; try_files; error_page; valid_referers; limit_except { deny all; } location { } } }',
+      'http { server { location / { index; autoindex off; } location ~ ( { deny all; } error_page 404; proxy_cache_valid 10m; proxy_cache c; } }',
+      'http { server { if ($invalid_referer) { return 403; } valid_referers; auth_request; satisfy any; deny all; auth_basic x; } }',
+      'deny all;\nreturn 403;\n',
+      'http {' + ' location / {'.repeat(300) + '}'.repeat(300) + ' }',
+    ];
+    for (const text of odd) {
+      const r = await lintText(text, { filename: 'odd/nginx.conf', server: 'nginx', cwd: root, noConfig: true, only: nginxRules });
+      expect(r.crashes, text.slice(0, 60)).toEqual([]);
+    }
   });
 });
