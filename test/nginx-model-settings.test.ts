@@ -72,3 +72,15 @@ describe('effective settings after inheritance', () => {
     expect(effectiveSettings(m.servers[0]).autoindex).toEqual({ value: false, directive: null, from: null });
   });
 });
+
+describe('the shared model cache (cache.ts)', () => {
+  it('builds one model per ConfigSet and answers refusedBy from it', async () => {
+    const { nginxModelFor, refusedBy, scopesOf } = await import('../src/nginx/model/cache.js');
+    const set = modelFromText('events {}\nhttp { server { location / { deny all; } location /a/ { return 403; } location /b/ { allow 10.0.0.0/8; deny all; } } }').set;
+    const model = nginxModelFor(set);
+    expect(nginxModelFor(set)).toBe(model);
+    expect(nginxModelFor({ ...set })).not.toBe(model);
+    const locs = scopesOf(model).filter((s) => s.kind === 'location');
+    expect(locs.map((l) => refusedBy(l)?.directive.name ?? null)).toEqual(['deny', 'return', null]);
+  });
+});
