@@ -3,7 +3,8 @@
  * is chosen, so every request to that server gets 403 (403-CAUSES.md §1.3, N06). Reported only
  * when it is unconditional: the first of the server's own rewrite-module directives that can end
  * processing (`return`, `rewrite`, `if`, `break`), read from the model (http servers only, so
- * `stream` servers are never reported).
+ * `stream` servers are never reported). The same `return 403` as the first such directive of a
+ * `location /` that is the server's only location answers every request too.
  */
 import { defineRule } from '../src/rule.js';
 import { nginxModelFor, once } from '../src/nginx/model/cache.js';
@@ -19,15 +20,17 @@ export default defineRule({
   fixable: false,
   messages: {
     serverReturn:
-      '`return 403` at server level runs before location matching, so every request to this server{{names}} is answered 403',
+      '`return 403` {{where}}, so every request to this server{{names}} is answered 403',
   },
   check(ctx) {
     const first = once();
     for (const server of nginxModelFor(ctx.set).servers) {
-      const node = server.body.find((d) => STOPPERS.has(d.name));
+      const only = server.locations.length === 1 && server.locations[0].block && ['', '^~'].includes(server.locations[0].modifier) && server.locations[0].name === '/' ? server.locations[0] : null;
+      let node = server.body.find((d) => STOPPERS.has(d.name));
+      if (!node && only) node = only.body.find((d) => STOPPERS.has(d.name));
       if (!node || node.name !== 'return' || node.args[0]?.value !== '403' || !first(node, 'r')) continue;
       const names = (server.byName.get('server_name') ?? []).flatMap((d) => d.args.map((a) => a.value)).filter((v) => v !== '' && v !== '_');
-      ctx.report({ node, messageId: 'serverReturn', data: { names: names.length ? ` (${names.join(' ')})` : '' } });
+      ctx.report({ node, messageId: 'serverReturn', data: { names: names.length ? ` (${names.join(' ')})` : '', where: server.body.includes(node) ? 'at server level runs before location matching' : 'is the first directive of `location /`, the only location' } });
     }
   },
 });
