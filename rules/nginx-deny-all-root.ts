@@ -3,14 +3,15 @@
  * itself when there is none) refuses every IPv4 client, so the whole site answers 403. Narrow
  * locations (`location ~ /\.ht { deny all; }`) are never reported; neither is a list that `satisfy
  * any` pairs with auth_basic/auth_request (a password still lets clients in), a `location /` whose
- * own `return` runs first (rewrite phase before access), nor a catch-all default server.
+ * own `return` runs first (rewrite phase before access), a catch-all default server, nor a
+ * default-deny block whose nested locations `allow` clients into parts of the site.
  */
 import type { Directive } from '../src/ast.js';
 import { defineRule } from '../src/rule.js';
 import { accessSegments, segmentAllows } from '../src/nginx/model/address.js';
 import { directiveText, lineOf, nginxModelFor, once } from '../src/nginx/model/cache.js';
-import { effectiveSettings } from '../src/nginx/model/settings.js';
-import { own, type Location, type Server } from '../src/nginx/model/tree.js';
+import { accessList, effectiveSettings } from '../src/nginx/model/settings.js';
+import { own, type Location, type Scope, type Server } from '../src/nginx/model/tree.js';
 
 const rootLocation = (s: Server): Location | undefined =>
   s.locations.find((l) => (l.modifier === '' || l.modifier === '^~') && l.name === '/' && l.block !== null);
@@ -41,6 +42,9 @@ export default defineRule({
       if (st.satisfy.value === 'any' && (st.authBasic.value !== null || st.authRequest.value !== null)) continue;
       if (root && own(root, 'return').length > 0) continue;
       if (!accessSegments(acc.rules, 'ipv4').every((s) => !segmentAllows(s))) continue;
+      // a default-deny block whose nested locations open parts of the site is deliberate
+      const opens = (l: Scope): boolean => [...l.locations, ...(l.limitExcept ? [l.limitExcept] : [])].some((c) => (own(c, 'allow').length > 0 && accessSegments(accessList(c).rules, 'ipv4').some(segmentAllows)) || opens(c));
+      if (opens(scope)) continue;
       const denies = acc.rules.filter((r) => r.action === 'deny' && r.directive);
       const node: Directive = (denies.find((r) => r.all || r.v4?.len === 0) ?? denies[0]).directive!;
       const where = root && acc.from === root ? '`location /`' : 'this server';
