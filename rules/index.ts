@@ -25,7 +25,8 @@ import nginxProxyCache403 from './nginx-proxy-cache-403.js';
 import nginxReturn403Server from './nginx-return-403-server.js';
 import nginxSatisfyAuthCombination from './nginx-satisfy-auth-combination.js';
 import nginxSensitivePath403 from './nginx-sensitive-path-403.js';
-import nginxShadowedAccessRule from './nginx-shadowed-access-rule.js';
+import nginxShadowedAllow from './nginx-shadowed-allow.js';
+import nginxShadowedDeny from './nginx-shadowed-deny.js';
 
 export const rules: readonly Rule<string, object>[] = [
   apacheAuthmergingOffDropsDeny,
@@ -53,5 +54,6 @@ export const rules: readonly Rule<string, object>[] = [
   nginxReturn403Server,
   nginxSatisfyAuthCombination,
   nginxSensitivePath403,
-  nginxShadowedAccessRule,
+  nginxShadowedAllow,
+  nginxShadowedDeny,
 ] as readonly Rule<string, object>[];

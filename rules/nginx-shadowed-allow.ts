@@ -1,26 +1,26 @@
 /**
- * N01, list order: an `allow` or `deny` that no client can ever reach, because earlier rules of the
- * same block with the opposite action already match every address it names (one rule, or the union
- * of several; address.ts `shadowedBy`). A dead `allow` refuses clients the author meant to let in
- * (403); a dead `deny` lets in clients meant to be refused. Redundant rules of the same action
- * change nothing and are not reported.
+ * N01, list order: an `allow` that no client can ever reach, because earlier `deny` rules of the
+ * same block already match every address it names (one rule, or the union of several; address.ts
+ * `shadowedBy`), so the clients it names get 403. (A dead `deny` is nginx-shadowed-deny; redundant
+ * rules of the same action change nothing and are not reported.)
  */
 import { defineRule } from '../src/rule.js';
 import { accessRulesOf, shadowedBy } from '../src/nginx/model/address.js';
 import { directiveText, lineOf, nginxModelFor, once, scopesOf } from '../src/nginx/model/cache.js';
 
+const ACTION = 'allow';
+const MESSAGE = 'deadAllow';
+
 export default defineRule({
-  id: 'nginx-shadowed-access-rule',
+  id: 'nginx-shadowed-allow',
   servers: ['nginx'],
   severity: 'error',
-  description: 'An `allow` or `deny` that never matches because earlier rules of the other kind cover every address it names.',
+  description: 'An `allow` that never matches because earlier `deny` rules cover every address it names.',
   category: 'access-control',
   fixable: false,
   messages: {
     deadAllow:
       '{{by}} comes first, so `{{directive}}` never matches: nginx answers 403 to the clients it was meant to let in (the first matching rule wins)',
-    deadDeny:
-      '{{by}} comes first, so `{{directive}}` never matches: the clients it was meant to refuse are let in (the first matching rule wins)',
   },
   check(ctx) {
     const first = once();
@@ -30,14 +30,14 @@ export default defineRule({
       const rules = accessRulesOf(own);
       rules.forEach((rule, i) => {
         const by = shadowedBy(rule, rules.slice(0, i));
-        if (!by || !by.some((b) => b.action !== rule.action)) return;
+        if (rule.action !== ACTION || !by || !by.some((b) => b.action !== rule.action)) return;
         const node = rule.directive!;
         if (!first(node, 'dead')) return;
         const cover = by.map((b) => `\`${directiveText(b.directive!)}\` on ${lineOf(b.directive!, node)}`).join(' and ');
         ctx.report({
           node,
           arg: 0,
-          messageId: rule.action === 'allow' ? 'deadAllow' : 'deadDeny',
+          messageId: MESSAGE,
           data: { by: cover, directive: directiveText(node) },
           related: by.map((b) => ({ node: b.directive!, message: `matches first: \`${directiveText(b.directive!)}\`` })),
         });
