@@ -15,7 +15,7 @@ function walk(dir: string, out: { dirs: string[]; files: string[] }): void {
     if (e.isDirectory()) {
       out.dirs.push(p);
       walk(p, out);
-    } else out.files.push(p);
+    } else if (e.isFile()) out.files.push(p);
   }
 }
 
