@@ -176,3 +176,41 @@ export function encodeSurrogateEscape(s: string): Buffer {
   if (runStart < s.length) parts.push(Buffer.from(s.slice(runStart), 'utf8'));
   return Buffer.concat(parts);
 }
+
+/**
+ * A Span stored as six numbers in one object: the parsers make one per directive name and argument,
+ * and on a large tree three objects per span (span + two positions) made garbage collection the
+ * largest cost of parsing. `start` and `end` are computed on access; use them as plain Positions.
+ */
+export class CompactSpan implements Span {
+  constructor(
+    public so: number,
+    public sl: number,
+    public sc: number,
+    public eo: number,
+    public el: number,
+    public ec: number,
+  ) {}
+  static from(start: Position, end: Position): CompactSpan {
+    return new CompactSpan(start.offset, start.line, start.column, end.offset, end.line, end.column);
+  }
+  get start(): Position {
+    return { offset: this.so, line: this.sl, column: this.sc };
+  }
+  set start(p: Position) {
+    this.so = p.offset;
+    this.sl = p.line;
+    this.sc = p.column;
+  }
+  get end(): Position {
+    return { offset: this.eo, line: this.el, column: this.ec };
+  }
+  set end(p: Position) {
+    this.eo = p.offset;
+    this.el = p.line;
+    this.ec = p.column;
+  }
+  toJSON(): Span {
+    return { start: this.start, end: this.end };
+  }
+}

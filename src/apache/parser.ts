@@ -23,7 +23,7 @@
  * of the closing tag and `blockSpan` from the `<` of the opening tag to that `>`.
  */
 import type { Arg, Comment, Diagnostic, Directive, Node, ParsedFile } from '../ast.js';
-import type { Position, SourceFile, Span } from '../source.js';
+import { CompactSpan, type Position, type SourceFile, type Span } from '../source.js';
 import { apacheDirective } from './directives.js';
 
 export type ApacheContext = 'server' | 'directory' | 'htaccess';
@@ -125,13 +125,13 @@ class LineMap {
     return p;
   }
 
-  span(a: number, b: number): Span {
+  span(a: number, b: number): CompactSpan {
     if (this.identity) {
       const l = this.line[0];
       const c = 1 - this.lineStart[0];
-      return { start: { offset: a, line: l, column: a + c }, end: { offset: b, line: l, column: b + c } };
+      return new CompactSpan(a, l, a + c, b, l, b + c);
     }
-    return { start: this.pos(a), end: b > a ? this.end(b) : this.pos(a) };
+    return CompactSpan.from(this.pos(a), b > a ? this.end(b) : this.pos(a));
   }
 }
 
@@ -386,10 +386,10 @@ export function parseApache(source: SourceFile, opts: ApacheParseOptions = {}): 
         name: sname,
         key,
         args,
-        span: { start: nameSpan.start, end: map.end(b) },
+        span: CompactSpan.from(nameSpan.start, map.end(b)),
         nameSpan,
         block: [],
-        blockSpan: { start: map.pos(a), end: map.end(b) },
+        blockSpan: CompactSpan.from(map.pos(a), map.end(b)),
         section: true,
         source,
       };
@@ -416,7 +416,7 @@ export function parseApache(source: SourceFile, opts: ApacheParseOptions = {}): 
       key: lowerKey(word),
       args,
       // the line ends where its last argument ends: share that Position
-      span: { start: nameSpanFull.start, end: args.length > 0 ? args[args.length - 1].span.end : nameSpanFull.end },
+      span: CompactSpan.from(nameSpanFull.start, args.length > 0 ? args[args.length - 1].span.end : nameSpanFull.end),
       nameSpan: nameSpanFull,
       block: null,
       blockSpan: null,

@@ -17,7 +17,7 @@
  * object is made per token. Positions are tracked incrementally (line, start of line).
  */
 import type { Diagnostic, Position, Span } from '../ast.js';
-import type { SourceFile } from '../source.js';
+import { CompactSpan, type SourceFile } from '../source.js';
 
 export const enum Tok {
   EOF = 0,
@@ -139,7 +139,7 @@ export class NginxLexer {
   }
 
   span(): Span {
-    return { start: this.startPosition(), end: this.endPosition() };
+    return new CompactSpan(this.start, this.startLine, this.startCol, this.end, this.endLine, this.endCol);
   }
 
   /** Raw text and value of the last word; the same string when they are equal (no quotes, no

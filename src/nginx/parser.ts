@@ -6,7 +6,7 @@
  * Never throws on input, never recurses per nesting level (explicit stacks), linear in the input.
  */
 import type { Arg, Comment, Diagnostic, Directive, Node, ParsedFile, Position, Span } from '../ast.js';
-import type { SourceFile } from '../source.js';
+import { CompactSpan, type SourceFile } from '../source.js';
 import { NginxLexer, Tok } from './lexer.js';
 import {
   CTX,
@@ -141,7 +141,7 @@ export function parseNginxSyntax(source: SourceFile): { nodes: Node[]; errors: D
   // array, copied at its exact size when the directive ends)
   const scratch: Arg[] = [];
   let name = '';
-  let nameSpan: Span | null = null;
+  let nameSpan: CompactSpan | null = null;
   let insertAt = 0;
   let lastTokLine = 0;
   // errors.length when the statement began: a statement with a tokenizer error in it is not
@@ -154,10 +154,10 @@ export function parseNginxSyntax(source: SourceFile): { nodes: Node[]; errors: D
       name,
       key: name,
       args: scratch.length === 0 ? [] : scratch.slice(),
-      span: { start: nameSpan!.start, end },
+      span: new CompactSpan(nameSpan!.so, nameSpan!.sl, nameSpan!.sc, end.offset, end.line, end.column),
       nameSpan: nameSpan!,
       block,
-      blockSpan: blockStart ? { start: blockStart, end } : null,
+      blockSpan: blockStart ? CompactSpan.from(blockStart, end) : null,
       source,
     };
     if (insertAt === frame.nodes.length) frame.nodes.push(d);
@@ -187,10 +187,7 @@ export function parseNginxSyntax(source: SourceFile): { nodes: Node[]; errors: D
       const value = lx.wordValue;
       if (nameSpan === null) {
         name = canonicalName(value);
-        nameSpan = {
-          start: { offset: lx.start, line: lx.startLine, column: lx.startCol },
-          end: { offset: lx.end, line: lx.endLine, column: lx.endCol },
-        };
+        nameSpan = new CompactSpan(lx.start, lx.startLine, lx.startCol, lx.end, lx.endLine, lx.endCol);
         insertAt = frame.nodes.length;
         errorsAtStart = errors.length;
       } else {
@@ -201,10 +198,7 @@ export function parseNginxSyntax(source: SourceFile): { nodes: Node[]; errors: D
           value,
           raw: lx.wordRaw,
           quote: q,
-          span: {
-            start: { offset: lx.start, line: lx.startLine, column: lx.startCol },
-            end: { offset: lx.end, line: lx.endLine, column: lx.endCol },
-          },
+          span: new CompactSpan(lx.start, lx.startLine, lx.startCol, lx.end, lx.endLine, lx.endCol),
         });
       }
       continue;
