@@ -6,20 +6,9 @@
  * directive that decided. The stock `.ht*` and `<Directory />` denials themselves are not reported.
  */
 import type { Directive } from '../src/ast.js';
-import { apacheModelFor, directiveOwner, directoryProbes, type Probe } from '../src/apache/model/index.js';
+import { apacheModelFor, directoryProbes, isBlanketDenial as blanket, type Probe } from '../src/apache/model/index.js';
 import { defineRule } from '../src/rule.js';
 
-const words = (d: Directive) => d.args.map((a) => a.value.toLowerCase()).join(' ');
-/** Directives of a section, into `<RequireAll/Any/None>` and `<Limit>` but not nested sections. */
-const inSection = (s: Directive | null): Directive[] =>
-  (s?.block ?? []).flatMap((n) => (n.type !== 'directive' ? [] : /^(requireall|requireany|requirenone|limit|limitexcept)$/.test(n.key.replace(/^</, '')) ? inSection(n) : [n]));
-/** A blanket denial: the author closed the directory to everyone (no other Require or Allow beside it). */
-function blanket(d: Directive): boolean {
-  const deny = (d.key === 'require' && words(d) === 'all denied') || (d.key === 'deny' && words(d) === 'from all');
-  if (!deny) return false;
-  const section = directiveOwner.get(d)?.section ?? null;
-  return !inSection(section).some((x) => x.key === 'allow' || (x.key === 'require' && words(x) !== 'all denied'));
-}
 const where = (d: Directive) => `${d.source.path.split('/').pop()}:${d.span.start.line}`;
 const text = (d: Directive) => [d.name, ...d.args.map((a) => a.raw)].join(' ');
 const what = (p: Probe) => `${p.root.kind === 'documentroot' ? 'DocumentRoot' : p.root.kind === 'alias' ? 'Alias' : 'ScriptAlias'} ${p.root.dir}`;

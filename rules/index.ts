@@ -3,8 +3,10 @@ import type { Rule } from '../src/rule.js';
 import apacheAuthmergingOffDropsDeny from './apache-authmerging-off-drops-deny.js';
 import apacheCgiWithoutExeccgi from './apache-cgi-without-execcgi.js';
 import apacheDeadAllowDeny from './apache-dead-allow-deny.js';
+import apacheDirectoryIndexForbidden from './apache-directory-index-forbidden.js';
 import apacheDocrootDenied from './apache-docroot-denied.js';
 import apacheExplicitForbidden from './apache-explicit-forbidden.js';
+import apacheForwardProxyDenied from './apache-forward-proxy-denied.js';
 import apacheHtaccessDirectiveNotAllowed from './apache-htaccess-directive-not-allowed.js';
 import apacheHtaccessIgnored from './apache-htaccess-ignored.js';
 import apacheLegacyAccessControl from './apache-legacy-access-control.js';
@@ -32,8 +34,10 @@ export const rules: readonly Rule<string, object>[] = [
   apacheAuthmergingOffDropsDeny,
   apacheCgiWithoutExeccgi,
   apacheDeadAllowDeny,
+  apacheDirectoryIndexForbidden,
   apacheDocrootDenied,
   apacheExplicitForbidden,
+  apacheForwardProxyDenied,
   apacheHtaccessDirectiveNotAllowed,
   apacheHtaccessIgnored,
   apacheLegacyAccessControl,

@@ -7,6 +7,7 @@
 import type { ConfigSet, Directive } from '../../ast.js';
 import type { Settings } from '../../rule.js';
 import { walk } from '../../walk.js';
+import { directiveOwner } from './dirconf.js';
 import { buildApacheModel, type ApacheModel, type ModelSettings, type ServerModel, type Section } from './sections.js';
 import { simulate, type SimResult } from './simulate.js';
 
@@ -24,7 +25,17 @@ export function modelSettings(s: Settings): ModelSettings {
 
 /** Directives whose use outside `<IfModule>` proves their module is loaded (httpd refuses to start
  * on an unknown directive), for modules Debian does not enable by default. */
-const IMPLIES: Record<string, string> = { rewriteengine: 'mod_rewrite', rewriterule: 'mod_rewrite', rewritecond: 'mod_rewrite', rewritebase: 'mod_rewrite' };
+const IMPLIES: Record<string, string> = {
+  rewriteengine: 'mod_rewrite',
+  rewriterule: 'mod_rewrite',
+  rewritecond: 'mod_rewrite',
+  rewritebase: 'mod_rewrite',
+  sslengine: 'mod_ssl',
+  sslrequiressl: 'mod_ssl',
+  proxyrequests: 'mod_proxy',
+  '<proxy': 'mod_proxy',
+  '<proxymatch': 'mod_proxy',
+};
 
 /** Modules a set needs loaded because it uses their directives unguarded. */
 export function impliedModules(set: ConfigSet): string[] {
@@ -153,4 +164,18 @@ function portOf(server: ServerModel): number | undefined {
 /** Simulate one more request on the server of a served root (same neutral client, no filesystem). */
 export function probeUrl(model: ApacheModel, server: ServerModel, uri: string, method = 'GET'): SimResult {
   return simulate(model, { method, uri, host: hostFor(server), port: portOf(server), clientIp: NEUTRAL_CLIENT, fs: null });
+}
+
+const words = (d: Directive) => d.args.map((a) => a.value.toLowerCase()).join(' ');
+/** Directives of a section, into `<RequireAll/Any/None>` and `<Limit>` but not nested sections. */
+const inSection = (s: Directive | null): Directive[] =>
+  (s?.block ?? []).flatMap((n) => (n.type !== 'directive' ? [] : /^(requireall|requireany|requirenone|limit|limitexcept)$/.test(n.key.replace(/^</, '')) ? inSection(n) : [n]));
+
+/** A blanket denial (`Require all denied` / `Deny from all` with no other Require or Allow beside it in
+ * its section): the author closed the section to everyone, not to some clients. */
+export function isBlanketDenial(d: Directive): boolean {
+  const deny = (d.key === 'require' && words(d) === 'all denied') || (d.key === 'deny' && words(d) === 'from all');
+  if (!deny) return false;
+  const section = directiveOwner.get(d)?.section ?? null;
+  return !inSection(section).some((x) => x.key === 'allow' || (x.key === 'require' && words(x) !== 'all denied'));
 }

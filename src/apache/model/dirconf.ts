@@ -99,6 +99,8 @@ export interface DirConf {
   redirects: RedirectEntry[];
   dirIndex: Setting<string[]> | null;
   dirSlash: Setting<boolean> | null;
+  /** mod_ssl `SSLRequireSSL` in force (a flag: once set, nested sections cannot clear it). */
+  sslRequireSSL: Directive | null;
   /** Files/FilesMatch/If sections nested in this config (core's sec_file / sec_if, appended on merge). */
   nested: NestedSection[];
   /** Sections merged to reach this config, in order (for traces). */
@@ -122,6 +124,7 @@ export function emptyDirConf(server = false): DirConf {
     redirects: [],
     dirIndex: null,
     dirSlash: null,
+    sslRequireSSL: null,
     nested: [],
     trail: [],
   };
@@ -358,6 +361,9 @@ export function compileSection(directives: Directive[], ctx: CompileContext): Di
         case 'directoryindex':
           conf.dirIndex = { value: args.length === 1 && args[0].toLowerCase() === 'disabled' ? [] : args, by: d };
           break;
+        case 'sslrequiressl':
+          conf.sslRequireSSL = d;
+          break;
         case 'directoryslash':
           conf.dirSlash = { value: (args[0] ?? '').toLowerCase() !== 'off', by: d };
           break;
@@ -428,6 +434,7 @@ export function mergeDirConf(base: DirConf, next: DirConf, label: string, by: Di
   if (next.redirects.length) out.redirects = [...next.redirects, ...base.redirects];
   if (next.dirIndex) out.dirIndex = next.dirIndex;
   if (next.dirSlash) out.dirSlash = next.dirSlash;
+  if (next.sslRequireSSL) out.sslRequireSSL = next.sslRequireSSL;
   if (next.nested.length) out.nested = [...base.nested, ...next.nested];
   out.trail = [...base.trail, { label, directive: by }];
   return out;

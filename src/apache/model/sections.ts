@@ -50,7 +50,7 @@ export interface ModelSettings {
   gid?: number;
 }
 
-export type SectionKind = 'directory' | 'directorymatch' | 'location' | 'locationmatch';
+export type SectionKind = 'directory' | 'directorymatch' | 'location' | 'locationmatch' | 'proxy' | 'proxymatch';
 
 export interface Section {
   kind: SectionKind;
@@ -84,6 +84,13 @@ export interface ServerModel {
   aliases: AliasEntry[];
   redirects: RedirectEntry[];
   rewrite: RewriteConf;
+  /** mod_ssl `SSLEngine` (on/off/optional) of this server, inherited from the main server when unset. */
+  sslEngine: Setting<string> | null;
+  /** mod_proxy `ProxyRequests` (forward proxy), inherited from the main server when unset. */
+  proxyRequests: Setting<boolean> | null;
+  /** `<Proxy>`/`<ProxyMatch>` sections (the main server's first), matched by mod_proxy's proxy_walk
+   * against `proxy:<url>` of a proxied request instead of the directory walk. */
+  proxies: Section[];
 }
 
 export interface ApacheModel {
@@ -224,6 +231,9 @@ function buildModel(set: ConfigSet, settings: ModelSettings): ApacheModel {
     const regexDirectories: Section[] = [];
     const locations: Section[] = [];
     let documentRoot: Setting<string> | null = null;
+    let sslEngine: Setting<string> | null = null;
+    let proxyRequests: Setting<boolean> | null = null;
+    const proxies: Section[] = [];
     let serverName: string | null = null;
     const serverAliases: string[] = [];
     for (const d of list) {
@@ -273,6 +283,17 @@ function buildModel(set: ConfigSet, settings: ModelSettings): ApacheModel {
         });
         continue;
       }
+      if (d.block && (k === 'proxy' || k === 'proxymatch')) {
+        let path = args[0] ?? '';
+        let isRegex = k === 'proxymatch';
+        if (k === 'proxy' && path === '~') {
+          isRegex = true;
+          path = args[1] ?? '';
+        }
+        const conf = compileSection(kids(d), { kind: 'location', path, notes, knownProvider, section: d });
+        proxies.push({ kind: isRegex ? 'proxymatch' : 'proxy', directive: d, path, regex: isRegex ? compilePcre(path) : null, wildcard: !isRegex && isFnmatchPattern(path), components: 0, conf, owner, order: order++ });
+        continue;
+      }
       if (d.block && k === 'virtualhost') continue;
       switch (k) {
         case 'documentroot':
@@ -280,6 +301,12 @@ function buildModel(set: ConfigSet, settings: ModelSettings): ApacheModel {
           break;
         case 'servername':
           serverName = (args[0] ?? '').replace(/^[a-z]+:\/\//i, '').replace(/:\d+$/, '').toLowerCase();
+          break;
+        case 'sslengine':
+          sslEngine = { value: (args[0] ?? '').toLowerCase(), by: d };
+          break;
+        case 'proxyrequests':
+          proxyRequests = { value: (args[0] ?? '').toLowerCase() === 'on', by: d };
           break;
         case 'serveralias':
           serverAliases.push(...args.map((a) => a.toLowerCase()));
@@ -326,6 +353,9 @@ function buildModel(set: ConfigSet, settings: ModelSettings): ApacheModel {
       redirects: [...sink.redirects, ...(parent?.redirects ?? [])],
       // Server-context rewrite config is per virtual host; RewriteOptions Inherit is not modelled.
       rewrite: sink.rewrite,
+      sslEngine: sslEngine ?? parent?.sslEngine ?? null,
+      proxyRequests: proxyRequests ?? parent?.proxyRequests ?? null,
+      proxies: [...(parent?.proxies ?? []), ...proxies],
     };
   };
 

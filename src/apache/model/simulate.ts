@@ -20,7 +20,7 @@ import { permits, resolveWorker, type FsStat, type ModelFs, type Worker } from '
 import { isLocal, parseSubnet, subnetMatches } from './net.js';
 import { describeOptions, effectiveOptions, OPT_EXECCGI, OPT_INDEXES, OPT_SYM_LINKS, OPT_SYM_OWNER } from './options.js';
 import { checkOverride, type OverrideState } from './overrides.js';
-import { fnmatch } from './regex.js';
+import { fnmatch, isFnmatchPattern } from './regex.js';
 import { canonicalDir, countDirs, selectServer, type ApacheModel, type ServerModel } from './sections.js';
 
 export interface SimRequest {
@@ -39,7 +39,12 @@ export interface SimRequest {
   fs?: ModelFs | null;
   /** Parsed .htaccess files keyed by directory (no trailing slash), used when `fs` is not given. */
   htaccess?: Map<string, ParsedFile>;
+  /** The connection is TLS (default: the selected server has `SSLEngine on`). */
+  tls?: boolean;
 }
+
+/** An absolute-form request target (`http://host:port/path`): scheme, host, port, path. */
+const ABSOLUTE = /^([a-z][a-z0-9+.-]*):\/\/([^/?#@]*@)?(\[[^\]]*\]|[^/?#:]*)(?::(\d*))?([^#]*)/i;
 
 export type Outcome =
   | 'ok'
@@ -86,6 +91,31 @@ export interface SimResult {
   server: ServerModel;
   /** Things the model could not know. */
   unknowns: string[];
+  /** For a directory URL handled by mod_dir: its DirectoryIndex lookup (null otherwise). */
+  dirIndex: DirIndexLookup | null;
+}
+
+/** A DirectoryIndex candidate whose subrequest answered an error (not 200, not 404). */
+export interface IndexCandidate {
+  name: string;
+  /** The URL of the subrequest. */
+  target: string;
+  status: number;
+  cause: string | null;
+  by: Directive | null;
+}
+
+/** mod_dir's DirectoryIndex lookup for one directory URL (fixup_dir). */
+export interface DirIndexLookup {
+  /** The candidate names in order (`[]` for DirectoryIndex disabled). */
+  names: string[];
+  /** The DirectoryIndex directive in force (null: the built-in `index.html`). */
+  by: Directive | null;
+  /** Candidates refused by their own subrequest: when no candidate is served, mod_dir answers the
+   * last refusal's status instead of listing the directory. */
+  refused: IndexCandidate[];
+  /** What mod_autoindex would answer when no candidate is served and none is refused. */
+  listing: Outcome;
 }
 
 interface Final {
@@ -139,6 +169,8 @@ class Simulation {
   server: ServerModel;
   /** The sections merged for the (last) main request, in merge order. */
   applied: DirConf['trail'] = [];
+  /** mod_dir's index lookup for the (last) directory served. */
+  dirIndex: DirIndexLookup | null = null;
 
   constructor(
     public model: ApacheModel,
@@ -153,8 +185,13 @@ class Simulation {
     this.method = (req.method ?? 'GET').toUpperCase();
     this.clientIp = req.clientIp ?? '127.0.0.1';
     this.fs = req.fs ?? null;
-    this.server = selectServer(model, req.host ?? 'localhost', req.port);
+    // An absolute-URI request line names the host itself (ap_parse_uri: r->hostname); Host is ignored.
+    const abs = ABSOLUTE.exec(req.uri);
+    this.server = selectServer(model, abs ? abs[3].toLowerCase() : (req.host ?? 'localhost'), req.port);
+    this.tls = req.tls ?? (model.modules.has('mod_ssl') && this.server.sslEngine?.value === 'on');
   }
+
+  tls: boolean;
 
   step(phase: string, message: string, directive: Directive | null = null) {
     this.trace.push({ phase, message, directive });
@@ -167,6 +204,17 @@ class Simulation {
   /** Process one (sub)request; `sub` = a mod_dir index lookup (no handler run). */
   run(uri: string, depth: number, sub: boolean): Final & { filename?: string; type?: FsStat['type'] | 'missing' | 'unknown' } {
     if (depth > 10) return fin(500, null, null, 'more than 10 internal redirects (LimitInternalRecursion)');
+    const abs = ABSOLUTE.exec(uri);
+    if (abs) {
+      // mod_proxy's proxy_detect: with ProxyRequests On, an absolute URI that does not name this
+      // server (scheme, name, port) is a forward proxy request; otherwise the path is served here.
+      const pr = this.server.proxyRequests;
+      const host = abs[3].toLowerCase();
+      const names = [this.server.serverName ?? 'localhost', ...this.server.serverAliases];
+      const local = abs[1].toLowerCase() === (this.tls ? 'https' : 'http') && names.some((n) => (isFnmatchPattern(n) ? fnmatch(n, host, false) : n === host)) && (!abs[4] || this.req.port === undefined || Number(abs[4]) === this.req.port);
+      if (pr?.value && this.model.modules.has('mod_proxy') && !local && !sub && depth === 0) return this.forwardProxy(uri, pr.by);
+      uri = (abs[5] || '/').startsWith('/') ? abs[5] || '/' : `/${abs[5]}`;
+    }
     const q = uri.indexOf('?');
     const rawPath = q >= 0 ? uri.slice(0, q) : uri;
     const query = q >= 0 ? uri.slice(q + 1) : '';
@@ -297,6 +345,49 @@ class Simulation {
       return { ...fin(200, null, handler.by, 'server status page'), filename: walk.filename };
     }
     return { ...this.defaultHandler(walk.filename, walk.type), filename: walk.filename };
+  }
+
+  /** A forward proxy request: proxy_walk (`<Proxy>` sections on `proxy:<url>`, no directory walk),
+   * the Location walk on the full URL, then the access checks (403-CAUSES.md A43). */
+  forwardProxy(url: string, by: Directive): Final & { filename?: string } {
+    const filename = `proxy:${url}`;
+    this.step('translate_name', `mod_proxy: ProxyRequests On and ${url} does not name this server → forward proxy request for ${filename}`, by);
+    let conf = this.server.base;
+    for (const px of this.server.proxies) {
+      let hit: boolean;
+      if (px.regex) {
+        const re = px.regex as { ok: true; re: RegExp } | { ok: false; reason: string };
+        if (!re.ok) this.unknown(re.reason);
+        hit = re.ok && re.re.test(url);
+      } else hit = px.wildcard ? fnmatch(px.path, url, false) : url.startsWith(px.path);
+      if (!hit) continue;
+      conf = mergeDirConf(conf, px.conf, `<${px.directive.name} ${px.path}>`, px.directive);
+      this.step('proxy_walk', `<${px.directive.name} ${px.path}> applies to ${url}`, px.directive);
+    }
+    for (const loc of this.server.locations) {
+      if (this.locationMatches(loc.kind, loc.path, loc.regex, url)) {
+        conf = mergeDirConf(conf, loc.conf, `<${loc.directive.name} ${loc.path}>`, loc.directive);
+        this.step('location_walk', `<${loc.directive.name} ${loc.path}> applies`, loc.directive);
+      }
+    }
+    conf = this.ifWalk(conf);
+    this.applied = conf.trail;
+    const access = this.accessChecks(conf, filename);
+    if (access) return { ...access, cause: access.status === 403 ? 'A43' : access.cause, filename };
+    this.step('handler', `mod_proxy forwards the request to ${url}; the origin server answers`, by);
+    return { status: null, outcome: 'unknown', cause: null, by, message: `forwarded to ${url}`, filename };
+  }
+
+  /** mod_ssl's access check (ssl_hook_Access): SSLRequireSSL on a connection that is not TLS. */
+  sslCheck(conf: DirConf, filename: string): Final | null {
+    const by = conf.sslRequireSSL;
+    if (!by || this.tls || !this.model.modules.has('mod_ssl')) return null;
+    if (this.server.sslEngine?.value === 'optional') {
+      this.step('access_checker', 'SSLRequireSSL on an `SSLEngine optional` server over plain HTTP: 426 Upgrade Required', by);
+      return fin(426, null, by, 'SSLRequireSSL: upgrade to TLS required', 'bad-request');
+    }
+    this.step('access_checker', 'SSLRequireSSL and the connection is plain HTTP → 403 AH02219', by);
+    return fin(403, 'A37', by, `AH02219: access to ${filename} failed, reason: SSL connection required`);
   }
 
   cgiLoaded() {
@@ -689,11 +780,13 @@ class Simulation {
         compatFinal = fin(403, owner?.limit ? 'A10' : 'A04', v.by, `AH01797: client denied by server configuration: ${filename}`);
       }
     }
-    if (satisfy === 'any' && compatOk && conf.compat) {
+    const sslFinal = this.sslCheck(conf, filename);
+    if (satisfy === 'any' && compatOk && conf.compat && !sslFinal) {
       this.step('access_checker', 'Satisfy Any and mod_access_compat passed: authorization is skipped', satDir);
       return null;
     }
-    if (satisfy !== 'any' && compatFinal) return compatFinal;
+    if (satisfy !== 'any' && (compatFinal || sslFinal)) return compatFinal ?? sslFinal;
+    // Satisfy Any: a failed access_checker (access_compat or SSLRequireSSL) can still be passed by authorization
     return this.authz(conf, filename, compatOk);
   }
 
@@ -883,6 +976,7 @@ class Simulation {
     } else if (hasDir) {
       const names = conf.dirIndex ? conf.dirIndex.value : ['index.html'];
       let errorStatus: Final | null = null;
+      const refused: IndexCandidate[] = [];
       const possible: PossibleOutcome[] = [];
       for (const name of names) {
         const target = name.startsWith('/') ? name : uri + name;
@@ -905,18 +999,23 @@ class Simulation {
         if (sub.status !== null && sub.status !== 200 && sub.status !== 404) {
           this.trace.push(...subTrace);
           this.step('fixups', `mod_dir: the subrequest for ${target} answered ${sub.status}`, sub.by);
-          errorStatus ??= { ...sub, cause: sub.status === 403 ? 'A20' : sub.cause };
+          // mod_dir keeps the last such status and returns it when no candidate is served (fixup_dir)
+          errorStatus = { ...sub, cause: sub.status === 403 ? 'A20' : sub.cause };
+          refused.push({ name, target, status: sub.status, cause: sub.cause, by: sub.by });
         }
       }
-      if (errorStatus) return errorStatus;
+      const savedTrace = this.trace.length;
       const listing = this.autoindex(conf, dirname);
+      if (errorStatus) this.trace.splice(savedTrace); // mod_autoindex never runs
+      this.dirIndex = { names, by: conf.dirIndex?.by ?? null, refused, listing: listing.outcome };
+      const fallback = errorStatus ?? listing;
       if (possible.length) {
-        possible.push({ when: `no DirectoryIndex file (${names.join(' ') || 'none'}) exists`, status: listing.status, outcome: listing.outcome, cause: listing.cause });
+        possible.push({ when: `no DirectoryIndex file (${names.join(' ') || 'none'}) exists`, status: fallback.status, outcome: fallback.outcome, cause: fallback.cause });
         const st = new Set(possible.map((p) => p.status));
-        if (st.size === 1) return { ...listing, possible };
-        return { status: null, outcome: 'unknown', cause: listing.cause, by: listing.by, message: 'depends on which index files exist', possible };
+        if (st.size === 1) return { ...fallback, possible };
+        return { status: null, outcome: 'unknown', cause: fallback.cause, by: fallback.by, message: 'depends on which index files exist', possible };
       }
-      return listing;
+      return fallback;
     }
     return this.autoindex(conf, dirname);
   }
@@ -1027,6 +1126,7 @@ export function simulate(model: ApacheModel, req: SimRequest): SimResult {
     sections: sim.applied,
     server: sim.server,
     unknowns: sim.unknowns,
+    dirIndex: sim.dirIndex,
   };
 }
 

@@ -1,0 +1,54 @@
+/**
+ * A43: `ProxyRequests On` makes the server a forward proxy — an absolute-URI request
+ * (`GET http://example.test/ HTTP/1.1`) that does not name this server is handled by mod_proxy,
+ * whose proxy_walk merges the `<Proxy>` sections matching `proxy:<url>` instead of the directory
+ * walk. When what applies there refuses every client (`<Proxy "*"> Require all denied`, Debian's
+ * proxy.conf template), every proxy request gets 403 (AH01630 … proxy:<url>) and the proxy the
+ * author turned on serves nobody. Read from the model: a neutral forward-proxy GET on each server
+ * with ProxyRequests On, reported when a blanket denial decides it. A grant to some clients only
+ * (`Require ip 10.0.0.0/8`, `Require local`) is the intended lock-down and is not reported.
+ */
+import type { Directive } from '../src/ast.js';
+import { apacheModelFor, isBlanketDenial, probeUrl } from '../src/apache/model/index.js';
+import { directiveOwner } from '../src/apache/model/dirconf.js';
+import { defineRule } from '../src/rule.js';
+
+const text = (d: Directive) => [d.name, ...d.args.map((a) => a.raw)].join(' ');
+const where = (d: Directive) => {
+  const s = directiveOwner.get(d)?.section;
+  return `${s ? ` in <${text(s)}>` : ''} (${d.source.path.split('/').pop()}:${d.span.start.line})`;
+};
+/** A target that is no server name: the probe is a forward-proxy request on every server. */
+const PROBE = 'http://example.test/';
+
+export default defineRule({
+  id: 'apache-forward-proxy-denied',
+  servers: ['apache'],
+  severity: 'error',
+  description: 'ProxyRequests On with a <Proxy> section that refuses every client: every forward-proxy request gets 403.',
+  category: 'access-control',
+  fixable: false,
+  messages: {
+    denied:
+      '`{{proxy}}` makes this server a forward proxy, but `{{by}}`{{where}} refuses every client, so every proxy request gets 403 (AH01630: client denied by server configuration: proxy:{{url}})',
+  },
+  check(ctx) {
+    if (ctx.set.root.context === 'htaccess') return;
+    const model = apacheModelFor(ctx.set, ctx.settings);
+    if (!model.modules.has('mod_proxy')) return;
+    const done = new Set<Directive>();
+    for (const server of [model.main, ...model.vhosts]) {
+      const pr = server.proxyRequests;
+      if (!pr?.value || done.has(pr.by)) continue;
+      const r = probeUrl(model, server, PROBE);
+      if (r.server !== server || r.status !== 403 || r.cause !== 'A43' || !r.decidedBy || !isBlanketDenial(r.decidedBy)) continue;
+      done.add(pr.by);
+      ctx.report({
+        node: pr.by,
+        messageId: 'denied',
+        data: { proxy: text(pr.by), by: text(r.decidedBy), where: where(r.decidedBy), url: PROBE },
+        related: [{ node: r.decidedBy, message: 'the denial every proxy request meets' }],
+      });
+    }
+  },
+});
