@@ -7,6 +7,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { mulberry32 as rng } from './prng.js';
 
 export interface GenOptions {
   sites: number;
@@ -17,16 +18,6 @@ export interface GenOptions {
 
 export const DEFAULT_GEN: GenOptions = { sites: 60, vhostsPerSite: 8, htaccessDirs: 3000, seed: 403 };
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function vhost(r: () => number, site: number, v: number): string {
   const name = `s${site}v${v}.example.test`;

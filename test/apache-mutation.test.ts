@@ -10,6 +10,7 @@ import type { Node, Span } from '../src/ast.js';
 import { parseApache } from '../src/apache/parser.js';
 import { toApachePayload } from '../src/apache/payload.js';
 import { SourceFile } from '../src/source.js';
+import { mulberry32 } from '../bench/prng.js';
 
 const CORPUS = join(__dirname, '../../shared/corpus');
 const have = existsSync(join(CORPUS, 'INDEX.tsv'));
@@ -18,16 +19,6 @@ if (!have) console.log(`skipping Apache mutation test: ${CORPUS}/INDEX.tsv not f
 const MUTATIONS = 20_000;
 const SEED = 0x403;
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const STRAY = ['<', '>', '"', "'", '\\', '\\\n', '\n', '</Directory>', '<Files x>', '</', '#', '${', '\r', '\t', '\u00e9', '\ud83d\ude00', '\udc80'];
 

@@ -8,6 +8,7 @@ import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rea
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { ensureBuilt } from './harness/build.js';
 
 const root = resolve(import.meta.dirname, '..');
 const bin = join(root, 'dist/src/cli.js');
@@ -18,26 +19,7 @@ chmodSync(tmp, 0o755);
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 beforeAll(() => ensureBuilt(), 120_000);
 
-/** Build dist/ with tsc when it is missing or older than a source file. */
-function newest(dir: string): number {
-  let t = 0;
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    if (e.isDirectory()) t = Math.max(t, newest(p));
-    else if (e.name.endsWith('.ts')) t = Math.max(t, statSync(p).mtimeMs);
-  }
-  return t;
-}
 
-export function ensureBuilt(): void {
-  const cli = join(root, 'dist/src/cli.js');
-  if (existsSync(cli) && statSync(cli).mtimeMs >= Math.max(newest(join(root, 'src')), newest(join(root, 'rules')))) return;
-  try {
-    execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', root], { stdio: 'pipe', timeout: 120_000 });
-  } catch {
-    // Type errors elsewhere in the tree still emit JavaScript; the tests below judge the result.
-  }
-}
 
 
 interface Out {

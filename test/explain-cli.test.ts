@@ -8,30 +8,15 @@ import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync }
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureBuilt } from './harness/build.js';
 
 const root = resolve(__dirname, '..');
 const bin = join(root, 'dist/src/cli.js');
 const fx = 'fixtures/explain';
 const tmp = mkdtempSync(join(tmpdir(), 'why403-explain-'));
 
-function newest(dir: string): number {
-  let t = 0;
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    if (e.isDirectory()) t = Math.max(t, newest(p));
-    else if (e.name.endsWith('.ts')) t = Math.max(t, statSync(p).mtimeMs);
-  }
-  return t;
-}
 
-beforeAll(() => {
-  if (existsSync(bin) && statSync(bin).mtimeMs >= newest(join(root, 'src'))) return;
-  try {
-    execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', root], { stdio: 'pipe', timeout: 180_000 });
-  } catch {
-    // Type errors elsewhere still emit JavaScript; the tests judge the result.
-  }
-}, 200_000);
+beforeAll(() => ensureBuilt(), 200_000);
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 function why(args: string[]): { code: number | null; out: string; err: string } {

@@ -24,29 +24,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { request } from './harness/requests.js';
 import { describeFixture, fixtureSkipReason, startFixture, type FixtureInfo, type FixtureRequest } from './harness/run-fixture.js';
 import { stopAllServers } from './harness/servers.js';
+import { ensureBuilt } from './harness/build.js';
 
 const run = promisify(execFile);
 const root = resolve(__dirname, '..');
 const bin = join(root, 'dist/src/cli.js');
 
-function newest(dir: string): number {
-  let t = 0;
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    if (e.isDirectory()) t = Math.max(t, newest(p));
-    else if (e.name.endsWith('.ts')) t = Math.max(t, statSync(p).mtimeMs);
-  }
-  return t;
-}
 
-beforeAll(() => {
-  if (existsSync(bin) && statSync(bin).mtimeMs >= newest(join(root, 'src'))) return;
-  try {
-    execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', root], { stdio: 'pipe', timeout: 180_000 });
-  } catch {
-    // Type errors elsewhere still emit JavaScript; the tests judge the result.
-  }
-}, 200_000);
+beforeAll(() => ensureBuilt(), 200_000);
 afterAll(stopAllServers);
 
 interface Marks {

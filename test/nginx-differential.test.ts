@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseNginx } from '../src/nginx/parser.js';
 import { SourceFile } from '../src/source.js';
+import { mulberry32 as prng } from '../bench/prng.js';
 
 const NGINX = '/usr/sbin/nginx';
 const present = existsSync(NGINX);
@@ -56,16 +57,6 @@ http {
 
 const STRAY = ['{', '}', ';', '"', "'", '\\', '#', '$', ' ', '\n', 'x', '(', ')', 'location', 'server'];
 
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function mutate(s: string, rnd: () => number): string {
   const at = Math.floor(rnd() * (s.length + 1));

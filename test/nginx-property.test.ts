@@ -11,22 +11,12 @@ import type { Node, Span } from '../src/ast.js';
 import { parseNginx } from '../src/nginx/parser.js';
 import { toCrossplanePayload } from '../src/nginx/crossplane.js';
 import { SourceFile } from '../src/source.js';
+import { mulberry32 as prng } from '../bench/prng.js';
 
 const CORPUS = resolve(__dirname, '../../shared/corpus');
 const present = existsSync(join(CORPUS, 'INDEX.tsv'));
 if (!present) console.log(`nginx property test skipped: ${CORPUS} not found`);
 
-/** mulberry32: small, seeded, deterministic. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const STRAY = ['{', '}', '"', "'", ';', '\\', '#', '${', '\n', '\r\n', '}}}}', '{{{{', '"\n', 'content_by_lua_block {', '--[[', '\xff'];
 
