@@ -4,11 +4,7 @@
  * let in. Not a 403, a hole: warning.
  */
 import { defineRule } from '../src/rule.js';
-import { accessRulesOf, shadowedBy } from '../src/nginx/model/address.js';
-import { directiveText, lineOf, nginxModelFor, once, scopesOf } from '../src/nginx/model/cache.js';
-
-const ACTION = 'deny';
-const MESSAGE = 'deadDeny';
+import { deadAccessRules, directiveText, lineOf } from '../src/nginx/model/cache.js';
 
 export default defineRule({
   id: 'nginx-shadowed-deny',
@@ -22,24 +18,13 @@ export default defineRule({
       '{{by}} comes first, so `{{directive}}` never matches: the clients it was meant to refuse are let in (the first matching rule wins)',
   },
   check(ctx) {
-    const first = once();
-    for (const scope of scopesOf(nginxModelFor(ctx.set))) {
-      const own = scope.body.filter((d) => !d.block && (d.name === 'allow' || d.name === 'deny'));
-      if (own.length < 2) continue;
-      const rules = accessRulesOf(own);
-      rules.forEach((rule, i) => {
-        const by = shadowedBy(rule, rules.slice(0, i));
-        if (rule.action !== ACTION || !by || !by.some((b) => b.action !== rule.action)) return;
-        const node = rule.directive!;
-        if (!first(node, 'dead')) return;
-        const cover = by.map((b) => `\`${directiveText(b.directive!)}\` on ${lineOf(b.directive!, node)}`).join(' and ');
-        ctx.report({
-          node,
-          arg: 0,
-          messageId: MESSAGE,
-          data: { by: cover, directive: directiveText(node) },
-          related: by.map((b) => ({ node: b.directive!, message: `matches first: \`${directiveText(b.directive!)}\`` })),
-        });
+    for (const { node, by } of deadAccessRules(ctx.set, 'deny')) {
+      ctx.report({
+        node,
+        arg: 0,
+        messageId: 'deadDeny',
+        data: { by: by.map((b) => `\`${directiveText(b)}\` on ${lineOf(b, node)}`).join(' and '), directive: directiveText(node) },
+        related: by.map((b) => ({ node: b, message: `matches first: \`${directiveText(b)}\`` })),
       });
     }
   },

@@ -4,7 +4,7 @@
  * helpers the nginx rules share: every scope of a model, and how a message names a directive.
  */
 import type { ConfigSet, Directive } from '../../ast.js';
-import { accessSegments, segmentAllows } from './address.js';
+import { accessRulesOf, accessSegments, segmentAllows, shadowedBy } from './address.js';
 import { effectiveSettings } from './settings.js';
 import { buildModel, type NginxModel, type Scope, type Server } from './tree.js';
 
@@ -80,4 +80,30 @@ export function refusedBy(scope: Scope): { directive: Directive; why: string } |
   if (!accessSegments(st.access.rules, 'ipv4').every((x) => !segmentAllows(x))) return null;
   const d = st.access.directives.find((x) => x.name === 'deny') ?? st.access.directives[0];
   return { directive: d, why: `\`${directiveText(d)}\` on line ${d.nameSpan.start.line} refuses every client` };
+}
+
+/** An `allow` or `deny` that never matches because earlier rules of the other action in the same
+ * block already match every address it names (one rule, or the union of several). */
+export interface DeadAccessRule {
+  node: Directive;
+  /** The earlier rules that cover it, in order. */
+  by: Directive[];
+}
+
+/** Every dead `action` rule of the config, once each (see nginx-shadowed-allow / -deny). */
+export function deadAccessRules(set: ConfigSet, action: 'allow' | 'deny'): DeadAccessRule[] {
+  const out: DeadAccessRule[] = [];
+  const first = once();
+  for (const scope of scopesOf(nginxModelFor(set))) {
+    const own = scope.body.filter((d) => !d.block && (d.name === 'allow' || d.name === 'deny'));
+    if (own.length < 2) continue;
+    const rules = accessRulesOf(own);
+    rules.forEach((rule, i) => {
+      const by = shadowedBy(rule, rules.slice(0, i));
+      if (rule.action !== action || !by || !by.some((b) => b.action !== rule.action)) return;
+      if (!first(rule.directive!, 'dead')) return;
+      out.push({ node: rule.directive!, by: by.map((b) => b.directive!) });
+    });
+  }
+  return out;
 }
