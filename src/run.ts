@@ -28,12 +28,14 @@ import {
 import type { LoadOptions } from './load-options.js';
 import { fileDiagnostic } from './read.js';
 import { packageRoot, readRuleDoc, type Rule, type Settings, type Severity } from './rule.js';
+import { loadRules, RULE_IDS, ruleStubsFromSchema } from './rule-manifest.js';
 import { applySuppressions, type UnusedMode } from './suppress.js';
 import type { CliIO, LintArgs } from './cli.js';
 
 export interface LintOptions {
   cwd?: string;
-  /** Rules to run (default: every rule in rules/index.ts). */
+  /** Rules to run (default: every rule in rules/index.ts, each loaded only when a file for one of
+   * its servers is linted: see src/rule-manifest.ts). */
   rules?: readonly Rule<string, object>[];
   /** Only these rule ids report (the others are off), whatever the config says. */
   only?: readonly string[];
@@ -116,10 +118,23 @@ export function relativePath(cwd: string, file: string): string {
   return r === '' ? '.' : r.startsWith('..') ? toPosix(file) : toPosix(r);
 }
 
-let rulesCache: readonly Rule<string, object>[] | null = null;
+/** Every rule (rules/index.ts order). */
 export async function allRules(): Promise<readonly Rule<string, object>[]> {
-  if (!rulesCache) rulesCache = (await import('../rules/index.js')).rules;
-  return rulesCache;
+  return loadRules();
+}
+
+/** Code-unit order: no ICU collator (its first use costs ~8 ms of startup), and the same order on
+ * every machine whatever its locale. */
+export function byCodeUnits(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+let stubsCache: readonly Rule<string, object>[] | null | undefined;
+/** What config files are validated against when the rules are loaded lazily: stand-ins built from
+ * the shipped schema, or (no usable schema file) every rule. */
+async function validationRules(): Promise<readonly Rule<string, object>[]> {
+  if (stubsCache === undefined) stubsCache = ruleStubsFromSchema(join(packageRoot(), 'schemas', 'why403.schema.json'));
+  return stubsCache ?? loadRules();
 }
 
 function realOrSelf(p: string): string {
@@ -133,8 +148,19 @@ function realOrSelf(p: string): string {
 /** Lint paths (files, directories, globs, `-`). Throws ConfigError for a bad config. */
 export async function lint(paths: readonly string[], opts: LintOptions = {}): Promise<LintRun> {
   const cwd = opts.cwd ?? process.cwd();
-  const rules = opts.rules ?? (await allRules());
-  const resolver = opts.noConfig ? null : new ConfigResolver(rules, { configFile: opts.configFile, cwd });
+  // Given rules are used as they are; otherwise each server's rules are loaded when a file for it comes.
+  const given = opts.rules;
+  const loadedRules: Rule<string, object>[] = given ? [...given] : [];
+  const loadedServers = new Set<ServerKind>();
+  const rulesFor = async (server: ServerKind): Promise<readonly Rule<string, object>[]> => {
+    if (given || loadedServers.has(server)) return loadedRules;
+    loadedServers.add(server);
+    const have = new Set(loadedRules.map((r) => r.id));
+    for (const r of await loadRules([server])) if (!have.has(r.id)) loadedRules.push(r);
+    return loadedRules;
+  };
+  const ruleIds = given ? given.map((r) => r.id) : RULE_IDS;
+  const resolver = opts.noConfig ? null : new ConfigResolver(given ?? (await validationRules()), { configFile: opts.configFile, cwd });
   const configFor = (file: string): LoadedConfig => resolver?.forFile(resolve(cwd, file)) ?? { file: null, dir: cwd, config: {} };
   const only = opts.only ? new Set(opts.only) : null;
   const enabled = new Map<string, Rule<string, object>>();
@@ -158,7 +184,8 @@ export async function lint(paths: readonly string[], opts: LintOptions = {}): Pr
     const state = await lintOnce(expanded.files, expanded.missing, {
       ...opts,
       cwd,
-      rules,
+      rulesFor,
+      ruleIds,
       configFor,
       ruleSetting,
       stdinText,
@@ -196,7 +223,7 @@ export async function lint(paths: readonly string[], opts: LintOptions = {}): Pr
         if (state.stdinPath && stdinOutput.text !== undefined) out.set(state.stdinPath, stdinOutput.text);
         return finish(entries, state.crashes, out);
       }
-      const again = await lintOnce(expanded.files, expanded.missing, { ...opts, cwd, rules, configFor, ruleSetting, stdinText });
+      const again = await lintOnce(expanded.files, expanded.missing, { ...opts, cwd, rulesFor, ruleIds, configFor, ruleSetting, stdinText });
       const out = new Map<string, string>();
       if (again.stdinPath && stdinOutput.text !== undefined) out.set(again.stdinPath, stdinOutput.text);
       return finish(again.entries, again.crashes, out);
@@ -205,7 +232,7 @@ export async function lint(paths: readonly string[], opts: LintOptions = {}): Pr
 
   function finish(entries: Map<string, FileEntry>, crashes: RuleCrash[], outputs: Map<string, string> | null): LintRun {
     for (const r of engineRules) if (r.id === SYNTAX_ERROR || opts.reportUnusedSuppressions !== 'off') enabled.set(r.id, r);
-    const byId = new Map<string, Rule<string, object>>([...rules, ...engineRules].map((r) => [r.id, r]));
+    const byId = new Map<string, Rule<string, object>>([...loadedRules, ...engineRules].map((r) => [r.id, r]));
     const results: LintResult[] = [];
     for (const e of entries.values()) {
       results.push(toResult(e, cwd, byId, opts.quiet ?? false, outputs?.get(e.path)));
@@ -215,7 +242,7 @@ export async function lint(paths: readonly string[], opts: LintOptions = {}): Pr
       results,
       crashes,
       unmatched: expanded.unmatched,
-      enabledRules: [...enabled.values()].sort((a, b) => a.id.localeCompare(b.id)),
+      enabledRules: [...enabled.values()].sort((a, b) => byCodeUnits(a.id, b.id)),
       fixedFiles: [...fixedFiles],
       cwd,
     };
@@ -224,7 +251,10 @@ export async function lint(paths: readonly string[], opts: LintOptions = {}): Pr
 
 interface OnceOptions extends LintOptions {
   cwd: string;
-  rules: readonly Rule<string, object>[];
+  /** The rules to run on a set of this server (loads them the first time). */
+  rulesFor(server: ServerKind): Promise<readonly Rule<string, object>[]>;
+  /** Every rule id of the run, loaded or not (suppression comments may name any). */
+  ruleIds: readonly string[];
   configFor(file: string): LoadedConfig;
   ruleSetting(file: string, rule: Rule<string, object>): { severity: Severity; options?: Record<string, unknown> };
   stdinText?: string;
@@ -242,7 +272,7 @@ async function lintOnce(
   let stdinPath: string | null = null;
   const total = files.length;
   let done = 0;
-  const knownRules = new Set([...o.rules.map((r) => r.id), ...engineRules.map((r) => r.id)]);
+  const knownRules = new Set([...o.ruleIds, ...engineRules.map((r) => r.id)]);
   const apacheMains: Array<{ set: ConfigSet; settings: Settings }> = [];
   const htaccessSets: Array<{ set: ConfigSet; settings: Settings }> = [];
 
@@ -289,7 +319,7 @@ async function lintOnce(
       }
       apacheMains.push({ set, settings });
     }
-    const r = lintSet(set, { rules: o.rules, ruleSetting: o.ruleSetting, settings });
+    const r = lintSet(set, { rules: await o.rulesFor(set.server), ruleSetting: o.ruleSetting, settings });
     crashes.push(...r.crashes);
     mergeFindings(entries, r.files);
     o.onProgress?.(++done, total);
@@ -298,7 +328,7 @@ async function lintOnce(
     const { linkHtaccess } = await import('./apache/model/htaccess-link.js');
     for (const { set, settings } of htaccessSets) {
       linkHtaccess(set, apacheMains);
-      const r = lintSet(set, { rules: o.rules, ruleSetting: o.ruleSetting, settings });
+      const r = lintSet(set, { rules: await o.rulesFor(set.server), ruleSetting: o.ruleSetting, settings });
       crashes.push(...r.crashes);
       mergeFindings(entries, r.files);
       o.onProgress?.(++done, total);
@@ -472,9 +502,8 @@ export async function lintCommand(a: LintArgs, pathMap: PathMapping[], io: CliIO
     }
     throw e;
   }
-  const rules = await allRules();
   const only = many(a.only);
-  const known = new Set([...rules, ...engineRules].map((r) => r.id));
+  const known = new Set([...RULE_IDS, ...engineRules.map((r) => r.id)]);
   for (const id of only) {
     if (!known.has(id)) {
       io.err(`why403: --only names unknown rule "${id}"; run \`why403 rules\` for the list\n`);
@@ -484,6 +513,7 @@ export async function lintCommand(a: LintArgs, pathMap: PathMapping[], io: CliIO
   try {
     if (a.printConfig) {
       const { ConfigResolver, ruleEntry } = await import('./config.js');
+      const rules = await allRules();
       const file = resolve(cwd, a.printConfig as string);
       const resolver = a.configLookup === false && !a.config ? null : new ConfigResolver(rules, { configFile: a.config as string | undefined, cwd });
       const cfg = resolver?.forFile(file) ?? { file: null, dir: cwd, config: {} };
@@ -514,7 +544,6 @@ export async function lintCommand(a: LintArgs, pathMap: PathMapping[], io: CliIO
     let shown = false;
     const run = await lint(paths, {
       cwd,
-      rules,
       only: only.length ? only : undefined,
       configFile: a.config as string | undefined,
       noConfig: a.configLookup === false && !a.config,
@@ -593,7 +622,7 @@ export async function lintCommand(a: LintArgs, pathMap: PathMapping[], io: CliIO
 }
 
 export async function rulesCommand(id: string | undefined, io: CliIO): Promise<number> {
-  const all = [...(await allRules()), ...engineRules].sort((a, b) => a.id.localeCompare(b.id));
+  const all = [...(await allRules()), ...engineRules].sort((a, b) => byCodeUnits(a.id, b.id));
   if (id) {
     const rule = all.find((r) => r.id === id);
     if (!rule) {
