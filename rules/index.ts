@@ -16,6 +16,7 @@ import apacheMixedAccessSyntax from './apache-mixed-access-syntax.js';
 import apacheNoIndexNoIndexes from './apache-no-index-no-indexes.js';
 import apacheOptionsDropsFollowsymlinks from './apache-options-drops-followsymlinks.js';
 import apacheRewriteWithoutFollowsymlinks from './apache-rewrite-without-followsymlinks.js';
+import apacheSslrequiresslPlainHttp from './apache-sslrequiressl-plain-http.js';
 import nginxAccessListReplaced from './nginx-access-list-replaced.js';
 import nginxDenyAllRoot from './nginx-deny-all-root.js';
 import nginxDirectoryIndexForbidden from './nginx-directory-index-forbidden.js';
@@ -47,6 +48,7 @@ export const rules: readonly Rule<string, object>[] = [
   apacheNoIndexNoIndexes,
   apacheOptionsDropsFollowsymlinks,
   apacheRewriteWithoutFollowsymlinks,
+  apacheSslrequiresslPlainHttp,
   nginxAccessListReplaced,
   nginxDenyAllRoot,
   nginxDirectoryIndexForbidden,

@@ -33,15 +33,16 @@ const IMPLIES: Record<string, string> = {
   sslengine: 'mod_ssl',
   sslrequiressl: 'mod_ssl',
   proxyrequests: 'mod_proxy',
-  '<proxy': 'mod_proxy',
-  '<proxymatch': 'mod_proxy',
+  proxy: 'mod_proxy',
+  proxymatch: 'mod_proxy',
 };
 
 /** Modules a set needs loaded because it uses their directives unguarded. */
 export function impliedModules(set: ConfigSet): string[] {
   const out = new Set<string>();
   walk(set, (n, w) => {
-    if (n.type === 'directive' && IMPLIES[n.key] && !w.parents.some((p) => p.key === 'ifmodule')) out.add(IMPLIES[n.key]);
+    const m = n.type === 'directive' ? IMPLIES[n.key.replace(/^</, '')] : undefined;
+    if (m && !w.parents.some((p) => p.key.replace(/^</, '') === 'ifmodule')) out.add(m);
   });
   return [...out];
 }

@@ -1,0 +1,70 @@
+/**
+ * A37: `SSLRequireSSL` refuses every request that does not arrive over TLS (mod_ssl's
+ * ssl_hook_Access: 403, AH02219 "SSL connection required"; `SSLEngine optional` gives 426
+ * instead). Where the context is also served by a TLS host that is the point of the directive;
+ * reported is the case where no TLS server serves it at all — the directive sits in a virtual host
+ * without `SSLEngine on`, or in the main server's sections while no server has `SSLEngine on` — so
+ * every request there gets 403. Read from the model: a neutral plain-HTTP GET of the section's URL
+ * (a `<Location>` path, a `<Directory>` under a served root, or `/`) on each such server.
+ */
+import type { Directive } from '../src/ast.js';
+import { apacheModelFor, probeUrl, servedRoots, type ApacheModel, type ServerModel } from '../src/apache/model/index.js';
+import { directiveOwner } from '../src/apache/model/dirconf.js';
+import { defineRule } from '../src/rule.js';
+
+const text = (d: Directive) => [d.name, ...d.args.map((a) => a.raw)].join(' ');
+const tls = (s: ServerModel) => s.sslEngine?.value === 'on' || s.sslEngine?.value === 'optional';
+
+/** The URL that reaches the section holding `d` on `server` (null: not decidable from the config). */
+function urlFor(model: ApacheModel, server: ServerModel, d: Directive): string | null {
+  const o = directiveOwner.get(d);
+  if (!o || !o.section) return o?.kind === 'server' ? '/' : null;
+  if (o.kind === 'location' && o.section.key.replace(/^</, '') === 'location' && o.path && !/[*?[]/.test(o.path) && o.path.startsWith('/')) return o.path;
+  if (o.kind !== 'directory' || !o.path || /[*?[]/.test(o.path)) return null;
+  const dir = o.path.replace(/\/+$/, '');
+  for (const r of servedRoots(model).filter((x) => x.server === server)) {
+    if (r.dir === dir || r.dir.startsWith(dir + '/')) return r.url;
+    if (dir.startsWith(r.dir + '/')) return r.url + dir.slice(r.dir.length + 1).split('/').map(encodeURIComponent).join('/') + '/';
+  }
+  return null;
+}
+
+export default defineRule({
+  id: 'apache-sslrequiressl-plain-http',
+  servers: ['apache'],
+  severity: 'error',
+  description: 'SSLRequireSSL where no server speaks TLS: every request to that context gets 403.',
+  category: 'access-control',
+  fixable: false,
+  messages: {
+    plain: '`SSLRequireSSL`{{where}} applies to {{server}}, which has no `SSLEngine on`, and no TLS server serves it: every request to {{url}} arrives over plain HTTP and gets 403 (AH02219: SSL connection required)',
+  },
+  check(ctx) {
+    if (ctx.set.root.context === 'htaccess') return;
+    const model = apacheModelFor(ctx.set, ctx.settings);
+    if (!model.modules.has('mod_ssl')) return;
+    const all = [model.main, ...model.vhosts];
+    // The model's flattened tree (includes and conditionals resolved): the directives it compiled.
+    const visit = (list: Directive[], vh: Directive | null): void => {
+      for (const n of list) {
+        if (n.block) visit(n.block.filter((x): x is Directive => x.type === 'directive'), n.key.replace(/^</, '') === 'virtualhost' ? n : vh);
+        if (n.key !== 'sslrequiressl' || !directiveOwner.has(n)) continue;
+        let servers: ServerModel[];
+        if (vh) servers = model.vhosts.filter((v) => v.directive === vh);
+        else if (all.some(tls) || (model.vhosts.length === 0 && !model.main.sslEngine)) continue; // a TLS host serves it, or we cannot tell
+        else servers = all;
+        for (const server of servers.filter((x) => !tls(x))) {
+          const url = urlFor(model, server, n);
+          if (!url) continue;
+          const r = probeUrl(model, server, url);
+          if (r.server !== server || r.status !== 403 || r.cause !== 'A37' || r.decidedBy !== n) continue;
+          const section = directiveOwner.get(n)?.section;
+          const name = server.directive ? `<${text(server.directive)}>` : 'the main server';
+          ctx.report({ node: n, messageId: 'plain', data: { where: section ? ` in <${text(section)}>` : '', server: name, url } });
+          break;
+        }
+      }
+    };
+    visit(model.top, null);
+  },
+});
