@@ -7,9 +7,10 @@
  * directory URL (its `dirIndex` lookup) in two cases: every candidate is refused, so the directory
  * URL always answers 403; or Options Indexes asks for a listing that the refused candidate turns
  * into a 403 whenever no other index file exists. With Indexes off the 403 happens either way (A18).
+ * Only blanket denials count: a candidate refused to some clients (`Require ip`) is a restriction.
  */
 import type { Directive } from '../src/ast.js';
-import { apacheModelFor, directoryProbes } from '../src/apache/model/index.js';
+import { apacheModelFor, directoryProbes, isBlanketDenial } from '../src/apache/model/index.js';
 import { directiveOwner } from '../src/apache/model/dirconf.js';
 import { defineRule } from '../src/rule.js';
 
@@ -39,7 +40,8 @@ export default defineRule({
     for (const p of directoryProbes(model)) {
       const d = p.result.dirIndex;
       if (!d || d.names.length === 0) continue;
-      const refused = d.refused.filter((c) => c.status === 403 && c.by);
+      // a refusal for some clients only (`Require ip …`) is a deliberate restriction: not reported
+      const refused = d.refused.filter((c) => c.status === 403 && c.by && isBlanketDenial(c.by));
       if (refused.length === 0) continue;
       const all = d.names.every((n) => d.refused.some((c) => c.name === n)) && p.result.status === 403;
       if (!all && d.listing !== 'listing') continue; // without Indexes the directory URL is refused anyway (A18)
