@@ -29,6 +29,7 @@ export const RULE_MANIFEST: ReadonlyArray<readonly [id: string, load: Loader]> =
   ['apache-no-index-no-indexes', () => import('../rules/apache-no-index-no-indexes.js')],
   ['apache-options-drops-followsymlinks', () => import('../rules/apache-options-drops-followsymlinks.js')],
   ['apache-rewrite-without-followsymlinks', () => import('../rules/apache-rewrite-without-followsymlinks.js')],
+  ['apache-sslrequiressl-plain-http', () => import('../rules/apache-sslrequiressl-plain-http.js')],
   ['nginx-access-list-replaced', () => import('../rules/nginx-access-list-replaced.js')],
   ['nginx-deny-all-root', () => import('../rules/nginx-deny-all-root.js')],
   ['nginx-directory-index-forbidden', () => import('../rules/nginx-directory-index-forbidden.js')],

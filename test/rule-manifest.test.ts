@@ -86,7 +86,7 @@ describe('the CLI loads the rules of the servers in the run only', () => {
   writeFileSync(register, `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(hook).href)});\n`);
 
   function loadedRules(args: string[], cwd = tmp): { code: number | null; loaded: string[]; out: string } {
-    const r = spawnSync(process.execPath, ['--import', register, cliPath, ...args], { cwd, encoding: 'utf8', timeout: 60_000, env: { ...process.env, NO_COLOR: '1' } });
+    const r = spawnSync(process.execPath, ['--import', register, cliPath, ...args], { cwd, encoding: 'utf8', timeout: 60_000, env: { ...process.env, NO_COLOR: '1', WHY403_NO_BUNDLE: '1' } });
     const loaded = r.stderr
       .split('\n')
       .filter((l) => l.startsWith('LOADED '))
