@@ -1,4 +1,8 @@
-/** Every rule, sorted by id. A test fails when a rule file is missing here or out of order. */
+/**
+ * Every rule, sorted by id (the library's and the tests' list). A test fails when a rule file is
+ * missing here or out of order. A new rule also gets one line in src/rule-manifest.ts, the lazy
+ * list the CLI loads per server (test/rule-manifest.test.ts prints the line when it is missing).
+ */
 import type { Rule } from '../src/rule.js';
 import apacheAuthmergingOffDropsDeny from './apache-authmerging-off-drops-deny.js';
 import apacheCgiWithoutExeccgi from './apache-cgi-without-execcgi.js';
