@@ -180,7 +180,7 @@ for (const server of ['nginx', 'apache'] as const) {
           await running.stop();
         }
         expect(problems.join('\n')).toBe('');
-      }, 120_000);
+      }, 300_000);
     }
   });
 }
