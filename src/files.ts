@@ -54,7 +54,7 @@ export interface ExpandResult {
   files: string[];
   /** Paths given on the command line that do not exist. */
   missing: string[];
-  /** Globs that matched nothing. */
+  /** Globs that matched nothing, and directories holding no nginx or Apache config. */
   unmatched: string[];
 }
 
@@ -103,7 +103,9 @@ export async function expandPaths(args: readonly string[], cwd: string = process
       st = null;
     }
     if (st?.isDirectory()) {
+      const before = found.length;
       walkDir(abs.replace(/[/\\]+$/, '') || sep, found);
+      if (found.length === before) unmatched.push(arg);
     } else if (st) {
       found.push(abs);
     } else if (GLOB_CHARS.test(arg)) {

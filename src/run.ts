@@ -7,7 +7,7 @@
  * that file, in the context the server reads it in; a file already pulled in by an earlier main is
  * not linted again on its own.
  */
-import { mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, realpathSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import type { ConfigSet, Node, PathMapping, ServerKind } from './ast.js';
@@ -97,7 +97,7 @@ export interface LintRun {
   results: LintResult[];
   /** Rules that threw: the run is incomplete (exit 2). */
   crashes: RuleCrash[];
-  /** Globs that matched nothing. */
+  /** Globs that matched nothing, and directories holding no config. */
   unmatched: string[];
   /** Every rule that was on for some file, engine rules included (for SARIF `rules[]`). */
   enabledRules: Rule<string, object>[];
@@ -573,7 +573,10 @@ export async function lintCommand(a: LintArgs, pathMap: PathMapping[], io: CliIO
     paths = [];
     let code = 0;
     if (run.unmatched.length > 0 && a.errorOnUnmatchedPattern !== false) {
-      for (const u of run.unmatched) io.err(`why403: no files match the pattern "${u}"\n`);
+      for (const u of run.unmatched) {
+        const dir = isDirectory(resolve(cwd, u));
+        io.err(dir ? `why403: no nginx or Apache config found in the directory "${u}"\n` : `why403: no files match the pattern "${u}"\n`);
+      }
       code = 2;
     }
     const ctx = { cwd, color: false, rules: run.enabledRules, version: packageVersion() };
@@ -711,4 +714,12 @@ export function formatTree(set: ConfigSet, cwd: string): string {
     }
   }
   return out;
+}
+
+function isDirectory(p: string): boolean {
+  try {
+    return statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
 }

@@ -145,6 +145,14 @@ describe('exit codes', () => {
     expect(r.stderr).toMatch(re as RegExp);
     expect(r.stderr).not.toMatch(/\n\s+at /); // never a stack trace
   });
+  test('2: a directory holding no config is said, never a silent pass', () => {
+    const empty = join(tmp, 'no-configs');
+    mkdirSync(join(empty, 'docs'), { recursive: true });
+    writeFileSync(join(empty, 'docs', 'readme.txt'), 'not a config\n');
+    const r = why([empty]);
+    expect(r).toEqual({ code: 2, stdout: '', stderr: `why403: no nginx or Apache config found in the directory "${empty}"\n` });
+    expect(why(['--no-error-on-unmatched-pattern', empty]).code).toBe(0);
+  });
   test('2: bad config, with a precise message', () => {
     const r = why([], { cwd: join(fx, 'bad-config') });
     expect(r.code).toBe(2);
