@@ -119,6 +119,24 @@ describe('loadNginx', () => {
     expect(set.files.has(join(d, 'snippets/p.conf'))).toBe(true);
   });
 
+  it('resolves a fragment below nginx.conf against the main config directory (h5bp layout)', () => {
+    const d = tree('h5bp', {
+      'nginx.conf': 'events {}\nhttp { include conf.d/*.conf; }\n',
+      'h5bp/basic.conf': 'include h5bp/security/x.conf;\n',
+      'h5bp/security/x.conf': 'add_header X-Frame-Options DENY;\n',
+      'conf.d/templates/site.conf': 'server { include h5bp/basic.conf; }\n',
+    });
+    const basic = loadNginx(join(d, 'h5bp/basic.conf'));
+    expect(errs(basic)).toEqual([]);
+    expect(basic.files.has(join(d, 'h5bp/security/x.conf'))).toBe(true);
+    const site = loadNginx(join(d, 'conf.d/templates/site.conf'));
+    expect(errs(site)).toEqual([]);
+    expect(site.files.has(join(d, 'h5bp/basic.conf'))).toBe(true);
+    // without a main config above, the fragment's own directory stays the prefix
+    const lone = tree('lone', { 'a/b.conf': 'include c.conf;\n', 'a/c.conf': 'add_header X 1;\n' });
+    expect(errs(loadNginx(join(lone, 'a/b.conf')))).toEqual([]);
+  });
+
   it('globs like glob(3): classes, ?, escapes, no braces, no globstar', () => {
     const d = tree('glob', { 'a1.conf': '', 'a2.conf': '', 'b.conf': '', '{x,y}.conf': '', 'sub/c.conf': '' });
     const g = (p: string) => globNginx(join(d, p)).map((x) => x.slice(d.length + 1));

@@ -5,7 +5,9 @@
  * - Relative include paths resolve against the conf prefix: the directory of the main config
  *   (nginx: dirname of `-c`). When the entry file sits in sites-enabled/, sites-available/,
  *   conf.d/, snippets/ or modules-enabled/ (so it is not the main config), the prefix is that
- *   directory's parent, as on Debian (/etc/nginx). `-p` (LoadOptions.prefix) does not change it.
+ *   directory's parent, as on Debian (/etc/nginx); a fragment up to three directories below an
+ *   nginx.conf (h5bp's h5bp/location/*.conf) resolves against that nginx.conf's directory.
+ *   `-p` (LoadOptions.prefix) does not change it.
  * - Patterns with `*`, `?` or `[` are expanded as glob(3) with flags 0 does (nginx's
  *   ngx_open_glob): one path segment at a time, `*` and `?` never match `/` nor a leading `.`,
  *   `[...]`/`[!...]` classes, backslash escapes, no `{a,b}` and no `**`; results sorted in byte
@@ -110,7 +112,26 @@ const NON_MAIN_DIRS = new Set(['sites-enabled', 'sites-available', 'conf.d', 'sn
 export function confPrefixFor(entry: string): string {
   // nginx: conf_prefix is the directory of the -c file; -p (LoadOptions.prefix) does not move it
   const dir = dirname(entry);
+  if (basename(entry) !== 'nginx.conf') {
+    // a fragment below the main config (h5bp's h5bp/location/x.conf, conf.d/templates/x.conf):
+    // nginx reads it through nginx.conf, so its includes resolve against that directory
+    let up = dirname(dir);
+    for (let i = 0; i < MAIN_SEARCH_LEVELS && up !== dirname(up); i++, up = dirname(up)) {
+      if (isFile(join(up, 'nginx.conf'))) return up;
+    }
+  }
   return NON_MAIN_DIRS.has(basename(dir)) ? dirname(dir) : dir;
+}
+
+/** How many directories above a fragment's own directory to look for the main nginx.conf. */
+const MAIN_SEARCH_LEVELS = 3;
+
+function isFile(p: string): boolean {
+  try {
+    return statSync(p).isFile();
+  } catch {
+    return false;
+  }
 }
 
 function openFailed(file: string, why: string, code: number): string {
