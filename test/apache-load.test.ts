@@ -86,6 +86,26 @@ describe('Include / IncludeOptional', () => {
     expect(set.errors[1].message).toBe(`Include/IncludeOptional: No matches for the wildcard '*.conf' in '${root}/conf.d', failing`);
   });
 
+  it('resolves a fragment below apache2.conf/httpd.conf against that folder (Debian sites-*, h5bp)', () => {
+    const deb = tree('frag-debian', {
+      'apache2.conf': 'IncludeOptional sites-enabled/*.conf\n',
+      'sites-available/x.conf': '<VirtualHost *:80>\nInclude conf-available/y.conf\n</VirtualHost>\n',
+      'conf-available/y.conf': 'Options None\n',
+    });
+    const x = loadApache(join(deb, 'sites-available/x.conf'));
+    expect(x.errors).toEqual([]);
+    expect(readingOrder(x)).toEqual([join(deb, 'sites-available/x.conf'), join(deb, 'conf-available/y.conf')]);
+    const h5bp = tree('frag-h5bp', {
+      'httpd.conf': 'Include h5bp/basic.conf\n',
+      'h5bp/basic.conf': 'Include h5bp/security/a.conf\n',
+      'h5bp/security/a.conf': 'Options None\n',
+    });
+    expect(loadApache(join(h5bp, 'h5bp/basic.conf')).errors).toEqual([]);
+    // no main config above: the fragment's own folder, as before
+    const lone = tree('frag-lone', { 'a/b.conf': 'Include c.conf\n', 'a/c.conf': 'Options None\n' });
+    expect(loadApache(join(lone, 'a/b.conf')).errors).toEqual([]);
+  });
+
   it('detects include cycles and still finishes', () => {
     const root = tree('cycle', { 'a.conf': 'Include b.conf\n', 'b.conf': 'Include a.conf\nOptions None\n' });
     const set = loadApache(join(root, 'a.conf'));

@@ -5,7 +5,8 @@
  * - Relative include paths resolve against ServerRoot: LoadOptions.serverRoot, else the last
  *   `ServerRoot` directive read before the include (as httpd processes it when read), else the
  *   entry file's directory (Debian's /etc/apache2/apache2.conf sits in its ServerRoot; a file in a
- *   `conf/` folder, as upstream's conf/httpd.conf, uses the folder above).
+ *   `conf/` folder, as upstream's conf/httpd.conf, uses the folder above; a fragment up to three
+ *   folders below an apache2.conf/httpd.conf, as Debian's sites-available/x.conf, uses that one's).
  * - Paths are the server's paths; LoadOptions.pathMap maps them to where the files are checked out
  *   (ServerRoot values too). `Directive.includes` and `ConfigSet.files` use the mapped paths.
  * - `${VAR}` in include paths and ServerRoot is expanded with LoadOptions.defines, the `Define`s read
@@ -15,7 +16,8 @@
  *   nesting deeper than httpd's AP_MAX_INCLUDE_DEPTH (128).
  * - The walk is an explicit stack, so deep nesting cannot overflow the JS stack.
  */
-import { basename, dirname, isAbsolute, resolve } from 'node:path';
+import { statSync } from 'node:fs';
+import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import type { ConfigSet, Diagnostic, Directive, Node, ParsedFile, PathMapping } from '../ast.js';
 import { mapPath, type LoadOptions } from '../load-options.js';
 import { readSource } from '../read.js';
@@ -59,7 +61,27 @@ export function unmapPath(path: string, map: PathMapping[] | undefined): string 
 
 function defaultServerRoot(entry: string): string {
   const d = dirname(entry);
+  if (!MAIN_NAMES.has(basename(entry))) {
+    // a fragment below the main config (Debian's sites-available/x.conf, h5bp's h5bp/basic.conf):
+    // httpd reads it through that config, so relative includes resolve against its ServerRoot
+    let up = dirname(d);
+    for (let i = 0; i < MAIN_SEARCH_LEVELS && up !== dirname(up); i++, up = dirname(up)) {
+      if ([...MAIN_NAMES].some((n) => isFile(join(up, n)))) return basename(up) === 'conf' ? dirname(up) : up;
+    }
+  }
   return basename(d) === 'conf' ? dirname(d) : d;
+}
+
+const MAIN_NAMES = new Set(['apache2.conf', 'httpd.conf']);
+/** How many directories above a fragment's own directory to look for the main config. */
+const MAIN_SEARCH_LEVELS = 3;
+
+function isFile(p: string): boolean {
+  try {
+    return statSync(p).isFile();
+  } catch {
+    return false;
+  }
 }
 
 function emptyFile(path: string, context: string, error: Diagnostic): ParsedFile {
