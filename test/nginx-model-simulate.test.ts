@@ -81,6 +81,26 @@ describe('simulate: without a file system, disk-dependent outcomes are possibili
   });
 });
 
+describe('simulate: try_files $uri $uri/ (the slash is dropped from the name and asks for a directory)', () => {
+  const body = 'server { root /srv; index index.html; location / { try_files $uri $uri/ =404; } }';
+  const outcomes = (r: ReturnType<typeof sim>) => r.possibleOutcomes.map((o) => `${o.status} ${o.conditions.join(' and ')}`).sort();
+  it('without a file system, a URI ending in / is never "a file"; /sub may be a directory (301)', () => {
+    const slash = outcomes(sim(body, { uri: '/sub/' }));
+    expect(slash.some((o) => /\/srv\/sub is a file/.test(o))).toBe(false);
+    expect(slash.some((o) => o.startsWith('200 ') && o.includes('/srv/sub is a directory'))).toBe(true);
+    const bare = outcomes(sim(body, { uri: '/sub' }));
+    expect(bare.some((o) => o.startsWith('301 ') && o.includes('/srv/sub is a directory'))).toBe(true);
+  });
+  it('with a file system: /sub is a file → /sub/ is 404 (ENOTDIR), /sub is 200; a directory → $uri stays /sub (301)', () => {
+    const file = new MemoryFs({ '/srv/sub': {} });
+    expect(sim(body, { uri: '/sub/', fs: file }).status).toBe(404);
+    expect(sim(body, { uri: '/sub', fs: file }).status).toBe(200);
+    const dir = new MemoryFs({ '/srv/sub/index.html': {} });
+    expect(sim(body, { uri: '/sub', fs: dir }).status).toBe(301);
+    expect(sim(body, { uri: '/sub/', fs: dir }).status).toBe(200);
+  });
+});
+
 describe('simulate: with a file system', () => {
   const fsys = new MemoryFs({
     '/srv/open/index.html': {},

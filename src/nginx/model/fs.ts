@@ -186,6 +186,8 @@ export function openAs(
   }
   const e = follow(cur || '/');
   if (e.type === 'none') return { ok: false, errno: 'ENOENT', at: cur, why: `${cur} does not exist` };
+  // a trailing slash asks for a directory: open("file/") is ENOTDIR
+  if (e.type !== 'dir' && parts.length > 0 && path.endsWith('/')) return { ok: false, errno: 'ENOTDIR', at: cur, why: `${cur} is not a directory` };
   if (opts.read && e.type === 'file' && !allowed(e, worker, 4)) {
     return { ok: false, errno: 'EACCES', at: cur, why: `${worker.user} cannot read ${cur} (mode ${e.mode.toString(8)}, owner ${e.uid}:${e.gid})` };
   }

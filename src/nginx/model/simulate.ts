@@ -826,7 +826,11 @@ class Simulation {
       return openAs(this.req.fs, path, this.worker, { read, disableSymlinks: s.disableSymlinks.value });
     }
     const key = path.replace(/\/+/g, '/').replace(/(.)\/$/, '$1');
+    // a trailing slash asks for a directory: open("file/") is ENOTDIR, so "a file" is no answer
+    const slash = key !== path.replace(/\/+/g, '/');
+    if (slash) may = [...new Set(may.map((k) => (k === 'file' ? 'dir' : k)))];
     let kind = this.r.fsAnswers.get(key);
+    if (slash && kind === 'file') return { ok: false, errno: 'ENOTDIR', at: key };
     if (!kind) {
       const label = { file: 'is a file', none: 'does not exist', dir: 'is a directory' } as const;
       const i = this.r.choose(`fs:${key}:${may.join(',')}`, may.map((k) => `${what} ${key} ${label[k]}`));
@@ -843,23 +847,24 @@ class Simulation {
     const d = s.tryFiles!;
     const a = d.args.map((x) => x.value);
     for (let i = 0; i < a.length - 1; i++) {
-      const v = this.expand(a[i], st);
+      const dir = a[i].endsWith('/'); // fixed when the config is read (tf->test_dir), not after expansion
+      // nginx drops that slash from the name (ngx_http_core_try_files), so `$uri/` is $uri tested as a directory
+      const v = this.expand(dir ? a[i].slice(0, -1) : a[i], st);
       if (v === undefined) {
         const c = r.choose(`tf:${at(d)}:${i}:${st.uri}`, [`try_files candidate "${a[i]}" exists`, `try_files candidate "${a[i]}" does not exist`]);
         if (c === 1) continue;
         r.step('precontent', `try_files: "${a[i]}" exists (assumed)`, d);
         this.stop(null, 'unknown');
       }
-      const dir = a[i].endsWith('/'); // fixed when the config is read (tf->test_dir), not after expansion
       const path = this.mapPath(conf, v, st);
       if (path === null) continue;
-      const o = this.open(path, s, false, 'try_files candidate', dir ? ['dir', 'none'] : ['file', 'none']);
+      const o = this.open(path, s, false, 'try_files candidate', dir ? ['dir', 'none'] : ['file', 'dir', 'none']);
       const hit = o.ok && (dir ? o.type === 'dir' : o.type !== 'dir');
       if (!hit) {
         r.step('precontent', `try_files: "${fromBinary(v)}" → ${path} ${o.ok ? `is a ${o.type}` : `fails (${o.errno})`}, next`, d);
         continue;
       }
-      r.step('precontent', `try_files: "${fromBinary(v)}" → ${path} exists; $uri becomes "${fromBinary(v)}"`, d);
+      r.step('precontent', `try_files: "${fromBinary(v)}" → ${path} ${o.type === 'dir' ? 'is a directory' : 'exists'}; $uri becomes "${fromBinary(v)}"`, d);
       const q = v.indexOf('?');
       st.uri = q === -1 ? v : v.slice(0, q);
       if (q !== -1) st.args = v.slice(q + 1);
