@@ -320,6 +320,12 @@ function invokedAsBin(): boolean {
 
 /** Runs the command for this process (the bin), setting the exit code. */
 export function runAsBin(): void {
+  // `why403 … | head`: the reader has gone; stop writing quietly and keep the exit code of the run
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code !== 'EPIPE') throw e;
+    });
+  }
   process.on('uncaughtException', (e) => {
     process.stderr.write(`why403: internal error: ${e instanceof Error ? e.message : String(e)}\n`);
     process.exitCode = 2;

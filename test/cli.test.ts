@@ -118,6 +118,15 @@ describe('exit codes', () => {
     expect(r.code).toBe(1);
     expect(r.stdout).toContain('nginx/sites-enabled/shop.conf:6:5: error: `return 403` at server level');
   });
+  test('1 with the reader gone (`| head -c 1` on ~200 KB of SARIF): no "internal error" on EPIPE', () => {
+    const r = spawnSync('bash', ['-c', `"${process.execPath}" "${bin}" -f sarif | head -c 1 >/dev/null; echo "rc=\${PIPESTATUS[0]}"`], {
+      cwd: join(fx, 'tree'),
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('rc=1\n');
+  });
   test('1: errors; 0 with --exit-zero', () => {
     expect(why([]).code).toBe(1);
     expect(why(['--exit-zero']).code).toBe(0);
