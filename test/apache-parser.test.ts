@@ -69,6 +69,15 @@ describe('lines, comments, continuations', () => {
     expect(e.args.map((a) => a.value)).toEqual(['A', 'b']);
   });
 
+  it('reports a leading UTF-8 BOM as apache2 -t does (Invalid command on line 1), positions unchanged', () => {
+    const bytes = Buffer.from('\ufeff# hi\nRequire all granted\n');
+    const f = parseApache(SourceFile.fromBytes('/t/.htaccess', bytes), { context: 'directory' });
+    expect(errs(f)).toEqual([
+      "1:1 bom: the file starts with a UTF-8 byte order mark, which httpd reads as part of the first line (Invalid command '\\xef\\xbb\\xbf#'): save it without the BOM",
+    ]);
+    expect(at(dirs(f.nodes)[0].nameSpan)).toBe('2:1-2:8');
+    expect(errs(parseApache(SourceFile.fromBytes('/t/.htaccess', bytes.subarray(3)), { context: 'directory' }))).toEqual([]);
+  });
   it('counts columns in UTF-16 code units and handles CRLF and tabs', () => {
     const f = parse('Header\tset X-Ünï 😀v\r\nOptions None\r\n');
     const [d, e] = dirs(f.nodes);

@@ -104,20 +104,29 @@ describe('suppressions', () => {
 });
 
 describe('--fix', () => {
+  // no BOM: nginx reads one as part of the first word and fails (a fatal `bom` syntax error, see below)
   const original = Buffer.concat([
-    Buffer.from([0xef, 0xbb, 0xbf]),
     Buffer.from('# caf\u00e9 \u2014 ', 'utf8'),
     Buffer.from([0xff, 0xfe]),
     Buffer.from('\r\nevents {}\r\nhttp {\r\n    # why403-disable-next-line nginx-return-403-server -- stale\r\n    server { listen 80; }\r\n}\r\n', 'utf8'),
   ]);
   const expected = Buffer.concat([
-    Buffer.from([0xef, 0xbb, 0xbf]),
     Buffer.from('# caf\u00e9 \u2014 ', 'utf8'),
     Buffer.from([0xff, 0xfe]),
     Buffer.from('\r\nevents {}\r\nhttp {\r\n    server { listen 80; }\r\n}\r\n', 'utf8'),
   ]);
 
-  test('deletes the unused comment line only; BOM, CRLF and invalid bytes stay; mode kept; idempotent', async () => {
+  test('a BOM is a fatal syntax error (nginx -t: unknown directive "\\xEF\\xBB\\xBF#"): nothing is fixed or written', async () => {
+    const withBom = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), original]);
+    const dir = tree({ 'nginx.conf': withBom });
+    const file = join(dir, 'nginx.conf');
+    const run = await lint([file], { cwd: dir, fix: true, noConfig: true });
+    expect(run.fixedFiles).toEqual([]);
+    expect(run.results[0].messages.map((m) => [m.ruleId, m.messageId, m.line, m.column, m.fatal])).toEqual([['syntax-error', 'bom', 1, 1, true]]);
+    expect(readFileSync(file).equals(withBom)).toBe(true);
+  });
+
+  test('deletes the unused comment line only; CRLF and invalid bytes stay; mode kept; idempotent', async () => {
     const dir = tree({ 'nginx.conf': original });
     const file = join(dir, 'nginx.conf');
     chmodSync(file, 0o640);

@@ -87,7 +87,10 @@ describe('nginx lexer', () => {
     const server = dirs(dirs(f.nodes)[1].block!)[0];
     expect(pos(dirs(f.nodes)[0].nameSpan.start)).toBe('1:1@0');
     expect(pos(server.nameSpan.start)).toBe('3:3@21');
-    expect(f.errors).toEqual([]);
+    // nginx 1.22 -t: unknown directive "\xEF\xBB\xBFevents" — nginx does not skip a BOM
+    expect(f.errors.map((e) => `${e.code} ${e.span.start.line}:${e.span.start.column} ${e.severity}`)).toEqual(['bom 1:1 error']);
+    expect(f.errors[0].message).toContain('unknown directive "\\xEF\\xBB\\xBFevents"');
+    expect(parseNginx(SourceFile.fromBytes('/t/no-bom.conf', bytes.subarray(3)), { context: 'main' }).errors).toEqual([]);
   });
 
   it('survives bytes that are not UTF-8 and keeps positions right', () => {

@@ -458,6 +458,19 @@ export function parseApache(source: SourceFile, opts: ApacheParseOptions = {}): 
     }
   }
 
+  if (source.bom) {
+    // httpd has no BOM handling: the three bytes start the first line's command (apache2 -t fails,
+    // an .htaccess answers 500)
+    const word = /^[^\s]*/.exec(text)![0].slice(0, 40);
+    const start = { offset: 0, line: 1, column: 1 };
+    errors.unshift({
+      code: 'bom',
+      message: `the file starts with a UTF-8 byte order mark, which httpd reads as part of the first line (Invalid command '\\xef\\xbb\\xbf${word}'): save it without the BOM`,
+      file,
+      span: { start, end: start },
+      severity: 'error',
+    });
+  }
   const out: ParsedFile = { server: 'apache', source, nodes: top, errors, context };
   if (opts.htaccessDir !== undefined) out.htaccessDir = opts.htaccessDir;
   return out;

@@ -429,6 +429,19 @@ export function parseNginx(source: SourceFile, opts: NginxParseOptions = {}): Pa
     ctxName = ctx;
   }
   if (!opts.syntaxOnly && ctx !== null) checkNginx(nodes, ctx, source, errors, opts.reportUnknown);
+  if (!opts.syntaxOnly && source.bom) {
+    // nginx has no BOM handling: the three bytes are part of the first token, so nginx -t fails
+    // the first token: the BOM and what follows it up to a space, `;`, `{` (a `#` after it starts no comment)
+    const word = /^[^\s;{}]*/.exec(source.text)![0].slice(0, 40);
+    const what = `unknown directive "\\xEF\\xBB\\xBF${word}"`;
+    const start = { offset: 0, line: 1, column: 1 };
+    errors.push(
+      diag(source, 'bom', `the file starts with a UTF-8 byte order mark, which nginx reads as part of the first word (${what}): save it without the BOM`, {
+        start,
+        end: start,
+      }),
+    );
+  }
   errors.sort((a, b) => a.span.start.offset - b.span.start.offset);
   return { server: 'nginx', source, nodes, errors, context: ctxName };
 }
