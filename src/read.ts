@@ -53,3 +53,21 @@ export function sourceFromBytes(path: string, bytes: Uint8Array): ReadResult {
   }
   return { ok: true, source: SourceFile.fromBytes(path, bytes) };
 }
+
+/** True when `p` is (or links to) a regular file; false on any error. */
+export function isFile(p: string): boolean {
+  try {
+    return statSync(p).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/** True when `p` is (or links to) a directory; false on any error. */
+export function isDirectory(p: string): boolean {
+  try {
+    return statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+}

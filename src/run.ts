@@ -7,7 +7,7 @@
  * that file, in the context the server reads it in; a file already pulled in by an earlier main is
  * not linted again on its own.
  */
-import { mkdirSync, readFileSync, realpathSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import type { ConfigSet, Node, PathMapping, ServerKind } from './ast.js';
@@ -26,7 +26,7 @@ import {
   type RuleCrash,
 } from './linter.js';
 import type { LoadOptions } from './load-options.js';
-import { fileDiagnostic } from './read.js';
+import { fileDiagnostic, isDirectory } from './read.js';
 import { packageRoot, readRuleDoc, type Rule, type Settings, type Severity } from './rule.js';
 import { loadRules, RULE_IDS, ruleStubsFromSchema } from './rule-manifest.js';
 import { applySuppressions, type UnusedMode } from './suppress.js';
@@ -716,10 +716,3 @@ export function formatTree(set: ConfigSet, cwd: string): string {
   return out;
 }
 
-function isDirectory(p: string): boolean {
-  try {
-    return statSync(p).isDirectory();
-  } catch {
-    return false;
-  }
-}

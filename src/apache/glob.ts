@@ -14,6 +14,7 @@
  * sort order all differ) and the whole thing is small.
  */
 import { readdirSync, statSync } from 'node:fs';
+import { isDirectory } from '../read.js';
 
 export const AP_MAX_FNMATCH_DIR_DEPTH = 128;
 
@@ -113,13 +114,6 @@ function byteCompare(a: string, b: string): number {
   return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
 }
 
-function isDir(p: string): boolean {
-  try {
-    return statSync(p).isDirectory();
-  } catch {
-    return false;
-  }
-}
 
 function exists(p: string): boolean {
   try {
@@ -145,7 +139,7 @@ export function expandInclude(path: string, optional: boolean): GlobResult {
 
   // ap_dir_nofnmatch
   const noMatch = (fname: string, depth: number): GlobResult | null => {
-    if (isDir(fname)) {
+    if (isDirectory(fname)) {
       if (depth + 1 > AP_MAX_FNMATCH_DIR_DEPTH) {
         return fail(
           `${prefix}Directory '${fname}' exceeds the maximum include directory nesting level of ${AP_MAX_FNMATCH_DIR_DEPTH}. You have probably a recursion somewhere.`,
@@ -183,7 +177,7 @@ export function expandInclude(path: string, optional: boolean): GlobResult {
     try {
       entries = readdirSync(dir, { withFileTypes: true }).map((d) => ({
         name: d.name,
-        dir: d.isDirectory() || (d.isSymbolicLink() && isDir(join(dir, d.name))),
+        dir: d.isDirectory() || (d.isSymbolicLink() && isDirectory(join(dir, d.name))),
       }));
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;

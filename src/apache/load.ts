@@ -16,11 +16,10 @@
  *   nesting deeper than httpd's AP_MAX_INCLUDE_DEPTH (128).
  * - The walk is an explicit stack, so deep nesting cannot overflow the JS stack.
  */
-import { statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import type { ConfigSet, Diagnostic, Directive, Node, ParsedFile, PathMapping } from '../ast.js';
 import { mapPath, type LoadOptions } from '../load-options.js';
-import { readSource } from '../read.js';
+import { isFile, readSource } from '../read.js';
 import { SourceFile } from '../source.js';
 import { expandInclude } from './glob.js';
 import { parseApache, type ApacheContext } from './parser.js';
@@ -76,13 +75,6 @@ const MAIN_NAMES = new Set(['apache2.conf', 'httpd.conf']);
 /** How many directories above a fragment's own directory to look for the main config. */
 const MAIN_SEARCH_LEVELS = 3;
 
-function isFile(p: string): boolean {
-  try {
-    return statSync(p).isFile();
-  } catch {
-    return false;
-  }
-}
 
 function emptyFile(path: string, context: string, error: Diagnostic): ParsedFile {
   return { server: 'apache', source: new SourceFile(path, ''), nodes: [], errors: [error], context };

@@ -21,7 +21,7 @@ import { readdirSync, statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import type { ConfigSet, Diagnostic, Directive, Node, ParsedFile } from '../ast.js';
 import { mapPath, type LoadOptions } from '../load-options.js';
-import { readSource } from '../read.js';
+import { isFile, readSource } from '../read.js';
 import { SourceFile } from '../source.js';
 import { childContext, normalizeContext, type NginxContext } from './directives.js';
 import { parseNginx } from './parser.js';
@@ -126,13 +126,6 @@ export function confPrefixFor(entry: string): string {
 /** How many directories above a fragment's own directory to look for the main nginx.conf. */
 const MAIN_SEARCH_LEVELS = 3;
 
-function isFile(p: string): boolean {
-  try {
-    return statSync(p).isFile();
-  } catch {
-    return false;
-  }
-}
 
 function openFailed(file: string, why: string, code: number): string {
   return `open() "${file}" failed (${code}: ${why})`;
