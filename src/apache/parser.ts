@@ -135,6 +135,11 @@ class LineMap {
   }
 }
 
+/** A span from the start of `a` to the end of `b`, without temporary Position objects. */
+function spanFromTo(a: CompactSpan, b: CompactSpan): CompactSpan {
+  return new CompactSpan(a.so, a.sl, a.sc, b.eo, b.el, b.ec);
+}
+
 // readWord's result, in module variables rather than an object (this is the hot path)
 let wStart = 0;
 let wEnd = 0;
@@ -313,18 +318,22 @@ export function parseApache(source: SourceFile, opts: ApacheParseOptions = {}): 
 
     // ---- directive name -------------------------------------------------------------------
     readWord(s, a, b);
-    const w = { start: wStart, end: wEnd, value: wValue, quote: wQuote, open: wOpen };
-    let i = w.end;
+    // copied to locals: readArgs below reuses the module variables
+    const w0 = wStart;
+    const w1 = wEnd;
+    const wq = wQuote;
+    const wo = wOpen;
+    const word = wValue;
+    let i = w1;
     while (i < b && isSpace(s.charCodeAt(i))) i++;
     const restStart = i;
-    const word = w.value;
 
     if (word.length >= 2 && word.charCodeAt(0) === 60 && word.charCodeAt(1) === 47) {
       // ---- closing tag ----------------------------------------------------------------------
       const gt = word.charCodeAt(word.length - 1) === 62;
       const cname = word.slice(2, gt ? -1 : undefined);
       const shown = gt ? word : word + '>';
-      const tagSpan = map.span(w.start, w.end);
+      const tagSpan = map.span(w0, w1);
       if (stack.length === 0) {
         diag('unmatched-close', `${shown} without matching <${shown.slice(2)} section`, tagSpan);
         continue;
@@ -334,7 +343,7 @@ export function parseApache(source: SourceFile, opts: ApacheParseOptions = {}): 
         diag('text-after-section', `text after ${shown} is ignored by Apache`, map.span(restStart, b), 'warning');
       }
       const key = cname.toLowerCase();
-      const closeEnd = map.end(w.end);
+      const closeEnd = map.end(w1);
       let k = stack.length - 1;
       if (stack[k].dir.key !== key) {
         const expected = sectionDisplay(stack[k].dir);
@@ -344,7 +353,7 @@ export function parseApache(source: SourceFile, opts: ApacheParseOptions = {}): 
         if (k < 0) continue; // closes nothing we know of: ignore it
       }
       // close frames k..top; inner ones end where this tag starts
-      const tagStart = map.pos(w.start);
+      const tagStart = map.pos(w0);
       while (stack.length > k + 1) {
         const f = stack.pop() as Frame;
         closeFrame(f, tagStart);
@@ -356,7 +365,7 @@ export function parseApache(source: SourceFile, opts: ApacheParseOptions = {}): 
       continue;
     }
 
-    const nameSpanFull = map.span(w.start, w.end);
+    const nameSpanFull = map.span(w0, w1);
     if (word.length >= 1 && word.charCodeAt(0) === 60) {
       // ---- opening tag ----------------------------------------------------------------------
       const nameGt = word.length > 1 && word.charCodeAt(word.length - 1) === 62;
@@ -376,10 +385,10 @@ export function parseApache(source: SourceFile, opts: ApacheParseOptions = {}): 
       }
       while (argEnd > restStart && isSpace(s.charCodeAt(argEnd - 1))) argEnd--;
       const args = readArgs(text, s, restStart, argEnd, map, diag);
-      const nameOff = w.quote === null ? 1 : 2;
+      const nameOff = wq === null ? 1 : 2;
       const nameSpan =
-        sname.length > 0 && !w.open
-          ? map.span(w.start + nameOff, w.start + nameOff + sname.length)
+        sname.length > 0 && !wo
+          ? map.span(w0 + nameOff, w0 + nameOff + sname.length)
           : nameSpanFull;
       const dir: Directive = {
         type: 'directive',
@@ -416,7 +425,10 @@ export function parseApache(source: SourceFile, opts: ApacheParseOptions = {}): 
       key: lowerKey(word),
       args,
       // the line ends where its last argument ends: share that Position
-      span: CompactSpan.from(nameSpanFull.start, args.length > 0 ? args[args.length - 1].span.end : nameSpanFull.end),
+      span:
+        args.length > 0
+          ? spanFromTo(nameSpanFull, args[args.length - 1].span as CompactSpan)
+          : nameSpanFull,
       nameSpan: nameSpanFull,
       block: null,
       blockSpan: null,
