@@ -977,26 +977,14 @@ class Simulation {
         r.step('content', 'autoindex on: the directory is listed', s.autoindex.directive);
         return this.done(200, 'autoindex', st);
       }
-      if (s.davMethods.value.includes(st.method)) {
-        r.step('content', `dav_methods handles ${st.method}`, s.davMethods.directive);
-        return { status: null, outcome: 'dav', conditions: [] };
-      }
-      if (!METHODS_STATIC.includes(st.method)) {
-        r.step('content', `the static module answers 405 to ${st.method}`);
-        return this.error(405, st, conf, depth, 'error');
-      }
+      const other = this.davOrNotStatic(s, st, conf, depth);
+      if (other) return other;
       const dir = this.mapPath(conf, uri, st);
       r.step('content', `directory index of "${dir ?? fromBinary(uri)}" is forbidden: no index file, autoindex off`, s.index.directive ?? s.autoindex.directive);
       return this.error(403, st, conf, depth, 'error', 'N12');
     }
-    if (s.davMethods.value.includes(st.method)) {
-      r.step('content', `dav_methods handles ${st.method}`, s.davMethods.directive);
-      return { status: null, outcome: 'dav', conditions: [] };
-    }
-    if (!METHODS_STATIC.includes(st.method)) {
-      r.step('content', `the static module answers 405 to ${st.method}`);
-      return this.error(405, st, conf, depth, 'error');
-    }
+    const other = this.davOrNotStatic(s, st, conf, depth);
+    if (other) return other;
     const path = this.mapPath(conf, uri, st);
     if (path === null) {
       r.step('content', 'the file path depends on an unknown variable', s.root.directive);
@@ -1061,6 +1049,20 @@ class Simulation {
   }
 
   /** The request ends with an error status: error_page may turn it into an internal redirect. */
+  /** Methods the static content phase does not serve: WebDAV's (`dav_methods`: the outcome depends
+   * on the disk) or any other than GET/HEAD/POST (405 from the static module). Null to go on. */
+  private davOrNotStatic(s: EffectiveSettings, st: ReqState, conf: Scope, depth: number): Outcome | null {
+    if (s.davMethods.value.includes(st.method)) {
+      this.r.step('content', `dav_methods handles ${st.method}`, s.davMethods.directive);
+      return { status: null, outcome: 'dav', conditions: [] };
+    }
+    if (!METHODS_STATIC.includes(st.method)) {
+      this.r.step('content', `the static module answers 405 to ${st.method}`);
+      return this.error(405, st, conf, depth, 'error');
+    }
+    return null;
+  }
+
   private error(status: number, st: ReqState, conf: Scope, depth: number, kind: OutcomeKind, cause?: string): Outcome {
     if (status === 403 && cause && !st.cause) st.cause = cause;
     const rec = effectiveSettings(conf).recursiveErrorPages.value;
