@@ -3,36 +3,18 @@
  * made of each file): accepted files parse without syntax errors, syntax rejections are found on
  * the line Apache names, Config::General samples are rejected with diagnostics, never a throw.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadApache } from '../src/apache/load.js';
 import { parseApache } from '../src/apache/parser.js';
 import { readSource } from '../src/read.js';
+import { CORPUS, corpusOrSkip, corpusRows, type CorpusRow } from './harness/corpus.js';
 
-const CORPUS = join(__dirname, '../../shared/corpus');
-const have = existsSync(join(CORPUS, 'INDEX.tsv'));
-if (!have) console.log(`skipping Apache corpus tests: ${CORPUS}/INDEX.tsv not found`);
+const have = corpusOrSkip('Apache corpus tests');
 
-interface Row {
-  path: string;
-  kind: string;
-  note: string;
-  result: string;
-  method: string;
-  rejectClass: string;
-  detail: string;
-}
-
-const rows: Row[] = have
-  ? readFileSync(join(CORPUS, 'INDEX.tsv'), 'utf8')
-      .trim()
-      .split('\n')
-      .slice(1)
-      .map((l) => l.split('\t'))
-      .filter((c) => c[1] === 'apache')
-      .map((c) => ({ path: c[0], kind: c[2], note: c[3], result: c[5], method: c[6], rejectClass: c[7], detail: c[8] ?? '' }))
-  : [];
+type Row = CorpusRow;
+const rows: Row[] = corpusRows('apache');
 
 function parseRow(r: Row) {
   const res = readSource(join(CORPUS, r.path));

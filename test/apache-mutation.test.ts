@@ -3,7 +3,7 @@
  * parser throw or hang, and every position it reports (diagnostics, directives, arguments,
  * comments) lies inside the file and agrees with SourceFile.positionAt.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Node, Span } from '../src/ast.js';
@@ -11,10 +11,9 @@ import { parseApache } from '../src/apache/parser.js';
 import { toApachePayload } from '../src/apache/payload.js';
 import { SourceFile } from '../src/source.js';
 import { mulberry32 } from '../bench/prng.js';
+import { CORPUS, corpusOrSkip, corpusRows } from './harness/corpus.js';
 
-const CORPUS = join(__dirname, '../../shared/corpus');
-const have = existsSync(join(CORPUS, 'INDEX.tsv'));
-if (!have) console.log(`skipping Apache mutation test: ${CORPUS}/INDEX.tsv not found`);
+const have = corpusOrSkip('Apache mutation test');
 
 const MUTATIONS = 20_000;
 const SEED = 0x403;
@@ -62,13 +61,8 @@ function checkSpan(src: SourceFile, s: Span, what: string): void {
 
 describe.skipIf(!have)('Apache parser under random mutation', () => {
   it(`${MUTATIONS} seeded mutations never throw and keep every position inside the file`, () => {
-    const files = readFileSync(join(CORPUS, 'INDEX.tsv'), 'utf8')
-      .trim()
-      .split('\n')
-      .slice(1)
-      .map((l) => l.split('\t'))
-      .filter((c) => c[1] === 'apache')
-      .map((c) => ({ path: c[0], htaccess: c[2] === 'htaccess', text: readFileSync(join(CORPUS, c[0]), 'latin1') }))
+    const files = corpusRows('apache')
+      .map((c) => ({ path: c.path, htaccess: c.kind === 'htaccess', text: readFileSync(join(CORPUS, c.path), 'latin1') }))
       .filter((f) => f.text.length < 200_000);
     expect(files.length).toBeGreaterThan(500);
     const rnd = mulberry32(SEED);

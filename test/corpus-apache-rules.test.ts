@@ -6,17 +6,15 @@
  * allowed unless it is in ALLOWED below, each entry with the fixture that shows the real 403.
  * Every finding (all severities) is printed; docs/corpus-findings-apache.md explains them.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { rules } from '../rules/index.js';
 import type { PathMapping } from '../src/ast.js';
 import { lint, type LintRun } from '../src/run.js';
+import { CORPUS, corpusFindings, corpusOrSkip, corpusRows, type CorpusFinding } from './harness/corpus.js';
 
 const root = resolve(import.meta.dirname, '..');
-const CORPUS = resolve(root, '../shared/corpus');
-const have = existsSync(join(CORPUS, 'INDEX.tsv'));
-if (!have) console.log(`skipping the Apache rules corpus test: ${CORPUS}/INDEX.tsv not found`);
+const have = corpusOrSkip('the Apache rules corpus test');
 
 /** Main configs and where their installed paths live in the corpus. */
 const MAINS: Record<string, PathMapping[]> = {
@@ -33,33 +31,11 @@ const ALLOWED: Record<string, string> = {};
 
 const apacheRules = rules.filter((r) => r.id.startsWith('apache-')).map((r) => r.id);
 
-interface Finding {
-  key: string;
-  severity: string;
-  message: string;
-}
-
-function findingsOf(run: LintRun): Finding[] {
-  const out: Finding[] = [];
-  for (const r of run.results) {
-    for (const m of r.messages) {
-      if (!m.ruleId.startsWith('apache-')) continue;
-      out.push({ key: `${relative(CORPUS, r.filePath)}:${m.line} ${m.ruleId}`, severity: m.severity, message: m.message });
-    }
-  }
-  return out;
-}
+type Finding = CorpusFinding;
+const findingsOf = (run: LintRun): Finding[] => corpusFindings(run, 'apache-');
 
 describe.skipIf(!have)('Apache rules on the corpus files real Apache accepts', () => {
-  const rows = have
-    ? readFileSync(join(CORPUS, 'INDEX.tsv'), 'utf8')
-        .trim()
-        .split('\n')
-        .slice(1)
-        .map((l) => l.split('\t'))
-        .filter((c) => c[1] === 'apache' && c[5] === 'ok')
-        .map((c) => ({ path: c[0], kind: c[2] }))
-    : [];
+  const rows = corpusRows('apache').filter((r) => r.result === 'ok');
 
   it('no error-severity finding unless allowed with a demonstrated 403', { timeout: 120_000 }, async () => {
     const all: Finding[] = [];

@@ -7,17 +7,16 @@
  * that shows the real 403. Every finding (all severities) is printed; docs/corpus-findings-nginx.md
  * explains those on h5bp's and Debian's configs.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { rules } from '../rules/index.js';
 import type { PathMapping } from '../src/ast.js';
 import { lint, lintText, type LintRun } from '../src/run.js';
+import { CORPUS, corpusFindings, corpusLinks, corpusOrSkip, corpusRows, type CorpusFinding, type CorpusRow } from './harness/corpus.js';
 
 const root = resolve(import.meta.dirname, '..');
-const CORPUS = resolve(root, '../shared/corpus');
-const have = existsSync(join(CORPUS, 'INDEX.tsv'));
-if (!have) console.log(`skipping the nginx rules corpus test: ${CORPUS}/INDEX.tsv not found`);
+const have = corpusOrSkip('the nginx rules corpus test');
 
 const abs = (p: string) => join(CORPUS, p);
 const DEBIAN = 'nginx/debian-nginx-common/etc/nginx';
@@ -31,54 +30,17 @@ const ALLOWED: Record<string, string> = {};
 
 const nginxRules = rules.filter((r) => r.id.startsWith('nginx-')).map((r) => r.id);
 
-interface Row {
-  path: string;
-  kind: string;
-  method: string;
-}
+type Row = CorpusRow;
 
-interface Finding {
-  key: string;
-  severity: string;
-  message: string;
-}
-
-/** Symbolic links the corpus stores as text files (SYMLINKS.tsv), so includes follow them. */
-function links(): PathMapping[] {
-  const f = join(CORPUS, 'SYMLINKS.tsv');
-  if (!existsSync(f)) return [];
-  return readFileSync(f, 'utf8')
-    .split('\n')
-    .map((l) => l.split('\t'))
-    .filter(([link, target]) => link?.startsWith('nginx/') && target)
-    .map(([link, target]) => ({ from: abs(link), to: resolve(dirname(abs(link)), target) }));
-}
-
-function findingsOf(run: LintRun): Finding[] {
-  const out: Finding[] = [];
-  for (const r of run.results) {
-    for (const m of r.messages) {
-      if (!m.ruleId.startsWith('nginx-')) continue;
-      out.push({ key: `${relative(CORPUS, r.filePath)}:${m.line} ${m.ruleId}`, severity: m.severity, message: m.message });
-    }
-  }
-  return out;
-}
+type Finding = CorpusFinding;
+const findingsOf = (run: LintRun): Finding[] => corpusFindings(run, 'nginx-');
 
 describe.skipIf(!have)('nginx rules on the corpus files real nginx accepts', () => {
-  const rows: Row[] = have
-    ? readFileSync(join(CORPUS, 'INDEX.tsv'), 'utf8')
-        .trim()
-        .split('\n')
-        .slice(1)
-        .map((l) => l.split('\t'))
-        .filter((c) => c[1] === 'nginx' && c[5] === 'ok')
-        .map((c) => ({ path: c[0], kind: c[2], method: c[6] }))
-    : [];
+  const rows: Row[] = corpusRows('nginx').filter((r) => r.result === 'ok');
 
   it('no error-severity finding unless allowed with a demonstrated 403', { timeout: 120_000 }, async () => {
     const base = [
-      ...links(),
+      ...corpusLinks('nginx/'),
       { from: abs(`${DEBIAN}/modules-enabled`), to: abs('nginx/debian-libnginx-mod/usr/share/nginx/modules-available') },
       { from: '/etc/nginx/modules-enabled', to: abs('nginx/debian-libnginx-mod/usr/share/nginx/modules-available') },
     ];

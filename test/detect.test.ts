@@ -1,13 +1,12 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { detectByContent, detectByName, detectByPlace, detectServer } from '../src/detect.js';
 import { loadConfig, loadText } from '../src/load.js';
+import { CORPUS, corpusOrSkip, corpusRows } from './harness/corpus.js';
 
-const CORPUS = join(__dirname, '../../shared/corpus');
-const have = existsSync(join(CORPUS, 'INDEX.tsv'));
-if (!have) console.log(`skipping corpus detection tests: ${CORPUS}/INDEX.tsv not found`);
+const have = corpusOrSkip('corpus detection tests');
 
 describe('by name and place', () => {
   it('knows names that belong to one server', () => {
@@ -46,9 +45,7 @@ describe('by content', () => {
 });
 
 describe.skipIf(!have)('the whole corpus', () => {
-  const rows = have
-    ? readFileSync(join(CORPUS, 'INDEX.tsv'), 'utf8').trim().split('\n').slice(1).map((l) => l.split('\t'))
-    : [];
+  const rows = corpusRows().map((r) => [r.path, r.server] as const);
 
   it('detects the server INDEX.tsv names for every file, from its path and content', () => {
     const wrong: string[] = [];

@@ -3,55 +3,23 @@
  * each file (INDEX.tsv): files nginx accepted parse with zero errors, loaded as nginx loaded them;
  * files nginx rejected as `syntax` get an error on the line nginx named.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { ConfigSet, Diagnostic } from '../src/ast.js';
 import type { PathMapping } from '../src/ast.js';
 import { loadNginx } from '../src/nginx/load.js';
+import { CORPUS, corpusLinks, corpusOrSkip, corpusRows, type CorpusRow } from './harness/corpus.js';
 
-const CORPUS = resolve(__dirname, '../../shared/corpus');
-const present = existsSync(join(CORPUS, 'INDEX.tsv'));
-if (!present) console.log(`nginx corpus tests skipped: ${CORPUS}/INDEX.tsv not found`);
+const present = corpusOrSkip('nginx corpus tests');
 
-interface Row {
-  path: string;
-  kind: string;
-  result: string;
-  method: string;
-  rejectClass: string;
-  detail: string;
-}
-
-function rows(): Row[] {
-  const lines = readFileSync(join(CORPUS, 'INDEX.tsv'), 'utf8').split('\n').slice(1);
-  const out: Row[] = [];
-  for (const l of lines) {
-    const c = l.split('\t');
-    if (c[1] !== 'nginx') continue;
-    out.push({ path: c[0], kind: c[2], result: c[5], method: c[6], rejectClass: c[7], detail: c[8] ?? '' });
-  }
-  return out;
-}
+type Row = CorpusRow;
+const rows = () => corpusRows('nginx');
 
 const abs = (p: string) => join(CORPUS, p);
 const DEBIAN = abs('nginx/debian-nginx-common/etc/nginx');
 const H5BP = abs('nginx/h5bp-server-configs-nginx');
 
-/** The corpus stores symbolic links as small text files where git checks them out without
- * core.symlinks; SYMLINKS.tsv lists them. Map each link to its target so includes follow them. */
-function symlinkMap(): PathMapping[] {
-  const f = join(CORPUS, 'SYMLINKS.tsv');
-  if (!existsSync(f)) return [];
-  const out: PathMapping[] = [];
-  for (const l of readFileSync(f, 'utf8').split('\n')) {
-    const [link, target] = l.split('\t');
-    if (!link || !target || !link.startsWith('nginx/')) continue;
-    out.push({ from: abs(link), to: resolve(dirname(abs(link)), target) });
-  }
-  return out;
-}
-const LINKS = present ? symlinkMap() : [];
+const LINKS = corpusLinks('nginx/');
 /** Debian's modules-enabled/ links to the libnginx-mod stubs on an nginx-full install. */
 const MODULES_TO = abs('nginx/debian-libnginx-mod/usr/share/nginx/modules-available');
 const MODULES: PathMapping[] = [

@@ -3,23 +3,13 @@
  * simulate a few requests against every server. Nothing may throw, the simulator must not report an
  * internal failure, and every trace step that names a directive must point into a file of the set.
  */
-import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadNginx } from '../src/nginx/load.js';
 import { buildModel, simulate } from '../src/nginx/model/index.js';
+import { CORPUS, corpusOrSkip, corpusRows } from './harness/corpus.js';
 
-const CORPUS = join(process.cwd(), '..', 'shared', 'corpus');
-const index = join(CORPUS, 'INDEX.tsv');
-const files = existsSync(index)
-  ? readFileSync(index, 'utf8')
-      .split('\n')
-      .slice(1)
-      .map((l) => l.split('\t'))
-      .filter((f) => f[1] === 'nginx' && f[0])
-      .map((f) => f[0])
-  : [];
-if (files.length === 0) console.warn(`skipped nginx model corpus test: ${index} is absent`);
+const files = corpusOrSkip('nginx model corpus test') ? corpusRows('nginx').map((r) => r.path) : [];
 
 describe.skipIf(files.length === 0)('nginx model over the corpus', () => {
   it(`builds and simulates ${files.length} corpus files without failing`, () => {

@@ -5,17 +5,16 @@
  * SourceFile's own line/column mapping.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Node, Span } from '../src/ast.js';
 import { parseNginx } from '../src/nginx/parser.js';
 import { toCrossplanePayload } from '../src/nginx/crossplane.js';
 import { SourceFile } from '../src/source.js';
 import { mulberry32 as prng } from '../bench/prng.js';
+import { CORPUS, corpusOrSkip, corpusRows } from './harness/corpus.js';
 
-const CORPUS = resolve(__dirname, '../../shared/corpus');
-const present = existsSync(join(CORPUS, 'INDEX.tsv'));
-if (!present) console.log(`nginx property test skipped: ${CORPUS} not found`);
+const present = corpusOrSkip('nginx property test');
 
 
 const STRAY = ['{', '}', '"', "'", ';', '\\', '#', '${', '\n', '\r\n', '}}}}', '{{{{', '"\n', 'content_by_lua_block {', '--[[', '\xff'];
@@ -66,11 +65,8 @@ function checkNodes(src: SourceFile, nodes: Node[]): void {
 
 describe.skipIf(!present)('nginx parser under random mutation', () => {
   it('never throws, always finishes, positions inside the file', () => {
-    const files = readFileSync(join(CORPUS, 'INDEX.tsv'), 'utf8')
-      .split('\n')
-      .map((l) => l.split('\t'))
-      .filter((c) => c[1] === 'nginx')
-      .map((c) => join(CORPUS, c[0]))
+    const files = corpusRows('nginx')
+      .map((c) => join(CORPUS, c.path))
       .filter((p) => existsSync(p))
       .sort();
     const bytes = files.map((f) => readFileSync(f)).filter((b) => b.length < 200_000);
