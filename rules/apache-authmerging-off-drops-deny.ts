@@ -8,11 +8,10 @@
  * not grant that client; reported when a directive of a later-merging section grants it.
  * (.ht* files: apache-location-overrides-files-deny.)
  */
-import type { Directive } from '../src/ast.js';
+import { directiveText, type Directive } from '../src/ast.js';
 import { apacheModelFor, directiveOwner, directoryProbes, probeUrl } from '../src/apache/model/index.js';
 import { defineRule } from '../src/rule.js';
 
-const text = (d: Directive) => [d.name, ...d.args.map((a) => a.raw)].join(' ');
 const kids = (d: Directive) => (d.block ?? []).filter((n): n is Directive => n.type === 'directive');
 const LATER = new Set(['files', 'filesmatch', 'location', 'locationmatch', 'if']);
 const FILES = ['index.php', 'index.html', 'admin.php', 'data.json'];
@@ -50,11 +49,11 @@ export default defineRule({
           node: grant,
           messageId: 'drops',
           data: {
-            grant: text(grant),
+            grant: directiveText(grant),
             section: sec ? `<${sec.name.replace(/^</, '')} ${sec.args.map((a) => a.raw).join(' ')}>` : 'a later section',
             dir: p.section.path,
-            merging: merging ? `\`${text(merging)}\`` : 'AuthMerging Off (the default)',
-            deny: text(deny),
+            merging: merging ? `\`${directiveText(merging)}\`` : 'AuthMerging Off (the default)',
+            deny: directiveText(deny),
             url: `${p.url}${name}`,
           },
           related: [{ node: deny, message: 'the restriction that no longer applies' }],

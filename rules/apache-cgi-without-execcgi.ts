@@ -6,11 +6,10 @@
  * SetHandler) in every served root and `<Directory>` below one. Only when mod_cgi or mod_cgid is
  * loaded: without them the handler does not exist and the model does not claim A30.
  */
-import type { Directive } from '../src/ast.js';
+import { directiveText, type Directive } from '../src/ast.js';
 import { apacheModelFor, directoryProbes, probeUrl } from '../src/apache/model/index.js';
 import { defineRule } from '../src/rule.js';
 
-const text = (d: Directive) => [d.name, ...d.args.map((a) => a.raw)].join(' ');
 
 export default defineRule({
   id: 'apache-cgi-without-execcgi',
@@ -41,8 +40,8 @@ export default defineRule({
         const node = handler ?? r.decidedBy;
         if (done.has(node)) continue;
         done.add(node);
-        const opts = r.decidedBy.key === 'options' ? ` (\`${text(r.decidedBy)}\`, line ${r.decidedBy.span.start.line})` : '';
-        ctx.report({ node, messageId: 'noExecCgi', data: { what: handler ? `\`${text(handler)}\` applies` : 'A cgi-script handler applies', url: c.uri, by: opts } });
+        const opts = r.decidedBy.key === 'options' ? ` (\`${directiveText(r.decidedBy)}\`, line ${r.decidedBy.span.start.line})` : '';
+        ctx.report({ node, messageId: 'noExecCgi', data: { what: handler ? `\`${directiveText(handler)}\` applies` : 'A cgi-script handler applies', url: c.uri, by: opts } });
       }
     }
   },

@@ -5,10 +5,9 @@
  * `Order deny,allow` without any Deny line admits every client, so its Allow lines restrict nothing.
  * Lines are grouped per section (and per `<Limit>`), as mod_access_compat keeps one list per section.
  */
-import type { Directive } from '../src/ast.js';
+import { directiveText, type Directive } from '../src/ast.js';
 import { defineRule } from '../src/rule.js';
 
-const text = (d: Directive) => [d.name, ...d.args.map((a) => a.raw)].join(' ');
 const fromAll = (d: Directive) => d.args.length === 2 && d.args[1].value.toLowerCase() === 'all';
 
 export default defineRule({
@@ -38,12 +37,12 @@ export default defineRule({
       const denies = list.filter((d) => d.key === 'deny' && d.args[0]?.value.toLowerCase() === 'from');
       if (order === 'allow,deny') {
         const all = denies.find(fromAll);
-        if (all) for (const a of allows) ctx.report({ node: a, messageId: 'deadAllow', data: { all: text(all), line: all.span.start.line, directive: text(a) } });
+        if (all) for (const a of allows) ctx.report({ node: a, messageId: 'deadAllow', data: { all: directiveText(all), line: all.span.start.line, directive: directiveText(a) } });
       } else if (order === 'deny,allow') {
         const all = allows.find(fromAll);
-        if (all) for (const d of denies) ctx.report({ node: d, messageId: 'deadDeny', data: { all: text(all), line: all.span.start.line, directive: text(d) } });
+        if (all) for (const d of denies) ctx.report({ node: d, messageId: 'deadDeny', data: { all: directiveText(all), line: all.span.start.line, directive: directiveText(d) } });
         else if (orderDir && denies.length === 0) {
-          for (const a of allows) ctx.report({ node: a, messageId: 'noDeny', data: { order: text(orderDir), directive: text(a) } });
+          for (const a of allows) ctx.report({ node: a, messageId: 'noDeny', data: { order: directiveText(orderDir), directive: directiveText(a) } });
         }
       }
     }

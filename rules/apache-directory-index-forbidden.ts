@@ -9,15 +9,14 @@
  * into a 403 whenever no other index file exists. With Indexes off the 403 happens either way (A18).
  * Only blanket denials count: a candidate refused to some clients (`Require ip`) is a restriction.
  */
-import type { Directive } from '../src/ast.js';
+import { directiveText, type Directive } from '../src/ast.js';
 import { apacheModelFor, directoryProbes, isBlanketDenial } from '../src/apache/model/index.js';
 import { directiveOwner } from '../src/apache/model/dirconf.js';
 import { defineRule } from '../src/rule.js';
 
-const text = (d: Directive) => [d.name, ...d.args.map((a) => a.raw)].join(' ');
 const where = (d: Directive) => {
   const s = directiveOwner.get(d)?.section;
-  return s ? ` in <${text(s)}>` : '';
+  return s ? ` in <${directiveText(s)}>` : '';
 };
 
 export default defineRule({
@@ -54,7 +53,7 @@ export default defineRule({
       ctx.report({
         node: by,
         messageId: all ? 'allRefused' : 'listingRefused',
-        data: { by: text(by), where: where(by), refused: names, url: p.url, index: d.names.join(' '), others: others.join(', ') },
+        data: { by: directiveText(by), where: where(by), refused: names, url: p.url, index: d.names.join(' '), others: others.join(', ') },
         related: d.by ? [{ node: d.by, message: 'the DirectoryIndex in force for this directory' }] : undefined,
       });
     }

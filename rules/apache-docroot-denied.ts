@@ -5,12 +5,11 @@
  * default). Read from the model: a neutral GET of the root's URL and of a file in it, and the
  * directive that decided. The stock `.ht*` and `<Directory />` denials themselves are not reported.
  */
-import type { Directive } from '../src/ast.js';
+import { directiveText, type Directive } from '../src/ast.js';
 import { apacheModelFor, directoryProbes, isBlanketDenial as blanket, type Probe } from '../src/apache/model/index.js';
 import { defineRule } from '../src/rule.js';
 
 const where = (d: Directive) => `${d.source.path.split('/').pop()}:${d.span.start.line}`;
-const text = (d: Directive) => [d.name, ...d.args.map((a) => a.raw)].join(' ');
 const what = (p: Probe) => `${p.root.kind === 'documentroot' ? 'DocumentRoot' : p.root.kind === 'alias' ? 'Alias' : 'ScriptAlias'} ${p.root.dir}`;
 
 export default defineRule({
@@ -38,7 +37,7 @@ export default defineRule({
         ctx.report({
           node: p.root.by,
           messageId: 'notGranted',
-          data: { what: what(p), directive: text(by), at: where(by), url: p.url },
+          data: { what: what(p), directive: directiveText(by), at: where(by), url: p.url },
           related: [{ node: by, message: 'the default denial that still applies' }],
         });
       } else if ((r.cause === 'A01' || r.cause === 'A04') && blanket(by)) {
@@ -47,7 +46,7 @@ export default defineRule({
         ctx.report({
           node: by,
           messageId: 'denied',
-          data: { directive: text(by), what: what(p), url: p.url },
+          data: { directive: directiveText(by), what: what(p), url: p.url },
           related: [{ node: p.root.by, message: `the ${what(p)} it covers` }],
         });
       }

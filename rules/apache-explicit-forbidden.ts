@@ -4,11 +4,10 @@
  * info: it tells the reader of a 403 where it comes from, and that no log line names it (mod_rewrite
  * and mod_alias log nothing at the default LogLevel).
  */
-import type { Directive } from '../src/ast.js';
+import { directiveText, type Directive } from '../src/ast.js';
 import { parseRewriteFlags } from '../src/apache/model/dirconf.js';
 import { defineRule } from '../src/rule.js';
 
-const text = (d: Directive) => [d.name, ...d.args.map((a) => a.raw)].join(' ');
 
 export default defineRule({
   id: 'apache-explicit-forbidden',
@@ -31,14 +30,14 @@ export default defineRule({
         node,
         arg: 2,
         messageId: 'rewrite',
-        data: { directive: text(node), pattern: node.args[0]?.value ?? '', conds: conds ? ` (when its ${conds} RewriteCond line${conds > 1 ? 's hold' : ' holds'})` : '' },
+        data: { directive: directiveText(node), pattern: node.args[0]?.value ?? '', conds: conds ? ` (when its ${conds} RewriteCond line${conds > 1 ? 's hold' : ' holds'})` : '' },
       });
     }
     for (const { node } of ctx.directives('redirect', 'redirectmatch')) {
       if (node.args[0]?.value !== '403') continue;
       const target = node.args[1]?.value ?? '/';
       const scope = node.key === 'redirect' ? `under ${target}` : `whose path matches \`${target}\``;
-      ctx.report({ node, arg: 0, messageId: 'redirect', data: { directive: text(node), scope } });
+      ctx.report({ node, arg: 0, messageId: 'redirect', data: { directive: directiveText(node), scope } });
     }
   },
 });

@@ -8,15 +8,14 @@
  * with ProxyRequests On, reported when a blanket denial decides it. A grant to some clients only
  * (`Require ip 10.0.0.0/8`, `Require local`) is the intended lock-down and is not reported.
  */
-import type { Directive } from '../src/ast.js';
+import { directiveText, type Directive } from '../src/ast.js';
 import { apacheModelFor, isBlanketDenial, probeUrl } from '../src/apache/model/index.js';
 import { directiveOwner } from '../src/apache/model/dirconf.js';
 import { defineRule } from '../src/rule.js';
 
-const text = (d: Directive) => [d.name, ...d.args.map((a) => a.raw)].join(' ');
 const where = (d: Directive) => {
   const s = directiveOwner.get(d)?.section;
-  return `${s ? ` in <${text(s)}>` : ''} (${d.source.path.split('/').pop()}:${d.span.start.line})`;
+  return `${s ? ` in <${directiveText(s)}>` : ''} (${d.source.path.split('/').pop()}:${d.span.start.line})`;
 };
 /** A target that is no server name: the probe is a forward-proxy request on every server. */
 const PROBE = 'http://example.test/';
@@ -46,7 +45,7 @@ export default defineRule({
       ctx.report({
         node: pr.by,
         messageId: 'denied',
-        data: { proxy: text(pr.by), by: text(r.decidedBy), where: where(r.decidedBy), url: PROBE },
+        data: { proxy: directiveText(pr.by), by: directiveText(r.decidedBy), where: where(r.decidedBy), url: PROBE },
         related: [{ node: r.decidedBy, message: 'the denial every proxy request meets' }],
       });
     }

@@ -7,12 +7,12 @@
  * file's directory (src/apache/model/htaccess-link.ts); for a .htaccess linted alone, from the
  * `apacheAllowOverride` setting, else only directives that no AllowOverride allows are reported.
  */
-import type { Directive } from '../src/ast.js';
-import { htaccessContext, overrideViolations, readsHtaccess } from '../src/apache/model/htaccess-link.js';
+import { directiveAt, directiveText, type Directive } from '../src/ast.js';
+import { htaccessContext, linkedViolations, overrideViolations, readsHtaccess } from '../src/apache/model/htaccess-link.js';
 import { OVERRIDE_CLASSES } from '../src/apache/model/overrides.js';
 import { defineRule } from '../src/rule.js';
 
-const line = (d: Directive | null) => (d ? `\`${[d.name, ...d.args.map((a) => a.raw)].join(' ')}\` (${d.source.path.replace(/^.*\//, '')}:${d.span.start.line})` : 'the default `AllowOverride None`');
+const line = (d: Directive | null) => (d ? `\`${directiveText(d)}\` (${directiveAt(d)})` : 'the default `AllowOverride None`');
 
 export default defineRule({
   id: 'apache-htaccess-directive-not-allowed',
@@ -29,22 +29,15 @@ export default defineRule({
   check(ctx) {
     if (ctx.set.root.context !== 'htaccess') return;
     const hc = htaccessContext(ctx.set, ctx.settings);
-    const done = new Set<string>();
-    const key = (d: Directive) => `${d.span.start.offset}`;
-    for (const link of hc.links) {
-      // A file Apache does not read cannot fail (apache-htaccess-ignored says so).
-      if (!readsHtaccess(link.state)) continue;
-      for (const v of overrideViolations(ctx.set, link.state, link.model, link.modulesKnown)) {
-        if (v.nonfatal || done.has(key(v.directive))) continue;
-        done.add(key(v.directive));
-        const where = link.url ? `${link.url} (${link.server.serverName ?? 'main server'})` : hc.dir;
-        ctx.report({
-          node: v.directive,
-          messageId: 'linked',
-          data: { message: v.message, allow: line(link.state.by), where },
-          related: link.state.by ? [{ node: link.state.by, message: 'the AllowOverride in force for this directory' }] : undefined,
-        });
-      }
+    for (const { violation: v, link } of linkedViolations(ctx.set, hc)) {
+      if (v.nonfatal) continue;
+      const where = link.url ? `${link.url} (${link.server.serverName ?? 'main server'})` : hc.dir;
+      ctx.report({
+        node: v.directive,
+        messageId: 'linked',
+        data: { message: v.message, allow: line(link.state.by), where },
+        related: link.state.by ? [{ node: link.state.by, message: 'the AllowOverride in force for this directory' }] : undefined,
+      });
     }
     if (hc.links.length) return;
     const assumed = hc.assumed;

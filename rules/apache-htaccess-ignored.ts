@@ -7,12 +7,10 @@
  * ignored). The config comes from htaccess-link.ts; for a .htaccess linted alone, only the
  * `apacheAllowOverride` setting can say it is ignored.
  */
-import type { Directive } from '../src/ast.js';
-import { htaccessContext, overrideViolations, readsHtaccess, type OverrideAt } from '../src/apache/model/htaccess-link.js';
+import { directiveAt, directiveText, type Directive } from '../src/ast.js';
+import { htaccessContext, linkedViolations, readsHtaccess, type OverrideAt } from '../src/apache/model/htaccess-link.js';
 import { defineRule } from '../src/rule.js';
 
-const text = (d: Directive) => [d.name, ...d.args.map((a) => a.raw)].join(' ');
-const at = (d: Directive) => `${d.source.path.replace(/^.*\//, '')}:${d.span.start.line}`;
 
 /** Directives that restrict access (a denial, authentication, a legacy deny). */
 function restricts(d: Directive): boolean {
@@ -60,7 +58,7 @@ export default defineRule({
     if (top.length === 0) return;
     const states: { state: OverrideAt; why: string }[] = hc.links.map((l) => ({
       state: l.state,
-      why: `${l.state.by ? `\`${text(l.state.by)}\` (${at(l.state.by)})` : 'the default `AllowOverride None`'} applies to ${hc.dir}${l.url ? ` (${l.url})` : ''}`,
+      why: `${l.state.by ? `\`${directiveText(l.state.by)}\` (${directiveAt(l.state.by)})` : 'the default `AllowOverride None`'} applies to ${hc.dir}${l.url ? ` (${l.url})` : ''}`,
     }));
     if (hc.assumed) states.push({ state: hc.assumed, why: `the setting apacheAllowOverride is \`${(ctx.settings.apacheAllowOverride ?? []).join(' ')}\`` });
     if (states.length === 0) return;
@@ -70,20 +68,15 @@ export default defineRule({
       ctx.report({
         node: deny ?? top[0],
         messageId: deny ? 'deadDeny' : 'ignored',
-        data: { directive: deny ? text(deny) : '', why: states[0].why },
+        data: { directive: deny ? directiveText(deny) : '', why: states[0].why },
         related: by ? [{ node: by, message: 'the AllowOverride in force for this directory' }] : undefined,
       });
       return;
     }
     // Read, but some access controls skipped under Nonfatal=Override.
-    const done = new Set<number>();
-    for (const link of hc.links) {
-      if (!readsHtaccess(link.state)) continue;
-      for (const v of overrideViolations(ctx.set, link.state, link.model, link.modulesKnown)) {
-        if (!v.nonfatal || !firstRestriction([v.directive]) || done.has(v.directive.span.start.offset)) continue;
-        done.add(v.directive.span.start.offset);
-        ctx.report({ node: v.directive, messageId: 'skipped', data: { directive: text(v.directive), why: link.state.by ? `\`${text(link.state.by)}\` (${at(link.state.by)})` : 'AllowOverride', message: v.message } });
-      }
+    for (const { violation: v, link } of linkedViolations(ctx.set, hc)) {
+      if (!v.nonfatal || !firstRestriction([v.directive])) continue;
+      ctx.report({ node: v.directive, messageId: 'skipped', data: { directive: directiveText(v.directive), why: link.state.by ? `\`${directiveText(link.state.by)}\` (${directiveAt(link.state.by)})` : 'AllowOverride', message: v.message } });
     }
   },
 });

@@ -7,7 +7,7 @@
  * "protect the writes") and not when the same section also restricts outside `<Limit>` or has a
  * `<LimitExcept>` for the rest — the intended pattern. Works on the text of each section (server config and .htaccess alike).
  */
-import type { Directive } from '../src/ast.js';
+import { directiveText, type Directive } from '../src/ast.js';
 import { defineRule } from '../src/rule.js';
 
 const kids = (d: Directive | { block: Directive['block'] }) => (d.block ?? []).filter((n): n is Directive => n.type === 'directive');
@@ -43,7 +43,7 @@ export default defineRule({
             // A <Limit> without GET (e.g. POST PUT DELETE) reads as "protect the writes": deliberate.
             if (!r || !listed.includes('GET')) continue;
             const others = ['POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'PROPFIND'].filter((m) => !listed.includes(m)).slice(0, 3);
-            ctx.report({ node: l, messageId: 'open', data: { restriction: [r.name, ...r.args.map((a) => a.raw)].join(' '), methods: l.args.map((a) => a.raw).join(' '), others: others.join(', ') } });
+            ctx.report({ node: l, messageId: 'open', data: { restriction: directiveText(r), methods: l.args.map((a) => a.raw).join(' '), others: others.join(', ') } });
           }
         }
       }

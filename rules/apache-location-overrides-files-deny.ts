@@ -5,11 +5,10 @@
  * (403-CAUSES.md A07) no longer answers 403. Read from the model: a neutral GET of `/.htaccess` and
  * `/.htpasswd` on every DocumentRoot, granted by a directive that sits in a Location section.
  */
-import type { Directive } from '../src/ast.js';
+import { directiveText, type Directive } from '../src/ast.js';
 import { apacheModelFor, directiveOwner, fnmatch, probeUrl, servedRoots } from '../src/apache/model/index.js';
 import { defineRule } from '../src/rule.js';
 
-const text = (d: Directive) => [d.name, ...d.args.map((a) => a.raw)].join(' ');
 const kids = (d: Directive) => (d.block ?? []).filter((n): n is Directive => n.type === 'directive');
 
 export default defineRule({
@@ -42,7 +41,7 @@ export default defineRule({
         ctx.report({
           node: grant,
           messageId: 'overrides',
-          data: { grant: text(grant), location: `${owner.section?.name.replace(/^</, '') ?? 'Location'} ${owner.path ?? ''}`, files: `<${deny.directive.name.replace(/^</, '')} ${deny.directive.args.map((a) => a.raw).join(' ')}>`, at: `line ${deny.directive.span.start.line}`, url: `${root.url}${name}` },
+          data: { grant: directiveText(grant), location: `${owner.section?.name.replace(/^</, '') ?? 'Location'} ${owner.path ?? ''}`, files: `<${deny.directive.name.replace(/^</, '')} ${deny.directive.args.map((a) => a.raw).join(' ')}>`, at: `line ${deny.directive.span.start.line}`, url: `${root.url}${name}` },
           related: [{ node: deny.directive, message: 'the denial that no longer applies' }],
         });
       }

@@ -5,11 +5,10 @@
  * (403-CAUSES.md A05, AH01630). Read from the model's probes: a neutral GET of every served
  * directory and of a file in it whose 403 the model classifies as A05.
  */
-import type { Directive } from '../src/ast.js';
+import { directiveText, type Directive } from '../src/ast.js';
 import { apacheModelFor, directoryProbes } from '../src/apache/model/index.js';
 import { defineRule } from '../src/rule.js';
 
-const text = (d: Directive) => [d.name, ...d.args.map((a) => a.raw)].join(' ');
 const where = (d: Directive) => `${d.source.path.split('/').pop()}:${d.span.start.line}`;
 const kidsOf = (d: Directive | null) => (d?.block ?? []).filter((n): n is Directive => n.type === 'directive');
 
@@ -38,7 +37,7 @@ export default defineRule({
         ctx.report({
           node: allow,
           messageId: 'mixed',
-          data: { allow: text(allow), require: text(r.decidedBy), at: where(r.decidedBy), url: p.url },
+          data: { allow: directiveText(allow), require: directiveText(r.decidedBy), at: where(r.decidedBy), url: p.url },
           related: [{ node: r.decidedBy, message: 'the Require that still denies' }],
         });
       }

@@ -5,11 +5,10 @@
  * index list the model can decide), so the rule reads the model's neutral GET of each directory URL
  * and reports only a certain A18. Info: a directory that is never listed is often deliberate.
  */
-import type { Directive } from '../src/ast.js';
+import { directiveText, type Directive } from '../src/ast.js';
 import { apacheModelFor, directoryProbes } from '../src/apache/model/index.js';
 import { defineRule } from '../src/rule.js';
 
-const text = (d: Directive) => [d.name, ...d.args.map((a) => a.raw)].join(' ');
 
 export default defineRule({
   id: 'apache-no-index-no-indexes',
@@ -30,7 +29,7 @@ export default defineRule({
       if (r.status !== 403 || r.cause !== 'A18' || !r.decidedBy || done.has(r.decidedBy)) continue;
       done.add(r.decidedBy);
       const index = /No matching DirectoryIndex \(([^)]*)\)/.exec(r.message)?.[1] ?? 'none';
-      ctx.report({ node: r.decidedBy, messageId: 'noIndex', data: { url: p.url, index: index === 'disabled' ? 'DirectoryIndex disabled' : index, by: text(r.decidedBy) } });
+      ctx.report({ node: r.decidedBy, messageId: 'noIndex', data: { url: p.url, index: index === 'disabled' ? 'DirectoryIndex disabled' : index, by: directiveText(r.decidedBy) } });
     }
   },
 });

@@ -7,14 +7,13 @@
  * `Options None` reads as a deliberate lock-down and is not reported. For a .htaccess: the linked
  * main config's options (htaccess-link.ts); a .htaccess linted alone is not reported.
  */
-import type { Directive } from '../src/ast.js';
+import { directiveText, type Directive } from '../src/ast.js';
 import { apacheModelFor, directoryProbes } from '../src/apache/model/index.js';
 import { dirConfAt, htaccessContext } from '../src/apache/model/htaccess-link.js';
 import { applyOptions, describeOptions, effectiveOptions, newOptions, OPT_SYM_LINKS, OPT_SYM_OWNER } from '../src/apache/model/options.js';
 import { defineRule } from '../src/rule.js';
 
 const SYM = OPT_SYM_LINKS | OPT_SYM_OWNER;
-const text = (d: Directive) => [d.name, ...d.args.map((a) => a.raw)].join(' ');
 const kids = (d: Directive) => (d.block ?? []).filter((n): n is Directive => n.type === 'directive');
 const parent = (p: string) => p.replace(/\/+$/, '').replace(/[^/]*$/, '') || '/';
 
@@ -41,7 +40,7 @@ export default defineRule({
     const check = (d: Directive, inherited: number, where: string) => {
       const bits = bareBits(d);
       if (bits === null || bits & SYM || !(inherited & SYM)) return;
-      ctx.report({ node: d, messageId: 'drops', data: { options: text(d), inherited: describeOptions(inherited) || 'none', where } });
+      ctx.report({ node: d, messageId: 'drops', data: { options: directiveText(d), inherited: describeOptions(inherited) || 'none', where } });
     };
     if (ctx.set.root.context === 'htaccess') {
       const hc = htaccessContext(ctx.set, ctx.settings);

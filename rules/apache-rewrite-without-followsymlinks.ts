@@ -5,13 +5,12 @@
  * (403-CAUSES.md A25, AH00670). Server config: read from the model's probes. A .htaccess linted on
  * its own: its own `Options` line drops both symlink options while it turns the engine on.
  */
-import type { Directive } from '../src/ast.js';
+import { directiveText, type Directive } from '../src/ast.js';
 import { apacheModelFor, directoryProbes } from '../src/apache/model/index.js';
 import { applyOptions, effectiveOptions, newOptions } from '../src/apache/model/options.js';
 import { OPT_SYM_LINKS, OPT_SYM_OWNER } from '../src/apache/model/options.js';
 import { defineRule } from '../src/rule.js';
 
-const text = (d: Directive) => [d.name, ...d.args.map((a) => a.raw)].join(' ');
 
 export default defineRule({
   id: 'apache-rewrite-without-followsymlinks',
@@ -37,7 +36,7 @@ export default defineRule({
         if (!applyOptions(opts, node.args.map((a) => a.value))) last = node;
       }
       if (last && !(effectiveOptions(opts) & (OPT_SYM_LINKS | OPT_SYM_OWNER))) {
-        ctx.report({ node: engine.node, messageId: 'htaccess', data: { engine: text(engine.node), options: text(last), line: last.span.start.line } });
+        ctx.report({ node: engine.node, messageId: 'htaccess', data: { engine: directiveText(engine.node), options: directiveText(last), line: last.span.start.line } });
       }
       return;
     }
@@ -49,7 +48,7 @@ export default defineRule({
         done.add(r.decidedBy);
         const step = r.trace.find((t) => t.phase === 'fixups' && /AH00670/.test(t.message));
         const options = /while Options \(([^)]*)\)/.exec(step?.message ?? '')?.[1] ?? 'none';
-        ctx.report({ node: r.decidedBy, messageId: 'probe', data: { engine: text(r.decidedBy), url: p.url, options } });
+        ctx.report({ node: r.decidedBy, messageId: 'probe', data: { engine: directiveText(r.decidedBy), url: p.url, options } });
       }
     }
   },

@@ -7,12 +7,11 @@
  * every request there gets 403. Read from the model: a neutral plain-HTTP GET of the section's URL
  * (a `<Location>` path, a `<Directory>` under a served root, or `/`) on each such server.
  */
-import type { Directive } from '../src/ast.js';
+import { directiveText, type Directive } from '../src/ast.js';
 import { apacheModelFor, probeUrl, servedRoots, type ApacheModel, type ServerModel } from '../src/apache/model/index.js';
 import { directiveOwner } from '../src/apache/model/dirconf.js';
 import { defineRule } from '../src/rule.js';
 
-const text = (d: Directive) => [d.name, ...d.args.map((a) => a.raw)].join(' ');
 const tls = (s: ServerModel) => s.sslEngine?.value === 'on' || s.sslEngine?.value === 'optional';
 
 /** The URL that reaches the section holding `d` on `server` (null: not decidable from the config). */
@@ -59,8 +58,8 @@ export default defineRule({
           const r = probeUrl(model, server, url);
           if (r.server !== server || r.status !== 403 || r.cause !== 'A37' || r.decidedBy !== n) continue;
           const section = directiveOwner.get(n)?.section;
-          const name = server.directive ? `<${text(server.directive)}>` : 'the main server';
-          ctx.report({ node: n, messageId: 'plain', data: { where: section ? ` in <${text(section)}>` : '', server: name, url } });
+          const name = server.directive ? `<${directiveText(server.directive)}>` : 'the main server';
+          ctx.report({ node: n, messageId: 'plain', data: { where: section ? ` in <${directiveText(section)}>` : '', server: name, url } });
           break;
         }
       }

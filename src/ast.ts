@@ -101,3 +101,13 @@ export interface PathMapping {
 export function isDirective(n: Node): n is Directive {
   return n.type === 'directive';
 }
+
+/** A directive as written, for messages: `deny all`, `Require ip 10.0.0.0/8`. */
+export function directiveText(d: Directive): string {
+  return [d.name, ...d.args.map((a) => a.raw)].join(' ');
+}
+
+/** Where a directive stands, for messages: `apache2.conf:162` (the file's base name and line). */
+export function directiveAt(d: Directive): string {
+  return `${d.source.path.replace(/^.*\//, '')}:${d.span.start.line}`;
+}

@@ -187,3 +187,22 @@ export function overrideViolations(set: ConfigSet, state: OverrideState, model: 
   rec(list);
   return out;
 }
+
+/** Every directive of the .htaccess that some linked config which reads the file refuses, once each
+ * (with the first such link) per kind: the 500s (`nonfatal` false) and the skipped ones (`nonfatal` true). */
+export function linkedViolations(set: ConfigSet, hc: HtaccessContext): { violation: OverrideViolation; link: HtaccessLink }[] {
+  const out: { violation: OverrideViolation; link: HtaccessLink }[] = [];
+  // once per directive and kind: a directive fatal under one config and skipped under another is both
+  const seen = { fatal: new Set<Directive>(), nonfatal: new Set<Directive>() };
+  for (const link of hc.links) {
+    // A file Apache does not read cannot fail (apache-htaccess-ignored says so).
+    if (!readsHtaccess(link.state)) continue;
+    for (const violation of overrideViolations(set, link.state, link.model, link.modulesKnown)) {
+      const kind = violation.nonfatal ? seen.nonfatal : seen.fatal;
+      if (kind.has(violation.directive)) continue;
+      kind.add(violation.directive);
+      out.push({ violation, link });
+    }
+  }
+  return out;
+}

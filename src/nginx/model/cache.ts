@@ -3,7 +3,7 @@
  * loaded, so a WeakMap keyed by it is safe and frees the model with the set), plus the small
  * helpers the nginx rules share: every scope of a model, and how a message names a directive.
  */
-import type { ConfigSet, Directive } from '../../ast.js';
+import { directiveText, type ConfigSet, type Directive } from '../../ast.js';
 import { accessRulesOf, accessSegments, segmentAllows, shadowedBy } from './address.js';
 import { effectiveSettings } from './settings.js';
 import { buildModel, type NginxModel, type Scope, type Server } from './tree.js';
@@ -35,10 +35,7 @@ export function scopesOf(model: NginxModel): Scope[] {
   return out;
 }
 
-/** `deny all` — a directive as written, for messages. */
-export function directiveText(d: Directive): string {
-  return [d.name, ...d.args.map((a) => a.raw)].join(' ');
-}
+export { directiveText };
 
 /** "line 12" when `d` is in the file of `from`, else "snippets/x.conf:12" (the last two path parts). */
 export function lineOf(d: Directive, from?: Directive): string {
