@@ -10,6 +10,7 @@ import { join, relative, resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { describeFixture, fixtureSkipReason, isFixtureDir, mismatches, runFixture } from './harness/run-fixture.js';
 import { stopAllServers } from './harness/servers.js';
+import { rules } from '../rules/index.js';
 
 afterEach(stopAllServers);
 
@@ -51,6 +52,12 @@ describe('rule fixtures on the real servers', () => {
   it('finds fixtures with requests, all well-formed', () => {
     expect(fixtures.length).toBeGreaterThan(0);
     for (const f of fixtures) expect(describeFixture(join(root, f)).errors, f).toEqual([]);
+  });
+
+  it('every rule shows its effect on a real server: a fixture with both an expect marker and requests', () => {
+    const shown = (id: string) =>
+      fixtures.some((f) => f.startsWith(`fixtures/rules/${id}/`) && textsOf(join(root, f)).some((t) => /^\s*#\s*expect[+:-]/m.test(t)));
+    expect(rules.map((r) => r.id).filter((id) => !shown(id))).toEqual([]);
   });
 
   for (const f of fixtures) {
