@@ -18,23 +18,41 @@ export interface GenOptions {
 
 export const DEFAULT_GEN: GenOptions = { sites: 60, vhostsPerSite: 8, htaccessDirs: 3000, seed: 403 };
 
-
 function vhost(r: () => number, site: number, v: number): string {
   const name = `s${site}v${v}.example.test`;
   const L: string[] = [];
   L.push(`# virtual host ${name}`, `<VirtualHost *:80>`, `    ServerName ${name}`, `    ServerAlias www.${name} \\`, `        alt.${name}`);
-  L.push(`    DocumentRoot "/srv/www/${name}"`, `    ErrorLog \${APACHE_LOG_DIR}/${name}-error.log`, `    CustomLog \${APACHE_LOG_DIR}/${name}-access.log combined`);
-  L.push(`    <Directory "/srv/www/${name}">`, `        Options -Indexes +FollowSymLinks`, `        AllowOverride AuthConfig Limit FileInfo`);
+  L.push(
+    `    DocumentRoot "/srv/www/${name}"`,
+    `    ErrorLog \${APACHE_LOG_DIR}/${name}-error.log`,
+    `    CustomLog \${APACHE_LOG_DIR}/${name}-access.log combined`,
+  );
+  L.push(
+    `    <Directory "/srv/www/${name}">`,
+    `        Options -Indexes +FollowSymLinks`,
+    `        AllowOverride AuthConfig Limit FileInfo`,
+  );
   if (r() < 0.5) L.push(`        Require all granted`);
   else L.push(`        Order allow,deny`, `        Allow from all`, `        Deny from 10.${site % 256}.${v}.0/24`);
   L.push(`        <FilesMatch "\\.(?:bak|sql|ini|log)$">`, `            Require all denied`, `        </FilesMatch>`, `    </Directory>`);
   for (let k = 0; k < 4; k++) {
-    L.push(`    <Location "/area${k}">`, `        <RequireAll>`, `            Require ip 192.168.${k}.0/24 10.0.0.0/8`, `            Require not ip 192.168.${k}.13`, `        </RequireAll>`, `    </Location>`);
+    L.push(
+      `    <Location "/area${k}">`,
+      `        <RequireAll>`,
+      `            Require ip 192.168.${k}.0/24 10.0.0.0/8`,
+      `            Require not ip 192.168.${k}.13`,
+      `        </RequireAll>`,
+      `    </Location>`,
+    );
   }
   L.push(`    <IfModule mod_rewrite.c>`, `        RewriteEngine On`);
   const rules = 6 + Math.floor(r() * 10);
   for (let k = 0; k < rules; k++) {
-    L.push(`        RewriteCond %{REQUEST_URI} ^/(old|legacy)${k}/ [NC,OR]`, `        RewriteCond %{HTTP_USER_AGENT} "bad bot ${k}" [NC]`, `        RewriteRule ^/?(.*)$ /new${k}/$1 [R=301,L]`);
+    L.push(
+      `        RewriteCond %{REQUEST_URI} ^/(old|legacy)${k}/ [NC,OR]`,
+      `        RewriteCond %{HTTP_USER_AGENT} "bad bot ${k}" [NC]`,
+      `        RewriteRule ^/?(.*)$ /new${k}/$1 [R=301,L]`,
+    );
   }
   L.push(`        RewriteRule "\\.git" - [F]`, `    </IfModule>`);
   L.push(`    <Files "wp-config.php">`, `        Require all denied`, `    </Files>`, `</VirtualHost>`, '');
@@ -48,15 +66,40 @@ function htaccess(r: () => number, i: number): string {
       L.push('Require all denied');
       break;
     case 1:
-      L.push('<IfModule mod_authz_core.c>', '  Require all denied', '</IfModule>', '<IfModule !mod_authz_core.c>', '  Order deny,allow', '  Deny from all', '</IfModule>');
+      L.push(
+        '<IfModule mod_authz_core.c>',
+        '  Require all denied',
+        '</IfModule>',
+        '<IfModule !mod_authz_core.c>',
+        '  Order deny,allow',
+        '  Deny from all',
+        '</IfModule>',
+      );
       break;
     case 2:
-      L.push('Options -Indexes', 'DirectoryIndex index.php index.html', '<IfModule mod_rewrite.c>', '  RewriteEngine On', '  RewriteBase /');
-      for (let k = 0; k < 3 + Math.floor(r() * 5); k++) L.push(`  RewriteCond %{REQUEST_FILENAME} !-f`, `  RewriteRule ^page${k}/(.*)$ index.php?q=$1 [QSA,L]`);
+      L.push(
+        'Options -Indexes',
+        'DirectoryIndex index.php index.html',
+        '<IfModule mod_rewrite.c>',
+        '  RewriteEngine On',
+        '  RewriteBase /',
+      );
+      for (let k = 0; k < 3 + Math.floor(r() * 5); k++)
+        L.push(`  RewriteCond %{REQUEST_FILENAME} !-f`, `  RewriteRule ^page${k}/(.*)$ index.php?q=$1 [QSA,L]`);
       L.push('</IfModule>');
       break;
     default:
-      L.push('AuthType Basic', 'AuthName "Restricted area"', 'AuthUserFile /srv/.htpasswd', '<LimitExcept GET HEAD>', '  Require valid-user', '</LimitExcept>', '<FilesMatch "^\\.">', '  Require all denied', '</FilesMatch>');
+      L.push(
+        'AuthType Basic',
+        'AuthName "Restricted area"',
+        'AuthUserFile /srv/.htpasswd',
+        '<LimitExcept GET HEAD>',
+        '  Require valid-user',
+        '</LimitExcept>',
+        '<FilesMatch "^\\.">',
+        '  Require all denied',
+        '</FilesMatch>',
+      );
   }
   return L.join('\n') + '\n';
 }
@@ -99,7 +142,10 @@ export function generateApacheTree(root: string, o: GenOptions = DEFAULT_GEN): {
     w(`mods-enabled/${m}.load`, `LoadModule ${m}_module /usr/lib/apache2/modules/mod_${m}.so\n`);
   }
   w('mods-enabled/dir.conf', '<IfModule mod_dir.c>\n    DirectoryIndex index.html index.php\n</IfModule>\n');
-  w('conf-enabled/security.conf', 'ServerTokens Prod\nServerSignature Off\nTraceEnable Off\n<DirectoryMatch "/\\.git">\n    Require all denied\n</DirectoryMatch>\n');
+  w(
+    'conf-enabled/security.conf',
+    'ServerTokens Prod\nServerSignature Off\nTraceEnable Off\n<DirectoryMatch "/\\.git">\n    Require all denied\n</DirectoryMatch>\n',
+  );
   for (let s = 0; s < o.sites; s++) {
     const parts: string[] = [];
     for (let v = 0; v < o.vhostsPerSite; v++) parts.push(vhost(r, s, v));

@@ -143,7 +143,10 @@ http {
 `,
   );
   write('mime.types', 'types {\n    text/html html htm;\n    text/css css;\n    application/javascript js;\n    image/png png;\n}\n');
-  write('fastcgi_params', 'fastcgi_param QUERY_STRING $query_string;\nfastcgi_param REQUEST_METHOD $request_method;\nfastcgi_param CONTENT_TYPE $content_type;\n');
+  write(
+    'fastcgi_params',
+    'fastcgi_param QUERY_STRING $query_string;\nfastcgi_param REQUEST_METHOD $request_method;\nfastcgi_param CONTENT_TYPE $content_type;\n',
+  );
   write('snippets/security.conf', '# shared hardening\nserver_tokens off;\nlocation ~ /\\.git {\n    deny all;\n}\n');
   let maps = '';
   for (let u = 0; u < 100; u++) {

@@ -27,11 +27,19 @@ export async function run(): Promise<void> {
     t0 = process.hrtime.bigint();
     for (let i = 0; i < k; i++) {
       const host = `site${(i * 7919) % n}.example.test`;
-      const r = simulate(model, { uri: uris[i % uris.length], host, method: methods[i % 3], clientIp: i % 2 ? '10.1.2.3' : '127.0.0.1', port: 80 });
+      const r = simulate(model, {
+        uri: uris[i % uris.length],
+        host,
+        method: methods[i % 3],
+        clientIp: i % 2 ? '10.1.2.3' : '127.0.0.1',
+        port: 80,
+      });
       if (r.status !== null) statuses++;
     }
     dt = Number(process.hrtime.bigint() - t0) / 1e9;
-    console.log(`${k} simulated requests: ${(k / dt).toFixed(0)} requests/s (${((dt / k) * 1e6).toFixed(0)} µs each; ${statuses} with a single status)`);
+    console.log(
+      `${k} simulated requests: ${(k / dt).toFixed(0)} requests/s (${((dt / k) * 1e6).toFixed(0)} µs each; ${statuses} with a single status)`,
+    );
   } finally {
     rmSync(tree.dir, { recursive: true, force: true });
   }

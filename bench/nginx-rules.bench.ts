@@ -24,7 +24,9 @@ export async function run(): Promise<void> {
     const runs = [];
     for (let i = 0; i < 3; i++) runs.push(await once(ids));
     const best = Math.min(...runs.map((r) => r.ms));
-    console.log(`all ${ids.length} nginx rules on ${n} servers (${tree.lines} lines): best of 3 ${best.toFixed(0)} ms, ${runs[0].findings} findings`);
+    console.log(
+      `all ${ids.length} nginx rules on ${n} servers (${tree.lines} lines): best of 3 ${best.toFixed(0)} ms, ${runs[0].findings} findings`,
+    );
     const base = await once([]);
     console.log(`  load + engine without rules: ${base.ms.toFixed(0)} ms`);
     for (const id of ids) {

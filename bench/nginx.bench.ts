@@ -36,19 +36,28 @@ export async function run(): Promise<void> {
       for (const f of set!.files.values()) errors += f.errors.length;
       for (const f of set!.files.values()) {
         const st = [f.nodes];
-        while (st.length) for (const x of st.pop()!) if (x.type === 'directive') { directives++; if (x.block) st.push(x.block); }
+        while (st.length)
+          for (const x of st.pop()!)
+            if (x.type === 'directive') {
+              directives++;
+              if (x.block) st.push(x.block);
+            }
       }
       console.log(`files read: ${set!.files.size}, directives: ${directives}, diagnostics: ${errors}`);
     }
     set = null; // let the tree go before the next round
   }
   clearInterval(timer);
-  console.log(`  machine: ${(await import('node:os')).cpus().length} CPUs, load average ${(await import('node:os')).loadavg()[0].toFixed(1)} (other work on the machine inflates wall time)`);
+  console.log(
+    `  machine: ${(await import('node:os')).cpus().length} CPUs, load average ${(await import('node:os')).loadavg()[0].toFixed(1)} (other work on the machine inflates wall time)`,
+  );
   const best = Math.min(...times);
   const median = times.slice().sort((a, b) => a - b)[Math.floor(times.length / 2)];
   console.log(`load (read+parse+check), best of ${times.length}: ${best.toFixed(3)} s; median ${median.toFixed(3)} s`);
   const bestCpu = Math.min(...cpus);
-  console.log(`  CPU time (all threads, incl. GC helpers), best: ${bestCpu.toFixed(3)} s → ${Math.round(tree.lines / bestCpu).toLocaleString('en')} lines/s of CPU`);
+  console.log(
+    `  CPU time (all threads, incl. GC helpers), best: ${bestCpu.toFixed(3)} s → ${Math.round(tree.lines / bestCpu).toLocaleString('en')} lines/s of CPU`,
+  );
   console.log(`  wall: ${Math.round(tree.lines / best).toLocaleString('en')} lines/s, ${(tree.bytes / 1e6 / best).toFixed(1)} MB/s`);
   console.log(`  peak RSS ${(peakRss / 1e6).toFixed(0)} MB, peak heapUsed ${(peakHeap / 1e6).toFixed(0)} MB`);
   rmSync(tree.dir, { recursive: true, force: true });

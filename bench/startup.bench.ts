@@ -63,8 +63,12 @@ export async function run(): Promise<void> {
   rmSync(withConfig, { recursive: true, force: true });
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   const base = median(times[0]);
-  const load = loadavg().map((x) => x.toFixed(1)).join(' ');
-  console.log(`median of ${RUNS} fresh processes each (ms); "+node" is the cost above \`node -e 0\`; ${cpus().length} CPUs, load average ${load}; ${bundleState()}`);
+  const load = loadavg()
+    .map((x) => x.toFixed(1))
+    .join(' ');
+  console.log(
+    `median of ${RUNS} fresh processes each (ms); "+node" is the cost above \`node -e 0\`; ${cpus().length} CPUs, load average ${load}; ${bundleState()}`,
+  );
   cases.forEach(([name], k) => {
     const m = median(times[k]);
     console.log(`${name.padEnd(40)} ${m.toFixed(1).padStart(7)}  +node ${(m - base).toFixed(1).padStart(6)}`);

@@ -24,7 +24,8 @@ export default defineRule({
   category: 'access-control',
   fixable: false,
   messages: {
-    drops: '`{{grant}}` in {{section}} merges after <Directory {{dir}}> and, under {{merging}}, replaces its `{{deny}}`, so {{url}} is served to any client',
+    drops:
+      '`{{grant}}` in {{section}} merges after <Directory {{dir}}> and, under {{merging}}, replaces its `{{deny}}`, so {{url}} is served to any client',
   },
   check(ctx) {
     if (ctx.set.root.context === 'htaccess') return;
@@ -32,7 +33,9 @@ export default defineRule({
     const done = new Set<Directive>();
     for (const p of directoryProbes(model)) {
       if (!p.section) continue;
-      const deny = kids(p.section.directive).find((d) => d.key === 'require' && !/^all\s+granted$/i.test(d.args.map((a) => a.value).join(' ')));
+      const deny = kids(p.section.directive).find(
+        (d) => d.key === 'require' && !/^all\s+granted$/i.test(d.args.map((a) => a.value).join(' ')),
+      );
       if (!deny) continue;
       // The section alone must refuse the neutral client (the directory URL itself shows it).
       if (p.result.status !== 403 && p.result.status !== 401) continue;

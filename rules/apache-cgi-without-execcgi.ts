@@ -10,7 +10,6 @@ import { directiveText, type Directive } from '../src/ast.js';
 import { apacheModelFor, directoryProbes, probeUrl } from '../src/apache/model/index.js';
 import { defineRule } from '../src/rule.js';
 
-
 export default defineRule({
   id: 'apache-cgi-without-execcgi',
   servers: ['apache'],
@@ -19,7 +18,8 @@ export default defineRule({
   category: 'filesystem',
   fixable: false,
   messages: {
-    noExecCgi: '{{what}} for {{url}}, but Options there lack ExecCGI{{by}}, so Apache answers 403 "Options ExecCGI is off in this directory" to every script',
+    noExecCgi:
+      '{{what}} for {{url}}, but Options there lack ExecCGI{{by}}, so Apache answers 403 "Options ExecCGI is off in this directory" to every script',
   },
   check(ctx) {
     if (ctx.set.root.context === 'htaccess') return;
@@ -31,17 +31,25 @@ export default defineRule({
       const set = conf.handler && conf.handler.value.toLowerCase() === 'cgi-script' ? conf.handler.by : null;
       const cands: { uri: string; by: Directive | null; r?: typeof p.file }[] = [{ uri: `${p.url}index.html`, by: set, r: p.file }];
       for (const c of [p.root.server.base, conf]) {
-        for (const [ext, h] of c.addHandlers) if (h.value.toLowerCase() === 'cgi-script') cands.push({ uri: `${p.url}script.${ext}`, by: h.by });
+        for (const [ext, h] of c.addHandlers)
+          if (h.value.toLowerCase() === 'cgi-script') cands.push({ uri: `${p.url}script.${ext}`, by: h.by });
       }
       for (const c of cands) {
         const r = c.r ?? probeUrl(model, p.root.server, c.uri);
         if (r.status !== 403 || r.cause !== 'A30' || !r.decidedBy) continue;
-        const handler = c.by ?? [...r.trace].reverse().find((t) => t.directive && /^(sethandler|addhandler)$/.test(t.directive.key))?.directive ?? (r.decidedBy.key === 'options' ? null : r.decidedBy);
+        const handler =
+          c.by ??
+          [...r.trace].reverse().find((t) => t.directive && /^(sethandler|addhandler)$/.test(t.directive.key))?.directive ??
+          (r.decidedBy.key === 'options' ? null : r.decidedBy);
         const node = handler ?? r.decidedBy;
         if (done.has(node)) continue;
         done.add(node);
         const opts = r.decidedBy.key === 'options' ? ` (\`${directiveText(r.decidedBy)}\`, line ${r.decidedBy.span.start.line})` : '';
-        ctx.report({ node, messageId: 'noExecCgi', data: { what: handler ? `\`${directiveText(handler)}\` applies` : 'A cgi-script handler applies', url: c.uri, by: opts } });
+        ctx.report({
+          node,
+          messageId: 'noExecCgi',
+          data: { what: handler ? `\`${directiveText(handler)}\` applies` : 'A cgi-script handler applies', url: c.uri, by: opts },
+        });
       }
     }
   },

@@ -18,7 +18,8 @@ export default defineRule({
   category: 'access-control',
   fixable: false,
   messages: {
-    deadAllow: '`{{all}}` on line {{line}} is applied after every Allow (Order allow,deny), so `{{directive}}` never lets a client in and Apache answers 403 (AH01797)',
+    deadAllow:
+      '`{{all}}` on line {{line}} is applied after every Allow (Order allow,deny), so `{{directive}}` never lets a client in and Apache answers 403 (AH01797)',
     deadDeny: '`{{all}}` on line {{line}} is applied after every Deny (Order deny,allow), so `{{directive}}` never refuses anyone',
     noDeny: '`{{order}}` admits every client that no Deny line matches and there is none, so `{{directive}}` restricts nothing',
   },
@@ -37,12 +38,25 @@ export default defineRule({
       const denies = list.filter((d) => d.key === 'deny' && d.args[0]?.value.toLowerCase() === 'from');
       if (order === 'allow,deny') {
         const all = denies.find(fromAll);
-        if (all) for (const a of allows) ctx.report({ node: a, messageId: 'deadAllow', data: { all: directiveText(all), line: all.span.start.line, directive: directiveText(a) } });
+        if (all)
+          for (const a of allows)
+            ctx.report({
+              node: a,
+              messageId: 'deadAllow',
+              data: { all: directiveText(all), line: all.span.start.line, directive: directiveText(a) },
+            });
       } else if (order === 'deny,allow') {
         const all = allows.find(fromAll);
-        if (all) for (const d of denies) ctx.report({ node: d, messageId: 'deadDeny', data: { all: directiveText(all), line: all.span.start.line, directive: directiveText(d) } });
+        if (all)
+          for (const d of denies)
+            ctx.report({
+              node: d,
+              messageId: 'deadDeny',
+              data: { all: directiveText(all), line: all.span.start.line, directive: directiveText(d) },
+            });
         else if (orderDir && denies.length === 0) {
-          for (const a of allows) ctx.report({ node: a, messageId: 'noDeny', data: { order: directiveText(orderDir), directive: directiveText(a) } });
+          for (const a of allows)
+            ctx.report({ node: a, messageId: 'noDeny', data: { order: directiveText(orderDir), directive: directiveText(a) } });
         }
       }
     }

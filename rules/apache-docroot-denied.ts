@@ -10,7 +10,8 @@ import { apacheModelFor, directoryProbes, isBlanketDenial as blanket, type Probe
 import { defineRule } from '../src/rule.js';
 
 const where = (d: Directive) => `${d.source.path.split('/').pop()}:${d.span.start.line}`;
-const what = (p: Probe) => `${p.root.kind === 'documentroot' ? 'DocumentRoot' : p.root.kind === 'alias' ? 'Alias' : 'ScriptAlias'} ${p.root.dir}`;
+const what = (p: Probe) =>
+  `${p.root.kind === 'documentroot' ? 'DocumentRoot' : p.root.kind === 'alias' ? 'Alias' : 'ScriptAlias'} ${p.root.dir}`;
 
 export default defineRule({
   id: 'apache-docroot-denied',
@@ -21,7 +22,8 @@ export default defineRule({
   fixable: false,
   messages: {
     denied: '`{{directive}}` covers {{what}} and nothing grants access later in merge order, so every request to {{url}} is answered 403',
-    notGranted: 'no section grants {{what}}: `{{directive}}` in <Directory /> ({{at}}) applies, so every request to {{url}} is answered 403 (AH01630)',
+    notGranted:
+      'no section grants {{what}}: `{{directive}}` in <Directory /> ({{at}}) applies, so every request to {{url}} is answered 403 (AH01630)',
   },
   check(ctx) {
     const model = apacheModelFor(ctx.set, ctx.settings);

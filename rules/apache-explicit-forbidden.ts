@@ -8,7 +8,6 @@ import { directiveText, type Directive } from '../src/ast.js';
 import { parseRewriteFlags } from '../src/apache/model/dirconf.js';
 import { defineRule } from '../src/rule.js';
 
-
 export default defineRule({
   id: 'apache-explicit-forbidden',
   servers: ['apache'],
@@ -17,7 +16,8 @@ export default defineRule({
   category: 'rewrite',
   fixable: false,
   messages: {
-    rewrite: '`{{directive}}` answers 403 to every request whose path matches `{{pattern}}`{{conds}}; nothing is logged at the default LogLevel',
+    rewrite:
+      '`{{directive}}` answers 403 to every request whose path matches `{{pattern}}`{{conds}}; nothing is logged at the default LogLevel',
     redirect: '`{{directive}}` answers 403 to every request {{scope}}; nothing is logged',
   },
   check(ctx) {
@@ -30,7 +30,11 @@ export default defineRule({
         node,
         arg: 2,
         messageId: 'rewrite',
-        data: { directive: directiveText(node), pattern: node.args[0]?.value ?? '', conds: conds ? ` (when its ${conds} RewriteCond line${conds > 1 ? 's hold' : ' holds'})` : '' },
+        data: {
+          directive: directiveText(node),
+          pattern: node.args[0]?.value ?? '',
+          conds: conds ? ` (when its ${conds} RewriteCond line${conds > 1 ? 's hold' : ' holds'})` : '',
+        },
       });
     }
     for (const { node } of ctx.directives('redirect', 'redirectmatch')) {

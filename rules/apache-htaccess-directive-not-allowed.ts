@@ -23,8 +23,10 @@ export default defineRule({
   fixable: false,
   messages: {
     linked: '{{message}}: under {{allow}} for {{where}}, Apache stops at this line and answers 500 to every request below this directory',
-    never: '{{message}}: this directive is never allowed in .htaccess, so Apache answers 500 to every request below this directory whenever it reads this file',
-    assumed: '{{message}}: under the assumed `AllowOverride {{allow}}` (setting apacheAllowOverride), Apache answers 500 to every request below this directory',
+    never:
+      '{{message}}: this directive is never allowed in .htaccess, so Apache answers 500 to every request below this directory whenever it reads this file',
+    assumed:
+      '{{message}}: under the assumed `AllowOverride {{allow}}` (setting apacheAllowOverride), Apache answers 500 to every request below this directory',
   },
   check(ctx) {
     if (ctx.set.root.context !== 'htaccess') return;
@@ -42,7 +44,12 @@ export default defineRule({
     if (hc.links.length) return;
     const assumed = hc.assumed;
     // Unknown AllowOverride: every class allowed, so only "never allowed in .htaccess" remains.
-    const state = assumed ?? { classes: new Set<string>(OVERRIDE_CLASSES), nonfatal: new Set<'override' | 'unknown'>(), optsAllowed: 0xff, list: new Set<string>() };
+    const state = assumed ?? {
+      classes: new Set<string>(OVERRIDE_CLASSES),
+      nonfatal: new Set<'override' | 'unknown'>(),
+      optsAllowed: 0xff,
+      list: new Set<string>(),
+    };
     if (!readsHtaccess(state)) return;
     for (const v of overrideViolations(ctx.set, state, null)) {
       if (v.nonfatal) continue;

@@ -11,7 +11,6 @@ import { directiveAt, directiveText, type Directive } from '../src/ast.js';
 import { htaccessContext, linkedViolations, readsHtaccess, type OverrideAt } from '../src/apache/model/htaccess-link.js';
 import { defineRule } from '../src/rule.js';
 
-
 /** Directives that restrict access (a denial, authentication, a legacy deny). */
 function restricts(d: Directive): boolean {
   const v = d.args.map((a) => a.value.toLowerCase()).join(' ');
@@ -60,7 +59,11 @@ export default defineRule({
       state: l.state,
       why: `${l.state.by ? `\`${directiveText(l.state.by)}\` (${directiveAt(l.state.by)})` : 'the default `AllowOverride None`'} applies to ${hc.dir}${l.url ? ` (${l.url})` : ''}`,
     }));
-    if (hc.assumed) states.push({ state: hc.assumed, why: `the setting apacheAllowOverride is \`${(ctx.settings.apacheAllowOverride ?? []).join(' ')}\`` });
+    if (hc.assumed)
+      states.push({
+        state: hc.assumed,
+        why: `the setting apacheAllowOverride is \`${(ctx.settings.apacheAllowOverride ?? []).join(' ')}\``,
+      });
     if (states.length === 0) return;
     if (states.every((s) => !readsHtaccess(s.state))) {
       const by = hc.links.map((l) => l.state.by).find((d): d is Directive => !!d);
@@ -76,7 +79,15 @@ export default defineRule({
     // Read, but some access controls skipped under Nonfatal=Override.
     for (const { violation: v, link } of linkedViolations(ctx.set, hc)) {
       if (!v.nonfatal || !firstRestriction([v.directive])) continue;
-      ctx.report({ node: v.directive, messageId: 'skipped', data: { directive: directiveText(v.directive), why: link.state.by ? `\`${directiveText(link.state.by)}\` (${directiveAt(link.state.by)})` : 'AllowOverride', message: v.message } });
+      ctx.report({
+        node: v.directive,
+        messageId: 'skipped',
+        data: {
+          directive: directiveText(v.directive),
+          why: link.state.by ? `\`${directiveText(link.state.by)}\` (${directiveAt(link.state.by)})` : 'AllowOverride',
+          message: v.message,
+        },
+      });
     }
   },
 });

@@ -65,7 +65,8 @@ function guarded(parents: Directive[], version: string): boolean {
 function advice(d: Directive): { text: string; replacement: string | null } {
   const args = d.args.map((a) => a.value);
   const from = args[0]?.toLowerCase() === 'from' ? args.slice(1) : [];
-  if (d.key === 'order') return { text: 'Require lines need no Order; remove it once the Allow and Deny lines are converted', replacement: null };
+  if (d.key === 'order')
+    return { text: 'Require lines need no Order; remove it once the Allow and Deny lines are converted', replacement: null };
   if (d.key === 'satisfy') return { text: 'use <RequireAny> for Satisfy Any, <RequireAll> for Satisfy All', replacement: null };
   if (from.length === 0) return { text: 'use Require', replacement: null };
   const all = from.length === 1 && from[0].toLowerCase() === 'all';
@@ -100,7 +101,10 @@ export default defineRule({
       const a = advice(node);
       const suggest: Suggestion[] = [];
       if (a.replacement) {
-        suggest.push({ desc: `Replace with \`${a.replacement}\``, fix: { range: [node.span.start.offset, node.span.end.offset], text: a.replacement } });
+        suggest.push({
+          desc: `Replace with \`${a.replacement}\``,
+          fix: { range: [node.span.start.offset, node.span.end.offset], text: a.replacement },
+        });
       }
       ctx.report({ node, messageId: 'legacy', data: { name: node.name, advice: a.text }, suggest });
     }

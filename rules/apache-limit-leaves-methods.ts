@@ -43,7 +43,11 @@ export default defineRule({
             // A <Limit> without GET (e.g. POST PUT DELETE) reads as "protect the writes": deliberate.
             if (!r || !listed.includes('GET')) continue;
             const others = ['POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'PROPFIND'].filter((m) => !listed.includes(m)).slice(0, 3);
-            ctx.report({ node: l, messageId: 'open', data: { restriction: directiveText(r), methods: l.args.map((a) => a.raw).join(' '), others: others.join(', ') } });
+            ctx.report({
+              node: l,
+              messageId: 'open',
+              data: { restriction: directiveText(r), methods: l.args.map((a) => a.raw).join(' '), others: others.join(', ') },
+            });
           }
         }
       }

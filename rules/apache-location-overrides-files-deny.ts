@@ -29,7 +29,9 @@ export default defineRule({
       for (const name of ['.htpasswd', '.htaccess']) {
         // the stock denial this server has for the name
         const deny = root.server.files.find(
-          (f) => (f.kind === 'files' ? fnmatch(f.pattern, name) : f.regex?.ok && f.regex.re.test(name)) && kids(f.directive).some((d) => d.key === 'require' && /^all denied$/i.test(d.args.map((a) => a.value).join(' '))),
+          (f) =>
+            (f.kind === 'files' ? fnmatch(f.pattern, name) : f.regex?.ok && f.regex.re.test(name)) &&
+            kids(f.directive).some((d) => d.key === 'require' && /^all denied$/i.test(d.args.map((a) => a.value).join(' '))),
         );
         if (!deny) continue;
         const r = probeUrl(model, root.server, `${root.url}${name}`);
@@ -41,7 +43,13 @@ export default defineRule({
         ctx.report({
           node: grant,
           messageId: 'overrides',
-          data: { grant: directiveText(grant), location: `${owner.section?.name.replace(/^</, '') ?? 'Location'} ${owner.path ?? ''}`, files: `<${deny.directive.name.replace(/^</, '')} ${deny.directive.args.map((a) => a.raw).join(' ')}>`, at: `line ${deny.directive.span.start.line}`, url: `${root.url}${name}` },
+          data: {
+            grant: directiveText(grant),
+            location: `${owner.section?.name.replace(/^</, '') ?? 'Location'} ${owner.path ?? ''}`,
+            files: `<${deny.directive.name.replace(/^</, '')} ${deny.directive.args.map((a) => a.raw).join(' ')}>`,
+            at: `line ${deny.directive.span.start.line}`,
+            url: `${root.url}${name}`,
+          },
           related: [{ node: deny.directive, message: 'the denial that no longer applies' }],
         });
       }

@@ -9,7 +9,6 @@ import { directiveText, type Directive } from '../src/ast.js';
 import { apacheModelFor, directoryProbes } from '../src/apache/model/index.js';
 import { defineRule } from '../src/rule.js';
 
-
 export default defineRule({
   id: 'apache-no-index-no-indexes',
   servers: ['apache'],
@@ -18,7 +17,8 @@ export default defineRule({
   category: 'index',
   fixable: false,
   messages: {
-    noIndex: '{{url}} has no DirectoryIndex file it could serve ({{index}}) and `{{by}}` leaves no Indexes, so Apache answers 403 to the directory URL (AH01276)',
+    noIndex:
+      '{{url}} has no DirectoryIndex file it could serve ({{index}}) and `{{by}}` leaves no Indexes, so Apache answers 403 to the directory URL (AH01276)',
   },
   check(ctx) {
     if (ctx.set.root.context === 'htaccess') return;
@@ -29,7 +29,11 @@ export default defineRule({
       if (r.status !== 403 || r.cause !== 'A18' || !r.decidedBy || done.has(r.decidedBy)) continue;
       done.add(r.decidedBy);
       const index = /No matching DirectoryIndex \(([^)]*)\)/.exec(r.message)?.[1] ?? 'none';
-      ctx.report({ node: r.decidedBy, messageId: 'noIndex', data: { url: p.url, index: index === 'disabled' ? 'DirectoryIndex disabled' : index, by: directiveText(r.decidedBy) } });
+      ctx.report({
+        node: r.decidedBy,
+        messageId: 'noIndex',
+        data: { url: p.url, index: index === 'disabled' ? 'DirectoryIndex disabled' : index, by: directiveText(r.decidedBy) },
+      });
     }
   },
 });

@@ -34,13 +34,18 @@ export default defineRule({
   category: 'filesystem',
   fixable: false,
   messages: {
-    drops: '`{{options}}` replaces the inherited Options ({{inherited}}) instead of adding to them, so FollowSymLinks is off {{where}}: symlinks there answer 403, and so does every request if RewriteEngine is on',
+    drops:
+      '`{{options}}` replaces the inherited Options ({{inherited}}) instead of adding to them, so FollowSymLinks is off {{where}}: symlinks there answer 403, and so does every request if RewriteEngine is on',
   },
   check(ctx) {
     const check = (d: Directive, inherited: number, where: string) => {
       const bits = bareBits(d);
       if (bits === null || bits & SYM || !(inherited & SYM)) return;
-      ctx.report({ node: d, messageId: 'drops', data: { options: directiveText(d), inherited: describeOptions(inherited) || 'none', where } });
+      ctx.report({
+        node: d,
+        messageId: 'drops',
+        data: { options: directiveText(d), inherited: describeOptions(inherited) || 'none', where },
+      });
     };
     if (ctx.set.root.context === 'htaccess') {
       const hc = htaccessContext(ctx.set, ctx.settings);

@@ -11,7 +11,6 @@ import { applyOptions, effectiveOptions, newOptions } from '../src/apache/model/
 import { OPT_SYM_LINKS, OPT_SYM_OWNER } from '../src/apache/model/options.js';
 import { defineRule } from '../src/rule.js';
 
-
 export default defineRule({
   id: 'apache-rewrite-without-followsymlinks',
   servers: ['apache'],
@@ -20,8 +19,10 @@ export default defineRule({
   category: 'rewrite',
   fixable: false,
   messages: {
-    probe: '`{{engine}}` applies to {{url}} while Options ({{options}}) lack FollowSymLinks and SymLinksIfOwnerMatch, so mod_rewrite answers 403 to every request there (AH00670)',
-    htaccess: '`{{engine}}` with `{{options}}` on line {{line}} of this .htaccess: neither FollowSymLinks nor SymLinksIfOwnerMatch is left, so mod_rewrite answers 403 to every request here (AH00670)',
+    probe:
+      '`{{engine}}` applies to {{url}} while Options ({{options}}) lack FollowSymLinks and SymLinksIfOwnerMatch, so mod_rewrite answers 403 to every request there (AH00670)',
+    htaccess:
+      '`{{engine}}` with `{{options}}` on line {{line}} of this .htaccess: neither FollowSymLinks nor SymLinksIfOwnerMatch is left, so mod_rewrite answers 403 to every request here (AH00670)',
   },
   check(ctx) {
     if (ctx.set.root.context === 'htaccess') {
@@ -33,10 +34,20 @@ export default defineRule({
       let last: Directive | null = null;
       for (const { node, ctx: w } of ctx.directives('options')) {
         if (w.parents.length > 0) continue;
-        if (!applyOptions(opts, node.args.map((a) => a.value))) last = node;
+        if (
+          !applyOptions(
+            opts,
+            node.args.map((a) => a.value),
+          )
+        )
+          last = node;
       }
       if (last && !(effectiveOptions(opts) & (OPT_SYM_LINKS | OPT_SYM_OWNER))) {
-        ctx.report({ node: engine.node, messageId: 'htaccess', data: { engine: directiveText(engine.node), options: directiveText(last), line: last.span.start.line } });
+        ctx.report({
+          node: engine.node,
+          messageId: 'htaccess',
+          data: { engine: directiveText(engine.node), options: directiveText(last), line: last.span.start.line },
+        });
       }
       return;
     }

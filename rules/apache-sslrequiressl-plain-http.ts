@@ -18,12 +18,22 @@ const tls = (s: ServerModel) => s.sslEngine?.value === 'on' || s.sslEngine?.valu
 function urlFor(model: ApacheModel, server: ServerModel, d: Directive): string | null {
   const o = directiveOwner.get(d);
   if (!o || !o.section) return o?.kind === 'server' ? '/' : null;
-  if (o.kind === 'location' && o.section.key.replace(/^</, '') === 'location' && o.path && !/[*?[]/.test(o.path) && o.path.startsWith('/')) return o.path;
+  if (o.kind === 'location' && o.section.key.replace(/^</, '') === 'location' && o.path && !/[*?[]/.test(o.path) && o.path.startsWith('/'))
+    return o.path;
   if (o.kind !== 'directory' || !o.path || /[*?[]/.test(o.path)) return null;
   const dir = o.path.replace(/\/+$/, '');
   for (const r of servedRoots(model).filter((x) => x.server === server)) {
     if (r.dir === dir || r.dir.startsWith(dir + '/')) return r.url;
-    if (dir.startsWith(r.dir + '/')) return r.url + dir.slice(r.dir.length + 1).split('/').map(encodeURIComponent).join('/') + '/';
+    if (dir.startsWith(r.dir + '/'))
+      return (
+        r.url +
+        dir
+          .slice(r.dir.length + 1)
+          .split('/')
+          .map(encodeURIComponent)
+          .join('/') +
+        '/'
+      );
   }
   return null;
 }
@@ -36,7 +46,8 @@ export default defineRule({
   category: 'access-control',
   fixable: false,
   messages: {
-    plain: '`SSLRequireSSL`{{where}} applies to {{server}}, which has no `SSLEngine on`, and no TLS server serves it: every request to {{url}} arrives over plain HTTP and gets 403 (AH02219: SSL connection required)',
+    plain:
+      '`SSLRequireSSL`{{where}} applies to {{server}}, which has no `SSLEngine on`, and no TLS server serves it: every request to {{url}} arrives over plain HTTP and gets 403 (AH02219: SSL connection required)',
   },
   check(ctx) {
     if (ctx.set.root.context === 'htaccess') return;
@@ -46,11 +57,16 @@ export default defineRule({
     // The model's flattened tree (includes and conditionals resolved): the directives it compiled.
     const visit = (list: Directive[], vh: Directive | null): void => {
       for (const n of list) {
-        if (n.block) visit(n.block.filter((x): x is Directive => x.type === 'directive'), n.key.replace(/^</, '') === 'virtualhost' ? n : vh);
+        if (n.block)
+          visit(
+            n.block.filter((x): x is Directive => x.type === 'directive'),
+            n.key.replace(/^</, '') === 'virtualhost' ? n : vh,
+          );
         if (n.key !== 'sslrequiressl' || !directiveOwner.has(n)) continue;
         let servers: ServerModel[];
         if (vh) servers = model.vhosts.filter((v) => v.directive === vh);
-        else if (all.some(tls) || (model.vhosts.length === 0 && !model.main.sslEngine)) continue; // a TLS host serves it, or we cannot tell
+        else if (all.some(tls) || (model.vhosts.length === 0 && !model.main.sslEngine))
+          continue; // a TLS host serves it, or we cannot tell
         else servers = all;
         for (const server of servers.filter((x) => !tls(x))) {
           const url = urlFor(model, server, n);

@@ -50,7 +50,12 @@ export default defineRule({
           ctx.report({
             node,
             messageId,
-            data: { ...data, rule: directiveText(lost.directive), line: lineOf(lost.directive, node), example: addressText(p.lo === 0n ? p.hi : p.lo, family) },
+            data: {
+              ...data,
+              rule: directiveText(lost.directive),
+              line: lineOf(lost.directive, node),
+              example: addressText(p.lo === 0n ? p.hi : p.lo, family),
+            },
             related: [{ node: lost.directive, message: `no longer applies in \`${data.block}\`` }],
           });
         }

@@ -43,7 +43,10 @@ export default defineRule({
       if (root && own(root, 'return').length > 0) continue;
       if (!accessSegments(acc.rules, 'ipv4').every((s) => !segmentAllows(s))) continue;
       // a default-deny block whose nested locations open parts of the site is deliberate
-      const opens = (l: Scope): boolean => [...l.locations, ...(l.limitExcept ? [l.limitExcept] : [])].some((c) => (own(c, 'allow').length > 0 && accessSegments(accessList(c).rules, 'ipv4').some(segmentAllows)) || opens(c));
+      const opens = (l: Scope): boolean =>
+        [...l.locations, ...(l.limitExcept ? [l.limitExcept] : [])].some(
+          (c) => (own(c, 'allow').length > 0 && accessSegments(accessList(c).rules, 'ipv4').some(segmentAllows)) || opens(c),
+        );
       if (opens(scope)) continue;
       const denies = acc.rules.filter((r) => r.action === 'deny' && r.directive);
       const node: Directive = (denies.find((r) => r.all || r.v4?.len === 0) ?? denies[0]).directive!;

@@ -34,7 +34,8 @@ export default defineRule({
       const st = effectiveSettings(scope);
       const server = serverOf(scope);
       const dir = scope.kind === 'server' ? '/' : (scope as Location).name;
-      if (!server || !dir.endsWith('/') || !st.index.directive || st.tryFiles || st.handler || st.autoindex.value || st.randomIndex.value) return;
+      if (!server || !dir.endsWith('/') || !st.index.directive || st.tryFiles || st.handler || st.autoindex.value || st.randomIndex.value)
+        return;
       if (scope.kind === 'location' && !['', '^~'].includes((scope as Location).modifier)) return;
       if ((findLocation(server, toBinary(dir)).location ?? server) !== scope || refusedBy(scope)) return;
       const names = st.index.value;
@@ -42,7 +43,11 @@ export default defineRule({
       const refused = names.map((n) => ({ n, by: refusedBy(findLocation(server, toBinary(dir + n)).location ?? server) }));
       if (!refused.every((r) => r.by) || !first(st.index.directive, 'i')) return;
       const list = refused.map((r) => `${dir}${r.n} is refused (${r.by!.why})`).join('; ');
-      ctx.report({ node: st.index.directive, messageId: 'indexRefused', data: { directive: directiveText(st.index.directive), refused: list, dir } });
+      ctx.report({
+        node: st.index.directive,
+        messageId: 'indexRefused',
+        data: { directive: directiveText(st.index.directive), refused: list, dir },
+      });
     };
     for (const scope of scopesOf(nginxModelFor(ctx.set))) {
       if (scope.kind !== 'location' && scope.kind !== 'server') continue;

@@ -25,7 +25,10 @@ export default defineRule({
     const first = once();
     for (const scope of scopesOf(nginxModelFor(ctx.set))) {
       if (scope.kind !== 'if' || !scope.block) continue;
-      const cond = scope.block.args.map((a) => a.value).join(' ').replace(/^\(\s*|\s*\)$/g, '');
+      const cond = scope.block.args
+        .map((a) => a.value)
+        .join(' ')
+        .replace(/^\(\s*|\s*\)$/g, '');
       if (cond !== '$invalid_referer') continue;
       const ret = own(scope, 'return')[0];
       if (!ret || ret.args[0]?.value !== '403') continue;

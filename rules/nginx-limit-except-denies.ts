@@ -20,9 +20,9 @@ export default defineRule({
   fixable: false,
   messages: {
     deniesGet:
-      '`{{block}}` does not list GET, so GET and HEAD take the block\'s configuration and `{{deny}}` ({{line}}) answers them 403 for every client; limit_except names the methods that stay allowed',
+      "`{{block}}` does not list GET, so GET and HEAD take the block's configuration and `{{deny}}` ({{line}}) answers them 403 for every client; limit_except names the methods that stay allowed",
     deniesOthers:
-      'every method except {{methods}} (POST, PUT, DELETE, OPTIONS preflights …) takes the block\'s configuration, and `{{deny}}` ({{line}}) answers them 403 for every client',
+      "every method except {{methods}} (POST, PUT, DELETE, OPTIONS preflights …) takes the block's configuration, and `{{deny}}` ({{line}}) answers them 403 for every client",
   },
   check(ctx) {
     const first = once();

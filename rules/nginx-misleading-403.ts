@@ -19,10 +19,13 @@ export default defineRule({
   category: 'other',
   fixable: false,
   messages: {
-    tryFiles: '`{{directive}}`: when none of the candidates exists nginx answers 403 instead of 404, so a missing file looks like a permission problem',
+    tryFiles:
+      '`{{directive}}`: when none of the candidates exists nginx answers 403 instead of 404, so a missing file looks like a permission problem',
     errorPage: '`{{directive}}` sends {{codes}} errors as 403 Forbidden, so they look like permission problems',
-    errorTarget: '`{{directive}}` sends {{codes}} errors to {{target}}, which is itself refused ({{why}}), so clients get 403 instead of {{codes}}',
-    limitStatus: '`{{directive}}`: requests over the `{{limit}}` limit get 403 instead of 503, so load shedding looks like a permission refusal (use 429 or 503)',
+    errorTarget:
+      '`{{directive}}` sends {{codes}} errors to {{target}}, which is itself refused ({{why}}), so clients get 403 instead of {{codes}}',
+    limitStatus:
+      '`{{directive}}`: requests over the `{{limit}}` limit get 403 instead of 503, so load shedding looks like a permission refusal (use 429 or 503)',
   },
   check(ctx) {
     const first = once();
@@ -45,7 +48,8 @@ export default defineRule({
         if (!target.startsWith('/') || target.includes('$') || !server || d.args.some((a) => a.value.startsWith('='))) continue;
         const into = findLocation(server, toBinary(target.split('?')[0])).location ?? server;
         const why = refusedBy(into)?.why;
-        if (why && first(d, 'et')) ctx.report({ node: d, arg: d.args.length - 1, messageId: 'errorTarget', data: { ...data, target, why } });
+        if (why && first(d, 'et'))
+          ctx.report({ node: d, arg: d.args.length - 1, messageId: 'errorTarget', data: { ...data, target, why } });
       }
       const st = effectiveSettings(scope);
       for (const [list, status, limit] of [
@@ -53,7 +57,8 @@ export default defineRule({
         [st.limitConn, st.limitConnStatus, 'limit_conn'],
       ] as const) {
         const d = status.directive;
-        if (list.length && status.value === 403 && d && first(d, 'l')) ctx.report({ node: d, arg: 0, messageId: 'limitStatus', data: { directive: directiveText(d), limit } });
+        if (list.length && status.value === 403 && d && first(d, 'l'))
+          ctx.report({ node: d, arg: 0, messageId: 'limitStatus', data: { directive: directiveText(d), limit } });
       }
     }
   },

@@ -16,12 +16,12 @@ export default defineRule({
   id: 'nginx-proxy-cache-403',
   servers: ['nginx'],
   severity: 'warning',
-  description: 'A cache that stores the backend\'s 403 answers and serves one client\'s 403 to everyone.',
+  description: "A cache that stores the backend's 403 answers and serves one client's 403 to everyone.",
   category: 'other',
   fixable: false,
   messages: {
     cached:
-      '`{{directive}}` caches 403 answers with `{{cache}}` ({{line}}) and a key that does not name the client, so one client\'s 403 from the backend is served to everyone for {{time}}',
+      "`{{directive}}` caches 403 answers with `{{cache}}` ({{line}}) and a key that does not name the client, so one client's 403 from the backend is served to everyone for {{time}}",
   },
   check(ctx) {
     const first = once();

@@ -19,18 +19,34 @@ export default defineRule({
   category: 'rewrite',
   fixable: false,
   messages: {
-    serverReturn:
-      '`return 403` {{where}}, so every request to this server{{names}} is answered 403',
+    serverReturn: '`return 403` {{where}}, so every request to this server{{names}} is answered 403',
   },
   check(ctx) {
     const first = once();
     for (const server of nginxModelFor(ctx.set).servers) {
-      const only = server.locations.length === 1 && server.locations[0].block && ['', '^~'].includes(server.locations[0].modifier) && server.locations[0].name === '/' ? server.locations[0] : null;
+      const only =
+        server.locations.length === 1 &&
+        server.locations[0].block &&
+        ['', '^~'].includes(server.locations[0].modifier) &&
+        server.locations[0].name === '/'
+          ? server.locations[0]
+          : null;
       let node = server.body.find((d) => STOPPERS.has(d.name));
       if (!node && only) node = only.body.find((d) => STOPPERS.has(d.name));
       if (!node || node.name !== 'return' || node.args[0]?.value !== '403' || !first(node, 'r')) continue;
-      const names = (server.byName.get('server_name') ?? []).flatMap((d) => d.args.map((a) => a.value)).filter((v) => v !== '' && v !== '_');
-      ctx.report({ node, messageId: 'serverReturn', data: { names: names.length ? ` (${names.join(' ')})` : '', where: server.body.includes(node) ? 'at server level runs before location matching' : 'is the first directive of `location /`, the only location' } });
+      const names = (server.byName.get('server_name') ?? [])
+        .flatMap((d) => d.args.map((a) => a.value))
+        .filter((v) => v !== '' && v !== '_');
+      ctx.report({
+        node,
+        messageId: 'serverReturn',
+        data: {
+          names: names.length ? ` (${names.join(' ')})` : '',
+          where: server.body.includes(node)
+            ? 'at server level runs before location matching'
+            : 'is the first directive of `location /`, the only location',
+        },
+      });
     }
   },
 });

@@ -39,12 +39,38 @@ export default defineRule({
       const auth = st.authBasic.value !== null ? st.authBasic.directive : st.authRequest.value !== null ? st.authRequest.directive : null;
       const seg = st.access.rules.length ? accessSegments(st.access.rules, 'ipv4') : [];
       const deny = st.access.rules.find((r) => r.action === 'deny' && r.directive)?.directive;
-      if (auth && deny && st.satisfy.value === 'all' && seg.some(segmentAllows) && !seg.every(segmentAllows) && first(auth, `all:${deny.span.start.offset}`)) {
-        ctx.report({ node: auth, messageId: 'allRefuses', data: { auth: directiveText(auth), deny: directiveText(deny), line: lineOf(deny, auth) } });
+      if (
+        auth &&
+        deny &&
+        st.satisfy.value === 'all' &&
+        seg.some(segmentAllows) &&
+        !seg.every(segmentAllows) &&
+        first(auth, `all:${deny.span.start.offset}`)
+      ) {
+        ctx.report({
+          node: auth,
+          messageId: 'allRefuses',
+          data: { auth: directiveText(auth), deny: directiveText(deny), line: lineOf(deny, auth) },
+        });
       }
       const sat = st.satisfy.directive;
-      if (auth && deny && sat && st.satisfy.value === 'any' && st.access.from === scope && scope.kind === 'location' && st.satisfy.from !== scope && seg.length && !seg.some(segmentAllows) && first(deny, 'any')) {
-        ctx.report({ node: deny, messageId: 'anyOpens', data: { deny: directiveText(deny), satisfy: directiveText(sat), line: lineOf(sat, deny), auth: directiveText(auth) } });
+      if (
+        auth &&
+        deny &&
+        sat &&
+        st.satisfy.value === 'any' &&
+        st.access.from === scope &&
+        scope.kind === 'location' &&
+        st.satisfy.from !== scope &&
+        seg.length &&
+        !seg.some(segmentAllows) &&
+        first(deny, 'any')
+      ) {
+        ctx.report({
+          node: deny,
+          messageId: 'anyOpens',
+          data: { deny: directiveText(deny), satisfy: directiveText(sat), line: lineOf(sat, deny), auth: directiveText(auth) },
+        });
       }
       const ar = own(scope, 'auth_request')[0];
       const server = serverOf(scope);
@@ -53,7 +79,11 @@ export default defineRule({
       const target = findLocation(server, toBinary(uri.split('?')[0])).location;
       const stop = target?.body.find((d) => ['return', 'rewrite', 'if', 'break'].includes(d.name));
       if (target && stop?.name === 'return' && stop.args[0]?.value === '403' && first(ar, 'ar')) {
-        ctx.report({ node: ar, messageId: 'authRequest403', data: { directive: directiveText(ar), target: uri, ret: directiveText(stop), line: lineOf(stop, ar) } });
+        ctx.report({
+          node: ar,
+          messageId: 'authRequest403',
+          data: { directive: directiveText(ar), target: uri, ret: directiveText(stop), line: lineOf(stop, ar) },
+        });
       }
     }
   },

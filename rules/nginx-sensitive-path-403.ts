@@ -41,7 +41,11 @@ export default defineRule({
       }
       const remapped = st.errorPages.pages.some((p) => p.codes.includes(403) && p.overwrite !== -1 && p.overwrite !== 403);
       if (!node || remapped || !first(node, 's')) continue;
-      ctx.report({ node, messageId: 'guarded', data: { directive: directiveText(node), location: [loc.modifier, loc.name].filter(Boolean).join(' ') } });
+      ctx.report({
+        node,
+        messageId: 'guarded',
+        data: { directive: directiveText(node), location: [loc.modifier, loc.name].filter(Boolean).join(' ') },
+      });
     }
   },
 });

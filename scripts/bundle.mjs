@@ -29,6 +29,8 @@ try {
     logLevel: 'warning',
   });
 } catch (e) {
-  console.error(`why403: no CLI bundle (${e instanceof Error ? e.message.split('\n')[0] : String(e)}); the CLI runs from the unbundled dist/src files`);
+  console.error(
+    `why403: no CLI bundle (${e instanceof Error ? e.message.split('\n')[0] : String(e)}); the CLI runs from the unbundled dist/src files`,
+  );
   if (!optional) process.exitCode = 1;
 }

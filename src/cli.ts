@@ -50,7 +50,10 @@ interface OptionSpec {
 const GLOBAL_OPTIONS: Record<string, OptionSpec> = {
   server: { type: 'string', choices: ['nginx', 'apache'], describe: 'Server the files are for (default: detect)' },
   'path-map': { type: 'string', repeat: true, describe: 'Map an installed path to the checkout: FROM=TO (repeatable)' },
-  context: { type: 'string', describe: 'Context of the top level of the given files (nginx: main, http, server, location…; Apache: server, directory, htaccess)' },
+  context: {
+    type: 'string',
+    describe: 'Context of the top level of the given files (nginx: main, http, server, location…; Apache: server, directory, htaccess)',
+  },
 };
 
 /** Options of the lint command (the default). */
@@ -60,7 +63,12 @@ const LINT_OPTIONS: Record<string, OptionSpec> = {
   'config-lookup': { type: 'boolean', default: true, describe: 'Look for .why403.json/.yaml/package.json (--no-config-lookup: none)' },
   only: { type: 'string', repeat: true, describe: 'Run only this rule (repeatable); the others are off, whatever the config says' },
   'print-config': { type: 'string', describe: 'Print the configuration that applies to FILE and exit' },
-  format: { type: 'string', alias: 'f', repeat: true, describe: 'stylish, compact, json, sarif or github; NAME:PATH writes to a file (repeatable)' },
+  format: {
+    type: 'string',
+    alias: 'f',
+    repeat: true,
+    describe: 'stylish, compact, json, sarif or github; NAME:PATH writes to a file (repeatable)',
+  },
   'output-file': { type: 'string', alias: 'o', describe: 'Write the (single) format without a path to this file' },
   quiet: { type: 'boolean', default: false, describe: 'Report errors only' },
   'max-warnings': { type: 'number', default: -1, describe: 'Exit 1 when there are more warnings than this (-1: no limit)' },
@@ -70,7 +78,11 @@ const LINT_OPTIONS: Record<string, OptionSpec> = {
   stdin: { type: 'boolean', default: false, describe: 'Lint the text on standard input (also: - as a path)' },
   'stdin-filename': { type: 'string', describe: 'The file name stdin pretends to be (server detection, config lookup)' },
   'inline-config': { type: 'boolean', default: true, describe: 'Honour # why403-disable comments (--no-inline-config: ignore them)' },
-  'report-unused-suppressions': { type: 'string', choices: ['off', 'warn', 'error'], describe: 'Severity of unused suppression comments (default: warn)' },
+  'report-unused-suppressions': {
+    type: 'string',
+    choices: ['off', 'warn', 'error'],
+    describe: 'Severity of unused suppression comments (default: warn)',
+  },
   'error-on-unmatched-pattern': { type: 'boolean', default: true, describe: 'A glob matching no file is a usage error' },
   color: { type: 'boolean', describe: 'Force colour on or off (default: only on a TTY; NO_COLOR and FORCE_COLOR honoured)' },
 };
@@ -125,7 +137,11 @@ function applyOptions<T>(y: Argv<T>, table: Record<string, OptionSpec>): Argv<T>
 export function fastParse(argv: string[]): LintArgs | null {
   const options: NonNullable<Parameters<typeof parseArgs>[0]>['options'] = {};
   for (const [name, o] of Object.entries(LINT_OPTIONS)) {
-    options[name] = { type: o.type === 'boolean' ? 'boolean' : 'string', ...(o.alias ? { short: o.alias } : {}), ...(o.repeat ? { multiple: true } : {}) };
+    options[name] = {
+      type: o.type === 'boolean' ? 'boolean' : 'string',
+      ...(o.alias ? { short: o.alias } : {}),
+      ...(o.repeat ? { multiple: true } : {}),
+    };
     if (o.type === 'boolean') options[`no-${name}`] = { type: 'boolean' };
   }
   let parsed: ReturnType<typeof parseArgs>;
@@ -193,7 +209,12 @@ async function withYargs(argv: string[], io: CliIO): Promise<number> {
     .command(
       ['lint [paths..]', '$0 [paths..]'],
       'Lint files, directories or globs (the default command)',
-      (b) => applyOptions(b, LINT_OPTIONS).positional('paths', { type: 'string', array: true, describe: 'Files, directories or globs; - reads stdin' }),
+      (b) =>
+        applyOptions(b, LINT_OPTIONS).positional('paths', {
+          type: 'string',
+          array: true,
+          describe: 'Files, directories or globs; - reads stdin',
+        }),
       async (a) => {
         code = await lint(a as unknown as LintArgs, io);
       },
@@ -214,7 +235,9 @@ async function withYargs(argv: string[], io: CliIO): Promise<number> {
           .positional('file', { type: 'string', demandOption: true })
           .option('format', { alias: 'f', type: 'string', choices: ['text', 'json'], default: 'text' }),
       async (a) => {
-        code = await (await import('./run.js')).parseCommand(
+        code = await (
+          await import('./run.js')
+        ).parseCommand(
           a.file as string,
           {
             format: a.format as 'text' | 'json',
@@ -231,13 +254,25 @@ async function withYargs(argv: string[], io: CliIO): Promise<number> {
     'Why does this request get 403 (or what does it get instead)? Simulates it on the config',
     (b) =>
       applyOptions(b, GLOBAL_OPTIONS)
-        .positional('config', { type: 'string', demandOption: true, describe: 'The main config (nginx.conf, apache2.conf, httpd.conf) or an .htaccess' })
+        .positional('config', {
+          type: 'string',
+          demandOption: true,
+          describe: 'The main config (nginx.conf, apache2.conf, httpd.conf) or an .htaccess',
+        })
         .positional('url', { type: 'string', demandOption: true, describe: 'http://host:port/path?q, or /path?q' })
         .option('method', { alias: 'X', type: 'string', default: 'GET', describe: 'Request method' })
         .option('ip', { type: 'string', describe: 'Client address (default 127.0.0.1)' })
-        .option('header', { alias: 'H', type: 'string', describe: "Request header 'Name: value' (repeatable; Host here wins over the URL's)" })
+        .option('header', {
+          alias: 'H',
+          type: 'string',
+          describe: "Request header 'Name: value' (repeatable; Host here wins over the URL's)",
+        })
         .option('user', { type: 'string', describe: 'The request carries valid credentials for this user' })
-        .option('fs', { type: 'boolean', default: false, describe: 'Check root/alias/DocumentRoot on disk: existence, index files, symlinks, modes and owners' })
+        .option('fs', {
+          type: 'boolean',
+          default: false,
+          describe: 'Check root/alias/DocumentRoot on disk: existence, index files, symlinks, modes and owners',
+        })
         .option('format', { alias: 'f', type: 'string', choices: ['text', 'json'], default: 'text' })
         .option('prefix', { type: 'string', describe: 'nginx: the -p prefix relative paths resolve against (default /usr/share/nginx/)' })
         .option('server-root', { type: 'string', describe: 'Apache: ServerRoot when the config sets none (default /etc/apache2)' })
@@ -246,7 +281,9 @@ async function withYargs(argv: string[], io: CliIO): Promise<number> {
         .option('color', { type: 'boolean', describe: 'Force colour on or off' })
         .epilogue('Exit codes: 0 the explanation was produced, 1 --expect differs, 2 bad input (URL, IP, header, config).'),
     async (a) => {
-      code = await (await import('./explain/command.js')).explainCommand(
+      code = await (
+        await import('./explain/command.js')
+      ).explainCommand(
         {
           config: a.config as string,
           target: a.url as string,
@@ -365,7 +402,8 @@ if (invokedAsBin()) {
     import(bundle).then(
       (m: { runAsBin(): void }) => m.runAsBin(),
       (e: unknown) => {
-        if (process.env.WHY403_DEBUG) process.stderr.write(`why403: cannot load ${bundle} (${e instanceof Error ? e.message : String(e)}); running unbundled\n`);
+        if (process.env.WHY403_DEBUG)
+          process.stderr.write(`why403: cannot load ${bundle} (${e instanceof Error ? e.message : String(e)}); running unbundled\n`);
         runAsBin();
       },
     );

@@ -87,7 +87,13 @@ export function buildSchema(rules: readonly Rule<string, object>[]): Record<stri
           nginxVersion: { type: 'string', pattern: '^[0-9]+(\\.[0-9]+){0,2}$' },
           apacheVersion: { type: 'string', pattern: '^[0-9]+(\\.[0-9]+){0,2}$' },
           apacheModules: { type: 'array', items: { type: 'string', minLength: 1 } },
-          apacheAllowOverride: { type: 'array', items: { type: 'string', pattern: '^(All|None|AuthConfig|FileInfo|Indexes|Limit|Options(=[A-Za-z,]+)?|Nonfatal=(Override|Unknown|All))$' } },
+          apacheAllowOverride: {
+            type: 'array',
+            items: {
+              type: 'string',
+              pattern: '^(All|None|AuthConfig|FileInfo|Indexes|Limit|Options(=[A-Za-z,]+)?|Nonfatal=(Override|Unknown|All))$',
+            },
+          },
           user: { type: 'string', minLength: 1 },
           pathMap: { type: 'object', additionalProperties: { type: 'string', minLength: 1 } },
           nginxPrefix: { type: 'string', minLength: 1 },
@@ -146,7 +152,12 @@ function describeErrors(config: unknown, errors: SchemaError[], rules: readonly 
     }
   }
   if (c && typeof c === 'object' && c.settings) {
-    check(c.settings, ['nginxVersion', 'apacheVersion', 'apacheModules', 'apacheAllowOverride', 'user', 'pathMap', 'nginxPrefix', 'apacheServerRoot'], 'settings', 'setting');
+    check(
+      c.settings,
+      ['nginxVersion', 'apacheVersion', 'apacheModules', 'apacheAllowOverride', 'user', 'pathMap', 'nginxPrefix', 'apacheServerRoot'],
+      'settings',
+      'setting',
+    );
   }
   // Then the deepest error at each location.
   const byLoc = new Map<string, SchemaError[]>();
@@ -171,7 +182,11 @@ function describeErrors(config: unknown, errors: SchemaError[], rules: readonly 
       add(`${path}: ${JSON.stringify(value)} is not a version such as "1.22.1"`);
     } else if (e.keyword === 'enum') {
       const isSeverity = /^#\/rules\/[^/]+(\/0)?$/.test(loc);
-      const allowed = isSeverity ? '"off", "info", "warning" ("warn") or "error"' : loc === '#/reportUnusedSuppressions' ? '"off", "warn" or "error"' : 'one of the allowed values';
+      const allowed = isSeverity
+        ? '"off", "info", "warning" ("warn") or "error"'
+        : loc === '#/reportUnusedSuppressions'
+          ? '"off", "warn" or "error"'
+          : 'one of the allowed values';
       add(`${path}: ${JSON.stringify(value)} is not ${allowed}`);
     } else {
       add(`${path}: ${e.error.replace(/^Instance /, 'value ')}`);
@@ -190,7 +205,11 @@ function valueAt(obj: unknown, ptr: string): unknown {
   return v;
 }
 
-type ValidatorCtor = new (schema: object, draft?: string, shortCircuit?: boolean) => { validate(x: unknown): { valid: boolean; errors: SchemaError[] } };
+type ValidatorCtor = new (
+  schema: object,
+  draft?: string,
+  shortCircuit?: boolean,
+) => { validate(x: unknown): { valid: boolean; errors: SchemaError[] } };
 const require = createRequire(import.meta.url);
 let validatorCache: { rules: readonly Rule<string, object>[]; v: InstanceType<ValidatorCtor> } | null = null;
 
@@ -236,7 +255,9 @@ export function loadConfigFile(file: string, rules: readonly Rule<string, object
     text = readFileSync(abs, 'utf8');
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
-    throw new ConfigError(`cannot read config ${file}: ${err.code === 'ENOENT' ? 'no such file' : err.code === 'EISDIR' ? 'it is a directory' : err.message}`);
+    throw new ConfigError(
+      `cannot read config ${file}: ${err.code === 'ENOENT' ? 'no such file' : err.code === 'EISDIR' ? 'it is a directory' : err.message}`,
+    );
   }
   const data = parseConfigText(abs, text);
   if (data === undefined && abs.endsWith('package.json')) throw new ConfigError(`${file} has no "why403" key`);

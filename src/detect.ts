@@ -16,12 +16,28 @@ import { apacheDirective } from './apache/directives.js';
 export const DETECT_HEAD_BYTES = 8192;
 
 const APACHE_NAMES = new Set([
-  '.htaccess', 'htaccess', 'htaccess.txt', 'httpd.conf', 'apache2.conf', 'apache.conf', 'httpd-vhosts.conf',
-  'httpd-ssl.conf', 'ports.conf', 'envvars',
+  '.htaccess',
+  'htaccess',
+  'htaccess.txt',
+  'httpd.conf',
+  'apache2.conf',
+  'apache.conf',
+  'httpd-vhosts.conf',
+  'httpd-ssl.conf',
+  'ports.conf',
+  'envvars',
 ]);
 const NGINX_NAMES = new Set([
-  'nginx.conf', 'fastcgi_params', 'fastcgi.conf', 'scgi_params', 'uwsgi_params', 'proxy_params', 'koi-utf',
-  'koi-win', 'win-utf', 'nginx.default.conf',
+  'nginx.conf',
+  'fastcgi_params',
+  'fastcgi.conf',
+  'scgi_params',
+  'uwsgi_params',
+  'proxy_params',
+  'koi-utf',
+  'koi-win',
+  'win-utf',
+  'nginx.default.conf',
 ]);
 
 /** By file name alone. */
@@ -29,7 +45,13 @@ export function detectByName(path: string): ServerKind | null {
   const b = basename(path).toLowerCase();
   if (APACHE_NAMES.has(b)) return 'apache';
   if (NGINX_NAMES.has(b)) return 'nginx';
-  if (b.endsWith('.htaccess') || b.startsWith('.htaccess') || b.endsWith('.apache.conf') || b.endsWith('.apache2.conf') || b.endsWith('.apache')) {
+  if (
+    b.endsWith('.htaccess') ||
+    b.startsWith('.htaccess') ||
+    b.endsWith('.apache.conf') ||
+    b.endsWith('.apache2.conf') ||
+    b.endsWith('.apache')
+  ) {
     return 'apache';
   }
   if (b.endsWith('.nginx.conf') || b.endsWith('.nginx') || b.endsWith('.nginxconf')) return 'nginx';
@@ -37,7 +59,18 @@ export function detectByName(path: string): ServerKind | null {
   return null;
 }
 
-const APACHE_DIRS = new Set(['apache', 'apache2', 'httpd', 'apache24', 'httpd24', 'mods-available', 'mods-enabled', 'conf-available', 'conf-enabled', 'conf.modules.d']);
+const APACHE_DIRS = new Set([
+  'apache',
+  'apache2',
+  'httpd',
+  'apache24',
+  'httpd24',
+  'mods-available',
+  'mods-enabled',
+  'conf-available',
+  'conf-enabled',
+  'conf.modules.d',
+]);
 const NGINX_DIRS = new Set(['nginx', 'snippets', 'modules-available', 'modules-enabled', 'nginx-conf', 'nginx.d']);
 
 /** By the nearest folder that names a server. */

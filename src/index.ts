@@ -1,6 +1,17 @@
 /** why403's library API. */
 export { lint, lintText, type LintOptions, type LintResult, type LintRun, type ResultMessage } from './run.js';
-export { defineRule, DOCS_BASE, docsUrl, type Rule, type RuleContext, type RuleDefinition, type Severity, type Settings, type Fix, type Suggestion } from './rule.js';
+export {
+  defineRule,
+  DOCS_BASE,
+  docsUrl,
+  type Rule,
+  type RuleContext,
+  type RuleDefinition,
+  type Severity,
+  type Settings,
+  type Fix,
+  type Suggestion,
+} from './rule.js';
 export { lintSet, engineRules, type LintMessage, type FileEntry } from './linter.js';
 export { applySuppressions, parseDirectives } from './suppress.js';
 export { ConfigResolver, ConfigError, buildSchema, loadConfigFile, type Why403Config } from './config.js';

@@ -52,7 +52,13 @@ function unknownServer(path: string, opts: LoadOptions): ConfigSet {
       `cannot tell whether ${abs} is an nginx or an Apache httpd config (neither its name, its folder nor its first lines say); choose with --server nginx or --server apache`,
     ),
   );
-  const root: ParsedFile = { server: 'nginx', source: new SourceFile(abs, opts.text ?? ''), nodes: [], errors, context: opts.context ?? '' };
+  const root: ParsedFile = {
+    server: 'nginx',
+    source: new SourceFile(abs, opts.text ?? ''),
+    nodes: [],
+    errors,
+    context: opts.context ?? '',
+  };
   return { server: 'nginx', root, files: new Map([[abs, root]]), errors: [] };
 }
 

@@ -40,8 +40,7 @@ export function readSource(path: string): ReadResult {
     bytes = readFileSync(path);
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
-    const why =
-      err.code === 'ENOENT' ? 'no such file' : err.code === 'EACCES' ? 'permission denied' : err.message || String(e);
+    const why = err.code === 'ENOENT' ? 'no such file' : err.code === 'EACCES' ? 'permission denied' : err.message || String(e);
     return { ok: false, error: fileDiagnostic(path, err.code === 'ENOENT' ? 'not-found' : 'unreadable', `cannot read ${path}: ${why}`) };
   }
   return sourceFromBytes(path, bytes);
@@ -49,7 +48,10 @@ export function readSource(path: string): ReadResult {
 
 export function sourceFromBytes(path: string, bytes: Uint8Array): ReadResult {
   if (looksBinary(bytes)) {
-    return { ok: false, error: fileDiagnostic(path, 'binary', `${path} looks like a binary file (it contains NUL bytes), not a config file`) };
+    return {
+      ok: false,
+      error: fileDiagnostic(path, 'binary', `${path} looks like a binary file (it contains NUL bytes), not a config file`),
+    };
   }
   return { ok: true, source: SourceFile.fromBytes(path, bytes) };
 }

@@ -223,7 +223,15 @@ export async function lint(paths: readonly string[], opts: LintOptions = {}): Pr
         if (state.stdinPath && stdinOutput.text !== undefined) out.set(state.stdinPath, stdinOutput.text);
         return finish(entries, state.crashes, out);
       }
-      const again = await lintOnce(expanded.files, expanded.missing, { ...opts, cwd, rulesFor, ruleIds, configFor, ruleSetting, stdinText });
+      const again = await lintOnce(expanded.files, expanded.missing, {
+        ...opts,
+        cwd,
+        rulesFor,
+        ruleIds,
+        configFor,
+        ruleSetting,
+        stdinText,
+      });
       const out = new Map<string, string>();
       if (again.stdinPath && stdinOutput.text !== undefined) out.set(again.stdinPath, stdinOutput.text);
       return finish(again.entries, again.crashes, out);
@@ -291,7 +299,11 @@ async function lintOnce(
     const loadOpts = loadOptionsFor(cfg, o);
     if (isStdin && (o.stdinText ?? '').slice(0, 8192).includes('\0')) {
       // The same test readSource applies to files (git's heuristic).
-      const d = fileDiagnostic(path, 'binary', `${relativePath(o.cwd, path)} looks like a binary file (it contains NUL bytes), not a config file`);
+      const d = fileDiagnostic(
+        path,
+        'binary',
+        `${relativePath(o.cwd, path)} looks like a binary file (it contains NUL bytes), not a config file`,
+      );
       entries.set(path, { path, source: null, parsed: null, messages: [diagnosticMessage(d)] });
       o.onProgress?.(++done, total);
       continue;
@@ -372,7 +384,6 @@ function ignoreMatcher(cfg: LoadedConfig): (p: string) => boolean {
   return m;
 }
 
-
 function settingsFor(cfg: LoadedConfig): Settings {
   const s = cfg.config.settings ?? {};
   const out: Settings = {};
@@ -416,11 +427,18 @@ function toResultMessage(m: LintMessage, byId: Map<string, Rule<string, object>>
   return r;
 }
 
-function toResult(e: FileEntry, cwd: string, byId: Map<string, Rule<string, object>>, quiet: boolean, output: string | undefined): LintResult {
+function toResult(
+  e: FileEntry,
+  cwd: string,
+  byId: Map<string, Rule<string, object>>,
+  quiet: boolean,
+  output: string | undefined,
+): LintResult {
   const msgs = quiet ? e.messages.filter((m) => m.severity === 'error') : e.messages;
-  const suppressed = ((e as FileEntry & { suppressed?: Array<LintMessage & { suppressions: Array<{ kind: string; justification: string }> }> }).suppressed ?? []).map(
-    (m) => ({ ...toResultMessage(m, byId), suppressions: m.suppressions }),
-  );
+  const suppressed = (
+    (e as FileEntry & { suppressed?: Array<LintMessage & { suppressions: Array<{ kind: string; justification: string }> }> }).suppressed ??
+    []
+  ).map((m) => ({ ...toResultMessage(m, byId), suppressions: m.suppressions }));
   const messages = msgs.map((m) => toResultMessage(m, byId));
   const res: LintResult = {
     filePath: e.path,
@@ -446,7 +464,6 @@ export async function lintText(text: string, opts: LintOptions & { filename?: st
 
 // ---------------------------------------------------------------------------------------------
 // Commands (called lazily by cli.ts)
-
 
 class CommandUsageError extends Error {}
 
@@ -491,10 +508,13 @@ export async function lintCommand(a: LintArgs, pathMap: PathMapping[], io: CliIO
   let formats: Array<{ name: string; path?: string }>;
   try {
     formats = parseFormats(many(a.format), a.outputFile as string | undefined);
-    for (const f of formats) if (!isFormat(f.name)) throw new CommandUsageError(`unknown format "${f.name}" (choose from ${FORMATS.join(', ')})`);
-    if (a.stdinFilename && !a.stdin && !(a.paths as string[] | undefined)?.includes('-')) throw new CommandUsageError('--stdin-filename needs --stdin or - as a path');
+    for (const f of formats)
+      if (!isFormat(f.name)) throw new CommandUsageError(`unknown format "${f.name}" (choose from ${FORMATS.join(', ')})`);
+    if (a.stdinFilename && !a.stdin && !(a.paths as string[] | undefined)?.includes('-'))
+      throw new CommandUsageError('--stdin-filename needs --stdin or - as a path');
     const mw = a.maxWarnings as number;
-    if (!Number.isInteger(mw) || mw < -1) throw new CommandUsageError(`--max-warnings expects an integer ≥ -1, got ${String(a.maxWarnings)}`);
+    if (!Number.isInteger(mw) || mw < -1)
+      throw new CommandUsageError(`--max-warnings expects an integer ≥ -1, got ${String(a.maxWarnings)}`);
   } catch (e) {
     if (e instanceof CommandUsageError) {
       io.err(`why403: ${e.message}\nRun \`why403 --help\` for usage.\n`);
@@ -515,12 +535,16 @@ export async function lintCommand(a: LintArgs, pathMap: PathMapping[], io: CliIO
       const { ConfigResolver, ruleEntry } = await import('./config.js');
       const rules = await allRules();
       const file = resolve(cwd, a.printConfig as string);
-      const resolver = a.configLookup === false && !a.config ? null : new ConfigResolver(rules, { configFile: a.config as string | undefined, cwd });
+      const resolver =
+        a.configLookup === false && !a.config ? null : new ConfigResolver(rules, { configFile: a.config as string | undefined, cwd });
       const cfg = resolver?.forFile(file) ?? { file: null, dir: cwd, config: {} };
       const effective: Record<string, unknown> = {};
       for (const r of rules) {
         const e = ruleEntry(cfg.config.rules?.[r.id]);
-        effective[r.id] = e.options || r.defaultOptions ? [e.severity ?? r.severity, { ...(r.defaultOptions ?? {}), ...(e.options ?? {}) }] : e.severity ?? r.severity;
+        effective[r.id] =
+          e.options || r.defaultOptions
+            ? [e.severity ?? r.severity, { ...(r.defaultOptions ?? {}), ...(e.options ?? {}) }]
+            : (e.severity ?? r.severity);
       }
       const out = {
         file: relativePath(cwd, file),
@@ -538,7 +562,10 @@ export async function lintCommand(a: LintArgs, pathMap: PathMapping[], io: CliIO
     if (a.stdin && !paths.includes('-')) paths.push('-');
     if (paths.includes('-')) {
       const bytes = io.readStdin();
-      stdin = { text: (await import('./source.js')).SourceFile.fromBytes('<stdin>', bytes).text, filename: a.stdinFilename as string | undefined };
+      stdin = {
+        text: (await import('./source.js')).SourceFile.fromBytes('<stdin>', bytes).text,
+        filename: a.stdinFilename as string | undefined,
+      };
     }
     const progress = io.stderrTTY;
     let shown = false;
@@ -582,7 +609,10 @@ export async function lintCommand(a: LintArgs, pathMap: PathMapping[], io: CliIO
     const ctx = { cwd, color: false, rules: run.enabledRules, version: packageVersion() };
     for (const f of formats) {
       const formatter = await loadFormatter(f.name as Parameters<typeof loadFormatter>[0]);
-      const text = formatter(run.results, { ...ctx, color: f.path ? false : useColor(a.color as boolean | undefined, io.env, io.stdoutTTY) });
+      const text = formatter(run.results, {
+        ...ctx,
+        color: f.path ? false : useColor(a.color as boolean | undefined, io.env, io.stdoutTTY),
+      });
       if (f.path) {
         const target = resolve(cwd, f.path);
         try {
@@ -670,7 +700,8 @@ export async function parseCommand(
   } else {
     io.out(formatTree(set, cwd));
   }
-  for (const d of errors) io.err(`${relativePath(cwd, d.file)}:${d.span.start.line}:${d.span.start.column}: ${d.severity}: ${d.message} [syntax-error]\n`);
+  for (const d of errors)
+    io.err(`${relativePath(cwd, d.file)}:${d.span.start.line}:${d.span.start.column}: ${d.severity}: ${d.message} [syntax-error]\n`);
   return errors.some((d) => d.severity === 'error') ? 1 : 0;
 }
 
@@ -715,4 +746,3 @@ export function formatTree(set: ConfigSet, cwd: string): string {
   }
   return out;
 }
-

@@ -207,12 +207,31 @@ export function applySuppressions(entry: FileEntry, opts: SuppressOptions): Supp
     if (d.kind === 'disable-line' && !d.comment.trailing) {
       const hint = opts.server === 'apache' ? ' (Apache allows no trailing comments)' : '';
       messages.push(
-        unusedMessage(src, d, severity, 'misplaced', `${label} must follow a directive on the same line${hint}; use why403-disable-next-line`, c0(d), c1(d)),
+        unusedMessage(
+          src,
+          d,
+          severity,
+          'misplaced',
+          `${label} must follow a directive on the same line${hint}; use why403-disable-next-line`,
+          c0(d),
+          c1(d),
+        ),
       );
       continue;
     }
     if (d.kind === 'disable-next-line' && d.target === 0) {
-      messages.push(unusedMessage(src, d, severity, 'unused', `unused ${label} directive (no line follows it)`, c0(d), c1(d), commentDeletion(src, d.comment)));
+      messages.push(
+        unusedMessage(
+          src,
+          d,
+          severity,
+          'unused',
+          `unused ${label} directive (no line follows it)`,
+          c0(d),
+          c1(d),
+          commentDeletion(src, d.comment),
+        ),
+      );
       continue;
     }
     if (d.rules) {
@@ -226,7 +245,16 @@ export function applySuppressions(entry: FileEntry, opts: SuppressOptions): Supp
     if (d.rules === null) {
       if (!d.usedAll) {
         messages.push(
-          unusedMessage(src, d, severity, 'unused', `unused ${label} directive (no problems were reported)`, c0(d), c1(d), commentDeletion(src, d.comment)),
+          unusedMessage(
+            src,
+            d,
+            severity,
+            'unused',
+            `unused ${label} directive (no problems were reported)`,
+            c0(d),
+            c1(d),
+            commentDeletion(src, d.comment),
+          ),
         );
       }
       continue;
@@ -238,7 +266,16 @@ export function applySuppressions(entry: FileEntry, opts: SuppressOptions): Supp
     if (allUnused) {
       const names = unused.map((r) => `'${r.name}'`).join(', ');
       messages.push(
-        unusedMessage(src, d, severity, 'unused', `unused ${label} directive (no problems were reported from ${names})`, c0(d), c1(d), commentDeletion(src, d.comment)),
+        unusedMessage(
+          src,
+          d,
+          severity,
+          'unused',
+          `unused ${label} directive (no problems were reported from ${names})`,
+          c0(d),
+          c1(d),
+          commentDeletion(src, d.comment),
+        ),
       );
       continue;
     }
@@ -247,10 +284,19 @@ export function applySuppressions(entry: FileEntry, opts: SuppressOptions): Supp
       const i = all.indexOf(r);
       const range: [number, number] = i > 0 ? [all[i - 1].end, r.end] : [r.start, all[i + 1].start];
       messages.push(
-        unusedMessage(src, d, severity, 'unused', `unused ${label} directive (no problems were reported from '${r.name}')`, r.start, r.end, {
-          range,
-          text: '',
-        }),
+        unusedMessage(
+          src,
+          d,
+          severity,
+          'unused',
+          `unused ${label} directive (no problems were reported from '${r.name}')`,
+          r.start,
+          r.end,
+          {
+            range,
+            text: '',
+          },
+        ),
       );
     }
   }

@@ -36,7 +36,8 @@ describe.skipIf(!have)('Apache corpus', () => {
       const f = parseRow(r);
       n++;
       for (const e of f.errors) {
-        if (e.severity === 'error' || e.code === 'unknown-directive') bad.push(`${r.path}:${e.span.start.line}:${e.span.start.column} ${e.code} ${e.message}`);
+        if (e.severity === 'error' || e.code === 'unknown-directive')
+          bad.push(`${r.path}:${e.span.start.line}:${e.span.start.column} ${e.code} ${e.message}`);
       }
     }
     expect(n).toBeGreaterThan(500);
@@ -46,7 +47,9 @@ describe.skipIf(!have)('Apache corpus', () => {
   it('finds each syntax rejection on the line and with the words Apache names', () => {
     const checked: string[] = [];
     for (const r of rows.filter((x) => x.result === 'fails' && x.rejectClass === 'syntax')) {
-      const m = /Syntax error on line (\d+) of [^:]+: (.*?)(?: \[|$)/.exec(r.detail.replace(/.*Syntax error on line \d+ of \/etc\/apache2\/sites-enabled\/zzz-harness\.conf: /, ''));
+      const m = /Syntax error on line (\d+) of [^:]+: (.*?)(?: \[|$)/.exec(
+        r.detail.replace(/.*Syntax error on line \d+ of \/etc\/apache2\/sites-enabled\/zzz-harness\.conf: /, ''),
+      );
       expect(m, r.detail).not.toBeNull();
       const line = Number(m![1]);
       const msg = m![2];
@@ -58,7 +61,10 @@ describe.skipIf(!have)('Apache corpus', () => {
       }
       const f = parseRow(r);
       const hits = f.errors.filter((e) => e.severity === 'error' && e.span.start.line === line);
-      expect(hits.map((e) => e.message), r.path).toContain(msg);
+      expect(
+        hits.map((e) => e.message),
+        r.path,
+      ).toContain(msg);
       checked.push(r.path);
     }
     expect(checked.length).toBeGreaterThanOrEqual(1);

@@ -11,7 +11,11 @@ import { stopAllServers } from './harness/servers.js';
 
 afterEach(stopAllServers);
 const dir = resolve(import.meta.dirname, '../fixtures/evidence');
-const cases = existsSync(dir) ? readdirSync(dir).sort().map((n) => join(dir, n)) : [];
+const cases = existsSync(dir)
+  ? readdirSync(dir)
+      .sort()
+      .map((n) => join(dir, n))
+  : [];
 
 it('has evidence fixtures, each with requests', () => {
   expect(cases.length).toBeGreaterThan(0);

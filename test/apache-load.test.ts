@@ -40,7 +40,8 @@ const includeDirs = (set: ConfigSet): Directive[] => {
 describe('Include / IncludeOptional', () => {
   it('resolves relative paths against the main file folder, sorts glob matches, records includes', () => {
     const root = tree('basic', {
-      'apache2.conf': 'Include ports.conf\nIncludeOptional conf-enabled/*.conf\n<VirtualHost *:80>\n  Include vhost.d/*.conf\n</VirtualHost>\n',
+      'apache2.conf':
+        'Include ports.conf\nIncludeOptional conf-enabled/*.conf\n<VirtualHost *:80>\n  Include vhost.d/*.conf\n</VirtualHost>\n',
       'ports.conf': 'Listen 80\n',
       'conf-enabled/b.conf': 'Options None\n',
       'conf-enabled/a.conf': 'Options None\n',
@@ -63,7 +64,8 @@ describe('Include / IncludeOptional', () => {
 
   it('parses a file included inside <Directory> in directory context', () => {
     const root = tree('perdir', {
-      'main.conf': '<VirtualHost *:80>\n  <Directory /srv>\n    <IfModule x>\n      Include d.conf\n    </IfModule>\n  </Directory>\n  Include v.conf\n</VirtualHost>\n',
+      'main.conf':
+        '<VirtualHost *:80>\n  <Directory /srv>\n    <IfModule x>\n      Include d.conf\n    </IfModule>\n  </Directory>\n  Include v.conf\n</VirtualHost>\n',
       'd.conf': 'Require all denied\n',
       'v.conf': 'ServerName x\n',
     });
@@ -169,7 +171,14 @@ describe('Include / IncludeOptional', () => {
     expect(p.status).toBe('ok');
     expect(p.config.map((c) => c.file)).toEqual([join(root, 'main.conf'), join(root, 'in.conf')]);
     expect(p.config[0].parsed).toEqual([
-      { directive: 'Directory', line: 1, column: 2, args: ['/x'], section: true, block: [{ directive: 'Include', line: 2, column: 3, args: ['in.conf'], includes: [1] }] },
+      {
+        directive: 'Directory',
+        line: 1,
+        column: 2,
+        args: ['/x'],
+        section: true,
+        block: [{ directive: 'Include', line: 2, column: 3, args: ['in.conf'], includes: [1] }],
+      },
     ]);
   });
 });
@@ -262,7 +271,7 @@ describe.skipIf(!haveApache)('include order equals apache2 -D DUMP_INCLUDES', ()
       'dir/sub/inner.conf': '#\n',
       'sub1/x.conf': '#\n',
       'sub2/x.conf': '#\n',
-      'subfile': '#\n',
+      subfile: '#\n',
     });
     symlinkSync(join(root, 'dir/z.conf'), join(root, 'conf.d/link.conf'));
     const conf = join(root, 'main.conf');

@@ -13,7 +13,11 @@ import { request } from './harness/requests.js';
 import { startApache, stopAllServers } from './harness/servers.js';
 
 const ROOT = resolve(__dirname, '../fixtures/model/apache');
-const cases = existsSync(ROOT) ? readdirSync(ROOT).filter((d) => existsSync(join(ROOT, d, 'httpd.conf'))).sort() : [];
+const cases = existsSync(ROOT)
+  ? readdirSync(ROOT)
+      .filter((d) => existsSync(join(ROOT, d, 'httpd.conf')))
+      .sort()
+  : [];
 
 afterAll(async () => {
   await stopAllServers();

@@ -100,15 +100,30 @@ test('assumedOverride reads the setting; invalid or absent gives null', () => {
 
 test('engine: the .htaccess is tied to the main config whatever the order of the paths', async () => {
   const dir = tree({
-    'conf/httpd.conf': 'DocumentRoot /srv/site/htdocs\n<Directory /srv/site/htdocs>\n    AllowOverride None\n    Require all granted\n</Directory>\n',
+    'conf/httpd.conf':
+      'DocumentRoot /srv/site/htdocs\n<Directory /srv/site/htdocs>\n    AllowOverride None\n    Require all granted\n</Directory>\n',
     'htdocs/.htaccess': 'Require all denied\n',
   });
-  for (const order of [['htdocs/.htaccess', 'conf/httpd.conf'], ['conf/httpd.conf', 'htdocs/.htaccess']]) {
-    const run = await lint(order, { cwd: dir, noConfig: true, only: ['apache-htaccess-ignored'], pathMap: [{ from: '/srv/site', to: dir }], reportUnusedSuppressions: 'off' });
+  for (const order of [
+    ['htdocs/.htaccess', 'conf/httpd.conf'],
+    ['conf/httpd.conf', 'htdocs/.htaccess'],
+  ]) {
+    const run = await lint(order, {
+      cwd: dir,
+      noConfig: true,
+      only: ['apache-htaccess-ignored'],
+      pathMap: [{ from: '/srv/site', to: dir }],
+      reportUnusedSuppressions: 'off',
+    });
     const msgs = run.results.flatMap((r) => r.messages.map((m) => `${r.relativePath}:${m.line} ${m.ruleId}`));
     expect(msgs).toEqual(['htdocs/.htaccess:1 apache-htaccess-ignored']);
   }
   // Alone, nothing is known.
-  const alone = await lint(['htdocs/.htaccess'], { cwd: dir, noConfig: true, only: ['apache-htaccess-ignored'], reportUnusedSuppressions: 'off' });
+  const alone = await lint(['htdocs/.htaccess'], {
+    cwd: dir,
+    noConfig: true,
+    only: ['apache-htaccess-ignored'],
+    reportUnusedSuppressions: 'off',
+  });
   expect(alone.results.flatMap((r) => r.messages)).toEqual([]);
 });

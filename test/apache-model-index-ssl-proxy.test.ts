@@ -16,7 +16,8 @@ function model(text: string, modules: string[] = []) {
   const set: ConfigSet = { server: 'apache', root, files: new Map([[path, root]]), errors: [] };
   return buildApacheModel(set, { serverRoot: '/etc/apache2', modules });
 }
-const sim = (m: ReturnType<typeof model>, req: Partial<SimRequest> & { uri: string }) => simulate(m, { clientIp: '192.0.2.10', fs: null, ...req });
+const sim = (m: ReturnType<typeof model>, req: Partial<SimRequest> & { uri: string }) =>
+  simulate(m, { clientIp: '192.0.2.10', fs: null, ...req });
 const line = (r: ReturnType<typeof sim>) => r.decidedBy?.span.start.line;
 
 const SITE = `
@@ -138,7 +139,8 @@ ${proxy}
     expect(r.filename).toBe('proxy:http://example.test/x');
   });
   test('<ProxyMatch> and a prefix <Proxy> that does not match', () => {
-    const deny = '<ProxyMatch "^http://[^/]*\\.test/">\n    Require all denied\n</ProxyMatch>\n<Proxy "http://other/">\n    Require all granted\n</Proxy>';
+    const deny =
+      '<ProxyMatch "^http://[^/]*\\.test/">\n    Require all denied\n</ProxyMatch>\n<Proxy "http://other/">\n    Require all granted\n</Proxy>';
     const m = model(conf('On', deny), ['mod_proxy']);
     expect(sim(m, { uri: 'http://example.test/' }).cause).toBe('A43');
     expect(sim(m, { uri: 'http://other/' }).status).toBeNull();

@@ -48,7 +48,13 @@ function memFs(spec: Record<string, { mode?: number; uid?: number; link?: string
   for (const [p, v] of Object.entries(spec)) {
     const isDir = p.endsWith('/');
     addDirs(isDir ? norm(p) : p.slice(0, p.lastIndexOf('/')));
-    entries.set(norm(p), { type: v.link ? 'symlink' : isDir ? 'dir' : 'file', mode: v.mode ?? (isDir ? 0o755 : 0o644), uid: v.uid ?? 0, link: v.link, text: v.text ?? '' });
+    entries.set(norm(p), {
+      type: v.link ? 'symlink' : isDir ? 'dir' : 'file',
+      mode: v.mode ?? (isDir ? 0o755 : 0o644),
+      uid: v.uid ?? 0,
+      link: v.link,
+      text: v.text ?? '',
+    });
   }
   const stat = (p: string, follow: boolean): FsStat | null => {
     let e = entries.get(norm(p));
@@ -232,7 +238,9 @@ ${body}
     expect(post.cause).toBe('A10');
     // When every Require of the tree is limited to other methods, the top-level tree itself is
     // "limited to other methods" and apply_authz_sections returns GRANTED for it (parent op AND).
-    expect(at('<RequireAny>\n<Limit POST>\nRequire all granted\n</Limit>\n<Limit PUT>\nRequire all denied\n</Limit>\n</RequireAny>').status).not.toBe(403);
+    expect(
+      at('<RequireAny>\n<Limit POST>\nRequire all granted\n</Limit>\n<Limit PUT>\nRequire all denied\n</Limit>\n</RequireAny>').status,
+    ).not.toBe(403);
     // But a limited member next to an unlimited one is NEUTRAL inside the OR: only the other decides.
     expect(at('<Limit POST>\nRequire all granted\n</Limit>\nRequire ip 10.0.0.1').status).toBe(403);
     expect(at('<Limit POST>\nRequire all granted\n</Limit>\nRequire ip 10.0.0.1', { method: 'POST' }).status).not.toBe(403);
@@ -351,19 +359,42 @@ describe('merge order', () => {
     Require all denied
 </Files>`;
     const m = model(text);
-    const fs = memFs({ '/srv/www/m/deep/a.txt': {}, '/srv/www/m/.htaccess': { text: 'Require all granted\n' }, '/srv/www/x/secret.txt': {} });
+    const fs = memFs({
+      '/srv/www/m/deep/a.txt': {},
+      '/srv/www/m/.htaccess': { text: 'Require all granted\n' },
+      '/srv/www/x/secret.txt': {},
+    });
     const r = sim(m, { uri: '/m/deep/a.txt', fs });
-    const order = r.trace.filter((t) => t.phase === 'directory_walk' || t.phase === 'file_walk' || t.phase === 'location_walk').map((t) => t.message.replace(/ applies.*| is read.*/, ''));
-    expect(order).toEqual(['<Directory />', '<Directory /srv/www/>', '<Directory /srv/www/m/>', '/srv/www/m/.htaccess', '<Directory /srv/www/m/deep/>', '<DirectoryMatch ^/srv/www/m/>', '<Location /m>']);
+    const order = r.trace
+      .filter((t) => t.phase === 'directory_walk' || t.phase === 'file_walk' || t.phase === 'location_walk')
+      .map((t) => t.message.replace(/ applies.*| is read.*/, ''));
+    expect(order).toEqual([
+      '<Directory />',
+      '<Directory /srv/www/>',
+      '<Directory /srv/www/m/>',
+      '/srv/www/m/.htaccess',
+      '<Directory /srv/www/m/deep/>',
+      '<DirectoryMatch ^/srv/www/m/>',
+      '<Location /m>',
+    ]);
     expect(r.status).toBe(200);
-    expect(r.sections.map((x) => x.label)).toEqual(['server config', '<Directory />', '<Directory /srv/www/>', '<Directory /srv/www/m/>', '/srv/www/m/.htaccess', '<Directory /srv/www/m/deep/>', '<DirectoryMatch ^/srv/www/m/>', '<Location /m>']);
+    expect(r.sections.map((x) => x.label)).toEqual([
+      'server config',
+      '<Directory />',
+      '<Directory /srv/www/>',
+      '<Directory /srv/www/m/>',
+      '/srv/www/m/.htaccess',
+      '<Directory /srv/www/m/deep/>',
+      '<DirectoryMatch ^/srv/www/m/>',
+      '<Location /m>',
+    ]);
     expect(r.sections[1].directive?.span.start.line).toBe(2);
     const f = sim(model(text), { uri: '/x/secret.txt', fs });
     expect(f.status).toBe(403);
     expect(f.decidedBy?.source.text.slice(f.decidedBy.span.start.offset, f.decidedBy.span.end.offset)).toBe('Require all denied');
     expect(f.decidedBy?.span.start.line).toBe(text.split('\n').findIndex((l, i) => i > 20 && l.includes('Require all denied')) + 1);
   });
-  test('main server sections come before a vhost\'s at the same depth', () => {
+  test("main server sections come before a vhost's at the same depth", () => {
     const m = model(`${BASE}
 <VirtualHost *:80>
     ServerName v.test
@@ -384,7 +415,11 @@ describe('.htaccess and AllowOverride', () => {
   const ov = (text: string, classes: string[], list: string[] = []) => {
     const f: ParsedFile = parseApache(new SourceFile('/x/.htaccess', text), { context: 'htaccess' });
     const d = f.nodes.find((n): n is Directive => n.type === 'directive')!;
-    return checkOverride(d, { classes: new Set(classes), nonfatal: new Set(), optsAllowed: OPT_ALL, list: new Set(list) }, new ModuleSet(['core', 'mod_authz_core', 'mod_rewrite', 'mod_access_compat', 'mod_dir', 'mod_alias']));
+    return checkOverride(
+      d,
+      { classes: new Set(classes), nonfatal: new Set(), optsAllowed: OPT_ALL, list: new Set(list) },
+      new ModuleSet(['core', 'mod_authz_core', 'mod_rewrite', 'mod_access_compat', 'mod_dir', 'mod_alias']),
+    );
   };
   test('directive → override class', () => {
     expect(ov('Require all denied', ['AuthConfig'])).toBe(null);

@@ -18,8 +18,25 @@ const have = corpusOrSkip('Apache mutation test');
 const MUTATIONS = 20_000;
 const SEED = 0x403;
 
-
-const STRAY = ['<', '>', '"', "'", '\\', '\\\n', '\n', '</Directory>', '<Files x>', '</', '#', '${', '\r', '\t', '\u00e9', '\ud83d\ude00', '\udc80'];
+const STRAY = [
+  '<',
+  '>',
+  '"',
+  "'",
+  '\\',
+  '\\\n',
+  '\n',
+  '</Directory>',
+  '<Files x>',
+  '</',
+  '#',
+  '${',
+  '\r',
+  '\t',
+  '\u00e9',
+  '\ud83d\ude00',
+  '\udc80',
+];
 
 function mutate(text: string, rnd: () => number): string {
   let t = text;

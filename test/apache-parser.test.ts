@@ -12,7 +12,9 @@ const dirs = (nodes: Node[]): Directive[] => nodes.filter((n): n is Directive =>
 const at = (s: { start: { line: number; column: number }; end: { line: number; column: number } }) =>
   `${s.start.line}:${s.start.column}-${s.end.line}:${s.end.column}`;
 const errs = (f: ParsedFile, sev: 'error' | 'warning' | 'all' = 'error') =>
-  f.errors.filter((e) => sev === 'all' || e.severity === sev).map((e) => `${e.span.start.line}:${e.span.start.column} ${e.code}: ${e.message}`);
+  f.errors
+    .filter((e) => sev === 'all' || e.severity === sev)
+    .map((e) => `${e.span.start.line}:${e.span.start.column} ${e.code}: ${e.message}`);
 
 describe('lines, comments, continuations', () => {
   it('splits words with exact spans and keeps a `#` after a directive as arguments', () => {
@@ -169,9 +171,25 @@ describe('sections', () => {
 
   it('parses If/ElseIf/Else, Require containers, Limit and Macro', () => {
     const src = [
-      '<If "-R \'10.0.0.0/8\'">', '  Require all granted', '</If>', '<ElseIf "true">', '</ElseIf>', '<Else>', '  <RequireAny>',
-      '    <RequireNone>', '      Require ip 1.2.3.4', '    </RequireNone>', '  </RequireAny>', '</Else>',
-      '<LimitExcept GET POST>', '  Require valid-user', '</LimitExcept>', '<Macro VHost $name>', '  ServerName $name', '</Macro>', '',
+      '<If "-R \'10.0.0.0/8\'">',
+      '  Require all granted',
+      '</If>',
+      '<ElseIf "true">',
+      '</ElseIf>',
+      '<Else>',
+      '  <RequireAny>',
+      '    <RequireNone>',
+      '      Require ip 1.2.3.4',
+      '    </RequireNone>',
+      '  </RequireAny>',
+      '</Else>',
+      '<LimitExcept GET POST>',
+      '  Require valid-user',
+      '</LimitExcept>',
+      '<Macro VHost $name>',
+      '  ServerName $name',
+      '</Macro>',
+      '',
     ].join('\n');
     const f = parse(src);
     expect(f.errors).toEqual([]);
@@ -188,7 +206,9 @@ describe('sections', () => {
   });
 
   it('uses the canonical section spelling in messages, as httpd does', () => {
-    expect(errs(parse('<directory /a>\n</files>\n</directory>\n'))).toEqual(['2:1 mismatched-close: Expected </Directory> but saw </files>']);
+    expect(errs(parse('<directory /a>\n</files>\n</directory>\n'))).toEqual([
+      '2:1 mismatched-close: Expected </Directory> but saw </files>',
+    ]);
   });
 
   it('reports a closing tag without an open section', () => {
@@ -212,7 +232,9 @@ describe('sections', () => {
   });
 
   it('reports a missing > and missing section arguments', () => {
-    expect(errs(parse('<Directory /var/www\n</Directory>\n'))).toEqual(["1:1 section-missing-gt: <Directory> directive missing closing '>'"]);
+    expect(errs(parse('<Directory /var/www\n</Directory>\n'))).toEqual([
+      "1:1 section-missing-gt: <Directory> directive missing closing '>'",
+    ]);
     expect(errs(parse('<Files>\n</Files>\n'))).toEqual(['1:1 section-missing-args: <Files> directive requires additional arguments']);
     expect(errs(parse('<Files x>\n</Files\n'))).toEqual(["2:1 section-missing-gt: </Files> directive missing closing '>'"]);
   });

@@ -22,7 +22,10 @@ afterAll(() => {
 
 beforeAll(() => {
   ensureBuilt();
-  const r = spawnSync(process.execPath, [join(repoRoot, 'scripts/bundle.mjs'), `--outfile=${bundle}`], { encoding: 'utf8', timeout: 120_000 });
+  const r = spawnSync(process.execPath, [join(repoRoot, 'scripts/bundle.mjs'), `--outfile=${bundle}`], {
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
   expect(r.status, r.stderr).toBe(0);
   writeFileSync(runner, `const m = await import(${JSON.stringify(pathToFileURL(bundle).href)});\nm.runAsBin();\n`);
 }, 180_000);
@@ -83,7 +86,11 @@ describe('dist/src/cli.js picks the bundle only when it is fresh', () => {
   const fake = join(dir, 'cli.bundle.js');
   beforeAll(() => copyFileSync(cliPath, cli));
   const runCli = (env: Record<string, string> = {}) =>
-    spawnSync(process.execPath, [cli, '--no-config-lookup', 'nothing.conf'], { cwd: dir, encoding: 'utf8', env: { PATH: process.env.PATH ?? '', ...env } });
+    spawnSync(process.execPath, [cli, '--no-config-lookup', 'nothing.conf'], {
+      cwd: dir,
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH ?? '', ...env },
+    });
   const age = (file: string, s: number) => utimesSync(file, s, s);
 
   test('a bundle as new as cli.js runs; an older one, a broken one or WHY403_NO_BUNDLE=1 does not', () => {

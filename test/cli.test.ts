@@ -19,9 +19,6 @@ chmodSync(tmp, 0o755);
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 beforeAll(() => ensureBuilt(), 120_000);
 
-
-
-
 interface Out {
   code: number | null;
   stdout: string;
@@ -30,9 +27,19 @@ interface Out {
 
 const ONLY = ['--only', 'nginx-return-403-server', '--only', 'apache-legacy-access-control', '--only', 'unused-suppression'];
 
-function why(args: string[], opts: { cwd?: string; input?: string | Buffer; env?: Record<string, string>; uid?: number; allRules?: boolean } = {}): Out {
+function why(
+  args: string[],
+  opts: { cwd?: string; input?: string | Buffer; env?: Record<string, string>; uid?: number; allRules?: boolean } = {},
+): Out {
   const env: Record<string, string> = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', ...opts.env };
-  const o: SpawnSyncOptions = { cwd: opts.cwd ?? join(fx, 'tree'), env, input: opts.input ?? '', timeout: 30_000, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 };
+  const o: SpawnSyncOptions = {
+    cwd: opts.cwd ?? join(fx, 'tree'),
+    env,
+    input: opts.input ?? '',
+    timeout: 30_000,
+    encoding: 'utf8',
+    maxBuffer: 256 * 1024 * 1024,
+  };
   if (opts.uid !== undefined) {
     o.uid = opts.uid;
     o.gid = opts.uid;
@@ -73,7 +80,9 @@ describe('formats (golden files)', () => {
     for (const f of ['stylish', 'compact', 'github']) expect(why(['-f', f], { cwd })).toEqual({ code: 0, stdout: '', stderr: '' });
     const json = JSON.parse(why(['-f', 'json'], { cwd }).stdout) as Array<{ relativePath: string; messages: unknown[] }>;
     expect(json.map((r) => [r.relativePath, r.messages.length])).toEqual([['nginx.conf', 0]]);
-    const sarif = JSON.parse(why(['-f', 'sarif'], { cwd }).stdout) as { runs: Array<{ results: unknown[]; tool: { driver: { rules: Array<{ id: string }> } } }> };
+    const sarif = JSON.parse(why(['-f', 'sarif'], { cwd }).stdout) as {
+      runs: Array<{ results: unknown[]; tool: { driver: { rules: Array<{ id: string }> } } }>;
+    };
     expect(sarif.runs[0].results).toEqual([]);
     expect(sarif.runs[0].tool.driver.rules.map((r) => r.id)).toContain('nginx-return-403-server');
   });
@@ -194,12 +203,18 @@ describe('input', () => {
     const b = why(['-', '--stdin-filename', 'sites-enabled/shop.conf', '-f', 'compact'], { input: text });
     expect(b).toEqual(a);
     const c = why(['--stdin', '--server', 'apache', '-f', 'compact'], { input: 'Order allow,deny\n' });
-    expect(c.stdout).toBe('<stdin>:1:1: warning: Order is mod_access_compat syntax, deprecated since Apache 2.4: Require lines need no Order; remove it once the Allow and Deny lines are converted [apache-legacy-access-control]\n');
+    expect(c.stdout).toBe(
+      '<stdin>:1:1: warning: Order is mod_access_compat syntax, deprecated since Apache 2.4: Require lines need no Order; remove it once the Allow and Deny lines are converted [apache-legacy-access-control]\n',
+    );
   });
 
   test('binary stdin is one finding', () => {
     const r = why(['--stdin', '--stdin-filename', 'x/nginx.conf', '-f', 'compact'], { input: Buffer.from([0x41, 0, 0x42]) });
-    expect(r).toEqual({ code: 1, stdout: 'x/nginx.conf:1:1: error: x/nginx.conf looks like a binary file (it contains NUL bytes), not a config file [syntax-error]\n', stderr: '' });
+    expect(r).toEqual({
+      code: 1,
+      stdout: 'x/nginx.conf:1:1: error: x/nginx.conf looks like a binary file (it contains NUL bytes), not a config file [syntax-error]\n',
+      stderr: '',
+    });
   });
 
   test('a missing path, a binary file, an unreadable file: one finding each, the run goes on', () => {
@@ -214,7 +229,9 @@ describe('input', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toBe('');
     const lines = r.stdout.trim().split('\n');
-    expect(lines).toContainEqual(expect.stringMatching(/^missing\.conf:1:1: error: cannot read .*missing\.conf: no such file or directory \[syntax-error\]$/));
+    expect(lines).toContainEqual(
+      expect.stringMatching(/^missing\.conf:1:1: error: cannot read .*missing\.conf: no such file or directory \[syntax-error\]$/),
+    );
     expect(lines).toContainEqual(expect.stringMatching(/^nginx\/binary\.conf:1:1: error: .*binary.* \[syntax-error\]$/));
     expect(lines).toContainEqual(expect.stringMatching(/^nginx\/secret\.conf:1:1: error: .*permission denied.* \[syntax-error\]$/));
     expect(lines).toContainEqual(expect.stringMatching(/^nginx\/shop\.conf:6:5: error: .*\[nginx-return-403-server\]$/));
@@ -227,7 +244,9 @@ describe('input', () => {
     const r = why(['-f', 'compact', file]);
     expect(r.code).toBe(1);
     expect(r.stderr).toBe('');
-    expect(r.stdout).toContain(`${file}:1002:1: error: blocks are nested more than 1000 levels deep here; why403 runs no rules on this configuration [syntax-error]`);
+    expect(r.stdout).toContain(
+      `${file}:1002:1: error: blocks are nested more than 1000 levels deep here; why403 runs no rules on this configuration [syntax-error]`,
+    );
     const p = why(['parse', file]);
     expect(p.stderr).not.toContain('internal error');
     expect(p.stdout.split('\n').length).toBeGreaterThan(40000);
@@ -258,7 +277,9 @@ describe('--fix', () => {
     chmodSync(file, 0o600);
     const dry = why(['--fix-dry-run', '-f', 'json'], { cwd: dir });
     expect(readFileSync(file, 'utf8')).toBe(before);
-    const out = (JSON.parse(dry.stdout) as Array<{ relativePath: string; output?: string }>).find((x) => x.relativePath.endsWith('shop.conf'));
+    const out = (JSON.parse(dry.stdout) as Array<{ relativePath: string; output?: string }>).find((x) =>
+      x.relativePath.endsWith('shop.conf'),
+    );
     expect(out?.output).toBe(before.replace('    # why403-disable-next-line nginx-return-403-server\n', ''));
     const r = why(['--fix', '-f', 'compact'], { cwd: dir });
     expect(r.code).toBe(1);
@@ -332,7 +353,9 @@ describe('GitHub integration', () => {
 
   test("action.yml's lint step runs the CLI with annotations, writes SARIF and reports the exit code", async () => {
     const { parse } = await import('yaml');
-    const action = parse(readFileSync(join(root, 'action.yml'), 'utf8')) as { runs: { using: string; steps: Array<{ id?: string; run?: string }> } };
+    const action = parse(readFileSync(join(root, 'action.yml'), 'utf8')) as {
+      runs: { using: string; steps: Array<{ id?: string; run?: string }> };
+    };
     expect(action.runs.using).toBe('composite');
     const step = action.runs.steps.find((s) => s.id === 'lint');
     const out = join(tmp, 'gh-output');
@@ -375,7 +398,12 @@ test('progress on stderr only when stderr is a TTY (and the run is long)', () =>
   // `script` gives the command a terminal; stdout goes to a file so only stderr is on the TTY.
   const outFile = join(tmp, 'many-out.txt');
   const cmd = `${JSON.stringify(process.execPath)} ${JSON.stringify(bin)} ${ONLY.join(' ')} -f compact . > ${JSON.stringify(outFile)}`;
-  const r = spawnSync('script', ['-qec', cmd, '/dev/null'], { cwd: dir, encoding: 'utf8', timeout: 30_000, env: { PATH: process.env.PATH, TERM: 'dumb' } });
+  const r = spawnSync('script', ['-qec', cmd, '/dev/null'], {
+    cwd: dir,
+    encoding: 'utf8',
+    timeout: 30_000,
+    env: { PATH: process.env.PATH, TERM: 'dumb' },
+  });
   expect(r.status).toBe(0);
   expect(r.stdout).toContain('why403: 10/30 files');
   expect(r.stdout).toContain('\r\u001b[K');

@@ -20,7 +20,9 @@ const have = corpusOrSkip('the Apache rules corpus test');
 const MAINS: Record<string, PathMapping[]> = {
   'apache/debian-apache2/etc/apache2/apache2.conf': [{ from: '/etc/apache2', to: 'apache/debian-apache2/etc/apache2' }],
   'apache/h5bp-server-configs-apache/httpd.conf': [{ from: '/usr/local/apache2', to: 'apache/h5bp-server-configs-apache' }],
-  'apache/h5bp-server-configs-apache/test/vhosts/.htaccess.server.localhost.conf': [{ from: '/usr/local/apache2', to: 'apache/h5bp-server-configs-apache' }],
+  'apache/h5bp-server-configs-apache/test/vhosts/.htaccess.server.localhost.conf': [
+    { from: '/usr/local/apache2', to: 'apache/h5bp-server-configs-apache' },
+  ],
 };
 
 /**
@@ -56,14 +58,24 @@ describe.skipIf(!have)('Apache rules on the corpus files real Apache accepts', (
     const rest = rows.filter((r) => !covered.has(join(CORPUS, r.path)) && !(r.path in MAINS));
     for (const ctx of ['htaccess', 'server'] as const) {
       const paths = rest.filter((r) => (r.kind === 'htaccess') === (ctx === 'htaccess')).map((r) => join(CORPUS, r.path));
-      const run = await lint(paths, { cwd: root, noConfig: true, only: apacheRules, server: 'apache', context: ctx === 'htaccess' ? 'htaccess' : undefined, reportUnusedSuppressions: 'off' });
+      const run = await lint(paths, {
+        cwd: root,
+        noConfig: true,
+        only: apacheRules,
+        server: 'apache',
+        context: ctx === 'htaccess' ? 'htaccess' : undefined,
+        reportUnusedSuppressions: 'off',
+      });
       expect(run.crashes).toEqual([]);
       all.push(...findingsOf(run));
     }
     const seen = new Map<string, Finding>();
     for (const f of all) seen.set(`${f.key} ${f.message}`, f);
     const list = [...seen.values()].sort((a, b) => a.key.localeCompare(b.key));
-    console.log(`${list.length} findings of apache-* rules on ${rows.length} accepted files:\n` + list.map((f) => `  ${f.severity} ${f.key}: ${f.message}`).join('\n'));
+    console.log(
+      `${list.length} findings of apache-* rules on ${rows.length} accepted files:\n` +
+        list.map((f) => `  ${f.severity} ${f.key}: ${f.message}`).join('\n'),
+    );
     const errors = list.filter((f) => f.severity === 'error' && !(f.key in ALLOWED));
     expect(errors.map((f) => `${f.key}: ${f.message}`)).toEqual([]);
     expect(rows.length).toBeGreaterThan(500);

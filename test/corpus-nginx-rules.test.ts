@@ -72,7 +72,9 @@ describe.skipIf(!have)('nginx rules on the corpus files real nginx accepts', () 
 
     const rest = rows.filter((r) => r.kind !== 'main' && !covered.has(abs(r.path)));
     for (const group of [H5BP, DEBIAN, '']) {
-      const paths = rest.filter((r) => (group ? r.path.startsWith(group) : !r.path.startsWith(H5BP) && !r.path.startsWith(DEBIAN))).map((r) => abs(r.path));
+      const paths = rest
+        .filter((r) => (group ? r.path.startsWith(group) : !r.path.startsWith(H5BP) && !r.path.startsWith(DEBIAN)))
+        .map((r) => abs(r.path));
       if (paths.length === 0) continue;
       const run = await lint(paths, opts([{ from: '/etc/nginx', to: abs(group || DEBIAN) }]));
       expect(run.crashes).toEqual([]);
@@ -81,7 +83,10 @@ describe.skipIf(!have)('nginx rules on the corpus files real nginx accepts', () 
     const seen = new Map<string, Finding>();
     for (const f of all) seen.set(`${f.key} ${f.message}`, f);
     const list = [...seen.values()].sort((a, b) => a.key.localeCompare(b.key));
-    console.log(`${list.length} findings of nginx-* rules on ${rows.length} accepted files:\n` + list.map((f) => `  ${f.severity} ${f.key}: ${f.message}`).join('\n'));
+    console.log(
+      `${list.length} findings of nginx-* rules on ${rows.length} accepted files:\n` +
+        list.map((f) => `  ${f.severity} ${f.key}: ${f.message}`).join('\n'),
+    );
     const errors = list.filter((f) => f.severity === 'error' && !(f.key in ALLOWED));
     expect(errors.map((f) => `${f.key}: ${f.message}`)).toEqual([]);
     expect(rows.length).toBeGreaterThan(250);

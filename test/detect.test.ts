@@ -10,7 +10,14 @@ const have = corpusOrSkip('corpus detection tests');
 
 describe('by name and place', () => {
   it('knows names that belong to one server', () => {
-    for (const p of ['/srv/.htaccess', '/x/htaccess.txt', '/x/site.htaccess', '/etc/httpd/conf/httpd.conf', '/etc/apache2/apache2.conf', '/f/bad.apache.conf']) {
+    for (const p of [
+      '/srv/.htaccess',
+      '/x/htaccess.txt',
+      '/x/site.htaccess',
+      '/etc/httpd/conf/httpd.conf',
+      '/etc/apache2/apache2.conf',
+      '/f/bad.apache.conf',
+    ]) {
       expect(detectByName(p), p).toBe('apache');
     }
     for (const p of ['/etc/nginx/nginx.conf', '/x/fastcgi_params', '/x/uwsgi_params', '/x/site.nginx.conf']) {
@@ -61,7 +68,11 @@ describe.skipIf(!have)('the whole corpus', () => {
     let right = 0;
     const wrong: string[] = [];
     for (const [path, server] of rows) {
-      const neutral = '/tmp/neutral/' + basename(path).replace(/^(nginx|httpd|apache2?)\.conf$/, 'main.conf').replace(/htaccess/g, 'ht');
+      const neutral =
+        '/tmp/neutral/' +
+        basename(path)
+          .replace(/^(nginx|httpd|apache2?)\.conf$/, 'main.conf')
+          .replace(/htaccess/g, 'ht');
       const d = detectServer(neutral, readFileSync(join(CORPUS, path), 'utf8'));
       if (d === server) right++;
       else if (d !== null) wrong.push(`${path}: ${d}`);

@@ -96,7 +96,10 @@ describe.each(all.map((r) => [r.id, r] as const))('%s', (id, rule) => {
   test('outline, title, description and docs URL', () => {
     expect(existsSync(docPath), `rules/${id}.md is missing`).toBe(true);
     expect(doc.split('\n')[0]).toBe(`# ${id}`);
-    const firstPara = doc.split(/\n\s*\n/)[1]?.replace(/\s+/g, ' ').trim();
+    const firstPara = doc
+      .split(/\n\s*\n/)[1]
+      ?.replace(/\s+/g, ' ')
+      .trim();
     expect(firstPara).toBe(rule.description);
     const heads = [...secs.keys()];
     for (const h of REQUIRED) expect(heads).toContain(h);
@@ -120,6 +123,10 @@ describe.each(all.map((r) => [r.id, r] as const))('%s', (id, rule) => {
     expect(good.length).toBeGreaterThan(0);
     for (const ex of [...bad, ...good]) expect(['nginx', 'apache']).toContain(ex.lang);
     for (const ex of bad) expect((await findings(ex)).filter((m) => m.ruleId === id).length, ex.code).toBeGreaterThan(0);
-    for (const ex of good) expect((await findings(ex)).filter((m) => m.ruleId === id), ex.code).toEqual([]);
+    for (const ex of good)
+      expect(
+        (await findings(ex)).filter((m) => m.ruleId === id),
+        ex.code,
+      ).toEqual([]);
   });
 });

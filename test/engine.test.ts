@@ -1,5 +1,16 @@
 /** Engine behaviour through the library API: suppressions, fixes, config, discovery, crashes. */
-import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
@@ -27,11 +38,15 @@ const NGX = (body: string) => `events {}\nhttp {\n${body}\n}\n`;
 // The rules these tests are about; findings of rules added later are left out of the comparison.
 const MINE = new Set(['nginx-return-403-server', 'apache-legacy-access-control', 'unused-suppression', 'syntax-error']);
 const summary = (run: Awaited<ReturnType<typeof lint>>) =>
-  run.results.flatMap((r) => r.messages.filter((m) => MINE.has(m.ruleId)).map((m) => `${r.relativePath}:${m.line}:${m.column} ${m.ruleId} ${m.severity}`));
+  run.results.flatMap((r) =>
+    r.messages.filter((m) => MINE.has(m.ruleId)).map((m) => `${r.relativePath}:${m.line}:${m.column} ${m.ruleId} ${m.severity}`),
+  );
 
 describe('suppressions', () => {
   test('disable-next-line suppresses the finding; stacked comments and reasons are fine', async () => {
-    const text = NGX('  server {\n    # why403-disable-next-line nginx-return-403-server -- catch-all\n    # a plain comment\n    return 403;\n  }');
+    const text = NGX(
+      '  server {\n    # why403-disable-next-line nginx-return-403-server -- catch-all\n    # a plain comment\n    return 403;\n  }',
+    );
     const run = await lintText(text, { filename: 'nginx.conf', server: 'nginx' });
     expect(summary(run)).toEqual([]);
     const sup = run.results[0].suppressedMessages;
@@ -97,7 +112,8 @@ describe('suppressions', () => {
   });
 
   test('Apache: whole-line directives only', async () => {
-    const text = '<Directory /srv>\n    # why403-disable-next-line apache-legacy-access-control\n    Order allow,deny\n    Allow from all\n</Directory>\n';
+    const text =
+      '<Directory /srv>\n    # why403-disable-next-line apache-legacy-access-control\n    Order allow,deny\n    Allow from all\n</Directory>\n';
     const run = await lintText(text, { filename: 'apache2.conf', server: 'apache' });
     expect(summary(run)).toEqual(['apache2.conf:4:5 apache-legacy-access-control warning']);
   });
@@ -108,7 +124,10 @@ describe('--fix', () => {
   const original = Buffer.concat([
     Buffer.from('# caf\u00e9 \u2014 ', 'utf8'),
     Buffer.from([0xff, 0xfe]),
-    Buffer.from('\r\nevents {}\r\nhttp {\r\n    # why403-disable-next-line nginx-return-403-server -- stale\r\n    server { listen 80; }\r\n}\r\n', 'utf8'),
+    Buffer.from(
+      '\r\nevents {}\r\nhttp {\r\n    # why403-disable-next-line nginx-return-403-server -- stale\r\n    server { listen 80; }\r\n}\r\n',
+      'utf8',
+    ),
   ]);
   const expected = Buffer.concat([
     Buffer.from('# caf\u00e9 \u2014 ', 'utf8'),
@@ -122,7 +141,9 @@ describe('--fix', () => {
     const file = join(dir, 'nginx.conf');
     const run = await lint([file], { cwd: dir, fix: true, noConfig: true });
     expect(run.fixedFiles).toEqual([]);
-    expect(run.results[0].messages.map((m) => [m.ruleId, m.messageId, m.line, m.column, m.fatal])).toEqual([['syntax-error', 'bom', 1, 1, true]]);
+    expect(run.results[0].messages.map((m) => [m.ruleId, m.messageId, m.line, m.column, m.fatal])).toEqual([
+      ['syntax-error', 'bom', 1, 1, true],
+    ]);
     expect(readFileSync(file).equals(withBom)).toBe(true);
   });
 
@@ -165,7 +186,13 @@ describe('--fix', () => {
   });
 
   test('overlapping fixes: the later one is skipped', () => {
-    expect(applyFixes('abcdef', [{ range: [1, 3], text: 'X' }, { range: [2, 4], text: 'Y' }, { range: [5, 6], text: '' }])).toEqual({
+    expect(
+      applyFixes('abcdef', [
+        { range: [1, 3], text: 'X' },
+        { range: [2, 4], text: 'Y' },
+        { range: [5, 6], text: '' },
+      ]),
+    ).toEqual({
       output: 'aXde',
       applied: 2,
       skipped: 1,
@@ -203,10 +230,18 @@ describe('config', () => {
   test('invalid configs are ConfigErrors with precise messages', () => {
     const cases: Array<[string, string, RegExp]> = [
       ['.why403.json', JSON.stringify({ rules: { 'nginx-nope': 'error' } }), /rules\["nginx-nope"\]: unknown rule "nginx-nope"/],
-      ['.why403.json', JSON.stringify({ rules: { 'nginx-return-403-server': 'loud' } }), /rules\["nginx-return-403-server"\]: "loud" is not "off", "info", "warning" \("warn"\) or "error"/],
+      [
+        '.why403.json',
+        JSON.stringify({ rules: { 'nginx-return-403-server': 'loud' } }),
+        /rules\["nginx-return-403-server"\]: "loud" is not "off", "info", "warning" \("warn"\) or "error"/,
+      ],
       ['.why403.json', JSON.stringify({ rulez: {} }), /unknown key "rulez"/],
       ['.why403.json', JSON.stringify({ settings: { nginxVersion: 'one' } }), /settings\.nginxVersion: /],
-      ['.why403.json', JSON.stringify({ reportUnusedSuppressions: 'loud' }), /reportUnusedSuppressions: "loud" is not "off", "warn" or "error"/],
+      [
+        '.why403.json',
+        JSON.stringify({ reportUnusedSuppressions: 'loud' }),
+        /reportUnusedSuppressions: "loud" is not "off", "warn" or "error"/,
+      ],
       ['.why403.json', '{ "rules": ', /cannot parse .*\.why403\.json/],
       ['.why403.yaml', 'rules: [unclosed', /cannot parse .*\.why403\.yaml/],
       ['.why403.json', '[]', /must be an object/],
@@ -294,6 +329,15 @@ test('a rule that throws is a crash; the other rules still report', async () => 
 
 test('defineRule rejects ids without a server prefix', () => {
   expect(() =>
-    defineRule({ id: 'bad_id', servers: ['nginx'], severity: 'error', description: '', category: 'other', fixable: false, messages: {}, check() {} }),
+    defineRule({
+      id: 'bad_id',
+      servers: ['nginx'],
+      severity: 'error',
+      description: '',
+      category: 'other',
+      fixable: false,
+      messages: {},
+      check() {},
+    }),
   ).toThrow(/kebab-case/);
 });

@@ -15,12 +15,16 @@ const bin = join(root, 'dist/src/cli.js');
 const fx = 'fixtures/explain';
 const tmp = mkdtempSync(join(tmpdir(), 'why403-explain-'));
 
-
 beforeAll(() => ensureBuilt(), 200_000);
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 function why(args: string[]): { code: number | null; out: string; err: string } {
-  const r = spawnSync(process.execPath, [bin, 'explain', ...args], { cwd: root, encoding: 'utf8', timeout: 30_000, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', NO_COLOR: '1' } });
+  const r = spawnSync(process.execPath, [bin, 'explain', ...args], {
+    cwd: root,
+    encoding: 'utf8',
+    timeout: 30_000,
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', NO_COLOR: '1' },
+  });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
@@ -114,8 +118,12 @@ describe('without --fs: where the answer depends on the disk, say so', () => {
   });
   it('Apache: the sections merged, and the ones that did not apply with why', () => {
     const r = why([SITE, '/x.html', '--ip', '10.2.3.4']);
-    expect(r.out).toMatch(/\[merged\] sections merged, in order: server config, <Directory \/> \(.*site\.apache\.conf:4:2\), <Directory \/srv\/site\/> \(.*site\.apache\.conf:7:2\)/);
-    expect(r.out).toMatch(/not applied:\n\s+<Directory \/srv\/site\/private> \(.*site\.apache\.conf:11:2\) does not match \/srv\/site\/x\.html/);
+    expect(r.out).toMatch(
+      /\[merged\] sections merged, in order: server config, <Directory \/> \(.*site\.apache\.conf:4:2\), <Directory \/srv\/site\/> \(.*site\.apache\.conf:7:2\)/,
+    );
+    expect(r.out).toMatch(
+      /not applied:\n\s+<Directory \/srv\/site\/private> \(.*site\.apache\.conf:11:2\) does not match \/srv\/site\/x\.html/,
+    );
   });
   it('Apache: an access denial needs no disk', () => {
     const j = json([SITE, '/private/x.html', '--ip', '192.0.2.1']);
@@ -132,9 +140,15 @@ describe('text output', () => {
     const lines = r.out.split('\n');
     expect(lines[0]).toBe(`403 Forbidden: N01 an allow/deny rule denies the client address (deny all at ${NGX}:26:7)`);
     expect(lines[1]).toMatch(/GET \/admin\/x\.html host localhost \(default\) from 127\.0\.0\.7/);
-    expect(r.out).toMatch(new RegExp(`\\n\\s*\\d+\\. ${NGX.replace(/\./g, '\\.')}:26:7  \\[access\\] "deny all" is the first rule that matches 127\\.0\\.0\\.7.*← decided`));
+    expect(r.out).toMatch(
+      new RegExp(
+        `\\n\\s*\\d+\\. ${NGX.replace(/\./g, '\\.')}:26:7  \\[access\\] "deny all" is the first rule that matches 127\\.0\\.0\\.7.*← decided`,
+      ),
+    );
     expect(r.out).toMatch(/1\. deny all \(line 26\): matches 127\.0\.0\.7 → 403/);
-    expect(r.out).toMatch(/What would change the answer:\n {2}- `allow 127\.0\.0\.7;` before deny all at .*nginx\.conf:26:7 would let this client in/);
+    expect(r.out).toMatch(
+      /What would change the answer:\n {2}- `allow 127\.0\.0\.7;` before deny all at .*nginx\.conf:26:7 would let this client in/,
+    );
   });
   it('says the client address was assumed', () => {
     const r = why([NGX, '/a.html']);
@@ -143,9 +157,13 @@ describe('text output', () => {
   });
   it('rules in the order evaluated, with the ones not reached', () => {
     const r = why([NGX, '/order/x.html', '--ip', '127.0.0.5']);
-    expect(r.out).toMatch(/1\. deny 127\.0\.0\.5 \(line 39\): matches 127\.0\.0\.5 → 403\n\s+2\. allow 127\.0\.0\.0\/24 \(line 40\): not reached\n\s+3\. deny all \(line 41\): not reached/);
+    expect(r.out).toMatch(
+      /1\. deny 127\.0\.0\.5 \(line 39\): matches 127\.0\.0\.5 → 403\n\s+2\. allow 127\.0\.0\.0\/24 \(line 40\): not reached\n\s+3\. deny all \(line 41\): not reached/,
+    );
     const r2 = why([NGX, '/order/x.html', '--ip', '127.0.1.6']);
-    expect(r2.out).toMatch(/1\. deny 127\.0\.0\.5 \(line 39\): does not match 127\.0\.1\.6\n\s+2\. allow 127\.0\.0\.0\/24 \(line 40\): does not match 127\.0\.1\.6\n\s+3\. deny all \(line 41\): matches/);
+    expect(r2.out).toMatch(
+      /1\. deny 127\.0\.0\.5 \(line 39\): does not match 127\.0\.1\.6\n\s+2\. allow 127\.0\.0\.0\/24 \(line 40\): does not match 127\.0\.1\.6\n\s+3\. deny all \(line 41\): matches/,
+    );
   });
   it('an internal redirect re-runs location choice and access checks, and the trace shows both', () => {
     const r = why([NGX, '/idx/', '--fs', '--prefix', `${fx}/nginx/access/`]);

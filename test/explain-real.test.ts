@@ -30,7 +30,6 @@ const run = promisify(execFile);
 const root = resolve(__dirname, '..');
 const bin = join(root, 'dist/src/cli.js');
 
-
 beforeAll(() => ensureBuilt(), 200_000);
 afterAll(stopAllServers);
 
@@ -54,7 +53,8 @@ function readMarks(info: FixtureInfo): Map<string, Marks> {
       const d = /^\s*#\s*decided\s*:\s*(\S+)\s*$/.exec(l);
       if (d && current) {
         const m = /^(.+?):(\d+)(?::(\d+))?$/.exec(d[1]);
-        out.get(current)!.decided = d[1] === '-' ? null : m ? { file: m[1], line: Number(m[2]), column: m[3] ? Number(m[3]) : undefined } : { file: '?', line: -1 };
+        out.get(current)!.decided =
+          d[1] === '-' ? null : m ? { file: m[1], line: Number(m[2]), column: m[3] ? Number(m[3]) : undefined } : { file: '?', line: -1 };
         return;
       }
       const c = /^\s*#\s*cause\s*:\s*([NA]\d\d)\s*$/.exec(l);
@@ -66,7 +66,12 @@ function readMarks(info: FixtureInfo): Map<string, Marks> {
 
 function cases(server: 'nginx' | 'apache'): string[] {
   const dir = join(root, 'fixtures/explain', server);
-  return existsSync(dir) ? readdirSync(dir).filter((d) => statSync(join(dir, d)).isDirectory()).sort().map((d) => join(dir, d)) : [];
+  return existsSync(dir)
+    ? readdirSync(dir)
+        .filter((d) => statSync(join(dir, d)).isDirectory())
+        .sort()
+        .map((d) => join(dir, d))
+    : [];
 }
 
 function cliArgs(info: FixtureInfo, r: FixtureRequest, prefix: string, configFile: string): string[] {
@@ -112,75 +117,96 @@ for (const server of ['nginx', 'apache'] as const) {
       const name = relative(root, info.root);
       const skip = fixtureSkipReason(info);
       if (skip) console.warn(`skipped ${name}: ${skip}`);
-      it.skipIf(!!skip)(`${name}: real ${server} and explain agree with every request`, async () => {
-        expect(info.errors).toEqual([]);
-        const marks = readMarks(info);
-        const running = await startFixture(info);
-        const problems: string[] = [];
-        try {
-          // (a) the real server, one request at a time (error log excerpts stay attributable).
-          const real: (number | null)[] = [];
-          for (const r of info.requests) {
-            const mark = running.logMark();
-            const res = await request({ port: running.port, method: r.method, path: r.path, from: r.from, host: r.host, headers: r.headers });
-            real.push(res.status);
-            if (res.status !== r.expected) problems.push(`${name}/${r.file}:${r.line} ${r.text}: real ${server} answered ${res.status}\n    ${running.errorLogSince(mark).trim()}`);
+      it.skipIf(!!skip)(
+        `${name}: real ${server} and explain agree with every request`,
+        async () => {
+          expect(info.errors).toEqual([]);
+          const marks = readMarks(info);
+          const running = await startFixture(info);
+          const problems: string[] = [];
+          try {
+            // (a) the real server, one request at a time (error log excerpts stay attributable).
+            const real: (number | null)[] = [];
+            for (const r of info.requests) {
+              const mark = running.logMark();
+              const res = await request({
+                port: running.port,
+                method: r.method,
+                path: r.path,
+                from: r.from,
+                host: r.host,
+                headers: r.headers,
+              });
+              real.push(res.status);
+              if (res.status !== r.expected)
+                problems.push(
+                  `${name}/${r.file}:${r.line} ${r.text}: real ${server} answered ${res.status}\n    ${running.errorLogSince(mark).trim()}`,
+                );
+            }
+            // (b) the CLI, a few at a time.
+            const outs: (Explained | string)[] = new Array(info.requests.length);
+            let next = 0;
+            const worker = async () => {
+              while (next < info.requests.length) {
+                const i = next++;
+                const args = cliArgs(info, info.requests[i], running.prefix, running.configFile);
+                try {
+                  const { stdout } = await run(process.execPath, [bin, ...args], { cwd: root, timeout: 30_000, maxBuffer: 16 << 20 });
+                  outs[i] = JSON.parse(stdout) as Explained;
+                } catch (e) {
+                  const err = e as { code?: number; stderr?: string; message: string };
+                  outs[i] = `explain failed (exit ${err.code}): ${err.stderr || err.message}\n    args: ${args.join(' ')}`;
+                }
+              }
+            };
+            await Promise.all([worker(), worker(), worker(), worker()]);
+            info.requests.forEach((r, i) => {
+              const where = `${name}/${r.file}:${r.line} ${r.text}`;
+              const o = outs[i];
+              if (typeof o === 'string') {
+                problems.push(`${where}: ${o}`);
+                return;
+              }
+              if (o.status !== real[i]) {
+                problems.push(
+                  `${where}: explain predicted ${o.status} (${o.verdict}), real ${server} ${real[i]}\n    ` +
+                    o.trace.map((t) => `${t.at ? `${t.at.file}:${t.at.line} ` : ''}${t.phase}: ${t.message}`).join('\n    ') +
+                    (o.unknowns.length ? `\n    unknown: ${o.unknowns.join('; ')}` : ''),
+                );
+              }
+              if (o.status === 403 && !o.cause) problems.push(`${where}: a 403 without a catalog cause`);
+              const m = marks.get(`${r.file}:${r.line}`) ?? {};
+              if (r.expected === 403 && m.decided === undefined) problems.push(`${where}: a 403 request without a # decided: line`);
+              if (m.decided !== undefined) {
+                const want = m.decided;
+                const got = o.decidedBy;
+                const step = o.trace.find((t) => t.decisive);
+                if (want === null) {
+                  if (got)
+                    problems.push(`${where}: explain names ${got.file}:${got.line} as deciding, the fixture says no directive decides`);
+                } else {
+                  const wantFile = server === 'nginx' ? join(info.root, want.file) : join(running.prefix, want.file);
+                  const gotFile = got ? resolve(root, got.file) : null;
+                  const same =
+                    got && gotFile === wantFile && got.line === want.line && (want.column === undefined || got.column === want.column);
+                  if (!same)
+                    problems.push(
+                      `${where}: explain names ${got ? `${got.file}:${got.line}:${got.column}` : 'nothing'} as deciding, the fixture says ${want.file}:${want.line}${want.column ? `:${want.column}` : ''}`,
+                    );
+                  if (!step || !step.at || step.at.line !== want.line)
+                    problems.push(`${where}: the trace step marked decisive is ${step ? `${step.at?.file}:${step.at?.line}` : 'missing'}`);
+                }
+              }
+              if (m.cause && o.cause?.id !== m.cause)
+                problems.push(`${where}: explain names cause ${o.cause?.id ?? 'none'}, the fixture says ${m.cause}`);
+            });
+          } finally {
+            await running.stop();
           }
-          // (b) the CLI, a few at a time.
-          const outs: (Explained | string)[] = new Array(info.requests.length);
-          let next = 0;
-          const worker = async () => {
-            while (next < info.requests.length) {
-              const i = next++;
-              const args = cliArgs(info, info.requests[i], running.prefix, running.configFile);
-              try {
-                const { stdout } = await run(process.execPath, [bin, ...args], { cwd: root, timeout: 30_000, maxBuffer: 16 << 20 });
-                outs[i] = JSON.parse(stdout) as Explained;
-              } catch (e) {
-                const err = e as { code?: number; stderr?: string; message: string };
-                outs[i] = `explain failed (exit ${err.code}): ${err.stderr || err.message}\n    args: ${args.join(' ')}`;
-              }
-            }
-          };
-          await Promise.all([worker(), worker(), worker(), worker()]);
-          info.requests.forEach((r, i) => {
-            const where = `${name}/${r.file}:${r.line} ${r.text}`;
-            const o = outs[i];
-            if (typeof o === 'string') {
-              problems.push(`${where}: ${o}`);
-              return;
-            }
-            if (o.status !== real[i]) {
-              problems.push(
-                `${where}: explain predicted ${o.status} (${o.verdict}), real ${server} ${real[i]}\n    ` +
-                  o.trace.map((t) => `${t.at ? `${t.at.file}:${t.at.line} ` : ''}${t.phase}: ${t.message}`).join('\n    ') +
-                  (o.unknowns.length ? `\n    unknown: ${o.unknowns.join('; ')}` : ''),
-              );
-            }
-            if (o.status === 403 && !o.cause) problems.push(`${where}: a 403 without a catalog cause`);
-            const m = marks.get(`${r.file}:${r.line}`) ?? {};
-            if (r.expected === 403 && m.decided === undefined) problems.push(`${where}: a 403 request without a # decided: line`);
-            if (m.decided !== undefined) {
-              const want = m.decided;
-              const got = o.decidedBy;
-              const step = o.trace.find((t) => t.decisive);
-              if (want === null) {
-                if (got) problems.push(`${where}: explain names ${got.file}:${got.line} as deciding, the fixture says no directive decides`);
-              } else {
-                const wantFile = server === 'nginx' ? join(info.root, want.file) : join(running.prefix, want.file);
-                const gotFile = got ? resolve(root, got.file) : null;
-                const same = got && gotFile === wantFile && got.line === want.line && (want.column === undefined || got.column === want.column);
-                if (!same) problems.push(`${where}: explain names ${got ? `${got.file}:${got.line}:${got.column}` : 'nothing'} as deciding, the fixture says ${want.file}:${want.line}${want.column ? `:${want.column}` : ''}`);
-                if (!step || !step.at || step.at.line !== want.line) problems.push(`${where}: the trace step marked decisive is ${step ? `${step.at?.file}:${step.at?.line}` : 'missing'}`);
-              }
-            }
-            if (m.cause && o.cause?.id !== m.cause) problems.push(`${where}: explain names cause ${o.cause?.id ?? 'none'}, the fixture says ${m.cause}`);
-          });
-        } finally {
-          await running.stop();
-        }
-        expect(problems.join('\n')).toBe('');
-      }, 300_000);
+          expect(problems.join('\n')).toBe('');
+        },
+        300_000,
+      );
     }
   });
 }

@@ -7,25 +7,54 @@ describe('parseExplainRequest', () => {
     const r = parseExplainRequest({ target: '/admin/?a=1#frag' });
     expect(r).toEqual({
       ok: true,
-      request: { method: 'GET', target: '/admin/?a=1', host: undefined, hostFrom: 'none', port: undefined, scheme: 'http', clientIp: '127.0.0.1', clientIpDefaulted: true, headers: {}, user: undefined },
+      request: {
+        method: 'GET',
+        target: '/admin/?a=1',
+        host: undefined,
+        hostFrom: 'none',
+        port: undefined,
+        scheme: 'http',
+        clientIp: '127.0.0.1',
+        clientIpDefaulted: true,
+        headers: {},
+        user: undefined,
+      },
     });
   });
   it('a URL: Host and port from it, the path kept as written (no dot-segment resolution)', () => {
     const r = parseExplainRequest({ target: 'http://Example.com:8080/a/../b%2e?x', method: 'POST', ip: '10.0.0.7' });
-    expect(r.ok && r.request).toMatchObject({ host: 'Example.com', hostFrom: 'url', port: 8080, target: '/a/../b%2e?x', method: 'POST', clientIp: '10.0.0.7', clientIpDefaulted: false });
+    expect(r.ok && r.request).toMatchObject({
+      host: 'Example.com',
+      hostFrom: 'url',
+      port: 8080,
+      target: '/a/../b%2e?x',
+      method: 'POST',
+      clientIp: '10.0.0.7',
+      clientIpDefaulted: false,
+    });
   });
   it('default ports by scheme, user info dropped, empty path is /', () => {
-    expect(parseExplainRequest({ target: 'https://u:p@h.test' })).toMatchObject({ ok: true, request: { host: 'h.test', port: 443, target: '/', scheme: 'https' } });
+    expect(parseExplainRequest({ target: 'https://u:p@h.test' })).toMatchObject({
+      ok: true,
+      request: { host: 'h.test', port: 443, target: '/', scheme: 'https' },
+    });
     expect(parseExplainRequest({ target: 'http://h.test?q' })).toMatchObject({ ok: true, request: { port: 80, target: '/?q' } });
     expect(parseExplainRequest({ target: 'http://[::1]:81/' })).toMatchObject({ ok: true, request: { host: '[::1]', port: 81 } });
   });
   it('a Host header wins over the URL', () => {
     const r = parseExplainRequest({ target: 'http://a.test/', headers: ['Host: b.test', 'X-Forwarded-For: 10.1.1.1'] });
-    expect(r.ok && r.request).toMatchObject({ host: 'b.test', hostFrom: 'header', headers: { Host: 'b.test', 'X-Forwarded-For': '10.1.1.1' } });
+    expect(r.ok && r.request).toMatchObject({
+      host: 'b.test',
+      hostFrom: 'header',
+      headers: { Host: 'b.test', 'X-Forwarded-For': '10.1.1.1' },
+    });
   });
   it('IPv6 and bracketed client addresses', () => {
     expect(parseExplainRequest({ target: '/', ip: '[2001:db8::7]' })).toMatchObject({ ok: true, request: { clientIp: '2001:db8::7' } });
-    expect(parseExplainRequest({ target: '/', ip: '::ffff:10.0.0.1' })).toMatchObject({ ok: true, request: { clientIp: '::ffff:10.0.0.1' } });
+    expect(parseExplainRequest({ target: '/', ip: '::ffff:10.0.0.1' })).toMatchObject({
+      ok: true,
+      request: { clientIp: '::ffff:10.0.0.1' },
+    });
   });
   const bad: [string, Parameters<typeof parseExplainRequest>[0], RegExp][] = [
     ['empty target', { target: '' }, /no URL or path given/],

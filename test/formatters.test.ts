@@ -18,7 +18,17 @@ const validator = new Validator(schema, '4', false);
 const ctx: FormatContext = { cwd: root, color: false, rules: [...rules, ...engineRules], version: '1.2.3' };
 
 function msg(p: Partial<ResultMessage>): ResultMessage {
-  return { ruleId: 'nginx-return-403-server', severity: 'error', message: 'm', line: 1, column: 1, endLine: 1, endColumn: 2, docsUrl: 'u', ...p };
+  return {
+    ruleId: 'nginx-return-403-server',
+    severity: 'error',
+    message: 'm',
+    line: 1,
+    column: 1,
+    endLine: 1,
+    endColumn: 2,
+    docsUrl: 'u',
+    ...p,
+  };
 }
 function result(rel: string, messages: ResultMessage[], extra: Partial<LintResult> = {}): LintResult {
   return {
@@ -44,20 +54,38 @@ function validSarif(text: string): void {
 
 describe('sarif', () => {
   test('real run over the CLI fixture tree validates; relative URIs; every enabled rule in rules[]', async () => {
-    const run = await lint(['fixtures/cli/tree'], { cwd: root, noConfig: true, only: ['nginx-return-403-server', 'apache-legacy-access-control', 'unused-suppression'] });
+    const run = await lint(['fixtures/cli/tree'], {
+      cwd: root,
+      noConfig: true,
+      only: ['nginx-return-403-server', 'apache-legacy-access-control', 'unused-suppression'],
+    });
     const text = (await loadFormatter('sarif'))(run.results, { ...ctx, rules: run.enabledRules });
     validSarif(text);
     const log = JSON.parse(text);
     const r0 = log.runs[0];
-    expect(r0.tool.driver.rules.map((r: { id: string }) => r.id)).toEqual(['apache-legacy-access-control', 'nginx-return-403-server', 'syntax-error', 'unused-suppression']);
+    expect(r0.tool.driver.rules.map((r: { id: string }) => r.id)).toEqual([
+      'apache-legacy-access-control',
+      'nginx-return-403-server',
+      'syntax-error',
+      'unused-suppression',
+    ]);
     for (const r of r0.tool.driver.rules) {
       expect(r.helpUri).toMatch(/^https:\/\/github\.com\/why403\/why403\/blob\/main\/rules\/[a-z0-9-]+\.md$/);
       expect(r.help.text.length).toBeGreaterThan(20);
       expect(r.shortDescription.text.length).toBeLessThanOrEqual(1024);
       expect(r.fullDescription.text.length).toBeLessThanOrEqual(1024);
     }
-    const uris = new Set(r0.results.map((x: { locations: Array<{ physicalLocation: { artifactLocation: { uri: string } } }> }) => x.locations[0].physicalLocation.artifactLocation.uri));
-    expect([...uris].sort()).toEqual(['fixtures/cli/tree/apache/www/.htaccess', 'fixtures/cli/tree/nginx/nginx.conf', 'fixtures/cli/tree/nginx/sites-enabled/shop.conf']);
+    const uris = new Set(
+      r0.results.map(
+        (x: { locations: Array<{ physicalLocation: { artifactLocation: { uri: string } } }> }) =>
+          x.locations[0].physicalLocation.artifactLocation.uri,
+      ),
+    );
+    expect([...uris].sort()).toEqual([
+      'fixtures/cli/tree/apache/www/.htaccess',
+      'fixtures/cli/tree/nginx/nginx.conf',
+      'fixtures/cli/tree/nginx/sites-enabled/shop.conf',
+    ]);
     const suppressed = r0.results.filter((x: { suppressions?: unknown[] }) => x.suppressions);
     expect(suppressed).toHaveLength(1);
     expect(suppressed[0].suppressions[0]).toEqual({ kind: 'inSource', justification: 'internal only, reached through the VPN' });
@@ -103,7 +131,9 @@ describe('github', () => {
       ctx,
     );
     const lines = out.split('\n');
-    expect(lines[0]).toBe('::error file=a%2Cb%3Ac.conf,line=1,endLine=1,col=1,endColumn=2,title=nginx-return-403-server::x%0Ay 50%25 [nginx-return-403-server]');
+    expect(lines[0]).toBe(
+      '::error file=a%2Cb%3Ac.conf,line=1,endLine=1,col=1,endColumn=2,title=nginx-return-403-server::x%0Ay 50%25 [nginx-return-403-server]',
+    );
     expect(lines[1]).toBe('::notice file=a%2Cb%3Ac.conf,line=2,endLine=3,col=1,title=nginx-return-403-server::m [nginx-return-403-server]');
     expect(lines[2]).toBe('a,b:c.conf');
   });
@@ -116,7 +146,14 @@ describe('stylish', () => {
       [
         result('a.conf', [
           msg({ line: 9, column: 5, message: 'short.' }),
-          msg({ line: 12, column: 13, severity: 'warning', ruleId: 'unused-suppression', message: 'longer message', fix: { range: [0, 1], text: '' } }),
+          msg({
+            line: 12,
+            column: 13,
+            severity: 'warning',
+            ruleId: 'unused-suppression',
+            message: 'longer message',
+            fix: { range: [0, 1], text: '' },
+          }),
         ]),
         result('b.conf', []),
       ],
@@ -152,5 +189,12 @@ test('compact and json', async () => {
   expect((await loadFormatter('compact'))(rs, ctx)).toBe('a.conf:2:3: error: two lines [nginx-return-403-server]\n');
   const j = JSON.parse((await loadFormatter('json'))(rs, ctx));
   expect(j[0]).toMatchObject({ filePath: join(root, 'a.conf'), errorCount: 1, warningCount: 0, usedDeprecatedRules: [] });
-  expect(j[0].messages[0]).toMatchObject({ ruleId: 'nginx-return-403-server', severity: 'error', line: 2, column: 3, endLine: 1, docsUrl: 'u' });
+  expect(j[0].messages[0]).toMatchObject({
+    ruleId: 'nginx-return-403-server',
+    severity: 'error',
+    line: 2,
+    column: 3,
+    endLine: 1,
+    docsUrl: 'u',
+  });
 });

@@ -39,7 +39,10 @@ function loadAsServer(r: Row): { set: ConfigSet; file: string } {
   }
   if (r.method.startsWith('layout')) {
     if (file.startsWith(join(H5BP, 'test/vhosts'))) {
-      return { set: loadNginx(join(H5BP, 'nginx.conf'), { pathMap: [...map, { from: join(H5BP, 'conf.d'), to: join(H5BP, 'test/vhosts') }] }), file };
+      return {
+        set: loadNginx(join(H5BP, 'nginx.conf'), { pathMap: [...map, { from: join(H5BP, 'conf.d'), to: join(H5BP, 'test/vhosts') }] }),
+        file,
+      };
     }
     return { set: loadNginx(file, { pathMap: [...map, { from: '/etc/nginx', to: dirname(file) }] }), file };
   }
@@ -84,7 +87,10 @@ describe.skipIf(!present)('nginx corpus', () => {
     const [, message, where, line] = m;
     const { set } = loadAsServer(r);
     const target = abs(where);
-    const errs = [...set.files.values()].flatMap((f) => f.errors).concat(set.errors).filter((e) => e.file === target);
+    const errs = [...set.files.values()]
+      .flatMap((f) => f.errors)
+      .concat(set.errors)
+      .filter((e) => e.file === target);
     // nginx names the line where it stopped (for a directive: where its `;` or `{` is); our span
     // of the problem must cover it
     const onLine = errs.filter((e) => e.span.start.line <= Number(line) && Number(line) <= e.span.end.line);

@@ -30,7 +30,8 @@ const KNOWN: Record<string, string> = {
   'lua-block-larger/xp.json': 'expectation bug: "ocal data" (a character of the Lua body lost)',
   'lua-block-larger/nginx.json': 'expectation bug: "ocal data" (a character of the Lua body lost)',
   'lua-block-tricky/xp.json': 'Go crossplane mis-lexes `set_by_lua_block $res {` with extra spaces; Python and we agree',
-  'messy/nginx.json': 'Python crossplane keeps `\\\\` and `\\n` escaped and joins `/abc/${uri} /abc/${uri}.html`; nginx unescapes and splits there',
+  'messy/nginx.json':
+    'Python crossplane keeps `\\\\` and `\\n` escaped and joins `/abc/${uri} /abc/${uri}.html`; nginx unescapes and splits there',
   'with-comments/nginx.json': 'stale expectation: a second server block (line 14) that nginx.conf does not have',
   'with-comments/xp.json': 'stale expectation: a second server block (line 14) that nginx.conf does not have',
 };
@@ -73,7 +74,7 @@ describe.skipIf(!present)('crossplane payload vs crossplane expectations', () =>
     // the case's own file and compare paths relative to the case folder
     const rel = (f: string) => f.replace(/^testdata\/configs\/[^/]+\//, '');
     const main = join(GO, dir, rel(String(exp.config[0].file)));
-    const comments = /"directive":\s*"#"/.test(readFileSync(join(GO, dir, jf), "utf8"));
+    const comments = /"directive":\s*"#"/.test(readFileSync(join(GO, dir, jf), 'utf8'));
     const set = loadNginx(main, { context: 'main' });
     const got = toCrossplanePayload(set, { comments, filePath: (f) => f.replace(join(GO, dir) + '/', '') });
     const dropEmpty = jf === 'xp.json';
@@ -109,7 +110,9 @@ describe('toCrossplanePayload', () => {
               line: 2,
               column: 1,
               args: [],
-              block: [{ directive: 'server', line: 3, column: 3, args: [], block: [{ directive: 'listen', line: 3, column: 12, args: ['80'] }] }],
+              block: [
+                { directive: 'server', line: 3, column: 3, args: [], block: [{ directive: 'listen', line: 3, column: 12, args: ['80'] }] },
+              ],
             },
           ],
         },

@@ -57,7 +57,6 @@ http {
 
 const STRAY = ['{', '}', ';', '"', "'", '\\', '#', '$', ' ', '\n', 'x', '(', ')', 'location', 'server'];
 
-
 function mutate(s: string, rnd: () => number): string {
   const at = Math.floor(rnd() * (s.length + 1));
   const len = 1 + Math.floor(rnd() * 6);
@@ -128,7 +127,9 @@ describe.skipIf(!present)('nginx -t versus why403 on mutated configs', () => {
         tally.notModelled++;
         // not modelled: why403 must at least not invent an earlier error
         if (firstError && real.line && firstError.span.end.line < real.line) {
-          disagreements.push(`#${i}: nginx ${real.line}: ${real.message}; why403 earlier at ${firstError.span.start.line}: ${firstError.message}`);
+          disagreements.push(
+            `#${i}: nginx ${real.line}: ${real.message}; why403 earlier at ${firstError.span.start.line}: ${firstError.message}`,
+          );
         }
         continue;
       }
@@ -140,7 +141,9 @@ describe.skipIf(!present)('nginx -t versus why403 on mutated configs', () => {
       if (match && !earlier) tally.same++;
       else {
         const o = earlier ?? firstError;
-        disagreements.push(`#${i}: nginx ${real.line}: ${real.message}; why403 ${o ? `${o.span.start.line}-${o.span.end.line}: ${o.message}` : 'nothing'}`);
+        disagreements.push(
+          `#${i}: nginx ${real.line}: ${real.message}; why403 ${o ? `${o.span.start.line}-${o.span.end.line}: ${o.message}` : 'nothing'}`,
+        );
       }
     }
     console.log(`nginx differential: ${JSON.stringify(tally)}`);

@@ -23,7 +23,9 @@ function dump(nodes: Node[]): string {
       out.push(`${pad}# ${JSON.stringify(n.text)}${n.trailing ? ' trailing' : ''} @${at}`);
       continue;
     }
-    const args = n.args.map((a) => `${JSON.stringify(a.value)}${a.raw !== a.value ? ` (raw ${a.raw})` : ''}@${a.span.start.line}:${a.span.start.column}`).join(' ');
+    const args = n.args
+      .map((a) => `${JSON.stringify(a.value)}${a.raw !== a.value ? ` (raw ${a.raw})` : ''}@${a.span.start.line}:${a.span.start.column}`)
+      .join(' ');
     const raw = n.rawBody !== undefined ? ` rawBody=${JSON.stringify(n.rawBody)}` : '';
     out.push(`${pad}${n.name} ${args}${n.block ? ' {}' : ''}${raw} @${at}`);
     if (n.block) for (let i = n.block.length - 1; i >= 0; i--) stack.push({ n: n.block[i], depth: depth + 1 });
@@ -32,12 +34,16 @@ function dump(nodes: Node[]): string {
 }
 
 describe('nginx parse fixtures', () => {
-  const files = readdirSync(DIR).filter((f) => f.endsWith('.conf')).sort();
+  const files = readdirSync(DIR)
+    .filter((f) => f.endsWith('.conf'))
+    .sort();
   it('has fixtures', () => expect(files.length).toBeGreaterThan(0));
   it.each(files)('%s', async (f) => {
     const src = SourceFile.fromBytes(join(DIR, f), readFileSync(join(DIR, f)));
     const p = parseNginx(src);
     const errs = p.errors.map((e) => `${e.severity} ${e.span.start.line}:${e.span.start.column} ${e.code}: ${e.message}`);
-    await expect(`context: ${p.context}\n${dump(p.nodes)}\n--- diagnostics\n${errs.join('\n')}\n`).toMatchFileSnapshot(join(DIR, f.replace(/\.conf$/, '.ast.txt')));
+    await expect(`context: ${p.context}\n${dump(p.nodes)}\n--- diagnostics\n${errs.join('\n')}\n`).toMatchFileSnapshot(
+      join(DIR, f.replace(/\.conf$/, '.ast.txt')),
+    );
   });
 });

@@ -34,7 +34,13 @@ describe('loadNginx', () => {
     });
     const set = loadNginx(join(d, 'nginx.conf'));
     expect(errs(set)).toEqual([]);
-    expect([...set.files.keys()].map((k) => k.slice(d.length + 1))).toEqual(['nginx.conf', 'conf.d/B.conf', 'conf.d/a.conf', 'conf.d/b.conf', 'snippets/x.conf']);
+    expect([...set.files.keys()].map((k) => k.slice(d.length + 1))).toEqual([
+      'nginx.conf',
+      'conf.d/B.conf',
+      'conf.d/a.conf',
+      'conf.d/b.conf',
+      'snippets/x.conf',
+    ]);
     const inc = (set.root.nodes[1] as Directive).block![0] as Directive;
     expect(inc.includes).toEqual([join(d, 'conf.d/B.conf'), join(d, 'conf.d/a.conf'), join(d, 'conf.d/b.conf')]);
     // each file parsed in the context of its include, every file clean
@@ -44,13 +50,19 @@ describe('loadNginx', () => {
     // the walk sees the included location inside its server with its own file positions
     const seen: string[] = [];
     walk(set, (n, ctx) => {
-      if (n.type === 'directive' && n.name === 'deny') seen.push(`${ctx.parents.map((p) => p.name).join('>')} ${n.source.path.slice(d.length + 1)}:${n.span.start.line}:${n.span.start.column}`);
+      if (n.type === 'directive' && n.name === 'deny')
+        seen.push(
+          `${ctx.parents.map((p) => p.name).join('>')} ${n.source.path.slice(d.length + 1)}:${n.span.start.line}:${n.span.start.column}`,
+        );
     });
     expect(seen).toEqual(['http>server>location snippets/x.conf:1:14']);
   });
 
   it('reports a missing explicit file at the include, in nginx words, and goes on', () => {
-    const d = tree('missing', { 'nginx.conf': 'events {}\nhttp {\n    include missing.conf;\n    include ok.conf;\n}\n', 'ok.conf': 'server {}' });
+    const d = tree('missing', {
+      'nginx.conf': 'events {}\nhttp {\n    include missing.conf;\n    include ok.conf;\n}\n',
+      'ok.conf': 'server {}',
+    });
     const set = loadNginx(join(d, 'nginx.conf'));
     expect(errs(set)).toEqual([
       `missing/nginx.conf:3:13 include-not-found open() "${join(d, 'missing.conf')}" failed (2: No such file or directory)`,
@@ -77,7 +89,11 @@ describe('loadNginx', () => {
     });
     const set = loadNginx(join(d, 'deploy/nginx.conf'), { pathMap: [{ from: '/etc/nginx', to: join(d, 'deploy') }] });
     expect(errs(set)).toEqual([]);
-    expect([...set.files.keys()].map((k) => k.slice(d.length + 1))).toEqual(['deploy/nginx.conf', 'deploy/sites-enabled/site', 'deploy/mime.types']);
+    expect([...set.files.keys()].map((k) => k.slice(d.length + 1))).toEqual([
+      'deploy/nginx.conf',
+      'deploy/sites-enabled/site',
+      'deploy/mime.types',
+    ]);
   });
 
   it('reports binary and unreadable includes at the include line', () => {
@@ -90,11 +106,15 @@ describe('loadNginx', () => {
     const set = loadNginx(join(d, 'nginx.conf'));
     const e = errs(set);
     expect(e[0]).toMatch(/^bad\/nginx.conf:3:9 include-binary .*binary/);
-    if (process.getuid && process.getuid() !== 0) expect(e[1]).toMatch(/^bad\/nginx.conf:4:9 include-unreadable open\(\) ".*secret.conf" failed \(13: Permission denied\)/);
+    if (process.getuid && process.getuid() !== 0)
+      expect(e[1]).toMatch(/^bad\/nginx.conf:4:9 include-unreadable open\(\) ".*secret.conf" failed \(13: Permission denied\)/);
   });
 
   it('validates included files in the context of the include', () => {
-    const d = tree('ctx', { 'nginx.conf': 'events {}\nhttp { server { include s.conf; } }\n', 's.conf': 'listen 80;\nworker_processes 2;\n' });
+    const d = tree('ctx', {
+      'nginx.conf': 'events {}\nhttp { server { include s.conf; } }\n',
+      's.conf': 'listen 80;\nworker_processes 2;\n',
+    });
     const set = loadNginx(join(d, 'nginx.conf'));
     expect(set.files.get(join(d, 's.conf'))!.errors.map((e) => `${e.span.start.line} ${e.message}`)).toEqual([
       '2 "worker_processes" directive is not allowed here',

@@ -1,5 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { accessDiff, accessSegments, addressText, firstMatch, parseAccessRule, parseClient, parseIPv6, segmentAllows, shadowedBy, type AccessRule } from '../src/nginx/model/address.js';
+import {
+  accessDiff,
+  accessSegments,
+  addressText,
+  firstMatch,
+  parseAccessRule,
+  parseClient,
+  parseIPv6,
+  segmentAllows,
+  shadowedBy,
+  type AccessRule,
+} from '../src/nginx/model/address.js';
 
 const rules = (...xs: [string, string][]): AccessRule[] => xs.map(([a, t]) => parseAccessRule(a as 'allow' | 'deny', t));
 

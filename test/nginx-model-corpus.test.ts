@@ -23,16 +23,24 @@ describe.skipIf(files.length === 0)('nginx model over the corpus', () => {
       for (const s of model.servers) {
         servers++;
         const host = s.names.find((n) => n.kind === 'exact')?.name || 'localhost';
-        for (const [method, uri] of [['GET', '/'], ['POST', '/index.php'], ['GET', '/.git/config'], ['DELETE', '/a/b/../c?x=1']]) {
+        for (const [method, uri] of [
+          ['GET', '/'],
+          ['POST', '/index.php'],
+          ['GET', '/.git/config'],
+          ['DELETE', '/a/b/../c?x=1'],
+        ]) {
           const r = simulate(model, { method, uri, host, port: s.listens[0]?.port, clientIp: '192.0.2.1', maxRuns: 32 });
           simulated++;
           if (r.status !== null) decided++;
           for (const u of r.unknown) if (/simulator failed/.test(u)) failures.push(`${f} ${method} ${uri}: ${u}`);
-          for (const t of r.trace) if (t.directive && !set.files.has(t.directive.source.path)) failures.push(`${f}: trace points outside the set: ${t.at}`);
+          for (const t of r.trace)
+            if (t.directive && !set.files.has(t.directive.source.path)) failures.push(`${f}: trace points outside the set: ${t.at}`);
         }
       }
     }
-    console.log(`nginx model corpus: ${files.length} files, ${servers} servers, ${simulated} simulated requests, ${decided} with one status`);
+    console.log(
+      `nginx model corpus: ${files.length} files, ${servers} servers, ${simulated} simulated requests, ${decided} with one status`,
+    );
     expect(failures.slice(0, 20).join('\n')).toBe('');
     expect(simulated).toBeGreaterThan(0);
   }, 120_000);

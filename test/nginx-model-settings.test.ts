@@ -28,7 +28,8 @@ const m = modelFromText(
   '/etc/nginx/nginx.conf',
 );
 const loc = (uri: string): Scope => findLocation(m.servers[0], uri).location!;
-const pos = (d: { nameSpan: { start: { line: number; column: number } } } | null | undefined) => (d ? `${d.nameSpan.start.line}:${d.nameSpan.start.column}` : null);
+const pos = (d: { nameSpan: { start: { line: number; column: number } } } | null | undefined) =>
+  d ? `${d.nameSpan.start.line}:${d.nameSpan.start.column}` : null;
 
 describe('effective settings after inheritance', () => {
   it('allow/deny: a child with any rule replaces every inherited rule', () => {
@@ -38,7 +39,7 @@ describe('effective settings after inheritance', () => {
     expect(effectiveSettings(loc('/c/x')).access.rules.map((r) => r.text)).toEqual(['10.0.0.0/8']);
     expect(effectiveSettings(loc('/a/b/x')).access.rules.map((r) => r.text)).toEqual(['127.0.0.1']);
   });
-  it('limit_except: its own allow/deny replace the location\'s, the rest is inherited', () => {
+  it("limit_except: its own allow/deny replace the location's, the rest is inherited", () => {
     const le = loc('/a/x').limitExcept!;
     const s = effectiveSettings(le);
     expect(s.access.rules.map((r) => `${r.action} ${r.text}`)).toEqual(['deny all']);
@@ -76,7 +77,9 @@ describe('effective settings after inheritance', () => {
 describe('the shared model cache (cache.ts)', () => {
   it('builds one model per ConfigSet and answers refusedBy from it', async () => {
     const { nginxModelFor, refusedBy, scopesOf } = await import('../src/nginx/model/cache.js');
-    const set = modelFromText('events {}\nhttp { server { location / { deny all; } location /a/ { return 403; } location /b/ { allow 10.0.0.0/8; deny all; } } }').set;
+    const set = modelFromText(
+      'events {}\nhttp { server { location / { deny all; } location /a/ { return 403; } location /b/ { allow 10.0.0.0/8; deny all; } } }',
+    ).set;
     const model = nginxModelFor(set);
     expect(nginxModelFor(set)).toBe(model);
     expect(nginxModelFor({ ...set })).not.toBe(model);

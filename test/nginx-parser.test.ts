@@ -8,7 +8,8 @@ import { SourceFile } from '../src/source.js';
 const src = (t: string) => new SourceFile('/t/nginx.conf', t);
 const parse = (t: string, context = 'main') => parseNginx(src(t), { context });
 const dirs = (nodes: Node[]) => nodes.filter((n): n is Directive => n.type === 'directive');
-const errs = (t: string, context = 'main') => parse(t, context).errors.map((e) => `${e.span.start.line}:${e.span.start.column} ${e.code} ${e.message}`);
+const errs = (t: string, context = 'main') =>
+  parse(t, context).errors.map((e) => `${e.span.start.line}:${e.span.start.column} ${e.code} ${e.message}`);
 const pos = (p: { line: number; column: number; offset: number }) => `${p.line}:${p.column}@${p.offset}`;
 
 describe('nginx lexer', () => {
@@ -94,7 +95,13 @@ describe('nginx lexer', () => {
   });
 
   it('survives bytes that are not UTF-8 and keeps positions right', () => {
-    const bytes = Buffer.concat([Buffer.from('# caf'), Buffer.from([0xe9]), Buffer.from('\nuser "w'), Buffer.from([0xff]), Buffer.from('x" y;\nevents {}\n')]);
+    const bytes = Buffer.concat([
+      Buffer.from('# caf'),
+      Buffer.from([0xe9]),
+      Buffer.from('\nuser "w'),
+      Buffer.from([0xff]),
+      Buffer.from('x" y;\nevents {}\n'),
+    ]);
     const s = SourceFile.fromBytes('/t/latin1.conf', bytes);
     const f = parseNginx(s, { context: 'main' });
     const user = dirs(f.nodes)[0];
@@ -104,7 +111,8 @@ describe('nginx lexer', () => {
   });
 
   it('takes *_by_lua_block bodies raw, aware of Lua strings, comments and long brackets', () => {
-    const lua = 'content_by_lua_block {\n  local s = "}" .. \'{\' -- }\n  local t = [==[ } ]==] --[[ { ]]\n  if x then y = { 1 } end\n}\nreturn 200;';
+    const lua =
+      'content_by_lua_block {\n  local s = "}" .. \'{\' -- }\n  local t = [==[ } ]==] --[[ { ]]\n  if x then y = { 1 } end\n}\nreturn 200;';
     const f = parse(lua, 'location');
     const [d, r] = dirs(f.nodes);
     expect(d.rawBody).toBe('\n  local s = "}" .. \'{\' -- }\n  local t = [==[ } ]==] --[[ { ]]\n  if x then y = { 1 } end\n');
@@ -144,7 +152,9 @@ describe('nginx parser errors, in nginx words, and recovery', () => {
   it('context and arity, with the table of nginx-full', () => {
     expect(errs('events {}\nlisten 80;')).toEqual(['2:1 not-allowed-here "listen" directive is not allowed here']);
     expect(errs('events {}\nuser;')).toEqual(['2:1 invalid-args invalid number of arguments in "user" directive']);
-    expect(errs('events {}\nhttp { server { location / { allow; } } }')).toEqual(['2:30 invalid-args invalid number of arguments in "allow" directive']);
+    expect(errs('events {}\nhttp { server { location / { allow; } } }')).toEqual([
+      '2:30 invalid-args invalid number of arguments in "allow" directive',
+    ]);
     // `server` inside upstream is a simple directive with 1 or more arguments
     expect(errs('upstream u { server 127.0.0.1:9000 weight=2; }', 'http')).toEqual([]);
     expect(errs('limit_except GET { deny all; }', 'location')).toEqual([]);
@@ -168,7 +178,9 @@ describe('nginx parser errors, in nginx words, and recovery', () => {
 
   it('too long parameter: a token of 4096 bytes or more', () => {
     expect(errs('user ' + 'x'.repeat(4095) + ';\nevents {}')).toEqual([]);
-    expect(errs('user ' + 'x'.repeat(4096) + ';\nevents {}')).toEqual(['1:6 too-long-parameter too long parameter "xxxxxxxxxx..." started']);
+    expect(errs('user ' + 'x'.repeat(4096) + ';\nevents {}')).toEqual([
+      '1:6 too-long-parameter too long parameter "xxxxxxxxxx..." started',
+    ]);
     expect(errs('user "' + 'é'.repeat(2048) + '";\nevents {}')).toEqual([
       '1:6 too-long-parameter too long parameter, probably missing terminating """ character',
     ]);
@@ -186,7 +198,10 @@ describe('nginx parser errors, in nginx words, and recovery', () => {
     expect(depth).toBe(10000);
     expect(deep.errors).toEqual([]);
     const big = parse('events {}\n# ' + 'y'.repeat(10 * 1024 * 1024) + '\nuser a ' + 'z'.repeat(10 * 1024 * 1024) + ';');
-    expect(big.errors.map((e) => `${e.span.start.line}:${e.span.start.column} ${e.code}`)).toEqual(['2:1 too-long-parameter', '3:8 too-long-parameter']);
+    expect(big.errors.map((e) => `${e.span.start.line}:${e.span.start.column} ${e.code}`)).toEqual([
+      '2:1 too-long-parameter',
+      '3:8 too-long-parameter',
+    ]);
     expect(dirs(big.nodes)[1].args[1].value.length).toBe(10 * 1024 * 1024);
   });
 });

@@ -16,7 +16,6 @@ import { CORPUS, corpusOrSkip, corpusRows } from './harness/corpus.js';
 
 const present = corpusOrSkip('nginx property test');
 
-
 const STRAY = ['{', '}', '"', "'", ';', '\\', '#', '${', '\n', '\r\n', '}}}}', '{{{{', '"\n', 'content_by_lua_block {', '--[[', '\xff'];
 
 function mutate(b: Buffer, rnd: () => number): Buffer {
@@ -27,7 +26,11 @@ function mutate(b: Buffer, rnd: () => number): Buffer {
     case 0: // delete bytes
       return Buffer.concat([b.subarray(0, at), b.subarray(Math.min(n, at + len))]);
     case 1: // duplicate bytes
-      return Buffer.concat([b.subarray(0, at + len > n ? n : at + len), b.subarray(at, Math.min(n, at + len)), b.subarray(Math.min(n, at + len))]);
+      return Buffer.concat([
+        b.subarray(0, at + len > n ? n : at + len),
+        b.subarray(at, Math.min(n, at + len)),
+        b.subarray(Math.min(n, at + len)),
+      ]);
     case 2: // cut short
       return b.subarray(0, at);
     default: {
@@ -43,7 +46,8 @@ function checkSpan(src: SourceFile, s: Span, what: string): void {
   for (const p of [s.start, s.end]) {
     if (p.offset < 0 || p.offset > src.text.length) throw new Error(`${what}: offset ${p.offset} outside 0..${src.text.length}`);
     const q = src.positionAt(p.offset);
-    if (q.line !== p.line || q.column !== p.column) throw new Error(`${what}: ${p.line}:${p.column} but offset ${p.offset} is ${q.line}:${q.column}`);
+    if (q.line !== p.line || q.column !== p.column)
+      throw new Error(`${what}: ${p.line}:${p.column} but offset ${p.offset} is ${q.line}:${q.column}`);
   }
   if (s.end.offset < s.start.offset) throw new Error(`${what}: span ends before it starts`);
 }

@@ -30,7 +30,18 @@ const tmp = mkdtempSync(join(tmpdir(), 'why403-precommit-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 function sh(cmd: string, args: string[], cwd: string, timeout = 60_000) {
-  const env = { ...process.env, PRE_COMMIT_HOME: join(tmp, 'cache'), GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@example.test', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@example.test', NO_COLOR: '1', npm_config_audit: 'false', npm_config_fund: 'false', npm_config_update_notifier: 'false' };
+  const env = {
+    ...process.env,
+    PRE_COMMIT_HOME: join(tmp, 'cache'),
+    GIT_AUTHOR_NAME: 't',
+    GIT_AUTHOR_EMAIL: 't@example.test',
+    GIT_COMMITTER_NAME: 't',
+    GIT_COMMITTER_EMAIL: 't@example.test',
+    NO_COLOR: '1',
+    npm_config_audit: 'false',
+    npm_config_fund: 'false',
+    npm_config_update_notifier: 'false',
+  };
   delete (env as Record<string, string | undefined>).FORCE_COLOR;
   const r = spawnSync(cmd, args, { cwd, env, encoding: 'utf8', timeout });
   return { code: r.status, out: `${r.stdout}${r.stderr}`, timedOut: r.error !== undefined };
@@ -65,7 +76,9 @@ test.skipIf(skip !== '')(
     expect(bad.out).toMatch(/deploy\/nginx\/sites-enabled\/shop\.conf\s*\n\s+3:5\s+error\s+`return 403` at server level/);
     expect(bad.out).not.toContain('supervisor'); // the files: pattern leaves other .conf files alone
 
-    write(repo, { 'deploy/nginx/sites-enabled/shop.conf': 'server {\n    listen 80;\n    location /private/ {\n        return 403;\n    }\n}\n' });
+    write(repo, {
+      'deploy/nginx/sites-enabled/shop.conf': 'server {\n    listen 80;\n    location /private/ {\n        return 403;\n    }\n}\n',
+    });
     const good = sh('pre-commit', ['run', '--all-files', 'why403'], repo, 120_000);
     expect(good.code, good.out).toBe(0);
     expect(good.out).toMatch(/why403\.+Passed/);
@@ -76,7 +89,9 @@ test.skipIf(skip !== '')(
     const fix = sh('pre-commit', ['run', '--all-files', '--hook-stage', 'manual', 'why403-fix'], repo, 120_000);
     expect(fix.code, fix.out).toBe(1);
     expect(fix.out).toMatch(/files were modified by this hook/);
-    expect(readFileSync(join(repo, 'deploy/nginx/sites-enabled/shop.conf'), 'utf8')).toBe('server {\n    listen 80;\n    location / {\n    }\n}\n');
+    expect(readFileSync(join(repo, 'deploy/nginx/sites-enabled/shop.conf'), 'utf8')).toBe(
+      'server {\n    listen 80;\n    location / {\n    }\n}\n',
+    );
     const again = sh('pre-commit', ['run', '--all-files', '--hook-stage', 'manual', 'why403-fix'], repo, 120_000);
     expect(again.code, again.out).toBe(0);
   },

@@ -25,7 +25,10 @@ describe('the manifest', () => {
     const missing = index.filter((id) => !RULE_IDS.includes(id));
     const extra = RULE_IDS.filter((id) => !index.includes(id));
     const lines = missing.map((id) => `  ['${id}', () => import('../rules/${id}.js')],`).join('\n');
-    expect({ missing, extra }, `src/rule-manifest.ts differs from rules/index.ts; add these lines there (sorted):\n${lines}\n`).toEqual({ missing: [], extra: [] });
+    expect({ missing, extra }, `src/rule-manifest.ts differs from rules/index.ts; add these lines there (sorted):\n${lines}\n`).toEqual({
+      missing: [],
+      extra: [],
+    });
     expect(RULE_IDS).toEqual(index);
   });
 
@@ -82,18 +85,30 @@ describe('the CLI loads the rules of the servers in the run only', () => {
   // A module hook that prints every rules/*.js the process loads.
   const hook = join(tmp, 'hook.mjs');
   const register = join(tmp, 'register.mjs');
-  writeFileSync(hook, `export async function load(url, ctx, next) {\n  if (/\\/dist\\/rules\\/[^/]+\\.js$/.test(url)) process._rawDebug('LOADED ' + url.replace(/^.*\\//, '').replace(/\\.js$/, ''));\n  return next(url, ctx);\n}\n`);
+  writeFileSync(
+    hook,
+    `export async function load(url, ctx, next) {\n  if (/\\/dist\\/rules\\/[^/]+\\.js$/.test(url)) process._rawDebug('LOADED ' + url.replace(/^.*\\//, '').replace(/\\.js$/, ''));\n  return next(url, ctx);\n}\n`,
+  );
   writeFileSync(register, `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(hook).href)});\n`);
 
   function loadedRules(args: string[], cwd = tmp): { code: number | null; loaded: string[]; out: string } {
-    const r = spawnSync(process.execPath, ['--import', register, cliPath, ...args], { cwd, encoding: 'utf8', timeout: 60_000, env: { ...process.env, NO_COLOR: '1', WHY403_NO_BUNDLE: '1' } });
+    const r = spawnSync(process.execPath, ['--import', register, cliPath, ...args], {
+      cwd,
+      encoding: 'utf8',
+      timeout: 60_000,
+      env: { ...process.env, NO_COLOR: '1', WHY403_NO_BUNDLE: '1' },
+    });
     const loaded = r.stderr
       .split('\n')
       .filter((l) => l.startsWith('LOADED '))
       .map((l) => l.slice(7));
     return { code: r.status, loaded: [...new Set(loaded)].sort(), out: r.stdout + r.stderr };
   }
-  const idsFor = (s: 'nginx' | 'apache') => rules.filter((r) => r.servers.includes(s)).map((r) => r.id).sort();
+  const idsFor = (s: 'nginx' | 'apache') =>
+    rules
+      .filter((r) => r.servers.includes(s))
+      .map((r) => r.id)
+      .sort();
 
   test('an nginx file: the nginx rules, and they report', () => {
     const dir = mkdtempSync(join(tmp, 'n-'));
@@ -106,12 +121,18 @@ describe('the CLI loads the rules of the servers in the run only', () => {
 
   test('an Apache file with a config that sets an nginx rule: the Apache rules only, config still checked', () => {
     const dir = mkdtempSync(join(tmp, 'a-'));
-    writeFileSync(join(dir, '.why403.json'), JSON.stringify({ rules: { 'nginx-return-403-server': 'off', 'apache-legacy-access-control': 'error' } }));
+    writeFileSync(
+      join(dir, '.why403.json'),
+      JSON.stringify({ rules: { 'nginx-return-403-server': 'off', 'apache-legacy-access-control': 'error' } }),
+    );
     writeFileSync(join(dir, '.htaccess'), 'Order deny,allow\nDeny from all\n');
     const r = loadedRules(['.htaccess'], dir);
     expect(r.out).toContain('apache-legacy-access-control');
     expect(r.loaded).toEqual(idsFor('apache'));
-    writeFileSync(join(dir, '.why403.json'), JSON.stringify({ rules: { 'apache-no-such-rule': 'error', 'nginx-return-403-server': ['warn', { x: 1 }] } }));
+    writeFileSync(
+      join(dir, '.why403.json'),
+      JSON.stringify({ rules: { 'apache-no-such-rule': 'error', 'nginx-return-403-server': ['warn', { x: 1 }] } }),
+    );
     const bad = loadedRules(['.htaccess'], dir);
     expect(bad.code).toBe(2);
     expect(bad.out).toContain('unknown rule "apache-no-such-rule"');

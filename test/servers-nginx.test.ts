@@ -42,14 +42,7 @@ describe.skipIf(!!skip)('nginx harness', () => {
 
   it('uses the source address: allow 127.0.0.7; deny all', async () => {
     const s = await startNginx({
-      config: [
-        'server {',
-        '    listen 80;',
-        '    root www;',
-        '    location /admin/ { allow 127.0.0.7; deny all; }',
-        '}',
-        '',
-      ].join('\n'),
+      config: ['server {', '    listen 80;', '    root www;', '    location /admin/ { allow 127.0.0.7; deny all; }', '}', ''].join('\n'),
       files: { 'www/admin/index.html': 'admin\n' },
     });
     const allowed = await request({ port: s.port, path: '/admin/', from: '127.0.0.7' });
@@ -61,7 +54,8 @@ describe.skipIf(!!skip)('nginx harness', () => {
 
   it('sends the path as written (no client-side normalisation)', async () => {
     const s = await startNginx({
-      config: 'location = /a/../b { return 200 "raw-dotdot"; }\nlocation = /b { return 200 "normalised"; }\nlocation / { return 200 "other:$request_uri"; }\n',
+      config:
+        'location = /a/../b { return 200 "raw-dotdot"; }\nlocation = /b { return 200 "normalised"; }\nlocation / { return 200 "other:$request_uri"; }\n',
     });
     // nginx itself normalises /a/../b to /b for location matching; $request_uri keeps the raw form
     expect((await request({ port: s.port, path: '/a/../b' })).body).toBe('normalised');
@@ -155,44 +149,48 @@ describe.skipIf(!!skip)('nginx harness', () => {
   it.skipIf(!existsSync(viteNode)).each([
     ['an uncaught exception', 'throw new Error("simulated crash");', null],
     ['SIGTERM', 'setInterval(() => {}, 1000);', 'SIGTERM'],
-  ] as const)('a test process that ends by %s leaves no server behind', async (_what, ending, signal) => {
-    const dir = mkdtempSync(join(tmpdir(), 'why403-crash-'));
-    let child: ReturnType<typeof spawn> | undefined;
-    try {
-      const servers = fileURLToPath(new URL('./harness/servers.ts', import.meta.url));
-      const script = join(dir, 'crash.ts');
-      writeFileSync(
-        script,
-        `import { startNginx } from ${JSON.stringify(servers)};\n` +
-          `const s = await startNginx({ config: 'return 204;\\n' });\n` +
-          `console.log('STARTED ' + JSON.stringify({ pid: s.pid, prefix: s.prefix }));\n` +
-          `process.stdin.once('data', () => { ${ending} });\n`,
-      );
-      const c = spawn(process.execPath, [viteNode, script], { stdio: ['pipe', 'pipe', 'pipe'] });
-      child = c;
-      const exited = new Promise<void>((r) => c.once('exit', () => r()));
-      const started = await new Promise<{ pid: number; prefix: string }>((resolve, reject) => {
-        let out = '';
-        const t = setTimeout(() => reject(new Error(`child did not start a server: ${out}`)), 15_000);
-        c.stdout.on('data', (d: Buffer) => {
-          out += d.toString();
-          const m = /STARTED (\{.*\})/.exec(out);
-          if (m) {
-            clearTimeout(t);
-            resolve(JSON.parse(m[1]));
-          }
+  ] as const)(
+    'a test process that ends by %s leaves no server behind',
+    async (_what, ending, signal) => {
+      const dir = mkdtempSync(join(tmpdir(), 'why403-crash-'));
+      let child: ReturnType<typeof spawn> | undefined;
+      try {
+        const servers = fileURLToPath(new URL('./harness/servers.ts', import.meta.url));
+        const script = join(dir, 'crash.ts');
+        writeFileSync(
+          script,
+          `import { startNginx } from ${JSON.stringify(servers)};\n` +
+            `const s = await startNginx({ config: 'return 204;\\n' });\n` +
+            `console.log('STARTED ' + JSON.stringify({ pid: s.pid, prefix: s.prefix }));\n` +
+            `process.stdin.once('data', () => { ${ending} });\n`,
+        );
+        const c = spawn(process.execPath, [viteNode, script], { stdio: ['pipe', 'pipe', 'pipe'] });
+        child = c;
+        const exited = new Promise<void>((r) => c.once('exit', () => r()));
+        const started = await new Promise<{ pid: number; prefix: string }>((resolve, reject) => {
+          let out = '';
+          const t = setTimeout(() => reject(new Error(`child did not start a server: ${out}`)), 15_000);
+          c.stdout.on('data', (d: Buffer) => {
+            out += d.toString();
+            const m = /STARTED (\{.*\})/.exec(out);
+            if (m) {
+              clearTimeout(t);
+              resolve(JSON.parse(m[1]));
+            }
+          });
         });
-      });
-      expect(groupAlive(started.pid)).toBe(true);
-      c.stdin.write('go\n'); // now the child ends its own way
-      if (signal) c.kill(signal);
-      await exited;
-      for (let i = 0; i < 40 && groupAlive(started.pid); i++) await new Promise((r) => setTimeout(r, 50));
-      expect(groupAlive(started.pid)).toBe(false);
-      expect(existsSync(started.prefix)).toBe(false);
-    } finally {
-      if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-      rmSync(dir, { recursive: true, force: true });
-    }
-  }, 30_000);
+        expect(groupAlive(started.pid)).toBe(true);
+        c.stdin.write('go\n'); // now the child ends its own way
+        if (signal) c.kill(signal);
+        await exited;
+        for (let i = 0; i < 40 && groupAlive(started.pid); i++) await new Promise((r) => setTimeout(r, 50));
+        expect(groupAlive(started.pid)).toBe(false);
+        expect(existsSync(started.prefix)).toBe(false);
+      } finally {
+        if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+    30_000,
+  );
 });

@@ -114,7 +114,6 @@ function byteCompare(a: string, b: string): number {
   return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
 }
 
-
 function exists(p: string): boolean {
   try {
     statSync(p);

@@ -75,7 +75,6 @@ const MAIN_NAMES = new Set(['apache2.conf', 'httpd.conf']);
 /** How many directories above a fragment's own directory to look for the main config. */
 const MAIN_SEARCH_LEVELS = 3;
 
-
 function emptyFile(path: string, context: string, error: Diagnostic): ParsedFile {
   return { server: 'apache', source: new SourceFile(path, ''), nodes: [], errors: [error], context };
 }
@@ -95,8 +94,17 @@ type Frame =
 
 /** Sections whose contents are per-directory configuration in httpd. */
 const PER_DIR = new Set([
-  'directory', 'directorymatch', 'location', 'locationmatch', 'files', 'filesmatch', 'proxy', 'proxymatch',
-  'if', 'elseif', 'else',
+  'directory',
+  'directorymatch',
+  'location',
+  'locationmatch',
+  'files',
+  'filesmatch',
+  'proxy',
+  'proxymatch',
+  'if',
+  'elseif',
+  'else',
 ]);
 
 export function loadApache(path: string, opts: LoadOptions = {}): ConfigSet {

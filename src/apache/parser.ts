@@ -41,10 +41,30 @@ export const HTACCESS_MAX_LINE_BYTES = 8190;
 
 /** Sections whose handlers refuse an empty argument list (`<X> directive requires additional arguments`). */
 const NEEDS_ARGS = new Set([
-  'directory', 'directorymatch', 'files', 'filesmatch', 'location', 'locationmatch', 'virtualhost',
-  'proxy', 'proxymatch', 'limit', 'limitexcept', 'ifmodule', 'ifdefine', 'ifversion', 'iffile',
-  'ifdirective', 'ifsection', 'if', 'elseif', 'macro', 'authnprovideralias', 'authzprovideralias',
-  'mdomain', 'mdomainset',
+  'directory',
+  'directorymatch',
+  'files',
+  'filesmatch',
+  'location',
+  'locationmatch',
+  'virtualhost',
+  'proxy',
+  'proxymatch',
+  'limit',
+  'limitexcept',
+  'ifmodule',
+  'ifdefine',
+  'ifversion',
+  'iffile',
+  'ifdirective',
+  'ifsection',
+  'if',
+  'elseif',
+  'macro',
+  'authnprovideralias',
+  'authzprovideralias',
+  'mdomain',
+  'mdomainset',
 ]);
 
 /** Sections whose body httpd may skip unread (ap_soak_end_container): unknown names inside are not
@@ -386,10 +406,7 @@ export function parseApache(source: SourceFile, opts: ApacheParseOptions = {}): 
       while (argEnd > restStart && isSpace(s.charCodeAt(argEnd - 1))) argEnd--;
       const args = readArgs(text, s, restStart, argEnd, map, diag);
       const nameOff = wq === null ? 1 : 2;
-      const nameSpan =
-        sname.length > 0 && !wo
-          ? map.span(w0 + nameOff, w0 + nameOff + sname.length)
-          : nameSpanFull;
+      const nameSpan = sname.length > 0 && !wo ? map.span(w0 + nameOff, w0 + nameOff + sname.length) : nameSpanFull;
       const dir: Directive = {
         type: 'directive',
         name: sname,
@@ -425,10 +442,7 @@ export function parseApache(source: SourceFile, opts: ApacheParseOptions = {}): 
       key: lowerKey(word),
       args,
       // the line ends where its last argument ends: share that Position
-      span:
-        args.length > 0
-          ? spanFromTo(nameSpanFull, args[args.length - 1].span as CompactSpan)
-          : nameSpanFull,
+      span: args.length > 0 ? spanFromTo(nameSpanFull, args[args.length - 1].span as CompactSpan) : nameSpanFull,
       nameSpan: nameSpanFull,
       block: null,
       blockSpan: null,

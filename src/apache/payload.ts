@@ -63,7 +63,12 @@ export function toApachePayload(set: ConfigSet, opts: { comments?: boolean } = {
         if (opts.comments) f.into.push({ directive: '#', line: n.span.start.line, column: n.span.start.column, args: [], comment: n.text });
         continue;
       }
-      const d: PayloadDirective = { directive: n.name, line: n.nameSpan.start.line, column: n.nameSpan.start.column, args: n.args.map((a) => a.value) };
+      const d: PayloadDirective = {
+        directive: n.name,
+        line: n.nameSpan.start.line,
+        column: n.nameSpan.start.column,
+        args: n.args.map((a) => a.value),
+      };
       if (n.section) d.section = true;
       if (n.includes) d.includes = n.includes.map((p) => index.get(p)).filter((x): x is number => x !== undefined);
       f.into.push(d);

@@ -30,10 +30,7 @@ export function expandVars(value: string, defines: Readonly<Record<string, strin
   return expandVarsDetailed(value, defines).value;
 }
 
-export function expandVarsDetailed(
-  value: string,
-  defines: Readonly<Record<string, string | undefined>>,
-): ExpandResult {
+export function expandVarsDetailed(value: string, defines: Readonly<Record<string, string | undefined>>): ExpandResult {
   const missing: string[] = [];
   let i = value.indexOf('$');
   if (i === -1) return { value, undefined: missing };

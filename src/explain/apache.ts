@@ -32,19 +32,29 @@ function suggestions(r: SimResult, at: string, req: ExplainRequest): string[] {
   if (r.status === 403) {
     switch (r.cause) {
       case 'A01':
-        out.push(`a \`Require ip ${req.clientIp}\` (or \`Require all granted\`) in the section that decided, at ${at}, would let this client in`);
+        out.push(
+          `a \`Require ip ${req.clientIp}\` (or \`Require all granted\`) in the section that decided, at ${at}, would let this client in`,
+        );
         break;
       case 'A02':
-        out.push('the user is authenticated but not authorized: `Require user`/`Require valid-user` decide; with AuthzSendForbiddenOnFailure Off this is a 401');
+        out.push(
+          'the user is authenticated but not authorized: `Require user`/`Require valid-user` decide; with AuthzSendForbiddenOnFailure Off this is a 401',
+        );
         break;
       case 'A04':
-        out.push(`\`Allow from ${req.clientIp}\` (with \`Order deny,allow\`), or the 2.4 form \`Require ip ${req.clientIp}\`, would let this client in (${at})`);
+        out.push(
+          `\`Allow from ${req.clientIp}\` (with \`Order deny,allow\`), or the 2.4 form \`Require ip ${req.clientIp}\`, would let this client in (${at})`,
+        );
         break;
       case 'A05':
-        out.push('the old Order/Allow grant does not lift an inherited `Require all denied`: use `Require all granted` (or `Require ip …`) in this section instead');
+        out.push(
+          'the old Order/Allow grant does not lift an inherited `Require all denied`: use `Require all granted` (or `Require ip …`) in this section instead',
+        );
         break;
       case 'A06':
-        out.push('grant the directory the URL maps to: `<Directory /its/path> Require all granted </Directory>` (the default `<Directory />` denies everything else)');
+        out.push(
+          'grant the directory the URL maps to: `<Directory /its/path> Require all granted </Directory>` (the default `<Directory />` denies everything else)',
+        );
         break;
       case 'A07':
         out.push('.ht* files are denied on purpose (they hold passwords and overrides); serve the content under another name');
@@ -53,7 +63,9 @@ function suggestions(r: SimResult, at: string, req: ExplainRequest): string[] {
         out.push(`${req.method} is denied by a method-limited Require (<Limit>/<LimitExcept>) at ${at}`);
         break;
       case 'A11':
-        out.push('allow the symlink with `Options +FollowSymLinks` (or +SymLinksIfOwnerMatch with matching owners) on the directory that holds it, and check that its target exists');
+        out.push(
+          'allow the symlink with `Options +FollowSymLinks` (or +SymLinksIfOwnerMatch with matching owners) on the directory that holds it, and check that its target exists',
+        );
         break;
       case 'A12':
         out.push('give the worker user (User/Group) search (x) permission on every directory of the path');
@@ -78,7 +90,9 @@ function suggestions(r: SimResult, at: string, req: ExplainRequest): string[] {
         out.push(`the RewriteRule at ${at} forbids this URL on purpose`);
         break;
       case 'A25':
-        out.push('per-directory RewriteRules need `Options +FollowSymLinks` or `+SymLinksIfOwnerMatch` in that context; every request there is 403 until one is set');
+        out.push(
+          'per-directory RewriteRules need `Options +FollowSymLinks` or `+SymLinksIfOwnerMatch` in that context; every request there is 403 until one is set',
+        );
         break;
       case 'A29':
         out.push(`the Redirect 403 at ${at} forbids this URL on purpose`);
@@ -88,9 +102,15 @@ function suggestions(r: SimResult, at: string, req: ExplainRequest): string[] {
         break;
     }
   } else if (r.status === 401) {
-    out.push(req.user ? 'the user is authenticated but not authorized (401, because AuthzSendForbiddenOnFailure is Off)' : 'this is an authentication challenge, not a 403: run with --user NAME to see the answer for an authenticated client');
+    out.push(
+      req.user
+        ? 'the user is authenticated but not authorized (401, because AuthzSendForbiddenOnFailure is Off)'
+        : 'this is an authentication challenge, not a 403: run with --user NAME to see the answer for an authenticated client',
+    );
   } else if (r.status === null && r.possibleOutcomes.length) {
-    out.push('run with --fs to read the files (and .htaccess files) from disk (with --path-map FROM=TO when the config is checked out elsewhere)');
+    out.push(
+      'run with --fs to read the files (and .htaccess files) from disk (with --path-map FROM=TO when the config is checked out elsewhere)',
+    );
   }
   return out;
 }
@@ -134,14 +154,28 @@ export function explainApache(set: ConfigSet, configPath: string, req: ExplainRe
   let decisive = di >= 0 ? steps[di] : null;
   // A decision whose directive never showed in the trace still gets a step, so the trace names it.
   if (!decisive && r.status !== null && r.decidedBy) {
-    decisive = { n: steps.length + 1, phase: 'decision', message: r.message, at: locationOf(r.decidedBy, cwd), directive: directiveText(r.decidedBy), decisive: true };
+    decisive = {
+      n: steps.length + 1,
+      phase: 'decision',
+      message: r.message,
+      at: locationOf(r.decidedBy, cwd),
+      directive: directiveText(r.decidedBy),
+      decisive: true,
+    };
     steps.push(decisive);
   }
   const outcome = outcomeName(r.status, r.outcome);
-  const possibleOutcomes = r.possibleOutcomes.map((p) => ({ status: p.status, outcome: outcomeName(p.status, p.outcome), cause: p.cause, when: p.when ? [p.when] : [] }));
+  const possibleOutcomes = r.possibleOutcomes.map((p) => ({
+    status: p.status,
+    outcome: outcomeName(p.status, p.outcome),
+    cause: p.cause,
+    when: p.when ? [p.when] : [],
+  }));
   const { errors, warnings } = configProblems(set, cwd);
   const assumptions = commonAssumptions(req, host, hostFrom, opts.fs);
-  assumptions.push(`the worker runs as ${model.user}:${model.group}${model.userDirective ? ` (User at ${fmtLoc(locationOf(model.userDirective, cwd))})` : ' (the default)'}`);
+  assumptions.push(
+    `the worker runs as ${model.user}:${model.group}${model.userDirective ? ` (User at ${fmtLoc(locationOf(model.userDirective, cwd))})` : ' (the default)'}`,
+  );
   const sections = r.sections.map((s) => `${s.label}${s.directive ? ` (${fmtLoc(locationOf(s.directive as Directive, cwd))})` : ''}`);
   const exp: Explanation = {
     version: 1,
@@ -173,7 +207,8 @@ export function explainApache(set: ConfigSet, configPath: string, req: ExplainRe
     for (const sec of all) {
       if (applied.has(sec.directive) || seen.has(sec.directive)) continue;
       seen.add(sec.directive);
-      const what = sec.kind === 'location' || sec.kind === 'locationmatch' ? `the URI ${req.target.split('?')[0]}` : (r.filename ?? 'the file name');
+      const what =
+        sec.kind === 'location' || sec.kind === 'locationmatch' ? `the URI ${req.target.split('?')[0]}` : (r.filename ?? 'the file name');
       others.push(`${directiveText(sec.directive)} (${fmtLoc(locationOf(sec.directive, cwd))}) does not match ${what}`);
     }
     const details = others.length > 20 ? [...others.slice(0, 20), `… and ${others.length - 20} more`] : others;

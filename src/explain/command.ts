@@ -49,7 +49,8 @@ export async function explainCommand(a: ExplainArgs, io: CliIO): Promise<number>
   let expect: number | undefined;
   if (a.expect !== undefined) {
     expect = Number(a.expect);
-    if (!Number.isInteger(expect) || expect < 100 || expect > 999) return usage(io, `--expect wants an HTTP status such as 403, got "${a.expect}"`);
+    if (!Number.isInteger(expect) || expect < 100 || expect > 999)
+      return usage(io, `--expect wants an HTTP status such as 403, got "${a.expect}"`);
   }
   const parsed = parseExplainRequest({ target: a.target, method: a.method, ip: a.ip, headers: many(a.header), user: a.user });
   if (!parsed.ok) return usage(io, parsed.error);
@@ -66,11 +67,19 @@ export async function explainCommand(a: ExplainArgs, io: CliIO): Promise<number>
     st = statSync(path);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    return usage(io, `cannot read the config ${a.config}: ${code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : String(code)}`);
+    return usage(
+      io,
+      `cannot read the config ${a.config}: ${code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : String(code)}`,
+    );
   }
-  if (st.isDirectory()) return usage(io, `${a.config} is a directory: give the main config file (nginx.conf, apache2.conf, httpd.conf or an .htaccess)`);
+  if (st.isDirectory())
+    return usage(io, `${a.config} is a directory: give the main config file (nginx.conf, apache2.conf, httpd.conf or an .htaccess)`);
   const server = (a.server as ServerKind | undefined) ?? serverFor(path) ?? undefined;
-  if (!server) return usage(io, `cannot tell whether ${a.config} is an nginx or an Apache httpd config; choose with --server nginx or --server apache`);
+  if (!server)
+    return usage(
+      io,
+      `cannot tell whether ${a.config} is an nginx or an Apache httpd config; choose with --server nginx or --server apache`,
+    );
   const set = loadConfig(path, {
     server,
     pathMap: a.pathMap,
@@ -81,7 +90,9 @@ export async function explainCommand(a: ExplainArgs, io: CliIO): Promise<number>
   });
   const errs = [...set.errors, ...[...set.files.values()].flatMap((f) => f.errors)].filter((d) => d.severity === 'error');
   if (errs.length) {
-    const lines = errs.slice(0, 10).map((d) => `  ${showPath(d.file, process.cwd())}:${d.span.start.line}:${d.span.start.column}: ${d.message}`);
+    const lines = errs
+      .slice(0, 10)
+      .map((d) => `  ${showPath(d.file, process.cwd())}:${d.span.start.line}:${d.span.start.column}: ${d.message}`);
     if (errs.length > 10) lines.push(`  … and ${errs.length - 10} more`);
     return usage(io, `the config does not parse, so the request cannot be explained:\n${lines.join('\n')}`);
   }

@@ -126,10 +126,16 @@ export function baseRequest(req: ExplainRequest, host: string | undefined, hostF
   };
 }
 
-export function commonAssumptions(req: ExplainRequest, host: string | undefined, hostFrom: ExplainRequest['hostFrom'], fs: boolean): string[] {
+export function commonAssumptions(
+  req: ExplainRequest,
+  host: string | undefined,
+  hostFrom: ExplainRequest['hostFrom'],
+  fs: boolean,
+): string[] {
   const out: string[] = [];
   if (req.clientIpDefaulted) out.push('the client address is 127.0.0.1 (the default; give --ip to change it)');
-  if (hostFrom === 'default' && host) out.push(`Host: ${host} (the first name of the server that answers by default; give a URL or --header 'Host: …' to change it)`);
+  if (hostFrom === 'default' && host)
+    out.push(`Host: ${host} (the first name of the server that answers by default; give a URL or --header 'Host: …' to change it)`);
   if (hostFrom === 'none') out.push('no Host header is sent (the default server answers)');
   if (req.user) out.push(`the request carries valid credentials for user "${req.user}" (the password is not checked)`);
   if (!fs) out.push('the file system was not read (no --fs): where the answer depends on files on disk, the possibilities are listed');
@@ -149,7 +155,8 @@ export function finishVerdict(
     if (outcome === 'proxied') {
       return `proxied to a backend${decisive?.directive ? ` (${decisive.directive} at ${fmtLoc(decisive.at)})` : ''}: the backend decides; a 403 would come from the application (roles, ownership, scopes)`;
     }
-    if (outcome === 'handler') return `handled by a module${decisive?.directive ? ` (${decisive.directive} at ${fmtLoc(decisive.at)})` : ''}: it decides the status`;
+    if (outcome === 'handler')
+      return `handled by a module${decisive?.directive ? ` (${decisive.directive} at ${fmtLoc(decisive.at)})` : ''}: it decides the status`;
     if (possible.length) {
       const fsDep = possible.some((p) => p.when.some((w) => /exist|file|director|readable|symlink|\.htaccess|search/i.test(w)));
       const head = fsDep && !fs ? 'depends on the file system (run with --fs to check it)' : 'depends on what cannot be known here';
@@ -161,7 +168,10 @@ export function finishVerdict(
         g.whens.push(p.when.join(' and '));
         groups.set(key, g);
       }
-      const parts = [...groups.values()].map((g) => `${g.label}${g.whens[0] ? ` if ${g.whens[0]}` : ''}${g.whens.length > 1 ? ` (or ${g.whens.length - 1} other case${g.whens.length > 2 ? 's' : ''})` : ''}`);
+      const parts = [...groups.values()].map(
+        (g) =>
+          `${g.label}${g.whens[0] ? ` if ${g.whens[0]}` : ''}${g.whens.length > 1 ? ` (or ${g.whens.length - 1} other case${g.whens.length > 2 ? 's' : ''})` : ''}`,
+      );
       return `${head}: ${parts.join('; ')}`;
     }
     if (outcome === 'close') return 'the connection is closed without a response (return 444)';

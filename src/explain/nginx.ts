@@ -94,7 +94,9 @@ function accessDetails(step: TraceStep, scopes: Map<Directive, Scope>): string[]
     }
     const hit = ruleMatches(r, client);
     if (hit) decided = true;
-    out.push(`  ${i + 1}. ${r.action} ${r.text} (${where}): ${hit ? `matches ${client.text} → ${r.action === 'deny' ? '403' : 'allowed'}` : `does not match ${client.text}`}${r.error ? ` (nginx refuses it: ${r.error})` : ''}`);
+    out.push(
+      `  ${i + 1}. ${r.action} ${r.text} (${where}): ${hit ? `matches ${client.text} → ${r.action === 'deny' ? '403' : 'allowed'}` : `does not match ${client.text}`}${r.error ? ` (nginx refuses it: ${r.error})` : ''}`,
+    );
   });
   if (!decided) out.push('  no rule matches: the access module declines (allowed)');
   return out;
@@ -110,7 +112,13 @@ function toPossible(o: NgOutcome): PossibleOutcome {
   return { status: o.status, outcome: outcomeName(o.status, o.outcome), cause: o.cause ?? null, when: o.conditions };
 }
 
-function suggestions(r: SimResult, decisive: ExplainStep | null, req: ExplainRequest, scopes: Map<Directive, Scope>, decisiveDirective: Directive | null): string[] {
+function suggestions(
+  r: SimResult,
+  decisive: ExplainStep | null,
+  req: ExplainRequest,
+  scopes: Map<Directive, Scope>,
+  decisiveDirective: Directive | null,
+): string[] {
   const out: string[] = [];
   const at = decisive ? fmtLoc(decisive.at) : '';
   if (r.status === 403) {
@@ -119,7 +127,10 @@ function suggestions(r: SimResult, decisive: ExplainStep | null, req: ExplainReq
       case 'N02': {
         const scope = decisiveDirective ? scopes.get(decisiveDirective) : undefined;
         out.push(`\`allow ${req.clientIp};\` before ${decisive?.directive ?? 'the deny'} at ${at} would let this client in`);
-        if (scope && scope.kind !== 'location' && scope.kind !== 'limit_except') out.push(`the rules come from ${scopeLabelOf(scope)}; any allow or deny inside the location replaces all of them (they are not merged)`);
+        if (scope && scope.kind !== 'location' && scope.kind !== 'limit_except')
+          out.push(
+            `the rules come from ${scopeLabelOf(scope)}; any allow or deny inside the location replaces all of them (they are not merged)`,
+          );
         if (r.cause === 'N02') out.push(`or list ${req.method} in the limit_except methods`);
         break;
       }
@@ -133,7 +144,9 @@ function suggestions(r: SimResult, decisive: ExplainStep | null, req: ExplainReq
         out.push('the auth_request endpoint decides: look at the application behind it');
         break;
       case 'N06':
-        out.push(`\`return 403\` at ${at} runs in the rewrite phase, before any allow/deny or auth: remove it, or move it into an \`if\` or another location`);
+        out.push(
+          `\`return 403\` at ${at} runs in the rewrite phase, before any allow/deny or auth: remove it, or move it into an \`if\` or another location`,
+        );
         break;
       case 'N08':
         out.push(`try_files at ${at} ends in =403 when no candidate exists: create one of its candidates, or end it with =404`);
@@ -160,7 +173,11 @@ function suggestions(r: SimResult, decisive: ExplainStep | null, req: ExplainReq
         break;
     }
   } else if (r.status === 401) {
-    out.push(req.user ? 'the credentials are refused' : 'this is an authentication challenge, not a 403: run with --user NAME to see the answer for an authenticated client');
+    out.push(
+      req.user
+        ? 'the credentials are refused'
+        : 'this is an authentication challenge, not a 403: run with --user NAME to see the answer for an authenticated client',
+    );
   } else if (r.status === null && r.possibleOutcomes.some((o) => o.conditions.some((c) => /exist|is a (file|dir)/.test(c)))) {
     out.push('run with --fs to read the files from disk (with --path-map FROM=TO when the config is checked out elsewhere)');
   }
@@ -200,7 +217,9 @@ export function explainNginx(set: ConfigSet, configPath: string, req: ExplainReq
   let possible = r.possibleOutcomes;
   // --user: the credentials are valid (and, with --fs, the user file's existence was checked on disk).
   if (req.user && possible.length) {
-    const kept = possible.filter((o) => !o.conditions.includes('the credentials are wrong') && !(opts.fs && o.conditions.includes('the user file is missing')));
+    const kept = possible.filter(
+      (o) => !o.conditions.includes('the credentials are wrong') && !(opts.fs && o.conditions.includes('the user file is missing')),
+    );
     if (kept.length && kept.length < possible.length) {
       possible = kept;
       if (kept.every((o) => o.status === kept[0].status && o.status !== null)) {

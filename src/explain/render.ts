@@ -26,7 +26,11 @@ export function renderText(e: Explanation, style: TextStyle = PLAIN): string {
   const q = e.request;
   const from = `from ${q.clientIp}${q.clientIpDefaulted ? ' (default)' : ''}`;
   const host = q.host ? `host ${q.host}${q.hostFrom === 'default' ? ' (default)' : ''}` : 'no Host';
-  out.push(style.dim(`${e.server} ${e.config}: ${q.method} ${q.target} ${host}${q.port ? ` port ${q.port}` : ''} ${from}${q.user ? ` as user ${q.user}` : ''}`));
+  out.push(
+    style.dim(
+      `${e.server} ${e.config}: ${q.method} ${q.target} ${host}${q.port ? ` port ${q.port}` : ''} ${from}${q.user ? ` as user ${q.user}` : ''}`,
+    ),
+  );
   out.push('');
   out.push(style.bold(e.traceAssumes.length ? `Trace (of one possibility: ${e.traceAssumes.join(', ')}):` : 'Trace:'));
   const width = String(e.trace.length).length;

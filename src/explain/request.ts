@@ -74,7 +74,8 @@ export function isIPv6(s: string): boolean {
 function badTargetChar(s: string): string | null {
   for (const ch of s) {
     const c = ch.codePointAt(0)!;
-    if (c <= 0x20 || c === 0x7f) return c === 0x20 ? 'a space (write it as %20)' : `a control character (U+${c.toString(16).toUpperCase().padStart(4, '0')})`;
+    if (c <= 0x20 || c === 0x7f)
+      return c === 0x20 ? 'a space (write it as %20)' : `a control character (U+${c.toString(16).toUpperCase().padStart(4, '0')})`;
     if (c > 0x7e) return `a non-ASCII character "${ch}" (percent-encode it)`;
   }
   return null;
@@ -131,7 +132,8 @@ export function parseExplainRequest(input: RequestInput): ParseResult {
     if (!hm || hm[1] === '') return fail(`"${raw}" has no host`);
     urlHost = hm[1];
     if (urlHost.startsWith('[') && !isIPv6(urlHost.slice(1, -1))) return fail(`"${raw}": "${urlHost}" is not an IPv6 address`);
-    if (!urlHost.startsWith('[') && !/^[A-Za-z0-9._~!$&'()*+,;=%-]+$/.test(urlHost)) return fail(`"${raw}": "${urlHost}" is not a host name`);
+    if (!urlHost.startsWith('[') && !/^[A-Za-z0-9._~!$&'()*+,;=%-]+$/.test(urlHost))
+      return fail(`"${raw}": "${urlHost}" is not a host name`);
     if (hm[2] !== undefined && hm[2] !== '') {
       const p = Number(hm[2]);
       if (!Number.isInteger(p) || p < 1 || p > 65535) return fail(`"${raw}": port ${hm[2]} is out of range`);

@@ -42,7 +42,10 @@ export const sarif: Formatter = (results, ctx) => {
     const doc = readRuleDoc(r.id);
     const why = doc ? section(doc, 'Why this returns 403') : null;
     const helpText = doc
-      ? doc.replace(/^#+\s*/gm, '').replace(/```[a-z]*\n?/g, '').trim()
+      ? doc
+          .replace(/^#+\s*/gm, '')
+          .replace(/```[a-z]*\n?/g, '')
+          .trim()
       : `${r.description}\nSee ${r.docsUrl}`;
     return {
       id: r.id,
@@ -90,13 +93,19 @@ export const sarif: Formatter = (results, ctx) => {
           artifactChanges: [
             {
               artifactLocation: uriFor(rel, abs),
-              replacements: [{ deletedRegion: { charOffset: m.fix.range[0], charLength: m.fix.range[1] - m.fix.range[0] }, insertedContent: { text: m.fix.text } }],
+              replacements: [
+                {
+                  deletedRegion: { charOffset: m.fix.range[0], charLength: m.fix.range[1] - m.fix.range[0] },
+                  insertedContent: { text: m.fix.text },
+                },
+              ],
             },
           ],
         },
       ];
     }
-    if (suppressions) res.suppressions = suppressions.map((s) => ({ kind: 'inSource', ...(s.justification ? { justification: s.justification } : {}) }));
+    if (suppressions)
+      res.suppressions = suppressions.map((s) => ({ kind: 'inSource', ...(s.justification ? { justification: s.justification } : {}) }));
     out.push(res);
   };
   for (const r of results) {

@@ -52,7 +52,9 @@ export const stylish: Formatter = (results, ctx) => {
   const colour = errors > 0 ? c.red : warnings > 0 ? c.yellow : c.blue;
   out += colour(c.bold(`\u2716 ${plural(total, 'problem')} (${parts.join(', ')})\n`));
   if (fixErrors + fixWarnings > 0) {
-    out += colour(c.bold(`  ${plural(fixErrors, 'error')} and ${plural(fixWarnings, 'warning')} potentially fixable with the \`--fix\` option.\n`));
+    out += colour(
+      c.bold(`  ${plural(fixErrors, 'error')} and ${plural(fixWarnings, 'warning')} potentially fixable with the \`--fix\` option.\n`),
+    );
   }
   return out;
 };

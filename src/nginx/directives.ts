@@ -778,10 +778,22 @@ export function childContext(name: string, ctx: NginxContext): NginxContext | 'f
 }
 
 const CONTEXT_ALIASES: Record<string, NginxContext> = {
-  main: 'main', events: 'events', http: 'http', server: 'server', location: 'location',
-  upstream: 'upstream', if: 'location-if', 'server-if': 'server-if', 'location-if': 'location-if',
-  'limit-except': 'limit_except', limit_except: 'limit_except', mail: 'mail', 'mail-server': 'mail-server',
-  stream: 'stream', 'stream-server': 'stream-server', 'stream-upstream': 'stream-upstream',
+  main: 'main',
+  events: 'events',
+  http: 'http',
+  server: 'server',
+  location: 'location',
+  upstream: 'upstream',
+  if: 'location-if',
+  'server-if': 'server-if',
+  'location-if': 'location-if',
+  'limit-except': 'limit_except',
+  limit_except: 'limit_except',
+  mail: 'mail',
+  'mail-server': 'mail-server',
+  stream: 'stream',
+  'stream-server': 'stream-server',
+  'stream-upstream': 'stream-upstream',
 };
 
 /** Accepts the context names of LoadOptions.context (and a few aliases). */

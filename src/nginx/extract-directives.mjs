@@ -85,8 +85,8 @@ function extract(file, version) {
 }
 
 const version = 1022001;
-if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split("/").pop()))
-for (const f of process.argv.slice(2)) for (const r of extract(f, version)) console.log(JSON.stringify(r));
+if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split('/').pop()))
+  for (const f of process.argv.slice(2)) for (const r of extract(f, version)) console.log(JSON.stringify(r));
 
 /**
  * `--ts`: instead of JSON lines, print the body of TABLE in src/nginx/directives.ts: one line per

@@ -310,14 +310,7 @@ export class NginxLexer {
       if (!this.unterminated && this.end < n) {
         const d = t.charCodeAt(this.end);
         if (!(isSpace(d) || d === SEMI || d === LBRACE || d === RPAREN)) {
-          this.error(
-            'unexpected-char',
-            `unexpected "${describeChar(t[this.end])}"`,
-            this.end,
-            this.line,
-            this.lineStart,
-            this.end + 1,
-          );
+          this.error('unexpected-char', `unexpected "${describeChar(t[this.end])}"`, this.end, this.line, this.lineStart, this.end + 1);
         }
       }
       return Tok.Word;

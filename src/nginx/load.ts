@@ -126,7 +126,6 @@ export function confPrefixFor(entry: string): string {
 /** How many directories above a fragment's own directory to look for the main nginx.conf. */
 const MAIN_SEARCH_LEVELS = 3;
 
-
 function openFailed(file: string, why: string, code: number): string {
   return `open() "${file}" failed (${code}: ${why})`;
 }
@@ -172,7 +171,7 @@ export function loadNginx(path: string, opts: NginxLoadOptions = {}): ConfigSet 
         if (n.block && n.rawBody === undefined) {
           const known = normalizeContext(f.ctx);
           const child = known ? childContext(n.name, known) : null;
-          stack.push({ nodes: n.block, ctx: child === 'freeform' ? n.name : child ?? `unknown:${n.name}` });
+          stack.push({ nodes: n.block, ctx: child === 'freeform' ? n.name : (child ?? `unknown:${n.name}`) });
         }
       }
     }
@@ -213,7 +212,8 @@ export function loadNginx(path: string, opts: NginxLoadOptions = {}): ConfigSet 
         if (!r.ok) {
           const code = r.error.code;
           if (code === 'not-found') report('include-not-found', openFailed(shown, 'No such file or directory', 2));
-          else if (code === 'unreadable' && /permission/.test(r.error.message)) report('include-unreadable', openFailed(shown, 'Permission denied', 13));
+          else if (code === 'unreadable' && /permission/.test(r.error.message))
+            report('include-unreadable', openFailed(shown, 'Permission denied', 13));
           else report(`include-${code}`, `${r.error.message} (included here)`);
           continue;
         }

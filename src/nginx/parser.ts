@@ -362,7 +362,13 @@ interface CheckFrame {
  * `"x" directive is not allowed here`, then block-ness and arity. Bodies of unknown or free-form
  * blocks are not checked (a `{` inside a free-form body is `unexpected "{"`).
  */
-export function checkNginx(nodes: Node[], ctx: NginxContext | 'freeform', source: SourceFile, errors: Diagnostic[], reportUnknown = false): void {
+export function checkNginx(
+  nodes: Node[],
+  ctx: NginxContext | 'freeform',
+  source: SourceFile,
+  errors: Diagnostic[],
+  reportUnknown = false,
+): void {
   // nginx names the line where it read the directive's `;` or `{`; the span runs from the name to
   // that terminator, so it covers both the name's line and nginx's
   const at = (n: Directive): Span => {
@@ -436,10 +442,15 @@ export function parseNginx(source: SourceFile, opts: NginxParseOptions = {}): Pa
     const what = `unknown directive "\\xEF\\xBB\\xBF${word}"`;
     const start = { offset: 0, line: 1, column: 1 };
     errors.push(
-      diag(source, 'bom', `the file starts with a UTF-8 byte order mark, which nginx reads as part of the first word (${what}): save it without the BOM`, {
-        start,
-        end: start,
-      }),
+      diag(
+        source,
+        'bom',
+        `the file starts with a UTF-8 byte order mark, which nginx reads as part of the first word (${what}): save it without the BOM`,
+        {
+          start,
+          end: start,
+        },
+      ),
     );
   }
   errors.sort((a, b) => a.span.start.offset - b.span.start.offset);

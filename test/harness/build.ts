@@ -22,7 +22,10 @@ function newest(dir: string): number {
 export function ensureBuilt(): void {
   if (existsSync(cliPath) && statSync(cliPath).mtimeMs >= Math.max(newest(join(repoRoot, 'src')), newest(join(repoRoot, 'rules')))) return;
   try {
-    execFileSync(process.execPath, [join(repoRoot, 'node_modules/typescript/bin/tsc'), '-p', repoRoot], { stdio: 'pipe', timeout: 180_000 });
+    execFileSync(process.execPath, [join(repoRoot, 'node_modules/typescript/bin/tsc'), '-p', repoRoot], {
+      stdio: 'pipe',
+      timeout: 180_000,
+    });
   } catch {
     // Type errors elsewhere in the tree still emit JavaScript; the tests judge the result.
   }

@@ -70,7 +70,10 @@ export interface CorpusFinding {
 }
 
 /** The findings of rules whose id starts with `rulePrefix` in a lint run over corpus files. */
-export function corpusFindings(run: { results: { filePath: string; messages: { ruleId: string; line: number; severity: string; message: string }[] }[] }, rulePrefix: string): CorpusFinding[] {
+export function corpusFindings(
+  run: { results: { filePath: string; messages: { ruleId: string; line: number; severity: string; message: string }[] }[] },
+  rulePrefix: string,
+): CorpusFinding[] {
   const out: CorpusFinding[] = [];
   for (const r of run.results) {
     for (const m of r.messages) {

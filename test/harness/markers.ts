@@ -66,11 +66,16 @@ export function compareMarkers(file: string, expected: Expectation[], found: Fou
   const left = found.filter((f) => f.ruleId === rule);
   for (const e of expected.filter((x) => x.rule === rule)) {
     const i = left.findIndex(
-      (f) => f.line === e.line && (e.column === undefined || f.column === e.column) && (e.message === undefined || f.message.includes(e.message)),
+      (f) =>
+        f.line === e.line &&
+        (e.column === undefined || f.column === e.column) &&
+        (e.message === undefined || f.message.includes(e.message)),
     );
     if (i === -1) {
       const near = left.filter((f) => f.line === e.line).map((f) => `col ${f.column}: ${f.message}`);
-      problems.push(`${file}:${e.line}: expected ${rule}${e.column ? ` at col ${e.column}` : ''}${e.message ? ` with "${e.message}"` : ''} (marker line ${e.markerLine})${near.length ? `; found ${near.join(' | ')}` : '; none found'}`);
+      problems.push(
+        `${file}:${e.line}: expected ${rule}${e.column ? ` at col ${e.column}` : ''}${e.message ? ` with "${e.message}"` : ''} (marker line ${e.markerLine})${near.length ? `; found ${near.join(' | ')}` : '; none found'}`,
+      );
     } else left.splice(i, 1);
   }
   for (const f of left) problems.push(`${file}:${f.line}:${f.column}: unexpected ${rule}: ${f.message}`);

@@ -55,9 +55,7 @@ export function request(opts: RequestOptions): Promise<Response> {
   if (opts.path === '' || BAD_PATH.test(opts.path)) {
     return Promise.reject(new Error(`request ${what}: the path is empty or has spaces/control characters (write them %-encoded)`));
   }
-  const headers: Array<[string, string]> = Array.isArray(opts.headers)
-    ? opts.headers
-    : Object.entries(opts.headers ?? {});
+  const headers: Array<[string, string]> = Array.isArray(opts.headers) ? opts.headers : Object.entries(opts.headers ?? {});
   const flat: string[] = ['Host', opts.host ?? 'localhost', 'Connection', 'close'];
   for (const [k, v] of headers) flat.push(k, v);
   if (opts.body !== undefined) flat.push('Content-Length', String(Buffer.byteLength(opts.body)));

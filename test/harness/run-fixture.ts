@@ -71,8 +71,15 @@ export interface RunFixtureOptions {
 }
 
 const HARNESS_WORDS = new Set([
-  'nginx', 'nginx-main', 'nginx-http', 'nginx-server',
-  'apache', 'apache-bare', 'apache-debian', 'apache-htaccess', 'apache-full',
+  'nginx',
+  'nginx-main',
+  'nginx-http',
+  'nginx-server',
+  'apache',
+  'apache-bare',
+  'apache-debian',
+  'apache-htaccess',
+  'apache-full',
   'needs-root',
 ]);
 
@@ -84,7 +91,8 @@ const isHtaccess = (f: string) => /(^|\/)\.htaccess$/.test(f);
 /** A single-file .htaccess fixture: `.htaccess` or `<case>.htaccess`. */
 const isHtaccessFixture = (f: string) => /(^|\/)(\.htaccess|[^/]+\.htaccess)$/.test(f);
 /** Apache-only syntax at the start of a line. */
-const APACHE_SNIFF = /^\s*(<\/?(Directory|DirectoryMatch|Location|LocationMatch|Files|FilesMatch|VirtualHost|IfModule|IfDefine|Limit|LimitExcept|RequireAll|RequireAny)\b|(Require|LoadModule|DocumentRoot|AllowOverride|Options|Order|Allow from|Deny from|RewriteEngine|RewriteRule|RewriteCond|AuthType|AuthUserFile|Satisfy|DirectoryIndex|ServerRoot)\s)/im;
+const APACHE_SNIFF =
+  /^\s*(<\/?(Directory|DirectoryMatch|Location|LocationMatch|Files|FilesMatch|VirtualHost|IfModule|IfDefine|Limit|LimitExcept|RequireAll|RequireAny)\b|(Require|LoadModule|DocumentRoot|AllowOverride|Options|Order|Allow from|Deny from|RewriteEngine|RewriteRule|RewriteCond|AuthType|AuthUserFile|Satisfy|DirectoryIndex|ServerRoot)\s)/im;
 
 function walkFiles(root: string, dir = ''): string[] {
   const out: string[] = [];

@@ -62,9 +62,7 @@ export function apacheSkipReason(): string | null {
 }
 /** Why tests that depend on an unprivileged worker reading files cannot run here, or null. */
 export function rootSkipReason(): string | null {
-  return isRoot
-    ? null
-    : 'not running as root: the server runs as the current user, so file-permission cases cannot be reproduced';
+  return isRoot ? null : 'not running as root: the server runs as the current user, so file-permission cases cannot be reproduced';
 }
 export function serverSkipReason(kind: ServerKind): string | null {
   return kind === 'nginx' ? nginxSkipReason() : apacheSkipReason();
@@ -545,17 +543,59 @@ const blank = (text: string, s: number, e: number) => text.slice(s, e).replace(/
 const q = (s: string) => `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
 
 const NGINX_MAIN_ONLY = new Set([
-  'events', 'http', 'stream', 'mail', 'user', 'worker_processes', 'pid', 'load_module', 'daemon',
-  'master_process', 'worker_rlimit_nofile', 'worker_cpu_affinity', 'worker_priority', 'env',
-  'pcre_jit', 'thread_pool', 'lock_file', 'timer_resolution', 'working_directory', 'ssl_engine',
-  'worker_shutdown_timeout', 'worker_rlimit_core', 'google_perftools_profiles', 'debug_points',
+  'events',
+  'http',
+  'stream',
+  'mail',
+  'user',
+  'worker_processes',
+  'pid',
+  'load_module',
+  'daemon',
+  'master_process',
+  'worker_rlimit_nofile',
+  'worker_cpu_affinity',
+  'worker_priority',
+  'env',
+  'pcre_jit',
+  'thread_pool',
+  'lock_file',
+  'timer_resolution',
+  'working_directory',
+  'ssl_engine',
+  'worker_shutdown_timeout',
+  'worker_rlimit_core',
+  'google_perftools_profiles',
+  'debug_points',
 ]);
 const NGINX_HTTP_ONLY = new Set([
-  'server', 'upstream', 'map', 'geo', 'geoip2', 'split_clients', 'limit_req_zone', 'limit_conn_zone',
-  'log_format', 'proxy_cache_path', 'fastcgi_cache_path', 'uwsgi_cache_path', 'scgi_cache_path',
-  'variables_hash_max_size', 'variables_hash_bucket_size', 'server_names_hash_max_size',
-  'server_names_hash_bucket_size', 'map_hash_max_size', 'map_hash_bucket_size', 'perl_modules',
-  'perl_require', 'js_import', 'js_path', 'geoip_country', 'geoip_city', 'geoip_org', 'types_hash_max_size',
+  'server',
+  'upstream',
+  'map',
+  'geo',
+  'geoip2',
+  'split_clients',
+  'limit_req_zone',
+  'limit_conn_zone',
+  'log_format',
+  'proxy_cache_path',
+  'fastcgi_cache_path',
+  'uwsgi_cache_path',
+  'scgi_cache_path',
+  'variables_hash_max_size',
+  'variables_hash_bucket_size',
+  'server_names_hash_max_size',
+  'server_names_hash_bucket_size',
+  'map_hash_max_size',
+  'map_hash_bucket_size',
+  'perl_modules',
+  'perl_require',
+  'js_import',
+  'js_path',
+  'geoip_country',
+  'geoip_city',
+  'geoip_org',
+  'types_hash_max_size',
 ]);
 
 /** Which context an nginx main file is written for, from its top-level directives. */
@@ -642,7 +682,10 @@ async function prepareNginx(prefix: string, main: string, opts: NginxOptions): P
           continue;
         }
         seen.add(port);
-        const kept = d.args.slice(1).filter((a) => !NGINX_DROP_LISTEN.test(a.v)).map((a) => text.slice(a.start, a.end));
+        const kept = d.args
+          .slice(1)
+          .filter((a) => !NGINX_DROP_LISTEN.test(a.v))
+          .map((a) => text.slice(a.start, a.end));
         const last = d.args[d.args.length - 1];
         edits.push({ start: d.args[0].start, end: last.end, text: [`${LOOPBACK}:${port}`, ...kept].join(' ') });
       } else if (d.name === 'server' && d.children && d.open !== undefined) {
@@ -702,9 +745,27 @@ async function prepareNginx(prefix: string, main: string, opts: NginxOptions): P
 
 /** Modules both generated bases load (Debian's default set plus rewrite, headers, cgid, authz_groupfile). */
 export const APACHE_BASE_MODULES = [
-  'mpm_event', 'authz_core', 'authz_host', 'authz_user', 'authz_groupfile', 'access_compat', 'authn_core',
-  'authn_file', 'auth_basic', 'alias', 'dir', 'autoindex', 'mime', 'negotiation', 'env', 'setenvif',
-  'filter', 'status', 'rewrite', 'headers', 'cgid',
+  'mpm_event',
+  'authz_core',
+  'authz_host',
+  'authz_user',
+  'authz_groupfile',
+  'access_compat',
+  'authn_core',
+  'authn_file',
+  'auth_basic',
+  'alias',
+  'dir',
+  'autoindex',
+  'mime',
+  'negotiation',
+  'env',
+  'setenvif',
+  'filter',
+  'status',
+  'rewrite',
+  'headers',
+  'cgid',
 ];
 
 let compiledIn: Set<string> | null = null;
@@ -825,13 +886,16 @@ async function prepareApache(prefix: string, main: string | null, opts: ApacheOp
         }
         const vh = /^(\s*<VirtualHost\s+)([^>]*)(>.*)$/i.exec(body);
         if (vh) {
-          const addrs = vh[2].trim().split(/\s+/).map((a) => {
-            const key = listenKey(a);
-            const host = a.replace(/:(\d+|\*)$/, '');
-            const port = /:(\d+)$/.test(a) && ports[key] !== undefined ? `:${ports[key]}` : /:\*$/.test(a) ? ':*' : '';
-            const h = host === '*' || host === '_default_' ? host : LOOPBACK;
-            return h + port;
-          });
+          const addrs = vh[2]
+            .trim()
+            .split(/\s+/)
+            .map((a) => {
+              const key = listenKey(a);
+              const host = a.replace(/:(\d+|\*)$/, '');
+              const port = /:(\d+)$/.test(a) && ports[key] !== undefined ? `:${ports[key]}` : /:\*$/.test(a) ? ':*' : '';
+              const h = host === '*' || host === '_default_' ? host : LOOPBACK;
+              return h + port;
+            });
           return `${vh[1]}${addrs.join(' ')}${vh[3]}${cr}`;
         }
         const sr = /^(\s*)ServerRoot\s.*$/i.exec(body);

@@ -51,7 +51,7 @@ export function applyAccessCompat(conf: AccessCompatConf, d: Directive, limited:
     return null;
   }
   if (d.key === 'allow' || d.key === 'deny') {
-    if ((args[0] ?? '').toLowerCase() !== 'from') return 'allow and deny must be followed by \'from\'';
+    if ((args[0] ?? '').toLowerCase() !== 'from') return "allow and deny must be followed by 'from'";
     if (args.length < 2) return `${d.name} requires at least two arguments`;
     for (const where of args.slice(1)) {
       const lw = where.toLowerCase();
@@ -139,7 +139,10 @@ export function checkAccessCompat(conf: AccessCompatConf, req: CompatRequest): C
   const isM = (m: Match) => 'matched' in m && m.matched;
   const isU = (m: Match) => 'unknown' in m;
   const by = (m: Match) => ('by' in m ? m.by : null);
-  const unknownWhy = [a, d].filter(isU).map((m) => (m as { unknown: string }).unknown).join('; ');
+  const unknownWhy = [a, d]
+    .filter(isU)
+    .map((m) => (m as { unknown: string }).unknown)
+    .join('; ');
   const orderName = `Order ${order}${orderDir ? '' : ' (default)'}`;
   if (order === 'allow,deny') {
     if (isM(d)) return { result: 'forbidden', by: by(d), why: `${orderName}: a Deny line matches` };
@@ -156,6 +159,7 @@ export function checkAccessCompat(conf: AccessCompatConf, req: CompatRequest): C
     return { result: 'ok', by: orderDir, why: `${orderName}: nothing matches, allowed` };
   }
   if (isM(a) && !isM(d) && !isU(d)) return { result: 'ok', by: by(a), why: `${orderName}: Allow matches, Deny does not` };
-  if (isM(d) || (!isM(a) && !isU(a))) return { result: 'forbidden', by: by(d) ?? orderDir, why: `${orderName}: needs an Allow match and no Deny match` };
+  if (isM(d) || (!isM(a) && !isU(a)))
+    return { result: 'forbidden', by: by(d) ?? orderDir, why: `${orderName}: needs an Allow match and no Deny match` };
   return { result: 'unknown', by: by(a) ?? by(d), why: unknownWhy };
 }

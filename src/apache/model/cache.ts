@@ -170,7 +170,13 @@ export function probeUrl(model: ApacheModel, server: ServerModel, uri: string, m
 const words = (d: Directive) => d.args.map((a) => a.value.toLowerCase()).join(' ');
 /** Directives of a section, into `<RequireAll/Any/None>` and `<Limit>` but not nested sections. */
 const inSection = (s: Directive | null): Directive[] =>
-  (s?.block ?? []).flatMap((n) => (n.type !== 'directive' ? [] : /^(requireall|requireany|requirenone|limit|limitexcept)$/.test(n.key.replace(/^</, '')) ? inSection(n) : [n]));
+  (s?.block ?? []).flatMap((n) =>
+    n.type !== 'directive'
+      ? []
+      : /^(requireall|requireany|requirenone|limit|limitexcept)$/.test(n.key.replace(/^</, ''))
+        ? inSection(n)
+        : [n],
+  );
 
 /** A blanket denial (`Require all denied` / `Deny from all` with no other Require or Allow beside it in
  * its section): the author closed the section to everyone, not to some clients. */

@@ -76,8 +76,7 @@ export function evalIfVersion(args: string[], version: number[]): boolean | null
     // mod_version: a partial version compares only the given parts for = (2.4 == 2.4.x).
     const have = version.slice(0, op === '=' || op === '==' ? want.length : version.length);
     const c = compareVersion(have, want);
-    result =
-      op === '=' || op === '==' ? c === 0 : op === '>' ? c > 0 : op === '>=' ? c >= 0 : op === '<' ? c < 0 : c <= 0;
+    result = op === '=' || op === '==' ? c === 0 : op === '>' ? c > 0 : op === '>=' ? c >= 0 : op === '<' ? c < 0 : c <= 0;
   }
   return neg ? !result : result;
 }
@@ -149,7 +148,8 @@ export function flatten(set: ConfigSet, nodes: Node[], env: CondEnv, notes: Mode
       const k = sectionKey(n);
       if (n.block && CONDITIONAL_SECTIONS.has(k)) {
         const r = evalConditional(n, env);
-        if (r.unknown) notes.push({ directive: n, message: `<${n.name.replace(/^</, '')}> treated as false: ${r.unknown}`, severity: 'info' });
+        if (r.unknown)
+          notes.push({ directive: n, message: `<${n.name.replace(/^</, '')}> treated as false: ${r.unknown}`, severity: 'info' });
         if (r.value) rec(n.block, into, depth + 1);
         continue;
       }

@@ -145,7 +145,20 @@ export function parseRewriteFlags(s: string | undefined): Map<string, string> {
     const eq = p.indexOf('=');
     const k = (eq >= 0 ? p.slice(0, eq) : p).toLowerCase();
     const v = eq >= 0 ? p.slice(eq + 1) : '';
-    const full: Record<string, string> = { forbidden: 'f', gone: 'g', last: 'l', redirect: 'r', nocase: 'nc', passthrough: 'pt', next: 'n', chain: 'c', skip: 's', type: 't', handler: 'h', env: 'e' };
+    const full: Record<string, string> = {
+      forbidden: 'f',
+      gone: 'g',
+      last: 'l',
+      redirect: 'r',
+      nocase: 'nc',
+      passthrough: 'pt',
+      next: 'n',
+      chain: 'c',
+      skip: 's',
+      type: 't',
+      handler: 'h',
+      env: 'e',
+    };
     m.set(full[k] ?? k, v);
   }
   return m;
@@ -227,7 +240,12 @@ export function compileSection(directives: Directive[], ctx: CompileContext): Di
         }
         case 'allowoverride': {
           if (ctx.kind !== 'directory') {
-            if (ctx.kind !== 'directorymatch') ctx.notes.push({ directive: d, message: `AllowOverride has no effect in <${ctx.kind}> (httpd reads it only in non-regex <Directory>)`, severity: 'warning' });
+            if (ctx.kind !== 'directorymatch')
+              ctx.notes.push({
+                directive: d,
+                message: `AllowOverride has no effect in <${ctx.kind}> (httpd reads it only in non-regex <Directory>)`,
+                severity: 'warning',
+              });
             break;
           }
           const p = parseAllowOverride(args);
@@ -236,7 +254,8 @@ export function compileSection(directives: Directive[], ctx: CompileContext): Di
             break;
           }
           conf.override = { classes: p.classes, nonfatal: p.nonfatal, by: d };
-          if (p.classes.has('Options')) conf.overrideOpts = p.optsList !== null ? parseAllowOpts(p.optsList) : p.all ? OPT_ALL | OPT_SYM_OWNER | OPT_MULTI : OPT_ALL;
+          if (p.classes.has('Options'))
+            conf.overrideOpts = p.optsList !== null ? parseAllowOpts(p.optsList) : p.all ? OPT_ALL | OPT_SYM_OWNER | OPT_MULTI : OPT_ALL;
           break;
         }
         case 'allowoverridelist': {
@@ -249,7 +268,8 @@ export function compileSection(directives: Directive[], ctx: CompileContext): Di
           conf.handler = { value: (args[0] ?? '').toLowerCase(), by: d };
           break;
         case 'addhandler':
-          for (const ext of args.slice(1)) conf.addHandlers.set(ext.replace(/^\./, '').toLowerCase(), { value: (args[0] ?? '').toLowerCase(), by: d });
+          for (const ext of args.slice(1))
+            conf.addHandlers.set(ext.replace(/^\./, '').toLowerCase(), { value: (args[0] ?? '').toLowerCase(), by: d });
           break;
         case 'removehandler':
           for (const ext of args) conf.addHandlers.set(ext.replace(/^\./, '').toLowerCase(), { value: '', by: d });
@@ -319,7 +339,12 @@ export function compileSection(directives: Directive[], ctx: CompileContext): Di
               else if (o === 'inheritbefore') rw.inherit = 'before';
             }
           } else if (k === 'rewritecond') {
-            rw.pendingConds.push({ test: args[0] ?? '', pattern: args[1] ?? '', flags: new Set(parseRewriteFlags(args[2]).keys()), directive: d });
+            rw.pendingConds.push({
+              test: args[0] ?? '',
+              pattern: args[1] ?? '',
+              flags: new Set(parseRewriteFlags(args[2]).keys()),
+              directive: d,
+            });
           } else {
             let pat = args[0] ?? '';
             const negate = pat.startsWith('!');
@@ -399,7 +424,13 @@ export function compileNested(d: Directive, ctx: CompileContext): NestedSection 
   }
   if (kind === 'filesmatch') regex = compilePcre(pattern);
   if (k === 'if' || k === 'elseif') pattern = args.join(' ');
-  const conf = compileSection(kids(d), { ...ctx, kind: kind === 'files' || kind === 'filesmatch' ? kind : 'if', path: pattern, server: undefined, section: d });
+  const conf = compileSection(kids(d), {
+    ...ctx,
+    kind: kind === 'files' || kind === 'filesmatch' ? kind : 'if',
+    path: pattern,
+    server: undefined,
+    section: d,
+  });
   return { kind, directive: d, pattern, regex, conf };
 }
 

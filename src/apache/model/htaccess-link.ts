@@ -114,7 +114,13 @@ export function assumedOverride(settings: Settings): OverrideAt | null {
   if (!args || args.length === 0) return null;
   const p = parseAllowOverride(args);
   if (typeof p === 'string') return null;
-  const optsAllowed = p.classes.has('Options') ? (p.optsList !== null ? parseAllowOpts(p.optsList) : p.all ? OPT_ALL | OPT_SYM_OWNER | OPT_MULTI : OPT_ALL) : 0xff;
+  const optsAllowed = p.classes.has('Options')
+    ? p.optsList !== null
+      ? parseAllowOpts(p.optsList)
+      : p.all
+        ? OPT_ALL | OPT_SYM_OWNER | OPT_MULTI
+        : OPT_ALL
+    : 0xff;
   return { classes: p.classes, nonfatal: p.nonfatal, optsAllowed, list: new Set(), by: null, listBy: null };
 }
 
@@ -132,9 +138,7 @@ export function htaccessContext(set: ConfigSet, settings: Settings): HtaccessCon
     const modulesKnown = model.top.some((d) => d.key === 'loadmodule');
     const roots = servedRoots(model);
     for (const server of [model.main, ...model.vhosts]) {
-      const root = roots
-        .filter((r) => r.server === server && under(dir, r.dir))
-        .sort((a, b) => b.dir.length - a.dir.length)[0] ?? null;
+      const root = roots.filter((r) => r.server === server && under(dir, r.dir)).sort((a, b) => b.dir.length - a.dir.length)[0] ?? null;
       const covered = root || server.directories.some((s) => s.path !== '/' && !s.wildcard && under(dir, s.path.replace(/(.)\/$/, '$1')));
       if (!covered) continue;
       const rest = root ? dir.slice(root.dir === '/' ? 0 : root.dir.length).replace(/^\/+/, '') : '';
@@ -153,7 +157,12 @@ export function htaccessContext(set: ConfigSet, settings: Settings): HtaccessCon
  * sections are resolved with the model's modules and defines; without a model (`model` null) the
  * directives inside a conditional section are not checked, since whether Apache reads them is unknown.
  */
-export function overrideViolations(set: ConfigSet, state: OverrideState, model: ApacheModel | null, modulesKnown = false): OverrideViolation[] {
+export function overrideViolations(
+  set: ConfigSet,
+  state: OverrideState,
+  model: ApacheModel | null,
+  modulesKnown = false,
+): OverrideViolation[] {
   const out: OverrideViolation[] = [];
   const modules = model?.modules ?? null;
   let list: Directive[];
@@ -181,7 +190,13 @@ export function overrideViolations(set: ConfigSet, state: OverrideState, model: 
         if (v.kind !== 'unknown' || (modulesKnown && apacheDirective(d.block ? `<${sectionKey(d)}` : sectionKey(d)))) out.push(v);
         continue;
       }
-      if (d.block) rec(d.block.filter((n): n is Directive => n.type === 'directive' && !(!model && n.block !== undefined && n.block !== null && /^<?if/i.test(n.name))));
+      if (d.block)
+        rec(
+          d.block.filter(
+            (n): n is Directive =>
+              n.type === 'directive' && !(!model && n.block !== undefined && n.block !== null && /^<?if/i.test(n.name)),
+          ),
+        );
     }
   };
   rec(list);

@@ -2,7 +2,17 @@
  * The Apache semantic model: what applies where, and what a request gets. See docs/model-apache.md.
  */
 export { buildApacheModel, selectServer, type ApacheModel, type ModelSettings, type ServerModel, type Section } from './sections.js';
-export { simulate, normalizeUri, type SimRequest, type SimResult, type TraceStep, type Outcome, type PossibleOutcome, type DirIndexLookup, type IndexCandidate } from './simulate.js';
+export {
+  simulate,
+  normalizeUri,
+  type SimRequest,
+  type SimResult,
+  type TraceStep,
+  type Outcome,
+  type PossibleOutcome,
+  type DirIndexLookup,
+  type IndexCandidate,
+} from './simulate.js';
 export { diskFs, resolveWorker, type ModelFs, type FsStat, type Worker } from './fs.js';
 export { canonicalModule, ModuleSet, debianDefaultModules, DEBIAN_ENABLED_MODULES, DEBIAN_STATIC_MODULES } from './modules.js';
 export { evalConditional, evalIfVersion, flatten, type CondEnv, type ModelNote } from './conditions.js';
@@ -12,4 +22,14 @@ export { applyAccessCompat, checkAccessCompat, newAccessCompat, type AccessCompa
 export { checkOverride, parseAllowOverride, type OverrideState, type OverrideViolation } from './overrides.js';
 export { compileSection, mergeDirConf, emptyDirConf, directiveOwner, type DirConf } from './dirconf.js';
 export { compilePcre, fnmatch } from './regex.js';
-export { apacheModelFor, directoryProbes, isBlanketDenial, modelSettings, probeUrl, servedRoots, NEUTRAL_CLIENT, type Probe, type ServedRoot } from './cache.js';
+export {
+  apacheModelFor,
+  directoryProbes,
+  isBlanketDenial,
+  modelSettings,
+  probeUrl,
+  servedRoots,
+  NEUTRAL_CLIENT,
+  type Probe,
+  type ServedRoot,
+} from './cache.js';

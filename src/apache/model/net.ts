@@ -84,7 +84,10 @@ export function parseSubnet(spec: string): Subnet | null {
     // Partial network: 1 to 3 leading octets, optionally with a trailing dot.
     const m = /^(\d{1,3})(?:\.(\d{1,3}))?(?:\.(\d{1,3}))?\.?$/.exec(ip);
     if (!m) return null;
-    const parts = m.slice(1).filter((x) => x !== undefined).map(Number);
+    const parts = m
+      .slice(1)
+      .filter((x) => x !== undefined)
+      .map(Number);
     if (parts.some((x) => x > 255)) return null;
     addr = [...parts, ...Array(4 - parts.length).fill(0)];
     mask = bitsMask(4, parts.length * 8);

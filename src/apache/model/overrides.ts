@@ -49,9 +49,7 @@ export function checkOverride(d: Directive, st: OverrideState, modules: ModuleSe
   }
   if (st.list.has(k) || st.list.has(info.name.toLowerCase())) return null;
   const allowedHere = info.context === 'H' || info.context === 'h' || info.context === 'd';
-  const ok =
-    allowedHere &&
-    (info.override.includes('*') ? st.classes.size > 0 : info.override.some((c) => st.classes.has(c)));
+  const ok = allowedHere && (info.override.includes('*') ? st.classes.size > 0 : info.override.some((c) => st.classes.has(c)));
   if (ok) return null;
   return {
     directive: d,
@@ -62,7 +60,9 @@ export function checkOverride(d: Directive, st: OverrideState, modules: ModuleSe
 }
 
 /** Parse `AllowOverride` arguments into classes/nonfatal; returns an error text on bad input. */
-export function parseAllowOverride(args: string[]): { classes: Set<string>; nonfatal: Set<'override' | 'unknown'>; optsList: string | null; all: boolean } | string {
+export function parseAllowOverride(
+  args: string[],
+): { classes: Set<string>; nonfatal: Set<'override' | 'unknown'>; optsList: string | null; all: boolean } | string {
   const classes = new Set<string>();
   const nonfatal = new Set<'override' | 'unknown'>();
   let optsList: string | null = null;

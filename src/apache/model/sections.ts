@@ -162,7 +162,16 @@ export function countDirs(p: string): number {
   return n;
 }
 
-const ENV_SETTERS = new Set(['setenv', 'setenvif', 'setenvifnocase', 'browsermatch', 'browsermatchnocase', 'setenvifexpr', 'passenv', 'unsetenv']);
+const ENV_SETTERS = new Set([
+  'setenv',
+  'setenvif',
+  'setenvifnocase',
+  'browsermatch',
+  'browsermatchnocase',
+  'setenvifexpr',
+  'passenv',
+  'unsetenv',
+]);
 
 export function buildApacheModel(set: ConfigSet, settings: ModelSettings = {}): ApacheModel {
   try {
@@ -291,7 +300,17 @@ function buildModel(set: ConfigSet, settings: ModelSettings): ApacheModel {
           path = args[1] ?? '';
         }
         const conf = compileSection(kids(d), { kind: 'location', path, notes, knownProvider, section: d });
-        proxies.push({ kind: isRegex ? 'proxymatch' : 'proxy', directive: d, path, regex: isRegex ? compilePcre(path) : null, wildcard: !isRegex && isFnmatchPattern(path), components: 0, conf, owner, order: order++ });
+        proxies.push({
+          kind: isRegex ? 'proxymatch' : 'proxy',
+          directive: d,
+          path,
+          regex: isRegex ? compilePcre(path) : null,
+          wildcard: !isRegex && isFnmatchPattern(path),
+          components: 0,
+          conf,
+          owner,
+          order: order++,
+        });
         continue;
       }
       if (d.block && k === 'virtualhost') continue;
@@ -300,7 +319,10 @@ function buildModel(set: ConfigSet, settings: ModelSettings): ApacheModel {
           if (args[0]) documentRoot = { value: resolvePath(args[0], serverRoot).replace(/(.)\/+$/, '$1'), by: d };
           break;
         case 'servername':
-          serverName = (args[0] ?? '').replace(/^[a-z]+:\/\//i, '').replace(/:\d+$/, '').toLowerCase();
+          serverName = (args[0] ?? '')
+            .replace(/^[a-z]+:\/\//i, '')
+            .replace(/:\d+$/, '')
+            .toLowerCase();
           break;
         case 'sslengine':
           sslEngine = { value: (args[0] ?? '').toLowerCase(), by: d };
@@ -336,7 +358,9 @@ function buildModel(set: ConfigSet, settings: ModelSettings): ApacheModel {
       }
     }
     own.nested = files;
-    const base = parent ? mergeDirConf(parent.base, own, 'VirtualHost', directive) : mergeDirConf(emptyDirConf(true), own, 'server config', null);
+    const base = parent
+      ? mergeDirConf(parent.base, own, 'VirtualHost', directive)
+      : mergeDirConf(emptyDirConf(true), own, 'server config', null);
     const sortDirs = (a: Section, b: Section) => a.components - b.components || a.owner - b.owner || a.order - b.order;
     return {
       directive,
@@ -364,7 +388,23 @@ function buildModel(set: ConfigSet, settings: ModelSettings): ApacheModel {
   for (const d of top) {
     if (d.block && sectionKey(d) === 'virtualhost') vhosts.push(buildServer(kids(d), vhosts.length + 1, d, main));
   }
-  return { set, settings, modules, version, defines, serverRoot, main, vhosts, accessFileNames, user, group, userDirective, notes, top, setsEnv };
+  return {
+    set,
+    settings,
+    modules,
+    version,
+    defines,
+    serverRoot,
+    main,
+    vhosts,
+    accessFileNames,
+    user,
+    group,
+    userDirective,
+    notes,
+    top,
+    setsEnv,
+  };
 }
 
 /** Name-based virtual host selection (server/vhost.c: ap_update_vhost_given_ip, check_hostalias). */
@@ -385,7 +425,21 @@ export function selectServer(model: ApacheModel, host: string | undefined, port:
   const h = (host ?? '').toLowerCase().replace(/:\d+$/, '').replace(/\.$/, '');
   for (const v of candidates) {
     if (v.serverName === h) return v;
-    if (v.serverAliases.some((a) => (isFnmatchPattern(a) ? new RegExp('^' + a.replace(/[.+^${}()|\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.') + '$').test(h) : a === h))) return v;
+    if (
+      v.serverAliases.some((a) =>
+        isFnmatchPattern(a)
+          ? new RegExp(
+              '^' +
+                a
+                  .replace(/[.+^${}()|\\]/g, '\\$&')
+                  .replace(/\*/g, '.*')
+                  .replace(/\?/g, '.') +
+                '$',
+            ).test(h)
+          : a === h,
+      )
+    )
+      return v;
   }
   return candidates[0];
 }

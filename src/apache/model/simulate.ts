@@ -128,10 +128,32 @@ interface Final {
 }
 
 const STATUS_OUTCOME = (s: number): Outcome =>
-  s === 403 ? 'forbidden' : s === 401 ? 'unauthorized' : s === 404 ? 'not-found' : s === 410 ? 'gone' : s >= 300 && s < 400 ? 'redirect' : s === 405 ? 'method-not-allowed' : s >= 500 ? 'server-error' : s === 400 ? 'bad-request' : 'ok';
+  s === 403
+    ? 'forbidden'
+    : s === 401
+      ? 'unauthorized'
+      : s === 404
+        ? 'not-found'
+        : s === 410
+          ? 'gone'
+          : s >= 300 && s < 400
+            ? 'redirect'
+            : s === 405
+              ? 'method-not-allowed'
+              : s >= 500
+                ? 'server-error'
+                : s === 400
+                  ? 'bad-request'
+                  : 'ok';
 
 function fin(status: number, cause: string | null, by: Directive | null, message: string, outcome?: Outcome): Final {
-  return { status, outcome: outcome ?? STATUS_OUTCOME(status), cause: status === 403 ? cause : cause && status !== 403 ? cause : null, by, message };
+  return {
+    status,
+    outcome: outcome ?? STATUS_OUTCOME(status),
+    cause: status === 403 ? cause : cause && status !== 403 ? cause : null,
+    by,
+    message,
+  };
 }
 
 /** ap_normalize_path + unescape: `/./`, `/../`, `//` and %XX (an encoded slash is a 404 by default). */
@@ -147,7 +169,7 @@ export function normalizeUri(path: string): { path: string } | { status: number;
     } else segs.push(s);
   }
   p = '/' + segs.join('/') + (trailing && segs.length ? '/' : '');
-  if (/%2[fF]/.test(p)) return { status: 404, message: 'found %2f (encoded \'/\') in URI path, returning 404 (AllowEncodedSlashes Off)' };
+  if (/%2[fF]/.test(p)) return { status: 404, message: "found %2f (encoded '/') in URI path, returning 404 (AllowEncodedSlashes Off)" };
   try {
     p = decodeURIComponent(p.replace(/%(?![0-9a-fA-F]{2})/g, '%25'));
   } catch {
@@ -211,7 +233,10 @@ class Simulation {
       const pr = this.server.proxyRequests;
       const host = abs[3].toLowerCase();
       const names = [this.server.serverName ?? 'localhost', ...this.server.serverAliases];
-      const local = abs[1].toLowerCase() === (this.tls ? 'https' : 'http') && names.some((n) => (isFnmatchPattern(n) ? fnmatch(n, host, false) : n === host)) && (!abs[4] || this.req.port === undefined || Number(abs[4]) === this.req.port);
+      const local =
+        abs[1].toLowerCase() === (this.tls ? 'https' : 'http') &&
+        names.some((n) => (isFnmatchPattern(n) ? fnmatch(n, host, false) : n === host)) &&
+        (!abs[4] || this.req.port === undefined || Number(abs[4]) === this.req.port);
       if (pr?.value && this.model.modules.has('mod_proxy') && !local && !sub && depth === 0) return this.forwardProxy(uri, pr.by);
       uri = (abs[5] || '/').startsWith('/') ? abs[5] || '/' : `/${abs[5]}`;
     }
@@ -223,7 +248,14 @@ class Simulation {
     if ('status' in norm) return fin(norm.status, null, null, norm.message);
     const path = norm.path;
     const server = this.server;
-    if (!sub) this.step('vhost', server.directive ? `virtual host ${server.serverName ?? server.addresses.join(' ')} answers for Host "${this.req.host ?? 'localhost'}"` : 'the main server answers (no <VirtualHost> matches)', server.directive);
+    if (!sub)
+      this.step(
+        'vhost',
+        server.directive
+          ? `virtual host ${server.serverName ?? server.addresses.join(' ')} answers for Host "${this.req.host ?? 'localhost'}"`
+          : 'the main server answers (no <VirtualHost> matches)',
+        server.directive,
+      );
 
     // ---- translate_name: server-context mod_rewrite (runs before any access check) ----
     let filename: string | null = null;
@@ -289,8 +321,20 @@ class Simulation {
       if (walk.filename !== dirNoSlash) {
         if (!(opts & (OPT_SYM_LINKS | OPT_SYM_OWNER))) {
           const by = rw.stateBy ?? rw.rules[0]?.directive ?? null;
-          this.step('fixups', `RewriteEngine On in per-directory context while Options (${describeOptions(opts)}) has neither FollowSymLinks nor SymLinksIfOwnerMatch: AH00670`, by);
-          return { ...fin(403, 'A25', by, 'AH00670: Options FollowSymLinks and SymLinksIfOwnerMatch are both off, so the RewriteRule directive is also forbidden'), filename: walk.filename };
+          this.step(
+            'fixups',
+            `RewriteEngine On in per-directory context while Options (${describeOptions(opts)}) has neither FollowSymLinks nor SymLinksIfOwnerMatch: AH00670`,
+            by,
+          );
+          return {
+            ...fin(
+              403,
+              'A25',
+              by,
+              'AH00670: Options FollowSymLinks and SymLinksIfOwnerMatch are both off, so the RewriteRule directive is also forbidden',
+            ),
+            filename: walk.filename,
+          };
         }
         const rel = walk.filename.startsWith(rw.directory) ? walk.filename.slice(rw.directory.length) : walk.filename;
         const r = this.applyRewrite(rw.rules, rel, uriPath, walk.filename, query, 'fixups');
@@ -303,7 +347,14 @@ class Simulation {
             if (full.startsWith(root + '/')) target = full.slice(root.length);
             else {
               this.unknown(`per-directory rewrite to ${full} outside DocumentRoot needs RewriteBase, not modelled`);
-              return { status: null, outcome: 'unknown', cause: null, by: r.by ?? null, message: 'rewrite target not modelled', filename: walk.filename };
+              return {
+                status: null,
+                outcome: 'unknown',
+                cause: null,
+                by: r.by ?? null,
+                message: 'rewrite target not modelled',
+                filename: walk.filename,
+              };
             }
           }
           this.step('fixups', `internal redirect to ${target}`, r.by);
@@ -316,7 +367,10 @@ class Simulation {
       for (const rd of conf.redirects) {
         if (this.redirectMatches(rd, uriPath)) {
           this.step('fixups', `${rd.directive.name} answers ${rd.status} for ${uriPath}`, rd.directive);
-          return { ...fin(rd.status, rd.status === 403 ? 'A29' : null, rd.directive, `${rd.directive.name} ${rd.status}`), filename: walk.filename };
+          return {
+            ...fin(rd.status, rd.status === 403 ? 'A29' : null, rd.directive, `${rd.directive.name} ${rd.status}`),
+            filename: walk.filename,
+          };
         }
       }
     }
@@ -333,7 +387,11 @@ class Simulation {
     if (handler.value === 'cgi-script' && this.cgiLoaded()) {
       if (!(opts & OPT_EXECCGI) && !scriptAliased) {
         const by = conf.optionsBy[conf.optionsBy.length - 1] ?? handler.by;
-        this.step('handler', `cgi-script handler (${handler.by ? handler.by.name : 'ScriptAlias'}) but Options (${describeOptions(opts)}) lacks ExecCGI`, by);
+        this.step(
+          'handler',
+          `cgi-script handler (${handler.by ? handler.by.name : 'ScriptAlias'}) but Options (${describeOptions(opts)}) lacks ExecCGI`,
+          by,
+        );
         return { ...fin(403, 'A30', by, 'Options ExecCGI is off in this directory'), filename: walk.filename };
       }
       if (walk.type === 'missing') return { ...fin(404, null, null, 'script not found'), filename: walk.filename };
@@ -351,7 +409,11 @@ class Simulation {
    * the Location walk on the full URL, then the access checks (403-CAUSES.md A43). */
   forwardProxy(url: string, by: Directive): Final & { filename?: string } {
     const filename = `proxy:${url}`;
-    this.step('translate_name', `mod_proxy: ProxyRequests On and ${url} does not name this server → forward proxy request for ${filename}`, by);
+    this.step(
+      'translate_name',
+      `mod_proxy: ProxyRequests On and ${url} does not name this server → forward proxy request for ${filename}`,
+      by,
+    );
     let conf = this.server.base;
     for (const px of this.server.proxies) {
       let hit: boolean;
@@ -493,8 +555,17 @@ class Simulation {
       if (this.fs) {
         const parent = this.fs.stat(cur.replace(/(.)\/$/, '$1'));
         if (parent && !permits(parent, this.worker, 1)) {
-          this.step('directory_walk', `${this.worker.user} lacks search (x) permission on ${cur} (mode ${parent.mode.toString(8)}): AH00035`, this.model.userDirective);
-          return fin(403, 'A12', this.model.userDirective, `AH00035: access to ${uri} denied because search permissions are missing on a component of the path`);
+          this.step(
+            'directory_walk',
+            `${this.worker.user} lacks search (x) permission on ${cur} (mode ${parent.mode.toString(8)}): AH00035`,
+            this.model.userDirective,
+          );
+          return fin(
+            403,
+            'A12',
+            this.model.userDirective,
+            `AH00035: access to ${uri} denied because search permissions are missing on a component of the path`,
+          );
         }
         const ls = this.fs.lstat(next);
         if (!ls) {
@@ -506,7 +577,11 @@ class Simulation {
           const o = effectiveOptions(conf.options);
           const by = conf.optionsBy[conf.optionsBy.length - 1] ?? null;
           if (!(o & (OPT_SYM_LINKS | OPT_SYM_OWNER))) {
-            this.step('directory_walk', `${next} is a symlink and Options for ${cur} (${describeOptions(o)}) allow neither FollowSymLinks nor SymLinksIfOwnerMatch: AH00037`, by);
+            this.step(
+              'directory_walk',
+              `${next} is a symlink and Options for ${cur} (${describeOptions(o)}) allow neither FollowSymLinks nor SymLinksIfOwnerMatch: AH00037`,
+              by,
+            );
             return fin(403, 'A11', by, `AH00037: Symbolic link not allowed or link target not accessible: ${next}`);
           }
           st = this.fs.stat(next);
@@ -515,7 +590,11 @@ class Simulation {
             return fin(403, 'A11', by, `AH00037: Symbolic link not allowed or link target not accessible: ${next}`);
           }
           if (o & OPT_SYM_OWNER && st.uid !== ls.uid) {
-            this.step('directory_walk', `${next}: SymLinksIfOwnerMatch and the link owner (${ls.uid}) differs from the target owner (${st.uid}): AH00037`, by);
+            this.step(
+              'directory_walk',
+              `${next}: SymLinksIfOwnerMatch and the link owner (${ls.uid}) differs from the target owner (${st.uid}): AH00037`,
+              by,
+            );
             return fin(403, 'A11', by, `AH00037: Symbolic link not allowed or link target not accessible: ${next}`);
           }
         }
@@ -615,7 +694,12 @@ class Simulation {
         const parent = this.fs.stat(dirKey);
         if (!permits(st, this.worker, 4) || (parent && !permits(parent, this.worker, 1))) {
           this.step('directory_walk', `${path} exists but ${this.worker.user} cannot read it: AH00529`, by);
-          return fin(403, 'A16', by, `AH00529: ${path} pcfg_openfile: unable to check htaccess file, ensure it is readable and that '${dir}' is executable`);
+          return fin(
+            403,
+            'A16',
+            by,
+            `AH00529: ${path} pcfg_openfile: unable to check htaccess file, ensure it is readable and that '${dir}' is executable`,
+          );
         }
         text = this.fs.readFile(path);
         if (text === null) {
@@ -651,7 +735,12 @@ class Simulation {
       serverRoot: this.model.serverRoot,
       envVars: {},
     };
-    const list = flatten({ server: 'apache', root: parsed, files: new Map([[parsed.source.path, parsed]]), errors: [] }, parsed.nodes, env, notes);
+    const list = flatten(
+      { server: 'apache', root: parsed, files: new Map([[parsed.source.path, parsed]]), errors: [] },
+      parsed.nodes,
+      env,
+      notes,
+    );
     if (parsed.errors.length) {
       const e = parsed.errors[0];
       this.step('directory_walk', `${parsed.source.path}: syntax error: ${e.message}`, null);
@@ -713,18 +802,24 @@ class Simulation {
         return { result: 'DENIED', why: `${this.clientIp} is not in ${a.join(' ')}` };
       }
       case 'local':
-        return isLocal(this.clientIp) ? { result: 'GRANTED', why: `${this.clientIp} is local` } : { result: 'DENIED', why: `${this.clientIp} is not local` };
+        return isLocal(this.clientIp)
+          ? { result: 'GRANTED', why: `${this.clientIp} is local` }
+          : { result: 'DENIED', why: `${this.clientIp} is not local` };
       case 'host':
       case 'forward-dns':
         return { unknown: `Require ${p.name} ${a.join(' ')} needs DNS for ${this.clientIp}`, possible: ['GRANTED', 'DENIED'] };
       case 'method':
-        return a.map((x) => x.toUpperCase()).includes(this.method) || (this.method === 'HEAD' && a.map((x) => x.toUpperCase()).includes('GET'))
+        return a.map((x) => x.toUpperCase()).includes(this.method) ||
+          (this.method === 'HEAD' && a.map((x) => x.toUpperCase()).includes('GET'))
           ? { result: 'GRANTED', why: `method ${this.method} is listed` }
           : { result: 'DENIED', why: `method ${this.method} is not in ${a.join(' ')}` };
       case 'env': {
         const env = this.req.env ?? (this.model.setsEnv ? null : {});
-        if (env === null) return { unknown: `Require env ${a.join(' ')} depends on variables set by the config`, possible: ['GRANTED', 'DENIED'] };
-        return a.some((x) => x in env) ? { result: 'GRANTED', why: 'variable set' } : { result: 'DENIED', why: `none of ${a.join(' ')} is set` };
+        if (env === null)
+          return { unknown: `Require env ${a.join(' ')} depends on variables set by the config`, possible: ['GRANTED', 'DENIED'] };
+        return a.some((x) => x in env)
+          ? { result: 'GRANTED', why: 'variable set' }
+          : { result: 'DENIED', why: `none of ${a.join(' ')} is set` };
       }
       case 'expr': {
         const e = a.join(' ').trim().toLowerCase();
@@ -733,10 +828,14 @@ class Simulation {
         return { unknown: `Require expr ${a.join(' ')} is not evaluated`, possible: ['GRANTED', 'DENIED'] };
       }
       case 'valid-user':
-        return user ? { result: 'GRANTED', why: `user ${user} is authenticated` } : { result: 'DENIED_NO_USER', why: 'needs an authenticated user' };
+        return user
+          ? { result: 'GRANTED', why: `user ${user} is authenticated` }
+          : { result: 'DENIED_NO_USER', why: 'needs an authenticated user' };
       case 'user':
         if (!user) return { result: 'DENIED_NO_USER', why: 'needs an authenticated user' };
-        return a.includes(user) ? { result: 'GRANTED', why: `user ${user} is listed` } : { result: 'DENIED', why: `user ${user} is not listed` };
+        return a.includes(user)
+          ? { result: 'GRANTED', why: `user ${user} is listed` }
+          : { result: 'DENIED', why: `user ${user} is not listed` };
       default:
         if (!user) return { result: 'DENIED_NO_USER', why: 'needs an authenticated user' };
         void filename;
@@ -768,10 +867,17 @@ class Simulation {
       if (v.result === 'unknown') {
         this.unknown(v.why);
         this.step('access_checker', `mod_access_compat: ${v.why}`, v.by);
-        return { status: null, outcome: 'unknown', cause: 'A04', by: v.by, message: v.why, possible: [
-          { when: 'Allow/Deny matches as needed', status: 200, outcome: 'ok', cause: null },
-          { when: 'access_compat denies', status: 403, outcome: 'forbidden', cause: 'A04' },
-        ] };
+        return {
+          status: null,
+          outcome: 'unknown',
+          cause: 'A04',
+          by: v.by,
+          message: v.why,
+          possible: [
+            { when: 'Allow/Deny matches as needed', status: 200, outcome: 'ok', cause: null },
+            { when: 'access_compat denies', status: 403, outcome: 'forbidden', cause: 'A04' },
+          ],
+        };
       }
       compatOk = v.result === 'ok';
       this.step('access_checker', `mod_access_compat: ${v.why} → ${compatOk ? 'OK' : '403 (AH01797)'}`, v.by);
@@ -793,7 +899,8 @@ class Simulation {
   authz(conf: DirConf, filename: string, compatOk: boolean): Final | null {
     const section = conf.authz.section;
     if (!section) {
-      if (conf.authType) return fin(500, null, conf.authType.by, 'AH01627: AuthType configured with no corresponding authorization directives');
+      if (conf.authType)
+        return fin(500, null, conf.authType.by, 'AH01627: AuthType configured with no corresponding authorization directives');
       this.step('access_checker_ex', 'no Require applies: granted (AH01628)', null);
       return null;
     }
@@ -824,13 +931,25 @@ class Simulation {
     const statuses = new Set(possible.map((p) => p.status));
     if (statuses.size === 1 && finals[0].f) return finals[0].f;
     const denial = finals.find((x) => x.f)?.f ?? null;
-    return { status: null, outcome: 'unknown', cause: denial?.cause ?? null, by: denial?.by ?? null, message: 'depends on providers the model cannot evaluate', possible };
+    return {
+      status: null,
+      outcome: 'unknown',
+      cause: denial?.cause ?? null,
+      by: denial?.by ?? null,
+      message: 'depends on providers the model cannot evaluate',
+      possible,
+    };
   }
 
   authn(conf: DirConf, filename: string, by: Directive | null): Final | null {
     if (!conf.authType || conf.authType.value.toLowerCase() === 'none') {
       this.step('check_user_id', 'a Require needs a user but no AuthType is configured: AH00027 → 500', by);
-      return fin(500, null, by, 'AH00027: No authentication done but request not allowed without authentication. Authentication not configured?');
+      return fin(
+        500,
+        null,
+        by,
+        'AH00027: No authentication done but request not allowed without authentication. Authentication not configured?',
+      );
     }
     const user = this.req.user ?? null;
     if (!user) {
@@ -898,7 +1017,7 @@ class Simulation {
         this.step(phase, `RewriteRule ${rule.pattern} [G] matches → 410`, rule.directive);
         return { final: fin(410, null, rule.directive, 'RewriteRule [G]') };
       }
-      const subst = rule.subst.replace(/\$(\d)/g, (_, n) => (m ? m[Number(n)] ?? '' : ''));
+      const subst = rule.subst.replace(/\$(\d)/g, (_, n) => (m ? (m[Number(n)] ?? '') : ''));
       if (f.has('r')) {
         const code = f.get('r') ? Number(f.get('r')) : 302;
         if (code < 300 || code > 399) {
@@ -919,7 +1038,15 @@ class Simulation {
     return changed !== undefined ? { newPath: changed, by } : {};
   }
 
-  evalCond(test: string, pattern: string, flags: Set<string>, uri: string, filename: string | null, query: string, m: RegExpExecArray | null): boolean | null {
+  evalCond(
+    test: string,
+    pattern: string,
+    flags: Set<string>,
+    uri: string,
+    filename: string | null,
+    query: string,
+    m: RegExpExecArray | null,
+  ): boolean | null {
     const headers = Object.fromEntries(Object.entries(this.req.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
     let unknownVar = false;
     const val = test
@@ -936,7 +1063,7 @@ class Simulation {
         unknownVar = true;
         return '';
       })
-      .replace(/\$(\d)/g, (_, i) => (m ? m[Number(i)] ?? '' : ''));
+      .replace(/\$(\d)/g, (_, i) => (m ? (m[Number(i)] ?? '') : ''));
     if (unknownVar) return null;
     let pat = pattern;
     let neg = false;
@@ -1010,10 +1137,22 @@ class Simulation {
       this.dirIndex = { names, by: conf.dirIndex?.by ?? null, refused, listing: listing.outcome };
       const fallback = errorStatus ?? listing;
       if (possible.length) {
-        possible.push({ when: `no DirectoryIndex file (${names.join(' ') || 'none'}) exists`, status: fallback.status, outcome: fallback.outcome, cause: fallback.cause });
+        possible.push({
+          when: `no DirectoryIndex file (${names.join(' ') || 'none'}) exists`,
+          status: fallback.status,
+          outcome: fallback.outcome,
+          cause: fallback.cause,
+        });
         const st = new Set(possible.map((p) => p.status));
         if (st.size === 1) return { ...fallback, possible };
-        return { status: null, outcome: 'unknown', cause: fallback.cause, by: fallback.by, message: 'depends on which index files exist', possible };
+        return {
+          status: null,
+          outcome: 'unknown',
+          cause: fallback.cause,
+          by: fallback.by,
+          message: 'depends on which index files exist',
+          possible,
+        };
       }
       return fallback;
     }
@@ -1029,12 +1168,22 @@ class Simulation {
     }
     if (!(opts & OPT_INDEXES)) {
       const names = conf.dirIndex ? conf.dirIndex.value.join(', ') || 'none' : 'index.html';
-      this.step('handler', `no DirectoryIndex file and Options (${describeOptions(opts)}) lacks Indexes: AH01276`, by ?? conf.dirIndex?.by ?? null);
-      return fin(403, 'A18', by ?? conf.dirIndex?.by ?? null, `AH01276: Cannot serve directory ${dirname}: No matching DirectoryIndex (${names}) found, and server-generated directory index forbidden by Options directive`);
+      this.step(
+        'handler',
+        `no DirectoryIndex file and Options (${describeOptions(opts)}) lacks Indexes: AH01276`,
+        by ?? conf.dirIndex?.by ?? null,
+      );
+      return fin(
+        403,
+        'A18',
+        by ?? conf.dirIndex?.by ?? null,
+        `AH01276: Cannot serve directory ${dirname}: No matching DirectoryIndex (${names}) found, and server-generated directory index forbidden by Options directive`,
+      );
     }
     if (this.fs) {
       const st = this.fs.stat(dirname.replace(/(.)\/$/, '$1'));
-      if (st && !permits(st, this.worker, 4)) return fin(403, 'A19', this.model.userDirective ?? by, `AH01275: Can't open directory for index: ${dirname}`);
+      if (st && !permits(st, this.worker, 4))
+        return fin(403, 'A19', this.model.userDirective ?? by, `AH01275: Can't open directory for index: ${dirname}`);
     }
     this.step('handler', 'mod_autoindex lists the directory (Options Indexes)', by);
     return fin(200, null, by, 'directory listing', 'listing');
@@ -1065,7 +1214,11 @@ class Simulation {
     if (this.fs) {
       const st = this.fs.stat(filename);
       if (st && !permits(st, this.worker, 4)) {
-        this.step('handler', `${this.worker.user} cannot read ${filename} (mode ${st.mode.toString(8)}): AH00132`, this.model.userDirective);
+        this.step(
+          'handler',
+          `${this.worker.user} cannot read ${filename} (mode ${st.mode.toString(8)}): AH00132`,
+          this.model.userDirective,
+        );
         return fin(403, 'A17', this.model.userDirective, `AH00132: file permissions deny server access: ${filename}`);
       }
     }

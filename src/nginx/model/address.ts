@@ -32,9 +32,7 @@ export interface AccessRule {
 }
 
 export type ClientAddress =
-  | { family: 'ipv4'; v4: number; text: string }
-  | { family: 'ipv6'; v6: bigint; text: string }
-  | { family: 'unix'; text: string };
+  { family: 'ipv4'; v4: number; text: string } | { family: 'ipv6'; v6: bigint; text: string } | { family: 'unix'; text: string };
 
 /** ngx_inet_addr: four decimal parts, each ≤ 255, digits only (leading zeros are decimal). */
 export function parseIPv4(s: string): number | null {
@@ -98,7 +96,8 @@ function v4ToText(n: number): string {
 /** Parse one allow/deny argument the way nginx does. */
 export function parseAccessRule(action: 'allow' | 'deny', text: string, directive?: Directive): AccessRule {
   const base = { action, text, directive } as const;
-  if (text === 'all') return { ...base, families: ['ipv4', 'ipv6', 'unix'], all: true, v4: { addr: 0, mask: 0, len: 0 }, v6: { addr: 0n, mask: 0n, len: 0 } };
+  if (text === 'all')
+    return { ...base, families: ['ipv4', 'ipv6', 'unix'], all: true, v4: { addr: 0, mask: 0, len: 0 }, v6: { addr: 0n, mask: 0n, len: 0 } };
   if (text === 'unix:') return { ...base, families: ['unix'], all: false };
   const slash = text.indexOf('/');
   const addrText = slash === -1 ? text : text.slice(0, slash);
@@ -157,7 +156,7 @@ export function parseClient(text: string): ClientAddress | null {
 export function ruleMatches(rule: AccessRule, client: ClientAddress): boolean {
   if (rule.error || !rule.families.includes(client.family)) return false;
   if (client.family === 'unix') return true;
-  if (client.family === 'ipv4') return !!rule.v4 && ((client.v4 & rule.v4.mask) >>> 0) === rule.v4.addr;
+  if (client.family === 'ipv4') return !!rule.v4 && (client.v4 & rule.v4.mask) >>> 0 === rule.v4.addr;
   return !!rule.v6 && (client.v6 & rule.v6.mask) === rule.v6.addr;
 }
 
@@ -176,7 +175,7 @@ function covers(outer: AccessRule, inner: AccessRule, family: Family): boolean {
   if (family === 'ipv4') {
     const o = outer.v4!;
     const i = inner.v4!;
-    return o.len <= i.len && ((i.addr & o.mask) >>> 0) === o.addr;
+    return o.len <= i.len && (i.addr & o.mask) >>> 0 === o.addr;
   }
   const o = outer.v6!;
   const i = inner.v6!;

@@ -70,10 +70,12 @@ const STOPPERS = new Set(['return', 'rewrite', 'if', 'break']);
  */
 export function refusedBy(scope: Scope): { directive: Directive; why: string } | null {
   const stop = scope.body.find((d) => STOPPERS.has(d.name));
-  if (stop?.name === 'return' && stop.args[0]?.value === '403') return { directive: stop, why: `\`${directiveText(stop)}\` on line ${stop.nameSpan.start.line}` };
+  if (stop?.name === 'return' && stop.args[0]?.value === '403')
+    return { directive: stop, why: `\`${directiveText(stop)}\` on line ${stop.nameSpan.start.line}` };
   if (stop?.name === 'return') return null;
   const st = effectiveSettings(scope);
-  if (st.access.rules.length === 0 || (st.satisfy.value === 'any' && (st.authBasic.value !== null || st.authRequest.value !== null))) return null;
+  if (st.access.rules.length === 0 || (st.satisfy.value === 'any' && (st.authBasic.value !== null || st.authRequest.value !== null)))
+    return null;
   if (!accessSegments(st.access.rules, 'ipv4').every((x) => !segmentAllows(x))) return null;
   const d = st.access.directives.find((x) => x.name === 'deny') ?? st.access.directives[0];
   return { directive: d, why: `\`${directiveText(d)}\` on line ${d.nameSpan.start.line} refuses every client` };

@@ -120,7 +120,10 @@ export function resolveWorker(user = 'nobody', group?: string): Worker {
   } catch {
     /* not a Unix system: fall through to unknown ids */
   }
-  const pw = passwd.split('\n').map((l) => l.split(':')).find((f) => f[0] === user);
+  const pw = passwd
+    .split('\n')
+    .map((l) => l.split(':'))
+    .find((f) => f[0] === user);
   const uid = pw ? Number(pw[2]) : 65534;
   const gname = group ?? (user === 'nobody' ? 'nogroup' : user);
   const gr = groups.split('\n').map((l) => l.split(':'));
@@ -171,7 +174,13 @@ export function openAs(
     const de = follow(dir);
     if (de.type === 'none') return { ok: false, errno: 'ENOENT', at: dir, why: `${dir} does not exist` };
     if (de.type !== 'dir') return { ok: false, errno: 'ENOTDIR', at: dir, why: `${dir} is not a directory` };
-    if (!allowed(de, worker, 1)) return { ok: false, errno: 'EACCES', at: dir, why: `${worker.user} cannot search ${dir} (mode ${de.mode.toString(8)}, owner ${de.uid}:${de.gid})` };
+    if (!allowed(de, worker, 1))
+      return {
+        ok: false,
+        errno: 'EACCES',
+        at: dir,
+        why: `${worker.user} cannot search ${dir} (mode ${de.mode.toString(8)}, owner ${de.uid}:${de.gid})`,
+      };
     cur = cur + '/' + parts[i];
     if (ds && ds.mode !== 'off' && (!ds.from || !(ds.from + '/').startsWith(cur + '/'))) {
       const le = fs.stat(cur);
@@ -187,9 +196,15 @@ export function openAs(
   const e = follow(cur || '/');
   if (e.type === 'none') return { ok: false, errno: 'ENOENT', at: cur, why: `${cur} does not exist` };
   // a trailing slash asks for a directory: open("file/") is ENOTDIR
-  if (e.type !== 'dir' && parts.length > 0 && path.endsWith('/')) return { ok: false, errno: 'ENOTDIR', at: cur, why: `${cur} is not a directory` };
+  if (e.type !== 'dir' && parts.length > 0 && path.endsWith('/'))
+    return { ok: false, errno: 'ENOTDIR', at: cur, why: `${cur} is not a directory` };
   if (opts.read && e.type === 'file' && !allowed(e, worker, 4)) {
-    return { ok: false, errno: 'EACCES', at: cur, why: `${worker.user} cannot read ${cur} (mode ${e.mode.toString(8)}, owner ${e.uid}:${e.gid})` };
+    return {
+      ok: false,
+      errno: 'EACCES',
+      at: cur,
+      why: `${worker.user} cannot read ${cur} (mode ${e.mode.toString(8)}, owner ${e.uid}:${e.gid})`,
+    };
   }
   return { ok: true, type: e.type === 'dir' ? 'dir' : e.type === 'file' ? 'file' : 'other' };
 }

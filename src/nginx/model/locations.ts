@@ -79,10 +79,14 @@ export function findLocation(server: Server, uri: string): LocationMatch {
       if (uri.startsWith(l.bin) && (!best || l.bin.length > best.bin.length)) best = l;
     }
     for (const l of statics) {
-      if (l === exact) out.candidates.push({ location: l, result: 'exact-match', reason: `${label(l)} equals the URI: the search stops here` });
-      else if (l.modifier === '=') out.candidates.push({ location: l, result: 'exact-mismatch', reason: `${label(l)} is an exact match and the URI differs` });
-      else if (l === best) out.candidates.push({ location: l, result: 'longest-prefix', reason: `${label(l)} is the longest matching prefix at its level` });
-      else if (uri.startsWith(l.bin)) out.candidates.push({ location: l, result: 'shorter-prefix', reason: `${label(l)} matches but a longer prefix does too` });
+      if (l === exact)
+        out.candidates.push({ location: l, result: 'exact-match', reason: `${label(l)} equals the URI: the search stops here` });
+      else if (l.modifier === '=')
+        out.candidates.push({ location: l, result: 'exact-mismatch', reason: `${label(l)} is an exact match and the URI differs` });
+      else if (l === best)
+        out.candidates.push({ location: l, result: 'longest-prefix', reason: `${label(l)} is the longest matching prefix at its level` });
+      else if (uri.startsWith(l.bin))
+        out.candidates.push({ location: l, result: 'shorter-prefix', reason: `${label(l)} matches but a longer prefix does too` });
       else out.candidates.push({ location: l, result: 'not-a-prefix', reason: `${label(l)} is not a prefix of the URI` });
     }
     if (exact) {
@@ -120,7 +124,11 @@ export function findLocation(server: Server, uri: string): LocationMatch {
     const regexes = scope.locations.filter((l) => l.modifier === '~' || l.modifier === '~*');
     if (noregex) {
       for (const l of regexes) {
-        out.candidates.push({ location: l, result: 'regex-skipped-noregex', reason: `${label(l)} is not tried: the longest prefix here is "^~ ${current?.name ?? ''}"` });
+        out.candidates.push({
+          location: l,
+          result: 'regex-skipped-noregex',
+          reason: `${label(l)} is not tried: the longest prefix here is "^~ ${current?.name ?? ''}"`,
+        });
       }
       return rc;
     }
@@ -130,13 +138,23 @@ export function findLocation(server: Server, uri: string): LocationMatch {
       if (!v.ok) {
         out.candidates.push({ location: l, result: 'regex-unknown', reason: `${label(l)}: cannot evaluate the regex (${v.reason})` });
         out.unknown = `regex of ${label(l)} cannot be evaluated: ${v.reason}`;
-        for (const r of regexes.slice(i + 1)) out.candidates.push({ location: r, result: 'regex-not-tried', reason: `${label(r)} comes after an undecidable regex` });
+        for (const r of regexes.slice(i + 1))
+          out.candidates.push({ location: r, result: 'regex-not-tried', reason: `${label(r)} comes after an undecidable regex` });
         return 'UNKNOWN';
       }
       const m = execRegex(v, uri);
       if (m) {
-        out.candidates.push({ location: l, result: 'regex-match', reason: `${label(l)} is the first regex that matches (regexes are tried in config order)` });
-        for (const r of regexes.slice(i + 1)) out.candidates.push({ location: r, result: 'regex-not-tried', reason: `${label(r)} comes after ${label(l)}, which matched first` });
+        out.candidates.push({
+          location: l,
+          result: 'regex-match',
+          reason: `${label(l)} is the first regex that matches (regexes are tried in config order)`,
+        });
+        for (const r of regexes.slice(i + 1))
+          out.candidates.push({
+            location: r,
+            result: 'regex-not-tried',
+            reason: `${label(r)} comes after ${label(l)}, which matched first`,
+          });
         current = l;
         out.captures = m.captures;
         out.named = m.named;
@@ -155,7 +173,14 @@ export function findLocation(server: Server, uri: string): LocationMatch {
   else if (!current) out.via = 'none';
   else {
     const c = current as Location;
-    out.via = c.modifier === '=' ? 'exact' : c.modifier === '~' || c.modifier === '~*' ? 'regex' : c.modifier === '^~' ? 'prefix-noregex' : 'prefix';
+    out.via =
+      c.modifier === '='
+        ? 'exact'
+        : c.modifier === '~' || c.modifier === '~*'
+          ? 'regex'
+          : c.modifier === '^~'
+            ? 'prefix-noregex'
+            : 'prefix';
   }
   return out;
 }

@@ -44,9 +44,19 @@ export function fromBinary(s: string): string {
 }
 
 const POSIX: Record<string, string> = {
-  alpha: 'A-Za-z', digit: '0-9', alnum: 'A-Za-z0-9', upper: 'A-Z', lower: 'a-z', space: '\\t\\n\\x0b\\f\\r ',
-  blank: ' \\t', xdigit: '0-9A-Fa-f', word: 'A-Za-z0-9_', punct: '!-\\/:-@\\[-`{-~', cntrl: '\\x00-\\x1f\\x7f',
-  print: ' -~', graph: '!-~',
+  alpha: 'A-Za-z',
+  digit: '0-9',
+  alnum: 'A-Za-z0-9',
+  upper: 'A-Z',
+  lower: 'a-z',
+  space: '\\t\\n\\x0b\\f\\r ',
+  blank: ' \\t',
+  xdigit: '0-9A-Fa-f',
+  word: 'A-Za-z0-9_',
+  punct: '!-\\/:-@\\[-`{-~',
+  cntrl: '\\x00-\\x1f\\x7f',
+  print: ' -~',
+  graph: '!-~',
 };
 
 const escRe = (s: string) => s.replace(/[\\^$.*+?()[\]{}|\/-]/g, (c) => '\\' + c);
@@ -222,27 +232,50 @@ function escapeOutside(p: string, i: number, _pattern: string): Piece {
   const d = p[i + 1];
   if (d === undefined) return { reason: 'pattern ends with a backslash' };
   switch (d) {
-    case 'A': return { js: '^', next: i + 2 };
-    case 'z': return { js: '$', next: i + 2 };
-    case 'Z': return { js: '(?=\\n?$)', next: i + 2 };
-    case 's': return { js: '[\\t\\n\\x0b\\f\\r ]', next: i + 2 };
-    case 'S': return { js: '[^\\t\\n\\x0b\\f\\r ]', next: i + 2 };
-    case 'h': return { js: '[\\t \\xa0]', next: i + 2 };
-    case 'H': return { js: '[^\\t \\xa0]', next: i + 2 };
-    case 'v': return { js: '[\\n\\x0b\\f\\r\\x85]', next: i + 2 };
-    case 'V': return { js: '[^\\n\\x0b\\f\\r\\x85]', next: i + 2 };
-    case 'R': return { js: '(?:\\r\\n|[\\n\\x0b\\f\\r\\x85])', next: i + 2 };
-    case 'N': return { js: '[^\\n]', next: i + 2 };
-    case 'e': return { js: '\\x1b', next: i + 2 };
-    case 'a': return { js: '\\x07', next: i + 2 };
-    case 'd': case 'D': case 'w': case 'W': case 'b': case 'B': case 'n': case 't': case 'r': case 'f':
+    case 'A':
+      return { js: '^', next: i + 2 };
+    case 'z':
+      return { js: '$', next: i + 2 };
+    case 'Z':
+      return { js: '(?=\\n?$)', next: i + 2 };
+    case 's':
+      return { js: '[\\t\\n\\x0b\\f\\r ]', next: i + 2 };
+    case 'S':
+      return { js: '[^\\t\\n\\x0b\\f\\r ]', next: i + 2 };
+    case 'h':
+      return { js: '[\\t \\xa0]', next: i + 2 };
+    case 'H':
+      return { js: '[^\\t \\xa0]', next: i + 2 };
+    case 'v':
+      return { js: '[\\n\\x0b\\f\\r\\x85]', next: i + 2 };
+    case 'V':
+      return { js: '[^\\n\\x0b\\f\\r\\x85]', next: i + 2 };
+    case 'R':
+      return { js: '(?:\\r\\n|[\\n\\x0b\\f\\r\\x85])', next: i + 2 };
+    case 'N':
+      return { js: '[^\\n]', next: i + 2 };
+    case 'e':
+      return { js: '\\x1b', next: i + 2 };
+    case 'a':
+      return { js: '\\x07', next: i + 2 };
+    case 'd':
+    case 'D':
+    case 'w':
+    case 'W':
+    case 'b':
+    case 'B':
+    case 'n':
+    case 't':
+    case 'r':
+    case 'f':
       return { js: '\\' + d, next: i + 2 };
     case 'Q': {
       const end = p.indexOf('\\E', i + 2);
       const lit = end === -1 ? p.slice(i + 2) : p.slice(i + 2, end);
       return { js: lit.length ? `(?:${escRe(lit)})` : '', next: end === -1 ? p.length : end + 2 };
     }
-    case 'E': return { js: '', next: i + 2 };
+    case 'E':
+      return { js: '', next: i + 2 };
     case 'x': {
       const m = /^\\x(\{([0-9A-Fa-f]+)\}|[0-9A-Fa-f]{0,2})/.exec(p.slice(i));
       const hex = m![2] ?? m![1];
@@ -324,7 +357,10 @@ function charClass(p: string, start: number): Piece {
 }
 
 /** Run a translated regex on a binary-string subject: captures (numbered and named) or null. */
-export function execRegex(v: RegexVerdict & { ok: true }, subject: string): { captures: (string | undefined)[]; named: Record<string, string | undefined> } | null {
+export function execRegex(
+  v: RegexVerdict & { ok: true },
+  subject: string,
+): { captures: (string | undefined)[]; named: Record<string, string | undefined> } | null {
   const m = v.regex.exec(subject);
   if (!m) return null;
   return { captures: Array.from(m), named: { ...(m.groups ?? {}) } };

@@ -47,7 +47,9 @@ export function normalizeHost(host: string): string | null {
 }
 
 function addrMatches(listenAddr: string, local: string): boolean {
-  return listenAddr === local || (listenAddr === '127.0.0.1' && local === 'localhost') || (listenAddr === 'localhost' && local === '127.0.0.1');
+  return (
+    listenAddr === local || (listenAddr === '127.0.0.1' && local === 'localhost') || (listenAddr === 'localhost' && local === '127.0.0.1')
+  );
 }
 
 /** All listen ports of the model, in order of first appearance. */
@@ -124,23 +126,82 @@ export function selectServer(model: NginxModel, req: { host?: string; port?: num
   const idx = socketIndex(model, port, local);
   if (idx.empty || !idx.def) return none(idx.empty ?? `no server listens on ${local}:${port}`);
   const def = idx.def;
-  const defReason = def.l.defaultServer ? 'it is marked default_server for this address and port' : 'it is the first server listening on this address and port';
+  const defReason = def.l.defaultServer
+    ? 'it is marked default_server for this address and port'
+    : 'it is the first server listening on this address and port';
   if (req.host === undefined) {
-    return { server: def.s, listen: def.l, by: 'default', name: null, named: {}, captures: [], reason: `no Host header: the default server, because ${defReason}` };
+    return {
+      server: def.s,
+      listen: def.l,
+      by: 'default',
+      name: null,
+      named: {},
+      captures: [],
+      reason: `no Host header: the default server, because ${defReason}`,
+    };
   }
   const host = normalizeHost(req.host);
   if (host === null) return { ...none(`invalid Host "${req.host}"`), badHost: req.host };
   const exact = idx.exact.get(host);
-  if (exact) return { server: exact.s, listen: exact.l, by: 'exact', name: exact.n, named: {}, captures: [], reason: `server_name "${exact.n.name}" equals the Host` };
+  if (exact)
+    return {
+      server: exact.s,
+      listen: exact.l,
+      by: 'exact',
+      name: exact.n,
+      named: {},
+      captures: [],
+      reason: `server_name "${exact.n.name}" equals the Host`,
+    };
   const head = idx.heads.find((x) => host.endsWith(x.n.name));
-  if (head) return { server: head.s, listen: head.l, by: 'wildcard-head', name: head.n, named: {}, captures: [], reason: `the longest leading wildcard "*${head.n.name}" matches the Host` };
+  if (head)
+    return {
+      server: head.s,
+      listen: head.l,
+      by: 'wildcard-head',
+      name: head.n,
+      named: {},
+      captures: [],
+      reason: `the longest leading wildcard "*${head.n.name}" matches the Host`,
+    };
   const tail = idx.tails.find((x) => host.startsWith(x.n.name) && host.length > x.n.name.length);
-  if (tail) return { server: tail.s, listen: tail.l, by: 'wildcard-tail', name: tail.n, named: {}, captures: [], reason: `the longest trailing wildcard "${tail.n.name}*" matches the Host` };
+  if (tail)
+    return {
+      server: tail.s,
+      listen: tail.l,
+      by: 'wildcard-tail',
+      name: tail.n,
+      named: {},
+      captures: [],
+      reason: `the longest trailing wildcard "${tail.n.name}*" matches the Host`,
+    };
   for (const x of idx.regexes) {
     const v = x.n.regex!;
-    if (!v.ok) return { ...none(''), unknown: `server_name ~${x.n.name} cannot be evaluated: ${v.reason}`, reason: 'a regex server_name cannot be evaluated' };
+    if (!v.ok)
+      return {
+        ...none(''),
+        unknown: `server_name ~${x.n.name} cannot be evaluated: ${v.reason}`,
+        reason: 'a regex server_name cannot be evaluated',
+      };
     const m = execRegex(v, toBinary(host));
-    if (m) return { server: x.s, listen: x.l, by: 'regex', name: x.n, named: m.named, captures: m.captures, reason: `regex server_name "~${x.n.name}" is the first regex that matches the Host` };
+    if (m)
+      return {
+        server: x.s,
+        listen: x.l,
+        by: 'regex',
+        name: x.n,
+        named: m.named,
+        captures: m.captures,
+        reason: `regex server_name "~${x.n.name}" is the first regex that matches the Host`,
+      };
   }
-  return { server: def.s, listen: def.l, by: 'default', name: null, named: {}, captures: [], reason: `no server_name matches "${host}": the default server, because ${defReason}` };
+  return {
+    server: def.s,
+    listen: def.l,
+    by: 'default',
+    name: null,
+    named: {},
+    captures: [],
+    reason: `no server_name matches "${host}": the default server, because ${defReason}`,
+  };
 }

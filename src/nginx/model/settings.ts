@@ -38,10 +38,31 @@ export interface ErrorPage {
 }
 
 export const CONTENT_HANDLERS = [
-  'proxy_pass', 'fastcgi_pass', 'uwsgi_pass', 'scgi_pass', 'grpc_pass', 'memcached_pass',
-  'stub_status', 'empty_gif', 'perl', 'flv', 'mp4', 'echo', 'echo_exec', 'echo_location', 'echo_location_async',
-  'echo_subrequest', 'echo_subrequest_async', 'echo_duplicate', 'echo_flush', 'echo_sleep', 'echo_status',
-  'content_by_lua', 'content_by_lua_block', 'content_by_lua_file', 'js_content',
+  'proxy_pass',
+  'fastcgi_pass',
+  'uwsgi_pass',
+  'scgi_pass',
+  'grpc_pass',
+  'memcached_pass',
+  'stub_status',
+  'empty_gif',
+  'perl',
+  'flv',
+  'mp4',
+  'echo',
+  'echo_exec',
+  'echo_location',
+  'echo_location_async',
+  'echo_subrequest',
+  'echo_subrequest_async',
+  'echo_duplicate',
+  'echo_flush',
+  'echo_sleep',
+  'echo_status',
+  'content_by_lua',
+  'content_by_lua_block',
+  'content_by_lua_file',
+  'js_content',
 ];
 
 function plain<T>(scope: Scope, names: string[], read: (d: Directive) => T, def: T): Setting<T> {
@@ -60,7 +81,10 @@ export function accessList(scope: Scope): { rules: AccessRule[]; directives: Dir
 }
 
 export function rootOf(scope: Scope): Setting<{ kind: 'root' | 'alias'; path: string }> {
-  return plain(scope, ['root', 'alias'], (d) => ({ kind: d.name as 'root' | 'alias', path: d.args[0]?.value ?? '' }), { kind: 'root', path: 'html' });
+  return plain(scope, ['root', 'alias'], (d) => ({ kind: d.name as 'root' | 'alias', path: d.args[0]?.value ?? '' }), {
+    kind: 'root',
+    path: 'html',
+  });
 }
 
 export function indexOf(scope: Scope): Setting<string[]> {
@@ -147,7 +171,12 @@ function computeSettings(scope: Scope): EffectiveSettings {
     satisfy: plain(scope, ['satisfy'], (d) => (d.args[0]?.value === 'any' ? 'any' : 'all'), 'all' as 'all' | 'any'),
     authBasic: plain(scope, ['auth_basic'], (d) => (d.args[0]?.value === 'off' ? null : (d.args[0]?.value ?? null)), null as string | null),
     authBasicUserFile: plain(scope, ['auth_basic_user_file'], (d) => d.args[0]?.value ?? null, null as string | null),
-    authRequest: plain(scope, ['auth_request'], (d) => (d.args[0]?.value === 'off' ? null : (d.args[0]?.value ?? null)), null as string | null),
+    authRequest: plain(
+      scope,
+      ['auth_request'],
+      (d) => (d.args[0]?.value === 'off' ? null : (d.args[0]?.value ?? null)),
+      null as string | null,
+    ),
     root: rootOf(scope),
     index: indexOf(scope),
     autoindex: plain(scope, ['autoindex'], flag, false),

@@ -183,7 +183,8 @@ export function simulate(model: NginxModel, req: SimRequest): SimResult {
   const first = results[0];
   const distinct: Outcome[] = [];
   for (const r of results) {
-    if (!distinct.some((d) => d.status === r.outcome.status && d.outcome === r.outcome.outcome && d.cause === r.outcome.cause)) distinct.push(r.outcome);
+    if (!distinct.some((d) => d.status === r.outcome.status && d.outcome === r.outcome.outcome && d.cause === r.outcome.cause))
+      distinct.push(r.outcome);
   }
   const unknown = [...new Set(results.flatMap((r) => r.run.unknown))];
   if (truncated) unknown.push(`more than ${maxRuns} possibilities: the rest were not explored`);
@@ -251,7 +252,11 @@ class Simulation {
       return { status: null, outcome: 'unknown', conditions: [] };
     }
     this.server = choice.server;
-    r.step('server', `server #${choice.server.index + 1}: ${choice.reason}`, choice.name?.directive ?? choice.listen?.directive ?? choice.server.block);
+    r.step(
+      'server',
+      `server #${choice.server.index + 1}: ${choice.reason}`,
+      choice.name?.directive ?? choice.listen?.directive ?? choice.server.block,
+    );
     const st: ReqState = {
       method,
       uri: n.uri,
@@ -288,7 +293,8 @@ class Simulation {
     for (;;) {
       const m = findLocation(server, st.uri);
       for (const c of m.candidates) {
-        if (c.result !== 'not-a-prefix' && c.result !== 'exact-mismatch' && c.result !== 'regex-not-tried') r.step('find-location', c.reason, c.location.block);
+        if (c.result !== 'not-a-prefix' && c.result !== 'exact-mismatch' && c.result !== 'regex-not-tried')
+          r.step('find-location', c.reason, c.location.block);
       }
       if (m.via === 'unknown') {
         r.unknown.push(m.unknown!);
@@ -325,7 +331,11 @@ class Simulation {
       this.r.step('find-location', `${st.method} is listed in limit_except: the location's own configuration applies`, le.block);
       return loc;
     }
-    this.r.step('find-location', `${st.method} is not listed in limit_except ${le.methods.join(' ')}: the limit_except block's configuration applies (it has no rewrite directives and no try_files)`, le.block);
+    this.r.step(
+      'find-location',
+      `${st.method} is not listed in limit_except ${le.methods.join(' ')}: the limit_except block's configuration applies (it has no rewrite directives and no try_files)`,
+      le.block,
+    );
     return le;
   }
 
@@ -352,12 +362,22 @@ class Simulation {
     if (s.limitReq.length) {
       const code = s.limitReqStatus.value;
       r.step('preaccess', `limit_req may answer ${code} when the rate is exceeded`, s.limitReq[0]);
-      r.mayAlso.push({ status: code, outcome: 'limited', cause: code === 403 ? 'N20' : undefined, conditions: [`the limit_req rate is exceeded (${at(s.limitReq[0])})`] });
+      r.mayAlso.push({
+        status: code,
+        outcome: 'limited',
+        cause: code === 403 ? 'N20' : undefined,
+        conditions: [`the limit_req rate is exceeded (${at(s.limitReq[0])})`],
+      });
     }
     if (s.limitConn.length) {
       const code = s.limitConnStatus.value;
       r.step('preaccess', `limit_conn may answer ${code} when too many connections are open`, s.limitConn[0]);
-      r.mayAlso.push({ status: code, outcome: 'limited', cause: code === 403 ? 'N20' : undefined, conditions: [`the limit_conn limit is exceeded (${at(s.limitConn[0])})`] });
+      r.mayAlso.push({
+        status: code,
+        outcome: 'limited',
+        cause: code === 403 ? 'N20' : undefined,
+        conditions: [`the limit_conn limit is exceeded (${at(s.limitConn[0])})`],
+      });
     }
     // ACCESS
     const denied = this.access(conf, s, st);
@@ -448,7 +468,10 @@ class Simulation {
     let caps: (string | undefined)[] = [];
     let named: Record<string, string | undefined> = {};
     if (!v.ok) {
-      const i = this.r.choose(`rewrite:${at(d)}:${st.uri}`, [`rewrite regex "${pattern}" matches (it cannot be evaluated: ${v.reason})`, `rewrite regex "${pattern}" does not match`]);
+      const i = this.r.choose(`rewrite:${at(d)}:${st.uri}`, [
+        `rewrite regex "${pattern}" matches (it cannot be evaluated: ${v.reason})`,
+        `rewrite regex "${pattern}" does not match`,
+      ]);
       if (i === 1) return null;
     } else {
       const m = execRegex(v, st.uri);
@@ -519,7 +542,13 @@ class Simulation {
         const o = openAs(this.req.fs, path, this.worker);
         res = !o.ok ? false : op === 'f' ? o.type === 'file' : op === 'd' ? o.type === 'dir' : op === 'e' ? true : o.type === 'file';
       } else {
-        const o = this.open(path, effectiveSettings(this.location ?? this.server!), false, `-${op}`, op === 'd' ? ['dir', 'none'] : op === 'e' ? ['file', 'none', 'dir'] : ['file', 'none']);
+        const o = this.open(
+          path,
+          effectiveSettings(this.location ?? this.server!),
+          false,
+          `-${op}`,
+          op === 'd' ? ['dir', 'none'] : op === 'e' ? ['file', 'none', 'dir'] : ['file', 'none'],
+        );
         res = !o.ok ? false : op === 'd' ? o.type === 'dir' : op === 'e' ? true : o.type === 'file';
       }
       return neg ? !res : res;
@@ -586,7 +615,11 @@ class Simulation {
         return name === 'remote_addr' ? (this.req.clientIp ?? '127.0.0.1') : undefined;
       case 'host': {
         const hv = h('host');
-        if (hv) return hv.toLowerCase().replace(/:[0-9]+$/, '').replace(/\.$/, '');
+        if (hv)
+          return hv
+            .toLowerCase()
+            .replace(/:[0-9]+$/, '')
+            .replace(/\.$/, '');
         return this.server?.names[0]?.name ?? '';
       }
       case 'server_name':
@@ -654,7 +687,9 @@ class Simulation {
     const m = /^https?:\/\/([^/:?#]*)/i.exec(ref);
     if (!m) return vals.includes('blocked') ? '' : '1';
     const host = m[1].toLowerCase();
-    const names = vals.includes('server_names') ? (this.server?.names ?? []).filter((n) => n.kind !== 'regex').map((n) => (n.kind === 'head' ? '*' + n.name : n.name)) : [];
+    const names = vals.includes('server_names')
+      ? (this.server?.names ?? []).filter((n) => n.kind !== 'regex').map((n) => (n.kind === 'head' ? '*' + n.name : n.name))
+      : [];
     for (const v of [...vals, ...names]) {
       if (v === 'none' || v === 'blocked' || v === 'server_names') continue;
       if (v.startsWith('~')) {
@@ -675,7 +710,7 @@ class Simulation {
   private access(conf: Scope, s: EffectiveSettings, st: ReqState): { status: number; cause: string } | null {
     const r = this.r;
     const any = s.satisfy.value === 'any';
-    const inLimitExcept = conf.kind === 'limit_except' || (conf.parent?.kind === 'limit_except');
+    const inLimitExcept = conf.kind === 'limit_except' || conf.parent?.kind === 'limit_except';
     type H = { ok: true } | { fail: number; cause: string } | null;
     const results: H[] = [];
     // 1. access module
@@ -685,7 +720,11 @@ class Simulation {
       const client = parseClient(addr);
       const m = client ? firstMatch(s.access.rules, client) : null;
       if (!m) {
-        r.step('access', `no allow/deny rule matches ${addr}: the access module declines (the rules are from ${s.access.from ? scopeLabel(s.access.from) : 'nowhere'})`, s.access.directives[0]);
+        r.step(
+          'access',
+          `no allow/deny rule matches ${addr}: the access module declines (the rules are from ${s.access.from ? scopeLabel(s.access.from) : 'nowhere'})`,
+          s.access.directives[0],
+        );
         return null;
       }
       if (m.rule.action === 'allow') {
@@ -712,7 +751,11 @@ class Simulation {
           return { fail: 403, cause: 'N04' };
         }
       }
-      const i = r.choose(`basic:${at(s.authBasic.directive)}`, ['the credentials are valid', 'the credentials are wrong', 'the user file is missing']);
+      const i = r.choose(`basic:${at(s.authBasic.directive)}`, [
+        'the credentials are valid',
+        'the credentials are wrong',
+        'the user file is missing',
+      ]);
       if (i === 0) return { ok: true };
       if (i === 2) return { fail: 403, cause: 'N04' };
       return { fail: 401, cause: '' };
@@ -774,7 +817,10 @@ class Simulation {
     if (!v) return peer;
     let real: string | undefined;
     if (hdr === 'x-forwarded-for') {
-      const list = v.split(',').map((x) => x.trim()).filter(Boolean);
+      const list = v
+        .split(',')
+        .map((x) => x.trim())
+        .filter(Boolean);
       const recursive = nearest(conf, ['real_ip_recursive'])?.directives.at(-1)?.args[0]?.value === 'on';
       real = list[list.length - 1];
       if (recursive) for (let i = list.length - 1; i >= 0 && isTrusted(list[i]); i--) real = list[i - 1] ?? list[i];
@@ -821,7 +867,13 @@ class Simulation {
    * handler also explores "a directory", which is a 301). One answer per path and run, so the same
    * file is the same in every phase.
    */
-  private open(path: string, s: EffectiveSettings, read: boolean, what: string, may: ('file' | 'none' | 'dir')[] = ['file', 'none']): OpenResult {
+  private open(
+    path: string,
+    s: EffectiveSettings,
+    read: boolean,
+    what: string,
+    may: ('file' | 'none' | 'dir')[] = ['file', 'none'],
+  ): OpenResult {
     if (this.req.fs && this.worker) {
       return openAs(this.req.fs, path, this.worker, { read, disableSymlinks: s.disableSymlinks.value });
     }
@@ -833,11 +885,18 @@ class Simulation {
     if (slash && kind === 'file') return { ok: false, errno: 'ENOTDIR', at: key };
     if (!kind) {
       const label = { file: 'is a file', none: 'does not exist', dir: 'is a directory' } as const;
-      const i = this.r.choose(`fs:${key}:${may.join(',')}`, may.map((k) => `${what} ${key} ${label[k]}`));
+      const i = this.r.choose(
+        `fs:${key}:${may.join(',')}`,
+        may.map((k) => `${what} ${key} ${label[k]}`),
+      );
       kind = may[i];
       this.r.fsAnswers.set(key, kind);
     }
-    return kind === 'file' ? { ok: true, type: 'file' } : kind === 'dir' ? { ok: true, type: 'dir' } : { ok: false, errno: 'ENOENT', at: path };
+    return kind === 'file'
+      ? { ok: true, type: 'file' }
+      : kind === 'dir'
+        ? { ok: true, type: 'dir' }
+        : { ok: false, errno: 'ENOENT', at: path };
   }
 
   // ---------------------------------------------------------------- precontent
@@ -851,7 +910,10 @@ class Simulation {
       // nginx drops that slash from the name (ngx_http_core_try_files), so `$uri/` is $uri tested as a directory
       const v = this.expand(dir ? a[i].slice(0, -1) : a[i], st);
       if (v === undefined) {
-        const c = r.choose(`tf:${at(d)}:${i}:${st.uri}`, [`try_files candidate "${a[i]}" exists`, `try_files candidate "${a[i]}" does not exist`]);
+        const c = r.choose(`tf:${at(d)}:${i}:${st.uri}`, [
+          `try_files candidate "${a[i]}" exists`,
+          `try_files candidate "${a[i]}" does not exist`,
+        ]);
         if (c === 1) continue;
         r.step('precontent', `try_files: "${a[i]}" exists (assumed)`, d);
         this.stop(null, 'unknown');
@@ -864,7 +926,11 @@ class Simulation {
         r.step('precontent', `try_files: "${fromBinary(v)}" → ${path} ${o.ok ? `is a ${o.type}` : `fails (${o.errno})`}, next`, d);
         continue;
       }
-      r.step('precontent', `try_files: "${fromBinary(v)}" → ${path} ${o.type === 'dir' ? 'is a directory' : 'exists'}; $uri becomes "${fromBinary(v)}"`, d);
+      r.step(
+        'precontent',
+        `try_files: "${fromBinary(v)}" → ${path} ${o.type === 'dir' ? 'is a directory' : 'exists'}; $uri becomes "${fromBinary(v)}"`,
+        d,
+      );
       const q = v.indexOf('?');
       st.uri = q === -1 ? v : v.slice(0, q);
       if (q !== -1) st.args = v.slice(q + 1);
@@ -906,7 +972,13 @@ class Simulation {
       }
       const proxied = /_pass$/.test(h.name);
       if (proxied) {
-        const ic = { proxy_pass: s.proxyInterceptErrors, fastcgi_pass: s.fastcgiInterceptErrors, uwsgi_pass: s.uwsgiInterceptErrors, scgi_pass: s.scgiInterceptErrors, grpc_pass: s.grpcInterceptErrors }[h.name];
+        const ic = {
+          proxy_pass: s.proxyInterceptErrors,
+          fastcgi_pass: s.fastcgiInterceptErrors,
+          uwsgi_pass: s.uwsgiInterceptErrors,
+          scgi_pass: s.scgiInterceptErrors,
+          grpc_pass: s.grpcInterceptErrors,
+        }[h.name];
         const intercepted = !!ic?.value && s.errorPages.pages.some((p) => p.codes.includes(403));
         r.mayAlso.push({
           status: 403,
@@ -914,7 +986,8 @@ class Simulation {
           cause: 'N21',
           conditions: [`the backend of ${h.name} answers 403${intercepted ? ' (intercepted: error_page for 403 then applies)' : ''}`],
         });
-        if (ic?.value) r.step('content', `${ic.directive?.name ?? 'intercept_errors'} on: backend errors ≥ 300 go through error_page`, ic.directive);
+        if (ic?.value)
+          r.step('content', `${ic.directive?.name ?? 'intercept_errors'} on: backend errors ≥ 300 go through error_page`, ic.directive);
       }
       r.step('content', `${h.name} handles the request: the ${proxied ? 'backend' : 'handler'} decides the status`, h);
       return { status: null, outcome: proxied ? 'proxied' : 'handler', conditions: [] };
@@ -924,7 +997,8 @@ class Simulation {
       if (s.randomIndex.value && ['GET', 'HEAD'].includes(st.method)) {
         const dir = this.mapPath(conf, uri, st);
         r.step('content', 'random_index on: serves a random file of the directory', s.randomIndex.directive);
-        if (dir && this.req.fs && this.worker && !canList(this.req.fs, dir, this.worker)) return this.error(403, st, conf, depth, 'error', 'N16');
+        if (dir && this.req.fs && this.worker && !canList(this.req.fs, dir, this.worker))
+          return this.error(403, st, conf, depth, 'error', 'N16');
         this.stop(null, 'random-index');
       }
       if (METHODS_STATIC.includes(st.method)) {
@@ -944,7 +1018,11 @@ class Simulation {
           const path = dir + fromBinary(name);
           const o = this.open(path, s, false, 'index file');
           if (o.ok) {
-            r.step('content', `index: ${path} exists: internal redirect to "${fromBinary(uri + name)}" (location search and access checks run again)`, s.index.directive);
+            r.step(
+              'content',
+              `index: ${path} exists: internal redirect to "${fromBinary(uri + name)}" (location search and access checks run again)`,
+              s.index.directive,
+            );
             return this.internalRedirect(uri + name, st, depth);
           }
           if (o.errno === 'EACCES') {
@@ -960,7 +1038,11 @@ class Simulation {
             dirTested = true;
             const dres = this.open(dir, s, false, 'directory', ['dir', 'none']);
             if (!dres.ok) {
-              r.step('content', `directory ${dir} ${dres.errno === 'EACCES' ? `is not searchable (${dres.why})` : 'does not exist'}`, s.root.directive);
+              r.step(
+                'content',
+                `directory ${dir} ${dres.errno === 'EACCES' ? `is not searchable (${dres.why})` : 'does not exist'}`,
+                s.root.directive,
+              );
               if (dres.errno === 'EACCES') return this.error(403, st, conf, depth, 'error', 'N13');
               return this.error(404, st, conf, depth, 'error');
             }
@@ -980,7 +1062,11 @@ class Simulation {
       const other = this.davOrNotStatic(s, st, conf, depth);
       if (other) return other;
       const dir = this.mapPath(conf, uri, st);
-      r.step('content', `directory index of "${dir ?? fromBinary(uri)}" is forbidden: no index file, autoindex off`, s.index.directive ?? s.autoindex.directive);
+      r.step(
+        'content',
+        `directory index of "${dir ?? fromBinary(uri)}" is forbidden: no index file, autoindex off`,
+        s.index.directive ?? s.autoindex.directive,
+      );
       return this.error(403, st, conf, depth, 'error', 'N12');
     }
     const other = this.davOrNotStatic(s, st, conf, depth);
@@ -1000,7 +1086,11 @@ class Simulation {
         r.step('content', `open() "${path}" failed (40: Too many levels of symbolic links): ${o.why}`, s.disableSymlinks.directive);
         return this.error(403, st, conf, depth, 'error', h ? 'N17' : 'N11');
       }
-      r.step('content', `open() "${path}" failed (${o.errno === 'ENOTDIR' ? '20: Not a directory' : '2: No such file or directory'}): 404`, s.root.directive);
+      r.step(
+        'content',
+        `open() "${path}" failed (${o.errno === 'ENOTDIR' ? '20: Not a directory' : '2: No such file or directory'}): 404`,
+        s.root.directive,
+      );
       return this.error(404, st, conf, depth, 'error');
     }
     if (o.type === 'dir') {
@@ -1074,7 +1164,11 @@ class Simulation {
         if (page.overwrite >= 0) st.errStatus = page.overwrite;
         else st.errStatus = status;
         const target = this.expand(page.target, st);
-        this.r.step('error-page', `error_page for ${status}${page.overwrite > 0 ? ` (answer ${page.overwrite})` : page.overwrite === 0 ? ' (answer with the target\'s status)' : ''} → "${page.target}"`, page.directive);
+        this.r.step(
+          'error-page',
+          `error_page for ${status}${page.overwrite > 0 ? ` (answer ${page.overwrite})` : page.overwrite === 0 ? " (answer with the target's status)" : ''} → "${page.target}"`,
+          page.directive,
+        );
         if (page.overwrite === 403) st.cause = 'N09';
         if (target === undefined) this.stop(null, 'unknown');
         if (target.startsWith('/')) {
@@ -1106,11 +1200,14 @@ interface RewriteStop {
 
 function dedupe(xs: Outcome[]): Outcome[] {
   const out: Outcome[] = [];
-  for (const x of xs) if (!out.some((o) => o.status === x.status && o.cause === x.cause && o.conditions.join() === x.conditions.join())) out.push(x);
+  for (const x of xs)
+    if (!out.some((o) => o.status === x.status && o.cause === x.cause && o.conditions.join() === x.conditions.join())) out.push(x);
   return out;
 }
 
 function condText(d: Directive): string {
-  return d.args.map((a) => a.raw).join(' ').replace(/^\(|\)$/g, '');
+  return d.args
+    .map((a) => a.raw)
+    .join(' ')
+    .replace(/^\(|\)$/g, '');
 }
-

@@ -164,7 +164,11 @@ export function parseListen(d: Directive): Listen | null {
 export function parseServerName(value: string, d: Directive | null): ServerName[] {
   if (value.startsWith('~')) return [{ kind: 'regex', name: value.slice(1), regex: translatePcre(value.slice(1), true), directive: d }];
   const v = value.toLowerCase();
-  if (v.startsWith('.')) return [{ kind: 'exact', name: v.slice(1), directive: d }, { kind: 'head', name: v, directive: d }];
+  if (v.startsWith('.'))
+    return [
+      { kind: 'exact', name: v.slice(1), directive: d },
+      { kind: 'head', name: v, directive: d },
+    ];
   if (v.startsWith('*.')) return [{ kind: 'head', name: v.slice(1), directive: d }];
   if (v.endsWith('.*')) return [{ kind: 'tail', name: v.slice(0, -1), directive: d }];
   return [{ kind: 'exact', name: v, directive: d }];

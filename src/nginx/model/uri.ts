@@ -12,9 +12,7 @@
  * Strings are binary strings (one char per byte), as nginx compares bytes.
  */
 
-export type NormalizedUri =
-  | { ok: true; uri: string; args: string | null }
-  | { ok: false; status: 400; reason: string };
+export type NormalizedUri = { ok: true; uri: string; args: string | null } | { ok: false; status: 400; reason: string };
 
 type State = 'usual' | 'slash' | 'dot' | 'dotdot' | 'quoted' | 'quoted2';
 
@@ -50,36 +48,80 @@ export function normalizeUri(raw: string, mergeSlashes = true): NormalizedUri {
     }
     switch (state) {
       case 'usual':
-        if (ch === '/') { out.push(ch); state = 'slash'; }
-        else if (ch === '%') { qstate = 'usual'; state = 'quoted'; }
-        else if (ch === '?') { args = raw.slice(i); i = n; }
-        else if (ch === '#') { i = n; }
-        else out.push(ch);
+        if (ch === '/') {
+          out.push(ch);
+          state = 'slash';
+        } else if (ch === '%') {
+          qstate = 'usual';
+          state = 'quoted';
+        } else if (ch === '?') {
+          args = raw.slice(i);
+          i = n;
+        } else if (ch === '#') {
+          i = n;
+        } else out.push(ch);
         break;
       case 'slash':
-        if (ch === '/') { if (!mergeSlashes) out.push(ch); }
-        else if (ch === '.') { out.push(ch); state = 'dot'; }
-        else if (ch === '%') { qstate = 'slash'; state = 'quoted'; }
-        else if (ch === '?') { args = raw.slice(i); i = n; }
-        else if (ch === '#') { i = n; }
-        else { out.push(ch); state = 'usual'; }
+        if (ch === '/') {
+          if (!mergeSlashes) out.push(ch);
+        } else if (ch === '.') {
+          out.push(ch);
+          state = 'dot';
+        } else if (ch === '%') {
+          qstate = 'slash';
+          state = 'quoted';
+        } else if (ch === '?') {
+          args = raw.slice(i);
+          i = n;
+        } else if (ch === '#') {
+          i = n;
+        } else {
+          out.push(ch);
+          state = 'usual';
+        }
         break;
       case 'dot':
-        if (ch === '/') { out.pop(); state = 'slash'; }
-        else if (ch === '.') { out.push(ch); state = 'dotdot'; }
-        else if (ch === '%') { qstate = 'dot'; state = 'quoted'; }
-        else if (ch === '?') { out.pop(); args = raw.slice(i); i = n; state = 'usual'; }
-        else if (ch === '#') { out.pop(); i = n; state = 'usual'; }
-        else { out.push(ch); state = 'usual'; }
+        if (ch === '/') {
+          out.pop();
+          state = 'slash';
+        } else if (ch === '.') {
+          out.push(ch);
+          state = 'dotdot';
+        } else if (ch === '%') {
+          qstate = 'dot';
+          state = 'quoted';
+        } else if (ch === '?') {
+          out.pop();
+          args = raw.slice(i);
+          i = n;
+          state = 'usual';
+        } else if (ch === '#') {
+          out.pop();
+          i = n;
+          state = 'usual';
+        } else {
+          out.push(ch);
+          state = 'usual';
+        }
         break;
       case 'dotdot':
         if (ch === '/' || ch === '?' || ch === '#') {
           if (!climb()) return { ok: false, status: 400, reason: `"${raw}" climbs above the root with ".."` };
-          if (ch === '?') { args = raw.slice(i); i = n; state = 'usual'; }
-          else if (ch === '#') { i = n; state = 'usual'; }
-          else state = 'slash';
-        } else if (ch === '%') { qstate = 'dotdot'; state = 'quoted'; }
-        else { out.push(ch); state = 'usual'; }
+          if (ch === '?') {
+            args = raw.slice(i);
+            i = n;
+            state = 'usual';
+          } else if (ch === '#') {
+            i = n;
+            state = 'usual';
+          } else state = 'slash';
+        } else if (ch === '%') {
+          qstate = 'dotdot';
+          state = 'quoted';
+        } else {
+          out.push(ch);
+          state = 'usual';
+        }
         break;
       case 'quoted':
         if (!hex(ch)) return { ok: false, status: 400, reason: `malformed percent-escape in "${raw}"` };
@@ -91,8 +133,13 @@ export function normalizeUri(raw: string, mergeSlashes = true): NormalizedUri {
         const b = decoded * 16 + Number.parseInt(ch, 16);
         const c = String.fromCharCode(b);
         if (b === 0) return { ok: false, status: 400, reason: `"%00" in "${raw}"` };
-        if (c === '%' || c === '#' || c === '?') { out.push(c); state = 'usual'; }
-        else { state = qstate; pending = c; }
+        if (c === '%' || c === '#' || c === '?') {
+          out.push(c);
+          state = 'usual';
+        } else {
+          state = qstate;
+          pending = c;
+        }
         break;
       }
     }
