@@ -9,7 +9,6 @@
  * (.ht* files: apache-location-overrides-files-deny.)
  */
 import { directiveText, type Directive } from '../src/ast.js';
-import { apacheModelFor, directiveOwner, directoryProbes, probeUrl } from '../src/apache/model/index.js';
 import { defineRule } from '../src/rule.js';
 
 const kids = (d: Directive) => (d.block ?? []).filter((n): n is Directive => n.type === 'directive');
@@ -29,9 +28,11 @@ export default defineRule({
   },
   check(ctx) {
     if (ctx.set.root.context === 'htaccess') return;
-    const model = apacheModelFor(ctx.set, ctx.settings);
+    const m = ctx.model;
+    if (m.server !== 'apache') return;
+    const model = m.tree;
     const done = new Set<Directive>();
-    for (const p of directoryProbes(model)) {
+    for (const p of m.probes()) {
       if (!p.section) continue;
       const deny = kids(p.section.directive).find(
         (d) => d.key === 'require' && !/^all\s+granted$/i.test(d.args.map((a) => a.value).join(' ')),
@@ -40,10 +41,10 @@ export default defineRule({
       // The section alone must refuse the neutral client (the directory URL itself shows it).
       if (p.result.status !== 403 && p.result.status !== 401) continue;
       for (const name of FILES) {
-        const r = probeUrl(model, p.root.server, `${p.url}${name}`);
+        const r = m.probeUrl(p.root.server, `${p.url}${name}`);
         if (r.status === 403 || r.status === 401) continue;
         const grant = r.trace.find((t) => t.phase === 'access_checker_ex' && /GRANTED/.test(t.message) && t.directive)?.directive;
-        const owner = grant ? directiveOwner.get(grant) : undefined;
+        const owner = grant ? m.ownerOf(grant) : undefined;
         if (!grant || !owner || !LATER.has(owner.kind) || done.has(grant)) continue;
         done.add(grant);
         const sec = owner.section;

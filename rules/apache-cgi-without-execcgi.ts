@@ -7,7 +7,6 @@
  * loaded: without them the handler does not exist and the model does not claim A30.
  */
 import { directiveText, type Directive } from '../src/ast.js';
-import { apacheModelFor, directoryProbes, probeUrl } from '../src/apache/model/index.js';
 import { defineRule } from '../src/rule.js';
 
 export default defineRule({
@@ -23,9 +22,11 @@ export default defineRule({
   },
   check(ctx) {
     if (ctx.set.root.context === 'htaccess') return;
-    const model = apacheModelFor(ctx.set, ctx.settings);
+    const m = ctx.model;
+    if (m.server !== 'apache') return;
+    const model = m.tree;
     const done = new Set<Directive>();
-    for (const p of directoryProbes(model)) {
+    for (const p of m.probes()) {
       const conf = p.section?.conf ?? p.root.server.base;
       // (probe, handler directive): SetHandler applies to any file, AddHandler by extension.
       const set = conf.handler && conf.handler.value.toLowerCase() === 'cgi-script' ? conf.handler.by : null;
@@ -35,7 +36,7 @@ export default defineRule({
           if (h.value.toLowerCase() === 'cgi-script') cands.push({ uri: `${p.url}script.${ext}`, by: h.by });
       }
       for (const c of cands) {
-        const r = c.r ?? probeUrl(model, p.root.server, c.uri);
+        const r = c.r ?? m.probeUrl(p.root.server, c.uri);
         if (r.status !== 403 || r.cause !== 'A30' || !r.decidedBy) continue;
         const handler =
           c.by ??

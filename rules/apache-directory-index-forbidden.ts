@@ -10,12 +10,11 @@
  * Only blanket denials count: a candidate refused to some clients (`Require ip`) is a restriction.
  */
 import { directiveText, type Directive } from '../src/ast.js';
-import { apacheModelFor, directoryProbes, isBlanketDenial } from '../src/apache/model/index.js';
-import { directiveOwner } from '../src/apache/model/dirconf.js';
 import { defineRule } from '../src/rule.js';
+import type { ApacheView } from '../src/model/index.js';
 
-const where = (d: Directive) => {
-  const s = directiveOwner.get(d)?.section;
+const where = (m: ApacheView, d: Directive) => {
+  const s = m.ownerOf(d)?.section;
   return s ? ` in <${directiveText(s)}>` : '';
 };
 
@@ -34,13 +33,15 @@ export default defineRule({
   },
   check(ctx) {
     if (ctx.set.root.context === 'htaccess') return;
-    const model = apacheModelFor(ctx.set, ctx.settings);
+    const m = ctx.model;
+    if (m.server !== 'apache') return;
+    const model = m.tree;
     const done = new Set<string>();
-    for (const p of directoryProbes(model)) {
+    for (const p of m.probes()) {
       const d = p.result.dirIndex;
       if (!d || d.names.length === 0) continue;
       // a refusal for some clients only (`Require ip …`) is a deliberate restriction: not reported
-      const refused = d.refused.filter((c) => c.status === 403 && c.by && isBlanketDenial(c.by));
+      const refused = d.refused.filter((c) => c.status === 403 && c.by && m.isBlanketDenial(c.by));
       if (refused.length === 0) continue;
       const all = d.names.every((n) => d.refused.some((c) => c.name === n)) && p.result.status === 403;
       if (!all && d.listing !== 'listing') continue; // without Indexes the directory URL is refused anyway (A18)
@@ -53,7 +54,14 @@ export default defineRule({
       ctx.report({
         node: by,
         messageId: all ? 'allRefused' : 'listingRefused',
-        data: { by: directiveText(by), where: where(by), refused: names, url: p.url, index: d.names.join(' '), others: others.join(', ') },
+        data: {
+          by: directiveText(by),
+          where: where(m, by),
+          refused: names,
+          url: p.url,
+          index: d.names.join(' '),
+          others: others.join(', '),
+        },
         related: d.by ? [{ node: d.by, message: 'the DirectoryIndex in force for this directory' }] : undefined,
       });
     }

@@ -6,7 +6,7 @@
  * directive that decided. The stock `.ht*` and `<Directory />` denials themselves are not reported.
  */
 import { directiveText, type Directive } from '../src/ast.js';
-import { apacheModelFor, directoryProbes, isBlanketDenial as blanket, type Probe } from '../src/apache/model/index.js';
+import { type Probe } from '../src/apache/model/index.js';
 import { defineRule } from '../src/rule.js';
 
 const where = (d: Directive) => `${d.source.path.split('/').pop()}:${d.span.start.line}`;
@@ -26,9 +26,11 @@ export default defineRule({
       'no section grants {{what}}: `{{directive}}` in <Directory /> ({{at}}) applies, so every request to {{url}} is answered 403 (AH01630)',
   },
   check(ctx) {
-    const model = apacheModelFor(ctx.set, ctx.settings);
+    const m = ctx.model;
+    if (m.server !== 'apache') return;
+    const model = m.tree;
     const done = new Set<Directive>();
-    for (const p of directoryProbes(model)) {
+    for (const p of m.probes()) {
       if (!p.atRoot) continue;
       const r = [p.result, p.file].find((x) => x.status === 403 && x.decidedBy);
       if (!r || !r.decidedBy) continue;
@@ -42,7 +44,7 @@ export default defineRule({
           data: { what: what(p), directive: directiveText(by), at: where(by), url: p.url },
           related: [{ node: by, message: 'the default denial that still applies' }],
         });
-      } else if ((r.cause === 'A01' || r.cause === 'A04') && blanket(by)) {
+      } else if ((r.cause === 'A01' || r.cause === 'A04') && m.isBlanketDenial(by)) {
         if (done.has(by)) continue;
         done.add(by);
         ctx.report({

@@ -9,12 +9,11 @@
  * (`Require ip 10.0.0.0/8`, `Require local`) is the intended lock-down and is not reported.
  */
 import { directiveText, type Directive } from '../src/ast.js';
-import { apacheModelFor, isBlanketDenial, probeUrl } from '../src/apache/model/index.js';
-import { directiveOwner } from '../src/apache/model/dirconf.js';
 import { defineRule } from '../src/rule.js';
+import type { ApacheView } from '../src/model/index.js';
 
-const where = (d: Directive) => {
-  const s = directiveOwner.get(d)?.section;
+const where = (m: ApacheView, d: Directive) => {
+  const s = m.ownerOf(d)?.section;
   return `${s ? ` in <${directiveText(s)}>` : ''} (${d.source.path.split('/').pop()}:${d.span.start.line})`;
 };
 /** A target that is no server name: the probe is a forward-proxy request on every server. */
@@ -33,19 +32,21 @@ export default defineRule({
   },
   check(ctx) {
     if (ctx.set.root.context === 'htaccess') return;
-    const model = apacheModelFor(ctx.set, ctx.settings);
+    const m = ctx.model;
+    if (m.server !== 'apache') return;
+    const model = m.tree;
     if (!model.modules.has('mod_proxy')) return;
     const done = new Set<Directive>();
     for (const server of [model.main, ...model.vhosts]) {
       const pr = server.proxyRequests;
       if (!pr?.value || done.has(pr.by)) continue;
-      const r = probeUrl(model, server, PROBE);
-      if (r.server !== server || r.status !== 403 || r.cause !== 'A43' || !r.decidedBy || !isBlanketDenial(r.decidedBy)) continue;
+      const r = m.probeUrl(server, PROBE);
+      if (r.server !== server || r.status !== 403 || r.cause !== 'A43' || !r.decidedBy || !m.isBlanketDenial(r.decidedBy)) continue;
       done.add(pr.by);
       ctx.report({
         node: pr.by,
         messageId: 'denied',
-        data: { proxy: directiveText(pr.by), by: directiveText(r.decidedBy), where: where(r.decidedBy), url: PROBE },
+        data: { proxy: directiveText(pr.by), by: directiveText(r.decidedBy), where: where(m, r.decidedBy), url: PROBE },
         related: [{ node: r.decidedBy, message: 'the denial every proxy request meets' }],
       });
     }

@@ -6,7 +6,7 @@
  * `/.htpasswd` on every DocumentRoot, granted by a directive that sits in a Location section.
  */
 import { directiveText, type Directive } from '../src/ast.js';
-import { apacheModelFor, directiveOwner, fnmatch, probeUrl, servedRoots } from '../src/apache/model/index.js';
+import { fnmatch } from '../src/apache/model/index.js';
 import { defineRule } from '../src/rule.js';
 
 const kids = (d: Directive) => (d.block ?? []).filter((n): n is Directive => n.type === 'directive');
@@ -22,9 +22,11 @@ export default defineRule({
     overrides: '`{{grant}}` in <{{location}}> merges after `{{files}}` ({{at}}), so {{url}} is served instead of answered 403',
   },
   check(ctx) {
-    const model = apacheModelFor(ctx.set, ctx.settings);
+    const m = ctx.model;
+    if (m.server !== 'apache') return;
+    const model = m.tree;
     const done = new Set<Directive>();
-    for (const root of servedRoots(model)) {
+    for (const root of m.servedRoots()) {
       if (root.kind !== 'documentroot') continue;
       for (const name of ['.htpasswd', '.htaccess']) {
         // the stock denial this server has for the name
@@ -34,10 +36,10 @@ export default defineRule({
             kids(f.directive).some((d) => d.key === 'require' && /^all denied$/i.test(d.args.map((a) => a.value).join(' '))),
         );
         if (!deny) continue;
-        const r = probeUrl(model, root.server, `${root.url}${name}`);
+        const r = m.probeUrl(root.server, `${root.url}${name}`);
         if (r.status === 403 || r.possibleOutcomes.some((p) => p.cause === 'A07')) continue;
         const grant = r.trace.find((t) => t.phase === 'access_checker_ex' && /GRANTED/.test(t.message) && t.directive)?.directive;
-        const owner = grant ? directiveOwner.get(grant) : undefined;
+        const owner = grant ? m.ownerOf(grant) : undefined;
         if (!grant || !owner || (owner.kind !== 'location' && owner.kind !== 'locationmatch') || done.has(grant)) continue;
         done.add(grant);
         ctx.report({

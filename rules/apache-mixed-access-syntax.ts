@@ -6,7 +6,6 @@
  * directory and of a file in it whose 403 the model classifies as A05.
  */
 import { directiveText, type Directive } from '../src/ast.js';
-import { apacheModelFor, directoryProbes } from '../src/apache/model/index.js';
 import { defineRule } from '../src/rule.js';
 
 const where = (d: Directive) => `${d.source.path.split('/').pop()}:${d.span.start.line}`;
@@ -24,9 +23,11 @@ export default defineRule({
       '`{{allow}}` passes mod_access_compat, but `{{require}}` ({{at}}) still applies and both must pass, so Apache answers 403 to {{url}} (AH01630)',
   },
   check(ctx) {
-    const model = apacheModelFor(ctx.set, ctx.settings);
+    const m = ctx.model;
+    if (m.server !== 'apache') return;
+    const model = m.tree;
     const done = new Set<Directive>();
-    for (const p of directoryProbes(model)) {
+    for (const p of m.probes()) {
       for (const r of [p.result, p.file]) {
         if (r.status !== 403 || r.cause !== 'A05' || !r.decidedBy) continue;
         // the Allow that let the client through: in the last merged section that has one

@@ -6,7 +6,6 @@
  * and reports only a certain A18. Info: a directory that is never listed is often deliberate.
  */
 import { directiveText, type Directive } from '../src/ast.js';
-import { apacheModelFor, directoryProbes } from '../src/apache/model/index.js';
 import { defineRule } from '../src/rule.js';
 
 export default defineRule({
@@ -22,9 +21,11 @@ export default defineRule({
   },
   check(ctx) {
     if (ctx.set.root.context === 'htaccess') return;
-    const model = apacheModelFor(ctx.set, ctx.settings);
+    const m = ctx.model;
+    if (m.server !== 'apache') return;
+    const model = m.tree;
     const done = new Set<Directive>();
-    for (const p of directoryProbes(model)) {
+    for (const p of m.probes()) {
       const r = p.result;
       if (r.status !== 403 || r.cause !== 'A18' || !r.decidedBy || done.has(r.decidedBy)) continue;
       done.add(r.decidedBy);

@@ -8,7 +8,6 @@
  * main config's options (htaccess-link.ts); a .htaccess linted alone is not reported.
  */
 import { directiveText, type Directive } from '../src/ast.js';
-import { apacheModelFor, directoryProbes } from '../src/apache/model/index.js';
 import { dirConfAt, htaccessContext } from '../src/apache/model/htaccess-link.js';
 import { applyOptions, describeOptions, effectiveOptions, newOptions, OPT_SYM_LINKS, OPT_SYM_OWNER } from '../src/apache/model/options.js';
 import { defineRule } from '../src/rule.js';
@@ -57,9 +56,11 @@ export default defineRule({
       for (const n of ctx.set.root.nodes) if (n.type === 'directive' && n.key === 'options') check(n, inherited, 'below this .htaccess');
       return;
     }
-    const model = apacheModelFor(ctx.set, ctx.settings);
+    const m = ctx.model;
+    if (m.server !== 'apache') return;
+    const model = m.tree;
     const done = new Set<Directive>();
-    for (const p of directoryProbes(model)) {
+    for (const p of m.probes()) {
       if (!p.section || done.has(p.section.directive)) continue;
       done.add(p.section.directive);
       const inherited = effectiveOptions(dirConfAt(p.root.server, parent(p.section.path)).options);

@@ -6,7 +6,6 @@
  * its own: its own `Options` line drops both symlink options while it turns the engine on.
  */
 import { directiveText, type Directive } from '../src/ast.js';
-import { apacheModelFor, directoryProbes } from '../src/apache/model/index.js';
 import { applyOptions, effectiveOptions, newOptions } from '../src/apache/model/options.js';
 import { OPT_SYM_LINKS, OPT_SYM_OWNER } from '../src/apache/model/options.js';
 import { defineRule } from '../src/rule.js';
@@ -51,9 +50,11 @@ export default defineRule({
       }
       return;
     }
-    const model = apacheModelFor(ctx.set, ctx.settings);
+    const m = ctx.model;
+    if (m.server !== 'apache') return;
+    const model = m.tree;
     const done = new Set<Directive>();
-    for (const p of directoryProbes(model)) {
+    for (const p of m.probes()) {
       for (const r of [p.file, p.result]) {
         if (r.status !== 403 || r.cause !== 'A25' || !r.decidedBy || done.has(r.decidedBy)) continue;
         done.add(r.decidedBy);

@@ -8,21 +8,21 @@
  * (a `<Location>` path, a `<Directory>` under a served root, or `/`) on each such server.
  */
 import { directiveText, type Directive } from '../src/ast.js';
-import { apacheModelFor, probeUrl, servedRoots, type ApacheModel, type ServerModel } from '../src/apache/model/index.js';
-import { directiveOwner } from '../src/apache/model/dirconf.js';
+import { type ApacheModel, type ServerModel } from '../src/apache/model/index.js';
 import { defineRule } from '../src/rule.js';
+import type { ApacheView } from '../src/model/index.js';
 
 const tls = (s: ServerModel) => s.sslEngine?.value === 'on' || s.sslEngine?.value === 'optional';
 
 /** The URL that reaches the section holding `d` on `server` (null: not decidable from the config). */
-function urlFor(model: ApacheModel, server: ServerModel, d: Directive): string | null {
-  const o = directiveOwner.get(d);
+function urlFor(m: ApacheView, server: ServerModel, d: Directive): string | null {
+  const o = m.ownerOf(d);
   if (!o || !o.section) return o?.kind === 'server' ? '/' : null;
   if (o.kind === 'location' && o.section.key.replace(/^</, '') === 'location' && o.path && !/[*?[]/.test(o.path) && o.path.startsWith('/'))
     return o.path;
   if (o.kind !== 'directory' || !o.path || /[*?[]/.test(o.path)) return null;
   const dir = o.path.replace(/\/+$/, '');
-  for (const r of servedRoots(model).filter((x) => x.server === server)) {
+  for (const r of m.servedRoots().filter((x) => x.server === server)) {
     if (r.dir === dir || r.dir.startsWith(dir + '/')) return r.url;
     if (dir.startsWith(r.dir + '/'))
       return (
@@ -51,7 +51,9 @@ export default defineRule({
   },
   check(ctx) {
     if (ctx.set.root.context === 'htaccess') return;
-    const model = apacheModelFor(ctx.set, ctx.settings);
+    const m = ctx.model;
+    if (m.server !== 'apache') return;
+    const model = m.tree;
     if (!model.modules.has('mod_ssl')) return;
     const all = [model.main, ...model.vhosts];
     // The model's flattened tree (includes and conditionals resolved): the directives it compiled.
@@ -62,18 +64,18 @@ export default defineRule({
             n.block.filter((x): x is Directive => x.type === 'directive'),
             n.key.replace(/^</, '') === 'virtualhost' ? n : vh,
           );
-        if (n.key !== 'sslrequiressl' || !directiveOwner.has(n)) continue;
+        if (n.key !== 'sslrequiressl' || !(m.ownerOf(n) !== null)) continue;
         let servers: ServerModel[];
         if (vh) servers = model.vhosts.filter((v) => v.directive === vh);
         else if (all.some(tls) || (model.vhosts.length === 0 && !model.main.sslEngine))
           continue; // a TLS host serves it, or we cannot tell
         else servers = all;
         for (const server of servers.filter((x) => !tls(x))) {
-          const url = urlFor(model, server, n);
+          const url = urlFor(m, server, n);
           if (!url) continue;
-          const r = probeUrl(model, server, url);
+          const r = m.probeUrl(server, url);
           if (r.server !== server || r.status !== 403 || r.cause !== 'A37' || r.decidedBy !== n) continue;
-          const section = directiveOwner.get(n)?.section;
+          const section = m.ownerOf(n)?.section;
           const name = server.directive ? `<${directiveText(server.directive)}>` : 'the main server';
           ctx.report({ node: n, messageId: 'plain', data: { where: section ? ` in <${directiveText(section)}>` : '', server: name, url } });
           break;

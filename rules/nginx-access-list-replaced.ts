@@ -8,7 +8,7 @@
  */
 import { defineRule } from '../src/rule.js';
 import { accessDiff, addressText, type AccessRule } from '../src/nginx/model/address.js';
-import { directiveText, lineOf, nginxModelFor, once, scopesOf } from '../src/nginx/model/cache.js';
+import { directiveText, lineOf } from '../src/nginx/model/cache.js';
 import { accessList } from '../src/nginx/model/settings.js';
 import { scopeLabel } from '../src/nginx/model/tree.js';
 
@@ -26,18 +26,17 @@ export default defineRule({
       'the allow/deny rules of `{{block}}` replace those of `{{parent}}` instead of adding to them: `{{rule}}` ({{line}}) no longer applies here, so clients it refused (e.g. {{example}}) are let in',
   },
   check(ctx) {
-    const first = once();
-    for (const scope of scopesOf(nginxModelFor(ctx.set))) {
+    for (const scope of ctx.model.server === 'nginx' ? ctx.model.scopes() : []) {
       if ((scope.kind !== 'location' && scope.kind !== 'limit_except') || !scope.block || !scope.parent) continue;
       const mine = accessList(scope);
       const inherited = accessList(scope.parent);
       if (mine.from !== scope || inherited.rules.length === 0 || !inherited.from) continue;
       const node = mine.directives[0];
       const data = { block: scopeLabel(scope), parent: scopeLabel(inherited.from) };
+      const seen = new Set<AccessRule>(); // one finding per lost rule, from the first family that shows it
       for (const family of ['ipv4', 'ipv6'] as const) {
         const diff = accessDiff(inherited.rules, mine.rules, family);
         const adds = diff.some((p) => p.before?.action === 'deny' && p.after?.action === 'allow');
-        const seen = new Set<AccessRule>();
         for (const p of diff) {
           const lost = p.before;
           if (!lost?.directive || seen.has(lost)) continue;
@@ -46,7 +45,6 @@ export default defineRule({
           if (!dropsAllow && !dropsDeny) continue;
           seen.add(lost);
           const messageId = dropsAllow ? 'dropsAllow' : 'dropsDeny';
-          if (!first(node, `${messageId}:${lost.directive.span.start.offset}:${lost.directive.source.path}`)) continue;
           ctx.report({
             node,
             messageId,

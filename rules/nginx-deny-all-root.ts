@@ -9,7 +9,7 @@
 import type { Directive } from '../src/ast.js';
 import { defineRule } from '../src/rule.js';
 import { accessSegments, segmentAllows } from '../src/nginx/model/address.js';
-import { directiveText, lineOf, nginxModelFor, once } from '../src/nginx/model/cache.js';
+import { directiveText, lineOf } from '../src/nginx/model/cache.js';
 import { accessList, effectiveSettings } from '../src/nginx/model/settings.js';
 import { own, type Location, type Scope, type Server } from '../src/nginx/model/tree.js';
 
@@ -30,8 +30,9 @@ export default defineRule({
       '`{{directive}}` ({{line}}) refuses every IPv4 client for every URI that {{where}} serves, so nginx answers 403 ("access forbidden by rule") to the whole site; no earlier `allow` lets anyone in',
   },
   check(ctx) {
-    const model = nginxModelFor(ctx.set);
-    const first = once();
+    const m = ctx.model;
+    if (m.server !== 'nginx') return;
+    const model = m.tree;
     for (const server of model.servers) {
       if (catchAll(server)) continue;
       const root = rootLocation(server);
@@ -51,7 +52,6 @@ export default defineRule({
       const denies = acc.rules.filter((r) => r.action === 'deny' && r.directive);
       const node: Directive = (denies.find((r) => r.all || r.v4?.len === 0) ?? denies[0]).directive!;
       const where = root && acc.from === root ? '`location /`' : 'this server';
-      if (!first(node, where)) continue;
       ctx.report({ node, messageId: 'denyAll', data: { directive: directiveText(node), line: lineOf(node), where } });
     }
   },

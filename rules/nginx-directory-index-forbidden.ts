@@ -8,7 +8,7 @@
  * controller itself (`/`) is refused unless it has one of the index files.
  */
 import { defineRule } from '../src/rule.js';
-import { directiveText, nginxModelFor, once, refusedBy, scopesOf, serverOf } from '../src/nginx/model/cache.js';
+import { directiveText, refusedBy, serverOf } from '../src/nginx/model/cache.js';
 import { findLocation } from '../src/nginx/model/locations.js';
 import { toBinary } from '../src/nginx/model/regex.js';
 import { effectiveSettings } from '../src/nginx/model/settings.js';
@@ -28,7 +28,6 @@ export default defineRule({
       '`{{directive}}` names nothing this server serves: {{refused}}, and without an index file nginx answers 403 "directory index of … is forbidden", so every request for {{dir}} gets 403',
   },
   check(ctx) {
-    const first = once();
     /** Every index file of a directory location is itself refused after the internal redirect. */
     const indexRefused = (scope: Scope): void => {
       const st = effectiveSettings(scope);
@@ -41,7 +40,7 @@ export default defineRule({
       const names = st.index.value;
       if (names.length === 0 || names.some((n) => n.includes('$') || n.startsWith('/'))) return;
       const refused = names.map((n) => ({ n, by: refusedBy(findLocation(server, toBinary(dir + n)).location ?? server) }));
-      if (!refused.every((r) => r.by) || !first(st.index.directive, 'i')) return;
+      if (!refused.every((r) => r.by)) return;
       const list = refused.map((r) => `${dir}${r.n} is refused (${r.by!.why})`).join('; ');
       ctx.report({
         node: st.index.directive,
@@ -49,7 +48,7 @@ export default defineRule({
         data: { directive: directiveText(st.index.directive), refused: list, dir },
       });
     };
-    for (const scope of scopesOf(nginxModelFor(ctx.set))) {
+    for (const scope of ctx.model.server === 'nginx' ? ctx.model.scopes() : []) {
       if (scope.kind !== 'location' && scope.kind !== 'server') continue;
       const st = effectiveSettings(scope);
       indexRefused(scope);
@@ -66,7 +65,6 @@ export default defineRule({
       const server = serverOf(scope);
       const dir = path.slice(0, path.lastIndexOf('/') + 1);
       if (!server || (findLocation(server, toBinary(dir)).location ?? server) !== scope) continue;
-      if (!first(tf, 'd')) continue;
       ctx.report({
         node: tf,
         arg: dirArg,

@@ -8,7 +8,7 @@
 import { dirname, isAbsolute, join } from 'node:path';
 import { defineRule } from '../src/rule.js';
 import { confPrefixFor } from '../src/nginx/load.js';
-import { directiveText, nginxModelFor, once, scopesOf } from '../src/nginx/model/cache.js';
+import { directiveText } from '../src/nginx/model/cache.js';
 import { DiskFs } from '../src/nginx/model/fs.js';
 import { effectiveSettings } from '../src/nginx/model/settings.js';
 
@@ -24,16 +24,15 @@ export default defineRule({
       '`{{directive}}`: {{path}} does not exist, so every client that sends credentials gets 403 (nginx logs "open() … failed (2: No such file or directory)"); clients without credentials get 401',
   },
   check(ctx) {
-    const first = once();
     const fs = new DiskFs(Object.entries(ctx.settings.pathMap ?? {}).map(([from, to]) => ({ from, to })));
     const prefix = confPrefixFor(ctx.set.root.source.path);
-    for (const scope of scopesOf(nginxModelFor(ctx.set))) {
+    for (const scope of ctx.model.server === 'nginx' ? ctx.model.scopes() : []) {
       const st = effectiveSettings(scope);
       const d = st.authBasicUserFile.directive;
       const file = st.authBasicUserFile.value;
       if (st.authBasic.value === null || !d || !file || file.includes('$')) continue;
       const path = isAbsolute(file) ? file : join(prefix, file);
-      if (fs.statFollow(path).type !== 'none' || fs.statFollow(dirname(path)).type !== 'dir' || !first(d, 'm')) continue;
+      if (fs.statFollow(path).type !== 'none' || fs.statFollow(dirname(path)).type !== 'dir') continue;
       ctx.report({ node: d, arg: 0, messageId: 'missing', data: { directive: directiveText(d), path } });
     }
   },

@@ -5,7 +5,7 @@
  * Referer get 403.
  */
 import { defineRule } from '../src/rule.js';
-import { directiveText, lineOf, nginxModelFor, once, scopesOf } from '../src/nginx/model/cache.js';
+import { directiveText, lineOf } from '../src/nginx/model/cache.js';
 import { effectiveSettings } from '../src/nginx/model/settings.js';
 import { own } from '../src/nginx/model/tree.js';
 
@@ -22,8 +22,7 @@ export default defineRule({
       '`{{directive}}` has no `none`, so a request without a Referer header (a typed URL, a bookmark, an app, a privacy setting) has $invalid_referer set and `{{ret}}` ({{line}}) answers it 403',
   },
   check(ctx) {
-    const first = once();
-    for (const scope of scopesOf(nginxModelFor(ctx.set))) {
+    for (const scope of ctx.model.server === 'nginx' ? ctx.model.scopes() : []) {
       if (scope.kind !== 'if' || !scope.block) continue;
       const cond = scope.block.args
         .map((a) => a.value)
@@ -33,7 +32,7 @@ export default defineRule({
       const ret = own(scope, 'return')[0];
       if (!ret || ret.args[0]?.value !== '403') continue;
       const vr = effectiveSettings(scope).validReferers;
-      if (!vr || vr.args.some((a) => a.value === 'none') || !first(vr, 'n')) continue;
+      if (!vr || vr.args.some((a) => a.value === 'none')) continue;
       const at = vr.args[0]?.span.start.offset ?? vr.nameSpan.end.offset;
       ctx.report({
         node: vr,

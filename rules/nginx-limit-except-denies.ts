@@ -7,7 +7,7 @@
  */
 import { defineRule } from '../src/rule.js';
 import { accessSegments, segmentAllows } from '../src/nginx/model/address.js';
-import { directiveText, lineOf, nginxModelFor, once, scopesOf } from '../src/nginx/model/cache.js';
+import { directiveText, lineOf } from '../src/nginx/model/cache.js';
 import { effectiveSettings } from '../src/nginx/model/settings.js';
 import type { LimitExcept } from '../src/nginx/model/tree.js';
 
@@ -25,8 +25,7 @@ export default defineRule({
       "every method except {{methods}} (POST, PUT, DELETE, OPTIONS preflights …) takes the block's configuration, and `{{deny}}` ({{line}}) answers them 403 for every client",
   },
   check(ctx) {
-    const first = once();
-    for (const scope of scopesOf(nginxModelFor(ctx.set))) {
+    for (const scope of ctx.model.server === 'nginx' ? ctx.model.scopes() : []) {
       if (scope.kind !== 'limit_except' || !scope.block) continue;
       const le = scope as LimitExcept;
       const st = effectiveSettings(le);
@@ -37,7 +36,6 @@ export default defineRule({
       const node = le.block!;
       const getListed = le.methods.includes('GET');
       const methods = getListed ? [...new Set(['GET', 'HEAD', ...le.methods])].join(', ') : le.methods.join(', ');
-      if (!first(node, 'le')) continue;
       ctx.report({
         node,
         messageId: getListed ? 'deniesOthers' : 'deniesGet',

@@ -5,7 +5,7 @@
  * debugs it read 403 as "forbidden" and look for permissions that are fine.
  */
 import { defineRule } from '../src/rule.js';
-import { directiveText, nginxModelFor, once, refusedBy, scopesOf, serverOf } from '../src/nginx/model/cache.js';
+import { directiveText, refusedBy, serverOf } from '../src/nginx/model/cache.js';
 import { findLocation } from '../src/nginx/model/locations.js';
 import { toBinary } from '../src/nginx/model/regex.js';
 import { effectiveSettings } from '../src/nginx/model/settings.js';
@@ -28,10 +28,9 @@ export default defineRule({
       '`{{directive}}`: requests over the `{{limit}}` limit get 403 instead of 503, so load shedding looks like a permission refusal (use 429 or 503)',
   },
   check(ctx) {
-    const first = once();
-    for (const scope of scopesOf(nginxModelFor(ctx.set))) {
+    for (const scope of ctx.model.server === 'nginx' ? ctx.model.scopes() : []) {
       const tf = own(scope, 'try_files')[0];
-      if (tf && tf.args.at(-1)?.value === '=403' && first(tf, 't')) {
+      if (tf && tf.args.at(-1)?.value === '=403') {
         ctx.report({ node: tf, arg: tf.args.length - 1, messageId: 'tryFiles', data: { directive: directiveText(tf) } });
       }
       for (const d of own(scope, 'error_page')) {
@@ -40,7 +39,7 @@ export default defineRule({
         const data = { directive: directiveText(d), codes: codes.join(', ') };
         const eq = d.args.findIndex((a) => a.value === '=403');
         if (eq !== -1) {
-          if (first(d, 'e')) ctx.report({ node: d, arg: eq, messageId: 'errorPage', data });
+          ctx.report({ node: d, arg: eq, messageId: 'errorPage', data });
           continue;
         }
         const target = d.args.at(-1)!.value;
@@ -48,8 +47,7 @@ export default defineRule({
         if (!target.startsWith('/') || target.includes('$') || !server || d.args.some((a) => a.value.startsWith('='))) continue;
         const into = findLocation(server, toBinary(target.split('?')[0])).location ?? server;
         const why = refusedBy(into)?.why;
-        if (why && first(d, 'et'))
-          ctx.report({ node: d, arg: d.args.length - 1, messageId: 'errorTarget', data: { ...data, target, why } });
+        if (why) ctx.report({ node: d, arg: d.args.length - 1, messageId: 'errorTarget', data: { ...data, target, why } });
       }
       const st = effectiveSettings(scope);
       for (const [list, status, limit] of [
@@ -57,7 +55,7 @@ export default defineRule({
         [st.limitConn, st.limitConnStatus, 'limit_conn'],
       ] as const) {
         const d = status.directive;
-        if (list.length && status.value === 403 && d && first(d, 'l'))
+        if (list.length && status.value === 403 && d)
           ctx.report({ node: d, arg: 0, messageId: 'limitStatus', data: { directive: directiveText(d), limit } });
       }
     }

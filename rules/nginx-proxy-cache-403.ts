@@ -6,7 +6,7 @@
  * the client (cookie, Authorization, remote address or user).
  */
 import { defineRule } from '../src/rule.js';
-import { directiveText, lineOf, nginxModelFor, once, scopesOf } from '../src/nginx/model/cache.js';
+import { directiveText, lineOf } from '../src/nginx/model/cache.js';
 import { nearest } from '../src/nginx/model/tree.js';
 
 const MODULES = ['proxy', 'fastcgi', 'uwsgi', 'scgi'];
@@ -24,8 +24,7 @@ export default defineRule({
       "`{{directive}}` caches 403 answers with `{{cache}}` ({{line}}) and a key that does not name the client, so one client's 403 from the backend is served to everyone for {{time}}",
   },
   check(ctx) {
-    const first = once();
-    for (const scope of scopesOf(nginxModelFor(ctx.set))) {
+    for (const scope of ctx.model.server === 'nginx' ? ctx.model.scopes() : []) {
       for (const m of MODULES) {
         const valid = nearest(scope, [`${m}_cache_valid`]);
         const cache = nearest(scope, [`${m}_cache`])?.directives.at(-1);
@@ -35,7 +34,7 @@ export default defineRule({
         for (const d of valid.directives) {
           const codes = d.args.slice(0, -1).map((a) => a.value);
           const i = codes.findIndex((c) => c === 'any' || c === '403');
-          if (i === -1 || !first(d, m)) continue;
+          if (i === -1) continue;
           ctx.report({
             node: d,
             arg: i,

@@ -7,7 +7,6 @@
  * `location /` that is the server's only location answers every request too.
  */
 import { defineRule } from '../src/rule.js';
-import { nginxModelFor, once } from '../src/nginx/model/cache.js';
 
 const STOPPERS = new Set(['return', 'rewrite', 'if', 'break']);
 
@@ -22,8 +21,7 @@ export default defineRule({
     serverReturn: '`return 403` {{where}}, so every request to this server{{names}} is answered 403',
   },
   check(ctx) {
-    const first = once();
-    for (const server of nginxModelFor(ctx.set).servers) {
+    for (const server of ctx.model.server === 'nginx' ? ctx.model.tree.servers : []) {
       const only =
         server.locations.length === 1 &&
         server.locations[0].block &&
@@ -33,7 +31,7 @@ export default defineRule({
           : null;
       let node = server.body.find((d) => STOPPERS.has(d.name));
       if (!node && only) node = only.body.find((d) => STOPPERS.has(d.name));
-      if (!node || node.name !== 'return' || node.args[0]?.value !== '403' || !first(node, 'r')) continue;
+      if (!node || node.name !== 'return' || node.args[0]?.value !== '403') continue;
       const names = (server.byName.get('server_name') ?? [])
         .flatMap((d) => d.args.map((a) => a.value))
         .filter((v) => v !== '' && v !== '_');

@@ -8,7 +8,7 @@
  */
 import { defineRule } from '../src/rule.js';
 import { accessSegments, segmentAllows } from '../src/nginx/model/address.js';
-import { directiveText, lineOf, nginxModelFor, once, scopesOf } from '../src/nginx/model/cache.js';
+import { directiveText, lineOf } from '../src/nginx/model/cache.js';
 import { findLocation } from '../src/nginx/model/locations.js';
 import { toBinary } from '../src/nginx/model/regex.js';
 import { effectiveSettings } from '../src/nginx/model/settings.js';
@@ -32,21 +32,13 @@ export default defineRule({
       '`{{directive}}` sends every request to `{{target}}`, whose `{{ret}}` ({{line}}) answers the subrequest 403, so every request here is refused',
   },
   check(ctx) {
-    const first = once();
-    for (const scope of scopesOf(nginxModelFor(ctx.set))) {
+    for (const scope of ctx.model.server === 'nginx' ? ctx.model.scopes() : []) {
       if (scope.kind === 'http' || scope.kind === 'if') continue;
       const st = effectiveSettings(scope);
       const auth = st.authBasic.value !== null ? st.authBasic.directive : st.authRequest.value !== null ? st.authRequest.directive : null;
       const seg = st.access.rules.length ? accessSegments(st.access.rules, 'ipv4') : [];
       const deny = st.access.rules.find((r) => r.action === 'deny' && r.directive)?.directive;
-      if (
-        auth &&
-        deny &&
-        st.satisfy.value === 'all' &&
-        seg.some(segmentAllows) &&
-        !seg.every(segmentAllows) &&
-        first(auth, `all:${deny.span.start.offset}`)
-      ) {
+      if (auth && deny && st.satisfy.value === 'all' && seg.some(segmentAllows) && !seg.every(segmentAllows)) {
         ctx.report({
           node: auth,
           messageId: 'allRefuses',
@@ -63,8 +55,7 @@ export default defineRule({
         scope.kind === 'location' &&
         st.satisfy.from !== scope &&
         seg.length &&
-        !seg.some(segmentAllows) &&
-        first(deny, 'any')
+        !seg.some(segmentAllows)
       ) {
         ctx.report({
           node: deny,
@@ -78,7 +69,7 @@ export default defineRule({
       if (!ar || !server || !uri || uri === 'off' || uri.includes('$')) continue;
       const target = findLocation(server, toBinary(uri.split('?')[0])).location;
       const stop = target?.body.find((d) => ['return', 'rewrite', 'if', 'break'].includes(d.name));
-      if (target && stop?.name === 'return' && stop.args[0]?.value === '403' && first(ar, 'ar')) {
+      if (target && stop?.name === 'return' && stop.args[0]?.value === '403') {
         ctx.report({
           node: ar,
           messageId: 'authRequest403',

@@ -7,7 +7,7 @@
  */
 import { defineRule } from '../src/rule.js';
 import { accessSegments, segmentAllows } from '../src/nginx/model/address.js';
-import { directiveText, nginxModelFor, once, scopesOf } from '../src/nginx/model/cache.js';
+import { directiveText } from '../src/nginx/model/cache.js';
 import { effectiveSettings } from '../src/nginx/model/settings.js';
 import type { Location } from '../src/nginx/model/tree.js';
 
@@ -28,8 +28,7 @@ export default defineRule({
       '`{{directive}}` answers 403 to every URI `{{location}}` matches, existing or not: a scanner learns the path is guarded, while `return 404;` would look like any missing file',
   },
   check(ctx) {
-    const first = once();
-    for (const scope of scopesOf(nginxModelFor(ctx.set))) {
+    for (const scope of ctx.model.server === 'nginx' ? ctx.model.scopes() : []) {
       if (scope.kind !== 'location' || !scope.block) continue;
       const loc = scope as Location;
       if (loc.modifier === '@' || !SENSITIVE.test(escaped(loc))) continue;
@@ -40,7 +39,7 @@ export default defineRule({
         node = st.access.directives.find((d) => d.name === 'deny');
       }
       const remapped = st.errorPages.pages.some((p) => p.codes.includes(403) && p.overwrite !== -1 && p.overwrite !== 403);
-      if (!node || remapped || !first(node, 's')) continue;
+      if (!node || remapped) continue;
       ctx.report({
         node,
         messageId: 'guarded',

@@ -19,7 +19,7 @@ export default defineRule({
       '{{by}} comes first, so `{{directive}}` never matches: nginx answers 403 to the clients it was meant to let in (the first matching rule wins)',
   },
   check(ctx) {
-    for (const { node, by } of deadAccessRules(ctx.set, 'allow')) {
+    for (const { node, by } of ctx.model.server !== 'nginx' ? [] : ctx.model.deadAccessRules('allow')) {
       ctx.report({
         node,
         arg: 0,

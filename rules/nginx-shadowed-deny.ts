@@ -18,7 +18,7 @@ export default defineRule({
       '{{by}} comes first, so `{{directive}}` never matches: the clients it was meant to refuse are let in (the first matching rule wins)',
   },
   check(ctx) {
-    for (const { node, by } of deadAccessRules(ctx.set, 'deny')) {
+    for (const { node, by } of ctx.model.server !== 'nginx' ? [] : ctx.model.deadAccessRules('deny')) {
       ctx.report({
         node,
         arg: 0,

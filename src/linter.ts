@@ -7,6 +7,8 @@
 import type { ConfigSet, Diagnostic, Directive, Node, ParsedFile, Span } from './ast.js';
 import type { SourceFile } from './source.js';
 import { walk, type WalkContext } from './walk.js';
+import { modelFor, type Model, type ModelOptions } from './model/index.js';
+import { prove, type Proof } from './model/proof.js';
 import {
   docsUrl,
   formatMessage,
@@ -43,6 +45,8 @@ export interface LintMessage extends Location {
   fix?: Fix;
   suggestions?: Suggestion[];
   related?: RelatedLocation[];
+  /** The sample request that shows what the finding claims, with the status explain predicts. */
+  proof?: Proof;
   /** True for problems that kept the file from being read or parsed whole. */
   fatal?: boolean;
 }
@@ -72,6 +76,8 @@ export interface LintSetOptions {
   /** Severity/options of a rule for a file (the config that applies to that file). */
   ruleSetting(file: string, rule: Rule<string, object>): RuleSetting;
   settings: Settings;
+  /** Load options that change the model (path map, nginx prefix, Apache ServerRoot and defines). */
+  modelOptions?: Omit<ModelOptions, 'settings'>;
 }
 
 export interface LintSetResult {
@@ -166,6 +172,10 @@ export function lintSet(set: ConfigSet, opts: LintSetOptions): LintSetResult {
     return walked;
   };
 
+  let model: Model | null = null;
+  const getModel = (): Model => (model ??= modelFor(set, { ...(opts.modelOptions ?? {}), settings: opts.settings }));
+  const reported = new Set<string>();
+
   for (const rule of opts.rules) {
     if (!rule.servers.includes(set.server)) continue;
     const enabled = paths.some((p) => opts.ruleSetting(p, rule).severity !== 'off');
@@ -178,6 +188,10 @@ export function lintSet(set: ConfigSet, opts: LintSetOptions): LintSetResult {
       server: set.server,
       options,
       settings: opts.settings,
+      get model() {
+        return getModel();
+      },
+      prove: (sample, expect) => prove(getModel(), sample, expect),
       walk: (visit) => walk(set, visit),
       directives: (...keys) =>
         all().filter((x): x is { node: Directive; ctx: WalkContext } => x.node.type === 'directive' && keys.includes(x.node.key)),
@@ -189,16 +203,21 @@ export function lintSet(set: ConfigSet, opts: LintSetOptions): LintSetResult {
         if (template === undefined) throw new Error(`rule ${rule.id} reported unknown messageId "${d.messageId}"`);
         if (d.fix && !rule.fixable) throw new Error(`rule ${rule.id} reported a fix but is not declared fixable`);
         const span = reportSpan(d.node, d.arg);
+        const message = formatMessage(template, d.data);
+        const key = `${rule.id}\0${file}\0${span.start.offset}:${span.end.offset}\0${d.messageId}\0${message}`;
+        if (reported.has(key)) return;
+        reported.add(key);
         const msg: LintMessage = {
           ruleId: rule.id,
           severity: setting.severity,
-          message: formatMessage(template, d.data),
+          message,
           messageId: d.messageId,
           ...toLocation(span),
           offset: span.start.offset,
           endOffset: span.end.offset,
         };
         if (d.fix) msg.fix = d.fix;
+        if (d.proof) msg.proof = d.proof;
         if (d.suggest && d.suggest.length > 0) msg.suggestions = d.suggest;
         if (d.related && d.related.length > 0) {
           msg.related = d.related.map((r) => ({ file: r.node.source.path, message: r.message, ...toLocation(reportSpan(r.node, r.arg)) }));

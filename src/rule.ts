@@ -8,6 +8,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ConfigSet, Directive, Node, ServerKind } from './ast.js';
 import type { WalkContext } from './walk.js';
+import type { Model } from './model/index.js';
+import type { Proof, ProofExpectation, SampleInput } from './model/proof.js';
 
 /** Where every rule's documentation lives: `<DOCS_BASE><id>.md`. */
 export const DOCS_BASE = 'https://github.com/why403/why403/blob/main/rules/';
@@ -46,6 +48,8 @@ export interface ReportDescriptor<M extends string> {
   fix?: Fix;
   suggest?: Suggestion[];
   related?: RelatedReport[];
+  /** The request that shows what the finding claims, made by `ctx.prove` (explain agrees with it). */
+  proof?: Proof | null;
 }
 
 /** Settings from the config file that rules and models may read (see src/config.ts). */
@@ -71,6 +75,13 @@ export interface RuleContext<M extends string, O> {
   readonly server: ServerKind;
   readonly options: O;
   readonly settings: Settings;
+  /** The one semantic model of `set` (src/model/index.ts): the same model `explain` reads. */
+  readonly model: Model;
+  /** Run `sample` through explain on this model; the proof when it shows `expect`, else null.
+   * A finding that claims a status attaches this proof (ReportDescriptor.proof). */
+  prove(sample: SampleInput, expect: ProofExpectation): Proof | null;
+  /** Report a finding. The engine drops a report identical to one already made (same rule, node,
+   * argument and message), so a rule need not track what it reported. */
   report(d: ReportDescriptor<M>): void;
   /** Visit every node in reading order, includes expanded (see src/walk.ts). */
   walk(visit: (node: Node, ctx: WalkContext) => boolean | void): void;

@@ -7,6 +7,7 @@
  * that file, in the context the server reads it in; a file already pulled in by an earlier main is
  * not linted again on its own.
  */
+import type { ModelOptions } from './model/index.js';
 import { mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, relative, resolve, sep } from 'node:path';
@@ -281,8 +282,8 @@ async function lintOnce(
   const total = files.length;
   let done = 0;
   const knownRules = new Set([...o.ruleIds, ...engineRules.map((r) => r.id)]);
-  const apacheMains: Array<{ set: ConfigSet; settings: Settings }> = [];
-  const htaccessSets: Array<{ set: ConfigSet; settings: Settings }> = [];
+  const apacheMains: Array<{ set: ConfigSet; settings: Settings; modelOptions: Omit<ModelOptions, 'settings'> }> = [];
+  const htaccessSets: Array<{ set: ConfigSet; settings: Settings; modelOptions: Omit<ModelOptions, 'settings'> }> = [];
 
   for (const f of files) {
     const isStdin = f === '-';
@@ -322,25 +323,26 @@ async function lintOnce(
       covered.add(realOrSelf(p));
     }
     const settings = settingsFor(cfg);
+    const modelOptions = modelOptionsOf(loadOpts);
     // Apache: .htaccess files are linted after every main config of the run, which they are tied to
     // (src/apache/model/htaccess-link.ts) so that rules know the AllowOverride they are read under.
     if (set.server === 'apache') {
       if (set.root.context === 'htaccess') {
-        htaccessSets.push({ set, settings });
+        htaccessSets.push({ set, settings, modelOptions });
         continue;
       }
-      apacheMains.push({ set, settings });
+      apacheMains.push({ set, settings, modelOptions });
     }
-    const r = lintSet(set, { rules: await o.rulesFor(set.server), ruleSetting: o.ruleSetting, settings });
+    const r = lintSet(set, { rules: await o.rulesFor(set.server), ruleSetting: o.ruleSetting, settings, modelOptions });
     crashes.push(...r.crashes);
     mergeFindings(entries, r.files);
     o.onProgress?.(++done, total);
   }
   if (htaccessSets.length) {
     const { linkHtaccess } = await import('./apache/model/htaccess-link.js');
-    for (const { set, settings } of htaccessSets) {
+    for (const { set, settings, modelOptions } of htaccessSets) {
       linkHtaccess(set, apacheMains);
-      const r = lintSet(set, { rules: await o.rulesFor(set.server), ruleSetting: o.ruleSetting, settings });
+      const r = lintSet(set, { rules: await o.rulesFor(set.server), ruleSetting: o.ruleSetting, settings, modelOptions });
       crashes.push(...r.crashes);
       mergeFindings(entries, r.files);
       o.onProgress?.(++done, total);
@@ -394,6 +396,16 @@ function settingsFor(cfg: LoadedConfig): Settings {
   if (s.user) out.user = s.user;
   if (s.pathMap) out.pathMap = Object.fromEntries(configPathMap(cfg).map((m) => [m.from, m.to]));
   return out;
+}
+
+/** The load options that change what the model predicts (the rest only find files). */
+function modelOptionsOf(lo: LoadOptions): Omit<ModelOptions, 'settings'> {
+  const m: Omit<ModelOptions, 'settings'> = {};
+  if (lo.pathMap?.length) m.pathMap = lo.pathMap;
+  if (lo.prefix) m.prefix = lo.prefix;
+  if (lo.serverRoot) m.serverRoot = lo.serverRoot;
+  if (lo.defines) m.defines = lo.defines;
+  return m;
 }
 
 function loadOptionsFor(cfg: LoadedConfig, o: OnceOptions): LoadOptions {

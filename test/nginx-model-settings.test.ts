@@ -74,16 +74,19 @@ describe('effective settings after inheritance', () => {
   });
 });
 
-describe('the shared model cache (cache.ts)', () => {
-  it('builds one model per ConfigSet and answers refusedBy from it', async () => {
-    const { nginxModelFor, refusedBy, scopesOf } = await import('../src/nginx/model/cache.js');
+describe('the model factory (src/model/index.ts)', () => {
+  it('builds one model per ConfigSet and options, and answers refusesEveryone from it', async () => {
+    const { modelFor } = await import('../src/model/index.js');
     const set = modelFromText(
       'events {}\nhttp { server { location / { deny all; } location /a/ { return 403; } location /b/ { allow 10.0.0.0/8; deny all; } } }',
     ).set;
-    const model = nginxModelFor(set);
-    expect(nginxModelFor(set)).toBe(model);
-    expect(nginxModelFor({ ...set })).not.toBe(model);
-    const locs = scopesOf(model).filter((s) => s.kind === 'location');
-    expect(locs.map((l) => refusedBy(l)?.directive.name ?? null)).toEqual(['deny', 'return', null]);
+    const model = modelFor(set);
+    expect(modelFor(set)).toBe(model);
+    expect(modelFor(set, { settings: {} })).toBe(modelFor(set, { settings: {} }));
+    expect(modelFor(set, { prefix: '/srv/' })).not.toBe(model);
+    expect(modelFor({ ...set })).not.toBe(model);
+    if (model.server !== 'nginx') throw new Error('expected an nginx model');
+    const locs = model.scopes().filter((s) => s.kind === 'location');
+    expect(locs.map((l) => model.refusesEveryone(l)?.directive.name ?? null)).toEqual(['deny', 'return', null]);
   });
 });

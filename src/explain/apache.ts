@@ -4,7 +4,8 @@
  * `decidedBy`), the sections merged, and what would change the answer.
  */
 import type { ConfigSet, Directive } from '../ast.js';
-import { buildApacheModel, diskFs, selectServer, simulate, type SimResult } from '../apache/model/index.js';
+import { diskFs, selectServer, simulate, type SimResult } from '../apache/model/index.js';
+import { modelFor } from '../model/index.js';
 import { causeTitle } from './causes.js';
 import {
   baseRequest,
@@ -15,6 +16,7 @@ import {
   fmtLoc,
   locationOf,
   outcomeName,
+  modelOptions,
   type ExplainOptions,
 } from './common.js';
 import type { ExplainRequest } from './request.js';
@@ -117,11 +119,9 @@ function suggestions(r: SimResult, at: string, req: ExplainRequest): string[] {
 
 export function explainApache(set: ConfigSet, configPath: string, req: ExplainRequest, opts: ExplainOptions): Explanation {
   const cwd = opts.cwd ?? process.cwd();
-  const model = buildApacheModel(set, {
-    pathMap: opts.pathMap,
-    ...(opts.serverRoot ? { serverRoot: opts.serverRoot } : {}),
-    ...(opts.defines ? { defines: opts.defines } : {}),
-  });
+  const view = modelFor(set, modelOptions(opts));
+  if (view.server !== 'apache') throw new Error('explainApache needs an Apache config set');
+  const model = view.tree;
   let host = req.host;
   let hostFrom = req.hostFrom;
   if (host === undefined) {

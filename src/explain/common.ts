@@ -1,6 +1,8 @@
 /** Helpers shared by the nginx and Apache explainers. */
 import { relative, isAbsolute } from 'node:path';
 import type { ConfigSet, Directive, PathMapping } from '../ast.js';
+import type { ModelOptions } from '../model/index.js';
+import type { Settings } from '../rule.js';
 import { causeTitle } from './causes.js';
 import type { ExplainRequest } from './request.js';
 import type { Explanation, ExplainStep, Location, PossibleOutcome } from './types.js';
@@ -15,8 +17,10 @@ export interface ExplainOptions {
   serverRoot?: string;
   /** Apache `-D` defines. */
   defines?: Record<string, string>;
-  /** Paths in the output are relative to this directory (default: process.cwd()). */
+  /** Paths in the output are relative to this directory (default: process.cwd(); '' keeps them absolute). */
   cwd?: string;
+  /** Lint settings (.why403.json `settings`): the model is built with them, as lint builds it. */
+  settings?: Settings;
 }
 
 export const REASONS: Record<number, string> = {
@@ -47,7 +51,7 @@ export function statusText(s: number | null): string {
 
 /** A path as the user should see it: relative to cwd when that is shorter and does not climb out far. */
 export function showPath(p: string, cwd: string): string {
-  if (!isAbsolute(p)) return p;
+  if (!isAbsolute(p) || cwd === '') return p;
   const r = relative(cwd, p);
   if (r === '') return '.';
   if (r.startsWith('..') || isAbsolute(r)) return p;
@@ -191,4 +195,15 @@ export function finishVerdict(
     v += `: ${msg}${decisive.at ? ` (${fmtLoc(decisive.at)})` : ''}`;
   }
   return v;
+}
+
+/** The model options an explain run implies: the same key lint uses for the same settings and paths. */
+export function modelOptions(opts: ExplainOptions): ModelOptions {
+  const o: ModelOptions = {};
+  if (opts.settings) o.settings = opts.settings;
+  if (opts.pathMap.length) o.pathMap = opts.pathMap;
+  if (opts.prefix) o.prefix = opts.prefix;
+  if (opts.serverRoot) o.serverRoot = opts.serverRoot;
+  if (opts.defines) o.defines = opts.defines;
+  return o;
 }

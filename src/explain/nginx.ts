@@ -6,7 +6,6 @@
 import type { ConfigSet, Directive } from '../ast.js';
 import {
   accessList,
-  buildModel,
   DiskFs,
   parseClient,
   ruleMatches,
@@ -18,6 +17,7 @@ import {
   type SimResult,
   type TraceStep,
 } from '../nginx/model/index.js';
+import { modelFor } from '../model/index.js';
 import { causeTitle } from './causes.js';
 import {
   baseRequest,
@@ -29,6 +29,7 @@ import {
   locationOf,
   outcomeName,
   type ExplainOptions,
+  modelOptions,
 } from './common.js';
 import { basicAuth, type ExplainRequest } from './request.js';
 import type { Explanation, ExplainStep, PossibleOutcome } from './types.js';
@@ -186,7 +187,9 @@ function suggestions(
 
 export function explainNginx(set: ConfigSet, configPath: string, req: ExplainRequest, opts: ExplainOptions): Explanation {
   const cwd = opts.cwd ?? process.cwd();
-  const model = buildModel(set);
+  const view = modelFor(set, modelOptions(opts));
+  if (view.server !== 'nginx') throw new Error('explainNginx needs an nginx config set');
+  const model = view.tree;
   let host = req.host;
   let hostFrom = req.hostFrom;
   if (host === undefined) {

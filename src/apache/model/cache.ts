@@ -1,27 +1,12 @@
 /**
- * One Apache model per ConfigSet, shared by every rule of a lint run (the set object is the key, so
- * a new load gets a new model and nothing is kept alive after the set is gone), and the lint-level
- * probes the rules read: which directories are served (DocumentRoot, Alias/ScriptAlias targets), the
+ * Apache model queries the rules read through `ctx.model` (src/model/index.ts): which directories
+ * are served (DocumentRoot, Alias/ScriptAlias targets), the
  * URL that reaches each `<Directory>` section below them, and what a neutral GET of that URL gets.
  */
 import type { ConfigSet, Directive } from '../../ast.js';
-import type { Settings } from '../../rule.js';
 import { walk } from '../../walk.js';
-import { directiveOwner } from './dirconf.js';
 import { buildApacheModel, type ApacheModel, type ModelSettings, type ServerModel, type Section } from './sections.js';
 import { simulate, type SimResult } from './simulate.js';
-
-const models = new WeakMap<ConfigSet, Map<string, ApacheModel>>();
-
-/** Lint settings → model settings (version, extra modules, worker user, path map). */
-export function modelSettings(s: Settings): ModelSettings {
-  const out: ModelSettings = {};
-  if (s.apacheVersion) out.apacheVersion = s.apacheVersion;
-  if (s.apacheModules) out.modules = s.apacheModules;
-  if (s.user) out.user = s.user;
-  if (s.pathMap) out.pathMap = Object.entries(s.pathMap).map(([from, to]) => ({ from, to }));
-  return out;
-}
 
 /** Directives whose use outside `<IfModule>` proves their module is loaded (httpd refuses to start
  * on an unknown directive), for modules Debian does not enable by default. */
@@ -45,21 +30,6 @@ export function impliedModules(set: ConfigSet): string[] {
     if (m && !w.parents.some((p) => p.key.replace(/^</, '') === 'ifmodule')) out.add(m);
   });
   return [...out];
-}
-
-/** The model of `set` under `settings`, built once per set and settings. */
-export function apacheModelFor(set: ConfigSet, settings: Settings = {}): ApacheModel {
-  let bySettings = models.get(set);
-  if (!bySettings) models.set(set, (bySettings = new Map()));
-  const key = JSON.stringify(settings);
-  let m = bySettings.get(key);
-  if (!m) {
-    const ms = modelSettings(settings);
-    const implied = impliedModules(set);
-    if (implied.length) ms.modules = [...(ms.modules ?? []), ...implied];
-    bySettings.set(key, (m = buildApacheModel(set, ms)));
-  }
-  return m;
 }
 
 /** A directory the server maps URLs onto. */
@@ -180,9 +150,9 @@ const inSection = (s: Directive | null): Directive[] =>
 
 /** A blanket denial (`Require all denied` / `Deny from all` with no other Require or Allow beside it in
  * its section): the author closed the section to everyone, not to some clients. */
-export function isBlanketDenial(d: Directive): boolean {
+export function isBlanketDenial(model: ApacheModel, d: Directive): boolean {
   const deny = (d.key === 'require' && words(d) === 'all denied') || (d.key === 'deny' && words(d) === 'from all');
   if (!deny) return false;
-  const section = directiveOwner.get(d)?.section ?? null;
+  const section = model.owners.get(d)?.section ?? null;
   return !inSection(section).some((x) => x.key === 'allow' || (x.key === 'require' && words(x) !== 'all denied'));
 }

@@ -198,8 +198,10 @@ export interface CompileContext {
   optsAllowed?: number;
   /** Server-level sinks for top-level directives that are server config, not per-dir. */
   server?: { rewrite: RewriteConf; redirects: RedirectEntry[]; aliases: AliasEntry[] };
-  /** The section directive being compiled (for directiveOwner). */
+  /** The section directive being compiled (recorded in `owners`). */
   section?: Directive | null;
+  /** The model's record of which section each compiled directive belongs to (ApacheModel.owners). */
+  owners: WeakMap<Directive, DirectiveOwner>;
 }
 
 /** The directive children of a block (comments dropped). */
@@ -217,9 +219,6 @@ export interface DirectiveOwner {
   path: string | null;
 }
 
-/** Filled while compiling; lets causes be classified (A06 `<Directory />`, A07 `.ht*`, A10 `<Limit>`). */
-export const directiveOwner = new WeakMap<Directive, DirectiveOwner>();
-
 /** Compile the directives of one section (children already flattened) into its own config. */
 export function compileSection(directives: Directive[], ctx: CompileContext): DirConf {
   const conf = emptyDirConf(ctx.kind === 'server');
@@ -228,7 +227,7 @@ export function compileSection(directives: Directive[], ctx: CompileContext): Di
 
   const visit = (list: Directive[], limited: MethodSet, inLimit: boolean, limitDir: Directive | null = null): string | null => {
     for (const d of list) {
-      if (!directiveOwner.has(d)) directiveOwner.set(d, { section: ctx.section ?? null, limit: limitDir, kind: ctx.kind, path: ctx.path });
+      if (!ctx.owners.has(d)) ctx.owners.set(d, { section: ctx.section ?? null, limit: limitDir, kind: ctx.kind, path: ctx.path });
       const k = sectionKey(d);
       const args = argValues(d);
       switch (k) {

@@ -23,7 +23,8 @@
  */
 import type { ConfigSet, Directive } from '../../ast.js';
 import type { Settings } from '../../rule.js';
-import { apacheModelFor, servedRoots, type ServedRoot } from './cache.js';
+import { servedRoots, type ServedRoot } from './cache.js';
+import { modelFor, type ModelOptions } from '../../model/index.js';
 import { flatten, sectionKey, type CondEnv } from './conditions.js';
 import { mergeDirConf, type DirConf } from './dirconf.js';
 import { apacheDirective } from '../directives.js';
@@ -37,6 +38,8 @@ import { countDirs, type ApacheModel, type ServerModel } from './sections.js';
 export interface MainConfig {
   set: ConfigSet;
   settings: Settings;
+  /** The load options it was linted with (the model is the one its rules read). */
+  modelOptions?: Omit<ModelOptions, 'settings'>;
 }
 
 /** The AllowOverride state a .htaccess directory gets, and the directives that set it. */
@@ -134,7 +137,9 @@ export function htaccessContext(set: ConfigSet, settings: Settings): HtaccessCon
   const dir = (set.root.htaccessDir ?? set.root.source.path.replace(/\/[^/]*$/, '')).replace(/(.)\/+$/, '$1');
   const links: HtaccessLink[] = [];
   for (const main of registry.get(set) ?? []) {
-    const model = apacheModelFor(main.set, main.settings);
+    const view = modelFor(main.set, { ...(main.modelOptions ?? {}), settings: main.settings });
+    if (view.server !== 'apache') continue;
+    const model = view.tree;
     const modulesKnown = model.top.some((d) => d.key === 'loadmodule');
     const roots = servedRoots(model);
     for (const server of [model.main, ...model.vhosts]) {

@@ -20,16 +20,6 @@ export { applyOptions, mergeOptions, newOptions, effectiveOptions, describeOptio
 export { AuthzBuilder, evaluateAuthz, mergeAuthz, newAuthzConf, type AuthzConf, type AuthzResult } from './authz.js';
 export { applyAccessCompat, checkAccessCompat, newAccessCompat, type AccessCompatConf } from './access-compat.js';
 export { checkOverride, parseAllowOverride, type OverrideState, type OverrideViolation } from './overrides.js';
-export { compileSection, mergeDirConf, emptyDirConf, directiveOwner, type DirConf } from './dirconf.js';
+export { compileSection, mergeDirConf, emptyDirConf, type DirConf, type DirectiveOwner } from './dirconf.js';
 export { compilePcre, fnmatch } from './regex.js';
-export {
-  apacheModelFor,
-  directoryProbes,
-  isBlanketDenial,
-  modelSettings,
-  probeUrl,
-  servedRoots,
-  NEUTRAL_CLIENT,
-  type Probe,
-  type ServedRoot,
-} from './cache.js';
+export { directoryProbes, isBlanketDenial, probeUrl, servedRoots, NEUTRAL_CLIENT, type Probe, type ServedRoot } from './cache.js';

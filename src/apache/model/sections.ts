@@ -19,6 +19,7 @@ import {
   newRewriteConf,
   type AliasEntry,
   type DirConf,
+  type DirectiveOwner,
   type NestedSection,
   type RedirectEntry,
   type RewriteConf,
@@ -111,6 +112,10 @@ export interface ApacheModel {
   notes: ModelNote[];
   /** The flattened top level (includes and conditionals resolved). */
   top: Directive[];
+  /** Which section (and kind of context) each compiled directive belongs to (see DirectiveOwner):
+   * lets causes be classified (A06 `<Directory />`, A07 `.ht*`, A10 `<Limit>`). Read it with
+   * the model's `ownerOf(directive)`. */
+  owners: WeakMap<Directive, DirectiveOwner>;
   /** True when some directive sets environment variables (Require env / Allow from env= then depend on the request). */
   setsEnv: boolean;
 }
@@ -187,6 +192,7 @@ export function buildApacheModel(set: ConfigSet, settings: ModelSettings = {}): 
 
 function buildModel(set: ConfigSet, settings: ModelSettings): ApacheModel {
   const notes: ModelNote[] = [];
+  const owners = new WeakMap<Directive, DirectiveOwner>();
   let modules: ModuleSet;
   if (settings.modulesExact) modules = new ModuleSet(settings.modules ?? []);
   else {
@@ -256,7 +262,14 @@ function buildModel(set: ConfigSet, settings: ModelSettings): ApacheModel {
           path = args[1] ?? '';
         }
         if (!isRegex) path = path === '/' ? '/' : canonicalDir(resolvePath(path, serverRoot));
-        const conf = compileSection(kids(d), { kind: isRegex ? 'directorymatch' : 'directory', path, notes, knownProvider, section: d });
+        const conf = compileSection(kids(d), {
+          kind: isRegex ? 'directorymatch' : 'directory',
+          path,
+          notes,
+          knownProvider,
+          owners,
+          section: d,
+        });
         const sec: Section = {
           kind: isRegex ? 'directorymatch' : 'directory',
           directive: d,
@@ -278,7 +291,14 @@ function buildModel(set: ConfigSet, settings: ModelSettings): ApacheModel {
           isRegex = true;
           path = args[1] ?? '';
         }
-        const conf = compileSection(kids(d), { kind: isRegex ? 'locationmatch' : 'location', path, notes, knownProvider, section: d });
+        const conf = compileSection(kids(d), {
+          kind: isRegex ? 'locationmatch' : 'location',
+          path,
+          notes,
+          knownProvider,
+          owners,
+          section: d,
+        });
         locations.push({
           kind: isRegex ? 'locationmatch' : 'location',
           directive: d,
@@ -299,7 +319,7 @@ function buildModel(set: ConfigSet, settings: ModelSettings): ApacheModel {
           isRegex = true;
           path = args[1] ?? '';
         }
-        const conf = compileSection(kids(d), { kind: 'location', path, notes, knownProvider, section: d });
+        const conf = compileSection(kids(d), { kind: 'location', path, notes, knownProvider, owners, section: d });
         proxies.push({
           kind: isRegex ? 'proxymatch' : 'proxy',
           directive: d,
@@ -348,13 +368,13 @@ function buildModel(set: ConfigSet, settings: ModelSettings): ApacheModel {
       }
       topLevel.push(d);
     }
-    const own = compileSection(topLevel, { kind: 'server', path: null, notes, knownProvider, server: sink });
+    const own = compileSection(topLevel, { kind: 'server', path: null, notes, knownProvider, owners, server: sink });
     // Top-level <Files>/<If> go to the server's own sec_file / sec_if.
     const files: NestedSection[] = [];
     for (const d of topLevel) {
       const k = sectionKey(d);
       if (d.block && (k === 'files' || k === 'filesmatch' || k === 'if' || k === 'elseif' || k === 'else')) {
-        files.push(compileNested(d, { kind: 'files', path: null, notes, knownProvider }));
+        files.push(compileNested(d, { kind: 'files', path: null, notes, knownProvider, owners }));
       }
     }
     own.nested = files;
@@ -403,6 +423,7 @@ function buildModel(set: ConfigSet, settings: ModelSettings): ApacheModel {
     userDirective,
     notes,
     top,
+    owners,
     setsEnv,
   };
 }

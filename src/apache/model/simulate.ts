@@ -15,7 +15,7 @@ import { parseApache } from '../parser.js';
 import { checkAccessCompat, satisfyFor } from './access-compat.js';
 import { evaluateAuthz, type AuthzProviderNode, type AuthzResult, type ProviderVerdict } from './authz.js';
 import { expandDirective, flatten, sectionKey } from './conditions.js';
-import { compileSection, directiveOwner, kids, mergeDirConf, type DirConf, type RewriteRuleEntry } from './dirconf.js';
+import { compileSection, kids, mergeDirConf, type DirConf, type RewriteRuleEntry } from './dirconf.js';
 import { permits, resolveWorker, type FsStat, type ModelFs, type Worker } from './fs.js';
 import { isLocal, parseSubnet, subnetMatches } from './net.js';
 import { describeOptions, effectiveOptions, OPT_EXECCGI, OPT_INDEXES, OPT_SYM_LINKS, OPT_SYM_OWNER } from './options.js';
@@ -778,6 +778,7 @@ class Simulation {
       knownProvider: () => true,
       optsAllowed: st.optsAllowed,
       section: null,
+      owners: this.model.owners,
     });
     const err = local.find((n) => n.severity === 'error');
     if (err) {
@@ -844,7 +845,7 @@ class Simulation {
   }
 
   classifyAuthz(by: Directive | null, conf: DirConf, compatOk: boolean): string {
-    const owner = by ? directiveOwner.get(by) : undefined;
+    const owner = by ? this.model.owners.get(by) : undefined;
     if (owner?.limit) return 'A10';
     // A05 before A06: a section that passes old-style Allow while an inherited Require still
     // denies (Debian's `<Directory />`) is the mixed-syntax case, whatever section the Require is in.
@@ -882,7 +883,7 @@ class Simulation {
       compatOk = v.result === 'ok';
       this.step('access_checker', `mod_access_compat: ${v.why} → ${compatOk ? 'OK' : '403 (AH01797)'}`, v.by);
       if (!compatOk) {
-        const owner = v.by ? directiveOwner.get(v.by) : undefined;
+        const owner = v.by ? this.model.owners.get(v.by) : undefined;
         compatFinal = fin(403, owner?.limit ? 'A10' : 'A04', v.by, `AH01797: client denied by server configuration: ${filename}`);
       }
     }

@@ -1,24 +1,11 @@
 /**
- * One nginx model per ConfigSet, shared by every rule of a lint run (the set is immutable once
- * loaded, so a WeakMap keyed by it is safe and frees the model with the set), plus the small
- * helpers the nginx rules share: every scope of a model, and how a message names a directive.
+ * Queries over the nginx model that the rules read through `ctx.model` (src/model/index.ts), and the
+ * small helpers they share: every scope of a model, and how a message names a directive.
  */
 import { directiveText, type ConfigSet, type Directive } from '../../ast.js';
 import { accessRulesOf, accessSegments, segmentAllows, shadowedBy } from './address.js';
 import { effectiveSettings } from './settings.js';
-import { buildModel, type NginxModel, type Scope, type Server } from './tree.js';
-
-const models = new WeakMap<ConfigSet, NginxModel>();
-
-/** The model of `set`, built on first use. */
-export function nginxModelFor(set: ConfigSet): NginxModel {
-  let m = models.get(set);
-  if (!m) {
-    m = buildModel(set);
-    models.set(set, m);
-  }
-  return m;
-}
+import { type NginxModel, type Scope, type Server } from './tree.js';
 
 /** Every scope of the model once, parents before children: http, each server, its locations (nested),
  * `if` blocks and `limit_except` blocks. */
@@ -41,18 +28,6 @@ export { directiveText };
 export function lineOf(d: Directive, from?: Directive): string {
   if (!from || from.source.path === d.source.path) return `line ${d.nameSpan.start.line}`;
   return `${d.source.path.split('/').slice(-2).join('/')}:${d.nameSpan.start.line}`;
-}
-
-/** Reports each (node, message id, data) once although a snippet included in several places is met
- * in several scopes. */
-export function once(): (d: Directive, key: string) => boolean {
-  const seen = new Set<string>();
-  return (d, key) => {
-    const k = `${d.source.path}:${d.span.start.offset}:${key}`;
-    if (seen.has(k)) return false;
-    seen.add(k);
-    return true;
-  };
 }
 
 /** The server a scope belongs to (null for http). */
@@ -90,17 +65,18 @@ export interface DeadAccessRule {
 }
 
 /** Every dead `action` rule of the config, once each (see nginx-shadowed-allow / -deny). */
-export function deadAccessRules(set: ConfigSet, action: 'allow' | 'deny'): DeadAccessRule[] {
+export function deadAccessRules(model: NginxModel, action: 'allow' | 'deny'): DeadAccessRule[] {
   const out: DeadAccessRule[] = [];
-  const first = once();
-  for (const scope of scopesOf(nginxModelFor(set))) {
+  const seen = new Set<Directive>();
+  for (const scope of scopesOf(model)) {
     const own = scope.body.filter((d) => !d.block && (d.name === 'allow' || d.name === 'deny'));
     if (own.length < 2) continue;
     const rules = accessRulesOf(own);
     rules.forEach((rule, i) => {
       const by = shadowedBy(rule, rules.slice(0, i));
       if (rule.action !== action || !by || !by.some((b) => b.action !== rule.action)) return;
-      if (!first(rule.directive!, 'dead')) return;
+      if (seen.has(rule.directive!)) return;
+      seen.add(rule.directive!);
       out.push({ node: rule.directive!, by: by.map((b) => b.directive!) });
     });
   }

@@ -1,0 +1,114 @@
+/**
+ * Proofs: a finding that claims a status (403, 401, 500, …) carries a concrete request and the
+ * status `explain` predicts for it. A proof is made by running `explain` itself on the model's
+ * config set with the model's options, so `why403 explain` on the sample request agrees with the
+ * finding by construction (test/invariant.test.ts checks it again from a fresh load).
+ */
+import type { Directive } from '../ast.js';
+import { explain } from '../explain/index.js';
+import { parseExplainRequest } from '../explain/request.js';
+import type { Explanation } from '../explain/types.js';
+import type { Model } from './index.js';
+
+/** A request as the JSON output and `why403 explain` take it. */
+export interface SampleRequest {
+  method: string;
+  /** Absolute URL: scheme, host, port when not the scheme's default, path and query. */
+  url: string;
+  /** Client address. */
+  ip: string;
+  /** Extra request headers (Host comes from the URL). */
+  headers: Record<string, string>;
+}
+
+/** Where a proof's step or decision points. Paths are absolute. */
+export interface ProofLocation {
+  file: string;
+  line: number;
+  column: number;
+}
+
+export interface Proof {
+  request: SampleRequest;
+  /** The status explain predicts (never null in a proof: unknown outcomes prove nothing). */
+  status: number;
+  /** Catalog id of a 403 (docs/403-causes.md). */
+  cause: string | null;
+  /** The directive that decided. */
+  decidedBy: (ProofLocation & { directive: string }) | null;
+  /** The explain trace, for SARIF code flows. */
+  trace: Array<ProofLocation & { message: string }>;
+}
+
+/** What a rule asks for: a path on a host, from a client, optionally with a method and headers. */
+export interface SampleInput {
+  path: string;
+  host: string;
+  port?: number;
+  method?: string;
+  /** Default: 192.0.2.10 (TEST-NET-1: inside no range a config is likely to grant). */
+  ip?: string;
+  headers?: Record<string, string>;
+  scheme?: 'http' | 'https';
+}
+
+/** What the rule expects the proof to show; a proof that shows something else is not made. */
+export interface ProofExpectation {
+  /** The status the finding claims. */
+  status: number;
+  /** The directive the finding is about must be the one that decided. */
+  decidedBy?: Directive;
+}
+
+export const SAMPLE_CLIENT = '192.0.2.10';
+
+export function sampleUrl(s: SampleInput): string {
+  const scheme = s.scheme ?? 'http';
+  const defPort = scheme === 'https' ? 443 : 80;
+  const host = s.host.includes(':') && !s.host.startsWith('[') ? `[${s.host}]` : s.host;
+  const port = s.port !== undefined && s.port !== defPort ? `:${s.port}` : '';
+  return `${scheme}://${host}${port}${s.path.startsWith('/') ? s.path : `/${s.path}`}`;
+}
+
+/** Run `explain` on the sample request with the model's set and options. */
+export function explainSample(model: Model, sample: SampleRequest): Explanation | null {
+  const headers = Object.entries(sample.headers).map(([k, v]) => `${k}: ${v}`);
+  const r = parseExplainRequest({ target: sample.url, method: sample.method, ip: sample.ip, headers });
+  if (!r.ok) return null;
+  const o = model.options;
+  return explain(model.set, model.set.root.source.path, r.request, {
+    fs: false,
+    pathMap: o.pathMap ?? [],
+    ...(o.prefix ? { prefix: o.prefix } : {}),
+    ...(o.serverRoot ? { serverRoot: o.serverRoot } : {}),
+    ...(o.defines ? { defines: o.defines } : {}),
+    ...(o.settings ? { settings: o.settings } : {}),
+    cwd: '',
+  });
+}
+
+const sameDirective = (loc: ProofLocation | null, d: Directive): boolean =>
+  !!loc && loc.file === d.source.path && loc.line === d.nameSpan.start.line && loc.column === d.nameSpan.start.column;
+
+/**
+ * The proof that `input` gets `expect.status` (decided by `expect.decidedBy` when given), or null
+ * when explain predicts anything else, including an unknown status.
+ */
+export function prove(model: Model, input: SampleInput, expect: ProofExpectation): Proof | null {
+  const request: SampleRequest = {
+    method: input.method ?? 'GET',
+    url: sampleUrl(input),
+    ip: input.ip ?? SAMPLE_CLIENT,
+    headers: { ...(input.headers ?? {}) },
+  };
+  const e = explainSample(model, request);
+  if (!e || e.status === null || e.status !== expect.status) return null;
+  if (expect.decidedBy && !sameDirective(e.decidedBy, expect.decidedBy)) return null;
+  return {
+    request,
+    status: e.status,
+    cause: e.cause?.id ?? null,
+    decidedBy: e.decidedBy,
+    trace: e.trace.filter((t) => t.at !== null).map((t) => ({ ...t.at!, message: t.message })),
+  };
+}
