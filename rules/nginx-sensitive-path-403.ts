@@ -6,9 +6,8 @@
  * exists (shown by the fixtures); the finding is only information.
  */
 import { defineRule } from '../src/rule.js';
-import { accessSegments, segmentAllows } from '../src/nginx/model/address.js';
 import { directiveText } from '../src/nginx/model/cache.js';
-import { effectiveSettings } from '../src/nginx/model/settings.js';
+import { sameAt } from '../src/model/proof.js';
 import type { Location } from '../src/nginx/model/tree.js';
 
 /** Over the pattern with literal dots written `\.` (regex locations as written, prefix and exact
@@ -28,22 +27,25 @@ export default defineRule({
       '`{{directive}}` answers 403 to every URI `{{location}}` matches, existing or not: a scanner learns the path is guarded, while `return 404;` would look like any missing file',
   },
   check(ctx) {
-    for (const scope of ctx.model.server === 'nginx' ? ctx.model.scopes() : []) {
+    const m = ctx.model;
+    if (m.server !== 'nginx') return;
+    for (const scope of m.scopes()) {
       if (scope.kind !== 'location' || !scope.block) continue;
       const loc = scope as Location;
       if (loc.modifier === '@' || !SENSITIVE.test(escaped(loc))) continue;
-      const stop = loc.body.find((d) => ['return', 'rewrite', 'if', 'break'].includes(d.name));
-      let node = stop?.name === 'return' && stop.args[0]?.value === '403' ? stop : undefined;
-      const st = effectiveSettings(loc);
-      if (!node && !stop && st.access.from === loc && accessSegments(st.access.rules, 'ipv4').every((s) => !segmentAllows(s))) {
-        node = st.access.directives.find((d) => d.name === 'deny');
-      }
-      const remapped = st.errorPages.pages.some((p) => p.codes.includes(403) && p.overwrite !== -1 && p.overwrite !== 403);
-      if (!node || remapped) continue;
+      // The claim is "every URI this location matches gets 403": explain must show it for one of them,
+      // decided by this location's own `deny` or `return 403` (satisfy any + auth gives 401, error_page
+      // may answer something else: then there is nothing to say).
+      const sample = m.requestTo(loc);
+      const own = loc.body.filter((d) => d.name === 'deny' || (d.name === 'return' && d.args[0]?.value === '403'));
+      const proof = sample && own.length ? ctx.prove(sample, { status: 403 }) : null;
+      const node = proof && own.find((d) => sameAt(proof.decidedBy, d));
+      if (!node) continue;
       ctx.report({
         node,
         messageId: 'guarded',
         data: { directive: directiveText(node), location: [loc.modifier, loc.name].filter(Boolean).join(' ') },
+        proof,
       });
     }
   },

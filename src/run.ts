@@ -8,6 +8,7 @@
  * not linted again on its own.
  */
 import type { ModelOptions } from './model/index.js';
+import type { Proof, SampleRequest } from './model/proof.js';
 import { mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, relative, resolve, sep } from 'node:path';
@@ -73,6 +74,15 @@ export interface ResultMessage {
   related?: Array<{ file: string; message: string; line: number; column: number; endLine: number; endColumn: number }>;
   fatal?: boolean;
   docsUrl: string;
+  /** A request that shows what the finding claims (`why403 explain` gives it the same answer). */
+  request?: SampleRequest;
+  /** The status explain predicts for `request`. */
+  status?: number;
+  /** Catalog id of that 403 (docs/403-causes.md), when it is one. */
+  cause?: string;
+  /** The directive that decided, and the explain trace that reaches it (absolute paths). */
+  decidedBy?: Proof['decidedBy'];
+  trace?: Proof['trace'];
 }
 
 export interface LintResult {
@@ -436,6 +446,13 @@ function toResultMessage(m: LintMessage, byId: Map<string, Rule<string, object>>
   if (m.suggestions) r.suggestions = m.suggestions;
   if (m.related) r.related = m.related;
   if (m.fatal) r.fatal = true;
+  if (m.proof) {
+    r.request = m.proof.request;
+    r.status = m.proof.status;
+    if (m.proof.cause) r.cause = m.proof.cause;
+    r.decidedBy = m.proof.decidedBy;
+    r.trace = m.proof.trace;
+  }
   return r;
 }
 

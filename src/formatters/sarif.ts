@@ -86,6 +86,28 @@ export const sarif: Formatter = (results, ctx) => {
         physicalLocation: { artifactLocation: uriFor(relativeTo(ctx.cwd, r.file), r.file), region: region(r) },
       }));
     }
+    if (m.request && m.trace?.length) {
+      // The explain trace of the sample request: from the server/vhost to the decisive directive.
+      const req = m.request;
+      res.codeFlows = [
+        {
+          message: { text: `${req.method} ${req.url} from ${req.ip} gets ${m.status}` },
+          threadFlows: [
+            {
+              locations: m.trace.map((t) => ({
+                location: {
+                  physicalLocation: {
+                    artifactLocation: uriFor(relativeTo(ctx.cwd, t.file), t.file),
+                    region: { startLine: t.line, startColumn: t.column },
+                  },
+                  message: { text: t.message },
+                },
+              })),
+            },
+          ],
+        },
+      ];
+    }
     if (m.fix) {
       res.fixes = [
         {

@@ -17,7 +17,9 @@ import {
 } from '../apache/model/sections.js';
 import {
   directoryProbes,
+  hostFor,
   impliedModules,
+  portOf,
   isBlanketDenial,
   probeUrl,
   servedRoots,
@@ -28,6 +30,8 @@ import type { DirectiveOwner } from '../apache/model/dirconf.js';
 import type { SimResult as ApacheSimResult } from '../apache/model/simulate.js';
 import { buildModel, type NginxModel, type Scope, type Server } from '../nginx/model/tree.js';
 import { deadAccessRules, refusedBy, scopesOf, serverOf, type DeadAccessRule } from '../nginx/model/cache.js';
+import { requestTo } from './nginx-samples.js';
+import type { SampleInput } from './proof.js';
 
 /** What a model is built from besides the ConfigSet: the lint settings and the load options that
  * change what the server does (the same ones `explain` takes). */
@@ -61,6 +65,9 @@ export interface NginxView extends ModelBase {
   serverOf(scope: Scope | null): Server | null;
   /** `allow`/`deny` rules that never match because earlier rules cover them. */
   deadAccessRules(action: 'allow' | 'deny'): DeadAccessRule[];
+  /** A request that reaches `scope` (its server and innermost location; for `limit_except`, a method
+   * it does not list), checked with the model's own server and location search; null if none found. */
+  requestTo(scope: Scope): SampleInput | null;
 }
 
 /** The Apache model and its queries. */
@@ -77,6 +84,8 @@ export interface ApacheView extends ModelBase {
   ownerOf(d: Directive): DirectiveOwner | null;
   /** `Require all denied`/`Deny from all` closing its section to everyone. */
   isBlanketDenial(d: Directive): boolean;
+  /** A request for `uri` that selects `server` (its ServerName and port). */
+  requestTo(server: ServerModel, uri: string, method?: string): SampleInput;
 }
 
 export type Model = NginxView | ApacheView;
@@ -123,6 +132,7 @@ function nginxView(set: ConfigSet, options: ModelOptions): NginxView {
     tree,
     scopes: () => (scopes ??= scopesOf(tree)),
     refusesEveryone: refusedBy,
+    requestTo: (scope) => requestTo(tree, scope),
     serverOf,
     deadAccessRules(action) {
       let d = dead.get(action);
@@ -141,6 +151,10 @@ function apacheView(set: ConfigSet, options: ModelOptions): ApacheView {
     options,
     tree,
     servedRoots: () => (roots ??= servedRoots(tree)),
+    requestTo: (server, uri, method) => {
+      const port = portOf(server);
+      return { host: hostFor(server), path: uri, ...(port !== undefined ? { port } : {}), ...(method ? { method } : {}) };
+    },
     probes: () => directoryProbes(tree),
     probeUrl: (server, uri, method) => probeUrl(tree, server, uri, method),
     ownerOf: (d) => tree.owners.get(d) ?? null,

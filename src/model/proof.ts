@@ -87,7 +87,8 @@ export function explainSample(model: Model, sample: SampleRequest): Explanation 
   });
 }
 
-const sameDirective = (loc: ProofLocation | null, d: Directive): boolean =>
+/** True when `loc` (a proof's decidedBy or trace step) points at directive `d`. */
+export const sameAt = (loc: ProofLocation | null | undefined, d: Directive): boolean =>
   !!loc && loc.file === d.source.path && loc.line === d.nameSpan.start.line && loc.column === d.nameSpan.start.column;
 
 /**
@@ -103,7 +104,7 @@ export function prove(model: Model, input: SampleInput, expect: ProofExpectation
   };
   const e = explainSample(model, request);
   if (!e || e.status === null || e.status !== expect.status) return null;
-  if (expect.decidedBy && !sameDirective(e.decidedBy, expect.decidedBy)) return null;
+  if (expect.decidedBy && !sameAt(e.decidedBy, expect.decidedBy)) return null;
   return {
     request,
     status: e.status,

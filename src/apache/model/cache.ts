@@ -79,7 +79,7 @@ export function servedRoots(model: ApacheModel): ServedRoot[] {
 }
 
 /** A host name that selects `server` (its ServerName, else its first alias, else localhost). */
-function hostFor(server: ServerModel): string {
+export function hostFor(server: ServerModel): string {
   return server.serverName ?? server.serverAliases.find((a) => !/[*?]/.test(a)) ?? 'localhost';
 }
 
@@ -124,7 +124,7 @@ export function directoryProbes(model: ApacheModel): Probe[] {
   return out;
 }
 
-function portOf(server: ServerModel): number | undefined {
+export function portOf(server: ServerModel): number | undefined {
   for (const a of server.addresses) {
     const m = /:(\d+)$/.exec(a);
     if (m) return Number(m[1]);
