@@ -45,11 +45,14 @@ export default defineRule({
         const node = handler ?? r.decidedBy;
         if (done.has(node)) continue;
         done.add(node);
+        const proof = ctx.prove(m.requestTo(p.root.server, c.uri), { status: 403 });
+        if (!proof) continue;
         const opts = r.decidedBy.key === 'options' ? ` (\`${directiveText(r.decidedBy)}\`, line ${r.decidedBy.span.start.line})` : '';
         ctx.report({
           node,
           messageId: 'noExecCgi',
           data: { what: handler ? `\`${directiveText(handler)}\` applies` : 'A cgi-script handler applies', url: c.uri, by: opts },
+          proof,
         });
       }
     }

@@ -49,6 +49,9 @@ export default defineRule({
       const key = `${by.span.start.offset}|${by.source.path}|${all}`;
       if (done.has(key)) continue;
       done.add(key);
+      // Every candidate refused: the directory URL itself gets 403 (otherwise it depends on the disk).
+      const proof = all ? ctx.prove(m.requestTo(p.root.server, p.url), { status: 403 }) : null;
+      if (all && !proof) continue;
       const names = refused.map((c) => c.target).join(', ');
       const others = d.names.filter((n) => !d.refused.some((c) => c.name === n));
       ctx.report({
@@ -63,6 +66,7 @@ export default defineRule({
           others: others.join(', '),
         },
         related: d.by ? [{ node: d.by, message: 'the DirectoryIndex in force for this directory' }] : undefined,
+        proof,
       });
     }
   },

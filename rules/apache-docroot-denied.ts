@@ -35,6 +35,8 @@ export default defineRule({
       const r = [p.result, p.file].find((x) => x.status === 403 && x.decidedBy);
       if (!r || !r.decidedBy) continue;
       const by = r.decidedBy;
+      const proof = ctx.prove(m.requestTo(p.root.server, r === p.result ? p.url : `${p.url}index.html`), { status: 403, decidedBy: by });
+      if (!proof) continue;
       if (r.cause === 'A06') {
         if (done.has(p.root.by)) continue;
         done.add(p.root.by);
@@ -43,6 +45,7 @@ export default defineRule({
           messageId: 'notGranted',
           data: { what: what(p), directive: directiveText(by), at: where(by), url: p.url },
           related: [{ node: by, message: 'the default denial that still applies' }],
+          proof,
         });
       } else if ((r.cause === 'A01' || r.cause === 'A04') && m.isBlanketDenial(by)) {
         if (done.has(by)) continue;
@@ -52,6 +55,7 @@ export default defineRule({
           messageId: 'denied',
           data: { directive: directiveText(by), what: what(p), url: p.url },
           related: [{ node: p.root.by, message: `the ${what(p)} it covers` }],
+          proof,
         });
       }
     }

@@ -34,12 +34,18 @@ export default defineRule({
         let allow: Directive | undefined;
         for (const s of r.sections) allow = kidsOf(s.directive).find((d) => d.key === 'allow') ?? allow;
         if (!allow || done.has(allow)) continue;
+        const proof = ctx.prove(m.requestTo(p.root.server, r === p.result ? p.url : `${p.url}index.html`), {
+          status: 403,
+          decidedBy: r.decidedBy,
+        });
+        if (!proof) continue;
         done.add(allow);
         ctx.report({
           node: allow,
           messageId: 'mixed',
           data: { allow: directiveText(allow), require: directiveText(r.decidedBy), at: where(r.decidedBy), url: p.url },
           related: [{ node: r.decidedBy, message: 'the Require that still denies' }],
+          proof,
         });
       }
     }

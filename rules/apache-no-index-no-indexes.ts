@@ -28,12 +28,15 @@ export default defineRule({
     for (const p of m.probes()) {
       const r = p.result;
       if (r.status !== 403 || r.cause !== 'A18' || !r.decidedBy || done.has(r.decidedBy)) continue;
+      const proof = ctx.prove(m.requestTo(p.root.server, p.url), { status: 403, decidedBy: r.decidedBy });
+      if (!proof) continue;
       done.add(r.decidedBy);
       const index = /No matching DirectoryIndex \(([^)]*)\)/.exec(r.message)?.[1] ?? 'none';
       ctx.report({
         node: r.decidedBy,
         messageId: 'noIndex',
         data: { url: p.url, index: index === 'disabled' ? 'DirectoryIndex disabled' : index, by: directiveText(r.decidedBy) },
+        proof,
       });
     }
   },

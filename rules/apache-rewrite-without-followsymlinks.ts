@@ -57,10 +57,15 @@ export default defineRule({
     for (const p of m.probes()) {
       for (const r of [p.file, p.result]) {
         if (r.status !== 403 || r.cause !== 'A25' || !r.decidedBy || done.has(r.decidedBy)) continue;
+        const proof = ctx.prove(m.requestTo(p.root.server, r === p.result ? p.url : `${p.url}index.html`), {
+          status: 403,
+          decidedBy: r.decidedBy,
+        });
+        if (!proof) continue;
         done.add(r.decidedBy);
         const step = r.trace.find((t) => t.phase === 'fixups' && /AH00670/.test(t.message));
         const options = /while Options \(([^)]*)\)/.exec(step?.message ?? '')?.[1] ?? 'none';
-        ctx.report({ node: r.decidedBy, messageId: 'probe', data: { engine: directiveText(r.decidedBy), url: p.url, options } });
+        ctx.report({ node: r.decidedBy, messageId: 'probe', data: { engine: directiveText(r.decidedBy), url: p.url, options }, proof });
       }
     }
   },

@@ -75,9 +75,16 @@ export default defineRule({
           if (!url) continue;
           const r = m.probeUrl(server, url);
           if (r.server !== server || r.status !== 403 || r.cause !== 'A37' || r.decidedBy !== n) continue;
+          const proof = ctx.prove(m.requestTo(server, url), { status: 403, decidedBy: n });
+          if (!proof) continue;
           const section = m.ownerOf(n)?.section;
           const name = server.directive ? `<${directiveText(server.directive)}>` : 'the main server';
-          ctx.report({ node: n, messageId: 'plain', data: { where: section ? ` in <${directiveText(section)}>` : '', server: name, url } });
+          ctx.report({
+            node: n,
+            messageId: 'plain',
+            data: { where: section ? ` in <${directiveText(section)}>` : '', server: name, url },
+            proof,
+          });
           break;
         }
       }

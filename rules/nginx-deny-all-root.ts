@@ -37,12 +37,9 @@ export default defineRule({
       if (catchAll(server)) continue;
       const root = rootLocation(server);
       const scope = root ?? server;
-      const st = effectiveSettings(scope);
-      const acc = st.access;
-      if (acc.rules.length === 0 || !acc.from) continue;
-      if (st.satisfy.value === 'any' && (st.authBasic.value !== null || st.authRequest.value !== null)) continue;
-      if (root && own(root, 'return').length > 0) continue;
-      if (!accessSegments(acc.rules, 'ipv4').every((s) => !segmentAllows(s))) continue;
+      const refused = m.refusesEveryone(scope);
+      if (!refused || refused.directive.name === 'return') continue; // return 403: nginx-return-403-server
+      const acc = accessList(scope);
       // a default-deny block whose nested locations open parts of the site is deliberate
       const opens = (l: Scope): boolean =>
         [...l.locations, ...(l.limitExcept ? [l.limitExcept] : [])].some(
@@ -52,7 +49,10 @@ export default defineRule({
       const denies = acc.rules.filter((r) => r.action === 'deny' && r.directive);
       const node: Directive = (denies.find((r) => r.all || r.v4?.len === 0) ?? denies[0]).directive!;
       const where = root && acc.from === root ? '`location /`' : 'this server';
-      ctx.report({ node, messageId: 'denyAll', data: { directive: directiveText(node), line: lineOf(node), where } });
+      const sample = m.requestTo(scope);
+      const proof = sample && ctx.prove(sample, { status: 403 });
+      if (sample && !proof) continue;
+      ctx.report({ node, messageId: 'denyAll', data: { directive: directiveText(node), line: lineOf(node), where }, proof });
     }
   },
 });

@@ -22,7 +22,9 @@ export default defineRule({
       '`{{directive}}` has no `none`, so a request without a Referer header (a typed URL, a bookmark, an app, a privacy setting) has $invalid_referer set and `{{ret}}` ({{line}}) answers it 403',
   },
   check(ctx) {
-    for (const scope of ctx.model.server === 'nginx' ? ctx.model.scopes() : []) {
+    const m = ctx.model;
+    if (m.server !== 'nginx') return;
+    for (const scope of m.scopes()) {
       if (scope.kind !== 'if' || !scope.block) continue;
       const cond = scope.block.args
         .map((a) => a.value)
@@ -34,11 +36,16 @@ export default defineRule({
       const vr = effectiveSettings(scope).validReferers;
       if (!vr || vr.args.some((a) => a.value === 'none')) continue;
       const at = vr.args[0]?.span.start.offset ?? vr.nameSpan.end.offset;
+      // A request without a Referer, shown by explain to get 403 from the `return`.
+      const sample = m.requestTo(scope);
+      const proof = sample && ctx.prove(sample, { status: 403, decidedBy: ret });
+      if (sample && !proof) continue;
       ctx.report({
         node: vr,
         messageId: 'noNone',
         data: { directive: directiveText(vr), ret: directiveText(ret), line: lineOf(ret, vr) },
         suggest: [{ desc: 'Add `none` to valid_referers', fix: { range: [at, at], text: 'none ' } }],
+        proof,
       });
     }
   },

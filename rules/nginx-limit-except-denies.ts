@@ -25,14 +25,18 @@ export default defineRule({
       "every method except {{methods}} (POST, PUT, DELETE, OPTIONS preflights …) takes the block's configuration, and `{{deny}}` ({{line}}) answers them 403 for every client",
   },
   check(ctx) {
-    for (const scope of ctx.model.server === 'nginx' ? ctx.model.scopes() : []) {
+    const m = ctx.model;
+    if (m.server !== 'nginx') return;
+    for (const scope of m.scopes()) {
       if (scope.kind !== 'limit_except' || !scope.block) continue;
       const le = scope as LimitExcept;
-      const st = effectiveSettings(le);
-      if (st.access.rules.length === 0) continue;
-      if (st.satisfy.value === 'any' && (st.authBasic.value !== null || st.authRequest.value !== null)) continue;
-      if (!accessSegments(st.access.rules, 'ipv4').every((s) => !segmentAllows(s))) continue;
-      const deny = st.access.rules.find((r) => r.action === 'deny' && r.directive)!.directive!;
+      const refused = m.refusesEveryone(le);
+      if (!refused || refused.directive.name !== 'deny') continue;
+      const deny = refused.directive;
+      // A method the block does not list, shown by explain to get 403.
+      const sample = m.requestTo(le);
+      const proof = sample && ctx.prove(sample, { status: 403 });
+      if (sample && !proof) continue;
       const node = le.block!;
       const getListed = le.methods.includes('GET');
       const methods = getListed ? [...new Set(['GET', 'HEAD', ...le.methods])].join(', ') : le.methods.join(', ');
@@ -40,6 +44,7 @@ export default defineRule({
         node,
         messageId: getListed ? 'deniesOthers' : 'deniesGet',
         data: { block: `limit_except ${le.methods.join(' ')}`, deny: directiveText(deny), line: lineOf(deny, node), methods },
+        proof,
       });
     }
   },

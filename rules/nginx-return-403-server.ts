@@ -21,7 +21,9 @@ export default defineRule({
     serverReturn: '`return 403` {{where}}, so every request to this server{{names}} is answered 403',
   },
   check(ctx) {
-    for (const server of ctx.model.server === 'nginx' ? ctx.model.tree.servers : []) {
+    const m = ctx.model;
+    if (m.server !== 'nginx') return;
+    for (const server of m.tree.servers) {
       const only =
         server.locations.length === 1 &&
         server.locations[0].block &&
@@ -32,6 +34,10 @@ export default defineRule({
       let node = server.body.find((d) => STOPPERS.has(d.name));
       if (!node && only) node = only.body.find((d) => STOPPERS.has(d.name));
       if (!node || node.name !== 'return' || node.args[0]?.value !== '403') continue;
+      // The claim, shown by explain: a request to this server gets 403 from this `return`.
+      const sample = m.requestTo(server.body.includes(node) ? server : only!);
+      const proof = sample && ctx.prove(sample, { status: 403, decidedBy: node });
+      if (sample && !proof) continue;
       const names = (server.byName.get('server_name') ?? [])
         .flatMap((d) => d.args.map((a) => a.value))
         .filter((v) => v !== '' && v !== '_');
@@ -44,6 +50,7 @@ export default defineRule({
             ? 'at server level runs before location matching'
             : 'is the first directive of `location /`, the only location',
         },
+        proof,
       });
     }
   },

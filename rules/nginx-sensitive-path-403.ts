@@ -7,7 +7,6 @@
  */
 import { defineRule } from '../src/rule.js';
 import { directiveText } from '../src/nginx/model/cache.js';
-import { sameAt } from '../src/model/proof.js';
 import type { Location } from '../src/nginx/model/tree.js';
 
 /** Over the pattern with literal dots written `\.` (regex locations as written, prefix and exact
@@ -36,11 +35,11 @@ export default defineRule({
       // The claim is "every URI this location matches gets 403": explain must show it for one of them,
       // decided by this location's own `deny` or `return 403` (satisfy any + auth gives 401, error_page
       // may answer something else: then there is nothing to say).
-      const sample = m.requestTo(loc);
-      const own = loc.body.filter((d) => d.name === 'deny' || (d.name === 'return' && d.args[0]?.value === '403'));
-      const proof = sample && own.length ? ctx.prove(sample, { status: 403 }) : null;
-      const node = proof && own.find((d) => sameAt(proof.decidedBy, d));
-      if (!node) continue;
+      const refused = m.refusesEveryone(loc);
+      const node = refused && loc.body.includes(refused.directive) ? refused.directive : null;
+      const sample = node && m.requestTo(loc);
+      const proof = sample && ctx.prove(sample, { status: 403, decidedBy: node });
+      if (!node || (sample && !proof)) continue;
       ctx.report({
         node,
         messageId: 'guarded',

@@ -19,13 +19,20 @@ export default defineRule({
       '{{by}} comes first, so `{{directive}}` never matches: nginx answers 403 to the clients it was meant to let in (the first matching rule wins)',
   },
   check(ctx) {
-    for (const { node, by } of ctx.model.server !== 'nginx' ? [] : ctx.model.deadAccessRules('allow')) {
+    const m = ctx.model;
+    if (m.server !== 'nginx') return;
+    for (const { node, by, scope, client } of m.deadAccessRules('allow')) {
+      // A client the dead allow names, shown by explain to get 403 from an earlier deny.
+      const sample = m.requestTo(scope);
+      const proof = sample && ctx.prove({ ...sample, ip: client }, { status: 403 });
+      if (sample && !proof) continue;
       ctx.report({
         node,
         arg: 0,
         messageId: 'deadAllow',
         data: { by: by.map((b) => `\`${directiveText(b)}\` on ${lineOf(b, node)}`).join(' and '), directive: directiveText(node) },
         related: by.map((b) => ({ node: b, message: `matches first: \`${directiveText(b)}\`` })),
+        proof,
       });
     }
   },

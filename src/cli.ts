@@ -279,6 +279,11 @@ async function withYargs(argv: string[], io: CliIO): Promise<number> {
         .option('define', { alias: 'D', type: 'string', describe: 'Apache: -D NAME[=VALUE] (repeatable)' })
         .option('expect', { type: 'number', describe: 'Exit 1 when the predicted status is not this one (for CI)' })
         .option('color', { type: 'boolean', describe: 'Force colour on or off' })
+        .option('config-lookup', {
+          type: 'boolean',
+          default: true,
+          describe: 'Read the .why403.json/.yaml/package.json settings that lint reads for this file (--no-config-lookup: none)',
+        })
         .epilogue('Exit codes: 0 the explanation was produced, 1 --expect differs, 2 bad input (URL, IP, header, config).'),
     async (a) => {
       code = await (
@@ -301,6 +306,7 @@ async function withYargs(argv: string[], io: CliIO): Promise<number> {
           define: a.define as string | string[] | undefined,
           expect: a.expect as number | undefined,
           color: a.color as boolean | undefined,
+          configLookup: a.configLookup as boolean | undefined,
         },
         io,
       );

@@ -30,7 +30,8 @@ import {
 import type { LoadOptions } from './load-options.js';
 import { fileDiagnostic, isDirectory } from './read.js';
 import { packageRoot, readRuleDoc, type Rule, type Settings, type Severity } from './rule.js';
-import { loadRules, RULE_IDS, ruleStubsFromSchema } from './rule-manifest.js';
+import { loadRules, RULE_IDS } from './rule-manifest.js';
+import { loadOptionsFor, modelOptionsOf, settingsFor, validationRules } from './settings.js';
 import { applySuppressions, type UnusedMode } from './suppress.js';
 import type { CliIO, LintArgs } from './cli.js';
 
@@ -74,8 +75,11 @@ export interface ResultMessage {
   related?: Array<{ file: string; message: string; line: number; column: number; endLine: number; endColumn: number }>;
   fatal?: boolean;
   docsUrl: string;
-  /** A request that shows what the finding claims (`why403 explain` gives it the same answer). */
+  /** A request that shows what the finding claims: `why403 explain <config> <request.url> --ip <request.ip>`
+   * gives it the same answer. */
   request?: SampleRequest;
+  /** The main config that request is explained with. */
+  config?: string;
   /** The status explain predicts for `request`. */
   status?: number;
   /** Catalog id of that 403 (docs/403-causes.md), when it is one. */
@@ -138,14 +142,6 @@ export async function allRules(): Promise<readonly Rule<string, object>[]> {
  * every machine whatever its locale. */
 export function byCodeUnits(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
-}
-
-let stubsCache: readonly Rule<string, object>[] | null | undefined;
-/** What config files are validated against when the rules are loaded lazily: stand-ins built from
- * the shipped schema, or (no usable schema file) every rule. */
-async function validationRules(): Promise<readonly Rule<string, object>[]> {
-  if (stubsCache === undefined) stubsCache = ruleStubsFromSchema(join(packageRoot(), 'schemas', 'why403.schema.json'));
-  return stubsCache ?? loadRules();
 }
 
 function realOrSelf(p: string): string {
@@ -307,7 +303,7 @@ async function lintOnce(
       o.onProgress?.(++done, total);
       continue;
     }
-    const loadOpts = loadOptionsFor(cfg, o);
+    const loadOpts = loadOptionsFor(cfg, o, o.cwd);
     if (isStdin && (o.stdinText ?? '').slice(0, 8192).includes('\0')) {
       // The same test readSource applies to files (git's heuristic).
       const d = fileDiagnostic(
@@ -396,40 +392,6 @@ function ignoreMatcher(cfg: LoadedConfig): (p: string) => boolean {
   return m;
 }
 
-function settingsFor(cfg: LoadedConfig): Settings {
-  const s = cfg.config.settings ?? {};
-  const out: Settings = {};
-  if (s.nginxVersion) out.nginxVersion = s.nginxVersion;
-  if (s.apacheVersion) out.apacheVersion = s.apacheVersion;
-  if (s.apacheModules) out.apacheModules = s.apacheModules;
-  if (s.apacheAllowOverride) out.apacheAllowOverride = s.apacheAllowOverride;
-  if (s.user) out.user = s.user;
-  if (s.pathMap) out.pathMap = Object.fromEntries(configPathMap(cfg).map((m) => [m.from, m.to]));
-  return out;
-}
-
-/** The load options that change what the model predicts (the rest only find files). */
-function modelOptionsOf(lo: LoadOptions): Omit<ModelOptions, 'settings'> {
-  const m: Omit<ModelOptions, 'settings'> = {};
-  if (lo.pathMap?.length) m.pathMap = lo.pathMap;
-  if (lo.prefix) m.prefix = lo.prefix;
-  if (lo.serverRoot) m.serverRoot = lo.serverRoot;
-  if (lo.defines) m.defines = lo.defines;
-  return m;
-}
-
-function loadOptionsFor(cfg: LoadedConfig, o: OnceOptions): LoadOptions {
-  const s = cfg.config.settings ?? {};
-  const lo: LoadOptions = {};
-  if (o.server) lo.server = o.server;
-  if (o.context) lo.context = o.context;
-  const pm = [...(o.pathMap ?? []), ...configPathMap(cfg)];
-  if (pm.length) lo.pathMap = pm;
-  if (s.nginxPrefix) lo.prefix = resolve(cfg.dir, s.nginxPrefix);
-  if (s.apacheServerRoot) lo.serverRoot = resolve(cfg.dir, s.apacheServerRoot);
-  return lo;
-}
-
 function toResultMessage(m: LintMessage, byId: Map<string, Rule<string, object>>): ResultMessage {
   const r: ResultMessage = {
     ruleId: m.ruleId,
@@ -448,6 +410,7 @@ function toResultMessage(m: LintMessage, byId: Map<string, Rule<string, object>>
   if (m.fatal) r.fatal = true;
   if (m.proof) {
     r.request = m.proof.request;
+    r.config = m.proof.config;
     r.status = m.proof.status;
     if (m.proof.cause) r.cause = m.proof.cause;
     r.decidedBy = m.proof.decidedBy;

@@ -11,7 +11,9 @@ import { resolve } from 'node:path';
 import picocolors from 'picocolors';
 import type { PathMapping, ServerKind } from '../ast.js';
 import type { CliIO } from '../cli.js';
+import { ConfigError, ConfigResolver, type LoadedConfig } from '../config.js';
 import { loadConfig, serverFor } from '../load.js';
+import { loadOptionsFor, settingsFor, validationRules } from '../settings.js';
 import { showPath } from './common.js';
 import { explain } from './index.js';
 import { parseExplainRequest } from './request.js';
@@ -34,6 +36,10 @@ export interface ExplainArgs {
   define?: string | string[];
   expect?: number | string;
   color?: boolean;
+  /** A config file to use instead of looking one up (`-c`). */
+  configFile?: string;
+  /** False with --no-config-lookup: no `.why403.json` is read. */
+  configLookup?: boolean;
 }
 
 const many = (v: unknown): string[] => (v === undefined ? [] : Array.isArray(v) ? v.map(String) : [String(v)]);
@@ -80,14 +86,26 @@ export async function explainCommand(a: ExplainArgs, io: CliIO): Promise<number>
       io,
       `cannot tell whether ${a.config} is an nginx or an Apache httpd config; choose with --server nginx or --server apache`,
     );
-  const set = loadConfig(path, {
+  // The same settings lint reads for this file (.why403.json, path maps, prefix, ServerRoot), so the
+  // model is the one lint's findings were proven on; the command line wins.
+  let cfg: LoadedConfig = { file: null, dir: process.cwd(), config: {} };
+  if (a.configFile || a.configLookup !== false) {
+    try {
+      cfg = new ConfigResolver(await validationRules(), { configFile: a.configFile }).forFile(path);
+    } catch (e) {
+      if (e instanceof ConfigError) return usage(io, e.message);
+      throw e;
+    }
+  }
+  const lo = loadOptionsFor(cfg, {
     server,
-    pathMap: a.pathMap,
+    ...(a.pathMap ? { pathMap: a.pathMap } : {}),
     ...(a.context ? { context: a.context } : {}),
     ...(a.prefix && server === 'nginx' ? { prefix: a.prefix } : {}),
-    ...(a.serverRoot && server === 'apache' ? { serverRoot: resolve(a.serverRoot) } : {}),
+    ...(a.serverRoot && server === 'apache' ? { serverRoot: a.serverRoot } : {}),
     ...(Object.keys(defines).length ? { defines } : {}),
   });
+  const set = loadConfig(path, lo);
   const errs = [...set.errors, ...[...set.files.values()].flatMap((f) => f.errors)].filter((d) => d.severity === 'error');
   if (errs.length) {
     const lines = errs
@@ -98,10 +116,11 @@ export async function explainCommand(a: ExplainArgs, io: CliIO): Promise<number>
   }
   const exp = explain(set, a.config, parsed.request, {
     fs: !!a.fs,
-    pathMap: a.pathMap ?? [],
-    ...(a.prefix ? { prefix: resolve(a.prefix) + '/' } : {}),
-    ...(a.serverRoot ? { serverRoot: resolve(a.serverRoot) } : {}),
-    ...(Object.keys(defines).length ? { defines } : {}),
+    pathMap: lo.pathMap ?? [],
+    ...(lo.prefix ? { prefix: lo.prefix } : {}),
+    ...(lo.serverRoot ? { serverRoot: lo.serverRoot } : {}),
+    ...(lo.defines ? { defines: lo.defines } : {}),
+    settings: settingsFor(cfg),
   });
   if (format === 'json') io.out(renderJson(exp));
   else {

@@ -29,6 +29,8 @@ export interface ProofLocation {
 }
 
 export interface Proof {
+  /** The main config to explain the request with: `why403 explain <config> <request.url> --ip …`. */
+  config: string;
   request: SampleRequest;
   /** The status explain predicts (never null in a proof: unknown outcomes prove nothing). */
   status: number;
@@ -106,6 +108,7 @@ export function prove(model: Model, input: SampleInput, expect: ProofExpectation
   if (!e || e.status === null || e.status !== expect.status) return null;
   if (expect.decidedBy && !sameAt(e.decidedBy, expect.decidedBy)) return null;
   return {
+    config: model.set.root.source.path,
     request,
     status: e.status,
     cause: e.cause?.id ?? null,

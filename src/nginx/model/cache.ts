@@ -3,7 +3,7 @@
  * small helpers they share: every scope of a model, and how a message names a directive.
  */
 import { directiveText, type ConfigSet, type Directive } from '../../ast.js';
-import { accessRulesOf, accessSegments, segmentAllows, shadowedBy } from './address.js';
+import { accessRulesOf, accessSegments, addressText, segmentAllows, shadowedBy } from './address.js';
 import { effectiveSettings } from './settings.js';
 import { type NginxModel, type Scope, type Server } from './tree.js';
 
@@ -62,6 +62,10 @@ export interface DeadAccessRule {
   node: Directive;
   /** The earlier rules that cover it, in order. */
   by: Directive[];
+  /** The block the rules stand in. */
+  scope: Scope;
+  /** A client address the dead rule names (where the earlier rules decide instead). */
+  client: string;
 }
 
 /** Every dead `action` rule of the config, once each (see nginx-shadowed-allow / -deny). */
@@ -77,7 +81,8 @@ export function deadAccessRules(model: NginxModel, action: 'allow' | 'deny'): De
       if (rule.action !== action || !by || !by.some((b) => b.action !== rule.action)) return;
       if (seen.has(rule.directive!)) return;
       seen.add(rule.directive!);
-      out.push({ node: rule.directive!, by: by.map((b) => b.directive!) });
+      const client = rule.v4 ? addressText(BigInt(rule.v4.addr), 'ipv4') : rule.v6 ? addressText(rule.v6.addr, 'ipv6') : '192.0.2.10';
+      out.push({ node: rule.directive!, by: by.map((b) => b.directive!), scope, client });
     });
   }
   return out;
