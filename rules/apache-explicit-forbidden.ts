@@ -21,12 +21,24 @@ export default defineRule({
     redirect: '`{{directive}}` answers 403 to every request {{scope}}; nothing is logged',
   },
   check(ctx) {
-    for (const { node } of ctx.directives('rewriterule')) {
+    const m = ctx.model;
+    if (m.server !== 'apache') return;
+    // A request explain shows to be answered 403 by this very line, when one can be built: the claim is
+    // conditional (the pattern, its RewriteConds), so a finding without one still stands.
+    const proofFor = (node: Directive, parents: readonly Directive[]) => {
+      for (const sample of m.requestsFor(node, parents)) {
+        const proof = ctx.prove(sample, { status: 403, decidedBy: node });
+        if (proof) return proof;
+      }
+      return null;
+    };
+    for (const { node, ctx: w } of ctx.directives('rewriterule')) {
       const flags = parseRewriteFlags(node.args[2]?.value);
       const r = flags.get('r');
       if (!flags.has('f') && !flags.has('forbidden') && r !== '403') continue;
       const conds = countConds(node);
       ctx.report({
+        proof: proofFor(node, w.parents),
         node,
         arg: 2,
         messageId: 'rewrite',
@@ -37,11 +49,17 @@ export default defineRule({
         },
       });
     }
-    for (const { node } of ctx.directives('redirect', 'redirectmatch')) {
+    for (const { node, ctx: w } of ctx.directives('redirect', 'redirectmatch')) {
       if (node.args[0]?.value !== '403') continue;
       const target = node.args[1]?.value ?? '/';
       const scope = node.key === 'redirect' ? `under ${target}` : `whose path matches \`${target}\``;
-      ctx.report({ node, arg: 0, messageId: 'redirect', data: { directive: directiveText(node), scope } });
+      ctx.report({
+        node,
+        arg: 0,
+        messageId: 'redirect',
+        data: { directive: directiveText(node), scope },
+        proof: proofFor(node, w.parents),
+      });
     }
   },
 });

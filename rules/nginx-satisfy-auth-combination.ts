@@ -7,7 +7,7 @@
  * - `auth_request` whose target location answers `return 403` first: every request is refused (N05).
  */
 import { defineRule } from '../src/rule.js';
-import { accessSegments, segmentAllows } from '../src/nginx/model/address.js';
+import { accessSegments, addressText, segmentAllows } from '../src/nginx/model/address.js';
 import { directiveText, lineOf } from '../src/nginx/model/cache.js';
 import { findLocation } from '../src/nginx/model/locations.js';
 import { toBinary } from '../src/nginx/model/regex.js';
@@ -32,18 +32,26 @@ export default defineRule({
       '`{{directive}}` sends every request to `{{target}}`, whose `{{ret}}` ({{line}}) answers the subrequest 403, so every request here is refused',
   },
   check(ctx) {
-    for (const scope of ctx.model.server === 'nginx' ? ctx.model.scopes() : []) {
+    const m = ctx.model;
+    if (m.server !== 'nginx') return;
+    for (const scope of m.scopes()) {
       if (scope.kind === 'http' || scope.kind === 'if') continue;
       const st = effectiveSettings(scope);
       const auth = st.authBasic.value !== null ? st.authBasic.directive : st.authRequest.value !== null ? st.authRequest.directive : null;
       const seg = st.access.rules.length ? accessSegments(st.access.rules, 'ipv4') : [];
       const deny = st.access.rules.find((r) => r.action === 'deny' && r.directive)?.directive;
       if (auth && deny && st.satisfy.value === 'all' && seg.some(segmentAllows) && !seg.every(segmentAllows)) {
-        ctx.report({
-          node: auth,
-          messageId: 'allRefuses',
-          data: { auth: directiveText(auth), deny: directiveText(deny), line: lineOf(deny, auth) },
-        });
+        // A client the list refuses, shown by explain to get 403 without being asked for credentials.
+        const refused = seg.find((x) => !segmentAllows(x))!;
+        const sample = m.requestTo(scope);
+        const proof = sample && ctx.prove({ ...sample, ip: addressText(refused.lo, 'ipv4') }, { status: 403 });
+        if (!sample || proof)
+          ctx.report({
+            proof,
+            node: auth,
+            messageId: 'allRefuses',
+            data: { auth: directiveText(auth), deny: directiveText(deny), line: lineOf(deny, auth) },
+          });
       }
       const sat = st.satisfy.directive;
       if (
@@ -70,7 +78,9 @@ export default defineRule({
       const target = findLocation(server, toBinary(uri.split('?')[0])).location;
       const stop = target?.body.find((d) => ['return', 'rewrite', 'if', 'break'].includes(d.name));
       if (target && stop?.name === 'return' && stop.args[0]?.value === '403') {
+        const sample = m.requestTo(scope);
         ctx.report({
+          proof: sample && ctx.prove(sample, { status: 403 }),
           node: ar,
           messageId: 'authRequest403',
           data: { directive: directiveText(ar), target: uri, ret: directiveText(stop), line: lineOf(stop, ar) },

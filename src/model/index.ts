@@ -31,6 +31,7 @@ import type { SimResult as ApacheSimResult } from '../apache/model/simulate.js';
 import { buildModel, type NginxModel, type Scope, type Server } from '../nginx/model/tree.js';
 import { deadAccessRules, refusedBy, scopesOf, serverOf, type DeadAccessRule } from '../nginx/model/cache.js';
 import { requestTo } from './nginx-samples.js';
+import { requestsForDirective } from './apache-samples.js';
 import type { SampleInput } from './proof.js';
 
 /** What a model is built from besides the ConfigSet: the lint settings and the load options that
@@ -86,6 +87,8 @@ export interface ApacheView extends ModelBase {
   isBlanketDenial(d: Directive): boolean;
   /** A request for `uri` that selects `server` (its ServerName and port). */
   requestTo(server: ServerModel, uri: string, method?: string): SampleInput;
+  /** Candidate requests that reach the context of `d` (enclosed by `parents`), to be proven. */
+  requestsFor(d: Directive, parents: readonly Directive[]): SampleInput[];
 }
 
 export type Model = NginxView | ApacheView;
@@ -145,7 +148,7 @@ function nginxView(set: ConfigSet, options: ModelOptions): NginxView {
 function apacheView(set: ConfigSet, options: ModelOptions): ApacheView {
   const tree = buildApacheModel(set, apacheModelSettings(set, options));
   let roots: ServedRoot[] | null = null;
-  return {
+  const view: ApacheView = {
     server: 'apache',
     set,
     options,
@@ -158,6 +161,8 @@ function apacheView(set: ConfigSet, options: ModelOptions): ApacheView {
     probes: () => directoryProbes(tree),
     probeUrl: (server, uri, method) => probeUrl(tree, server, uri, method),
     ownerOf: (d) => tree.owners.get(d) ?? null,
+    requestsFor: (d, parents) => requestsForDirective(view, d, parents),
     isBlanketDenial: (d) => isBlanketDenial(tree, d),
   };
+  return view;
 }

@@ -62,8 +62,9 @@ export function requestTo(model: NginxModel, scope: Scope): SampleInput | null {
     if (!/^\/[\x21-\x7e]*$/.test(p) || p.includes('?') || p.includes('#') || p.includes('%')) continue;
     const n = normalizeUri(p);
     if (!n.ok || n.uri !== p) continue;
-    const found = findLocation(server, toBinary(p));
-    if (found.unknown || found.via === 'redirect' || found.location !== loc) continue;
+    // The server's own scope is reached by any URI (its rewrite phase runs before location search).
+    const found = loc ? findLocation(server, toBinary(p)) : null;
+    if (found && (found.unknown || found.via === 'redirect' || found.location !== loc)) continue;
     path = p;
     break;
   }
