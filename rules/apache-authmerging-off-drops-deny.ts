@@ -43,7 +43,7 @@ export default defineRule({
       for (const name of FILES) {
         const r = m.probeUrl(p.root.server, `${p.url}${name}`);
         if (r.status === 403 || r.status === 401) continue;
-        const grant = r.trace.find((t) => t.phase === 'access_checker_ex' && /GRANTED/.test(t.message) && t.directive)?.directive;
+        const grant = r.grantedBy;
         const owner = grant ? m.ownerOf(grant) : undefined;
         if (!grant || !owner || !LATER.has(owner.kind) || done.has(grant)) continue;
         done.add(grant);

@@ -38,7 +38,7 @@ export default defineRule({
         if (!deny) continue;
         const r = m.probeUrl(root.server, `${root.url}${name}`);
         if (r.status === 403 || r.possibleOutcomes.some((p) => p.cause === 'A07')) continue;
-        const grant = r.trace.find((t) => t.phase === 'access_checker_ex' && /GRANTED/.test(t.message) && t.directive)?.directive;
+        const grant = r.grantedBy;
         const owner = grant ? m.ownerOf(grant) : undefined;
         if (!grant || !owner || (owner.kind !== 'location' && owner.kind !== 'locationmatch') || done.has(grant)) continue;
         done.add(grant);

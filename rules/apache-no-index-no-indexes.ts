@@ -31,7 +31,7 @@ export default defineRule({
       const proof = ctx.prove(m.requestTo(p.root.server, p.url), { status: 403, decidedBy: r.decidedBy });
       if (!proof) continue;
       done.add(r.decidedBy);
-      const index = /No matching DirectoryIndex \(([^)]*)\)/.exec(r.message)?.[1] ?? 'none';
+      const index = r.indexNames ?? 'none';
       ctx.report({
         node: r.decidedBy,
         messageId: 'noIndex',

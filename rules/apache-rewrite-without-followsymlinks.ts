@@ -6,7 +6,7 @@
  * its own: its own `Options` line drops both symlink options while it turns the engine on.
  */
 import { directiveText, type Directive } from '../src/ast.js';
-import { applyOptions, effectiveOptions, newOptions } from '../src/apache/model/options.js';
+import { applyOptions, describeOptions, effectiveOptions, newOptions } from '../src/apache/model/options.js';
 import { OPT_SYM_LINKS, OPT_SYM_OWNER } from '../src/apache/model/options.js';
 import { defineRule } from '../src/rule.js';
 
@@ -63,8 +63,7 @@ export default defineRule({
         });
         if (!proof) continue;
         done.add(r.decidedBy);
-        const step = r.trace.find((t) => t.phase === 'fixups' && /AH00670/.test(t.message));
-        const options = /while Options \(([^)]*)\)/.exec(step?.message ?? '')?.[1] ?? 'none';
+        const options = r.options === null ? 'none' : describeOptions(r.options);
         ctx.report({ node: r.decidedBy, messageId: 'probe', data: { engine: directiveText(r.decidedBy), url: p.url, options }, proof });
       }
     }

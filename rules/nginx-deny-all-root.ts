@@ -49,9 +49,8 @@ export default defineRule({
       const denies = acc.rules.filter((r) => r.action === 'deny' && r.directive);
       const node: Directive = (denies.find((r) => r.all || r.v4?.len === 0) ?? denies[0]).directive!;
       const where = root && acc.from === root ? '`location /`' : 'this server';
-      const sample = m.requestTo(scope);
-      const proof = sample && ctx.prove(sample, { status: 403 });
-      if (sample && !proof) continue;
+      const proof = ctx.prove(m.requestTo(scope), { status: 403 });
+      if (proof === false) continue;
       ctx.report({ node, messageId: 'denyAll', data: { directive: directiveText(node), line: lineOf(node), where }, proof });
     }
   },

@@ -37,9 +37,8 @@ export default defineRule({
       if (!vr || vr.args.some((a) => a.value === 'none')) continue;
       const at = vr.args[0]?.span.start.offset ?? vr.nameSpan.end.offset;
       // A request without a Referer, shown by explain to get 403 from the `return`.
-      const sample = m.requestTo(scope);
-      const proof = sample && ctx.prove(sample, { status: 403, decidedBy: ret });
-      if (sample && !proof) continue;
+      const proof = ctx.prove(m.requestTo(scope), { status: 403, decidedBy: ret });
+      if (proof === false) continue;
       ctx.report({
         node: vr,
         messageId: 'noNone',

@@ -34,9 +34,8 @@ export default defineRule({
       if (!refused || refused.directive.name !== 'deny') continue;
       const deny = refused.directive;
       // A method the block does not list, shown by explain to get 403.
-      const sample = m.requestTo(le);
-      const proof = sample && ctx.prove(sample, { status: 403 });
-      if (sample && !proof) continue;
+      const proof = ctx.prove(m.requestTo(le), { status: 403 });
+      if (proof === false) continue;
       const node = le.block!;
       const getListed = le.methods.includes('GET');
       const methods = getListed ? [...new Set(['GET', 'HEAD', ...le.methods])].join(', ') : le.methods.join(', ');

@@ -35,9 +35,8 @@ export default defineRule({
       if (!node && only) node = only.body.find((d) => STOPPERS.has(d.name));
       if (!node || node.name !== 'return' || node.args[0]?.value !== '403') continue;
       // The claim, shown by explain: a request to this server gets 403 from this `return`.
-      const sample = m.requestTo(server.body.includes(node) ? server : only!);
-      const proof = sample && ctx.prove(sample, { status: 403, decidedBy: node });
-      if (sample && !proof) continue;
+      const proof = ctx.prove(m.requestTo(server.body.includes(node) ? server : only!), { status: 403, decidedBy: node });
+      if (proof === false) continue;
       const names = (server.byName.get('server_name') ?? [])
         .flatMap((d) => d.args.map((a) => a.value))
         .filter((v) => v !== '' && v !== '_');

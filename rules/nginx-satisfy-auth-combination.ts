@@ -44,8 +44,8 @@ export default defineRule({
         // A client the list refuses, shown by explain to get 403 without being asked for credentials.
         const refused = seg.find((x) => !segmentAllows(x))!;
         const sample = m.requestTo(scope);
-        const proof = sample && ctx.prove({ ...sample, ip: addressText(refused.lo, 'ipv4') }, { status: 403 });
-        if (!sample || proof)
+        const proof = ctx.prove(sample && { ...sample, ip: addressText(refused.lo, 'ipv4') }, { status: 403 });
+        if (proof !== false)
           ctx.report({
             proof,
             node: auth,
@@ -78,9 +78,8 @@ export default defineRule({
       const target = findLocation(server, toBinary(uri.split('?')[0])).location;
       const stop = target?.body.find((d) => ['return', 'rewrite', 'if', 'break'].includes(d.name));
       if (target && stop?.name === 'return' && stop.args[0]?.value === '403') {
-        const sample = m.requestTo(scope);
         ctx.report({
-          proof: sample && ctx.prove(sample, { status: 403 }),
+          proof: ctx.prove(m.requestTo(scope), { status: 403 }),
           node: ar,
           messageId: 'authRequest403',
           data: { directive: directiveText(ar), target: uri, ret: directiveText(stop), line: lineOf(stop, ar) },

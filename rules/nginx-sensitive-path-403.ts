@@ -37,9 +37,8 @@ export default defineRule({
       // may answer something else: then there is nothing to say).
       const refused = m.refusesEveryone(loc);
       const node = refused && loc.body.includes(refused.directive) ? refused.directive : null;
-      const sample = node && m.requestTo(loc);
-      const proof = sample && ctx.prove(sample, { status: 403, decidedBy: node });
-      if (!node || (sample && !proof)) continue;
+      const proof = node && ctx.prove(m.requestTo(loc), { status: 403, decidedBy: node });
+      if (!node || proof === false) continue;
       ctx.report({
         node,
         messageId: 'guarded',

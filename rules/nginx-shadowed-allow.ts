@@ -24,8 +24,8 @@ export default defineRule({
     for (const { node, by, scope, client } of m.deadAccessRules('allow')) {
       // A client the dead allow names, shown by explain to get 403 from an earlier deny.
       const sample = m.requestTo(scope);
-      const proof = sample && ctx.prove({ ...sample, ip: client }, { status: 403 });
-      if (sample && !proof) continue;
+      const proof = ctx.prove(sample && { ...sample, ip: client }, { status: 403 });
+      if (proof === false) continue;
       ctx.report({
         node,
         arg: 0,

@@ -191,7 +191,7 @@ export function lintSet(set: ConfigSet, opts: LintSetOptions): LintSetResult {
       get model() {
         return getModel();
       },
-      prove: (sample, expect) => prove(getModel(), sample, expect),
+      prove: (sample, expect) => (sample ? prove(getModel(), sample, expect) : null),
       walk: (visit) => walk(set, visit),
       directives: (...keys) =>
         all().filter((x): x is { node: Directive; ctx: WalkContext } => x.node.type === 'directive' && keys.includes(x.node.key)),

@@ -49,7 +49,7 @@ export interface ReportDescriptor<M extends string> {
   suggest?: Suggestion[];
   related?: RelatedReport[];
   /** The request that shows what the finding claims, made by `ctx.prove` (explain agrees with it). */
-  proof?: Proof | null;
+  proof?: Proof | null | false;
 }
 
 /** Settings from the config file that rules and models may read (see src/config.ts). */
@@ -77,9 +77,11 @@ export interface RuleContext<M extends string, O> {
   readonly settings: Settings;
   /** The one semantic model of `set` (src/model/index.ts): the same model `explain` reads. */
   readonly model: Model;
-  /** Run `sample` through explain on this model; the proof when it shows `expect`, else null.
+  /** Run `sample` through explain on this model: the proof when it shows `expect`; false when explain
+   * says otherwise (the claim is refuted: do not report it); null when there is no sample to try or
+   * explain cannot tell (the finding then carries no proof).
    * A finding that claims a status attaches this proof (ReportDescriptor.proof). */
-  prove(sample: SampleInput, expect: ProofExpectation): Proof | null;
+  prove(sample: SampleInput | null | undefined, expect: ProofExpectation): Proof | null | false;
   /** Report a finding. The engine drops a report identical to one already made (same rule, node,
    * argument and message), so a rule need not track what it reported. */
   report(d: ReportDescriptor<M>): void;

@@ -94,10 +94,11 @@ export const sameAt = (loc: ProofLocation | null | undefined, d: Directive): boo
   !!loc && loc.file === d.source.path && loc.line === d.nameSpan.start.line && loc.column === d.nameSpan.start.column;
 
 /**
- * The proof that `input` gets `expect.status` (decided by `expect.decidedBy` when given), or null
- * when explain predicts anything else, including an unknown status.
+ * The proof that `input` gets `expect.status` (decided by `expect.decidedBy` when given); false when
+ * explain predicts a known other status or another deciding directive (the claim is refuted); null
+ * when explain cannot tell (an unknown status) or the request does not parse.
  */
-export function prove(model: Model, input: SampleInput, expect: ProofExpectation): Proof | null {
+export function prove(model: Model, input: SampleInput, expect: ProofExpectation): Proof | null | false {
   const request: SampleRequest = {
     method: input.method ?? 'GET',
     url: sampleUrl(input),
@@ -105,8 +106,8 @@ export function prove(model: Model, input: SampleInput, expect: ProofExpectation
     headers: { ...(input.headers ?? {}) },
   };
   const e = explainSample(model, request);
-  if (!e || e.status === null || e.status !== expect.status) return null;
-  if (expect.decidedBy && !sameAt(e.decidedBy, expect.decidedBy)) return null;
+  if (!e || e.status === null) return null;
+  if (e.status !== expect.status || (expect.decidedBy && !sameAt(e.decidedBy, expect.decidedBy))) return false;
   return {
     config: model.set.root.source.path,
     request,

@@ -93,6 +93,12 @@ export interface SimResult {
   unknowns: string[];
   /** For a directory URL handled by mod_dir: its DirectoryIndex lookup (null otherwise). */
   dirIndex: DirIndexLookup | null;
+  /** The Require that granted access, when authz granted (null otherwise). */
+  grantedBy: Directive | null;
+  /** Effective Options bits where the request last met them (per-dir rewrite, autoindex). */
+  options: number | null;
+  /** For A18: the DirectoryIndex names that were not found ("none" when disabled). */
+  indexNames: string | null;
 }
 
 /** A DirectoryIndex candidate whose subrequest answered an error (not 200, not 404). */
@@ -193,6 +199,12 @@ class Simulation {
   applied: DirConf['trail'] = [];
   /** mod_dir's index lookup for the (last) directory served. */
   dirIndex: DirIndexLookup | null = null;
+  /** The Require that granted access (the last one, for the main request). */
+  grantedBy: Directive | null = null;
+  /** Effective Options where the request was last checked against them (fixups, autoindex). */
+  options: number | null = null;
+  /** DirectoryIndex names mod_autoindex refused to replace with a listing (A18), as Apache logs them. */
+  indexNames: string | null = null;
 
   constructor(
     public model: ApacheModel,
@@ -316,6 +328,7 @@ class Simulation {
     // ---- fixups: per-dir mod_rewrite ----
     const rw = conf.rewrite;
     const opts = effectiveOptions(conf.options);
+    this.options = opts;
     if (rw && rw.state && rw.directory !== null && this.model.modules.has('mod_rewrite')) {
       const dirNoSlash = rw.directory.replace(/\/$/, '');
       if (walk.filename !== dirNoSlash) {
@@ -912,6 +925,7 @@ class Simulation {
       let f: Final | null;
       if (r === 'GRANTED') {
         this.step('access_checker_ex', `authz_core: GRANTED (${e.why})`, e.by);
+        this.grantedBy = e.by;
         f = null;
       } else if (r === 'DENIED' || r === 'NEUTRAL') {
         const cause = this.classifyAuthz(e.by, conf, compatOk);
@@ -961,6 +975,7 @@ class Simulation {
     const [r, e] = [...again.results.entries()][0];
     if (r === 'GRANTED') {
       this.step('auth_checker', `authz_core with user ${user}: GRANTED`, e.by);
+      this.grantedBy = e.by;
       return null;
     }
     if (r === 'DENIED_NO_USER') return fin(401, null, e.by, 'AH01629: authorization failure (no authenticated user)');
@@ -1169,6 +1184,8 @@ class Simulation {
     }
     if (!(opts & OPT_INDEXES)) {
       const names = conf.dirIndex ? conf.dirIndex.value.join(', ') || 'none' : 'index.html';
+      this.options = opts;
+      this.indexNames = names;
       this.step(
         'handler',
         `no DirectoryIndex file and Options (${describeOptions(opts)}) lacks Indexes: AH01276`,
@@ -1281,6 +1298,9 @@ export function simulate(model: ApacheModel, req: SimRequest): SimResult {
     server: sim.server,
     unknowns: sim.unknowns,
     dirIndex: sim.dirIndex,
+    grantedBy: sim.grantedBy,
+    options: sim.options,
+    indexNames: sim.indexNames,
   };
 }
 
