@@ -24,7 +24,6 @@ export default defineRule({
     if (ctx.set.root.context === 'htaccess') return;
     const m = ctx.model;
     if (m.server !== 'apache') return;
-    const model = m.tree;
     const done = new Set<Directive>();
     for (const p of m.probes()) {
       const conf = p.section?.conf ?? p.root.server.base;

@@ -35,7 +35,6 @@ export default defineRule({
     if (ctx.set.root.context === 'htaccess') return;
     const m = ctx.model;
     if (m.server !== 'apache') return;
-    const model = m.tree;
     const done = new Set<string>();
     for (const p of m.probes()) {
       const d = p.result.dirIndex;

@@ -24,7 +24,6 @@ export default defineRule({
   check(ctx) {
     const m = ctx.model;
     if (m.server !== 'apache') return;
-    const model = m.tree;
     const done = new Set<Directive>();
     for (const root of m.servedRoots()) {
       if (root.kind !== 'documentroot') continue;

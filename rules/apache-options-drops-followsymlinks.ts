@@ -58,7 +58,6 @@ export default defineRule({
     }
     const m = ctx.model;
     if (m.server !== 'apache') return;
-    const model = m.tree;
     const done = new Set<Directive>();
     for (const p of m.probes()) {
       if (!p.section || done.has(p.section.directive)) continue;

@@ -52,7 +52,6 @@ export default defineRule({
     }
     const m = ctx.model;
     if (m.server !== 'apache') return;
-    const model = m.tree;
     const done = new Set<Directive>();
     for (const p of m.probes()) {
       for (const r of [p.file, p.result]) {

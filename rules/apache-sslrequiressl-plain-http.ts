@@ -8,7 +8,7 @@
  * (a `<Location>` path, a `<Directory>` under a served root, or `/`) on each such server.
  */
 import { directiveText, type Directive } from '../src/ast.js';
-import { type ApacheModel, type ServerModel } from '../src/apache/model/index.js';
+import type { ServerModel } from '../src/apache/model/index.js';
 import { defineRule } from '../src/rule.js';
 import type { ApacheView } from '../src/model/index.js';
 

@@ -10,7 +10,7 @@ import type { Directive } from '../src/ast.js';
 import { defineRule } from '../src/rule.js';
 import { accessSegments, segmentAllows } from '../src/nginx/model/address.js';
 import { directiveText, lineOf } from '../src/nginx/model/cache.js';
-import { accessList, effectiveSettings } from '../src/nginx/model/settings.js';
+import { accessList } from '../src/nginx/model/settings.js';
 import { own, type Location, type Scope, type Server } from '../src/nginx/model/tree.js';
 
 const rootLocation = (s: Server): Location | undefined =>

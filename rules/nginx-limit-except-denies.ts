@@ -6,9 +6,7 @@
  * read-only location, but OPTIONS (CORS preflight), PUT, DELETE … are refused too.
  */
 import { defineRule } from '../src/rule.js';
-import { accessSegments, segmentAllows } from '../src/nginx/model/address.js';
 import { directiveText, lineOf } from '../src/nginx/model/cache.js';
-import { effectiveSettings } from '../src/nginx/model/settings.js';
 import type { LimitExcept } from '../src/nginx/model/tree.js';
 
 export default defineRule({

@@ -5,7 +5,7 @@
  * rules of the same action change nothing and are not reported.)
  */
 import { defineRule } from '../src/rule.js';
-import { deadAccessRules, directiveText, lineOf } from '../src/nginx/model/cache.js';
+import { directiveText, lineOf } from '../src/nginx/model/cache.js';
 
 export default defineRule({
   id: 'nginx-shadowed-allow',

@@ -4,7 +4,7 @@
  * let in. Not a 403, a hole: warning.
  */
 import { defineRule } from '../src/rule.js';
-import { deadAccessRules, directiveText, lineOf } from '../src/nginx/model/cache.js';
+import { directiveText, lineOf } from '../src/nginx/model/cache.js';
 
 export default defineRule({
   id: 'nginx-shadowed-deny',
