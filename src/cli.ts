@@ -11,7 +11,7 @@
  * warnings; 2 usage error, bad configuration, or an internal error (never a stack trace unless
  * WHY403_DEBUG=1). No exception reaches the user uncaught.
  */
-import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { readFileSync, realpathSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { Argv } from 'yargs';
@@ -190,6 +190,8 @@ async function lint(a: LintArgs, io: CliIO): Promise<number> {
 
 async function withYargs(argv: string[], io: CliIO): Promise<number> {
   const { default: yargs } = await import('yargs');
+  // Loaded here, not at the top: dist/src/cli.js imports no module of ours before it picks the bundle.
+  const { packageVersion } = await import('./version.js');
   let code = 0;
   const y = yargs(argv)
     .scriptName('why403')
@@ -199,7 +201,7 @@ async function withYargs(argv: string[], io: CliIO): Promise<number> {
     .exitProcess(false)
     .help()
     .alias('h', 'help')
-    .version(readVersion())
+    .version(packageVersion())
     .alias('v', 'version')
     .wrap(Math.min(100, process.stdout.columns || 100))
     .fail((msg, err) => {
@@ -337,17 +339,6 @@ export async function main(argv: string[], io: CliIO = processIO): Promise<numbe
     if (io.env.WHY403_DEBUG) io.err(`${e instanceof Error ? e.stack : ''}\n`);
     else io.err('This is a bug in why403; run again with WHY403_DEBUG=1 for details and report it.\n');
     return 2;
-  }
-}
-
-function readVersion(): string {
-  try {
-    const url = new URL('../../package.json', import.meta.url);
-    const alt = new URL('../package.json', import.meta.url);
-    const text = existsSync(url) ? readFileSync(url, 'utf8') : readFileSync(alt, 'utf8');
-    return (JSON.parse(text) as { version: string }).version;
-  } catch {
-    return '0.0.0';
   }
 }
 

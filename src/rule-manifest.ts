@@ -3,8 +3,8 @@
  * rule, `[id, () => import(file)]`, sorted by id. A rule's servers follow from its id prefix
  * (`nginx-`, `apache-`, `any-`: both), so a run loads only the rules for the servers in it.
  *
- * This lists exactly the rules of rules/index.ts, in the same order (test/rule-manifest.test.ts
- * fails otherwise): a new rule is one import and one entry there, and one line here.
+ * This is the one hand-written list of rules: rules/index.ts derives the library's list from it, and
+ * test/rule-manifest.test.ts fails (printing the missing line) when a rule file is not here.
  */
 import { readFileSync } from 'node:fs';
 import type { ServerKind } from './ast.js';

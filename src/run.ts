@@ -9,11 +9,11 @@
  */
 import type { ModelOptions } from './model/index.js';
 import type { Proof, SampleRequest } from './model/proof.js';
-import { mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
+import { mkdirSync, realpathSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join, relative, resolve, sep } from 'node:path';
+import { dirname, relative, resolve, sep } from 'node:path';
 import type { ConfigSet, Node, PathMapping, ServerKind } from './ast.js';
-import { ConfigResolver, configPathMap, ruleEntry, type LoadedConfig } from './config.js';
+import { ConfigResolver, ruleEntry, type LoadedConfig } from './config.js';
 import { expandPaths } from './files.js';
 import { applyFixes, MAX_FIX_PASSES, writeFixed } from './fix.js';
 import {
@@ -29,8 +29,9 @@ import {
 } from './linter.js';
 import type { LoadOptions } from './load-options.js';
 import { fileDiagnostic, isDirectory } from './read.js';
-import { packageRoot, readRuleDoc, type Rule, type Settings, type Severity } from './rule.js';
+import { readRuleDoc, type Rule, type Settings, type Severity } from './rule.js';
 import { loadRules, RULE_IDS } from './rule-manifest.js';
+import { packageVersion } from './version.js';
 import { loadOptionsFor, modelOptionsOf, settingsFor, validationRules } from './settings.js';
 import { applySuppressions, type UnusedMode } from './suppress.js';
 import type { CliIO, LintArgs } from './cli.js';
@@ -483,14 +484,6 @@ export function parseFormats(list: string[] | undefined, outputFile: string | un
     bare[0].path = outputFile;
   }
   return specs;
-}
-
-function packageVersion(): string {
-  try {
-    return (JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version;
-  } catch {
-    return '0.0.0';
-  }
 }
 
 export async function lintCommand(a: LintArgs, pathMap: PathMapping[], io: CliIO): Promise<number> {

@@ -5,7 +5,7 @@
  */
 import type { ConfigSet, Directive } from '../../ast.js';
 import { walk } from '../../walk.js';
-import { buildApacheModel, type ApacheModel, type ModelSettings, type ServerModel, type Section } from './sections.js';
+import type { ApacheModel, ServerModel, Section } from './sections.js';
 import { simulate, type SimResult } from './simulate.js';
 
 /** Directives whose use outside `<IfModule>` proves their module is loaded (httpd refuses to start

@@ -2,7 +2,7 @@
  * Queries over the nginx model that the rules read through `ctx.model` (src/model/index.ts), and the
  * small helpers they share: every scope of a model, and how a message names a directive.
  */
-import { directiveText, type ConfigSet, type Directive } from '../../ast.js';
+import { directiveText, type Directive } from '../../ast.js';
 import { accessRulesOf, accessSegments, addressText, segmentAllows, shadowedBy } from './address.js';
 import { effectiveSettings } from './settings.js';
 import { type NginxModel, type Scope, type Server } from './tree.js';
