@@ -87,7 +87,7 @@ const LINT_OPTIONS: Record<string, OptionSpec> = {
   color: { type: 'boolean', describe: 'Force colour on or off (default: only on a TTY; NO_COLOR and FORCE_COLOR honoured)' },
 };
 
-const SUBCOMMANDS = new Set(['lint', 'rules', 'parse', 'explain']);
+const SUBCOMMANDS = new Set(['lint', 'rules', 'parse', 'explain', 'map']);
 
 /** Parsed lint arguments, camelCased as yargs gives them. */
 export interface LintArgs {
@@ -251,6 +251,42 @@ async function withYargs(argv: string[], io: CliIO): Promise<number> {
         );
       },
     );
+  y.command(
+    'map <configs..>',
+    'Every place of a config that answers 403 (or 401), who gets it, and a request that shows it',
+    (b) =>
+      applyOptions(b, GLOBAL_OPTIONS)
+        .positional('configs', {
+          type: 'string',
+          array: true,
+          demandOption: true,
+          describe: 'Main configs (nginx.conf, apache2.conf, httpd.conf) or .htaccess files',
+        })
+        .option('format', { alias: 'f', type: 'string', choices: ['text', 'json', 'markdown', 'sarif'], default: 'text' })
+        .option('prefix', { type: 'string', describe: 'nginx: the -p prefix relative paths resolve against' })
+        .option('server-root', { type: 'string', describe: 'Apache: ServerRoot when the config sets none (default /etc/apache2)' })
+        .option('define', { alias: 'D', type: 'string', describe: 'Apache: -D NAME[=VALUE] (repeatable)' })
+        .option('config-lookup', { type: 'boolean', default: true, describe: 'Read .why403.json settings (--no-config-lookup: none)' })
+        .epilogue('Exit codes: 0 the map was made (whatever it holds), 2 bad input (a config that cannot be read or does not parse).'),
+    async (a) => {
+      code = await (
+        await import('./map/command.js')
+      ).mapCommand(
+        {
+          configs: (a.configs as string[]).map(String),
+          format: a.format as string | undefined,
+          server: a.server as string | undefined,
+          pathMap: parsePathMap(a.pathMap),
+          context: a.context as string | undefined,
+          prefix: a.prefix as string | undefined,
+          serverRoot: a.serverRoot as string | undefined,
+          define: a.define as string | string[] | undefined,
+          configLookup: a.configLookup as boolean | undefined,
+        },
+        io,
+      );
+    },
+  );
   y.command(
     'explain <config> <url>',
     'Why does this request get 403 (or what does it get instead)? Simulates it on the config',

@@ -12,32 +12,84 @@ import { regexExamples } from './examples.js';
 import type { ApacheView } from './index.js';
 import type { SampleInput } from './proof.js';
 
-/** The server whose requests `parents` (a directive's enclosing blocks) apply to. */
-function serverFor(m: ApacheView, parents: readonly Directive[]): ServerModel | null {
+/** The servers whose requests `parents` (a directive's enclosing blocks) apply to: its virtual host,
+ * or, for the main server's sections, every virtual host (they inherit them; the main server answers
+ * only when there is none). */
+function serversFor(m: ApacheView, parents: readonly Directive[]): ServerModel[] {
   const vh = parents.find((p) => p.key.replace(/^</, '') === 'virtualhost');
-  if (vh) return m.tree.vhosts.find((v) => v.directive === vh) ?? null;
-  return m.tree.vhosts.length ? null : m.tree.main;
+  if (vh) return m.tree.vhosts.filter((v) => v.directive === vh);
+  return m.tree.vhosts.length ? m.tree.vhosts : [m.tree.main];
 }
 
-/** URL prefixes (ending in `/`) that reach the section holding `d` on `server`. */
-function baseUrls(m: ApacheView, server: ServerModel, d: Directive): string[] {
-  const o = m.ownerOf(d);
-  if (!o || !o.section || o.kind === 'server') return ['/'];
-  if ((o.kind === 'location' || o.kind === 'locationmatch') && o.path && o.kind === 'location')
-    return [o.path.endsWith('/') ? o.path : `${o.path}/`];
-  if (o.kind === 'directory')
-    return m
+/** URL prefixes (ending in `/`) that reach `section` on `server` (null or a VirtualHost: the server). */
+function sectionUrls(m: ApacheView, server: ServerModel, section: Directive | null, parents: readonly Directive[]): string[] {
+  const key = section?.key.replace(/^</, '') ?? '';
+  if (!section || key === 'virtualhost') return ['/'];
+  if (key === 'location') {
+    const path = section.args[0]?.value ?? '/';
+    return path.startsWith('/') && !/[*?[]/.test(path) ? [path.endsWith('/') ? path : `${path}/`] : [];
+  }
+  if (key === 'directory') {
+    const urls = m
       .probes()
-      .filter((p) => p.root.server === server && p.section?.directive === o.section)
+      .filter((p) => p.root.server === server && p.section?.directive === section)
       .map((p) => p.url);
-  return [];
+    if (urls.length) return urls;
+    // <Directory /> and other directories above a served root: that root's URL
+    const path = (section.args[0]?.value ?? '').replace(/\/+$/, '');
+    return m
+      .servedRoots()
+      .filter((r) => r.server === server && (path === '' || r.dir === path || r.dir.startsWith(`${path}/`)))
+      .map((r) => r.url);
+  }
+  // <Files>, <FilesMatch>, <If> …: the URLs of the section they stand in
+  const i = parents.indexOf(section);
+  return i > 0 ? sectionUrls(m, server, parents[i - 1], parents.slice(0, i)) : ['/'];
+}
+
+/** File names a <Files>/<FilesMatch> section matches (a few, each checked against its pattern). */
+function fileNames(section: Directive): string[] {
+  const key = section.key.replace(/^</, '');
+  const args = section.args.map((a) => a.value);
+  const regex = key === 'filesmatch' ? args[0] : key === 'files' && args[0] === '~' ? args[1] : undefined;
+  if (regex !== undefined) {
+    const c = compilePcre(regex, false);
+    return c.ok ? regexExamples(c.re, 6, (s) => [s, `x${s}`, `${s}x`]).filter((n) => n !== '' && !n.includes('/')) : [];
+  }
+  const glob = args[0] ?? '';
+  return glob
+    ? [
+        glob
+          .replace(/\*/g, 'x')
+          .replace(/\?/g, 'x')
+          .replace(/\[[^\]]*\]/g, 'x'),
+      ]
+    : [];
+}
+
+/** URL prefixes that reach the context of `d` on `server`; with file names when a <Files> section holds it. */
+function baseUrls(m: ApacheView, server: ServerModel, parents: readonly Directive[]): string[] {
+  const sections = parents.filter((p) => /^(directory|location|files|filesmatch|virtualhost)$/.test(p.key.replace(/^</, '')));
+  const inner = sections[sections.length - 1] ?? null;
+  if (inner && /^files(match)?$/.test(inner.key.replace(/^</, ''))) {
+    const names = fileNames(inner);
+    return sectionUrls(m, server, inner, parents).flatMap((u) => names.map((n) => `${u}${encodeURIComponent(n)}`));
+  }
+  return sectionUrls(m, server, inner, parents);
 }
 
 /** Candidate requests for `d` (standing inside `parents`), most likely first; at most `limit`. */
 export function requestsForDirective(m: ApacheView, d: Directive, parents: readonly Directive[], limit = 12): SampleInput[] {
-  const server = serverFor(m, parents);
-  if (!server) return [];
-  const bases = baseUrls(m, server, d);
+  const out: SampleInput[] = [];
+  for (const server of serversFor(m, parents)) {
+    for (const s of requestsOn(m, server, d, parents, limit - out.length)) out.push(s);
+    if (out.length >= limit) break;
+  }
+  return out;
+}
+
+function requestsOn(m: ApacheView, server: ServerModel, d: Directive, parents: readonly Directive[], limit: number): SampleInput[] {
+  const bases = baseUrls(m, server, parents);
   const o = m.ownerOf(d);
   const perDir = !!o && o.kind !== 'server';
   let tails = [''];

@@ -70,6 +70,7 @@ export function requestTo(model: NginxModel, scope: Scope): SampleInput | null {
   }
   if (path === undefined) return null;
   const sample: SampleInput = { host, port, path };
+  if (listen?.directive?.args.some((a) => a.value === 'ssl')) sample.scheme = 'https';
   if (scope.kind === 'limit_except') {
     const allowed = (scope as Scope & { methods: string[] }).methods.map((m) => m.toUpperCase());
     const method = METHODS.find((m) => !allowed.includes(m));

@@ -1,0 +1,86 @@
+/**
+ * `why403 map <config…> [-f text|json|markdown|sarif]`: every place of each config that can answer 403
+ * (or 401), who gets it, and a sample request explain shows to get it. Exit 0 when the map was made
+ * (whatever it holds), 2 on bad input (a config that cannot be read or does not parse).
+ */
+import { statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { PathMapping, ServerKind } from '../ast.js';
+import type { CliIO } from '../cli.js';
+import { ConfigError, ConfigResolver, type LoadedConfig } from '../config.js';
+import { loadConfig, serverFor } from '../load.js';
+import { loadOptionsFor, modelOptionsOf, settingsFor, validationRules } from '../settings.js';
+import { packageVersion } from '../version.js';
+import { mapConfig, renderMap, type MapFormat, type MapResult } from './index.js';
+
+export interface MapArgs {
+  configs: string[];
+  format?: string;
+  server?: string;
+  pathMap?: PathMapping[];
+  context?: string;
+  prefix?: string;
+  serverRoot?: string;
+  define?: string | string[];
+  configLookup?: boolean;
+}
+
+const FORMATS: MapFormat[] = ['text', 'json', 'markdown', 'sarif'];
+
+function usage(io: CliIO, msg: string): number {
+  io.err(`why403 map: ${msg}\n(see why403 map --help)\n`);
+  return 2;
+}
+
+export async function mapCommand(a: MapArgs, io: CliIO): Promise<number> {
+  const format = (a.format ?? 'text') as MapFormat;
+  if (!FORMATS.includes(format)) return usage(io, `--format must be one of ${FORMATS.join(', ')}, got "${a.format}"`);
+  if (!a.configs.length) return usage(io, 'name at least one main config (nginx.conf, apache2.conf, httpd.conf) or .htaccess');
+  const defines: Record<string, string> = {};
+  for (const d of a.define === undefined ? [] : Array.isArray(a.define) ? a.define : [a.define]) {
+    const i = d.indexOf('=');
+    defines[i === -1 ? d : d.slice(0, i)] = i === -1 ? '' : d.slice(i + 1);
+  }
+  const resolver = a.configLookup === false ? null : new ConfigResolver(await validationRules());
+  const results: MapResult[] = [];
+  for (const given of a.configs) {
+    const path = resolve(given);
+    let isDir = false;
+    try {
+      isDir = statSync(path).isDirectory();
+    } catch (e) {
+      return usage(
+        io,
+        `cannot read ${given}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : String((e as Error).message)}`,
+      );
+    }
+    if (isDir)
+      return usage(io, `${given} is a directory: name the main config file (nginx.conf, apache2.conf, httpd.conf) or an .htaccess`);
+    const server = (a.server as ServerKind | undefined) ?? serverFor(path) ?? undefined;
+    if (!server) return usage(io, `cannot tell whether ${given} is an nginx or an Apache config; choose with --server nginx|apache`);
+    let cfg: LoadedConfig = { file: null, dir: process.cwd(), config: {} };
+    try {
+      if (resolver) cfg = resolver.forFile(path);
+    } catch (e) {
+      if (e instanceof ConfigError) return usage(io, e.message);
+      throw e;
+    }
+    const lo = loadOptionsFor(cfg, {
+      server,
+      ...(a.pathMap ? { pathMap: a.pathMap } : {}),
+      ...(a.context ? { context: a.context } : {}),
+      ...(a.prefix && server === 'nginx' ? { prefix: a.prefix } : {}),
+      ...(a.serverRoot && server === 'apache' ? { serverRoot: a.serverRoot } : {}),
+      ...(Object.keys(defines).length ? { defines } : {}),
+    });
+    const set = loadConfig(path, lo);
+    const errs = [...set.errors, ...[...set.files.values()].flatMap((f) => f.errors)].filter((d) => d.severity === 'error');
+    if (errs.length) {
+      const lines = errs.slice(0, 10).map((d) => `  ${d.file}:${d.span.start.line}:${d.span.start.column}: ${d.message}`);
+      return usage(io, `${given} does not parse, so no map can be made:\n${lines.join('\n')}`);
+    }
+    results.push(mapConfig(set, { ...modelOptionsOf(lo), settings: settingsFor(cfg) }));
+  }
+  io.out(renderMap(results, format, process.cwd(), packageVersion()));
+  return 0;
+}
