@@ -8,7 +8,7 @@
 import type { Directive } from '../ast.js';
 import { compilePcre } from '../apache/model/regex.js';
 import type { ServerModel } from '../apache/model/sections.js';
-import { regexExamples } from './examples.js';
+import { regexExamples, uriExamples } from './examples.js';
 import type { ApacheView } from './index.js';
 import type { SampleInput } from './proof.js';
 
@@ -28,6 +28,11 @@ function sectionUrls(m: ApacheView, server: ServerModel, section: Directive | nu
   if (key === 'location') {
     const path = section.args[0]?.value ?? '/';
     return path.startsWith('/') && !/[*?[]/.test(path) ? [path.endsWith('/') ? path : `${path}/`] : [];
+  }
+  if (key === 'locationmatch' || (key === 'location' && section.args[0]?.value === '~')) {
+    const pattern = key === 'locationmatch' ? section.args[0]?.value : section.args[1]?.value;
+    const c = pattern ? compilePcre(pattern, false) : null;
+    return c?.ok ? uriExamples(c.re, 6) : [];
   }
   if (key === 'directory') {
     const urls = m
@@ -69,7 +74,7 @@ function fileNames(section: Directive): string[] {
 
 /** URL prefixes that reach the context of `d` on `server`; with file names when a <Files> section holds it. */
 function baseUrls(m: ApacheView, server: ServerModel, parents: readonly Directive[]): string[] {
-  const sections = parents.filter((p) => /^(directory|location|files|filesmatch|virtualhost)$/.test(p.key.replace(/^</, '')));
+  const sections = parents.filter((p) => /^(directory|location|locationmatch|files|filesmatch|virtualhost)$/.test(p.key.replace(/^</, '')));
   const inner = sections[sections.length - 1] ?? null;
   if (inner && /^files(match)?$/.test(inner.key.replace(/^</, ''))) {
     const names = fileNames(inner);

@@ -156,7 +156,14 @@ function apacheView(set: ConfigSet, options: ModelOptions): ApacheView {
     servedRoots: () => (roots ??= servedRoots(tree)),
     requestTo: (server, uri, method) => {
       const port = portOf(server);
-      return { host: hostFor(server), path: uri, ...(port !== undefined ? { port } : {}), ...(method ? { method } : {}) };
+      const tls = server.sslEngine?.value === 'on';
+      return {
+        host: hostFor(server),
+        path: uri,
+        ...(port !== undefined ? { port } : {}),
+        ...(method ? { method } : {}),
+        ...(tls ? { scheme: 'https' as const } : {}),
+      };
     },
     probes: () => directoryProbes(tree),
     probeUrl: (server, uri, method) => probeUrl(tree, server, uri, method),
