@@ -87,7 +87,7 @@ const LINT_OPTIONS: Record<string, OptionSpec> = {
   color: { type: 'boolean', describe: 'Force colour on or off (default: only on a TTY; NO_COLOR and FORCE_COLOR honoured)' },
 };
 
-const SUBCOMMANDS = new Set(['lint', 'rules', 'parse', 'explain', 'map']);
+const SUBCOMMANDS = new Set(['lint', 'rules', 'parse', 'explain', 'map', 'test', 'diff']);
 
 /** Parsed lint arguments, camelCased as yargs gives them. */
 export interface LintArgs {
@@ -251,6 +251,60 @@ async function withYargs(argv: string[], io: CliIO): Promise<number> {
         );
       },
     );
+  y.command(
+    'diff <paths..>',
+    'Whose access changes between two configs (or a git revision and the working tree)?',
+    (b) =>
+      applyOptions(b, GLOBAL_OPTIONS)
+        .positional('paths', {
+          type: 'string',
+          array: true,
+          demandOption: true,
+          describe: 'BASE HEAD configs, or one config with --base REV',
+        })
+        .option('base', { type: 'string', describe: 'Read the base from this git revision (e.g. origin/main)' })
+        .option('format', { alias: 'f', type: 'string', choices: ['text', 'json', 'markdown', 'github'], default: 'text' })
+        .option('fail-on', {
+          type: 'string',
+          choices: ['any', 'opened', 'closed', 'none'],
+          default: 'any',
+          describe: 'Exit 1 when such a change is found (opened: a 401/403 became 2xx/3xx; closed: the reverse)',
+        })
+        .option('prefix', { type: 'string', describe: 'nginx: the -p prefix relative paths resolve against' })
+        .option('server-root', { type: 'string', describe: 'Apache: ServerRoot when the config sets none' })
+        .epilogue('Exit codes: 0 no change that --fail-on names, 1 such a change, 2 bad input.'),
+    async (a) => {
+      code = await (
+        await import('./diff/command.js')
+      ).diffCommand(
+        {
+          paths: (a.paths as string[]).map(String),
+          base: a.base as string | undefined,
+          format: a.format as string | undefined,
+          failOn: a.failOn as string | undefined,
+          server: a.server as string | undefined,
+          pathMap: parsePathMap(a.pathMap),
+          prefix: a.prefix as string | undefined,
+          serverRoot: a.serverRoot as string | undefined,
+        },
+        io,
+      );
+    },
+  );
+  y.command(
+    'test <specs..>',
+    'Check a spec of expected answers (YAML or JSON) offline, each with explain',
+    (b) =>
+      applyOptions(b, GLOBAL_OPTIONS)
+        .positional('specs', { type: 'string', array: true, demandOption: true, describe: 'Spec files (see docs/test-specs.md)' })
+        .option('format', { alias: 'f', type: 'string', choices: ['text', 'json'], default: 'text' })
+        .epilogue('Exit codes: 0 every expectation holds, 1 some do not (each is named), 2 a bad spec or a config that does not parse.'),
+    async (a) => {
+      code = await (
+        await import('./spec/command.js')
+      ).testCommand({ specs: (a.specs as string[]).map(String), format: a.format as string | undefined }, io);
+    },
+  );
   y.command(
     'map <configs..>',
     'Every place of a config that answers 403 (or 401), who gets it, and a request that shows it',

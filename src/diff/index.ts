@@ -1,0 +1,235 @@
+/**
+ * `why403 diff`: whose access does a config change alter? Probe requests are generated from both
+ * configs — every scope each model can reach (nginx servers and locations, Apache served roots,
+ * sections and the places `why403 map` lists), from clients on both sides of every address boundary
+ * the allow/deny/Require lines mention, with every method a limit_except/<Limit>/Require method names
+ * and one they do not, with and without credentials — and each is predicted on both sides by explain
+ * (the one model). Every request whose status or deciding directive changes is reported.
+ */
+import type { ConfigSet, Directive, Node } from '../ast.js';
+import { directiveText } from '../ast.js';
+import { explain, parseExplainRequest } from '../explain/index.js';
+import type { Explanation } from '../explain/types.js';
+import { mapConfig } from '../map/index.js';
+import { modelFor, type Model, type ModelOptions } from '../model/index.js';
+import { sampleUrl, SAMPLE_CLIENT, type SampleInput, type SampleRequest } from '../model/proof.js';
+import { addressText, parseAccessRule } from '../nginx/model/address.js';
+import type { Scope } from '../nginx/model/tree.js';
+import { scopeLabel } from '../nginx/model/tree.js';
+
+export interface DiffSide {
+  set: ConfigSet;
+  options: ModelOptions;
+}
+
+export interface Verdict {
+  status: number | null;
+  /** When the status is unknown: the statuses explain lists as possible (depending on the disk, …). */
+  possible?: Array<number | null>;
+  /** `file:line:col directive` of the deciding directive, paths as given to explain. */
+  decidedBy: string | null;
+  cause: string | null;
+}
+
+export interface Change {
+  request: SampleRequest & { user?: string };
+  before: Verdict;
+  after: Verdict;
+  /** Where the probe came from (a location, a section, a map place). */
+  scope: string;
+  /** opened: a 401/403 became a 2xx/3xx; closed: the reverse; changed: anything else. */
+  kind: 'opened' | 'closed' | 'changed';
+}
+
+export interface DiffResult {
+  probes: number;
+  changes: Change[];
+  /** True when the probe budget cut the list of requests. */
+  truncated: boolean;
+}
+
+interface Probe {
+  sample: SampleInput & { user?: string };
+  scope: string;
+}
+
+const MAX_PROBES = 4000;
+const METHODS_ALWAYS = ['GET', 'POST'];
+
+/** Client addresses on both sides of an address or CIDR: inside it, and just after it. */
+function boundary(spec: string): string[] {
+  const r = parseAccessRule('deny', spec);
+  if (!r.v4) return [];
+  const lo = BigInt(r.v4.addr >>> 0);
+  const size = 1n << BigInt(32 - r.v4.len);
+  const inside = size > 2n ? lo + 1n : lo;
+  const after = lo + size;
+  const out = [addressText(inside, 'ipv4')];
+  if (after <= 0xffffffffn) out.push(addressText(after, 'ipv4'));
+  if (lo > 0n) out.push(addressText(lo - 1n, 'ipv4'));
+  return out;
+}
+
+/** Addresses, methods and whether auth appears, from every directive of a set. */
+function dimensions(set: ConfigSet): { ips: Set<string>; methods: Set<string>; auth: boolean } {
+  const ips = new Set<string>([SAMPLE_CLIENT, '127.0.0.1']);
+  const methods = new Set<string>(METHODS_ALWAYS);
+  let auth = false;
+  const visit = (nodes: readonly Node[], seen: Set<string>): void => {
+    for (const n of nodes) {
+      if (n.type !== 'directive') continue;
+      const k = n.key.replace(/^</, '');
+      const args = n.args.map((a) => a.value);
+      if (k === 'allow' || k === 'deny')
+        for (const a of args) if (a.toLowerCase() !== 'from' && a.toLowerCase() !== 'all') boundary(a).forEach((x) => ips.add(x));
+      if (k === 'require' && /^(not\s+)?ip$/i.test(args.slice(0, args[0]?.toLowerCase() === 'not' ? 2 : 1).join(' ')))
+        for (const a of args.slice(args[0]?.toLowerCase() === 'not' ? 2 : 1)) boundary(a).forEach((x) => ips.add(x));
+      if (k === 'geo' || k === 'set_real_ip_from') for (const a of args) boundary(a).forEach((x) => ips.add(x));
+      if (k === 'limit_except' || k === 'limit' || k === 'limitexcept') for (const a of args) if (/^[A-Z]+$/.test(a)) methods.add(a);
+      if (k === 'require' && args[0]?.toLowerCase() === 'method') for (const a of args.slice(1)) methods.add(a.toUpperCase());
+      if (k === 'auth_basic' || k === 'authtype' || (k === 'require' && /^(valid-user|user|group)$/i.test(args[0] ?? ''))) auth = true;
+      if (n.block) visit(n.block, seen);
+      if (n.includes)
+        for (const p of n.includes) {
+          const f = set.files.get(p);
+          if (f && !seen.has(p)) {
+            seen.add(p);
+            visit(f.nodes, seen);
+          }
+        }
+    }
+  };
+  visit(set.root.nodes, new Set([set.root.source.path]));
+  return { ips, methods, auth };
+}
+
+/** The requests that reach each scope of one model, from the default client. */
+function scopeProbes(m: Model): Probe[] {
+  const out: Probe[] = [];
+  if (m.server === 'nginx') {
+    for (const s of m.scopes()) {
+      if (s.kind === 'http' || s.kind === 'if') continue;
+      const r = m.requestTo(s);
+      if (r) out.push({ sample: r, scope: chain(s) });
+    }
+  } else {
+    for (const p of m.probes()) {
+      const server = p.root.server.serverName ?? '(main server)';
+      out.push({
+        sample: m.requestTo(p.root.server, p.url),
+        scope: `${server} ${p.section ? `<${directiveText(p.section.directive)}>` : p.url}`,
+      });
+      out.push({ sample: m.requestTo(p.root.server, `${p.url}index.html`), scope: `${server} ${p.url}index.html` });
+    }
+  }
+  for (const e of mapConfig(m.set, m.options).entries)
+    if (e.sample) {
+      const u = new URL(e.sample.url);
+      out.push({
+        sample: {
+          host: u.hostname.replace(/^\[|\]$/g, ''),
+          path: `${u.pathname}${u.search}`,
+          method: e.sample.method,
+          ip: e.sample.ip,
+          headers: e.sample.headers,
+          ...(u.port ? { port: Number(u.port) } : {}),
+          ...(u.protocol === 'https:' ? { scheme: 'https' as const } : {}),
+        },
+        scope: `${e.server} ${e.scope.join(' › ')}`,
+      });
+    }
+  return out;
+}
+
+function chain(scope: Scope): string {
+  const out: string[] = [];
+  for (let s: Scope | null = scope; s && s.kind !== 'http'; s = s.parent) {
+    if (s.kind === 'server') {
+      const names = (s.byName.get('server_name') ?? []).flatMap((d) => d.args.map((a) => a.value)).filter((v) => v && v !== '_');
+      out.unshift(`server ${names[0] ?? `#${(s as Scope & { index: number }).index + 1}`}`);
+    } else out.unshift(scopeLabel(s));
+  }
+  return out.join(' › ');
+}
+
+function verdictOf(e: Explanation | null): Verdict {
+  if (!e) return { status: null, decidedBy: null, cause: null };
+  const possible = e.status === null ? [...new Set(e.possibleOutcomes.map((p) => p.status))] : [];
+  return {
+    status: e.status,
+    ...(possible.length ? { possible } : {}),
+    decidedBy: e.decidedBy ? `${e.decidedBy.file}:${e.decidedBy.line}:${e.decidedBy.column} ${e.decidedBy.directive}` : null,
+    cause: e.cause?.id ?? null,
+  };
+}
+
+function predict(side: DiffSide, req: SampleRequest & { user?: string }, cwd: string): Explanation | null {
+  const r = parseExplainRequest({
+    target: req.url,
+    method: req.method,
+    ip: req.ip,
+    headers: Object.entries(req.headers).map(([k, v]) => `${k}: ${v}`),
+    ...(req.user ? { user: req.user } : {}),
+  });
+  if (!r.ok) return null;
+  const o = side.options;
+  return explain(side.set, side.set.root.source.path, r.request, {
+    fs: false,
+    pathMap: o.pathMap ?? [],
+    ...(o.prefix ? { prefix: o.prefix } : {}),
+    ...(o.serverRoot ? { serverRoot: o.serverRoot } : {}),
+    ...(o.defines ? { defines: o.defines } : {}),
+    ...(o.settings ? { settings: o.settings } : {}),
+    cwd,
+  });
+}
+
+const denied = (s: number | null) => s === 401 || s === 403;
+const served = (s: number | null) => s !== null && s >= 200 && s < 400;
+/** Every status a verdict allows. */
+const statuses = (v: Verdict): Array<number | null> => (v.status !== null ? [v.status] : (v.possible ?? [null]));
+
+/** Directive text without its position, to compare deciding directives across the two trees. */
+const what = (v: Verdict) => (v.decidedBy ? v.decidedBy.replace(/^\S+\s/, '') : null);
+
+export function diffConfigs(base: DiffSide, head: DiffSide, opts: { cwd?: string } = {}): DiffResult {
+  const cwd = opts.cwd ?? '';
+  const probes = [...scopeProbes(modelFor(base.set, base.options)), ...scopeProbes(modelFor(head.set, head.options))];
+  const dimsA = dimensions(base.set);
+  const dimsB = dimensions(head.set);
+  const ips = [...new Set([...dimsA.ips, ...dimsB.ips])];
+  const methods = [...new Set([...dimsA.methods, ...dimsB.methods])];
+  const users = dimsA.auth || dimsB.auth ? [undefined, 'why403-user'] : [undefined];
+  const seen = new Set<string>();
+  const requests: Array<{ req: SampleRequest & { user?: string }; scope: string }> = [];
+  let truncated = false;
+  outer: for (const p of probes) {
+    for (const ip of [p.sample.ip, ...ips].filter((x, i, a): x is string => !!x && a.indexOf(x) === i))
+      for (const method of [p.sample.method ?? 'GET', ...methods].filter((x, i, a) => a.indexOf(x) === i))
+        for (const user of users) {
+          const req = { method, url: sampleUrl(p.sample), ip, headers: p.sample.headers ?? {}, ...(user ? { user } : {}) };
+          const key = `${req.method} ${req.url} ${req.ip} ${user ?? ''} ${JSON.stringify(req.headers)}`;
+          if (seen.has(key)) continue;
+          if (seen.size >= MAX_PROBES) {
+            truncated = true;
+            break outer;
+          }
+          seen.add(key);
+          requests.push({ req, scope: p.scope });
+        }
+  }
+  const changes: Change[] = [];
+  for (const { req, scope } of requests) {
+    const before = verdictOf(predict(base, req, cwd));
+    const after = verdictOf(predict(head, req, cwd));
+    if (before.status === after.status && (before.status === null || what(before) === what(after))) continue;
+    // opened: refused before, and now no outcome refuses (served, or served-or-missing on the disk)
+    const b = statuses(before);
+    const a = statuses(after);
+    const opened = b.every(denied) && a.some(served) && !a.some(denied);
+    const closed = b.some(served) && !b.some(denied) && a.every(denied);
+    const kind = opened ? 'opened' : closed ? 'closed' : 'changed';
+    changes.push({ request: req, before, after, scope, kind });
+  }
+  return { probes: requests.length, changes, truncated };
+}
