@@ -184,9 +184,17 @@ export const CAUSES: Readonly<Record<CauseId, Cause>> = {
   A50: a('a file subrequest path merge failed', 'conditional'),
 };
 
+/** The catalog on the web (rule docs link rows as `${CATALOG_URL}#n01`: the links also work in SARIF help). */
+export const CATALOG_URL = 'https://github.com/why403/why403/blob/main/docs/403-causes.md';
+
 /** Where a catalog row is documented, relative to the package root: `docs/403-causes.md#n01`. */
 export function causeDocPath(id: CauseId): string {
   return `docs/403-causes.md#${id.toLowerCase()}`;
+}
+
+/** The row on the web: `${CATALOG_URL}#n01`. */
+export function causeDocUrl(id: CauseId): string {
+  return `${CATALOG_URL}#${id.toLowerCase()}`;
 }
 
 export function isCauseId(s: string): s is CauseId {

@@ -7,7 +7,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CAUSE_IDS, CAUSES, causeDocPath, causeTitle, isCauseId, type CauseId } from '../src/causes.js';
+import { CATALOG_URL, CAUSE_IDS, CAUSES, causeDocPath, causeDocUrl, causeTitle, isCauseId, type CauseId } from '../src/causes.js';
 import { CAUSES as EXPLAIN_CAUSES, causeTitle as explainCauseTitle } from '../src/explain/index.js';
 
 const root = resolve(import.meta.dirname, '..');
@@ -73,6 +73,8 @@ describe('src/causes.ts', () => {
     expect(isCauseId('A51')).toBe(false);
     expect(isCauseId('__proto__')).toBe(false);
     expect(causeDocPath('A30')).toBe('docs/403-causes.md#a30');
+    expect(causeDocUrl('N01')).toBe(`${CATALOG_URL}#n01`);
+    expect(CATALOG_URL.endsWith(`/${DOC}`)).toBe(true);
     expect(EXPLAIN_CAUSES).toBe(CAUSES);
     expect(explainCauseTitle).toBe(causeTitle);
     // @ts-expect-error: not a catalog id (a typo must not compile)
@@ -136,7 +138,7 @@ describe('rules and rows agree', () => {
     for (const id of CAUSE_IDS) {
       for (const m of field(rowOf(id), 'Rules').matchAll(/\(\.\.\/rules\/([^)]+)\.md\)/g)) {
         const ruleDoc = readFileSync(join(root, 'rules', `${m[1]}.md`), 'utf8');
-        expect(ruleDoc, `rules/${m[1]}.md should link its row ${id}`).toContain(`(../docs/403-causes.md#${id.toLowerCase()})`);
+        expect(ruleDoc, `rules/${m[1]}.md should link its row ${id}`).toContain(`(${causeDocUrl(id)})`);
       }
     }
   });
@@ -166,6 +168,7 @@ describe('links to the catalog, and none to the design notes', () => {
       expect(target, `${f}: ${m[0]}`).toBe(DOC);
       if (m[2]) expect(doc, `${f}: ${m[0]}`).toContain(`<a id="${m[2]}"></a>`);
     }
+    for (const m of text.matchAll(/403-causes\.md#([a-z0-9-]+)/g)) expect(doc, `${f}: #${m[1]}`).toContain(`<a id="${m[1]}"></a>`);
   });
   it('the package ships the catalog', () => {
     const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
