@@ -19,7 +19,7 @@ function files(dir: string, exts: string[]): string[] {
   for (const e of readdirSync(join(root, dir), { withFileTypes: true })) {
     const p = `${dir}/${e.name}`;
     if (e.isDirectory()) out.push(...files(p, exts));
-    else if (exts.some((x) => e.name.endsWith(x))) out.push(p);
+    else if (e.isFile() && exts.some((x) => e.name.endsWith(x))) out.push(p); // not symlinks (fixtures hold dangling ones)
   }
   return out.sort();
 }
@@ -125,6 +125,19 @@ describe('every id used in src/ and rules/ is in the catalog', () => {
       expect(rowOf(id), `${f} uses ${id}, which has no row in ${DOC}`).not.toBe('');
     }
   });
+});
+
+it('every `# cause:` / `# model-cause:` marker in fixtures/ names a catalog id', () => {
+  const all = files('fixtures', ['']).filter((f) => !f.includes('/golden/'));
+  let markers = 0;
+  for (const f of all) {
+    const text = readFileSync(join(root, f), 'latin1');
+    for (const m of text.matchAll(/^\s*#\s*(?:model-)?cause:\s*(\S+)/gm)) {
+      markers++;
+      expect(isCauseId(m[1]), `${f}: ${m[0].trim()}`).toBe(true);
+    }
+  }
+  expect(markers).toBeGreaterThan(20);
 });
 
 describe('rules and rows agree', () => {
