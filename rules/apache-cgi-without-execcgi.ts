@@ -1,7 +1,7 @@
 /**
  * A cgi-script handler (SetHandler / AddHandler cgi-script) applies to a served directory whose
  * Options lack ExecCGI, outside ScriptAlias: mod_cgi(d) answers 403 "Options ExecCGI is off in
- * this directory" (403-CAUSES.md A30, AH01262/AH01269) for every script there, found or not. Read
+ * this directory" (docs/403-causes.md A30, AH01262/AH01269) for every script there, found or not. Read
  * from the model: a neutral GET of a file per cgi-script extension (and of index.html, for
  * SetHandler) in every served root and `<Directory>` below one. Only when mod_cgi or mod_cgid is
  * loaded: without them the handler does not exist and the model does not claim A30.

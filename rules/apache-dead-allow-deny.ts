@@ -1,5 +1,5 @@
 /**
- * mod_access_compat lines that can never change the outcome (403-CAUSES.md A04): under
+ * mod_access_compat lines that can never change the outcome (docs/403-causes.md A04): under
  * `Order allow,deny` a `Deny from all` is applied last and refuses everyone, so every Allow is dead;
  * under `Order deny,allow` an `Allow from all` lets everyone in, so every Deny is dead; and
  * `Order deny,allow` without any Deny line admits every client, so its Allow lines restrict nothing.

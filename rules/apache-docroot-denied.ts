@@ -1,5 +1,5 @@
 /**
- * A DocumentRoot or Alias/ScriptAlias target that every request is refused in (403-CAUSES.md A01,
+ * A DocumentRoot or Alias/ScriptAlias target that every request is refused in (docs/403-causes.md A01,
  * A04, A06): `Require all denied` / `Deny from all` decides at the served directory with nothing
  * granting later in merge order, or no section grants it while `<Directory />` denies (Debian's
  * default). Read from the model: a neutral GET of the root's URL and of a file in it, and the

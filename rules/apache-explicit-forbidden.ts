@@ -1,6 +1,6 @@
 /**
  * A 403 the configuration asks for in so many words: `RewriteRule … [F]`, `RewriteRule … [R=403]`
- * (403-CAUSES.md A23, A24) and `Redirect 403` / `RedirectMatch 403` (A29). Deliberate-looking, so
+ * (docs/403-causes.md A23, A24) and `Redirect 403` / `RedirectMatch 403` (A29). Deliberate-looking, so
  * info: it tells the reader of a 403 where it comes from, and that no log line names it (mod_rewrite
  * and mod_alias log nothing at the default LogLevel).
  */

@@ -1,7 +1,7 @@
 /**
  * mod_access_compat's `Order`, `Allow`, `Deny` and `Satisfy` are deprecated since Apache 2.4.
  * Mixed with mod_authz_core's `Require` (Debian's `<Directory />` has `Require all denied`) they
- * deny requests the author meant to allow (403-CAUSES.md A05). Silent inside guards that make the
+ * deny requests the author meant to allow (docs/403-causes.md A05). Silent inside guards that make the
  * lines dead on 2.4: `<IfModule !mod_authz_core.c>` and `<IfVersion < 2.3>` (lintian's guard).
  */
 import type { Directive } from '../src/ast.js';

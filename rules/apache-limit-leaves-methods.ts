@@ -1,7 +1,7 @@
 /**
  * `<Limit METHOD…>` around an access restriction restricts only the methods it names: every other
  * method (PUT, DELETE, PROPFIND, or GET when only POST is listed) is not touched by it
- * (403-CAUSES.md A10 is the other side: the named methods get 401/403). The classic
+ * (docs/403-causes.md A10 is the other side: the named methods get 401/403). The classic
  * `<Limit GET POST> Require valid-user </Limit>` leaves the rest open (security). Reported only
  * when GET is listed (the author meant to protect the content; `<Limit POST PUT DELETE>` reads as
  * "protect the writes") and not when the same section also restricts outside `<Limit>` or has a

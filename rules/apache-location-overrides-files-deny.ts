@@ -2,7 +2,7 @@
  * A `<Location>` grant that undoes the `.ht*` `<Files>` denial: Location sections merge after every
  * `<Directory>` and `<Files>`, so `<Location /> Require all granted` makes `/.htaccess` and
  * `/.htpasswd` readable (the hashes in .htpasswd included). Security, not a 403: the stock denial
- * (403-CAUSES.md A07) no longer answers 403. Read from the model: a neutral GET of `/.htaccess` and
+ * (docs/403-causes.md A07) no longer answers 403. Read from the model: a neutral GET of `/.htaccess` and
  * `/.htpasswd` on every DocumentRoot, granted by a directive that sits in a Location section.
  */
 import { directiveText, type Directive } from '../src/ast.js';

@@ -2,7 +2,7 @@
  * Old (mod_access_compat Order/Allow/Deny) and new (mod_authz_core Require) access control mixed so
  * that both must pass (Satisfy All, the default): the section's `Allow` lets the client through,
  * but a `Require` in the same or an inherited section still denies, so Apache answers 403
- * (403-CAUSES.md A05, AH01630). Read from the model's probes: a neutral GET of every served
+ * (docs/403-causes.md A05, AH01630). Read from the model's probes: a neutral GET of every served
  * directory and of a file in it whose 403 the model classifies as A05.
  */
 import { directiveText, type Directive } from '../src/ast.js';

@@ -1,6 +1,6 @@
 /**
  * A served directory where no DirectoryIndex file can match and Options lack Indexes: mod_autoindex
- * refuses the directory URL with 403 (403-CAUSES.md A18, AH01276). Without the filesystem this is
+ * refuses the directory URL with 403 (docs/403-causes.md A18, AH01276). Without the filesystem this is
  * certain only when the config itself rules every index file out (`DirectoryIndex disabled`, or an
  * index list the model can decide), so the rule reads the model's neutral GET of each directory URL
  * and reports only a certain A18. Info: a directory that is never listed is often deliberate.

@@ -1,7 +1,7 @@
 /**
  * A bare `Options …` (no `+`/`-`) replaces the inherited options instead of adding to them, so
  * `Options Indexes` under a parent with FollowSymLinks silently turns symlinks off: every symlink
- * below answers 403 (403-CAUSES.md A11, AH00037) and per-directory mod_rewrite refuses every request
+ * below answers 403 (docs/403-causes.md A11, AH00037) and per-directory mod_rewrite refuses every request
  * (A25, AH00670). Reported when the inherited options (the merged `<Directory>` sections above, from
  * the model) allow symlinks and the line keeps neither FollowSymLinks nor SymLinksIfOwnerMatch.
  * `Options None` reads as a deliberate lock-down and is not reported. For a .htaccess: the linked

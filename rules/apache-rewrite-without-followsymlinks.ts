@@ -2,7 +2,7 @@
  * Per-directory mod_rewrite (`RewriteEngine On` in `<Directory>` or .htaccess, inherited by
  * subdirectories) where the effective Options have neither FollowSymLinks nor SymLinksIfOwnerMatch:
  * mod_rewrite refuses every request there with 403, even when no RewriteRule matches
- * (403-CAUSES.md A25, AH00670). Server config: read from the model's probes. A .htaccess linted on
+ * (docs/403-causes.md A25, AH00670). Server config: read from the model's probes. A .htaccess linted on
  * its own: its own `Options` line drops both symlink options while it turns the engine on.
  */
 import { directiveText, type Directive } from '../src/ast.js';

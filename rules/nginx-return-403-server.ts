@@ -1,6 +1,6 @@
 /**
  * `return 403` directly in a `server` block runs in the server-rewrite phase, before any location
- * is chosen, so every request to that server gets 403 (403-CAUSES.md §1.3, N06). Reported only
+ * is chosen, so every request to that server gets 403 (docs/403-causes.md, N06). Reported only
  * when it is unconditional: the first of the server's own rewrite-module directives that can end
  * processing (`return`, `rewrite`, `if`, `break`), read from the model (http servers only, so
  * `stream` servers are never reported). The same `return 403` as the first such directive of a

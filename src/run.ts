@@ -13,6 +13,7 @@ import { mkdirSync, realpathSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, relative, resolve, sep } from 'node:path';
 import type { ConfigSet, Node, PathMapping, ServerKind } from './ast.js';
+import { useColor as decideColor } from './color.js';
 import { ConfigResolver, ruleEntry, type LoadedConfig } from './config.js';
 import { expandPaths } from './files.js';
 import { applyFixes, MAX_FIX_PASSES, writeFixed } from './fix.js';
@@ -465,12 +466,9 @@ function many(v: unknown): string[] {
   return v === undefined ? [] : Array.isArray(v) ? v.map(String) : [String(v)];
 }
 
-/** Colour decision: --color/--no-color, then NO_COLOR, then FORCE_COLOR, then whether it is a TTY. */
+/** Colour decision (src/color.ts, shared with `explain`): --color/--no-color, then NO_COLOR, then FORCE_COLOR, then TTY. */
 export function useColor(flag: boolean | undefined, env: NodeJS.ProcessEnv, isTTY: boolean): boolean {
-  if (flag !== undefined) return flag;
-  if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return false;
-  if (env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== '') return env.FORCE_COLOR !== '0' && env.FORCE_COLOR !== 'false';
-  return isTTY;
+  return decideColor({ flag, env, isTTY });
 }
 
 export function parseFormats(list: string[] | undefined, outputFile: string | undefined): Array<{ name: string; path?: string }> {

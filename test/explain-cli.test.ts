@@ -8,6 +8,7 @@ import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync }
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CAUSES, type CauseId } from '../src/causes.js';
 import { ensureBuilt } from './harness/build.js';
 
 const root = resolve(__dirname, '..');
@@ -27,6 +28,8 @@ function why(args: string[]): { code: number | null; out: string; err: string } 
   });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
+
+const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 const json = (args: string[]) => {
   const r = why([...args, '--format', 'json']);
@@ -88,7 +91,9 @@ describe('without --fs: where the answer depends on the disk, say so', () => {
     expect(r.code).toBe(0);
     const first = r.out.split('\n')[0];
     expect(first).toMatch(/^depends on the file system/);
-    expect(first).toMatch(/403 Forbidden \(N12\) if index file \/usr\/share\/nginx\/www\/noindex\/index\.html does not exist/);
+    expect(first).toMatch(
+      /403 Forbidden \(N12 directory index forbidden: no index file and autoindex off\) if index file \/usr\/share\/nginx\/www\/noindex\/index\.html does not exist/,
+    );
     expect(first).toMatch(/200 OK if index file \/usr\/share\/nginx\/www\/noindex\/index\.html is a file/);
     expect(r.out).toMatch(/the file system was not read \(no --fs\)/);
     const j = json([NGX, '/noindex/']);
@@ -98,6 +103,7 @@ describe('without --fs: where the answer depends on the disk, say so', () => {
     expect(statuses).toEqual([200, 403, 404]);
     const f403 = j.possibleOutcomes.find((o: { status: number }) => o.status === 403);
     expect(f403.cause).toBe('N12');
+    expect(f403.causeTitle).toBe('directory index forbidden: no index file and autoindex off');
     expect(f403.when.join(' ')).toMatch(/does not exist/);
     expect(j.traceAssumes.length).toBeGreaterThan(0);
   });
@@ -218,7 +224,12 @@ describe('JSON and requests', () => {
     const j = json([PROXY, '/api/users']);
     expect(j.status).toBeNull();
     expect(j.outcome).toBe('proxied');
-    expect(j.mayAlso).toEqual([expect.objectContaining({ status: 403, cause: 'N21' })]);
+    expect(j.mayAlso).toEqual([
+      expect.objectContaining({ status: 403, cause: 'N21', causeTitle: 'the backend answered 403 and nginx passed it on' }),
+    ]);
+    expect(why([PROXY, '/api/users']).out).toMatch(
+      /Also possible:\n {2}- 403 Forbidden \(N21 the backend answered 403 and nginx passed it on\) when the backend of proxy_pass answers 403\n/,
+    );
     expect(j.request.host).toBe('app.example.com');
     expect(j.request.hostFrom).toBe('default');
   });
@@ -237,5 +248,98 @@ describe('JSON and requests', () => {
     const j = json([PROXY, '/admin/', '--ip', '2001:db8::1']);
     expect(j.status).toBe(403);
     expect(j.request.clientIp).toBe('2001:db8::1');
+  });
+});
+
+describe('possible outcomes name the cause with its title, never a bare code', () => {
+  type Outcome = { status: number | null; cause: CauseId | null; causeTitle: string | null; when: string[] };
+  const cases: [string, string[]][] = [
+    ['nginx, a directory without --fs', [NGX, '/noindex/']],
+    ['Apache, a file without --fs', [SITE, '/private/x.html', '--ip', '10.2.3.4']],
+    ['Apache, a .htaccess that may change the answer', [SITE, '/x.html', '--ip', '10.2.3.4']],
+  ];
+  for (const [name, args] of cases) {
+    it(name, () => {
+      const j = json(args);
+      const all: Outcome[] = [...j.possibleOutcomes, ...j.mayAlso];
+      expect(all.some((o) => o.cause !== null)).toBe(true);
+      for (const o of all) expect(o.causeTitle).toBe(o.cause === null ? null : CAUSES[o.cause].title);
+      const text = why(args).out;
+      const listed = text.split('\n').filter((l) => /^ {2}- \d{3} /.test(l) && /^(Possible outcomes|Also possible):/m.test(text));
+      for (const o of all.filter((x) => x.cause !== null)) {
+        const line = listed.find((l) => l.includes(o.when.join(' and ')) && l.includes(`${o.cause} `));
+        expect(line, `${o.cause} in:\n${text}`).toContain(`(${o.cause} ${o.causeTitle})`);
+      }
+      for (const l of listed)
+        for (const m of l.matchAll(/(?<![\w-])[AN]\d{2}(?![\w-])/g))
+          expect(l.slice(m.index), 'a bare catalog code').toMatch(new RegExp(`^${m[0]} ${escapeRe(CAUSES[m[0] as CauseId].title)}\\)`));
+      const verdict = text.split('\n')[0];
+      for (const o of all.filter((x) => x.cause !== null && j.possibleOutcomes.includes(x)))
+        expect(verdict).toContain(`(${o.cause} ${o.causeTitle})`);
+    });
+  }
+});
+
+describe('colour: explain decides as lint does (src/color.ts)', () => {
+  // In process through main(), so the TTY can be faked: [env, flags, stdout is a TTY, colour expected].
+  const matrix: [Record<string, string>, string[], boolean, boolean][] = [
+    [{}, [], false, false],
+    [{}, [], true, true],
+    [{}, ['--color'], false, true],
+    [{}, ['--no-color'], true, false],
+    [{ FORCE_COLOR: '1' }, [], false, true],
+    [{ FORCE_COLOR: '1' }, ['--no-color'], false, false],
+    [{ FORCE_COLOR: '0' }, [], true, false],
+    [{ FORCE_COLOR: 'false' }, [], true, false],
+    [{ FORCE_COLOR: '0' }, ['--color'], false, true],
+    [{ FORCE_COLOR: '' }, [], false, false],
+    [{ NO_COLOR: '1' }, [], true, false],
+    [{ NO_COLOR: '1' }, ['--color'], false, true],
+    [{ NO_COLOR: '1', FORCE_COLOR: '1' }, [], true, false],
+    [{ NO_COLOR: '' }, [], true, true],
+  ];
+  async function run(argv: string[], env: Record<string, string>, tty: boolean): Promise<{ code: number; out: string }> {
+    const { main } = await import('../src/cli.js');
+    let out = '';
+    const code = await main(argv, {
+      out: (s) => void (out += s),
+      err: () => {},
+      stdoutTTY: tty,
+      stderrTTY: tty,
+      env,
+      readStdin: () => Buffer.alloc(0),
+    });
+    return { code, out };
+  }
+  for (const [env, flags, tty, colour] of matrix) {
+    const envText =
+      Object.entries(env)
+        .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
+        .join(' ') || 'no env';
+    it(`${envText}, ${flags.join(' ') || 'no flag'}, ${tty ? 'TTY' : 'pipe'}: ${colour ? 'colour' : 'plain'}`, async () => {
+      const ex = await run(['explain', NGX, '/admin/x.html', ...flags], env, tty);
+      expect(ex.code).toBe(0);
+      expect(ex.out).toMatch(/^(\u001b\[[\d;]*m)*403 Forbidden: N01 /);
+      expect(ex.out.includes('\u001b['), 'explain').toBe(colour);
+      const li = await run([NGX, '--format', 'stylish', ...flags], env, tty);
+      expect(li.out).toMatch(/nginx-access-list-replaced/);
+      expect(li.out.includes('\u001b['), 'lint').toBe(colour);
+    });
+  }
+  it('the built binary: FORCE_COLOR=0 and --no-color under FORCE_COLOR=1 give plain text, NO_COLOR with --color colours', () => {
+    const bin1 = (args: string[], env: Record<string, string>) =>
+      spawnSync(process.execPath, [bin, 'explain', NGX, '/admin/x.html', ...args], {
+        cwd: root,
+        encoding: 'utf8',
+        timeout: 30_000,
+        env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env },
+      });
+    const a = bin1([], { FORCE_COLOR: '0' });
+    const b = bin1(['--no-color'], { FORCE_COLOR: '1' });
+    const c = bin1(['--color'], { NO_COLOR: '1' });
+    for (const r of [a, b, c]) expect(r.stdout).toMatch(/403 Forbidden: N01 /);
+    expect(a.stdout).not.toContain('\u001b[');
+    expect(b.stdout).not.toContain('\u001b[');
+    expect(c.stdout).toContain('\u001b[');
   });
 });

@@ -169,6 +169,7 @@ export function explainApache(set: ConfigSet, configPath: string, req: ExplainRe
     status: p.status,
     outcome: outcomeName(p.status, p.outcome),
     cause: p.cause,
+    causeTitle: causeTitle(p.cause),
     when: p.when ? [p.when] : [],
   }));
   const { errors, warnings } = configProblems(set, cwd);
@@ -184,7 +185,7 @@ export function explainApache(set: ConfigSet, configPath: string, req: ExplainRe
     request: baseRequest(req, host, hostFrom),
     status: r.status,
     outcome,
-    cause: r.status === 403 && r.cause ? { id: r.cause, title: causeTitle(r.cause) ?? '' } : null,
+    cause: r.status === 403 && r.cause ? { id: r.cause, title: causeTitle(r.cause) } : null,
     verdict: '',
     decidedBy: decisive && decisive.at && decisive.directive ? { ...decisive.at, directive: decisive.directive } : null,
     fs: opts.fs,

@@ -11,6 +11,7 @@ import { resolve } from 'node:path';
 import picocolors from 'picocolors';
 import type { PathMapping, ServerKind } from '../ast.js';
 import type { CliIO } from '../cli.js';
+import { useColor } from '../color.js';
 import { ConfigError, ConfigResolver, type LoadedConfig } from '../config.js';
 import { loadConfig, serverFor } from '../load.js';
 import { loadOptionsFor, settingsFor, validationRules } from '../settings.js';
@@ -124,8 +125,7 @@ export async function explainCommand(a: ExplainArgs, io: CliIO): Promise<number>
   });
   if (format === 'json') io.out(renderJson(exp));
   else {
-    const colour = a.color ?? (io.stdoutTTY && !io.env.NO_COLOR);
-    const c = picocolors.createColors(!!colour || !!io.env.FORCE_COLOR);
+    const c = picocolors.createColors(useColor({ flag: a.color, env: io.env, isTTY: io.stdoutTTY }));
     const style: TextStyle = { bold: c.bold, dim: c.dim, red: c.red, green: c.green, yellow: c.yellow };
     io.out(renderText(exp, style));
   }

@@ -3,7 +3,7 @@ import { relative, isAbsolute } from 'node:path';
 import type { ConfigSet, Directive, PathMapping } from '../ast.js';
 import type { ModelOptions } from '../model/index.js';
 import type { Settings } from '../rule.js';
-import { causeTitle } from './causes.js';
+import { causeTitle, type CauseId } from './causes.js';
 import type { ExplainRequest } from './request.js';
 import type { Explanation, ExplainStep, Location, PossibleOutcome } from './types.js';
 
@@ -150,7 +150,7 @@ export function commonAssumptions(
 export function finishVerdict(
   status: number | null,
   outcome: string,
-  cause: string | null,
+  cause: CauseId | null,
   decisive: ExplainStep | null,
   possible: PossibleOutcome[],
   fs: boolean,
@@ -168,7 +168,10 @@ export function finishVerdict(
       const groups = new Map<string, { label: string; whens: string[] }>();
       for (const p of possible) {
         const key = `${p.status}|${p.cause ?? ''}`;
-        const g = groups.get(key) ?? { label: `${statusText(p.status)}${p.cause ? ` (${p.cause})` : ''}`, whens: [] };
+        const g = groups.get(key) ?? {
+          label: `${statusText(p.status)}${p.cause ? ` (${p.cause} ${causeTitle(p.cause)})` : ''}`,
+          whens: [],
+        };
         g.whens.push(p.when.join(' and '));
         groups.set(key, g);
       }
@@ -181,10 +184,9 @@ export function finishVerdict(
     if (outcome === 'close') return 'the connection is closed without a response (return 444)';
     return 'unknown: the model could not decide (see the notes)';
   }
-  const title = causeTitle(cause);
   let v = statusText(status);
   if (status === 403) {
-    v += cause ? `: ${cause} ${title ?? ''}`.trimEnd() : '';
+    v += cause ? `: ${cause} ${causeTitle(cause)}` : '';
     if (decisive?.directive) v += ` (${decisive.directive} at ${fmtLoc(decisive.at)})`;
     else if (decisive?.at) v += ` (at ${fmtLoc(decisive.at)})`;
     return v;

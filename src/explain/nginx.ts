@@ -110,7 +110,13 @@ function scopeLabelOf(s: Scope | null): string {
 }
 
 function toPossible(o: NgOutcome): PossibleOutcome {
-  return { status: o.status, outcome: outcomeName(o.status, o.outcome), cause: o.cause ?? null, when: o.conditions };
+  return {
+    status: o.status,
+    outcome: outcomeName(o.status, o.outcome),
+    cause: o.cause ?? null,
+    causeTitle: causeTitle(o.cause),
+    when: o.conditions,
+  };
 }
 
 function suggestions(
@@ -260,7 +266,7 @@ export function explainNginx(set: ConfigSet, configPath: string, req: ExplainReq
     request: baseRequest(req, host, hostFrom),
     status,
     outcome,
-    cause: status === 403 && cause ? { id: cause, title: causeTitle(cause) ?? '' } : null,
+    cause: status === 403 && cause ? { id: cause, title: causeTitle(cause) } : null,
     verdict: '',
     decidedBy: decisive && decisive.at && decisive.directive ? { ...decisive.at, directive: decisive.directive } : null,
     fs: opts.fs,

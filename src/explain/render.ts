@@ -1,6 +1,13 @@
 /** Text and JSON renderings of an Explanation. */
 import { fmtLoc, statusText } from './common.js';
-import type { Explanation } from './types.js';
+import { causeTitle } from './causes.js';
+import type { Explanation, PossibleOutcome } from './types.js';
+
+/** ` (N12 directory index forbidden: …)`: the catalog id and its title (docs/403-causes.md), as in the verdict. */
+function causeText(p: PossibleOutcome): string {
+  if (!p.cause) return '';
+  return ` (${`${p.cause} ${p.causeTitle ?? causeTitle(p.cause) ?? ''}`.trimEnd()})`;
+}
 
 /** Outcomes the status already says. */
 const OBVIOUS = new Set(['forbidden', 'not-found', 'unauthorized', 'method-not-allowed', 'server-error', 'bad-request', 'gone']);
@@ -45,13 +52,13 @@ export function renderText(e: Explanation, style: TextStyle = PLAIN): string {
     out.push(style.bold('Possible outcomes:'));
     for (const p of e.possibleOutcomes) {
       const kind = OBVIOUS.has(p.outcome) ? '' : ` (${p.outcome})`;
-      out.push(`  - ${statusText(p.status)}${p.cause ? ` ${p.cause}` : ''}${kind}${p.when.length ? ` if ${p.when.join(' and ')}` : ''}`);
+      out.push(`  - ${statusText(p.status)}${kind}${causeText(p)}${p.when.length ? ` if ${p.when.join(' and ')}` : ''}`);
     }
   }
   if (e.mayAlso.length) {
     out.push('');
     out.push(style.bold('Also possible:'));
-    for (const p of e.mayAlso) out.push(`  - ${statusText(p.status)}${p.cause ? ` (${p.cause})` : ''} when ${p.when.join(' and ')}`);
+    for (const p of e.mayAlso) out.push(`  - ${statusText(p.status)}${causeText(p)} when ${p.when.join(' and ')}`);
   }
   if (e.suggestions.length) {
     out.push('');

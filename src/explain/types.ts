@@ -3,6 +3,7 @@
  * text output renders it. See docs/explain.md.
  */
 import type { ServerKind } from '../ast.js';
+import type { CauseId } from '../causes.js';
 
 export interface Location {
   file: string;
@@ -31,7 +32,10 @@ export interface ExplainStep {
 export interface PossibleOutcome {
   status: number | null;
   outcome: string;
-  cause: string | null;
+  /** Catalog row of a 403 (docs/403-causes.md), null otherwise. */
+  cause: CauseId | null;
+  /** The catalog title of `cause` (null when there is no cause). */
+  causeTitle: string | null;
   /** The assumptions this outcome rests on (e.g. "index file /srv/d/index.html does not exist"). */
   when: string[];
 }
@@ -59,8 +63,8 @@ export interface Explanation {
   /** What the server does: forbidden, static, listing, redirect, internal-redirect, unauthorized,
    * not-found, method-not-allowed, server-error, bad-request, return, proxied, handler, close, unknown… */
   outcome: string;
-  /** Catalog row of a 403 (../shared/design/403-CAUSES.md), with its title. */
-  cause: { id: string; title: string } | null;
+  /** Catalog row of a 403 (docs/403-causes.md), with its title. */
+  cause: { id: CauseId; title: string } | null;
   /** The one-line verdict the text output starts with. */
   verdict: string;
   /** The directive that decided, when there is one. */

@@ -8,6 +8,7 @@ import type { Directive } from '../ast.js';
 import { explain } from '../explain/index.js';
 import { parseExplainRequest } from '../explain/request.js';
 import type { Explanation } from '../explain/types.js';
+import type { CauseId } from '../causes.js';
 import type { Model } from './index.js';
 
 /** A request as the JSON output and `why403 explain` take it. */
@@ -35,7 +36,7 @@ export interface Proof {
   /** The status explain predicts (never null in a proof: unknown outcomes prove nothing). */
   status: number;
   /** Catalog id of a 403 (docs/403-causes.md). */
-  cause: string | null;
+  cause: CauseId | null;
   /** The directive that decided. */
   decidedBy: (ProofLocation & { directive: string }) | null;
   /** The explain trace, for SARIF code flows. */

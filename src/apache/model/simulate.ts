@@ -10,6 +10,7 @@
  * the disk when no filesystem is given) becomes a list of possible outcomes, never a guess.
  */
 import type { Directive, ParsedFile } from '../../ast.js';
+import type { CauseId } from '../../causes.js';
 import { SourceFile } from '../../source.js';
 import { parseApache } from '../parser.js';
 import { checkAccessCompat, satisfyFor } from './access-compat.js';
@@ -70,14 +71,14 @@ export interface PossibleOutcome {
   when: string;
   status: number | null;
   outcome: Outcome;
-  cause: string | null;
+  cause: CauseId | null;
 }
 
 export interface SimResult {
   status: number | null;
   outcome: Outcome;
-  /** Catalog row (403-CAUSES.md), e.g. 'A01'; null for non-403 results. */
-  cause: string | null;
+  /** Catalog row (docs/403-causes.md), e.g. 'A01'; null for non-403 results. */
+  cause: CauseId | null;
   /** The directive that decided the result. */
   decidedBy: Directive | null;
   message: string;
@@ -107,7 +108,7 @@ export interface IndexCandidate {
   /** The URL of the subrequest. */
   target: string;
   status: number;
-  cause: string | null;
+  cause: CauseId | null;
   by: Directive | null;
 }
 
@@ -127,7 +128,7 @@ export interface DirIndexLookup {
 interface Final {
   status: number | null;
   outcome: Outcome;
-  cause: string | null;
+  cause: CauseId | null;
   by: Directive | null;
   message: string;
   possible?: PossibleOutcome[];
@@ -152,7 +153,7 @@ const STATUS_OUTCOME = (s: number): Outcome =>
                   ? 'bad-request'
                   : 'ok';
 
-function fin(status: number, cause: string | null, by: Directive | null, message: string, outcome?: Outcome): Final {
+function fin(status: number, cause: CauseId | null, by: Directive | null, message: string, outcome?: Outcome): Final {
   return {
     status,
     outcome: outcome ?? STATUS_OUTCOME(status),
@@ -419,7 +420,7 @@ class Simulation {
   }
 
   /** A forward proxy request: proxy_walk (`<Proxy>` sections on `proxy:<url>`, no directory walk),
-   * the Location walk on the full URL, then the access checks (403-CAUSES.md A43). */
+   * the Location walk on the full URL, then the access checks (docs/403-causes.md#a43). */
   forwardProxy(url: string, by: Directive): Final & { filename?: string } {
     const filename = `proxy:${url}`;
     this.step(
@@ -857,7 +858,7 @@ class Simulation {
     }
   }
 
-  classifyAuthz(by: Directive | null, conf: DirConf, compatOk: boolean): string {
+  classifyAuthz(by: Directive | null, conf: DirConf, compatOk: boolean): CauseId {
     const owner = by ? this.model.owners.get(by) : undefined;
     if (owner?.limit) return 'A10';
     // A05 before A06: a section that passes old-style Allow while an inherited Require still

@@ -14,6 +14,7 @@
  * possibilities and the assumption each rests on. Never throws on bad input.
  */
 import type { Directive } from '../../ast.js';
+import type { CauseId } from '../../causes.js';
 import { accessRulesOf, firstMatch, parseClient } from './address.js';
 import { canList, openAs, resolveWorker, type FileSystemView, type OpenResult, type Worker } from './fs.js';
 import { findLocation, findNamed } from './locations.js';
@@ -70,8 +71,8 @@ export interface TraceStep {
 export interface Outcome {
   status: number | null;
   outcome: OutcomeKind;
-  /** Catalog id (../shared/design/403-CAUSES.md §1.1) when the status is 403. */
-  cause?: string;
+  /** Catalog id (docs/403-causes.md) when the status is 403. */
+  cause?: CauseId;
   /** The assumptions this outcome rests on (empty when the config and request decide it). */
   conditions: string[];
 }
@@ -140,7 +141,7 @@ interface ReqState {
   captures: (string | undefined)[];
   named: Record<string, string | undefined>;
   /** The cause of the first 403 seen (kept across error_page). */
-  cause?: string;
+  cause?: CauseId;
 }
 
 const METHODS_STATIC = ['GET', 'HEAD', 'POST'];
@@ -223,7 +224,7 @@ class Simulation {
     this.prefix = p.endsWith('/') ? p : p + '/';
   }
 
-  private stop(status: number | null, outcome: OutcomeKind, cause?: string): never {
+  private stop(status: number | null, outcome: OutcomeKind, cause?: CauseId): never {
     throw new Stop({ status, outcome, cause, conditions: [] });
   }
 
@@ -707,11 +708,11 @@ class Simulation {
 
   // ---------------------------------------------------------------- access phase
 
-  private access(conf: Scope, s: EffectiveSettings, st: ReqState): { status: number; cause: string } | null {
+  private access(conf: Scope, s: EffectiveSettings, st: ReqState): { status: number; cause?: CauseId } | null {
     const r = this.r;
     const any = s.satisfy.value === 'any';
     const inLimitExcept = conf.kind === 'limit_except' || conf.parent?.kind === 'limit_except';
-    type H = { ok: true } | { fail: number; cause: string } | null;
+    type H = { ok: true } | { fail: number; cause?: CauseId } | null;
     const results: H[] = [];
     // 1. access module
     const accessResult = (): H => {
@@ -740,7 +741,7 @@ class Simulation {
       const auth = this.headers.get('authorization');
       if (!auth || !/^basic\s/i.test(auth)) {
         r.step('access', `auth_basic "${s.authBasic.value}" and no credentials: 401`, s.authBasic.directive);
-        return { fail: 401, cause: '' };
+        return { fail: 401 };
       }
       const file = s.authBasicUserFile.value;
       if (file !== null && this.req.fs && this.worker) {
@@ -758,7 +759,7 @@ class Simulation {
       ]);
       if (i === 0) return { ok: true };
       if (i === 2) return { fail: 403, cause: 'N04' };
-      return { fail: 401, cause: '' };
+      return { fail: 401 };
     };
     // 3. auth_request (a subrequest; ACCESS is skipped inside it)
     const requestResult = (): H => {
@@ -770,7 +771,7 @@ class Simulation {
       ]);
       r.step('access', `auth_request ${s.authRequest.value}: the outcome depends on the subrequest`, s.authRequest.directive);
       if (i === 0) return { ok: true };
-      return i === 1 ? { fail: 401, cause: '' } : { fail: 403, cause: 'N05' };
+      return i === 1 ? { fail: 401 } : { fail: 403, cause: 'N05' };
     };
     for (const h of [accessResult, basicResult, requestResult]) {
       const res = h();
@@ -786,11 +787,11 @@ class Simulation {
       results.push(res);
     }
     if (any && results.length) {
-      const f = results.filter((x): x is { fail: number; cause: string } => x !== null && 'fail' in x);
+      const f = results.filter((x): x is { fail: number; cause?: CauseId } => x !== null && 'fail' in x);
       const auth = f.find((x) => x.fail === 401);
       const pick = auth ?? f[f.length - 1];
       r.step('access', `satisfy any: every access check failed: ${pick.fail}`, s.satisfy.directive);
-      return { status: pick.fail, cause: pick.fail === 403 ? 'N03' : '' };
+      return { status: pick.fail, cause: pick.fail === 403 ? 'N03' : undefined };
     }
     return null;
   }
@@ -1153,7 +1154,7 @@ class Simulation {
     return null;
   }
 
-  private error(status: number, st: ReqState, conf: Scope, depth: number, kind: OutcomeKind, cause?: string): Outcome {
+  private error(status: number, st: ReqState, conf: Scope, depth: number, kind: OutcomeKind, cause?: CauseId): Outcome {
     if (status === 403 && cause && !st.cause) st.cause = cause;
     const rec = effectiveSettings(conf).recursiveErrorPages.value;
     if (!st.errorPage && st.uriChanges !== 0) {
@@ -1185,7 +1186,7 @@ class Simulation {
   }
 
   /** A response is produced with `status`; error_page may have fixed the status earlier. */
-  private done(status: number, outcome: OutcomeKind, st: ReqState, cause?: string): Outcome {
+  private done(status: number, outcome: OutcomeKind, st: ReqState, cause?: CauseId): Outcome {
     const final = st.errStatus > 0 ? st.errStatus : status;
     return { status: final, outcome, cause: final === 403 ? (cause ?? st.cause) : undefined, conditions: [] };
   }
