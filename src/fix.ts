@@ -189,13 +189,16 @@ export function guardWith(parse: (text: string) => ParsedFile, text: string, fix
   // one that did may also have changed the directive its (now empty) range touches.
   const keptNew = neu.filter((d) => !ranges.some((r) => meets(d.head, r.ns, r.ne, r.touches)));
   const n = Math.min(keptOld.length, keptNew.length);
+  const same = (a: FlatDirective | undefined, b: FlatDirective | undefined) => !!a && !!b && a.key === b.key && a.depth === b.depth;
   for (let i = 0; i < n; i++) {
     const a = keptOld[i];
     const b = keptNew[i];
-    if (a.key !== b.key || a.depth !== b.depth) {
-      if (a.key === b.key) return `\`${a.shown}\` (line ${a.line}) would move to nesting depth ${b.depth}`;
-      return `\`${a.shown}\` (line ${a.line}) would be read as \`${b.shown}\``;
-    }
+    if (same(a, b)) continue;
+    // Say what happened at the first difference: a directive appears, goes, moves or changes.
+    if (same(a, keptNew[i + 1])) return `\`${b.shown}\` would become a directive (line ${b.line} of the fixed text)`;
+    if (same(keptOld[i + 1], b)) return `\`${a.shown}\` (line ${a.line}) would no longer be read`;
+    if (a.key === b.key) return `\`${a.shown}\` (line ${a.line}) would move to nesting depth ${b.depth}`;
+    return `\`${a.shown}\` (line ${a.line}) would be read as \`${b.shown}\``;
   }
   if (keptNew.length > n) return `\`${keptNew[n].shown}\` would become a directive (line ${keptNew[n].line} of the fixed text)`;
   if (keptOld.length > n) return `\`${keptOld[n].shown}\` (line ${keptOld[n].line}) would no longer be read`;
