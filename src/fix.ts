@@ -220,6 +220,9 @@ export function withholdFixes(entry: FileEntry, note: string, only?: ReadonlySet
   }
 }
 
+/** Fixes of one file checked one by one when they fail together (see planFixes). */
+export const MAX_SEPARATE_CHECKS = 100;
+
 /**
  * The fixed text of a file, or null when nothing is to change. Fixes that `fixGuard` rejects are
  * withheld (taken off their findings, with a note): all together first; when that fails, each one
@@ -235,10 +238,17 @@ export async function planFixes(entry: FileEntry): Promise<string | null> {
   }
   const sel = selectFixes(text, fixes);
   if (sel.fixes.length === 0) return null;
-  const parse = await reparser(entry.parsed);
+  const reparse = await reparser(entry.parsed);
+  let original: ParsedFile | undefined;
+  const parse = (t: string) => (t === text ? (original ??= reparse(t)) : reparse(t));
   let output = applySelected(text, sel.fixes);
   const why = guardWith(parse, text, sel.fixes, output);
   if (why !== null) {
+    // Each fix alone costs two parses: beyond a bound, the file's fixes are withheld together.
+    if (sel.fixes.length > MAX_SEPARATE_CHECKS) {
+      withholdFixes(entry, `fix withheld: applying the fixes of this file would change what the server reads: ${why}`, new Set(sel.fixes));
+      return null;
+    }
     const good: Fix[] = [];
     for (const f of sel.fixes) {
       const alone = guardWith(parse, text, [f], applySelected(text, [f]));
