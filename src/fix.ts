@@ -269,7 +269,9 @@ export async function planFixes(entry: FileEntry): Promise<string | null> {
 // ---------------------------------------------------------------------------------------------
 // Writing
 
-export type WriteOutcome = { written: true; inPlace: boolean } | { written: false; reason: string };
+/** `retry`: the file changed since it was read (e.g. another hard-linked name of it was just fixed):
+ * not an error, the next pass reads it again. */
+export type WriteOutcome = { written: true; inPlace: boolean } | { written: false; reason: string; retry?: boolean };
 
 function osError(e: unknown): string {
   const err = e as NodeJS.ErrnoException;
@@ -319,8 +321,12 @@ export function writeFixed(source: SourceFile, text: string): WriteOutcome {
   } catch (e) {
     return { written: false, reason: `cannot read it again (${osError(e)})` };
   }
-  if (!current.equals(source.encode(source.text))) return { written: false, reason: 'it changed since it was read' };
   const bytes = source.encode(text);
+  if (!current.equals(source.encode(source.text))) {
+    // Already the fixed text (the same file under another name was fixed a moment ago): done.
+    if (current.equals(bytes)) return { written: true, inPlace: true };
+    return { written: false, reason: 'it changed since it was read', retry: true };
+  }
   return st.nlink > 1 ? writeInPlace(path, bytes, current) : writeByRename(path, bytes, st.uid, st.gid, mode);
 }
 

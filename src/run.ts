@@ -208,6 +208,10 @@ export async function lint(paths: readonly string[], opts: LintOptions = {}): Pr
       if (opts.fix && !opts.fixDryRun && !isStdin) {
         // A file that cannot be written is a problem of that file only: reported, and the run goes on.
         const w = writeFixed(e.source, output);
+        if (!w.written && w.retry) {
+          changed++; // read again in the next pass
+          continue;
+        }
         if (!w.written) {
           fixErrors.set(e.path, w.reason);
           withholdFixes(e, `not fixed: ${w.reason}`);

@@ -288,6 +288,21 @@ describe('writing respects the file', () => {
     expect(readdirSync(join(dir, 'a'))).toEqual(['nginx.conf']);
   });
 
+  test('two hard-linked names linted in one run: both fixed, still one file, no error', async () => {
+    const dir = tree({ 'sites-available/a.conf': NGINX_CONF });
+    mkdirSync(join(dir, 'sites-enabled'));
+    linkSync(join(dir, 'sites-available/a.conf'), join(dir, 'sites-enabled/a.conf'));
+    const files = [join(dir, 'sites-available/a.conf'), join(dir, 'sites-enabled/a.conf')];
+    const ino = statSync(files[0]).ino;
+    const run = await lint(files, { cwd: dir, fix: true, ...ONLY });
+    expect(run.fixErrors).toEqual([]);
+    expect(run.results.flatMap((r) => r.messages)).toEqual([]);
+    for (const f of files) {
+      expect(readFileSync(f, 'utf8')).toBe(NGINX_FIXED);
+      expect(statSync(f).ino).toBe(ino);
+    }
+  });
+
   test('a symlink stays a symlink; the target is fixed; a second run changes nothing', async () => {
     const dir = tree({ 'real/nginx.conf': NGINX_CONF });
     mkdirSync(join(dir, 'conf'));
