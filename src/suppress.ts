@@ -11,7 +11,8 @@
  * runs to the end of the file. Suppressions act only in the file they stand in, and are applied
  * after all rules ran (rules never see them). Directives that suppressed nothing, or name an unknown
  * rule, are reported as `unused-suppression`; the unused ones carry a fix that deletes the comment
- * (or just the unused rule names).
+ * (or just the unused rule names). An Apache comment ending in `\` runs on over the next physical
+ * line (httpd joins them): the fix deletes all its lines, and `disable-next-line` looks past them.
  */
 import type { Comment, Node, ParsedFile, ServerKind } from './ast.js';
 import type { Fix, ReportSeverity } from './rule.js';
