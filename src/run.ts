@@ -16,7 +16,7 @@ import type { ConfigSet, Node, PathMapping, ServerKind } from './ast.js';
 import { useColor as decideColor } from './color.js';
 import { ConfigResolver, ruleEntry, type LoadedConfig } from './config.js';
 import { expandPaths } from './files.js';
-import { applyFixes, MAX_FIX_PASSES, writeFixed } from './fix.js';
+import { MAX_FIX_PASSES, planFixes, withholdFixes, writeFixed } from './fix.js';
 import {
   diagnosticMessage,
   engineRules,
@@ -120,6 +120,8 @@ export interface LintRun {
   enabledRules: Rule<string, object>[];
   /** Files written by `fix`. */
   fixedFiles: string[];
+  /** Files `fix` had fixes for but did not write, and why (read-only, owner not keepable, OS error). */
+  fixErrors: Array<{ filePath: string; message: string }>;
   cwd: string;
 }
 
@@ -185,6 +187,7 @@ export async function lint(paths: readonly string[], opts: LintOptions = {}): Pr
   const expanded = await expandPaths(paths.length ? paths : opts.stdin ? ['-'] : ['.'], cwd);
   let stdinText = opts.stdin?.text;
   const fixedFiles = new Set<string>();
+  const fixErrors = new Map<string, string>();
   const stdinOutput: { text?: string } = {};
 
   let pass = 0;
@@ -202,24 +205,37 @@ export async function lint(paths: readonly string[], opts: LintOptions = {}): Pr
     const entries = state.entries;
     const wantFix = opts.fix || opts.fixDryRun;
     if (!wantFix) return finish(entries, state.crashes, null);
-    // Apply the fixes of this pass.
+    // Apply the fixes of this pass (planFixes withholds those that would change what the server reads).
     let changed = 0;
     const outputs = new Map<string, string>();
     for (const e of entries.values()) {
-      const fixes = e.messages.filter((m) => m.fix).map((m) => m.fix!);
-      if (fixes.length === 0 || !e.source) continue;
-      const r = applyFixes(e.source.text, fixes);
-      if (r.applied === 0 || r.output === e.source.text) continue;
-      outputs.set(e.path, r.output);
+      const notWritten = fixErrors.get(e.path);
+      if (notWritten !== undefined) withholdFixes(e, `not fixed: ${notWritten}`);
+      const output = await planFixes(e);
+      if (output === null || !e.source) continue;
       const isStdin = state.stdinPath === e.path;
       if (opts.fix && !opts.fixDryRun && !isStdin) {
-        writeFixed(e.source, r.output);
+        // A file that cannot be written is a problem of that file only: reported, and the run goes on.
+        const w = writeFixed(e.source, output);
+        if (!w.written && w.retry) {
+          changed++; // read again in the next pass
+          continue;
+        }
+        if (!w.written) {
+          fixErrors.set(e.path, w.reason);
+          withholdFixes(e, `not fixed: ${w.reason}`);
+          continue;
+        }
+        outputs.set(e.path, output);
         fixedFiles.add(e.path);
         changed++;
       } else if (isStdin) {
-        stdinText = r.output;
-        stdinOutput.text = r.output;
+        outputs.set(e.path, output);
+        stdinText = output;
+        stdinOutput.text = output;
         changed++;
+      } else {
+        outputs.set(e.path, output);
       }
     }
     if (opts.fixDryRun || changed === 0 || pass >= MAX_FIX_PASSES) {
@@ -241,6 +257,11 @@ export async function lint(paths: readonly string[], opts: LintOptions = {}): Pr
         ruleSetting,
         stdinText,
       });
+      for (const e of again.entries.values()) {
+        const notWritten = fixErrors.get(e.path);
+        if (notWritten !== undefined) withholdFixes(e, `not fixed: ${notWritten}`);
+        await planFixes(e);
+      }
       const out = new Map<string, string>();
       if (again.stdinPath && stdinOutput.text !== undefined) out.set(again.stdinPath, stdinOutput.text);
       return finish(again.entries, again.crashes, out);
@@ -261,6 +282,7 @@ export async function lint(paths: readonly string[], opts: LintOptions = {}): Pr
       unmatched: expanded.unmatched,
       enabledRules: [...enabled.values()].sort((a, b) => byCodeUnits(a.id, b.id)),
       fixedFiles: [...fixedFiles],
+      fixErrors: [...fixErrors].map(([filePath, message]) => ({ filePath, message })),
       cwd,
     };
   }
@@ -612,6 +634,10 @@ export async function lintCommand(a: LintArgs, pathMap: PathMapping[], io: CliIO
     for (const c of run.crashes) {
       io.err(`why403: internal error in ${c.ruleId} while linting ${relativePath(cwd, c.file)}: ${c.error.split('\n')[0]}\n`);
       if (io.env.WHY403_DEBUG) io.err(c.error + '\n');
+    }
+    for (const f of run.fixErrors) {
+      io.err(`why403: cannot fix ${relativePath(cwd, f.filePath)}: ${f.message}; the file is left unchanged\n`);
+      code = 2;
     }
     if (run.crashes.length > 0) {
       io.err('The results above are incomplete. This is a bug in why403; run again with WHY403_DEBUG=1 for details and report it.\n');

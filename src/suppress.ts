@@ -11,7 +11,8 @@
  * runs to the end of the file. Suppressions act only in the file they stand in, and are applied
  * after all rules ran (rules never see them). Directives that suppressed nothing, or name an unknown
  * rule, are reported as `unused-suppression`; the unused ones carry a fix that deletes the comment
- * (or just the unused rule names).
+ * (or just the unused rule names). An Apache comment ending in `\` runs on over the next physical
+ * line (httpd joins them): the fix deletes all its lines, and `disable-next-line` looks past them.
  */
 import type { Comment, Node, ParsedFile, ServerKind } from './ast.js';
 import type { Fix, ReportSeverity } from './rule.js';
@@ -25,6 +26,8 @@ export interface RuleRef {
   /** Offsets of the name in the file's text. */
   start: number;
   end: number;
+  /** The offsets are not known exactly: no fix may remove the name alone. */
+  noFix?: boolean;
 }
 
 export interface SuppressionDirective {
@@ -72,17 +75,41 @@ function isBlankOrComment(src: SourceFile, line: number): boolean {
   return t === '' || t.startsWith('#');
 }
 
+/** Offsets in the file of each character of a comment's text (and one past its end), or null when
+ * they cannot be found. An Apache comment ending in `\` takes in the next physical line: its text
+ * holds the lines joined, without the `\` and the line break. */
+export function commentTextOffsets(src: SourceFile, c: Comment): number[] | null {
+  const base = c.span.start.offset + 1;
+  const n = c.text.length;
+  if (c.span.end.line === c.span.start.line) return Array.from({ length: n + 1 }, (_, i) => base + i);
+  const text = src.text;
+  const out: number[] = [];
+  let j = base;
+  const joint = (k: number) =>
+    text.charCodeAt(k) === 92 && (text.charCodeAt(k + 1) === 10 || (text.charCodeAt(k + 1) === 13 && text.charCodeAt(k + 2) === 10));
+  for (let i = 0; i < n; i++) {
+    while (joint(j)) j += text.charCodeAt(j + 1) === 13 ? 3 : 2;
+    if (text[j] !== c.text[i]) return null;
+    out.push(j++);
+  }
+  out.push(j);
+  return out;
+}
+
 /** Parse every `# why403-…` comment of a file. */
 export function parseDirectives(parsed: ParsedFile): SuppressionDirective[] {
   const src = parsed.source;
   const out: SuppressionDirective[] = [];
   const comments = collectComments(parsed.nodes).sort((a, b) => a.span.start.offset - b.span.start.offset);
+  // Lines that belong to a comment continued with `\` (Apache) are comment lines too.
+  const continued = new Set<number>();
+  for (const c of comments) for (let l = c.span.start.line + 1; l <= c.span.end.line; l++) continued.add(l);
   for (const c of comments) {
     const m = DIRECTIVE_RE.exec(c.text);
     if (!m) continue;
     const kind = m[1] as DirectiveKind;
-    // Offset of c.text[0] in the file: the comment span starts at '#'.
-    const base = c.span.start.offset + 1;
+    // Offsets of c.text's characters in the file (the comment span starts at '#').
+    const at = commentTextOffsets(src, c);
     let rest = c.text.slice(m[0].length);
     let reason: string | null = null;
     const dash = /(?:^|\s)-{2,}(?:\s|$)/.exec(rest);
@@ -90,17 +117,23 @@ export function parseDirectives(parsed: ParsedFile): SuppressionDirective[] {
       reason = rest.slice(dash.index + dash[0].length).trim() || null;
       rest = rest.slice(0, dash.index);
     }
-    const restStart = base + m[0].length;
+    const restStart = m[0].length;
     const rules: RuleRef[] = [];
     const nameRe = /[^\s,]+/g;
     let nm: RegExpExecArray | null;
-    while ((nm = nameRe.exec(rest))) rules.push({ name: nm[0], start: restStart + nm.index, end: restStart + nm.index + nm[0].length });
+    // Without offsets (never expected) a name points at the whole comment and gets no fix of its own.
+    const off = (i: number) => (at ? at[i] : c.span.start.offset);
+    const endOff = (i: number) => (at ? at[i - 1] + 1 : c.span.end.offset);
+    while ((nm = nameRe.exec(rest))) {
+      const i = restStart + nm.index;
+      rules.push({ name: nm[0], start: off(i), end: endOff(i + nm[0].length), ...(at ? {} : { noFix: true }) });
+    }
     const line = c.span.start.line;
     let target = 0;
     if (kind === 'disable-line') target = c.trailing ? line : 0;
     else if (kind === 'disable-next-line') {
-      for (let l = line + 1; l <= src.lineCount; l++) {
-        if (!isBlankOrComment(src, l)) {
+      for (let l = c.span.end.line + 1; l <= src.lineCount; l++) {
+        if (!isBlankOrComment(src, l) && !continued.has(l)) {
           target = l;
           break;
         }
@@ -134,7 +167,8 @@ function suppressor(dirs: SuppressionDirective[], m: LintMessage): SuppressionDi
   return by;
 }
 
-/** The range that deletes a comment: its whole line when it stands alone, else the trailing part. */
+/** The range that deletes a comment: its whole lines when it stands alone (every physical line of
+ * an Apache comment continued with `\`), else the trailing part. */
 export function commentDeletion(src: SourceFile, c: Comment): Fix {
   const text = src.text;
   if (c.trailing) {
@@ -143,9 +177,9 @@ export function commentDeletion(src: SourceFile, c: Comment): Fix {
     return { range: [s, c.span.end.offset], text: '' };
   }
   const starts = src.lineStarts;
-  const line = c.span.start.line;
-  const from = starts[line - 1];
-  if (line < starts.length) return { range: [from, starts[line]], text: '' };
+  const from = starts[c.span.start.line - 1];
+  const last = c.span.end.line;
+  if (last < starts.length) return { range: [from, starts[last]], text: '' };
   // Last line without a terminator: take the preceding line break instead.
   let s = from;
   if (s > 0 && text[s - 1] === '\n') s--;
@@ -283,6 +317,7 @@ export function applySuppressions(entry: FileEntry, opts: SuppressOptions): Supp
     for (const r of unused) {
       const i = all.indexOf(r);
       const range: [number, number] = i > 0 ? [all[i - 1].end, r.end] : [r.start, all[i + 1].start];
+      const exact = !r.noFix && !(i > 0 ? all[i - 1] : all[i + 1]).noFix;
       messages.push(
         unusedMessage(
           src,
@@ -292,10 +327,7 @@ export function applySuppressions(entry: FileEntry, opts: SuppressOptions): Supp
           `unused ${label} directive (no problems were reported from '${r.name}')`,
           r.start,
           r.end,
-          {
-            range,
-            text: '',
-          },
+          exact ? { range, text: '' } : undefined,
         ),
       );
     }
