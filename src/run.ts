@@ -8,7 +8,6 @@
  * not linted again on its own.
  */
 import { mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import type { ConfigSet, Node, PathMapping, ServerKind } from './ast.js';
 import { ConfigResolver, configPathMap, ruleEntry, type LoadedConfig } from './config.js';
@@ -30,6 +29,7 @@ import { fileDiagnostic, isDirectory } from './read.js';
 import { packageRoot, readRuleDoc, type Rule, type Settings, type Severity } from './rule.js';
 import { loadRules, RULE_IDS, ruleStubsFromSchema } from './rule-manifest.js';
 import { applySuppressions, type UnusedMode } from './suppress.js';
+import { compileIgnores } from './regex-engine.js';
 import type { CliIO, LintArgs } from './cli.js';
 
 export interface LintOptions {
@@ -375,10 +375,9 @@ const matchers = new WeakMap<LoadedConfig, (p: string) => boolean>();
 function ignoreMatcher(cfg: LoadedConfig): (p: string) => boolean {
   let m = matchers.get(cfg);
   if (!m) {
-    // picomatch is small and synchronous; loaded only when a config has ignores.
-    const req = createRequire(import.meta.url);
-    const pm = req('picomatch') as (g: string[], o?: object) => (p: string) => boolean;
-    m = pm(cfg.config.ignores ?? [], { dot: true });
+    // A linear glob matcher (src/regex-engine.ts), not picomatch: picomatch compiles to a backtracking
+    // RegExp, and `*a*a*a*a*a*a*ab` against a long folder name would hang the run.
+    m = compileIgnores(cfg.config.ignores ?? []);
     matchers.set(cfg, m);
   }
   return m;
