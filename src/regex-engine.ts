@@ -512,12 +512,12 @@ function compile(source: string, flags: string): CompiledRegex {
   const a = analyse(source, flags);
   if (a.program > MAX_PROGRAM) return { ok: false, reason: 'the regex repeats too much to be evaluated safely (program too large)' };
   let re2: RE2JS | null = null;
-  let re2Why = a.why;
+  let re2Why = a.why ? `${a.why}, which RE2 lacks` : '';
   if (a.re2 !== null) {
     try {
       re2 = RE2JS.compile(a.re2, re2Flags(flags));
     } catch (e) {
-      re2Why = `RE2 rejects it (${(e as Error).message})`;
+      re2Why = `RE2 rejects it: ${(e as Error).message}`;
     }
   }
   const needFallback = re2 === null || a.dollarNl;
@@ -530,8 +530,7 @@ function compile(source: string, flags: string): CompiledRegex {
       if (limit < MIN_FALLBACK_SUBJECT) fallbackWhy = 'too many quantifiers to evaluate with a bounded backtracking budget';
     }
   }
-  if (re2 === null && fallbackWhy)
-    return { ok: false, reason: `it needs a backtracking engine (${re2Why}: not in RE2), and ${fallbackWhy}` };
+  if (re2 === null && fallbackWhy) return { ok: false, reason: `it needs a backtracking engine (${re2Why}), and ${fallbackWhy}` };
   if (fallbackWhy) limit = 0;
   const runJs = (s: string): RegexOutcome => {
     if (fallbackWhy) return { unknown: `a subject ending in a newline needs a backtracking engine for \`$\`, and ${fallbackWhy}` };
