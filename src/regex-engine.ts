@@ -76,9 +76,12 @@ interface Analysis {
   factor: number; // product of small bounded ranges and alternatives
   anchored: boolean;
   program: number; // estimated RE2 program size
+  wide: boolean; // a literal or class member above U+00FF (case folding differs there)
 }
 
 const DOLLAR_NL = '(?=\\n?$)';
+// eslint-disable-next-line no-control-regex
+const WIDE = /[^\x00-\xff]/;
 const DOLLAR_M = '(?=\\n|$)';
 
 const JS_SPACE = '\\t\\n\\x{0b}\\f\\r \\x{a0}\\x{1680}\\x{2000}-\\x{200a}\\x{2028}\\x{2029}\\x{202f}\\x{205f}\\x{3000}\\x{feff}';
@@ -105,6 +108,7 @@ function analyse(src: string, flags: string): Analysis {
     if (!why) why = w;
   };
   let dollarNl = false;
+  let wide = false;
   let unsafe: string | null = null;
   let variable = 0;
   let factor = 1;
@@ -138,6 +142,7 @@ function analyse(src: string, flags: string): Analysis {
     const c = src[i];
     if (c === '\\') {
       const r = escape(src, i, named);
+      if (r.code !== undefined && r.code > 0xff) wide = true;
       if (r.backref) {
         fail('back-reference');
         top().hasBackref = true;
@@ -152,6 +157,7 @@ function analyse(src: string, flags: string): Analysis {
     }
     if (c === '[') {
       const r = charClass(src, i);
+      if (r.wide) wide = true;
       if (r.re2 === null) fail(r.why);
       emitAtom(r.re2 ?? '(?:)');
       i = r.next;
@@ -274,6 +280,7 @@ function analyse(src: string, flags: string): Analysis {
       continue;
     }
     const code = src.charCodeAt(i);
+    if (code > 0xff) wide = true;
     if (/[A-Za-z0-9_ ]/.test(c)) emitAtom(c);
     else if (code >= 0xd800 && code <= 0xdbff && i + 1 < n) {
       const cp = src.codePointAt(i)!;
@@ -293,10 +300,15 @@ function analyse(src: string, flags: string): Analysis {
     factor,
     anchored: src.startsWith('^') && !stack[0].hasAlt,
     program: stack[0].size,
+    wide,
   };
 }
 
-function escape(src: string, i: number, named: boolean): { re2: string; next: number; backref?: boolean; assertion?: boolean } {
+function escape(
+  src: string,
+  i: number,
+  named: boolean,
+): { re2: string; next: number; backref?: boolean; assertion?: boolean; code?: number } {
   const d = src[i + 1];
   if (d === undefined) return { re2: '\\\\', next: i + 1 };
   switch (d) {
@@ -328,7 +340,7 @@ function escape(src: string, i: number, named: boolean): { re2: string; next: nu
     }
     case 'u': {
       const m = /^[0-9A-Fa-f]{4}/.exec(src.slice(i + 2));
-      return m ? { re2: hex(Number.parseInt(m[0], 16)), next: i + 6 } : { re2: 'u', next: i + 2 };
+      return m ? { re2: hex(Number.parseInt(m[0], 16)), next: i + 6, code: Number.parseInt(m[0], 16) } : { re2: 'u', next: i + 2 };
     }
     case 'c': {
       const e = src[i + 2];
@@ -357,7 +369,7 @@ function escape(src: string, i: number, named: boolean): { re2: string; next: nu
 }
 
 /** A JavaScript character class to RE2: every member written as `\x{…}` or a Perl class. */
-function charClass(src: string, start: number): { re2: string | null; why: string; next: number } {
+function charClass(src: string, start: number): { re2: string | null; why: string; next: number; wide?: boolean } {
   let i = start + 1;
   let neg = false;
   if (src[i] === '^') {
@@ -461,9 +473,10 @@ function charClass(src: string, start: number): { re2: string | null; why: strin
     }
     items.push('code' in a ? hex(a.code) : a.cls);
   }
+  const wide = items.some((x) => /\\x\{[0-9a-f]{3,}\}/.test(x) && x !== JS_SPACE);
   if (why) return { re2: null, why, next: i };
   if (items.length === 0) return neg ? { re2: '(?s:.)', why: '', next: i } : { re2: null, why: 'empty class', next: i };
-  return { re2: `[${neg ? '^' : ''}${items.join('')}]`, why: '', next: i };
+  return { re2: `[${neg ? '^' : ''}${items.join('')}]`, why: '', next: i, wide };
 }
 
 /** Longest subject for which the fallback's estimate n^k × factor stays under FALLBACK_STEPS. */
@@ -512,15 +525,18 @@ function compile(source: string, flags: string): CompiledRegex {
   const a = analyse(source, flags);
   if (a.program > MAX_PROGRAM) return { ok: false, reason: 'the regex repeats too much to be evaluated safely (program too large)' };
   let re2: RE2JS | null = null;
+  const caseless = flags.includes('i');
   let re2Why = a.why ? `${a.why}, which RE2 lacks` : '';
-  if (a.re2 !== null) {
+  if (a.re2 !== null && caseless && a.wide) re2Why = 'case-insensitive letters above U+00FF, where RE2 folds case differently';
+  else if (a.re2 !== null) {
     try {
       re2 = RE2JS.compile(a.re2, re2Flags(flags));
     } catch (e) {
       re2Why = `RE2 rejects it: ${(e as Error).message}`;
     }
   }
-  const needFallback = re2 === null || a.dollarNl;
+  // Subjects above U+00FF under `i` also take the fallback: RE2 folds ſ/s, K/k where JavaScript does not.
+  const needFallback = re2 === null || a.dollarNl || caseless;
   let limit = Infinity;
   let fallbackWhy: string | null = null;
   if (needFallback) {
@@ -533,7 +549,10 @@ function compile(source: string, flags: string): CompiledRegex {
   if (re2 === null && fallbackWhy) return { ok: false, reason: `it needs a backtracking engine (${re2Why}), and ${fallbackWhy}` };
   if (fallbackWhy) limit = 0;
   const runJs = (s: string): RegexOutcome => {
-    if (fallbackWhy) return { unknown: `a subject ending in a newline needs a backtracking engine for \`$\`, and ${fallbackWhy}` };
+    if (fallbackWhy)
+      return {
+        unknown: `this subject (${r2 === null ? re2Why : 'a final newline, or characters above U+00FF under case-insensitivity'}) needs a backtracking engine, and ${fallbackWhy}`,
+      };
     if (s.length > limit)
       return {
         unknown: `the regex needs a backtracking engine (${re2Why || '`$` before a final newline'}); subjects over ${limit} characters exceed its budget`,
@@ -543,9 +562,10 @@ function compile(source: string, flags: string): CompiledRegex {
     return m ? toMatch(m) : null;
   };
   const r2 = re2;
+  const onRe2 = (s: string) => r2 !== null && !(a.dollarNl && s.endsWith('\n')) && !(caseless && WIDE.test(s));
   const exec = (s: string): RegexOutcome => {
-    if (r2 && !(a.dollarNl && s.endsWith('\n'))) {
-      const m = r2.exec(s);
+    if (onRe2(s)) {
+      const m = r2!.exec(s);
       return m ? toMatch(m as unknown as RegExpExecArray) : null;
     }
     return runJs(s);
@@ -553,12 +573,12 @@ function compile(source: string, flags: string): CompiledRegex {
   const regex: ConfigRegex = {
     source,
     flags,
-    engine: r2 === null ? 'backtrack' : a.dollarNl ? 're2+backtrack' : 're2',
+    engine: r2 === null ? 'backtrack' : a.dollarNl || caseless ? 're2+backtrack' : 're2',
     re2Source: a.re2,
     fallbackLimit: needFallback ? limit : Infinity,
     exec,
     matches(s: string) {
-      if (r2 && !(a.dollarNl && s.endsWith('\n'))) return r2.test(s);
+      if (onRe2(s)) return r2!.test(s);
       const m = runJs(s);
       return isUnknown(m) ? m : m !== null;
     },

@@ -146,6 +146,10 @@ describe('regex engine', () => {
     expect(get('^/admin').matches('/ADMIN')).toBe(false);
     expect(get('[a-c]x', 'i').matches('Bx')).toBe(true);
     expect(get('^/caf\u00e9$', 'i').matches('/CAF\u00c9')).toBe(true); // Latin-1 folds in both engines
+    // above U+00FF RE2 folds ſ→s and K (Kelvin)→k, JavaScript's non-unicode `i` does not: those subjects take the fallback
+    expect(get('^/s\\w$', 'i').matches('/\u017f\u212a')).toBe(false);
+    expect(get('^/s\\w$', 'i').matches('/SK')).toBe(true);
+    expect(get('^/[\\u0100-\\u0200]$', 'i').matches('/s')).toBe(false);
   });
 
   it('keeps JavaScript meanings that differ in RE2: dot, \\s, identity escapes, $', () => {
@@ -347,6 +351,10 @@ const BASE_SUBJECTS = [
   'Mozilla/5.0 (Windows NT 10.0)',
   '2.4.62',
   '',
+  '/a\rb',
+  '/x\u2028y\u00a0z',
+  '/caf\u00e9/\u00c9T\u00c9',
+  '/\u017f\u212a/SK',
 ];
 
 /** Subjects built from the pattern's own literal characters, so most patterns match at least once. */
