@@ -32,7 +32,16 @@
  * Globs (`globMatch`) never become a RegExp: a two-pointer matcher with one remembered `*` per path
  * segment, O(pattern × text) in the worst case.
  */
-import { RE2JS } from 're2js';
+import { createRequire } from 'node:module';
+import type { RE2JS } from 're2js';
+
+// re2js costs ~100 ms to load: loaded on the first regex, not at startup (a lint of a config without
+// regexes never pays for it; globs never need it).
+let re2Module: typeof import('re2js') | null = null;
+function re2js(): typeof RE2JS {
+  re2Module ??= createRequire(import.meta.url)('re2js') as typeof import('re2js');
+  return re2Module.RE2JS;
+}
 
 /** Rough number of backtracking steps we accept for one fallback match. */
 const FALLBACK_STEPS = 2e7;
@@ -489,7 +498,7 @@ function fallbackLimit(a: Analysis): number {
 }
 
 function re2Flags(flags: string): number {
-  return flags.includes('i') ? RE2JS.CASE_INSENSITIVE : 0;
+  return flags.includes('i') ? re2js().CASE_INSENSITIVE : 0;
 }
 
 function toMatch(
@@ -530,7 +539,7 @@ function compile(source: string, flags: string): CompiledRegex {
   if (a.re2 !== null && caseless && a.wide) re2Why = 'case-insensitive letters above U+00FF, where RE2 folds case differently';
   else if (a.re2 !== null) {
     try {
-      re2 = RE2JS.compile(a.re2, re2Flags(flags));
+      re2 = re2js().compile(a.re2, re2Flags(flags));
     } catch (e) {
       re2Why = `RE2 rejects it: ${(e as Error).message}`;
     }
