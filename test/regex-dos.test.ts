@@ -3,7 +3,7 @@
  * backtracking). The hostile cases run the built CLI in a child process with a timeout: the assertion is
  * that it *finished* (no ETIMEDOUT) and what it printed, never how long it took.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -30,12 +30,22 @@ beforeAll(() => {
 }, 200_000);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-function cli(args: string[], cwd = repoRoot) {
-  const r = spawnSync(process.execPath, [cliPath, ...args], { cwd, encoding: 'utf8', timeout: TIMEOUT });
-  return { error: r.error, status: r.status, signal: r.signal, out: (r.stdout ?? '') + (r.stderr ?? '') };
+type Ran = { error: Error | undefined; status: number | null; signal: NodeJS.Signals | null; out: string };
+
+/** The CLI in a child process killed after TIMEOUT (async, so the test worker's event loop stays free). */
+function cli(args: string[], cwd = repoRoot): Promise<Ran> {
+  return new Promise((done) => {
+    const child = spawn(process.execPath, [cliPath, ...args], { cwd, timeout: TIMEOUT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let error: Error | undefined;
+    child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+    child.stderr.on('data', (b: Buffer) => (out += b.toString()));
+    child.on('error', (e) => (error = e));
+    child.on('close', (status, signal) => done({ error, status, signal, out }));
+  });
 }
 
-function finished(r: ReturnType<typeof cli>) {
+function finished(r: Ran) {
   expect(r.error, r.out).toBeUndefined();
   expect(r.signal, 'killed by the timeout').toBeNull();
 }
@@ -65,16 +75,20 @@ describe('hostile regexes finish (bounded child processes)', () => {
     ],
   ];
   for (const [name, body, want] of nginxCases) {
-    it(`nginx ${name}: lint and explain finish`, () => {
-      const p = conf(`n-${name.replace(/\W+/g, '_')}/nginx.conf`, nginx(body));
-      const l = cli(['lint', '--no-config-lookup', p]);
-      finished(l);
-      expect([0, 1]).toContain(l.status);
-      const e = cli(['explain', p, HOSTILE]);
-      finished(e);
-      expect(e.status, e.out).toBe(0);
-      if (want) expect(e.out).toMatch(want);
-    });
+    it(
+      `nginx ${name}: lint and explain finish`,
+      async () => {
+        const p = conf(`n-${name.replace(/\W+/g, '_')}/nginx.conf`, nginx(body));
+        const l = await cli(['lint', '--no-config-lookup', p]);
+        finished(l);
+        expect([0, 1]).toContain(l.status);
+        const e = await cli(['explain', p, HOSTILE]);
+        finished(e);
+        expect(e.status, e.out).toBe(0);
+        if (want) expect(e.out).toMatch(want);
+      },
+      2 * TIMEOUT + 5_000,
+    );
   }
 
   const apacheCases: [string, string, RegExp | null][] = [
@@ -94,31 +108,39 @@ describe('hostile regexes finish (bounded child processes)', () => {
     ['lookahead + nested', '<LocationMatch "^/(?!x)(a|aa)+$">\n  Require all denied\n</LocationMatch>', /cannot be evaluated/],
   ];
   for (const [name, body, want] of apacheCases) {
-    it(`apache ${name}: lint and explain finish`, () => {
-      const p = conf(`a-${name.replace(/\W+/g, '_')}/apache2.conf`, apache(body));
-      const l = cli(['lint', '--no-config-lookup', p]);
-      finished(l);
-      expect([0, 1]).toContain(l.status);
-      const e = cli(['explain', p, HOSTILE]);
-      finished(e);
-      expect(e.status, e.out).toBe(0);
-      if (want) expect(e.out).toMatch(want);
-    });
+    it(
+      `apache ${name}: lint and explain finish`,
+      async () => {
+        const p = conf(`a-${name.replace(/\W+/g, '_')}/apache2.conf`, apache(body));
+        const l = await cli(['lint', '--no-config-lookup', p]);
+        finished(l);
+        expect([0, 1]).toContain(l.status);
+        const e = await cli(['explain', p, HOSTILE]);
+        finished(e);
+        expect(e.status, e.out).toBe(0);
+        if (want) expect(e.out).toMatch(want);
+      },
+      2 * TIMEOUT + 5_000,
+    );
   }
 
-  it('ignores: a many-star glob against a long folder name finishes', () => {
-    const root = join(dir, 'ign');
-    const long = 'a'.repeat(200);
-    mkdirSync(join(root, long), { recursive: true });
-    mkdirSync(join(root, 'aaaaaaab'), { recursive: true });
-    writeFileSync(join(root, '.why403.json'), JSON.stringify({ ignores: ['*a*a*a*a*a*a*ab', 'aaaaaaab/**'] }));
-    writeFileSync(join(root, long, 'nginx.conf'), nginx('    return 403;'));
-    writeFileSync(join(root, 'aaaaaaab', 'nginx.conf'), nginx('    return 403;'));
-    const r = cli(['lint', '-f', 'compact', '.'], root);
-    finished(r);
-    expect(r.out).toContain(`${long}/nginx.conf`); // not ignored: the glob has no `/`
-    expect(r.out).not.toContain('aaaaaaab/nginx.conf'); // ignored by `aaaaaaab/**`
-  });
+  it(
+    'ignores: a many-star glob against a long folder name finishes',
+    async () => {
+      const root = join(dir, 'ign');
+      const long = 'a'.repeat(200);
+      mkdirSync(join(root, long), { recursive: true });
+      mkdirSync(join(root, 'aaaaaaab'), { recursive: true });
+      writeFileSync(join(root, '.why403.json'), JSON.stringify({ ignores: ['*a*a*a*a*a*a*ab', 'aaaaaaab/**'] }));
+      writeFileSync(join(root, long, 'nginx.conf'), nginx('    return 403;'));
+      writeFileSync(join(root, 'aaaaaaab', 'nginx.conf'), nginx('    return 403;'));
+      const r = await cli(['lint', '-f', 'compact', '.'], root);
+      finished(r);
+      expect(r.out).toContain(`${long}/nginx.conf`); // not ignored: the glob has no `/`
+      expect(r.out).not.toContain('aaaaaaab/nginx.conf'); // ignored by `aaaaaaab/**`
+    },
+    TIMEOUT + 5_000,
+  );
 });
 
 describe('regex engine', () => {
