@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import picomatch from 'picomatch';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Node } from '../src/ast.js';
+import { fnmatch as includeFnmatch } from '../src/apache/glob.js';
 import { compilePcre, fnmatch } from '../src/apache/model/regex.js';
 import { parseApache } from '../src/apache/parser.js';
 import { serverFor } from '../src/load.js';
@@ -125,6 +126,25 @@ describe('hostile regexes finish (bounded child processes)', () => {
   }
 
   it(
+    'Include / include globs: a many-star glob against long file names finishes',
+    async () => {
+      const inc = join(dir, 'inc');
+      mkdirSync(inc, { recursive: true });
+      for (let i = 0; i < 5; i++) writeFileSync(join(inc, 'a'.repeat(200 + i)), '');
+      const star = '*a*a*a*a*a*a*a*a*ab';
+      const n = conf('inc-n/nginx.conf', nginx(`    include "${inc}/${star}";\n    return 403;`));
+      const rn = await cli(['lint', '--no-config-lookup', '-f', 'compact', n]);
+      finished(rn);
+      expect(rn.out).toContain('nginx-return-403-server');
+      const a = conf('inc-a/apache2.conf', apache(`IncludeOptional "${inc}/${star}"\n<Location />\n  Require all denied\n</Location>`));
+      const ra = await cli(['lint', '--no-config-lookup', '-f', 'compact', a]);
+      finished(ra);
+      expect([0, 1]).toContain(ra.status);
+    },
+    2 * TIMEOUT + 5_000,
+  );
+
+  it(
     'ignores: a many-star glob against a long folder name finishes',
     async () => {
       const root = join(dir, 'ign');
@@ -235,6 +255,9 @@ describe('globs are matched without a RegExp', () => {
     expect(fnmatch('a\\*b', 'a*b')).toBe(true);
     expect(fnmatch('a\\*b', 'axb')).toBe(false);
     expect(globMatch('*a*a*a*a*a*a*ab', 'a'.repeat(20_000))).toBe(false);
+    expect(includeFnmatch('*a*a*a*a*a*a*ab', 'a'.repeat(255))).toBe(false);
+    expect(includeFnmatch('*.conf', '.x.conf')).toBe(false); // APR_FNM_PERIOD
+    expect(includeFnmatch('[a-c]*.conf', 'b.conf')).toBe(true);
     expect(globMatch('*a*a*a*a*a*a*ab', 'a'.repeat(20_000) + 'b')).toBe(true);
   });
 
