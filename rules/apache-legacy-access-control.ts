@@ -6,6 +6,7 @@
  */
 import type { Directive } from '../src/ast.js';
 import { canonicalModule } from '../src/apache/model/modules.js';
+import { compilePcre } from '../src/apache/model/regex.js';
 import { defineRule, type Suggestion } from '../src/rule.js';
 
 const LEGACY = ['order', 'allow', 'deny', 'satisfy'];
@@ -35,11 +36,10 @@ export function ifVersionHolds(args: string[], version: string): boolean | null 
   const want = m[2].trim();
   let holds: boolean;
   if (op === '~' || /^\/.*\/$/.test(want)) {
-    try {
-      holds = new RegExp(want.replace(/^\/(.*)\/$/, '$1')).test(version);
-    } catch {
-      return null;
-    }
+    const re = compilePcre(want.replace(/^\/(.*)\/$/, '$1'));
+    const hit = re.ok ? re.re.matches(version) : null;
+    if (typeof hit !== 'boolean') return null;
+    holds = hit;
   } else if (!/^[0-9]+(\.[0-9]+)*$/.test(want)) return null;
   else {
     // IfVersion compares only as many components as given: `< 2.3` means major.minor < 2.3.

@@ -31,7 +31,7 @@ export default defineRule({
         // the stock denial this server has for the name
         const deny = root.server.files.find(
           (f) =>
-            (f.kind === 'files' ? fnmatch(f.pattern, name) : f.regex?.ok && f.regex.re.test(name)) &&
+            (f.kind === 'files' ? fnmatch(f.pattern, name) : f.regex?.ok && f.regex.re.matches(name) === true) &&
             kids(f.directive).some((d) => d.key === 'require' && /^all denied$/i.test(d.args.map((a) => a.value).join(' '))),
         );
         if (!deny) continue;

@@ -10,7 +10,6 @@
 import type { ModelOptions } from './model/index.js';
 import type { Proof, SampleRequest } from './model/proof.js';
 import { mkdirSync, realpathSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { dirname, relative, resolve, sep } from 'node:path';
 import type { ConfigSet, Node, PathMapping, ServerKind } from './ast.js';
 import { useColor as decideColor } from './color.js';
@@ -35,6 +34,7 @@ import { loadRules, RULE_IDS } from './rule-manifest.js';
 import { packageVersion } from './version.js';
 import { loadOptionsFor, modelOptionsOf, settingsFor, validationRules } from './settings.js';
 import { applySuppressions, type UnusedMode } from './suppress.js';
+import { compileIgnores } from './regex-engine.js';
 import type { CliIO, LintArgs } from './cli.js';
 
 export interface LintOptions {
@@ -407,10 +407,9 @@ const matchers = new WeakMap<LoadedConfig, (p: string) => boolean>();
 function ignoreMatcher(cfg: LoadedConfig): (p: string) => boolean {
   let m = matchers.get(cfg);
   if (!m) {
-    // picomatch is small and synchronous; loaded only when a config has ignores.
-    const req = createRequire(import.meta.url);
-    const pm = req('picomatch') as (g: string[], o?: object) => (p: string) => boolean;
-    m = pm(cfg.config.ignores ?? [], { dot: true });
+    // A linear glob matcher (src/regex-engine.ts), not picomatch: picomatch compiles to a backtracking
+    // RegExp, and `*a*a*a*a*a*a*ab` against a long folder name would hang the run.
+    m = compileIgnores(cfg.config.ignores ?? []);
     matchers.set(cfg, m);
   }
   return m;

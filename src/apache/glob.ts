@@ -15,6 +15,7 @@
  */
 import { readdirSync, statSync } from 'node:fs';
 import { isDirectory } from '../read.js';
+import { compileGlob } from '../regex-engine.js';
 
 export const AP_MAX_FNMATCH_DIR_DEPTH = 128;
 
@@ -41,71 +42,10 @@ export function hasWildcard(s: string): boolean {
   return false;
 }
 
-const reCache = new Map<string, RegExp>();
-
-/** apr_fnmatch(pattern, name, APR_FNM_PERIOD) for one path component. */
+/** apr_fnmatch(pattern, name, APR_FNM_PERIOD) for one path component (linear matcher, no RegExp). */
 export function fnmatch(pattern: string, name: string): boolean {
   if (name.startsWith('.') && !pattern.startsWith('.')) return false;
-  let re = reCache.get(pattern);
-  if (!re) {
-    re = new RegExp('^' + fnmatchSource(pattern) + '$', 's');
-    if (reCache.size > 1000) reCache.clear();
-    reCache.set(pattern, re);
-  }
-  return re.test(name);
-}
-
-function fnmatchSource(p: string): string {
-  let out = '';
-  for (let i = 0; i < p.length; i++) {
-    const c = p[i];
-    if (c === '*') out += '[^/]*';
-    else if (c === '?') out += '[^/]';
-    else if (c === '\\' && i + 1 < p.length) out += escapeRe(p[++i]);
-    else if (c === '[') {
-      let j = i + 1;
-      let neg = false;
-      if (p[j] === '!' || p[j] === '^') {
-        neg = true;
-        j++;
-      }
-      let body = '';
-      let first = true;
-      while (j < p.length && (p[j] !== ']' || first)) {
-        let ch = p[j];
-        if (ch === '\\' && j + 1 < p.length) ch = p[++j];
-        if (p[j + 1] === '-' && j + 2 < p.length && p[j + 2] !== ']') {
-          let hi = p[j + 2];
-          let step = 3;
-          if (hi === '\\' && j + 3 < p.length) {
-            hi = p[j + 3];
-            step = 4;
-          }
-          body += escapeClass(ch) + '-' + escapeClass(hi);
-          j += step;
-        } else {
-          body += escapeClass(ch);
-          j++;
-        }
-        first = false;
-      }
-      if (j >= p.length) {
-        out += '\\['; // no closing bracket: a literal `[`
-      } else {
-        out += (neg ? '[^/' : '[') + body + ']';
-        i = j;
-      }
-    } else out += escapeRe(c);
-  }
-  return out;
-}
-
-function escapeRe(c: string): string {
-  return /[.*+?^${}()|[\]\\/]/.test(c) ? '\\' + c : c;
-}
-
-function escapeClass(c: string): string {
-  return /[\]\\^-]/.test(c) ? '\\' + c : c;
+  return compileGlob(pattern, { slash: true })(name);
 }
 
 function byteCompare(a: string, b: string): number {

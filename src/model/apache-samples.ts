@@ -8,7 +8,7 @@
 import type { Directive } from '../ast.js';
 import { compilePcre } from '../apache/model/regex.js';
 import type { ServerModel } from '../apache/model/sections.js';
-import { regexExamples, uriExamples } from './examples.js';
+import { patternMatches, regexExamples, uriExamples } from './examples.js';
 import type { ApacheView } from './index.js';
 import type { SampleInput } from './proof.js';
 
@@ -107,7 +107,7 @@ function requestsOn(m: ApacheView, server: ServerModel, d: Directive, parents: r
       // see the path below the directory (no leading /).
       tails = regexExamples(c.re, limit, (s) => [s, `${s}x`, `x${s}`]).map((s) => s.replace(/^\//, ''));
       if (!tails.length) return [];
-      if (key === 'rewriterule' && perDir) tails = tails.filter((t) => c.re.test(t));
+      if (key === 'rewriterule' && perDir) tails = tails.filter((t) => patternMatches(c.re, t));
     }
   } else if (key === 'redirect') {
     const prefix = d.args[1]?.value;

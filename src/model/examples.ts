@@ -218,7 +218,19 @@ function genSeq(seq: Node[], limit: number): string[] {
  * Strings that `regex` matches, shortest first, at most `limit` of them; each is checked against the
  * regex itself. Empty when none of the generated strings matches (the pattern is beyond this reader).
  */
-export function regexExamples(regex: RegExp, limit = 8, decorate: (s: string) => string[] = (s) => [s]): string[] {
+/** A regex the models compiled (src/regex-engine.ts ConfigRegex) or a plain RegExp. */
+export type Pattern = RegExp | { readonly source: string; matches(subject: string): boolean | object };
+
+/** True only for a definite match (an unknown from the engine's budget is no match). */
+export function patternMatches(p: Pattern, s: string): boolean {
+  if (p instanceof RegExp) {
+    p.lastIndex = 0;
+    return p.test(s);
+  }
+  return p.matches(s) === true;
+}
+
+export function regexExamples(regex: Pattern, limit = 8, decorate: (s: string) => string[] = (s) => [s]): string[] {
   let tree: Node;
   try {
     const r = new Reader(regex.source);
@@ -232,8 +244,7 @@ export function regexExamples(regex: RegExp, limit = 8, decorate: (s: string) =>
     for (const s of decorate(raw)) {
       if (seen.has(s)) continue;
       seen.add(s);
-      regex.lastIndex = 0;
-      if (regex.test(s)) out.push(s);
+      if (patternMatches(regex, s)) out.push(s);
       if (out.length >= limit) return out;
     }
   }
@@ -241,7 +252,7 @@ export function regexExamples(regex: RegExp, limit = 8, decorate: (s: string) =>
 }
 
 /** Candidate URI paths for a path regex: the generated strings as paths, and with a file name added. */
-export function uriExamples(regex: RegExp, limit = 8): string[] {
+export function uriExamples(regex: Pattern, limit = 8): string[] {
   return regexExamples(regex, limit, (s) => {
     const base = s.startsWith('/') ? s : `/${s}`;
     const named = `/x${s}`; // a file name before the match: /x.bak

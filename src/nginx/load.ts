@@ -25,40 +25,15 @@ import { isFile, readSource } from '../read.js';
 import { SourceFile } from '../source.js';
 import { childContext, normalizeContext, type NginxContext } from './directives.js';
 import { parseNginx } from './parser.js';
+import { compileGlob } from '../regex-engine.js';
 
 const GLOB_META = /[*?[]/;
 
-/** Segment pattern of glob(3) → RegExp (null when the segment has no meta characters). */
-function segmentRegex(seg: string): RegExp | null {
+/** Segment pattern of glob(3) → a linear matcher (null when the segment has no meta characters). */
+function segmentRegex(seg: string): { test(name: string): boolean } | null {
   if (!GLOB_META.test(seg)) return null;
-  let re = '^';
-  for (let i = 0; i < seg.length; i++) {
-    const c = seg[i];
-    if (c === '\\' && i + 1 < seg.length) {
-      re += escapeRe(seg[++i]);
-    } else if (c === '*') re += '.*';
-    else if (c === '?') re += '.';
-    else if (c === '[') {
-      const close = seg.indexOf(']', i + 2);
-      if (close === -1) {
-        re += '\\[';
-        continue;
-      }
-      let body = seg.slice(i + 1, close);
-      let neg = false;
-      if (body.startsWith('!') || body.startsWith('^')) {
-        neg = true;
-        body = body.slice(1);
-      }
-      re += '[' + (neg ? '^' : '') + body.replace(/[\\\]^]/g, (m) => '\\' + m) + ']';
-      i = close;
-    } else re += escapeRe(c);
-  }
-  return new RegExp(re + '$', 's');
-}
-
-function escapeRe(c: string): string {
-  return /[.*+?^${}()|[\]\\/]/.test(c) ? '\\' + c : c;
+  const m = compileGlob(seg, { slash: false });
+  return { test: m };
 }
 
 function byteCompare(a: string, b: string): number {

@@ -9,6 +9,7 @@ import type { ConfigSet, Directive, Node } from '../../ast.js';
 import { apacheDirective } from '../directives.js';
 import { expandVars } from '../vars.js';
 import { canonicalModule, type ModuleSet } from './modules.js';
+import { compilePcre } from './regex.js';
 
 export interface CondEnv {
   modules: ModuleSet;
@@ -65,11 +66,10 @@ export function evalIfVersion(args: string[], version: number[]): boolean | null
   const vstr = version.join('.');
   if (op === '~' || (ver.startsWith('/') && ver.endsWith('/') && ver.length > 1)) {
     const src = ver.startsWith('/') && ver.endsWith('/') ? ver.slice(1, -1) : ver;
-    try {
-      result = new RegExp(src).test(vstr);
-    } catch {
-      return null;
-    }
+    const re = compilePcre(src);
+    const hit = re.ok ? re.re.matches(vstr) : null;
+    if (typeof hit !== 'boolean') return null;
+    result = hit;
   } else {
     const want = ver.split('.').map((x) => Number(x));
     if (want.some((x) => !Number.isInteger(x))) return null;

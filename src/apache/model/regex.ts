@@ -1,10 +1,12 @@
 /**
- * httpd regexes are PCRE2 (server/util_pcre.c). We hand them to JavaScript's RegExp only when the
- * syntax means the same thing there; anything else is reported as unknown with the reason, never
- * guessed.
+ * httpd regexes are PCRE2 (server/util_pcre.c). We accept them only when the syntax means the same
+ * thing in JavaScript; anything else is reported as unknown with the reason, never guessed. They run
+ * on src/regex-engine.ts (RE2, linear time; a budgeted backtracking fallback for lookaround and
+ * back-references), never on a bare RegExp: a config must not be able to hang the linter.
  */
+import { compileConfigRegex, compileGlob, type ConfigRegex } from '../../regex-engine.js';
 
-export type Compiled = { ok: true; re: RegExp } | { ok: false; reason: string };
+export type Compiled = { ok: true; re: ConfigRegex } | { ok: false; reason: string };
 
 const UNSUPPORTED: [RegExp, string][] = [
   [/\\[AZzGhHvVRKXCQE]/, 'PCRE-only escape'],
@@ -34,12 +36,9 @@ export function compilePcre(pattern: string, nocase = false): Compiled {
   if (bad) {
     out = { ok: false, reason: `regex "${pattern}" uses a ${bad[1]}; its PCRE meaning is not checked` };
   } else {
-    try {
-      // `$` in PCRE also matches before a final newline; request paths never end in one.
-      out = { ok: true, re: new RegExp(pattern, nocase ? 'i' : '') };
-    } catch (e) {
-      out = { ok: false, reason: `regex "${pattern}" is not valid JavaScript: ${(e as Error).message}` };
-    }
+    // `$` in PCRE also matches before a final newline; request paths never end in one.
+    const c = compileConfigRegex(pattern, nocase ? 'i' : '');
+    out = c.ok ? { ok: true, re: c.regex } : { ok: false, reason: `regex "${pattern}" cannot be evaluated: ${c.reason}` };
   }
   cache.set(key, out);
   return out;
@@ -50,29 +49,8 @@ export function compilePcre(pattern: string, nocase = false): Compiled {
  * do not cross `/`, `[...]` classes, `\` escapes.
  */
 export function fnmatch(pattern: string, text: string, pathname = true): boolean {
-  let src = '^';
-  for (let i = 0; i < pattern.length; i++) {
-    const c = pattern[i];
-    if (c === '*') src += pathname ? '[^/]*' : '.*';
-    else if (c === '?') src += pathname ? '[^/]' : '.';
-    else if (c === '[') {
-      const end = pattern.indexOf(']', i + 2);
-      if (end < 0) src += '\\[';
-      else {
-        let body = pattern.slice(i + 1, end);
-        if (body.startsWith('!')) body = '^' + body.slice(1);
-        src += '[' + body.replace(/\\/g, '\\\\') + ']';
-        i = end;
-      }
-    } else if (c === '\\' && i + 1 < pattern.length) {
-      src += '\\' + pattern[++i];
-    } else src += c.replace(/[.+^${}()|\\/]/g, '\\$&');
-  }
-  try {
-    return new RegExp(src + '$').test(text);
-  } catch {
-    return false;
-  }
+  // Linear (two-pointer) glob matcher, not a RegExp: `*a*a*a*a*b` against a long path must not backtrack.
+  return compileGlob(pattern, { slash: pathname })(text);
 }
 
 export function isFnmatchPattern(s: string): boolean {

@@ -27,6 +27,7 @@ import {
 } from './dirconf.js';
 import { debianDefaultModules, ModuleSet, DEBIAN_STATIC_MODULES } from './modules.js';
 import { compilePcre, isFnmatchPattern, type Compiled } from './regex.js';
+import { globMatch } from '../../regex-engine.js';
 
 export interface ModelSettings {
   /** Server version the conditionals see (default 2.4.71, Debian's). */
@@ -448,16 +449,8 @@ export function selectServer(model: ApacheModel, host: string | undefined, port:
     if (v.serverName === h) return v;
     if (
       v.serverAliases.some((a) =>
-        isFnmatchPattern(a)
-          ? new RegExp(
-              '^' +
-                a
-                  .replace(/[.+^${}()|\\]/g, '\\$&')
-                  .replace(/\*/g, '.*')
-                  .replace(/\?/g, '.') +
-                '$',
-            ).test(h)
-          : a === h,
+        // ap_strcasecmp_match: only `*` and `?` are special (linear matcher, no RegExp).
+        isFnmatchPattern(a) ? globMatch(a.replace(/[[\\]/g, '\\$&'), h, { slash: false }) : a === h,
       )
     )
       return v;

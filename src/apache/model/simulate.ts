@@ -21,7 +21,8 @@ import { permits, resolveWorker, type FsStat, type ModelFs, type Worker } from '
 import { isLocal, parseSubnet, subnetMatches } from './net.js';
 import { describeOptions, effectiveOptions, OPT_EXECCGI, OPT_INDEXES, OPT_SYM_LINKS, OPT_SYM_OWNER } from './options.js';
 import { checkOverride, type OverrideState } from './overrides.js';
-import { fnmatch, isFnmatchPattern } from './regex.js';
+import { compilePcre, fnmatch, isFnmatchPattern } from './regex.js';
+import { isUnknown, type ConfigRegex } from '../../regex-engine.js';
 import { canonicalDir, countDirs, selectServer, type ApacheModel, type ServerModel } from './sections.js';
 
 export interface SimRequest {
@@ -236,6 +237,16 @@ class Simulation {
     if (!this.unknowns.includes(msg)) this.unknowns.push(msg);
   }
 
+  /** A config regex against a subject; an over-budget subject is recorded as unknown and reads as no match. */
+  rxMatches(re: ConfigRegex, subject: string): boolean {
+    const r = re.matches(subject);
+    if (isUnknown(r)) {
+      this.unknown(`regex ${re.source} cannot be evaluated on "${subject.slice(0, 80)}": ${r.unknown}`);
+      return false;
+    }
+    return r;
+  }
+
   /** Process one (sub)request; `sub` = a mod_dir index lookup (no handler run). */
   run(uri: string, depth: number, sub: boolean): Final & { filename?: string; type?: FsStat['type'] | 'missing' | 'unknown' } {
     if (depth > 10) return fin(500, null, null, 'more than 10 internal redirects (LimitInternalRecursion)');
@@ -432,9 +443,9 @@ class Simulation {
     for (const px of this.server.proxies) {
       let hit: boolean;
       if (px.regex) {
-        const re = px.regex as { ok: true; re: RegExp } | { ok: false; reason: string };
+        const re = px.regex as { ok: true; re: ConfigRegex } | { ok: false; reason: string };
         if (!re.ok) this.unknown(re.reason);
-        hit = re.ok && re.re.test(url);
+        hit = re.ok && this.rxMatches(re.re, url);
       } else hit = px.wildcard ? fnmatch(px.path, url, false) : url.startsWith(px.path);
       if (!hit) continue;
       conf = mergeDirConf(conf, px.conf, `<${px.directive.name} ${px.path}>`, px.directive);
@@ -494,26 +505,27 @@ class Simulation {
 
   redirectMatches(rd: { match: string; regex: { ok: boolean } | null; directive: Directive }, uri: string): boolean {
     if (rd.regex) {
-      const re = rd.regex as { ok: true; re: RegExp } | { ok: false; reason: string };
+      const re = rd.regex as { ok: true; re: ConfigRegex } | { ok: false; reason: string };
       if (!re.ok) {
         this.unknown(re.reason);
         return false;
       }
-      return re.re.test(uri);
+      return this.rxMatches(re.re, uri);
     }
     return aliasPrefix(rd.match, uri) !== null;
   }
 
   aliasTarget(al: { fake: string; real: string; regex: { ok: boolean } | null }, uri: string): string | null {
     if (al.regex) {
-      const re = al.regex as { ok: true; re: RegExp } | { ok: false; reason: string };
+      const re = al.regex as { ok: true; re: ConfigRegex } | { ok: false; reason: string };
       if (!re.ok) {
         this.unknown(re.reason);
         return null;
       }
       const m = re.re.exec(uri);
-      if (!m) return null;
-      return al.real.replace(/\$(\d)/g, (_, n) => m[Number(n)] ?? '');
+      if (m && isUnknown(m)) this.unknown(`regex ${re.re.source} cannot be evaluated: ${m.unknown}`);
+      if (!m || isUnknown(m)) return null;
+      return al.real.replace(/\$(\d)/g, (_, n) => m.captures[Number(n)] ?? '');
     }
     const len = aliasPrefix(al.fake, uri);
     if (len === null) return null;
@@ -522,12 +534,12 @@ class Simulation {
 
   locationMatches(kind: string, path: string, regex: { ok: boolean } | null, uri: string): boolean {
     if (kind === 'locationmatch') {
-      const re = regex as { ok: true; re: RegExp } | { ok: false; reason: string };
+      const re = regex as { ok: true; re: ConfigRegex } | { ok: false; reason: string };
       if (!re.ok) {
         this.unknown(re.reason);
         return false;
       }
-      return re.re.test(uri);
+      return this.rxMatches(re.re, uri);
     }
     if (/[*?[]/.test(path)) return fnmatch(path, uri);
     const p = path.replace(/\/+/g, '/');
@@ -653,7 +665,7 @@ class Simulation {
         this.unknown(s.regex.reason);
         continue;
       }
-      if (s.regex.re.test(testName)) {
+      if (this.rxMatches(s.regex.re, testName)) {
         conf = mergeDirConf(conf, s.conf, `<${s.directive.name} ${s.path}>`, s.directive);
         this.step('directory_walk', `<${s.directive.name} ${s.path}> applies`, s.directive);
       }
@@ -668,7 +680,7 @@ class Simulation {
           if (f.regex && !f.regex.ok) this.unknown(f.regex.reason);
           continue;
         }
-        m = f.regex.re.test(testFile);
+        m = this.rxMatches(f.regex.re, testFile);
       } else m = /[*?[]/.test(f.pattern) ? fnmatch(f.pattern, testFile, false) : f.pattern === testFile;
       if (m) {
         conf = mergeDirConf(conf, f.conf, `<${f.directive.name} ${f.pattern}>`, f.directive);
@@ -1006,7 +1018,13 @@ class Simulation {
         this.unknown(rule.re.reason);
         return { final: { status: null, outcome: 'unknown', cause: null, by: rule.directive, message: rule.re.reason } };
       }
-      const m = rule.re.re.exec(current);
+      const r = rule.re.re.exec(current);
+      if (r && isUnknown(r)) {
+        const why = `RewriteRule ${rule.pattern} cannot be evaluated on ${current}: ${r.unknown}`;
+        this.unknown(why);
+        return { final: { status: null, outcome: 'unknown', cause: null, by: rule.directive, message: why } };
+      }
+      const m = r ? r.captures : null;
       if (!!m === rule.negate) continue;
       let condsOk = true;
       for (const c of rule.conds) {
@@ -1062,7 +1080,7 @@ class Simulation {
     uri: string,
     filename: string | null,
     query: string,
-    m: RegExpExecArray | null,
+    m: (string | undefined)[] | null,
   ): boolean | null {
     const headers = Object.fromEntries(Object.entries(this.req.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
     let unknownVar = false;
@@ -1098,11 +1116,10 @@ class Simulation {
     } else if (pat.startsWith('-')) {
       return null;
     } else {
-      try {
-        r = new RegExp(pat, flags.has('nc') ? 'i' : '').test(val);
-      } catch {
-        return null;
-      }
+      const re = compilePcre(pat, flags.has('nc'));
+      const hit = re.ok ? re.re.matches(val) : null;
+      if (hit === null || isUnknown(hit)) return null;
+      r = hit;
     }
     return neg ? !r : r;
   }

@@ -19,7 +19,7 @@
  * Named locations (`@name`) take part only in internal redirects. A regex whose meaning JavaScript cannot
  * reproduce (see regex.ts) makes the answer `unknown` instead of a guess.
  */
-import { execRegex } from './regex.js';
+import { isUnknown, matchRegex } from './regex.js';
 import type { Location, Scope, Server } from './tree.js';
 import { scopeLabel } from './tree.js';
 
@@ -142,7 +142,14 @@ export function findLocation(server: Server, uri: string): LocationMatch {
           out.candidates.push({ location: r, result: 'regex-not-tried', reason: `${label(r)} comes after an undecidable regex` });
         return 'UNKNOWN';
       }
-      const m = execRegex(v, uri);
+      const m = matchRegex(v, uri);
+      if (m && isUnknown(m)) {
+        out.candidates.push({ location: l, result: 'regex-unknown', reason: `${label(l)}: cannot evaluate the regex (${m.unknown})` });
+        out.unknown = `regex of ${label(l)} cannot be evaluated: ${m.unknown}`;
+        for (const r of regexes.slice(i + 1))
+          out.candidates.push({ location: r, result: 'regex-not-tried', reason: `${label(r)} comes after an undecidable regex` });
+        return 'UNKNOWN';
+      }
       if (m) {
         out.candidates.push({
           location: l,

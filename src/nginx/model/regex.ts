@@ -7,12 +7,15 @@
  * rewritten to an exact equivalent (`.` → `[^\n]`, `$` → `(?=\n?$)`, `\s`, `\A`, `\z`, `\Z`, `\h`, `\R`,
  * `(?P<n>`, `[]…]`, POSIX classes, leading `(?i)`) or give an `unknown` verdict with the reason
  * (possessive quantifiers, atomic groups, inline options anywhere but the start, recursion, conditionals,
- * backtracking verbs, \Q…\E inside a class, unicode properties, nested unbounded quantifiers that can
- * backtrack without end, …). Never a guess.
+ * backtracking verbs, \Q…\E inside a class, unicode properties, …). Never a guess.
+ *
+ * The translation is run by src/regex-engine.ts (RE2, linear time; a budgeted backtracking fallback only
+ * for lookaround / back-references), so hostile patterns such as `^/(a|aa)+$` cannot hang the model.
  */
+import { compileConfigRegex, isUnknown, type ConfigRegex, type RegexUnknown } from '../../regex-engine.js';
 
 export type RegexVerdict =
-  | { ok: true; source: string; flags: string; regex: RegExp; pattern: string; caseless: boolean }
+  | { ok: true; source: string; flags: string; regex: ConfigRegex; pattern: string; caseless: boolean }
   | { ok: false; pattern: string; reason: string };
 
 const cache = new Map<string, RegexVerdict>();
@@ -96,9 +99,8 @@ function translate(pattern: string, caselessIn: boolean): RegexVerdict {
   }
   const dotAll = flags.includes('s');
   const multi = flags.includes('m');
-  // Stack of groups: whether each holds an unbounded quantifier (for the nested-quantifier check).
+  // Stack of open groups (for the balance check).
   const groups: { unbounded: boolean }[] = [{ unbounded: false }];
-  let lastAtomUnboundedGroup = false; // the atom just emitted is a group containing an unbounded quantifier
   const n = p.length;
   while (i < n) {
     const c = p[i];
@@ -107,7 +109,6 @@ function translate(pattern: string, caselessIn: boolean): RegexVerdict {
       if ('reason' in r) return unknown(pattern, r.reason);
       out += r.js;
       i = r.next;
-      lastAtomUnboundedGroup = false;
       continue;
     }
     if (c === '[') {
@@ -115,7 +116,6 @@ function translate(pattern: string, caselessIn: boolean): RegexVerdict {
       if ('reason' in r) return unknown(pattern, r.reason);
       out += r.js;
       i = r.next;
-      lastAtomUnboundedGroup = false;
       continue;
     }
     if (c === '(') {
@@ -161,7 +161,6 @@ function translate(pattern: string, caselessIn: boolean): RegexVerdict {
         i++;
       }
       groups.push({ unbounded: false });
-      lastAtomUnboundedGroup = false;
       continue;
     }
     if (c === ')') {
@@ -169,7 +168,6 @@ function translate(pattern: string, caselessIn: boolean): RegexVerdict {
       if (!g || groups.length === 0) return unknown(pattern, 'unbalanced parenthesis');
       out += ')';
       i++;
-      lastAtomUnboundedGroup = g.unbounded;
       if (g.unbounded) groups[groups.length - 1].unbounded = true;
       continue;
     }
@@ -181,7 +179,6 @@ function translate(pattern: string, caselessIn: boolean): RegexVerdict {
         if (!m) {
           out += '\\{'; // not a quantifier: a literal brace in PCRE (and in JavaScript's Annex B)
           i++;
-          lastAtomUnboundedGroup = false;
           continue;
         }
         q = m[0];
@@ -194,12 +191,8 @@ function translate(pattern: string, caselessIn: boolean): RegexVerdict {
         lazy = '?';
         i++;
       }
-      if (unbounded && lastAtomUnboundedGroup) {
-        return unknown(pattern, 'a repeated group that itself repeats without bound (nested quantifiers) can backtrack without end');
-      }
       if (unbounded) groups[groups.length - 1].unbounded = true;
       out += q + lazy;
-      lastAtomUnboundedGroup = false;
       continue;
     }
     if (c === '.') {
@@ -214,16 +207,12 @@ function translate(pattern: string, caselessIn: boolean): RegexVerdict {
       out += c;
     }
     i++;
-    lastAtomUnboundedGroup = false;
   }
   if (groups.length !== 1) return unknown(pattern, 'unbalanced parenthesis');
   const jsFlags = (caseless ? 'i' : '') + (multi ? 'm' : '');
-  try {
-    const regex = new RegExp(out, jsFlags);
-    return { ok: true, source: out, flags: jsFlags, regex, pattern, caseless };
-  } catch (e) {
-    return unknown(pattern, `JavaScript cannot compile the translation: ${(e as Error).message}`);
-  }
+  const c = compileConfigRegex(out, jsFlags);
+  if (!c.ok) return unknown(pattern, c.reason);
+  return { ok: true, source: out, flags: jsFlags, regex: c.regex, pattern, caseless };
 }
 
 type Piece = { js: string; next: number } | { reason: string };
@@ -356,12 +345,21 @@ function charClass(p: string, start: number): Piece {
   }
 }
 
-/** Run a translated regex on a binary-string subject: captures (numbered and named) or null. */
-export function execRegex(
-  v: RegexVerdict & { ok: true },
-  subject: string,
-): { captures: (string | undefined)[]; named: Record<string, string | undefined> } | null {
+export type RegexCaptures = { captures: (string | undefined)[]; named: Record<string, string | undefined> };
+
+/** Run a translated regex on a binary-string subject: captures (numbered and named), null for no match,
+ * or `{ unknown }` when the budget of the backtracking fallback refuses this subject. */
+export function matchRegex(v: RegexVerdict & { ok: true }, subject: string): RegexCaptures | null | RegexUnknown {
   const m = v.regex.exec(subject);
-  if (!m) return null;
-  return { captures: Array.from(m), named: { ...(m.groups ?? {}) } };
+  if (m === null || isUnknown(m)) return m;
+  return { captures: m.captures, named: m.named };
+}
+
+export { isUnknown };
+
+/** matchRegex for callers that have checked the subject is in budget (tests): an unknown is an error. */
+export function execRegex(v: RegexVerdict & { ok: true }, subject: string): RegexCaptures | null {
+  const m = matchRegex(v, subject);
+  if (m !== null && isUnknown(m)) throw new Error(m.unknown);
+  return m;
 }

@@ -12,7 +12,7 @@
  *   No match, or no Host, means the default server.
  */
 import type { Listen, NginxModel, Server, ServerName } from './tree.js';
-import { execRegex, toBinary } from './regex.js';
+import { isUnknown, matchRegex, toBinary } from './regex.js';
 
 export interface ServerChoice {
   server: Server | null;
@@ -183,7 +183,13 @@ export function selectServer(model: NginxModel, req: { host?: string; port?: num
         unknown: `server_name ~${x.n.name} cannot be evaluated: ${v.reason}`,
         reason: 'a regex server_name cannot be evaluated',
       };
-    const m = execRegex(v, toBinary(host));
+    const m = matchRegex(v, toBinary(host));
+    if (m && isUnknown(m))
+      return {
+        ...none(''),
+        unknown: `server_name ~${x.n.name} cannot be evaluated: ${m.unknown}`,
+        reason: 'a regex server_name cannot be evaluated',
+      };
     if (m)
       return {
         server: x.s,

@@ -18,7 +18,7 @@ import type { CauseId } from '../../causes.js';
 import { accessRulesOf, firstMatch, parseClient } from './address.js';
 import { canList, openAs, resolveWorker, type FileSystemView, type OpenResult, type Worker } from './fs.js';
 import { findLocation, findNamed } from './locations.js';
-import { execRegex, fromBinary, toBinary, translatePcre } from './regex.js';
+import { fromBinary, isUnknown, matchRegex, toBinary, translatePcre } from './regex.js';
 import { selectServer } from './servers.js';
 import { effectiveSettings, handlerOf, errorPages, type EffectiveSettings } from './settings.js';
 import type { IfScope, Location, NginxModel, Scope, Server } from './tree.js';
@@ -468,15 +468,16 @@ class Simulation {
     const v = translatePcre(pattern, false);
     let caps: (string | undefined)[] = [];
     let named: Record<string, string | undefined> = {};
-    if (!v.ok) {
+    const m = v.ok ? matchRegex(v, st.uri) : null;
+    const why = !v.ok ? v.reason : m && isUnknown(m) ? m.unknown : null;
+    if (why !== null) {
       const i = this.r.choose(`rewrite:${at(d)}:${st.uri}`, [
-        `rewrite regex "${pattern}" matches (it cannot be evaluated: ${v.reason})`,
+        `rewrite regex "${pattern}" matches (it cannot be evaluated: ${why})`,
         `rewrite regex "${pattern}" does not match`,
       ]);
       if (i === 1) return null;
     } else {
-      const m = execRegex(v, st.uri);
-      if (!m) {
+      if (!m || isUnknown(m)) {
         this.r.step(phase, `rewrite ${pattern} does not match`, d);
         return null;
       }
@@ -566,7 +567,8 @@ class Simulation {
       if (op === '~' || op === '~*' || op === '!~' || op === '!~*') {
         const v = translatePcre(a[2], op.endsWith('*'));
         if (!v.ok) return ask(`the regex cannot be evaluated: ${v.reason}`);
-        const m = execRegex(v, lhs);
+        const m = matchRegex(v, lhs);
+        if (m && isUnknown(m)) return ask(`the regex cannot be evaluated: ${m.unknown}`);
         if (m && !op.startsWith('!')) {
           st.captures = m.captures;
           for (const [k, val] of Object.entries(m.named)) if (val !== undefined) st.vars.set(k, val);
@@ -696,7 +698,9 @@ class Simulation {
       if (v.startsWith('~')) {
         const rx = translatePcre(v.slice(1), true);
         if (!rx.ok) return undefined;
-        if (execRegex(rx, ref.replace(/^https?:\/\//i, ''))) return '';
+        const m = matchRegex(rx, ref.replace(/^https?:\/\//i, ''));
+        if (m && isUnknown(m)) return undefined;
+        if (m) return '';
         continue;
       }
       const [vh, ...path] = v.toLowerCase().split('/');
