@@ -27,7 +27,7 @@ import {
 } from './linter.js';
 import type { LoadOptions } from './load-options.js';
 import { fileDiagnostic, isDirectory } from './read.js';
-import { packageRoot, readRuleDoc, type Rule, type Settings, type Severity } from './rule.js';
+import { packageRoot, readRuleDoc, type Fix, type Rule, type Settings, type Severity } from './rule.js';
 import { loadRules, RULE_IDS, ruleStubsFromSchema } from './rule-manifest.js';
 import { applySuppressions, type UnusedMode } from './suppress.js';
 import type { CliIO, LintArgs } from './cli.js';
@@ -243,7 +243,7 @@ export async function lint(paths: readonly string[], opts: LintOptions = {}): Pr
     const byId = new Map<string, Rule<string, object>>([...loadedRules, ...engineRules].map((r) => [r.id, r]));
     const results: LintResult[] = [];
     for (const e of entries.values()) {
-      results.push(toResult(e, cwd, byId, opts.quiet ?? false, outputs?.get(e.path)));
+      results.push(toResult(e, cwd, byId, opts.quiet ?? false, outputs?.get(e.path), opts.fixDryRun === true));
     }
     results.sort((a, b) => (a.relativePath < b.relativePath ? -1 : a.relativePath > b.relativePath ? 1 : 0));
     return {
@@ -433,8 +433,12 @@ function toResult(
   byId: Map<string, Rule<string, object>>,
   quiet: boolean,
   output: string | undefined,
+  dryRun = false,
 ): LintResult {
-  const msgs = quiet ? e.messages.filter((m) => m.severity === 'error') : e.messages;
+  // --fix-dry-run (as ESLint): the problems the output fixes are not reported as remaining.
+  const fixed = dryRun && output !== undefined ? appliedFixes(e.messages.flatMap((m) => (m.fix ? [m.fix] : []))) : null;
+  const remaining = fixed ? e.messages.filter((m) => !m.fix || !fixed.has(m.fix)) : e.messages;
+  const msgs = quiet ? remaining.filter((m) => m.severity === 'error') : remaining;
   const suppressed = (
     (e as FileEntry & { suppressed?: Array<LintMessage & { suppressions: Array<{ kind: string; justification: string }> }> }).suppressed ??
     []
@@ -455,6 +459,19 @@ function toResult(
   if (output !== undefined) res.output = output;
   else if (messages.length > 0 && e.source) res.source = e.source.text;
   return res;
+}
+
+/** The fixes `applyFixes` applies to one text: the same order, and an overlapping fix skipped. */
+function appliedFixes(fixes: readonly Fix[]): Set<Fix> {
+  const out = new Set<Fix>();
+  let at = 0;
+  for (const f of [...fixes].sort((a, b) => a.range[0] - b.range[0] || a.range[1] - b.range[1])) {
+    const [s, e] = f.range;
+    if (s < at || s > e) continue;
+    out.add(f);
+    at = e;
+  }
+  return out;
 }
 
 /** Lint one text as if it were the file `filename` (docs examples, editors, tests). */

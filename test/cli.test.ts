@@ -281,6 +281,14 @@ describe('--fix', () => {
       x.relativePath.endsWith('shop.conf'),
     );
     expect(out?.output).toBe(before.replace('    # why403-disable-next-line nginx-return-403-server\n', ''));
+    // As ESLint: with --fix-dry-run, what the fixes would remove is not reported as remaining.
+    const plain = why(['-f', 'compact'], { cwd: dir });
+    expect(plain.stdout).toContain('unused why403-disable-next-line');
+    const dryCompact = why(['--fix-dry-run', '-f', 'compact'], { cwd: dir });
+    expect(dryCompact.stdout).not.toContain('unused why403-disable-next-line');
+    expect(dryCompact.stdout).toContain('nginx-return-403-server');
+    expect(dryCompact.stdout.split('\n').length).toBe(plain.stdout.split('\n').length - 1);
+    expect(readFileSync(file, 'utf8')).toBe(before);
     const r = why(['--fix', '-f', 'compact'], { cwd: dir });
     expect(r.code).toBe(1);
     expect(r.stdout).not.toContain('unused why403-disable-next-line');
@@ -289,6 +297,39 @@ describe('--fix', () => {
     const again = why(['--fix', '-f', 'compact'], { cwd: dir });
     expect(again.stdout).toBe(r.stdout);
     expect(readFileSync(file, 'utf8')).toBe(out?.output);
+  });
+});
+
+describe('usage messages', () => {
+  test.each([
+    [['--max-warnings', 'abc'], "--max-warnings expects a whole number, got 'abc'"],
+    [['--max-warnings=1.5'], "--max-warnings expects a whole number, got '1.5'"],
+    [['--max-warnings', '-5'], "--max-warnings expects a whole number ≥ -1 (-1: no limit), got '-5'"],
+  ])('%j says what it expects, exit 2', (args, message) => {
+    const r = why(args);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(`why403: ${message}\nRun \`why403 --help\` for usage.\n`);
+    expect(r.stdout).toBe('');
+  });
+
+  test('--max-warnings with a whole number still counts warnings', () => {
+    expect(why(['--max-warnings', '0', 'apache'], { cwd: join(fx, 'tree') }).code).toBe(1);
+    expect(why(['--max-warnings', '100', 'apache'], { cwd: join(fx, 'tree') }).code).toBe(0);
+  });
+
+  test('explain usage errors point at `why403 explain --help`', () => {
+    const none = why(['explain'], { allRules: true });
+    expect(none.code).toBe(2);
+    expect(none.stderr).toContain('Run `why403 explain --help` for usage.');
+    const badUrl = why(['explain', 'nginx/nginx.conf', 'ht tp://x'], { allRules: true });
+    expect(badUrl.code).toBe(2);
+    expect(badUrl.stderr).toMatch(/^why403 explain: .*ht tp:\/\/x.*\nRun `why403 explain --help` for usage\.\n$/);
+    const badIp = why(['explain', 'nginx/nginx.conf', '/', '--ip', 'nope'], { allRules: true });
+    expect(badIp.code).toBe(2);
+    expect(badIp.stderr).toContain('Run `why403 explain --help` for usage.');
+    const parse = why(['parse']);
+    expect(parse.code).toBe(2);
+    expect(parse.stderr).toContain('Run `why403 parse --help` for usage.');
   });
 });
 
