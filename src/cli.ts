@@ -23,8 +23,9 @@ export interface CliIO {
   err(s: string): void;
   stdoutTTY: boolean;
   stderrTTY: boolean;
-  env: NodeJS.ProcessEnv;
-  readStdin(): Buffer;
+  /** Plain types (not NodeJS.ProcessEnv, Buffer), so the library's .d.ts need no @types/node. */
+  env: Record<string, string | undefined>;
+  readStdin(): Uint8Array;
 }
 
 export const processIO: CliIO = {
