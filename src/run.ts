@@ -30,6 +30,7 @@ import { fileDiagnostic, isDirectory } from './read.js';
 import { packageRoot, readRuleDoc, type Fix, type Rule, type Settings, type Severity } from './rule.js';
 import { loadRules, RULE_IDS, ruleStubsFromSchema } from './rule-manifest.js';
 import { applySuppressions, type UnusedMode } from './suppress.js';
+import { firstWord, insideTree, knownName, redactPayload, treeRoots, WITHHELD, withheldMessage } from './outside.js';
 import type { CliIO, LintArgs } from './cli.js';
 
 export interface LintOptions {
@@ -174,6 +175,7 @@ export async function lint(paths: readonly string[], opts: LintOptions = {}): Pr
   };
 
   const expanded = await expandPaths(paths.length ? paths : opts.stdin ? ['-'] : ['.'], cwd);
+  const inside = insideTree(treeRoots(cwd, paths, opts.stdin?.filename));
   let stdinText = opts.stdin?.text;
   const fixedFiles = new Set<string>();
   const stdinOutput: { text?: string } = {};
@@ -243,7 +245,8 @@ export async function lint(paths: readonly string[], opts: LintOptions = {}): Pr
     const byId = new Map<string, Rule<string, object>>([...loadedRules, ...engineRules].map((r) => [r.id, r]));
     const results: LintResult[] = [];
     for (const e of entries.values()) {
-      results.push(toResult(e, cwd, byId, opts.quiet ?? false, outputs?.get(e.path), opts.fixDryRun === true));
+      const r = toResult(e, cwd, byId, opts.quiet ?? false, outputs?.get(e.path), opts.fixDryRun === true);
+      results.push(inside(e.path) ? withheldRelated(r, inside) : withheldResult(r, e, byId));
     }
     results.sort((a, b) => (a.relativePath < b.relativePath ? -1 : a.relativePath > b.relativePath ? 1 : 0));
     return {
@@ -459,6 +462,36 @@ function toResult(
   if (output !== undefined) res.output = output;
   else if (messages.length > 0 && e.source) res.source = e.source.text;
   return res;
+}
+
+/** A result for a file outside the linted tree (src/outside.ts): each message is the rule's
+ * description and the directive name if the server knows it; no source, output, fixes or related text. */
+function withheldResult(r: LintResult, e: FileEntry, byId: Map<string, Rule<string, object>>): LintResult {
+  const server = e.parsed?.server;
+  const redact = <M extends ResultMessage>(m: M): M => {
+    const name = e.source && m.line >= 1 ? knownName(firstWord(e.source.lineText(m.line)), server) : null;
+    const { fix: _fix, suggestions: _sugg, related, ...rest } = m;
+    const out = { ...rest, message: withheldMessage(byId.get(m.ruleId)?.description ?? m.ruleId, name) } as M;
+    if (related) out.related = related.map((x) => ({ ...x, message: WITHHELD }));
+    return out;
+  };
+  const { source: _source, output: _output, ...rest } = r;
+  return {
+    ...rest,
+    messages: r.messages.map(redact),
+    suppressedMessages: r.suppressedMessages.map(redact),
+    fixableErrorCount: 0,
+    fixableWarningCount: 0,
+  };
+}
+
+/** In-tree findings keep their text, but a related location in a file outside the tree does not. */
+function withheldRelated(r: LintResult, inside: (file: string) => boolean): LintResult {
+  const fix = <M extends ResultMessage>(m: M): M =>
+    m.related?.some((x) => !inside(x.file))
+      ? { ...m, related: m.related.map((x) => (inside(x.file) ? x : { ...x, message: WITHHELD })) }
+      : m;
+  return { ...r, messages: r.messages.map(fix), suppressedMessages: r.suppressedMessages.map(fix) };
 }
 
 /** The fixes `applyFixes` applies to one text: the same order, and an overlapping fix skipped. */
@@ -708,23 +741,27 @@ export async function parseCommand(
   const set = load.loadConfig(resolve(cwd, file), lo);
   const errors = [...[...set.files.values()].flatMap((f) => f.errors), ...set.errors];
   if (!set.files.has(set.root.source.path)) errors.unshift(...set.root.errors);
+  // Files outside the tree of the named file and the working directory: names only (src/outside.ts).
+  const inside = insideTree(treeRoots(cwd, [file]));
   if (opts.format === 'json') {
     const payload =
       set.server === 'nginx'
         ? (await import('./nginx/crossplane.js')).toCrossplanePayload(set)
         : (await import('./apache/payload.js')).toApachePayload(set);
-    io.out(JSON.stringify(payload, null, 2) + '\n');
+    io.out(JSON.stringify(redactPayload(payload, inside, cwd, set.server), null, 2) + '\n');
   } else {
-    io.out(formatTree(set, cwd));
+    io.out(formatTree(set, cwd, inside));
   }
   for (const d of errors)
-    io.err(`${relativePath(cwd, d.file)}:${d.span.start.line}:${d.span.start.column}: ${d.severity}: ${d.message} [syntax-error]\n`);
+    io.err(
+      `${relativePath(cwd, d.file)}:${d.span.start.line}:${d.span.start.column}: ${d.severity}: ${inside(d.file) ? d.message : WITHHELD} [syntax-error]\n`,
+    );
   return errors.some((d) => d.severity === 'error') ? 1 : 0;
 }
 
 /** The text form of `why403 parse`: one line per directive, indented by nesting, included files
  * under their include line. nginx blocks print as `{` … `}`, Apache sections as `<Name args>` … `</Name>`. */
-export function formatTree(set: ConfigSet, cwd: string): string {
+export function formatTree(set: ConfigSet, cwd: string, inside: (file: string) => boolean = () => true): string {
   let out = `# ${set.server} ${relativePath(cwd, set.root.source.path)} (context ${set.root.context})\n`;
   // An explicit stack: nesting depth in the input is unbounded.
   interface Frame {
@@ -733,8 +770,10 @@ export function formatTree(set: ConfigSet, cwd: string): string {
     depth: number;
     header?: string;
     closer?: string;
+    /** The frame's nodes come from a file outside the tree: names only. */
+    hidden: boolean;
   }
-  const stack: Frame[] = [{ nodes: set.root.nodes, i: 0, depth: 0 }];
+  const stack: Frame[] = [{ nodes: set.root.nodes, i: 0, depth: 0, hidden: !inside(set.root.source.path) }];
   while (stack.length > 0) {
     const f = stack[stack.length - 1];
     if (f.header !== undefined) {
@@ -750,15 +789,17 @@ export function formatTree(set: ConfigSet, cwd: string): string {
     if (n.type !== 'directive') continue;
     // Indentation stops growing at 64 levels, so pathological nesting cannot blow up the output.
     const pad = '  '.repeat(Math.min(f.depth, 64));
-    const args = n.args.map((x) => x.raw).join(' ');
-    const head = `${n.name}${args ? ' ' + args : ''}`;
+    const args = f.hidden ? '' : n.args.map((x) => x.raw).join(' ');
+    const name = f.hidden ? (knownName(n.name, set.server) ?? '(not shown)') : n.name;
+    const head = `${name}${args ? ' ' + args : ''}`;
     const pos = `${n.span.start.line}:${n.span.start.column}`;
     out += n.section ? `${pad}${pos} <${head}>\n` : `${pad}${pos} ${head}${n.block ? ' {' : ''}\n`;
-    if (n.block) stack.push({ nodes: n.block, i: 0, depth: f.depth + 1, closer: n.section ? `${pad}</${n.name}>\n` : `${pad}}\n` });
+    if (n.block)
+      stack.push({ nodes: n.block, i: 0, depth: f.depth + 1, closer: n.section ? `${pad}</${name}>\n` : `${pad}}\n`, hidden: f.hidden });
     for (const p of [...(n.includes ?? [])].reverse()) {
       const file = set.files.get(p);
       const header = `${pad}  # include ${relativePath(cwd, p)}${file ? '' : ' (not read)'}\n`;
-      stack.push({ nodes: file && file !== set.root ? file.nodes : [], i: 0, depth: f.depth + 1, header });
+      stack.push({ nodes: file && file !== set.root ? file.nodes : [], i: 0, depth: f.depth + 1, header, hidden: !inside(p) });
     }
   }
   return out;

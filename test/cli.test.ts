@@ -333,6 +333,61 @@ describe('usage messages', () => {
   });
 });
 
+describe('files outside the linted tree (an untrusted config may include any readable file)', () => {
+  function tree(): { repo: string; base: string } {
+    const base = join(tmp, 'outside-tree');
+    mkdirSync(join(base, 'repo'), { recursive: true });
+    mkdirSync(join(base, 'etc'), { recursive: true });
+    writeFileSync(join(base, 'etc/shadow'), 'root:$6$SECRETHASH:19000:0:99999:7:::\n');
+    writeFileSync(join(base, 'etc/known.conf'), 'server_tokens off; # SECRETCOMMENT\nreturn 403 "SECRETARG";\n');
+    writeFileSync(
+      join(base, 'repo/nginx.conf'),
+      `events {}\nhttp {\n    include ${base}/etc/shadow;\n    server {\n        include ${base}/etc/known.conf;\n    }\n}\n`,
+    );
+    return { repo: join(base, 'repo'), base };
+  }
+
+  test('lint: findings there keep rule, file and line but quote no text (every format)', () => {
+    const { repo, base } = tree();
+    for (const f of ['compact', 'stylish', 'json', 'sarif', 'github']) {
+      const r = why(['-f', f, 'nginx.conf'], { cwd: repo });
+      expect(r.code, f).toBe(1);
+      expect(`${r.stdout}${r.stderr}`, f).not.toMatch(/SECRET/);
+      expect(r.stdout, f).toContain('nginx-return-403-server');
+      expect(r.stdout, f).toContain('syntax-error');
+    }
+    const compact = why(['-f', 'compact', 'nginx.conf'], { cwd: repo }).stdout;
+    expect(compact).toContain(`${base}/etc/known.conf:2:1: error: `);
+    expect(compact).toMatch(/at `return`; text from files outside the linted tree is not shown/);
+    const json = JSON.parse(why(['-f', 'json', 'nginx.conf'], { cwd: repo }).stdout) as Array<{ filePath: string; source?: string }>;
+    expect(json.find((x) => x.filePath.endsWith('known.conf'))?.source).toBeUndefined();
+  });
+
+  test('parse (text and json): directive names the server knows, no arguments, comments or error text', () => {
+    const { repo } = tree();
+    const text = why(['parse', 'nginx.conf'], { cwd: repo });
+    expect(`${text.stdout}${text.stderr}`).not.toMatch(/SECRET/);
+    expect(text.stdout).toMatch(/^\s+1:1 server_tokens\n\s+2:1 return\n/m);
+    expect(text.stdout).toMatch(/^\s+1:1 \(not shown\)$/m);
+    const json = why(['parse', '-f', 'json', 'nginx.conf'], { cwd: repo });
+    expect(`${json.stdout}${json.stderr}`).not.toMatch(/SECRET/);
+    const payload = JSON.parse(json.stdout) as { config: Array<{ file: string; parsed: Array<{ directive: string; args: string[] }> }> };
+    const known = payload.config.find((c) => c.file.endsWith('known.conf'));
+    expect(known?.parsed.map((d) => [d.directive, d.args])).toEqual([
+      ['server_tokens', []],
+      ['return', []],
+    ]);
+  });
+
+  test('control: the same files under the working directory or a named path are shown in full', () => {
+    const { base } = tree();
+    const text = why(['parse', 'repo/nginx.conf'], { cwd: base });
+    expect(text.stdout).toContain('return 403 "SECRETARG"');
+    const named = why(['parse', join(base, 'etc/known.conf'), '--context', 'server'], { cwd: join(base, 'repo') });
+    expect(named.stdout).toContain('SECRETARG');
+  });
+});
+
 describe('subcommands', () => {
   test('rules lists every rule; rules <id> prints its doc', () => {
     const r = why(['rules']);
