@@ -551,6 +551,29 @@ function packageVersion(): string {
   }
 }
 
+/** The CLI's progress line on a terminal's stderr: files read (while loading), then files linted. */
+export class Progress {
+  private reads = 0;
+  private shown = false;
+  constructor(private readonly io: Pick<CliIO, 'err'>) {}
+  /** Every 20th file read while configs load (each include is one). */
+  read(_path: string): void {
+    if (++this.reads % 20 === 0) this.show(`reading configs: ${this.reads} files`);
+  }
+  /** Every 10th of 20 or more files linted. */
+  linted(done: number, total: number): void {
+    if (total >= 20 && done < total && done % 10 === 0) this.show(`${done}/${total} files linted (${this.reads} read)`);
+  }
+  clear(): void {
+    if (this.shown) this.io.err('\r\u001b[K');
+    this.shown = false;
+  }
+  private show(s: string): void {
+    this.shown = true;
+    this.io.err(`\r\u001b[Kwhy403: ${s}`);
+  }
+}
+
 export async function lintCommand(a: LintArgs, pathMap: PathMapping[], io: CliIO): Promise<number> {
   const { ConfigError } = await import('./config.js');
   const { isFormat, loadFormatter, FORMATS } = await import('./formatters/index.js');
@@ -617,8 +640,11 @@ export async function lintCommand(a: LintArgs, pathMap: PathMapping[], io: CliIO
         filename: a.stdinFilename as string | undefined,
       };
     }
-    const progress = io.stderrTTY;
-    let shown = false;
+    // Progress on a terminal only (never in pipes or CI): files read while the configs load (a large
+    // tree takes seconds to parse), then files linted. One line, rewritten in place, cleared at the end.
+    const progress = io.stderrTTY && !io.env.CI ? new Progress(io) : null;
+    const { observeReads } = await import('./read.js');
+    const previousObserver = progress ? observeReads((p) => progress.read(p)) : null;
     const run = await lint(paths, {
       cwd,
       only: only.length ? only : undefined,
@@ -633,19 +659,12 @@ export async function lintCommand(a: LintArgs, pathMap: PathMapping[], io: CliIO
       server: a.server as ServerKind | undefined,
       context: a.context as string | undefined,
       pathMap: pathMap.map((m) => ({ from: resolve(cwd, m.from), to: resolve(cwd, m.to) })),
-      onProgress: progress
-        ? (done, total) => {
-            if (total < 20) return;
-            if (done === total) {
-              if (shown) io.err('\r\u001b[K');
-              return;
-            }
-            if (done % 10 === 0) {
-              shown = true;
-              io.err(`\r\u001b[Kwhy403: ${done}/${total} files`);
-            }
-          }
-        : undefined,
+      onProgress: progress ? (done, total) => progress.linted(done, total) : undefined,
+    }).finally(() => {
+      if (progress) {
+        observeReads(previousObserver);
+        progress.clear();
+      }
     });
     paths = [];
     let code = 0;

@@ -501,7 +501,49 @@ test('progress on stderr only when stderr is a TTY (and the run is long)', () =>
     env: { PATH: process.env.PATH, TERM: 'dumb' },
   });
   expect(r.status).toBe(0);
-  expect(r.stdout).toContain('why403: 10/30 files');
+  expect(r.stdout).toContain('why403: reading configs: 20 files');
+  expect(r.stdout).toContain('why403: 10/30 files linted');
   expect(r.stdout).toContain('\r\u001b[K');
   expect(readFileSync(outFile, 'utf8')).toBe('');
+  // CI set: no progress even on a terminal.
+  const ci = spawnSync('script', ['-qec', cmd, '/dev/null'], {
+    cwd: dir,
+    encoding: 'utf8',
+    timeout: 30_000,
+    env: { PATH: process.env.PATH, TERM: 'dumb', CI: 'true' },
+  });
+  expect(ci.status).toBe(0);
+  expect(ci.stdout).not.toContain('why403:');
+});
+
+test('progress moves while one large tree loads (files read), not only once linting starts', async () => {
+  const dir = join(tmp, 'one-tree');
+  mkdirSync(join(dir, 'conf.d'), { recursive: true });
+  writeFileSync(join(dir, 'nginx.conf'), 'events {}\nhttp {\n    include conf.d/*.conf;\n}\n');
+  for (let i = 0; i < 45; i++) writeFileSync(join(dir, `conf.d/s${String(i).padStart(2, '0')}.conf`), 'server { listen 80; }\n');
+  const { lintCommand } = await import('../src/run.js');
+  const run = async (stderrTTY: boolean, env: Record<string, string>) => {
+    const events: string[] = [];
+    const io = {
+      out: (s: string) => void events.push(`out:${s}`),
+      err: (s: string) => void events.push(`err:${s}`),
+      stdoutTTY: false,
+      stderrTTY,
+      env,
+      readStdin: () => new Uint8Array(),
+    };
+    const code = await lintCommand({ paths: [join(dir, 'nginx.conf')], format: 'compact', maxWarnings: -1, configLookup: false }, [], io);
+    return { code, events };
+  };
+  const tty = await run(true, {});
+  expect(tty.code).toBe(0);
+  // One main config (nothing to count while linting): what moves is the count of files read.
+  expect(tty.events).toEqual([
+    'err:\r\u001b[Kwhy403: reading configs: 20 files',
+    'err:\r\u001b[Kwhy403: reading configs: 40 files',
+    'err:\r\u001b[K',
+    'out:', // the report (empty: no problems) comes after the progress line is cleared
+  ]);
+  expect((await run(false, {})).events).toEqual(['out:']);
+  expect((await run(true, { CI: 'true' })).events).toEqual(['out:']);
 });
