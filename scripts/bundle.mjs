@@ -6,7 +6,7 @@
  * dist/src so that every `import.meta.url`-relative path (package.json, rules/*.md, schemas/) is the
  * same as for the unbundled files.
  *
- * `node scripts/bundle.mjs` (npm run build) fails when esbuild fails; with --optional (postinstall)
+ * `node scripts/bundle.mjs` (npm run build) fails when esbuild fails; with --optional (prepare)
  * it only warns: the CLI then runs unbundled.
  */
 import { dirname, join } from 'node:path';

@@ -23,8 +23,9 @@ export interface CliIO {
   err(s: string): void;
   stdoutTTY: boolean;
   stderrTTY: boolean;
-  env: NodeJS.ProcessEnv;
-  readStdin(): Buffer;
+  /** Plain types (not NodeJS.ProcessEnv, Buffer), so the library's .d.ts need no @types/node. */
+  env: Record<string, string | undefined>;
+  readStdin(): Uint8Array;
 }
 
 export const processIO: CliIO = {
@@ -408,17 +409,44 @@ async function withYargs(argv: string[], io: CliIO): Promise<number> {
   return code;
 }
 
+/** The command an argument list runs: the first word that is not an option (`lint` when none is a
+ * subcommand). Options that take a value come after the command in every usage shown. */
+function subcommandOf(argv: string[]): string {
+  for (const a of argv) {
+    if (a === '--') break;
+    if (a.startsWith('-')) continue;
+    return SUBCOMMANDS.has(a) ? a : 'lint';
+  }
+  return 'lint';
+}
+
+/** `--max-warnings` checked on the text given (yargs and parseArgs would turn `abc` into NaN). */
+function checkMaxWarnings(argv: string[]): void {
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--') break;
+    let raw: string | undefined;
+    if (a === '--max-warnings') raw = argv[i + 1] ?? '';
+    else if (a.startsWith('--max-warnings=')) raw = a.slice('--max-warnings='.length);
+    else continue;
+    if (!/^\s*-?\d+\s*$/.test(raw)) throw new UsageError(`--max-warnings expects a whole number, got '${raw}'`);
+    if (Number(raw) < -1) throw new UsageError(`--max-warnings expects a whole number ≥ -1 (-1: no limit), got '${raw.trim()}'`);
+  }
+}
+
 export async function main(argv: string[], io: CliIO = processIO): Promise<number> {
   // A lone `-` means stdin, as --stdin does (yargs would drop it).
   const dash = argv.indexOf('-');
   const end = argv.indexOf('--');
   if (dash !== -1 && (end === -1 || dash < end)) argv = [...argv.slice(0, dash), '--stdin', ...argv.slice(dash + 1)];
+  const sub = subcommandOf(argv);
   try {
+    if (sub === 'lint') checkMaxWarnings(argv);
     const fast = fastParse(argv);
     return fast ? await lint(fast, io) : await withYargs(argv, io);
   } catch (e) {
     if (e instanceof UsageError) {
-      io.err(`why403: ${e.message}\nRun \`why403 --help\` for usage.\n`);
+      io.err(`why403: ${e.message}\nRun \`why403${sub === 'lint' ? '' : ' ' + sub} --help\` for usage.\n`);
       return 2;
     }
     if (e && typeof e === 'object' && (e as Error).name === 'ConfigError') {

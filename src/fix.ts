@@ -322,9 +322,9 @@ export function writeFixed(source: SourceFile, text: string): WriteOutcome {
     return { written: false, reason: `cannot read it again (${osError(e)})` };
   }
   const bytes = source.encode(text);
-  if (!current.equals(source.encode(source.text))) {
+  if (!current.equals(Buffer.from(source.encode(source.text)))) {
     // Already the fixed text (the same file under another name was fixed a moment ago): done.
-    if (current.equals(bytes)) return { written: true, inPlace: true };
+    if (current.equals(Buffer.from(bytes))) return { written: true, inPlace: true };
     return { written: false, reason: 'it changed since it was read', retry: true };
   }
   return st.nlink > 1 ? writeInPlace(path, bytes, current) : writeByRename(path, bytes, st.uid, st.gid, mode);
@@ -332,7 +332,7 @@ export function writeFixed(source: SourceFile, text: string): WriteOutcome {
 
 /** Hard links: the file must stay the same inode. Write over it, then cut it to length; on failure,
  * put the original bytes back (held in memory: no backup file). */
-function writeInPlace(path: string, bytes: Buffer, original: Buffer): WriteOutcome {
+function writeInPlace(path: string, bytes: Uint8Array, original: Uint8Array): WriteOutcome {
   let fd = -1;
   try {
     fd = openSync(path, fsc.O_WRONLY | (fsc.O_NOFOLLOW ?? 0));
@@ -360,7 +360,7 @@ function writeInPlace(path: string, bytes: Buffer, original: Buffer): WriteOutco
   }
 }
 
-function writeByRename(path: string, bytes: Buffer, uid: number, gid: number, mode: number): WriteOutcome {
+function writeByRename(path: string, bytes: Uint8Array, uid: number, gid: number, mode: number): WriteOutcome {
   const dir = dirname(path);
   const tmp = join(dir, `.${basename(path)}.why403-${process.pid}-${Date.now()}.tmp`);
   let fd = -1;

@@ -21,3 +21,17 @@ export { loadFormatter, FORMATS, type FormatName, type FormatContext, type Forma
 export { rules } from '../rules/index.js';
 export type * from './ast.js';
 export { loadConfig, loadText, detectServer } from './load.js';
+export {
+  explain,
+  parseExplainRequest,
+  renderText as renderExplanation,
+  renderJson as renderExplanationJson,
+  CAUSES,
+  causeTitle,
+  type ExplainOptions,
+  type ExplainRequest,
+  type RequestInput,
+  type Explanation,
+  type ExplainStep,
+  type PossibleOutcome,
+} from './explain/index.js';

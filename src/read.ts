@@ -24,7 +24,18 @@ export function looksBinary(bytes: Uint8Array): boolean {
   return false;
 }
 
+let readObserver: ((path: string) => void) | null = null;
+
+/** Calls `fn` with each path readSource is asked for (the CLI's progress while a tree loads);
+ * null removes it. Returns the observer it replaces. */
+export function observeReads(fn: ((path: string) => void) | null): ((path: string) => void) | null {
+  const prev = readObserver;
+  readObserver = fn;
+  return prev;
+}
+
 export function readSource(path: string): ReadResult {
+  readObserver?.(path);
   let bytes: Buffer;
   try {
     const st = statSync(path);

@@ -29,12 +29,13 @@ import {
 } from './linter.js';
 import type { LoadOptions } from './load-options.js';
 import { fileDiagnostic, isDirectory } from './read.js';
-import { readRuleDoc, type Rule, type Settings, type Severity } from './rule.js';
+import { readRuleDoc, type Fix, type Rule, type Settings, type Severity } from './rule.js';
 import { loadRules, RULE_IDS } from './rule-manifest.js';
 import { packageVersion } from './version.js';
 import { loadOptionsFor, modelOptionsOf, settingsFor, validationRules } from './settings.js';
 import { applySuppressions, type UnusedMode } from './suppress.js';
 import { compileIgnores } from './regex-engine.js';
+import { firstWord, insideTree, knownName, redactPayload, treeRoots, WITHHELD, withheldMessage } from './outside.js';
 import type { CliIO, LintArgs } from './cli.js';
 
 export interface LintOptions {
@@ -185,6 +186,7 @@ export async function lint(paths: readonly string[], opts: LintOptions = {}): Pr
   };
 
   const expanded = await expandPaths(paths.length ? paths : opts.stdin ? ['-'] : ['.'], cwd);
+  const inside = insideTree(treeRoots(cwd, paths, opts.stdin?.filename));
   let stdinText = opts.stdin?.text;
   const fixedFiles = new Set<string>();
   const fixErrors = new Map<string, string>();
@@ -273,7 +275,8 @@ export async function lint(paths: readonly string[], opts: LintOptions = {}): Pr
     const byId = new Map<string, Rule<string, object>>([...loadedRules, ...engineRules].map((r) => [r.id, r]));
     const results: LintResult[] = [];
     for (const e of entries.values()) {
-      results.push(toResult(e, cwd, byId, opts.quiet ?? false, outputs?.get(e.path)));
+      const r = toResult(e, cwd, byId, opts.quiet ?? false, outputs?.get(e.path), opts.fixDryRun === true);
+      results.push(inside(e.path) ? withheldRelated(r, inside) : withheldResult(r, e, byId, inside));
     }
     results.sort((a, b) => (a.relativePath < b.relativePath ? -1 : a.relativePath > b.relativePath ? 1 : 0));
     return {
@@ -448,8 +451,12 @@ function toResult(
   byId: Map<string, Rule<string, object>>,
   quiet: boolean,
   output: string | undefined,
+  dryRun = false,
 ): LintResult {
-  const msgs = quiet ? e.messages.filter((m) => m.severity === 'error') : e.messages;
+  // --fix-dry-run (as ESLint): the problems the output fixes are not reported as remaining.
+  const fixed = dryRun && output !== undefined ? appliedFixes(e.messages.flatMap((m) => (m.fix ? [m.fix] : []))) : null;
+  const remaining = fixed ? e.messages.filter((m) => !m.fix || !fixed.has(m.fix)) : e.messages;
+  const msgs = quiet ? remaining.filter((m) => m.severity === 'error') : remaining;
   const suppressed = (
     (e as FileEntry & { suppressed?: Array<LintMessage & { suppressions: Array<{ kind: string; justification: string }> }> }).suppressed ??
     []
@@ -472,6 +479,67 @@ function toResult(
   return res;
 }
 
+/** A result for a file outside the linted tree (src/outside.ts): each message is the rule's
+ * description and the directive name if the server knows it; no source, output, fixes or related text. */
+function withheldResult(
+  r: LintResult,
+  e: FileEntry,
+  byId: Map<string, Rule<string, object>>,
+  inside: (file: string) => boolean,
+): LintResult {
+  const server = e.parsed?.server;
+  const redact = <M extends ResultMessage>(m: M): M => {
+    const name = e.source && m.line >= 1 ? knownName(firstWord(e.source.lineText(m.line)), server) : null;
+    const { fix: _fix, suggestions: _sugg, related, ...rest } = m;
+    const out = withheldProof({ ...rest, message: withheldMessage(byId.get(m.ruleId)?.description ?? m.ruleId, name) } as M, inside);
+    if (related) out.related = related.map((x) => ({ ...x, message: WITHHELD }));
+    return out;
+  };
+  const { source: _source, output: _output, ...rest } = r;
+  return {
+    ...rest,
+    messages: r.messages.map(redact),
+    suppressedMessages: r.suppressedMessages.map(redact),
+    fixableErrorCount: 0,
+    fixableWarningCount: 0,
+  };
+}
+
+/** A proof's steps and deciding directive in files outside the tree: positions kept, text withheld
+ * (the directive name only, when the server knows it). */
+function withheldProof<M extends ResultMessage>(m: M, inside: (file: string) => boolean): M {
+  if (!m.trace && !m.decidedBy) return m;
+  const out = { ...m };
+  if (m.trace) out.trace = m.trace.map((t) => (inside(t.file) ? t : { ...t, message: WITHHELD }));
+  if (m.decidedBy && !inside(m.decidedBy.file))
+    out.decidedBy = { ...m.decidedBy, directive: knownName(firstWord(m.decidedBy.directive), undefined) ?? '(not shown)' };
+  return out;
+}
+
+/** In-tree findings keep their text, but a related location in a file outside the tree does not. */
+function withheldRelated(r: LintResult, inside: (file: string) => boolean): LintResult {
+  const fix = <M extends ResultMessage>(m0: M): M => {
+    const m = withheldProof(m0, inside);
+    return m.related?.some((x) => !inside(x.file))
+      ? { ...m, related: m.related.map((x) => (inside(x.file) ? x : { ...x, message: WITHHELD })) }
+      : m;
+  };
+  return { ...r, messages: r.messages.map(fix), suppressedMessages: r.suppressedMessages.map(fix) };
+}
+
+/** The fixes `applyFixes` applies to one text: the same order, and an overlapping fix skipped. */
+function appliedFixes(fixes: readonly Fix[]): Set<Fix> {
+  const out = new Set<Fix>();
+  let at = 0;
+  for (const f of [...fixes].sort((a, b) => a.range[0] - b.range[0] || a.range[1] - b.range[1])) {
+    const [s, e] = f.range;
+    if (s < at || s > e) continue;
+    out.add(f);
+    at = e;
+  }
+  return out;
+}
+
 /** Lint one text as if it were the file `filename` (docs examples, editors, tests). */
 export async function lintText(text: string, opts: LintOptions & { filename?: string } = {}): Promise<LintRun> {
   return lint(['-'], { noConfig: opts.configFile === undefined, ...opts, stdin: { text, filename: opts.filename } });
@@ -488,7 +556,7 @@ function many(v: unknown): string[] {
 }
 
 /** Colour decision (src/color.ts, shared with `explain`): --color/--no-color, then NO_COLOR, then FORCE_COLOR, then TTY. */
-export function useColor(flag: boolean | undefined, env: NodeJS.ProcessEnv, isTTY: boolean): boolean {
+export function useColor(flag: boolean | undefined, env: Record<string, string | undefined>, isTTY: boolean): boolean {
   return decideColor({ flag, env, isTTY });
 }
 
@@ -503,6 +571,29 @@ export function parseFormats(list: string[] | undefined, outputFile: string | un
     bare[0].path = outputFile;
   }
   return specs;
+}
+
+/** The CLI's progress line on a terminal's stderr: files read (while loading), then files linted. */
+export class Progress {
+  private reads = 0;
+  private shown = false;
+  constructor(private readonly io: Pick<CliIO, 'err'>) {}
+  /** Every 20th file read while configs load (each include is one). */
+  read(_path: string): void {
+    if (++this.reads % 20 === 0) this.show(`reading configs: ${this.reads} files`);
+  }
+  /** Every 10th of 20 or more files linted. */
+  linted(done: number, total: number): void {
+    if (total >= 20 && done < total && done % 10 === 0) this.show(`${done}/${total} files linted (${this.reads} read)`);
+  }
+  clear(): void {
+    if (this.shown) this.io.err('\r\u001b[K');
+    this.shown = false;
+  }
+  private show(s: string): void {
+    this.shown = true;
+    this.io.err(`\r\u001b[Kwhy403: ${s}`);
+  }
 }
 
 export async function lintCommand(a: LintArgs, pathMap: PathMapping[], io: CliIO): Promise<number> {
@@ -571,8 +662,11 @@ export async function lintCommand(a: LintArgs, pathMap: PathMapping[], io: CliIO
         filename: a.stdinFilename as string | undefined,
       };
     }
-    const progress = io.stderrTTY;
-    let shown = false;
+    // Progress on a terminal only (never in pipes or CI): files read while the configs load (a large
+    // tree takes seconds to parse), then files linted. One line, rewritten in place, cleared at the end.
+    const progress = io.stderrTTY && !io.env.CI ? new Progress(io) : null;
+    const { observeReads } = await import('./read.js');
+    const previousObserver = progress ? observeReads((p) => progress.read(p)) : null;
     const run = await lint(paths, {
       cwd,
       only: only.length ? only : undefined,
@@ -587,19 +681,12 @@ export async function lintCommand(a: LintArgs, pathMap: PathMapping[], io: CliIO
       server: a.server as ServerKind | undefined,
       context: a.context as string | undefined,
       pathMap: pathMap.map((m) => ({ from: resolve(cwd, m.from), to: resolve(cwd, m.to) })),
-      onProgress: progress
-        ? (done, total) => {
-            if (total < 20) return;
-            if (done === total) {
-              if (shown) io.err('\r\u001b[K');
-              return;
-            }
-            if (done % 10 === 0) {
-              shown = true;
-              io.err(`\r\u001b[Kwhy403: ${done}/${total} files`);
-            }
-          }
-        : undefined,
+      onProgress: progress ? (done, total) => progress.linted(done, total) : undefined,
+    }).finally(() => {
+      if (progress) {
+        observeReads(previousObserver);
+        progress.clear();
+      }
     });
     paths = [];
     let code = 0;
@@ -699,23 +786,27 @@ export async function parseCommand(
   const set = load.loadConfig(resolve(cwd, file), lo);
   const errors = [...[...set.files.values()].flatMap((f) => f.errors), ...set.errors];
   if (!set.files.has(set.root.source.path)) errors.unshift(...set.root.errors);
+  // Files outside the tree of the named file and the working directory: names only (src/outside.ts).
+  const inside = insideTree(treeRoots(cwd, [file]));
   if (opts.format === 'json') {
     const payload =
       set.server === 'nginx'
         ? (await import('./nginx/crossplane.js')).toCrossplanePayload(set)
         : (await import('./apache/payload.js')).toApachePayload(set);
-    io.out(JSON.stringify(payload, null, 2) + '\n');
+    io.out(JSON.stringify(redactPayload(payload, inside, cwd, set.server), null, 2) + '\n');
   } else {
-    io.out(formatTree(set, cwd));
+    io.out(formatTree(set, cwd, inside));
   }
   for (const d of errors)
-    io.err(`${relativePath(cwd, d.file)}:${d.span.start.line}:${d.span.start.column}: ${d.severity}: ${d.message} [syntax-error]\n`);
+    io.err(
+      `${relativePath(cwd, d.file)}:${d.span.start.line}:${d.span.start.column}: ${d.severity}: ${inside(d.file) ? d.message : WITHHELD} [syntax-error]\n`,
+    );
   return errors.some((d) => d.severity === 'error') ? 1 : 0;
 }
 
 /** The text form of `why403 parse`: one line per directive, indented by nesting, included files
  * under their include line. nginx blocks print as `{` … `}`, Apache sections as `<Name args>` … `</Name>`. */
-export function formatTree(set: ConfigSet, cwd: string): string {
+export function formatTree(set: ConfigSet, cwd: string, inside: (file: string) => boolean = () => true): string {
   let out = `# ${set.server} ${relativePath(cwd, set.root.source.path)} (context ${set.root.context})\n`;
   // An explicit stack: nesting depth in the input is unbounded.
   interface Frame {
@@ -724,8 +815,10 @@ export function formatTree(set: ConfigSet, cwd: string): string {
     depth: number;
     header?: string;
     closer?: string;
+    /** The frame's nodes come from a file outside the tree: names only. */
+    hidden: boolean;
   }
-  const stack: Frame[] = [{ nodes: set.root.nodes, i: 0, depth: 0 }];
+  const stack: Frame[] = [{ nodes: set.root.nodes, i: 0, depth: 0, hidden: !inside(set.root.source.path) }];
   while (stack.length > 0) {
     const f = stack[stack.length - 1];
     if (f.header !== undefined) {
@@ -741,15 +834,17 @@ export function formatTree(set: ConfigSet, cwd: string): string {
     if (n.type !== 'directive') continue;
     // Indentation stops growing at 64 levels, so pathological nesting cannot blow up the output.
     const pad = '  '.repeat(Math.min(f.depth, 64));
-    const args = n.args.map((x) => x.raw).join(' ');
-    const head = `${n.name}${args ? ' ' + args : ''}`;
+    const args = f.hidden ? '' : n.args.map((x) => x.raw).join(' ');
+    const name = f.hidden ? (knownName(n.name, set.server) ?? '(not shown)') : n.name;
+    const head = `${name}${args ? ' ' + args : ''}`;
     const pos = `${n.span.start.line}:${n.span.start.column}`;
     out += n.section ? `${pad}${pos} <${head}>\n` : `${pad}${pos} ${head}${n.block ? ' {' : ''}\n`;
-    if (n.block) stack.push({ nodes: n.block, i: 0, depth: f.depth + 1, closer: n.section ? `${pad}</${n.name}>\n` : `${pad}}\n` });
+    if (n.block)
+      stack.push({ nodes: n.block, i: 0, depth: f.depth + 1, closer: n.section ? `${pad}</${name}>\n` : `${pad}}\n`, hidden: f.hidden });
     for (const p of [...(n.includes ?? [])].reverse()) {
       const file = set.files.get(p);
       const header = `${pad}  # include ${relativePath(cwd, p)}${file ? '' : ' (not read)'}\n`;
-      stack.push({ nodes: file && file !== set.root ? file.nodes : [], i: 0, depth: f.depth + 1, header });
+      stack.push({ nodes: file && file !== set.root ? file.nodes : [], i: 0, depth: f.depth + 1, header, hidden: !inside(p) });
     }
   }
   return out;

@@ -112,7 +112,7 @@ export class SourceFile {
   }
 
   /** Bytes of a text derived from this file (BOM restored, escaped bytes restored). */
-  encode(text: string = this.text): Buffer {
+  encode(text: string = this.text): Uint8Array {
     const body = this.invalidUtf8 ? encodeSurrogateEscape(text) : Buffer.from(text, 'utf8');
     return this.bom ? Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), body]) : body;
   }
@@ -160,7 +160,7 @@ export function decodeSurrogateEscape(b: Uint8Array): string {
 }
 
 /** Inverse of decodeSurrogateEscape. */
-export function encodeSurrogateEscape(s: string): Buffer {
+export function encodeSurrogateEscape(s: string): Uint8Array {
   const parts: Buffer[] = [];
   let runStart = 0;
   for (let i = 0; i < s.length; i++) {

@@ -281,6 +281,14 @@ describe('--fix', () => {
       x.relativePath.endsWith('shop.conf'),
     );
     expect(out?.output).toBe(before.replace('    # why403-disable-next-line nginx-return-403-server\n', ''));
+    // As ESLint: with --fix-dry-run, what the fixes would remove is not reported as remaining.
+    const plain = why(['-f', 'compact'], { cwd: dir });
+    expect(plain.stdout).toContain('unused why403-disable-next-line');
+    const dryCompact = why(['--fix-dry-run', '-f', 'compact'], { cwd: dir });
+    expect(dryCompact.stdout).not.toContain('unused why403-disable-next-line');
+    expect(dryCompact.stdout).toContain('nginx-return-403-server');
+    expect(dryCompact.stdout.split('\n').length).toBe(plain.stdout.split('\n').length - 1);
+    expect(readFileSync(file, 'utf8')).toBe(before);
     const r = why(['--fix', '-f', 'compact'], { cwd: dir });
     expect(r.code).toBe(1);
     expect(r.stdout).not.toContain('unused why403-disable-next-line');
@@ -289,6 +297,94 @@ describe('--fix', () => {
     const again = why(['--fix', '-f', 'compact'], { cwd: dir });
     expect(again.stdout).toBe(r.stdout);
     expect(readFileSync(file, 'utf8')).toBe(out?.output);
+  });
+});
+
+describe('usage messages', () => {
+  test.each([
+    [['--max-warnings', 'abc'], "--max-warnings expects a whole number, got 'abc'"],
+    [['--max-warnings=1.5'], "--max-warnings expects a whole number, got '1.5'"],
+    [['--max-warnings', '-5'], "--max-warnings expects a whole number ≥ -1 (-1: no limit), got '-5'"],
+  ])('%j says what it expects, exit 2', (args, message) => {
+    const r = why(args);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(`why403: ${message}\nRun \`why403 --help\` for usage.\n`);
+    expect(r.stdout).toBe('');
+  });
+
+  test('--max-warnings with a whole number still counts warnings', () => {
+    expect(why(['--max-warnings', '0', 'apache'], { cwd: join(fx, 'tree') }).code).toBe(1);
+    expect(why(['--max-warnings', '100', 'apache'], { cwd: join(fx, 'tree') }).code).toBe(0);
+  });
+
+  test('explain usage errors point at `why403 explain --help`', () => {
+    const none = why(['explain'], { allRules: true });
+    expect(none.code).toBe(2);
+    expect(none.stderr).toContain('Run `why403 explain --help` for usage.');
+    const badUrl = why(['explain', 'nginx/nginx.conf', 'ht tp://x'], { allRules: true });
+    expect(badUrl.code).toBe(2);
+    expect(badUrl.stderr).toMatch(/^why403 explain: .*ht tp:\/\/x.*\nRun `why403 explain --help` for usage\.\n$/);
+    const badIp = why(['explain', 'nginx/nginx.conf', '/', '--ip', 'nope'], { allRules: true });
+    expect(badIp.code).toBe(2);
+    expect(badIp.stderr).toContain('Run `why403 explain --help` for usage.');
+    const parse = why(['parse']);
+    expect(parse.code).toBe(2);
+    expect(parse.stderr).toContain('Run `why403 parse --help` for usage.');
+  });
+});
+
+describe('files outside the linted tree (an untrusted config may include any readable file)', () => {
+  function tree(): { repo: string; base: string } {
+    const base = join(tmp, 'outside-tree');
+    mkdirSync(join(base, 'repo'), { recursive: true });
+    mkdirSync(join(base, 'etc'), { recursive: true });
+    writeFileSync(join(base, 'etc/shadow'), 'root:$6$SECRETHASH:19000:0:99999:7:::\n');
+    writeFileSync(join(base, 'etc/known.conf'), 'server_tokens off; # SECRETCOMMENT\nreturn 403 "SECRETARG";\n');
+    writeFileSync(
+      join(base, 'repo/nginx.conf'),
+      `events {}\nhttp {\n    include ${base}/etc/shadow;\n    server {\n        include ${base}/etc/known.conf;\n    }\n}\n`,
+    );
+    return { repo: join(base, 'repo'), base };
+  }
+
+  test('lint: findings there keep rule, file and line but quote no text (every format)', () => {
+    const { repo, base } = tree();
+    for (const f of ['compact', 'stylish', 'json', 'sarif', 'github']) {
+      const r = why(['-f', f, 'nginx.conf'], { cwd: repo });
+      expect(r.code, f).toBe(1);
+      expect(`${r.stdout}${r.stderr}`, f).not.toMatch(/SECRET/);
+      expect(r.stdout, f).toContain('nginx-return-403-server');
+      expect(r.stdout, f).toContain('syntax-error');
+    }
+    const compact = why(['-f', 'compact', 'nginx.conf'], { cwd: repo }).stdout;
+    expect(compact).toContain(`${base}/etc/known.conf:2:1: error: `);
+    expect(compact).toMatch(/at `return`; text from files outside the linted tree is not shown/);
+    const json = JSON.parse(why(['-f', 'json', 'nginx.conf'], { cwd: repo }).stdout) as Array<{ filePath: string; source?: string }>;
+    expect(json.find((x) => x.filePath.endsWith('known.conf'))?.source).toBeUndefined();
+  });
+
+  test('parse (text and json): directive names the server knows, no arguments, comments or error text', () => {
+    const { repo } = tree();
+    const text = why(['parse', 'nginx.conf'], { cwd: repo });
+    expect(`${text.stdout}${text.stderr}`).not.toMatch(/SECRET/);
+    expect(text.stdout).toMatch(/^\s+1:1 server_tokens\n\s+2:1 return\n/m);
+    expect(text.stdout).toMatch(/^\s+1:1 \(not shown\)$/m);
+    const json = why(['parse', '-f', 'json', 'nginx.conf'], { cwd: repo });
+    expect(`${json.stdout}${json.stderr}`).not.toMatch(/SECRET/);
+    const payload = JSON.parse(json.stdout) as { config: Array<{ file: string; parsed: Array<{ directive: string; args: string[] }> }> };
+    const known = payload.config.find((c) => c.file.endsWith('known.conf'));
+    expect(known?.parsed.map((d) => [d.directive, d.args])).toEqual([
+      ['server_tokens', []],
+      ['return', []],
+    ]);
+  });
+
+  test('control: the same files under the working directory or a named path are shown in full', () => {
+    const { base } = tree();
+    const text = why(['parse', 'repo/nginx.conf'], { cwd: base });
+    expect(text.stdout).toContain('return 403 "SECRETARG"');
+    const named = why(['parse', join(base, 'etc/known.conf'), '--context', 'server'], { cwd: join(base, 'repo') });
+    expect(named.stdout).toContain('SECRETARG');
   });
 });
 
@@ -405,7 +501,49 @@ test('progress on stderr only when stderr is a TTY (and the run is long)', () =>
     env: { PATH: process.env.PATH, TERM: 'dumb' },
   });
   expect(r.status).toBe(0);
-  expect(r.stdout).toContain('why403: 10/30 files');
+  expect(r.stdout).toContain('why403: reading configs: 20 files');
+  expect(r.stdout).toContain('why403: 10/30 files linted');
   expect(r.stdout).toContain('\r\u001b[K');
   expect(readFileSync(outFile, 'utf8')).toBe('');
+  // CI set: no progress even on a terminal.
+  const ci = spawnSync('script', ['-qec', cmd, '/dev/null'], {
+    cwd: dir,
+    encoding: 'utf8',
+    timeout: 30_000,
+    env: { PATH: process.env.PATH, TERM: 'dumb', CI: 'true' },
+  });
+  expect(ci.status).toBe(0);
+  expect(ci.stdout).not.toContain('why403:');
+});
+
+test('progress moves while one large tree loads (files read), not only once linting starts', async () => {
+  const dir = join(tmp, 'one-tree');
+  mkdirSync(join(dir, 'conf.d'), { recursive: true });
+  writeFileSync(join(dir, 'nginx.conf'), 'events {}\nhttp {\n    include conf.d/*.conf;\n}\n');
+  for (let i = 0; i < 45; i++) writeFileSync(join(dir, `conf.d/s${String(i).padStart(2, '0')}.conf`), 'server { listen 80; }\n');
+  const { lintCommand } = await import('../src/run.js');
+  const run = async (stderrTTY: boolean, env: Record<string, string>) => {
+    const events: string[] = [];
+    const io = {
+      out: (s: string) => void events.push(`out:${s}`),
+      err: (s: string) => void events.push(`err:${s}`),
+      stdoutTTY: false,
+      stderrTTY,
+      env,
+      readStdin: () => new Uint8Array(),
+    };
+    const code = await lintCommand({ paths: [join(dir, 'nginx.conf')], format: 'compact', maxWarnings: -1, configLookup: false }, [], io);
+    return { code, events };
+  };
+  const tty = await run(true, {});
+  expect(tty.code).toBe(0);
+  // One main config (nothing to count while linting): what moves is the count of files read.
+  expect(tty.events).toEqual([
+    'err:\r\u001b[Kwhy403: reading configs: 20 files',
+    'err:\r\u001b[Kwhy403: reading configs: 40 files',
+    'err:\r\u001b[K',
+    'out:', // the report (empty: no problems) comes after the progress line is cleared
+  ]);
+  expect((await run(false, {})).events).toEqual(['out:']);
+  expect((await run(true, { CI: 'true' })).events).toEqual(['out:']);
 });

@@ -45,8 +45,9 @@ export interface ExplainArgs {
 
 const many = (v: unknown): string[] => (v === undefined ? [] : Array.isArray(v) ? v.map(String) : [String(v)]);
 
-function usage(io: CliIO, msg: string): number {
-  io.err(`why403 explain: ${msg}\n`);
+/** An explain error, exit 2; argument errors (`help`) point at `why403 explain --help`. */
+function usage(io: CliIO, msg: string, help = true): number {
+  io.err(`why403 explain: ${msg}\n${help ? 'Run `why403 explain --help` for usage.\n' : ''}`);
   return 2;
 }
 
@@ -77,6 +78,7 @@ export async function explainCommand(a: ExplainArgs, io: CliIO): Promise<number>
     return usage(
       io,
       `cannot read the config ${a.config}: ${code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : String(code)}`,
+      false,
     );
   }
   if (st.isDirectory())
@@ -113,7 +115,7 @@ export async function explainCommand(a: ExplainArgs, io: CliIO): Promise<number>
       .slice(0, 10)
       .map((d) => `  ${showPath(d.file, process.cwd())}:${d.span.start.line}:${d.span.start.column}: ${d.message}`);
     if (errs.length > 10) lines.push(`  … and ${errs.length - 10} more`);
-    return usage(io, `the config does not parse, so the request cannot be explained:\n${lines.join('\n')}`);
+    return usage(io, `the config does not parse, so the request cannot be explained:\n${lines.join('\n')}`, false);
   }
   const exp = explain(set, a.config, parsed.request, {
     fs: !!a.fs,

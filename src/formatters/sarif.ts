@@ -1,27 +1,17 @@
 /**
  * SARIF 2.1.0 for GitHub code scanning: one run, `tool.driver.rules[]` with every enabled rule
- * (short and full description, help text and Markdown from the rule doc, helpUri, default level,
- * tags), results with relative URIs against %SRCROOT% (the working directory) and 1-based regions
+ * (id, short description, a one-line help text pointing at helpUri, default level, tags;
+ * the rule docs themselves are not embedded, so the log stays small), results with relative URIs against %SRCROOT% (the working directory) and 1-based regions
  * (endColumn exclusive, UTF-16 code units). `results` is `[]` when clean, so old alerts close.
  * Suppressed findings are included with `suppressions[{kind: "inSource"}]`. No fingerprints are
  * invented: upload-sarif computes `primaryLocationLineHash` itself.
  */
 import { isAbsolute, relative, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { readRuleDoc } from '../rule.js';
 import type { ResultMessage } from '../run.js';
 import type { Formatter } from './types.js';
 
 const LEVEL = { error: 'error', warning: 'warning', info: 'note' } as const;
-
-/** The first paragraph of a doc section (plain text), or null. */
-function section(doc: string, heading: string): string | null {
-  const start = doc.indexOf(`\n## ${heading}\n`);
-  if (start === -1) return null;
-  const body = doc.slice(start + heading.length + 5).replace(/^\s+/, '');
-  const para = body.split(/\n\s*\n|\n## /)[0];
-  return para ? para.replace(/\s+/g, ' ').trim() : null;
-}
 
 function clip(s: string, n: number): string {
   return s.length <= n ? s : s.slice(0, n - 1) + '\u2026';
@@ -38,30 +28,20 @@ function uriFor(rel: string, abs: string): { uri: string; uriBaseId?: string } {
 }
 
 export const sarif: Formatter = (results, ctx) => {
-  const rules = ctx.rules.map((r) => {
-    const doc = readRuleDoc(r.id);
-    const why = doc ? section(doc, 'Why this returns 403') : null;
-    const helpText = doc
-      ? doc
-          .replace(/^#+\s*/gm, '')
-          .replace(/```[a-z]*\n?/g, '')
-          .trim()
-      : `${r.description}\nSee ${r.docsUrl}`;
-    return {
-      id: r.id,
-      name: r.id,
-      shortDescription: { text: clip(r.description, 1024) },
-      fullDescription: { text: clip(why ? `${r.description} ${why}` : r.description, 1024) },
-      helpUri: r.docsUrl,
-      help: { text: helpText, markdown: doc ?? `${r.description}\n\nSee [${r.id}](${r.docsUrl}).` },
-      defaultConfiguration: { level: LEVEL[r.severity] },
-      properties: {
-        tags: [...r.servers, r.category, '403'],
-        precision: 'high',
-        'problem.severity': r.severity === 'info' ? 'recommendation' : r.severity,
-      },
-    };
-  });
+  // Metadata only: the rule docs stay behind helpUri (embedding them made a 6-result log 195 KB).
+  const rules = ctx.rules.map((r) => ({
+    id: r.id,
+    name: r.id,
+    shortDescription: { text: clip(r.description, 1024) },
+    helpUri: r.docsUrl,
+    help: { text: `Documentation: ${r.docsUrl}` },
+    defaultConfiguration: { level: LEVEL[r.severity] },
+    properties: {
+      tags: [...r.servers, r.category, '403'],
+      precision: 'high',
+      'problem.severity': r.severity === 'info' ? 'recommendation' : r.severity,
+    },
+  }));
   const index = new Map(rules.map((r, i) => [r.id, i]));
   const region = (m: { line: number; column: number; endLine: number; endColumn: number }) => ({
     startLine: m.line,
