@@ -390,6 +390,8 @@ function settingsFor(cfg: LoadedConfig): Settings {
   if (s.nginxVersion) out.nginxVersion = s.nginxVersion;
   if (s.apacheVersion) out.apacheVersion = s.apacheVersion;
   if (s.apacheModules) out.apacheModules = s.apacheModules;
+  if (s.nginxDirectives) out.nginxDirectives = s.nginxDirectives;
+  if (s.apacheDirectives) out.apacheDirectives = s.apacheDirectives;
   if (s.apacheAllowOverride) out.apacheAllowOverride = s.apacheAllowOverride;
   if (s.user) out.user = s.user;
   if (s.pathMap) out.pathMap = Object.fromEntries(configPathMap(cfg).map((m) => [m.from, m.to]));
@@ -405,6 +407,9 @@ function loadOptionsFor(cfg: LoadedConfig, o: OnceOptions): LoadOptions {
   if (pm.length) lo.pathMap = pm;
   if (s.nginxPrefix) lo.prefix = resolve(cfg.dir, s.nginxPrefix);
   if (s.apacheServerRoot) lo.serverRoot = resolve(cfg.dir, s.apacheServerRoot);
+  if (s.nginxDirectives) lo.nginxDirectives = s.nginxDirectives;
+  if (s.apacheDirectives) lo.apacheDirectives = s.apacheDirectives;
+  if (s.apacheModules) lo.apacheModules = s.apacheModules;
   return lo;
 }
 

@@ -88,7 +88,9 @@ export async function explainCommand(a: ExplainArgs, io: CliIO): Promise<number>
     ...(a.serverRoot && server === 'apache' ? { serverRoot: resolve(a.serverRoot) } : {}),
     ...(Object.keys(defines).length ? { defines } : {}),
   });
-  const errs = [...set.errors, ...[...set.files.values()].flatMap((f) => f.errors)].filter((d) => d.severity === 'error');
+  const errs = [...set.errors, ...[...set.files.values()].flatMap((f) => f.errors)].filter(
+    (d) => d.severity === 'error' && d.code !== 'unknown-directive',
+  ); // a third-party module's directive does not stop an explanation
   if (errs.length) {
     const lines = errs
       .slice(0, 10)
