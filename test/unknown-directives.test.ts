@@ -384,3 +384,44 @@ describe.skipIf(!haveCorpus)('corpus rows rejected for an unknown directive', ()
     expect(checked).toBeGreaterThan(15);
   });
 });
+
+describe('settings declare third-party directives', () => {
+  it('settings.nginxDirectives / apacheDirectives / apacheModules reach the parsers through the config file', async () => {
+    const { lint } = await import('../src/run.js');
+    const d = mkdtempSync(join(tmpdir(), 'why403-settings-'));
+    try {
+      writeFileSync(join(d, 'site.conf'), 'server {\n  listen 80;\n  vts_filter on;\n  retrun 403;\n}\n');
+      writeFileSync(
+        join(d, '.htaccess'),
+        '<IfModule mod_rewrite.c>\nRewriteEngien On\n</IfModule>\nSecRuleEngine On\nRequre all granted\n',
+      );
+      const run = async () => {
+        const r = await lint([join(d, 'site.conf'), join(d, '.htaccess')], {
+          cwd: d,
+          only: ['syntax-error'],
+          reportUnusedSuppressions: 'off',
+        });
+        return r.results.flatMap((x) =>
+          x.messages.map((m) => `${x.filePath.slice(d.length + 1)}:${m.line} ${m.severity} ${m.message.split(/[,:]/)[0]}`),
+        );
+      };
+      const before = await run();
+      expect(before).toEqual([
+        ".htaccess:2 error Invalid command 'RewriteEngien'",
+        ".htaccess:4 error Invalid command 'SecRuleEngine'",
+        ".htaccess:5 error Invalid command 'Requre'",
+        'site.conf:3 error unknown directive "vts_filter"',
+        'site.conf:4 error unknown directive "retrun"',
+      ]);
+      writeFileSync(
+        join(d, '.why403.json'),
+        JSON.stringify({
+          settings: { nginxDirectives: ['vts_filter'], apacheDirectives: ['SecRuleEngine'], apacheModules: ['authz_core'] },
+        }),
+      );
+      expect(await run()).toEqual([".htaccess:5 error Invalid command 'Requre'", 'site.conf:4 error unknown directive "retrun"']);
+    } finally {
+      rmSync(d, { recursive: true, force: true });
+    }
+  });
+});
