@@ -425,3 +425,24 @@ describe('settings declare third-party directives', () => {
     }
   });
 });
+
+describe('an unbalanced Apache quote', () => {
+  it('is a warning, not a fatal finding: httpd takes the rest of the line as the word and accepts the file', async () => {
+    const { lint } = await import('../src/run.js');
+    const d = mkdtempSync(join(tmpdir(), 'why403-quote-'));
+    try {
+      writeFileSync(join(d, '.htaccess'), 'ErrorDocument 403 "Forbidden here\nRequire all granted\n');
+      const r = await lint([join(d, '.htaccess')], { cwd: d, noConfig: true, only: ['syntax-error'], reportUnusedSuppressions: 'off' });
+      const msgs = r.results.flatMap((x) => x.messages);
+      expect(msgs.map((m) => [m.messageId, m.severity, m.line, m.fatal ?? false])).toEqual([['unterminated-quote', 'warning', 1, false]]);
+      expect(r.results[0].fatalErrorCount).toBe(0);
+      // the argument is the rest of the line, as ap_getword_conf reads it
+      const f = parseApache(new SourceFile('/x/.htaccess', 'ErrorDocument 403 "Forbidden here\n'), { context: 'htaccess' });
+      expect(f.nodes.filter((n) => n.type === 'directive').map((n) => (n.type === 'directive' ? n.args.map((a) => a.value) : []))).toEqual([
+        ['403', 'Forbidden here'],
+      ]);
+    } finally {
+      rmSync(d, { recursive: true, force: true });
+    }
+  });
+});
