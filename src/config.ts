@@ -87,6 +87,8 @@ export function buildSchema(rules: readonly Rule<string, object>[]): Record<stri
           nginxVersion: { type: 'string', pattern: '^[0-9]+(\\.[0-9]+){0,2}$' },
           apacheVersion: { type: 'string', pattern: '^[0-9]+(\\.[0-9]+){0,2}$' },
           apacheModules: { type: 'array', items: { type: 'string', minLength: 1 } },
+          nginxDirectives: { type: 'array', items: { type: 'string', pattern: '^[^\\s;{}\'"#]+$' } },
+          apacheDirectives: { type: 'array', items: { type: 'string', pattern: '^<?[^\\s<>\'"#]+$' } },
           apacheAllowOverride: {
             type: 'array',
             items: {
@@ -154,7 +156,18 @@ function describeErrors(config: unknown, errors: SchemaError[], rules: readonly 
   if (c && typeof c === 'object' && c.settings) {
     check(
       c.settings,
-      ['nginxVersion', 'apacheVersion', 'apacheModules', 'apacheAllowOverride', 'user', 'pathMap', 'nginxPrefix', 'apacheServerRoot'],
+      [
+        'nginxVersion',
+        'apacheVersion',
+        'apacheModules',
+        'nginxDirectives',
+        'apacheDirectives',
+        'apacheAllowOverride',
+        'user',
+        'pathMap',
+        'nginxPrefix',
+        'apacheServerRoot',
+      ],
       'settings',
       'setting',
     );

@@ -113,7 +113,8 @@ export function diagnosticMessage(d: Diagnostic): LintMessage {
     ...toLocation(d.span),
     offset: d.span.start.offset,
     endOffset: d.span.end.offset,
-    fatal: true,
+    // a warning (an unterminated quote httpd reads to the end of the line, …) leaves the file parsed
+    fatal: d.severity === 'error',
   };
 }
 

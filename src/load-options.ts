@@ -15,6 +15,12 @@ export interface LoadOptions {
   defines?: Record<string, string>;
   /** Text to use for the entry file instead of reading it (stdin). */
   text?: string;
+  /** nginx: extra directive names (third-party modules) that are not `unknown directive` errors. */
+  nginxDirectives?: string[];
+  /** Apache: extra directive names (third-party modules) that are not `Invalid command` errors. */
+  apacheDirectives?: string[];
+  /** Apache: the modules assumed loaded (`settings.apacheModules`), for `<IfModule>` tests. */
+  apacheModules?: string[];
 }
 
 /** Apply the longest matching path mapping to an absolute path. */

@@ -58,8 +58,12 @@ export interface Settings {
   nginxVersion?: string;
   /** Target Apache httpd version, e.g. "2.4.62". */
   apacheVersion?: string;
-  /** Apache modules assumed loaded (e.g. ["authz_core", "access_compat"]). */
+  /** Apache modules assumed loaded (e.g. ["authz_core", "access_compat"]); also decides `<IfModule>`. */
   apacheModules?: string[];
+  /** Extra nginx directives (from third-party modules) that are not `unknown directive` errors. */
+  nginxDirectives?: string[];
+  /** Extra Apache directives (from third-party modules) that are not `Invalid command` errors. */
+  apacheDirectives?: string[];
   /** Apache: the `AllowOverride` arguments assumed for a .htaccess that no linted main config covers
    * (e.g. ["All"], ["None"]); unset: unknown (see src/apache/model/htaccess-link.ts). */
   apacheAllowOverride?: string[];

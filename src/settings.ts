@@ -30,6 +30,8 @@ export function settingsFor(cfg: LoadedConfig): Settings {
   if (s.nginxVersion) out.nginxVersion = s.nginxVersion;
   if (s.apacheVersion) out.apacheVersion = s.apacheVersion;
   if (s.apacheModules) out.apacheModules = s.apacheModules;
+  if (s.nginxDirectives) out.nginxDirectives = s.nginxDirectives;
+  if (s.apacheDirectives) out.apacheDirectives = s.apacheDirectives;
   if (s.apacheAllowOverride) out.apacheAllowOverride = s.apacheAllowOverride;
   if (s.user) out.user = s.user;
   if (s.pathMap) out.pathMap = Object.fromEntries(configPathMap(cfg).map((m) => [m.from, m.to]));
@@ -52,6 +54,9 @@ export function loadOptionsFor(cfg: LoadedConfig, o: CommandLineOptions, cwd = p
   if (o.serverRoot) lo.serverRoot = resolve(cwd, o.serverRoot);
   else if (s.apacheServerRoot) lo.serverRoot = resolve(cfg.dir, s.apacheServerRoot);
   if (o.defines && Object.keys(o.defines).length) lo.defines = o.defines;
+  if (s.nginxDirectives) lo.nginxDirectives = s.nginxDirectives;
+  if (s.apacheDirectives) lo.apacheDirectives = s.apacheDirectives;
+  if (s.apacheModules) lo.apacheModules = s.apacheModules;
   return lo;
 }
 

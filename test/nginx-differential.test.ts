@@ -136,7 +136,9 @@ describe.skipIf(!present)('nginx -t versus why403 on mutated configs', () => {
       // nginx names the line where it stopped: a diagnostic of ours with its message must span that
       // line, and none of our errors may lie wholly before it (nginx would have stopped there)
       const line = real.line ?? 0;
-      const match = ours.find((e) => e.message === real.message && e.span.start.line <= line && line <= e.span.end.line);
+      // (why403 may add to nginx's words: `unknown directive "x": did you mean "y"? (…)`)
+      const sameWords = (m: string) => m === real.message || m.startsWith(real.message + ':') || m.startsWith(real.message + ' (');
+      const match = ours.find((e) => sameWords(e.message) && e.span.start.line <= line && line <= e.span.end.line);
       const earlier = firstError && firstError.span.end.line < line ? firstError : undefined;
       if (match && !earlier) tally.same++;
       else {

@@ -17,6 +17,8 @@
  * mod_wsgi (WSGI*).
  */
 
+import { closestName } from '../suggest.js';
+
 export type DirectiveContext = 'S' | 'A' | 'H' | 'h' | 'D' | 'd';
 
 export interface ApacheDirectiveInfo {
@@ -895,4 +897,78 @@ export function apacheDirective(key: string): ApacheDirectiveInfo | undefined {
 export function apacheDirectives(): ApacheDirectiveInfo[] {
   if (index === null) index = build();
   return [...index.values()];
+}
+
+/**
+ * The modules of Debian's apache2 (2.4.71): those compiled in (`apache2 -l`), every
+ * /usr/lib/apache2/modules/mod_*.so, and the ones the table adds by hand (mod_php, mod_wsgi,
+ * mod_fcgid). Names without `mod_`; the MPMs as `mpm_event` etc.
+ */
+const STATIC_MODULES = 'core so watchdog http_core log_config logio version unixd';
+const DEBIAN_MODULES = `${STATIC_MODULES} access_compat actions alias allowmethods asis auth_basic auth_digest
+auth_form authn_anon authn_core authn_dbd authn_dbm authn_file authn_socache authnz_fcgi authnz_ldap authz_core
+authz_dbd authz_dbm authz_groupfile authz_host authz_owner authz_user autoindex brotli bucketeer buffer cache
+cache_disk cache_socache case_filter case_filter_in cern_meta cgi cgid charset_lite data dav dav_fs dav_lock dbd
+deflate dialup dir dumpio echo env expires ext_filter file_cache filter headers heartbeat heartmonitor http2 ident
+imagemap include info lbmethod_bybusyness lbmethod_byrequests lbmethod_bytraffic lbmethod_heartbeat ldap log_debug
+log_forensic lua macro md mime mime_magic mpm_event mpm_prefork mpm_worker negotiation proxy proxy_ajp
+proxy_balancer proxy_connect proxy_express proxy_fcgi proxy_fdpass proxy_ftp proxy_hcheck proxy_html proxy_http
+proxy_http2 proxy_scgi proxy_uwsgi proxy_wstunnel ratelimit reflector remoteip reqtimeout request rewrite sed
+session session_cookie session_crypto session_dbd setenvif slotmem_plain slotmem_shm socache_dbm socache_memcache
+socache_redis socache_shmcb speling ssl status substitute suexec unique_id userdir usertrack vhost_alias xml2enc
+php php5 php7 wsgi fcgid`;
+
+let debianModules: Set<string> | null = null;
+
+/**
+ * A module name as `<IfModule>`, `LoadModule` or `settings.apacheModules` write it (`mod_rewrite.c`,
+ * `rewrite_module`, `mod_rewrite`, `rewrite`, `mod_mpm_event.so`, MPMs' `event.c`) → `rewrite`,
+ * `mpm_event`.
+ */
+export function moduleKey(name: string): string {
+  let k = name
+    .trim()
+    .toLowerCase()
+    .replace(/\.(c|so)$/, '');
+  if (k === 'event' || k === 'prefork' || k === 'worker') return 'mpm_' + k;
+  k = k.replace(/^mod_/, '').replace(/_module$/, '');
+  if (k === 'http') return 'http_core'; // http_module is the identifier of http_core.c
+  return k;
+}
+
+/**
+ * Whether httpd reads the body of `<IfModule arg>`: the module (`!` negates) is loaded. Loaded:
+ * the compiled-in ones, plus `modules` (settings.apacheModules) when given, else every Debian module
+ * (why403 cannot see LoadModule lines of a file read on its own). Unknown modules are not loaded.
+ */
+export function ifModuleHolds(arg: string, modules?: readonly string[]): boolean {
+  const neg = arg.startsWith('!');
+  const k = moduleKey(neg ? arg.slice(1) : arg);
+  if (debianModules === null) debianModules = new Set(DEBIAN_MODULES.split(/\s+/));
+  let loaded: boolean;
+  if (STATIC_MODULES.split(' ').includes(k)) loaded = true;
+  else if (modules) loaded = modules.some((m) => moduleKey(m) === k);
+  else loaded = debianModules.has(k);
+  return neg ? !loaded : loaded;
+}
+
+/** The known directive closest to an unknown one (sections only among sections), canonical spelling. */
+export function suggestApacheDirective(name: string, extra: readonly string[] = []): string | null {
+  const section = name.startsWith('<');
+  const names = apacheDirectives()
+    .map((d) => d.name)
+    .filter((n) => n.startsWith('<') === section);
+  for (const e of extra) if (e.startsWith('<') === section) names.push(e);
+  return closestName(name, names, (s) => s.toLowerCase());
+}
+
+/** httpd's words for an unknown directive, a suggestion, what it costs and how to declare one. */
+export function unknownApacheMessage(name: string, htaccess: boolean, extra: readonly string[] = []): string {
+  const guess = suggestApacheDirective(name, extra);
+  return (
+    `Invalid command '${name}', perhaps misspelled or defined by a module not included in the server configuration` +
+    (guess ? `: did you mean '${guess}'?` : '') +
+    (htaccess ? ' (every request in this directory answers 500' : ' (apache2 refuses to start') +
+    '; if it comes from a module why403 does not know, add it to settings.apacheDirectives in .why403.json)'
+  );
 }

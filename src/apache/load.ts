@@ -111,7 +111,8 @@ export function loadApache(path: string, opts: LoadOptions = {}): ConfigSet {
   const entry = resolve(path);
   const context = (opts.context as ApacheContext | undefined) ?? inferApacheContext(entry);
   const htaccessDir = context === 'htaccess' ? unmapPath(dirname(entry), opts.pathMap) : undefined;
-  const parseOpts = { context, htaccessDir };
+  const known = { extraDirectives: opts.apacheDirectives, modules: opts.apacheModules };
+  const parseOpts = { context, htaccessDir, ...known };
 
   let root: ParsedFile;
   if (opts.text !== undefined) {
@@ -163,7 +164,7 @@ export function loadApache(path: string, opts: LoadOptions = {}): ConfigSet {
           continue;
         }
         // the context of the first include that reads it (a file included in two places keeps one)
-        pf = parseApache(r.source, { context: f.perDir ? 'directory' : 'server' });
+        pf = parseApache(r.source, { context: f.perDir ? 'directory' : 'server', ...known });
         set.files.set(p, pf);
       }
       (node.includes as string[]).push(p);

@@ -24,7 +24,8 @@
  */
 import type { Arg, Comment, Diagnostic, Directive, Node, ParsedFile } from '../ast.js';
 import { CompactSpan, type Position, type SourceFile, type Span } from '../source.js';
-import { apacheDirective } from './directives.js';
+import { checkAuthz } from './authz-check.js';
+import { apacheDirective, ifModuleHolds, unknownApacheMessage } from './directives.js';
 
 export type ApacheContext = 'server' | 'directory' | 'htaccess';
 
@@ -32,8 +33,13 @@ export interface ApacheParseOptions {
   context?: ApacheContext;
   /** For .htaccess: the directory it applies to (as the server sees it). */
   htaccessDir?: string;
-  /** Report directives the installed httpd does not know (default true). */
+  /** Report directives the installed httpd does not know (default true), as errors: httpd refuses
+   * the file (`Invalid command`). Not inside a section whose body httpd may skip unread. */
   unknownDirectives?: boolean;
+  /** Names of extra directives (third-party modules, `settings.apacheDirectives`). */
+  extraDirectives?: readonly string[];
+  /** The modules taken as loaded for `<IfModule>` (settings.apacheModules); default: every Debian module. */
+  modules?: readonly string[];
 }
 
 /** httpd reads .htaccess lines into a HUGE_STRING_LEN (8192) buffer, NUL and line feed included. */
@@ -68,7 +74,8 @@ const NEEDS_ARGS = new Set([
 ]);
 
 /** Sections whose body httpd may skip unread (ap_soak_end_container): unknown names inside are not
- * errors for it, because a module may be missing on purpose. */
+ * errors for it, because a module may be missing on purpose. `<IfModule>` is evaluated (see
+ * ifModuleHolds); the others' conditions depend on the command line or the machine. */
 const CONDITIONAL = new Set(['ifmodule', 'ifdefine', 'ifversion', 'iffile', 'ifdirective', 'ifsection', 'macro']);
 
 /** EXEC_ON_READ conditional sections read with ap_build_cont_config / ap_soak_end_container. */
@@ -239,6 +246,8 @@ interface Frame {
   /** the opening line's span (for "was not closed") */
   openSpan: Span;
   conditional: boolean;
+  /** httpd may skip this section's body unread: unknown names inside are not reported */
+  skips: boolean;
 }
 
 export function parseApache(source: SourceFile, opts: ApacheParseOptions = {}): ParsedFile {
@@ -249,8 +258,12 @@ export function parseApache(source: SourceFile, opts: ApacheParseOptions = {}): 
   const errors: Diagnostic[] = [];
   const top: Node[] = [];
   const stack: Frame[] = [];
-  let condDepth = 0;
+  let skipDepth = 0;
   const checkUnknown = opts.unknownDirectives !== false;
+  const extra = opts.extraDirectives ?? [];
+  const extraKeys = new Set(extra.map((x) => x.toLowerCase()));
+  const htaccess = context === 'htaccess';
+  const isUnknown = (key: string) => !apacheDirective(key) && !extraKeys.has(key);
   const map = new LineMap();
   const diag = (code: string, message: string, span: Span, severity: 'error' | 'warning' = 'error') => {
     errors.push({ code, message, file, span, severity });
@@ -377,11 +390,11 @@ export function parseApache(source: SourceFile, opts: ApacheParseOptions = {}): 
       while (stack.length > k + 1) {
         const f = stack.pop() as Frame;
         closeFrame(f, tagStart);
-        if (f.conditional) condDepth--;
+        if (f.skips) skipDepth--;
       }
       const f = stack.pop() as Frame;
       closeFrame(f, closeEnd);
-      if (f.conditional) condDepth--;
+      if (f.skips) skipDepth--;
       continue;
     }
 
@@ -424,13 +437,14 @@ export function parseApache(source: SourceFile, opts: ApacheParseOptions = {}): 
       } else if (args.length === 0 && NEEDS_ARGS.has(key)) {
         diag('section-missing-args', `<${sectionName(sname)}> directive requires additional arguments`, map.span(a, b));
       }
-      if (checkUnknown && condDepth === 0 && sname.length > 0 && !apacheDirective('<' + key)) {
-        diag('unknown-directive', unknownMessage('<' + sname), nameSpanFull, 'warning');
+      if (checkUnknown && skipDepth === 0 && sname.length > 0 && isUnknown('<' + key)) {
+        diag('unknown-directive', unknownApacheMessage('<' + sname, htaccess, extra), nameSpanFull);
       }
       append(dir);
       const conditional = CONDITIONAL.has(key);
-      if (conditional) condDepth++;
-      stack.push({ dir, open: map.pos(a), openSpan: map.span(a, b), conditional });
+      const skips = skipsBody(dir, opts.modules);
+      if (skips) skipDepth++;
+      stack.push({ dir, open: map.pos(a), openSpan: map.span(a, b), conditional, skips });
       continue;
     }
 
@@ -448,8 +462,8 @@ export function parseApache(source: SourceFile, opts: ApacheParseOptions = {}): 
       blockSpan: null,
       source,
     };
-    if (checkUnknown && condDepth === 0 && !apacheDirective(dir.key)) {
-      diag('unknown-directive', unknownMessage(word), nameSpanFull, 'warning');
+    if (checkUnknown && skipDepth === 0 && isUnknown(dir.key)) {
+      diag('unknown-directive', unknownApacheMessage(word, htaccess, extra), nameSpanFull);
     }
     if (args.length > 0 && args[0].quote === null && args[0].value === '=') {
       diag(
@@ -484,6 +498,10 @@ export function parseApache(source: SourceFile, opts: ApacheParseOptions = {}): 
     }
   }
 
+  const before = errors.length;
+  checkAuthz(top, context !== 'server', (d) => skipsBody(d, opts.modules), file, errors);
+  if (errors.length > before) errors.sort((x, y) => x.span.start.offset - y.span.start.offset);
+
   if (source.bom) {
     // httpd has no BOM handling: the three bytes start the first line's command (apache2 -t fails,
     // an .htaccess answers 500)
@@ -502,6 +520,13 @@ export function parseApache(source: SourceFile, opts: ApacheParseOptions = {}): 
   return out;
 }
 
+/** httpd may skip the body of section `d` unread: a conditional section whose condition why403
+ * cannot tell (or, for `<IfModule>`, that does not hold, see ifModuleHolds). */
+function skipsBody(d: Directive, modules: readonly string[] | undefined): boolean {
+  if (!CONDITIONAL.has(d.key)) return false;
+  return !(d.key === 'ifmodule' && d.args.length === 1 && ifModuleHolds(d.args[0].value, modules));
+}
+
 function closeFrame(f: Frame, end: Position): void {
   f.dir.span = { start: f.dir.span.start, end };
   f.dir.blockSpan = { start: f.open, end };
@@ -515,10 +540,6 @@ function sectionDisplay(d: Directive): string {
 function sectionName(name: string): string {
   const info = apacheDirective('<' + name.toLowerCase());
   return info ? info.name.slice(1) : name;
-}
-
-function unknownMessage(name: string): string {
-  return `Invalid command '${name}', perhaps misspelled or defined by a module not included in the server configuration`;
 }
 
 function readArgs(

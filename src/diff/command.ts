@@ -46,7 +46,9 @@ function side(path: string, a: DiffArgs, pathMap: PathMapping[], io: CliIO): Dif
     ...(prefix && server === 'nginx' ? { prefix } : {}),
     ...(a.serverRoot && server === 'apache' ? { serverRoot: resolve(a.serverRoot) } : {}),
   });
-  const errs = [...set.errors, ...[...set.files.values()].flatMap((f) => f.errors)].filter((d) => d.severity === 'error');
+  const errs = [...set.errors, ...[...set.files.values()].flatMap((f) => f.errors)].filter(
+    (d) => d.severity === 'error' && d.code !== 'unknown-directive',
+  );
   if (errs.length)
     return `${path} does not parse:\n${errs
       .slice(0, 10)

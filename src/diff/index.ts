@@ -6,7 +6,7 @@
  * and one they do not, with and without credentials — and each is predicted on both sides by explain
  * (the one model). Every request whose status or deciding directive changes is reported.
  */
-import type { ConfigSet, Directive, Node } from '../ast.js';
+import type { ConfigSet, Node } from '../ast.js';
 import { directiveText } from '../ast.js';
 import { explain, parseExplainRequest } from '../explain/index.js';
 import type { Explanation } from '../explain/types.js';

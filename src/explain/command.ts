@@ -109,7 +109,9 @@ export async function explainCommand(a: ExplainArgs, io: CliIO): Promise<number>
     ...(Object.keys(defines).length ? { defines } : {}),
   });
   const set = loadConfig(path, lo);
-  const errs = [...set.errors, ...[...set.files.values()].flatMap((f) => f.errors)].filter((d) => d.severity === 'error');
+  const errs = [...set.errors, ...[...set.files.values()].flatMap((f) => f.errors)].filter(
+    (d) => d.severity === 'error' && d.code !== 'unknown-directive',
+  ); // a third-party module's directive does not stop an explanation
   if (errs.length) {
     const lines = errs
       .slice(0, 10)

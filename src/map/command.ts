@@ -74,7 +74,9 @@ export async function mapCommand(a: MapArgs, io: CliIO): Promise<number> {
       ...(Object.keys(defines).length ? { defines } : {}),
     });
     const set = loadConfig(path, lo);
-    const errs = [...set.errors, ...[...set.files.values()].flatMap((f) => f.errors)].filter((d) => d.severity === 'error');
+    const errs = [...set.errors, ...[...set.files.values()].flatMap((f) => f.errors)].filter(
+      (d) => d.severity === 'error' && d.code !== 'unknown-directive',
+    );
     if (errs.length) {
       const lines = errs.slice(0, 10).map((d) => `  ${d.file}:${d.span.start.line}:${d.span.start.column}: ${d.message}`);
       return usage(io, `${given} does not parse, so no map can be made:\n${lines.join('\n')}`);

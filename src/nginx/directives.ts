@@ -9,8 +9,13 @@
  * crossplane's analyzer, both facts are bitmasks:
  *  - context: why403's own bits (CTX below), translated from nginx's per-module-type bits;
  *  - type: nginx's low bits of ngx_command_t.type (NGX_CONF_NOARGS … NGX_CONF_2MORE, NGX_CONF_BLOCK).
- * Unknown directives (third-party modules) are not in the table and are never an error.
+ * A name that is not in the table is `unknown directive "x"` for nginx, which then refuses to start;
+ * the parser reports it as an error with the closest known name (`did you mean "return"?`), except
+ * for the directives a user declares (`settings.nginxDirectives`) and the namespaces of the
+ * third-party modules Debian packages from other sources (THIRD_PARTY below), which need their own
+ * `load_module` and are not checked.
  */
+import { closestName } from '../suggest.js';
 
 /** Contexts, one bit each. The names are what ParsedFile.context and LoadOptions.context use. */
 export const CTX = {
@@ -803,4 +808,33 @@ export function normalizeContext(name: string | undefined): NginxContext | null 
   if (direct !== undefined && Object.prototype.hasOwnProperty.call(CONTEXT_ALIASES, name)) return direct;
   const n = name.trim().toLowerCase().replace(/_/g, '-');
   return Object.prototype.hasOwnProperty.call(CONTEXT_ALIASES, n) ? CONTEXT_ALIASES[n] : null;
+}
+
+/**
+ * Directives of third-party modules that Debian packages as libnginx-mod-* from their own sources
+ * (not in the table: their binaries are not part of nginx-full): headers-more (`more_*`), lua and
+ * stream-lua (`lua_*`, `*_by_lua`, `*_by_lua_block`, `*_by_lua_file`), brotli (`brotli*`), njs
+ * (`js_*`), the NDK (`ndk_*`) and set-misc/encrypted-session (`set_*`, `encrypted_session_*`).
+ * nginx knows them once their module is loaded; why403 takes them as known and does not check them.
+ */
+const THIRD_PARTY = /^(more_|lua_|brotli|js_|ndk_|set_|encrypted_session_)|_by_lua(_block|_file)?$/;
+
+/** True for a name of a third-party module namespace why403 accepts without checking (see THIRD_PARTY). */
+export function isThirdPartyDirective(name: string): boolean {
+  return THIRD_PARTY.test(name);
+}
+
+/** The known directive closest to an unknown `name` (edit distance), or null. */
+export function suggestNginxDirective(name: string, extra: readonly string[] = []): string | null {
+  return closestName(name, [...directiveTable().keys(), ...extra]);
+}
+
+/** nginx's words for an unknown directive, a suggestion, and how to declare a third-party one. */
+export function unknownNginxMessage(name: string, extra: readonly string[] = []): string {
+  const guess = suggestNginxDirective(name, extra);
+  return (
+    `unknown directive "${name}"` +
+    (guess ? `: did you mean "${guess}"?` : '') +
+    ` (nginx refuses to start; if it comes from a module why403 does not know, add it to settings.nginxDirectives in .why403.json)`
+  );
 }

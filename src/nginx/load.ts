@@ -107,7 +107,7 @@ function openFailed(file: string, why: string, code: number): string {
 
 /** Load an nginx config and everything it includes. Never throws on bad input. */
 export interface NginxLoadOptions extends LoadOptions {
-  /** Report directives that are not in the table as `unknown-directive` warnings. */
+  /** Report directives that are not in the table as `unknown-directive` errors (default: yes). */
   reportUnknown?: boolean;
 }
 
@@ -128,7 +128,12 @@ export function loadNginx(path: string, opts: NginxLoadOptions = {}): ConfigSet 
     }
     rootSource = r.source;
   }
-  const root = parseNginx(rootSource, { context: opts.context, pathHint: abs, reportUnknown: opts.reportUnknown });
+  const root = parseNginx(rootSource, {
+    context: opts.context,
+    pathHint: abs,
+    reportUnknown: opts.reportUnknown,
+    extraDirectives: opts.nginxDirectives,
+  });
   files.set(abs, root);
   const prefix = confPrefixFor(abs);
   const onPath = new Set<string>([abs]);
@@ -192,7 +197,12 @@ export function loadNginx(path: string, opts: NginxLoadOptions = {}): ConfigSet 
           else report(`include-${code}`, `${r.error.message} (included here)`);
           continue;
         }
-        pf = parseNginx(r.source, { context: ctx, pathHint: pAbs, reportUnknown: opts.reportUnknown });
+        pf = parseNginx(r.source, {
+          context: ctx,
+          pathHint: pAbs,
+          reportUnknown: opts.reportUnknown,
+          extraDirectives: opts.nginxDirectives,
+        });
         files.set(pAbs, pf);
         d.includes.push(pAbs);
         onPath.add(pAbs);

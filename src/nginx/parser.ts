@@ -15,9 +15,11 @@ import {
   canonicalName,
   childContext,
   isLuaBlock,
+  isThirdPartyDirective,
   lookupDirective,
   normalizeContext,
   specIn,
+  unknownNginxMessage,
   type NginxContext,
 } from './directives.js';
 
@@ -26,8 +28,10 @@ export interface NginxParseOptions {
   context?: string;
   /** Path hint for context inference (defaults to the source path). */
   pathHint?: string;
-  /** Report directives missing from the table as `unknown-directive` warnings (default: no). */
+  /** Report directives missing from the table as `unknown-directive` errors, as nginx does (default: yes). */
   reportUnknown?: boolean;
+  /** Names of extra directives (third-party modules, `settings.nginxDirectives`): known, not checked. */
+  extraDirectives?: readonly string[];
   /** Skip the directive-table checks (syntax only). */
   syntaxOnly?: boolean;
 }
@@ -353,22 +357,37 @@ export function inferNginxContext(nodes: Node[], pathHint?: string): NginxContex
 
 interface CheckFrame {
   nodes: Node[];
-  ctx: NginxContext | 'freeform' | null;
+  /** null: not checked; 'names': only unknown names are checked (the body of a third-party block) */
+  ctx: NginxContext | 'freeform' | 'names' | null;
+}
+
+/** What `checkNginx` does with names missing from the table. */
+export interface UnknownCheck {
+  /** Report them (default: yes). */
+  report?: boolean;
+  /** Extra known names (`settings.nginxDirectives`). */
+  extra?: readonly string[];
 }
 
 /**
- * Check every directive against the table in context `ctx` (as ngx_conf_handler does): unknown
- * names are skipped (third-party modules), a known name not allowed in the context is
- * `"x" directive is not allowed here`, then block-ness and arity. Bodies of unknown or free-form
- * blocks are not checked (a `{` inside a free-form body is `unexpected "{"`).
+ * Check every directive against the table in context `ctx` (as ngx_conf_handler does): an unknown
+ * name is `unknown directive "x"` (with the closest known name), unless it is declared
+ * (`unknown.extra`) or of a third-party namespace (isThirdPartyDirective); a known name not allowed
+ * in the context is `"x" directive is not allowed here`, then block-ness and arity. In the body of
+ * an unknown, declared or third-party block only the names are checked (its module decides the
+ * rest); bodies of free-form blocks are not checked (a `{` inside one is `unexpected "{"`).
  */
 export function checkNginx(
   nodes: Node[],
   ctx: NginxContext | 'freeform',
   source: SourceFile,
   errors: Diagnostic[],
-  reportUnknown = false,
+  unknown: UnknownCheck | boolean = {},
 ): void {
+  const u: UnknownCheck = typeof unknown === 'boolean' ? { report: unknown } : unknown;
+  const reportUnknown = u.report !== false;
+  const extra = u.extra ?? [];
+  const extraSet = new Set(extra);
   // nginx names the line where it read the directive's `;` or `{`; the span runs from the name to
   // that terminator, so it covers both the name's line and nginx's
   const at = (n: Directive): Span => {
@@ -395,8 +414,14 @@ export function checkNginx(
       const skip = incomplete.has(n);
       const specs = lookupDirective(n.name);
       if (!specs) {
-        if (reportUnknown && !skip) errors.push(diag(source, 'unknown-directive', `unknown directive "${n.name}"`, at(n), 'warning'));
-        if (n.block) stack.push({ nodes: n.block, ctx: null });
+        const declared = extraSet.has(n.name) || isThirdPartyDirective(n.name);
+        if (reportUnknown && !skip && !declared) errors.push(diag(source, 'unknown-directive', unknownNginxMessage(n.name, extra), at(n)));
+        // nginx stops at an unknown name; a declared block's body is read by its module: names only
+        if (n.block && n.rawBody === undefined) stack.push({ nodes: n.block, ctx: declared ? 'names' : null });
+        continue;
+      }
+      if (f.ctx === 'names') {
+        if (n.block && n.rawBody === undefined) stack.push({ nodes: n.block, ctx: 'names' });
         continue;
       }
       const spec = specIn(n.name, CTX[f.ctx]);
@@ -434,7 +459,7 @@ export function parseNginx(source: SourceFile, opts: NginxParseOptions = {}): Pa
     if (ctx === null) ctx = inferNginxContext(nodes, opts.pathHint ?? source.path);
     ctxName = ctx;
   }
-  if (!opts.syntaxOnly && ctx !== null) checkNginx(nodes, ctx, source, errors, opts.reportUnknown);
+  if (!opts.syntaxOnly && ctx !== null) checkNginx(nodes, ctx, source, errors, { report: opts.reportUnknown, extra: opts.extraDirectives });
   if (!opts.syntaxOnly && source.bom) {
     // nginx has no BOM handling: the three bytes are part of the first token, so nginx -t fails
     // the first token: the BOM and what follows it up to a space, `;`, `{` (a `#` after it starts no comment)

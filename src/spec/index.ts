@@ -225,7 +225,7 @@ export function runSpec(spec: Spec): { results: SpecResult[]; configErrors: stri
     ...(spec.serverRoot ? { serverRoot: spec.serverRoot } : {}),
   });
   const configErrors = [...set.errors, ...[...set.files.values()].flatMap((f) => f.errors)]
-    .filter((d) => d.severity === 'error')
+    .filter((d) => d.severity === 'error' && d.code !== 'unknown-directive')
     .map((d) => `${d.file}:${d.span.start.line}:${d.span.start.column}: ${d.message}`);
   if (configErrors.length) return { results: [], configErrors };
   const dir = dirname(spec.file);
