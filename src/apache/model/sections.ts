@@ -441,6 +441,10 @@ interface VhostIndex {
 
 const vhostIndexes = new WeakMap<ApacheModel, Map<string, VhostIndex | null>>();
 
+/** Work counter for the algorithmic-shape test (test/scale-shape.test.ts): vhosts and wildcard
+ * aliases looked at while selecting servers. Only ever incremented; read the difference around a run. */
+export const vhostSelectStats = { scanned: 0 };
+
 function addrScore(addr: string, port: number | undefined, localIp: string): 0 | 1 | 2 {
   const m = /^(\[[^\]]+\]|[^:]+)(?::(\d+|\*))?$/.exec(addr);
   if (!m) return 0;
@@ -461,6 +465,7 @@ function vhostIndex(model: ApacheModel, port: number | undefined, localIp: strin
   let best = 0;
   const scored: { v: ServerModel; score: number }[] = [];
   for (const v of model.vhosts) {
+    vhostSelectStats.scanned++;
     let score = 0;
     for (const a of v.addresses) score = Math.max(score, addrScore(a, port, localIp));
     if (score > 0) scored.push({ v, score });
@@ -500,6 +505,7 @@ export function selectServer(model: ApacheModel, host: string | undefined, port:
   }
   for (const g of idx.general) {
     if (g.pos >= pos) break;
+    vhostSelectStats.scanned++;
     g.re ??= new RegExp(
       '^' +
         g.alias
