@@ -12,7 +12,8 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { generateApacheVhostTree } from '../bench/gen-apache-vhosts.js';
 import { dirConfStats } from '../src/apache/model/dirconf.js';
-import { vhostSelectStats } from '../src/apache/model/sections.js';
+import { buildApacheModel, selectServer, vhostSelectStats } from '../src/apache/model/sections.js';
+import { loadText } from '../src/load.js';
 import { lint } from '../src/run.js';
 
 const dirs: string[] = [];
@@ -50,4 +51,41 @@ describe('Apache lint work grows linearly with the vhosts (issue 12)', () => {
     expect(big.merges / small.merges).toBeLessThanOrEqual(4.4);
     expect(big.scanned / small.scanned).toBeLessThanOrEqual(4.4);
   }, 120_000);
+});
+
+describe('indexed vhost selection keeps httpd order (first vhost whose name or alias matches)', () => {
+  const text = [
+    '<VirtualHost *:80>',
+    '    ServerName a.test',
+    '    ServerAlias *.shared.test',
+    '</VirtualHost>',
+    '<VirtualHost *:80>',
+    '    ServerName b.test',
+    '    ServerAlias x.shared.test w?.test',
+    '</VirtualHost>',
+    '<VirtualHost *:80>',
+    '    ServerName c.test',
+    '    ServerAlias c[0-9].test',
+    '</VirtualHost>',
+    '<VirtualHost 127.0.0.1:80>',
+    '    ServerName local.test',
+    '</VirtualHost>',
+    '',
+  ].join('\n');
+  const model = buildApacheModel(loadText('/etc/apache2/apache2.conf', text, { server: 'apache' }));
+  const name = (host: string, port: number | undefined, ip = '10.0.0.1') => selectServer(model, host, port, ip).serverName ?? 'main';
+  it.each([
+    ['x.shared.test', 80, 'a.test'], // a's wildcard comes before b's literal alias
+    ['shared.test', 80, 'a.test'], // no match: the first candidate
+    ['B.TEST:80', 80, 'b.test'],
+    ['wz.test', 80, 'b.test'],
+    ['c7.test', 80, 'c.test'],
+    ['deep.x.shared.test.', 80, 'a.test'],
+    ['c.test', 8080, 'main'],
+  ])('%s on port %s → %s', (host, port, want) => {
+    expect(name(host, port)).toBe(want);
+  });
+  it('an exact address match wins over *', () => {
+    expect(name('a.test', 80, '127.0.0.1')).toBe('local.test');
+  });
 });
