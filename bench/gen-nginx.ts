@@ -17,7 +17,7 @@ export interface GeneratedTree {
   bytes: number;
 }
 
-function server(i: number): string {
+function server(i: number, root: string): string {
   const host = `site${i}.example.test`;
   return `# ---- ${host} (generated server ${i})
 server {
@@ -27,10 +27,10 @@ server {
     server_name ${host} www.${host} "*.${host}";
     root /srv/www/${host}/public;
     index index.php index.html;
-    access_log /var/log/nginx/${host}.access.log main buffer=32k; # per-site log
-    error_log /var/log/nginx/${host}.error.log warn;
-    ssl_certificate /etc/ssl/${host}.crt;
-    ssl_certificate_key /etc/ssl/${host}.key;
+    access_log ${root}/logs/access-${i % 50}.log main buffer=32k; # per-group log (nginx -t opens every file)
+    error_log ${root}/logs/error-${i % 50}.log warn;
+    ssl_certificate ${root}/ssl/bench.crt;
+    ssl_certificate_key ${root}/ssl/bench.key;
     client_max_body_size ${(i % 50) + 1}m;
     add_header X-Frame-Options "SAMEORIGIN" always;
     add_header Content-Security-Policy "default-src 'self'; img-src 'self' data:; script-src 'self' 'unsafe-inline'" always;
@@ -108,10 +108,35 @@ server {
 `;
 }
 
+/** A throwaway self-signed certificate for bench.example.test (generated once with openssl; not a secret). */
+const BENCH_KEY = `-----BEGIN PRIVATE KEY-----
+MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgQgc2iuYdE5pLqDrz
+56h4btQ7MemgwJM2KUsh+1QmayOhRANCAASQSu37tMrAMxpHAaWHxLo74VYB9T+C
+Dtk0E9YIxjXDqHkPj2QgfjRoQdilggGK5aOgRDMyj8LnNWN6/ByRZ0GC
+-----END PRIVATE KEY-----
+`;
+const BENCH_CRT = `-----BEGIN CERTIFICATE-----
+MIIBkTCCATegAwIBAgIUM/3a21qExyaFNmdHIHDISKJLBVQwCgYIKoZIzj0EAwIw
+HTEbMBkGA1UEAwwSYmVuY2guZXhhbXBsZS50ZXN0MCAXDTI2MTIwNDEzMDAxNVoY
+DzIxMjYxMTEwMTMwMDE1WjAdMRswGQYDVQQDDBJiZW5jaC5leGFtcGxlLnRlc3Qw
+WTATBgcqhkjOPQIBBggqhkjOPQMBBwNCAASQSu37tMrAMxpHAaWHxLo74VYB9T+C
+Dtk0E9YIxjXDqHkPj2QgfjRoQdilggGK5aOgRDMyj8LnNWN6/ByRZ0GCo1MwUTAd
+BgNVHQ4EFgQUSW34qo3kCpy5pzxEVjxdqLkJtEEwHwYDVR0jBBgwFoAUSW34qo3k
+Cpy5pzxEVjxdqLkJtEEwDwYDVR0TAQH/BAUwAwEB/zAKBggqhkjOPQQDAgNIADBF
+AiARASCMiWvSXAIAsAzKO3hidoVVAlKsHqR/Jt36nmDDmAIhAL4AxakY+hQdKQuN
+MLNwpYuSPtL93Gxl0zDoh4C6uAiS
+-----END CERTIFICATE-----
+`;
+
 export function generateNginxTree(n = 10_000, dir?: string): GeneratedTree {
   const root = dir ?? mkdtempSync(join(tmpdir(), 'why403-bench-nginx-'));
   mkdirSync(join(root, 'sites'), { recursive: true });
   mkdirSync(join(root, 'snippets'), { recursive: true });
+  mkdirSync(join(root, 'logs'), { recursive: true });
+  mkdirSync(join(root, 'ssl'), { recursive: true });
+  // one fixed self-signed test certificate (P-256), shared by every server: `nginx -t` loads it
+  writeFileSync(join(root, 'ssl/bench.key'), BENCH_KEY);
+  writeFileSync(join(root, 'ssl/bench.crt'), BENCH_CRT);
   let lines = 0;
   let bytes = 0;
   let files = 0;
@@ -127,7 +152,8 @@ export function generateNginxTree(n = 10_000, dir?: string): GeneratedTree {
     'nginx.conf',
     `user www-data;
 worker_processes auto;
-pid /run/nginx.pid;
+pid ${root}/nginx.pid;
+error_log ${root}/logs/error.log;
 events {
     worker_connections 1024;
 }
@@ -137,6 +163,8 @@ http {
     log_format main '$remote_addr - $remote_user [$time_local] "$request" '
                     '$status $body_bytes_sent "$http_referer" "$http_user_agent"';
     sendfile on;
+    server_names_hash_max_size 131072;
+    server_names_hash_bucket_size 128;
     include maps.conf;
     include sites/*.conf;
 }
@@ -157,7 +185,7 @@ http {
   const perFile = 100;
   for (let f = 0; f * perFile < n; f++) {
     let text = '';
-    for (let i = f * perFile; i < Math.min(n, (f + 1) * perFile); i++) text += server(i);
+    for (let i = f * perFile; i < Math.min(n, (f + 1) * perFile); i++) text += server(i, root);
     write(`sites/${String(f).padStart(4, '0')}.conf`, text);
   }
   return { dir: root, main: join(root, 'nginx.conf'), files, lines, bytes };

@@ -34,9 +34,15 @@ import {
 import { basicAuth, type ExplainRequest } from './request.js';
 import type { Explanation, ExplainStep, PossibleOutcome } from './types.js';
 
-/** Every scope of the model, keyed by the directives directly in it. */
+const scopeIndexes = new WeakMap<NginxModel, Map<Directive, Scope>>();
+
+/** Every scope of the model, keyed by the directives directly in it (built once per model: a lint
+ * run explains one sample request per proved finding, issue 12). */
 function scopeIndex(model: NginxModel): Map<Directive, Scope> {
+  const cached = scopeIndexes.get(model);
+  if (cached) return cached;
   const m = new Map<Directive, Scope>();
+  scopeIndexes.set(model, m);
   const visit = (s: Scope) => {
     for (const d of s.body) m.set(d, s);
     for (const l of s.locations) visit(l);

@@ -434,7 +434,12 @@ export function compileNested(d: Directive, ctx: CompileContext): NestedSection 
 }
 
 /** ap_merge_per_dir_configs restricted to the modules the model knows. */
+/** Work counters for the algorithmic-shape test (test/scale-shape.test.ts) and benchmarks: how many
+ * per-dir configs were merged. Only ever incremented; read the difference around a run. */
+export const dirConfStats = { merges: 0 };
+
 export function mergeDirConf(base: DirConf, next: DirConf, label: string, by: Directive | null): DirConf {
+  dirConfStats.merges++;
   const out: DirConf = { ...base };
   out.options = mergeOptions(base.options, next.options);
   out.optionsBy = next.options.opts & 16 /* OPT_UNSET */ ? [...base.optionsBy, ...next.optionsBy] : [...next.optionsBy];

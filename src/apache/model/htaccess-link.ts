@@ -32,7 +32,7 @@ import { ModuleSet } from './modules.js';
 import { OPT_ALL, OPT_MULTI, OPT_SYM_OWNER, parseAllowOpts } from './options.js';
 import { checkOverride, parseAllowOverride, type OverrideState, type OverrideViolation } from './overrides.js';
 import { fnmatch } from './regex.js';
-import { countDirs, type ApacheModel, type ServerModel } from './sections.js';
+import { countDirs, directoryIndex, type ApacheModel, type ServerModel } from './sections.js';
 
 /** A server-context set of the same lint run and the settings it was linted with. */
 export interface MainConfig {
@@ -85,17 +85,41 @@ export function linkHtaccess(htaccess: ConfigSet, mains: readonly MainConfig[]):
 const slash = (p: string) => (p.endsWith('/') ? p : `${p}/`);
 const under = (dir: string, base: string) => base === '/' || dir === base || dir.startsWith(`${base}/`);
 
-/** The merged `<Directory>` config at `dir` (non-regex sections from `/` down, as the walk merges them). */
+const dirConfs = new WeakMap<ServerModel, Map<string, DirConf>>();
+
+/** The merged `<Directory>` config at `dir` (non-regex sections from `/` down, as the walk merges them).
+ * Computed once per server and directory: a directory's config is its parent's merged with the
+ * sections of its own path (found in the server's path index), and cached along the path. */
 export function dirConfAt(server: ServerModel, dir: string): DirConf {
-  let conf = server.base;
-  const levels = ['/'];
-  for (const part of dir.split('/').filter(Boolean)) levels.push(`${levels[levels.length - 1]}${part}/`);
-  for (const cur of levels) {
-    const comps = cur === '/' ? 0 : countDirs(cur);
-    for (const s of server.directories) {
-      if (s.components !== comps) continue;
-      if (s.wildcard ? fnmatch(s.path, cur) : s.path === cur) conf = mergeDirConf(conf, s.conf, `<Directory ${s.path}>`, s.directive);
+  let memo = dirConfs.get(server);
+  if (!memo) dirConfs.set(server, (memo = new Map()));
+  const parts = dir.split('/').filter(Boolean);
+  // the deepest level already known, then merge down from it
+  let depth = parts.length;
+  let cur = parts.length ? `/${parts.join('/')}/` : '/';
+  const levels: string[] = [];
+  let conf: DirConf | undefined;
+  for (;;) {
+    conf = memo.get(cur);
+    if (conf) break;
+    levels.push(cur);
+    if (depth === 0) break;
+    depth--;
+    cur = depth ? `/${parts.slice(0, depth).join('/')}/` : '/';
+  }
+  if (!conf) conf = server.base;
+  const idx = directoryIndex(server);
+  for (let i = levels.length - 1; i >= 0; i--) {
+    const level = levels[i];
+    const comps = level === '/' ? 0 : countDirs(level);
+    const hits = [...(idx.exact.get(level) ?? [])];
+    for (const w of idx.wildcard.get(comps) ?? []) {
+      const s = w.section;
+      if (fnmatch(s.path, level)) hits.push(w);
     }
+    if (hits.length > 1) hits.sort((x, y) => x.pos - y.pos);
+    for (const { section: s } of hits) conf = mergeDirConf(conf, s.conf, `<Directory ${s.path}>`, s.directive);
+    memo.set(level, conf);
   }
   return conf;
 }
@@ -130,22 +154,99 @@ export function assumedOverride(settings: Settings): OverrideAt | null {
 /** True when the state lets Apache read the access file at all. */
 export const readsHtaccess = (s: OverrideState) => s.classes.size > 0 || s.list.size > 0;
 
-/** Where the .htaccess set `set` is read, per the configs linked to it (see the file comment). */
+/** Per model: served roots and `<Directory>` sections indexed by directory, for placing .htaccess files. */
+interface LinkIndex {
+  servers: ServerModel[];
+  position: Map<ServerModel, number>;
+  /** Served-root directory → roots, in servedRoots order. */
+  roots: Map<string, ServedRoot[]>;
+  /** Directory (no trailing slash) → servers with a literal `<Directory>` section of their own there
+   * (the main server's sections count for the main server only). */
+  sections: Map<string, Set<ServerModel>>;
+  /** Vhosts whose merged config may differ from the main server's in a directory that only the main
+   * server's sections cover (own wildcard or `/` sections, AllowOverride at the vhost's top level). */
+  differing: ServerModel[];
+}
+
+const linkIndexes = new WeakMap<ApacheModel, LinkIndex>();
+
+function linkIndex(model: ApacheModel): LinkIndex {
+  let idx = linkIndexes.get(model);
+  if (idx) return idx;
+  const servers = [model.main, ...model.vhosts];
+  idx = { servers, position: new Map(servers.map((s, i) => [s, i])), roots: new Map(), sections: new Map(), differing: [] };
+  for (const r of servedRoots(model)) {
+    const list = idx.roots.get(r.dir);
+    if (list) list.push(r);
+    else idx.roots.set(r.dir, [r]);
+  }
+  servers.forEach((server, i) => {
+    let differs =
+      server.base.override !== model.main.base.override ||
+      server.base.overrideOpts !== model.main.base.overrideOpts ||
+      server.base.overrideList !== model.main.base.overrideList;
+    for (const s of server.directories) {
+      if (s.owner !== i) continue; // inherited from the main server
+      if (s.wildcard || s.path === '/') {
+        differs = true;
+        continue;
+      }
+      const key = s.path.replace(/(.)\/$/, '$1');
+      const set = idx!.sections.get(key);
+      if (set) set.add(server);
+      else idx!.sections.set(key, new Set([server]));
+    }
+    if (i > 0 && differs) idx!.differing.push(server);
+  });
+  linkIndexes.set(model, idx);
+  return idx;
+}
+
+/** `dir` and every directory above it (the bases `under(dir, base)` accepts), deepest first. */
+function ancestors(dir: string): string[] {
+  const out = [dir];
+  for (let i = dir.length - 1; i > 0; i--) if (dir[i] === '/') out.push(dir.slice(0, i));
+  if (out[out.length - 1] !== '/') out.push('/');
+  return out;
+}
+
+/**
+ * Where the .htaccess set `set` is read, per the configs linked to it (see the file comment).
+ *
+ * A server is linked when a served root of its own covers the directory, or a literal `<Directory>`
+ * section does. A vhost covered only by the main server's sections is left out when its merged
+ * config there cannot differ from the main server's (which is linked, and first): it would repeat
+ * the main server's state, and listing every vhost of a shared-hosting config for every .htaccess
+ * is what made linking quadratic.
+ */
 export function htaccessContext(set: ConfigSet, settings: Settings): HtaccessContext {
   const cached = contexts.get(set);
   if (cached) return cached;
   const dir = (set.root.htaccessDir ?? set.root.source.path.replace(/\/[^/]*$/, '')).replace(/(.)\/+$/, '$1');
+  const above = ancestors(dir);
   const links: HtaccessLink[] = [];
   for (const main of registry.get(set) ?? []) {
     const view = modelFor(main.set, { ...(main.modelOptions ?? {}), settings: main.settings });
     if (view.server !== 'apache') continue;
     const model = view.tree;
     const modulesKnown = model.top.some((d) => d.key === 'loadmodule');
-    const roots = servedRoots(model);
-    for (const server of [model.main, ...model.vhosts]) {
-      const root = roots.filter((r) => r.server === server && under(dir, r.dir)).sort((a, b) => b.dir.length - a.dir.length)[0] ?? null;
-      const covered = root || server.directories.some((s) => s.path !== '/' && !s.wildcard && under(dir, s.path.replace(/(.)\/$/, '$1')));
-      if (!covered) continue;
+    const idx = linkIndex(model);
+    // the deepest served root of each server that covers the directory
+    const rootOf = new Map<ServerModel, ServedRoot>();
+    const covered = new Set<ServerModel>();
+    for (const a of above) {
+      for (const r of idx.roots.get(a) ?? []) {
+        if (!rootOf.has(r.server)) rootOf.set(r.server, r);
+        covered.add(r.server);
+      }
+      if (a === '/') continue;
+      for (const s of idx.sections.get(a) ?? []) covered.add(s);
+    }
+    const mainBySection = above.some((a) => a !== '/' && idx.sections.get(a)?.has(model.main));
+    if (mainBySection) for (const v of idx.differing) covered.add(v);
+    const ordered = [...covered].sort((x, y) => idx.position.get(x)! - idx.position.get(y)!);
+    for (const server of ordered) {
+      const root = rootOf.get(server) ?? null;
       const rest = root ? dir.slice(root.dir === '/' ? 0 : root.dir.length).replace(/^\/+/, '') : '';
       const url = root ? (rest ? `${root.url}${rest.split('/').map(encodeURIComponent).join('/')}/` : root.url) : null;
       links.push({ main: main.set, model, server, root, url, state: stateOf(dirConfAt(server, slash(dir))), modulesKnown });

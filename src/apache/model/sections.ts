@@ -429,31 +429,117 @@ function buildModel(set: ConfigSet, settings: ModelSettings): ApacheModel {
   };
 }
 
-/** Name-based virtual host selection (server/vhost.c: ap_update_vhost_given_ip, check_hostalias). */
-export function selectServer(model: ApacheModel, host: string | undefined, port: number | undefined, localIp = '127.0.0.1'): ServerModel {
-  const addrMatches = (addr: string): 0 | 1 | 2 => {
-    const m = /^(\[[^\]]+\]|[^:]+)(?::(\d+|\*))?$/.exec(addr);
-    if (!m) return 0;
-    const ip = m[1];
-    const p = m[2];
-    if (port !== undefined && p && p !== '*' && Number(p) !== port) return 0;
-    if (ip === '*' || ip === '_default_') return 1;
-    return ip === localIp || (ip === 'localhost' && localIp.startsWith('127.')) ? 2 : 0;
-  };
-  const scored = model.vhosts.map((v) => ({ v, score: Math.max(0, ...v.addresses.map(addrMatches)) as number })).filter((x) => x.score > 0);
-  if (scored.length === 0) return model.main;
-  const best = Math.max(...scored.map((x) => x.score));
-  const candidates = scored.filter((x) => x.score === best).map((x) => x.v);
-  const h = (host ?? '').toLowerCase().replace(/:\d+$/, '').replace(/\.$/, '');
-  for (const v of candidates) {
-    if (v.serverName === h) return v;
-    if (
-      v.serverAliases.some((a) =>
-        // ap_strcasecmp_match: only `*` and `?` are special (linear matcher, no RegExp).
-        isFnmatchPattern(a) ? globMatch(a.replace(/[[\\]/g, '\\$&'), h, { slash: false }) : a === h,
-      )
-    )
-      return v;
+/** The vhosts one (port, local address) pair can select, indexed by name (see selectServer). */
+interface VhostIndex {
+  candidates: ServerModel[];
+  /** ServerName or literal ServerAlias → position of the first candidate that has it. */
+  exact: Map<string, number>;
+  /** `*literal` aliases: literal suffix → position of the first candidate that has it. */
+  suffix: Map<string, number>;
+  /** Other wildcard aliases, in candidate order. */
+  general: { pos: number; alias: string }[];
+}
+
+const vhostIndexes = new WeakMap<ApacheModel, Map<string, VhostIndex | null>>();
+
+/** Work counter for the algorithmic-shape test (test/scale-shape.test.ts): vhosts and wildcard
+ * aliases looked at while selecting servers. Only ever incremented; read the difference around a run. */
+export const vhostSelectStats = { scanned: 0 };
+
+function addrScore(addr: string, port: number | undefined, localIp: string): 0 | 1 | 2 {
+  const m = /^(\[[^\]]+\]|[^:]+)(?::(\d+|\*))?$/.exec(addr);
+  if (!m) return 0;
+  const ip = m[1];
+  const p = m[2];
+  if (port !== undefined && p && p !== '*' && Number(p) !== port) return 0;
+  if (ip === '*' || ip === '_default_') return 1;
+  return ip === localIp || (ip === 'localhost' && localIp.startsWith('127.')) ? 2 : 0;
+}
+
+/** Built once per model and (port, local address): one pass over the vhosts instead of one per request. */
+function vhostIndex(model: ApacheModel, port: number | undefined, localIp: string): VhostIndex | null {
+  let byKey = vhostIndexes.get(model);
+  if (!byKey) vhostIndexes.set(model, (byKey = new Map()));
+  const key = `${port ?? ''}|${localIp}`;
+  const cached = byKey.get(key);
+  if (cached !== undefined) return cached;
+  let best = 0;
+  const scored: { v: ServerModel; score: number }[] = [];
+  for (const v of model.vhosts) {
+    vhostSelectStats.scanned++;
+    let score = 0;
+    for (const a of v.addresses) score = Math.max(score, addrScore(a, port, localIp));
+    if (score > 0) scored.push({ v, score });
+    best = Math.max(best, score);
   }
-  return candidates[0];
+  let idx: VhostIndex | null = null;
+  if (scored.length > 0) {
+    idx = { candidates: [], exact: new Map(), suffix: new Map(), general: [] };
+    for (const { v, score } of scored) {
+      if (score !== best) continue;
+      const pos = idx.candidates.push(v) - 1;
+      const names = v.serverName !== null ? [v.serverName] : [];
+      for (const a of v.serverAliases) {
+        if (!isFnmatchPattern(a)) names.push(a);
+        else if (a.startsWith('*') && !isFnmatchPattern(a.slice(1))) {
+          if (!idx.suffix.has(a.slice(1))) idx.suffix.set(a.slice(1), pos);
+        } else idx.general.push({ pos, alias: a.toLowerCase() });
+      }
+      for (const n of names) if (!idx.exact.has(n)) idx.exact.set(n, pos);
+    }
+  }
+  byKey.set(key, idx);
+  return idx;
+}
+
+/** Name-based virtual host selection (server/vhost.c: ap_update_vhost_given_ip, check_hostalias):
+ * the first vhost (of the best address match) whose ServerName or a ServerAlias matches the host. */
+export function selectServer(model: ApacheModel, host: string | undefined, port: number | undefined, localIp = '127.0.0.1'): ServerModel {
+  const idx = vhostIndex(model, port, localIp);
+  if (!idx) return model.main;
+  const h = (host ?? '').toLowerCase().replace(/:\d+$/, '').replace(/\.$/, '');
+  let pos = idx.exact.get(h) ?? Infinity;
+  // `*literal` matches every host that ends in the literal (`*` also matches dots and nothing)
+  for (let i = 0; i <= h.length; i++) {
+    const p = idx.suffix.get(h.slice(i));
+    if (p !== undefined && p < pos) pos = p;
+  }
+  for (const g of idx.general) {
+    if (g.pos >= pos) break;
+    vhostSelectStats.scanned++;
+    // ap_strcasecmp_match: only `*` and `?` are special (linear matcher, no RegExp).
+    if (globMatch(g.alias.replace(/[[\\]/g, '\\$&'), h, { slash: false })) {
+      pos = g.pos;
+      break;
+    }
+  }
+  return idx.candidates[pos === Infinity ? 0 : pos];
+}
+
+/** A server's non-regex `<Directory>` sections indexed by path, each with its place in `directories`
+ * (httpd's merge order). */
+export interface DirectoryIndex {
+  /** Literal path (trailing slash) → sections, in merge order. */
+  exact: Map<string, { pos: number; section: Section }[]>;
+  /** Wildcard sections by number of path components, in merge order. */
+  wildcard: Map<number, { pos: number; section: Section }[]>;
+}
+
+const dirIndexes = new WeakMap<ServerModel, DirectoryIndex>();
+
+export function directoryIndex(server: ServerModel): DirectoryIndex {
+  let idx = dirIndexes.get(server);
+  if (idx) return idx;
+  idx = { exact: new Map(), wildcard: new Map() };
+  const add = <K>(map: Map<K, { pos: number; section: Section }[]>, key: K, pos: number, section: Section) => {
+    const list = map.get(key);
+    if (list) list.push({ pos, section });
+    else map.set(key, [{ pos, section }]);
+  };
+  server.directories.forEach((section, pos) => {
+    if (section.wildcard) add(idx!.wildcard, section.components, pos, section);
+    else add(idx!.exact, section.path, pos, section);
+  });
+  dirIndexes.set(server, idx);
+  return idx;
 }

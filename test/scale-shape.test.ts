@@ -1,0 +1,93 @@
+/**
+ * Issue 12: the Apache model's cost grows linearly with the number of vhosts and .htaccess files.
+ * Not timed: counts the work itself (per-dir config merges, vhosts looked at while selecting a
+ * server) for a lint of N and 4N generated vhosts with their .htaccess files, and asserts that 4×
+ * the input costs at most 4.4× the work. Before the indexes, every .htaccess was placed by merging
+ * every vhost's sections again (16× the merges for 4× the vhosts) and every simulated request
+ * scanned every vhost.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { generateApacheVhostTree } from '../bench/gen-apache-vhosts.js';
+import { dirConfStats } from '../src/apache/model/dirconf.js';
+import { buildApacheModel, selectServer, vhostSelectStats } from '../src/apache/model/sections.js';
+import { loadText } from '../src/load.js';
+import { lint } from '../src/run.js';
+
+const dirs: string[] = [];
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+async function work(n: number): Promise<{ merges: number; scanned: number; htaccess: number; messages: number; files: number }> {
+  const dir = mkdtempSync(join(tmpdir(), `why403-shape-${n}-`));
+  dirs.push(dir);
+  const tree = generateApacheVhostTree(dir, n);
+  const m0 = dirConfStats.merges;
+  const s0 = vhostSelectStats.scanned;
+  const run = await lint([dir], { noConfig: true });
+  return {
+    merges: dirConfStats.merges - m0,
+    scanned: vhostSelectStats.scanned - s0,
+    htaccess: tree.htaccess,
+    messages: run.results.reduce((k, r) => k + r.messages.length, 0),
+    files: run.results.length,
+  };
+}
+
+describe('Apache lint work grows linearly with the vhosts (issue 12)', () => {
+  it('4× the vhosts and .htaccess files: at most 4.4× the merges and vhost scans', async () => {
+    const small = await work(20);
+    const big = await work(80);
+    // the runs really linted the trees: every .htaccess, apache2.conf and the sites files, with findings
+    expect(small.files).toBe(small.htaccess + 1 + 1);
+    expect(big.files).toBe(big.htaccess + 1 + 2);
+    expect(big.htaccess).toBeGreaterThanOrEqual(3.5 * small.htaccess);
+    expect(small.messages).toBeGreaterThan(0);
+    expect(small.merges).toBeGreaterThan(20);
+    expect(small.scanned).toBeGreaterThan(0);
+    expect(big.merges / small.merges).toBeLessThanOrEqual(4.4);
+    expect(big.scanned / small.scanned).toBeLessThanOrEqual(4.4);
+  }, 120_000);
+});
+
+describe('indexed vhost selection keeps httpd order (first vhost whose name or alias matches)', () => {
+  const text = [
+    '<VirtualHost *:80>',
+    '    ServerName a.test',
+    '    ServerAlias *.shared.test',
+    '</VirtualHost>',
+    '<VirtualHost *:80>',
+    '    ServerName b.test',
+    '    ServerAlias x.shared.test w?.test',
+    '</VirtualHost>',
+    '<VirtualHost *:80>',
+    '    ServerName c.test',
+    '    ServerAlias c[0-9].test',
+    '</VirtualHost>',
+    '<VirtualHost 127.0.0.1:80>',
+    '    ServerName local.test',
+    '</VirtualHost>',
+    '',
+  ].join('\n');
+  const model = buildApacheModel(loadText('/etc/apache2/apache2.conf', text, { server: 'apache' }));
+  const name = (host: string, port: number | undefined, ip = '10.0.0.1') => selectServer(model, host, port, ip).serverName ?? 'main';
+  it.each([
+    ['x.shared.test', 80, 'a.test'], // a's wildcard comes before b's literal alias
+    ['shared.test', 80, 'a.test'], // no match: the first candidate
+    ['B.TEST:80', 80, 'b.test'],
+    ['wz.test', 80, 'b.test'],
+    // ap_strcasecmp_match knows only `*` and `?`: `[0-9]` is literal, so c7.test matches no alias
+    ['c7.test', 80, 'a.test'],
+    ['c[0-9].test', 80, 'c.test'],
+    ['deep.x.shared.test.', 80, 'a.test'],
+    ['c.test', 8080, 'main'],
+  ])('%s on port %s → %s', (host, port, want) => {
+    expect(name(host, port)).toBe(want);
+  });
+  it('an exact address match wins over *', () => {
+    expect(name('a.test', 80, '127.0.0.1')).toBe('local.test');
+  });
+});
