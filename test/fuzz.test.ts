@@ -1,0 +1,205 @@
+/**
+ * Seeded fuzz test (issue 11): 20,000 inputs per server — mutations of fixtures/** and of the corpus,
+ * and generated configs (test/harness/fuzz-gen.ts) — each loaded, linted with every rule, its
+ * suppressions and fixes applied, the fixed text parsed again, and 2–3 requests explained
+ * (test/harness/fuzz-run.ts). No exception may escape, no rule may crash, every message must be well
+ * formed and every explanation must give a status or say what is unknown.
+ *
+ * The loop runs in a worker thread per server (the two run side by side). The worker writes the index
+ * and stage of the input it is on into shared memory; when one input runs longer than PER_INPUT_MS the
+ * worker is terminated, the hang is reported with its seed and index (and the input is written to a
+ * file), and a new worker goes on with the next input.
+ *
+ * Reproduce one input:  FUZZ_SERVER=nginx FUZZ_INDEX=123 [FUZZ_SEED=1027] npx vitest run test/fuzz.test.ts
+ * (prints the input and writes it to $TMPDIR/why403-fuzz-<server>-<seed>-<index>/). FUZZ_COUNT changes
+ * the number of inputs per server. The inputs depend on the corpus being present (../shared/corpus).
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { describe, expect, it } from 'vitest';
+import type { ServerKind } from '../src/ast.js';
+import { repoRoot } from './harness/build.js';
+import { CORPUS, corpusPresent } from './harness/corpus.js';
+import { fuzzInput, inputBytes, type SeedText } from './harness/fuzz-gen.js';
+import { loadSeeds, STAGES, type Failure, type WorkerJob, type WorkerResult } from './harness/fuzz-run.js';
+
+const SEED = Number(process.env.FUZZ_SEED ?? 1027);
+const ONLY = process.env.FUZZ_INDEX === undefined ? null : Number(process.env.FUZZ_INDEX);
+const COUNT = ONLY !== null ? 1 : Number(process.env.FUZZ_COUNT ?? 20_000);
+const SERVERS: ServerKind[] = process.env.FUZZ_SERVER ? [process.env.FUZZ_SERVER as ServerKind] : ['nginx', 'apache'];
+/** One input that runs this long is a hang (inputs normally take a few ms; CI machines are slow). */
+const PER_INPUT_MS = 30_000;
+/** After this many hangs in one server's run, stop (each costs PER_INPUT_MS). */
+const MAX_HANGS = 3;
+
+async function bundleWorker(): Promise<string> {
+  // The worker runs plain JavaScript: bundle fuzz-run.ts and the sources it reaches (packages stay
+  // external; the file sits under dist/ so that node_modules resolves).
+  const { build } = await import('esbuild');
+  const outdir = join(repoRoot, 'dist', 'fuzz');
+  mkdirSync(outdir, { recursive: true });
+  const outfile = join(outdir, `fuzz-run-${process.pid}.mjs`);
+  await build({
+    entryPoints: [join(repoRoot, 'test/harness/fuzz-run.ts')],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    packages: 'external',
+    logLevel: 'warning',
+  });
+  return outfile;
+}
+
+interface ServerRun {
+  server: ServerKind;
+  results: WorkerResult[];
+  hangs: Failure[];
+  workerErrors: Failure[];
+}
+
+/** Run [start, start+count) for one server, one worker at a time; a hang kills the worker and the
+ * next worker starts after the hung input. */
+async function runServer(script: string, server: ServerKind, start: number, count: number, sandbox: string): Promise<ServerRun> {
+  const run: ServerRun = { server, results: [], hangs: [], workerErrors: [] };
+  let from = start;
+  const end = start + count;
+  while (from < end && run.hangs.length < MAX_HANGS) {
+    const progress = new SharedArrayBuffer(12);
+    const view = new Int32Array(progress);
+    view[0] = -1;
+    const job: WorkerJob = {
+      server,
+      seed: SEED,
+      start: from,
+      count: end - from,
+      repoRoot,
+      corpusDir: corpusPresent ? CORPUS : null,
+      sandbox,
+      progress,
+    };
+    const worker = new Worker(script, { workerData: { why403Fuzz: job }, resourceLimits: { maxOldGenerationSizeMb: 1536 } });
+    const outcome = await new Promise<
+      { kind: 'done'; r: WorkerResult } | { kind: 'hang'; index: number; stage: number } | { kind: 'error'; e: string }
+    >((resolveRun) => {
+      let lastIndex = -2;
+      let since = Date.now();
+      let settled = false;
+      const settle = (v: Parameters<typeof resolveRun>[0]) => {
+        if (settled) return;
+        settled = true;
+        clearInterval(timer);
+        resolveRun(v);
+      };
+      const timer = setInterval(() => {
+        const i = Atomics.load(view, 0);
+        if (i !== lastIndex) {
+          lastIndex = i;
+          since = Date.now();
+        } else if (i >= 0 && Date.now() - since > PER_INPUT_MS) {
+          const stage = Atomics.load(view, 1);
+          settle({ kind: 'hang', index: i, stage });
+          void worker.terminate();
+        }
+      }, 250);
+      worker.on('message', (r: WorkerResult) => settle({ kind: 'done', r }));
+      worker.on('error', (e) => settle({ kind: 'error', e: e instanceof Error ? (e.stack ?? e.message) : String(e) }));
+      worker.on('exit', (code) => settle({ kind: 'error', e: `worker exited with code ${code} on input ${Atomics.load(view, 0)}` }));
+    });
+    if (outcome.kind === 'done') {
+      run.results.push(outcome.r);
+      break;
+    }
+    const at = Atomics.load(view, 0);
+    if (outcome.kind === 'hang') {
+      run.hangs.push({
+        server,
+        index: outcome.index,
+        stage: STAGES[outcome.stage] ?? 'generate',
+        kind: 'exception',
+        detail: `hang: still running after ${PER_INPUT_MS / 1000} s (worker terminated)`,
+        input: '',
+      });
+      from = outcome.index + 1;
+    } else {
+      // Out of memory or a crash of the worker itself: report the input it was on, go on after it.
+      run.workerErrors.push({
+        server,
+        index: at,
+        stage: STAGES[Atomics.load(view, 1)] ?? 'generate',
+        kind: 'exception',
+        detail: outcome.e,
+        input: '',
+      });
+      if (at < 0) break;
+      from = at + 1;
+    }
+    await worker.terminate();
+  }
+  return run;
+}
+
+/** Write a failing input beside the report, so it can be run with the CLI. */
+function saveInput(seeds: readonly SeedText[], f: Failure): string {
+  const input = fuzzInput(f.server, SEED, f.index, seeds);
+  const dir = join(tmpdir(), `why403-fuzz-${f.server}-${SEED}-${f.index}`);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, input.name), inputBytes(input));
+  writeFileSync(join(dir, 'requests.json'), JSON.stringify(input.requests, null, 2) + '\n');
+  f.input ||= input.kind;
+  return join(dir, input.name);
+}
+
+describe('fuzz (seeded)', () => {
+  it(`${COUNT} inputs per server: no exception, no malformed result, no hang`, { timeout: 1_800_000 }, async () => {
+    if (!corpusPresent) console.log(`fuzz: corpus inputs skipped: ${CORPUS}/INDEX.tsv not found (fixtures and generated configs only)`);
+    const script = await bundleWorker();
+    const sandboxRoot = mkdtempSync(join(tmpdir(), 'why403-fuzz-'));
+    const t0 = Date.now();
+    let runs: ServerRun[];
+    try {
+      runs = await Promise.all(SERVERS.map((s) => runServer(script, s, ONLY ?? 0, COUNT, join(sandboxRoot, s))));
+    } finally {
+      rmSync(sandboxRoot, { recursive: true, force: true });
+      rmSync(script, { force: true });
+    }
+    const seconds = ((Date.now() - t0) / 1000).toFixed(1);
+    const seeds = loadSeeds(repoRoot, corpusPresent ? CORPUS : null);
+
+    const failures: Failure[] = [];
+    for (const run of runs) {
+      const inputs = run.results.reduce((n, r) => n + r.inputs, 0) + run.hangs.length;
+      const exceptions = run.results.reduce((n, r) => n + r.exceptionCount, 0);
+      const malformed = run.results.reduce((n, r) => n + r.failureCount, 0) - exceptions;
+      const worst = run.results.reduce((w, r) => (r.maxMs > w.maxMs ? r : w), { maxMs: 0, maxIndex: -1 } as Pick<
+        WorkerResult,
+        'maxMs' | 'maxIndex'
+      >);
+      const meanMs = run.results.reduce((n, r) => n + r.totalMs, 0) / Math.max(1, inputs);
+      const r0 = run.results[0];
+      console.log(
+        `fuzz: ${run.server} seed=${SEED} inputs=${inputs}/${COUNT} exceptions=${exceptions} malformed=${malformed} hangs=${run.hangs.length} worker-errors=${run.workerErrors.length} ` +
+          `max=${worst.maxMs.toFixed(1)}ms (#${worst.maxIndex}) mean=${meanMs.toFixed(2)}ms seeds=${r0?.seeds ?? '?'} generated=${r0?.generated ?? '?'} wall=${seconds}s`,
+      );
+      failures.push(...run.hangs, ...run.workerErrors, ...run.results.flatMap((r) => r.failures));
+    }
+    if (ONLY !== null) {
+      for (const s of SERVERS) {
+        const input = fuzzInput(s, SEED, ONLY, seeds);
+        console.log(
+          `fuzz: ${s} input #${ONLY} (${input.kind}) written to ${saveInput(seeds, { server: s, index: ONLY, stage: 'generate', kind: 'exception', detail: '', input: '' })}:\n${input.text.slice(0, 4000)}`,
+        );
+        console.log(`requests: ${JSON.stringify(input.requests)}`);
+      }
+    }
+    const report = failures.map((f) => {
+      const file = saveInput(seeds, f);
+      return `${f.server} #${f.index} [${f.stage}, ${f.kind}] ${f.input}\n  reproduce: FUZZ_SERVER=${f.server} FUZZ_SEED=${SEED} FUZZ_INDEX=${f.index} npx vitest run test/fuzz.test.ts (input: ${file})\n  ${f.detail.replace(/\n/g, '\n  ')}`;
+    });
+    expect(report, report.join('\n\n')).toEqual([]);
+    expect(runs.every((r) => r.results.reduce((n, x) => n + x.inputs, 0) === COUNT)).toBe(true);
+  });
+});
