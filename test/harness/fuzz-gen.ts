@@ -754,7 +754,10 @@ function requestsFor(r: Rng, server: ServerKind, text: string): FuzzRequest[] {
   for (let i = 0; i < n; i++) {
     let target = found.length && chance(r, 0.6) ? pick(r, found) : pick(r, PATHS);
     if (!target.startsWith('/')) target = '/' + target;
-    target = target.replace(/[^\x21-\x7e]/g, (c) => encodeURIComponent(c)).replace(/#/g, '%23');
+    // percent-encode what a request line cannot carry (a lone surrogate becomes U+FFFD's bytes)
+    target = target.replace(/[^\x21-\x7e]|#/gu, (c) =>
+      [...Buffer.from(c, 'utf8')].map((b) => '%' + b.toString(16).toUpperCase().padStart(2, '0')).join(''),
+    );
     if (chance(r, 0.3)) target += pick(r, ['index.html', 'x.php', '?a=1', '/', '.htaccess', '%00', '..%2f']);
     if (chance(r, 0.2)) target = 'http://' + pick(r, ['example.test', 'www.example.test', '127.0.0.1:8080', '[::1]']) + target;
     const headers: string[] = [];
