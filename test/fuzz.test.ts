@@ -19,7 +19,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ServerKind } from '../src/ast.js';
 import { repoRoot } from './harness/build.js';
 import { CORPUS, corpusPresent } from './harness/corpus.js';
@@ -62,18 +62,56 @@ async function bundleWorker(): Promise<string> {
 
 interface ServerRun {
   server: ServerKind;
-  results: WorkerResult[];
-  hangs: Failure[];
-  workerErrors: Failure[];
+  /** Inputs finished (a hung input counts: it was run). */
+  inputs: number;
+  exceptions: number;
+  malformed: number;
+  hangs: number;
+  workerErrors: number;
+  /** Every failure in full up to MAX_REPORTED; the counts above are complete. */
+  failures: Failure[];
+  maxMs: number;
+  maxIndex: number;
+  totalMs: number;
+  seeds: number;
+  generated: number;
 }
 
+const MAX_REPORTED = 200;
+
 /** Run [start, start+count) for one server, one worker at a time; a hang kills the worker and the
- * next worker starts after the hung input. */
-async function runServer(script: string, server: ServerKind, start: number, count: number, sandbox: string): Promise<ServerRun> {
-  const run: ServerRun = { server, results: [], hangs: [], workerErrors: [] };
+ * next worker starts after the hung input. Failures arrive one by one, so a later hang loses none. */
+async function runServer(
+  script: string,
+  server: ServerKind,
+  start: number,
+  count: number,
+  sandbox: string,
+  opts: { perInputMs?: number; spinAt?: number } = {},
+): Promise<ServerRun> {
+  const perInputMs = opts.perInputMs ?? PER_INPUT_MS;
+  const run: ServerRun = {
+    server,
+    inputs: 0,
+    exceptions: 0,
+    malformed: 0,
+    hangs: 0,
+    workerErrors: 0,
+    failures: [],
+    maxMs: 0,
+    maxIndex: -1,
+    totalMs: 0,
+    seeds: 0,
+    generated: 0,
+  };
+  const record = (f: Failure) => {
+    if (f.kind === 'exception') run.exceptions++;
+    else run.malformed++;
+    if (run.failures.length < MAX_REPORTED) run.failures.push(f);
+  };
   let from = start;
   const end = start + count;
-  while (from < end && run.hangs.length < MAX_HANGS) {
+  while (from < end && run.hangs < MAX_HANGS) {
     const progress = new SharedArrayBuffer(12);
     const view = new Int32Array(progress);
     view[0] = -1;
@@ -86,6 +124,7 @@ async function runServer(script: string, server: ServerKind, start: number, coun
       corpusDir: corpusPresent ? CORPUS : null,
       sandbox,
       progress,
+      ...(opts.spinAt !== undefined ? { spinAt: opts.spinAt } : {}),
     };
     const worker = new Worker(script, { workerData: { why403Fuzz: job }, resourceLimits: { maxOldGenerationSizeMb: 1536 } });
     const outcome = await new Promise<
@@ -105,45 +144,49 @@ async function runServer(script: string, server: ServerKind, start: number, coun
         if (i !== lastIndex) {
           lastIndex = i;
           since = Date.now();
-        } else if (i >= 0 && Date.now() - since > PER_INPUT_MS) {
-          const stage = Atomics.load(view, 1);
-          settle({ kind: 'hang', index: i, stage });
+        } else if (i >= 0 && Date.now() - since > perInputMs) {
+          settle({ kind: 'hang', index: i, stage: Atomics.load(view, 1) });
           void worker.terminate();
         }
       }, 250);
-      worker.on('message', (r: WorkerResult) => settle({ kind: 'done', r }));
+      worker.on('message', (m: { failure?: Failure; done?: WorkerResult }) => {
+        if (m.failure) record(m.failure);
+        if (m.done) settle({ kind: 'done', r: m.done });
+      });
       worker.on('error', (e) => settle({ kind: 'error', e: e instanceof Error ? (e.stack ?? e.message) : String(e) }));
       worker.on('exit', (code) => settle({ kind: 'error', e: `worker exited with code ${code} on input ${Atomics.load(view, 0)}` }));
     });
     if (outcome.kind === 'done') {
-      run.results.push(outcome.r);
+      const r = outcome.r;
+      run.inputs += r.inputs;
+      run.totalMs += r.totalMs;
+      if (r.maxMs > run.maxMs) [run.maxMs, run.maxIndex] = [r.maxMs, r.maxIndex];
+      run.seeds = r.seeds;
+      run.generated += r.generated;
       break;
     }
+    await worker.terminate();
     const at = Atomics.load(view, 0);
+    run.inputs += Atomics.load(view, 2) + 1;
+    const stage = STAGES[outcome.kind === 'hang' ? outcome.stage : Atomics.load(view, 1)] ?? 'generate';
     if (outcome.kind === 'hang') {
-      run.hangs.push({
+      run.hangs++;
+      record({
         server,
         index: outcome.index,
-        stage: STAGES[outcome.stage] ?? 'generate',
+        stage,
         kind: 'exception',
-        detail: `hang: still running after ${PER_INPUT_MS / 1000} s (worker terminated)`,
+        detail: `hang: still running after ${perInputMs / 1000} s (worker terminated)`,
         input: '',
       });
       from = outcome.index + 1;
     } else {
       // Out of memory or a crash of the worker itself: report the input it was on, go on after it.
-      run.workerErrors.push({
-        server,
-        index: at,
-        stage: STAGES[Atomics.load(view, 1)] ?? 'generate',
-        kind: 'exception',
-        detail: outcome.e,
-        input: '',
-      });
+      run.workerErrors++;
+      record({ server, index: at, stage, kind: 'exception', detail: `worker died: ${outcome.e}`, input: '' });
       if (at < 0) break;
       from = at + 1;
     }
-    await worker.terminate();
   }
   return run;
 }
@@ -165,9 +208,16 @@ function saveInput(seeds: readonly SeedText[], f: Failure): string {
 }
 
 describe('fuzz (seeded)', () => {
+  let script = '';
+  beforeAll(async () => {
+    script = await bundleWorker();
+  });
+  afterAll(() => {
+    if (script) rmSync(script, { force: true });
+  });
+
   it(`${COUNT} inputs per server: no exception, no malformed result, no hang`, { timeout: 1_800_000 }, async () => {
     if (!corpusPresent) console.log(`fuzz: corpus inputs skipped: ${CORPUS}/INDEX.tsv not found (fixtures and generated configs only)`);
-    const script = await bundleWorker();
     const sandboxRoot = mkdtempSync(join(tmpdir(), 'why403-fuzz-'));
     const t0 = Date.now();
     let runs: ServerRun[];
@@ -175,28 +225,18 @@ describe('fuzz (seeded)', () => {
       runs = await Promise.all(SERVERS.map((s) => runServer(script, s, ONLY ?? 0, COUNT, join(sandboxRoot, s))));
     } finally {
       rmSync(sandboxRoot, { recursive: true, force: true });
-      rmSync(script, { force: true });
     }
     const seconds = ((Date.now() - t0) / 1000).toFixed(1);
     const seeds = loadSeeds(repoRoot, corpusPresent ? CORPUS : null);
 
-    const failures: Failure[] = [];
     for (const run of runs) {
-      const inputs = run.results.reduce((n, r) => n + r.inputs, 0) + run.hangs.length;
-      const exceptions = run.results.reduce((n, r) => n + r.exceptionCount, 0);
-      const malformed = run.results.reduce((n, r) => n + r.failureCount, 0) - exceptions;
-      const worst = run.results.reduce((w, r) => (r.maxMs > w.maxMs ? r : w), { maxMs: 0, maxIndex: -1 } as Pick<
-        WorkerResult,
-        'maxMs' | 'maxIndex'
-      >);
-      const meanMs = run.results.reduce((n, r) => n + r.totalMs, 0) / Math.max(1, inputs);
-      const r0 = run.results[0];
       console.log(
-        `fuzz: ${run.server} seed=${SEED} inputs=${inputs}/${COUNT} exceptions=${exceptions} malformed=${malformed} hangs=${run.hangs.length} worker-errors=${run.workerErrors.length} ` +
-          `max=${worst.maxMs.toFixed(1)}ms (#${worst.maxIndex}) mean=${meanMs.toFixed(2)}ms seeds=${r0?.seeds ?? '?'} generated=${r0?.generated ?? '?'} wall=${seconds}s`,
+        `fuzz: ${run.server} seed=${SEED} inputs=${run.inputs}/${COUNT} exceptions=${run.exceptions} malformed=${run.malformed} ` +
+          `hangs=${run.hangs} worker-errors=${run.workerErrors} max=${run.maxMs.toFixed(1)}ms/input (#${run.maxIndex}) ` +
+          `mean=${(run.totalMs / Math.max(1, run.inputs)).toFixed(2)}ms seeds=${run.seeds} generated=${run.generated} wall=${seconds}s`,
       );
-      failures.push(...run.hangs, ...run.workerErrors, ...run.results.flatMap((r) => r.failures));
     }
+    const failures = runs.flatMap((r) => r.failures);
     if (ONLY !== null) {
       for (const s of SERVERS) {
         const input = fuzzInput(s, SEED, ONLY, seeds);
@@ -211,7 +251,19 @@ describe('fuzz (seeded)', () => {
       return `${f.server} #${f.index} [${f.stage}, ${f.kind}] ${f.input}\n  reproduce: FUZZ_SERVER=${f.server} FUZZ_SEED=${SEED} FUZZ_INDEX=${f.index} npx vitest run test/fuzz.test.ts (input: ${file})\n  ${f.detail.replace(/\n/g, '\n  ')}`;
     });
     expect(report, report.join('\n\n')).toEqual([]);
-    expect(runs.every((r) => r.results.reduce((n, x) => n + x.inputs, 0) === COUNT)).toBe(true);
+    expect(runs.map((r) => r.inputs)).toEqual(runs.map(() => COUNT));
+  });
+
+  it('a hung input is reported by seed and index, and the run goes on after it', { timeout: 120_000 }, async () => {
+    const sandbox = mkdtempSync(join(tmpdir(), 'why403-fuzz-hang-'));
+    try {
+      const run = await runServer(script, 'nginx', 0, 4, sandbox, { perInputMs: 1_000, spinAt: 1 });
+      expect(run.failures.map((h) => [h.server, h.index, h.stage, h.kind])).toEqual([['nginx', 1, 'generate', 'exception']]);
+      expect(run.failures[0].detail).toMatch(/hang: still running after 1 s/);
+      expect([run.hangs, run.inputs]).toEqual([1, 4]);
+    } finally {
+      rmSync(sandbox, { recursive: true, force: true });
+    }
   });
 });
 

@@ -277,12 +277,13 @@ export interface WorkerJob {
   corpusDir: string | null;
   sandbox: string;
   progress: SharedArrayBuffer;
+  /** Self-test of the hang detection: spin forever on this input. */
+  spinAt?: number;
 }
 
 export interface WorkerResult {
   server: ServerKind;
   inputs: number;
-  failures: Failure[];
   failureCount: number;
   exceptionCount: number;
   maxMs: number;
@@ -292,8 +293,9 @@ export interface WorkerResult {
   generated: number;
 }
 
-/** Worker thread entry: run `count` inputs from `start`, report failures (first 100 in full). */
-export async function workerMain(job: WorkerJob): Promise<WorkerResult> {
+/** Worker thread entry: run `count` inputs from `start`; each failure is reported as it happens (a
+ * hang later in the run must not lose it), the totals at the end. */
+export async function workerMain(job: WorkerJob, onFailure: (f: Failure) => void = () => {}): Promise<WorkerResult> {
   const progress = new Int32Array(job.progress);
   const seeds = loadSeeds(job.repoRoot, job.corpusDir);
   const rules = (await loadRules([job.server])).filter((r) => r.servers.includes(job.server));
@@ -302,7 +304,6 @@ export async function workerMain(job: WorkerJob): Promise<WorkerResult> {
   const res: WorkerResult = {
     server: job.server,
     inputs: 0,
-    failures: [],
     failureCount: 0,
     exceptionCount: 0,
     maxMs: 0,
@@ -317,6 +318,7 @@ export async function workerMain(job: WorkerJob): Promise<WorkerResult> {
     Atomics.store(progress, 1, 0);
     const t = performance.now();
     let f: Failure[];
+    if (i === job.spinAt) for (;;);
     try {
       const input = fuzzInput(job.server, job.seed, i, seeds);
       if (input.kind.startsWith('gen-')) res.generated++;
@@ -333,7 +335,7 @@ export async function workerMain(job: WorkerJob): Promise<WorkerResult> {
     res.inputs++;
     res.failureCount += f.length;
     res.exceptionCount += f.filter((x) => x.kind === 'exception').length;
-    for (const x of f) if (res.failures.length < 100) res.failures.push(x);
+    for (const x of f) onFailure(x);
     Atomics.store(progress, 2, res.inputs);
   }
   res.totalMs = performance.now() - t0;
@@ -342,8 +344,8 @@ export async function workerMain(job: WorkerJob): Promise<WorkerResult> {
 
 if (parentPort && workerData && (workerData as { why403Fuzz?: WorkerJob }).why403Fuzz) {
   const job = (workerData as { why403Fuzz: WorkerJob }).why403Fuzz;
-  workerMain(job).then(
-    (r) => parentPort!.postMessage(r),
+  workerMain(job, (f) => parentPort!.postMessage({ failure: f })).then(
+    (r) => parentPort!.postMessage({ done: r }),
     (e) => {
       throw e;
     },
