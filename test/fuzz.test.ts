@@ -23,7 +23,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ServerKind } from '../src/ast.js';
 import { repoRoot } from './harness/build.js';
 import { CORPUS, corpusPresent } from './harness/corpus.js';
-import { fuzzInput, inputBytes, type SeedText } from './harness/fuzz-gen.js';
+import { fuzzInput, inputBytes, type FuzzRequest, type SeedText } from './harness/fuzz-gen.js';
 import { loadSeeds, prepareSandbox, runInput, STAGES, type Failure, type WorkerJob, type WorkerResult } from './harness/fuzz-run.js';
 import { explain } from '../src/explain/index.js';
 import { parseExplainRequest } from '../src/explain/request.js';
@@ -269,14 +269,29 @@ describe('fuzz (seeded)', () => {
 
 /** Inputs the fuzzer found, kept as plain tests (in process) once fixed. */
 describe('inputs the fuzzer found', () => {
-  const found: Array<{ what: string; server: ServerKind; name: string; text: string; targets: string[] }> = [
+  const found: Array<{ what: string; server: ServerKind; name: string; text: string; requests: FuzzRequest[] }> = [
     {
       // seed 1027, nginx #172 and others: explain predicted status 1e+23
       what: 'nginx return with a code above 999',
       server: 'nginx',
       name: 'nginx.conf',
       text: 'http { server { listen 80; location / { return 99999999999999999999999; } location /b { return 1000; } } }\n',
-      targets: ['/', '/b'],
+      requests: [
+        { target: '/', method: 'GET', headers: [] },
+        { target: '/b', method: 'GET', headers: [] },
+      ],
+    },
+    {
+      // seed 11, apache #5250: SyntaxError: Invalid regular expression: /^www\.example\.co[$/
+      what: 'Apache ServerAlias with a [ (a literal character for httpd)',
+      server: 'apache',
+      name: 'site.conf',
+      text: '<VirtualHost *:80>\n  ServerName example.com\n  ServerAlias www.example.co[ *.EXAMPLE.org ****x\n  Require all denied\n</VirtualHost>\n',
+      requests: [
+        { target: '/', method: 'GET', headers: ['Host: www.example.co['] },
+        { target: '/', method: 'GET', headers: ['Host: www.example.org'] },
+        { target: '/', method: 'GET', headers: ['Host: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa'] },
+      ],
     },
   ];
   for (const f of found) {
@@ -291,7 +306,7 @@ describe('inputs the fuzzer found', () => {
           kind: f.what,
           name: f.name,
           text: f.text,
-          requests: f.targets.map((target) => ({ target, method: 'GET', headers: [] })),
+          requests: f.requests,
         };
         expect(runInput(input, { server: f.server, seed: SEED, seeds: [], rules, sandbox })).toEqual([]);
       } finally {

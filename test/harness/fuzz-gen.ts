@@ -41,6 +41,8 @@ export interface FuzzRequest {
   ip?: string;
   headers: string[];
   user?: string;
+  /** Explain with the file system (mapped into the sandbox). */
+  fs?: boolean;
 }
 
 export interface FuzzInput {
@@ -50,6 +52,8 @@ export interface FuzzInput {
   kind: string;
   /** File name to load it under. */
   name: string;
+  /** LoadOptions.context, when not the one the loader infers. */
+  context?: string;
   text: string;
   /** Raw invalid-UTF-8 bytes to splice into the encoded text (offset in the UTF-8 bytes → bytes):
    * the input is then written to a file and read by the loader, as bytes. */
@@ -528,6 +532,8 @@ const OPS = [
   'comment',
   'swap-lines',
   'bytes',
+  'truncate',
+  'splice',
 ] as const;
 
 /** A window of at most `max` lines of a seed text (mutating 5,000-line corpus files costs time, not coverage). */
@@ -538,7 +544,7 @@ function window(r: Rng, text: string, max: number): string {
   return lines.slice(start, start + max).join('\n');
 }
 
-function mutate(r: Rng, server: ServerKind, text: string, ops: string[], raw: Array<[number, number[]]>): string {
+function mutate(r: Rng, server: ServerKind, text: string, ops: string[], raw: Array<[number, number[]]>, other: () => string): string {
   const at = () => int(r, text.length + 1);
   const insert = (s: string) => {
     const i = at();
@@ -722,6 +728,16 @@ function mutate(r: Rng, server: ServerKind, text: string, ops: string[], raw: Ar
         '\n' + (server === 'nginx' ? nginxAccessLine(r, pick(r, ['server', 'location'] as NginxContext[])) : apacheAccessLine(r)) + '\n',
       );
       break;
+    case 'truncate':
+      text = text.slice(0, at());
+      break;
+    case 'splice': {
+      // a piece of another seed text of the same server, at a random place
+      const o = other();
+      const a = int(r, o.length + 1);
+      insert(o.slice(a, a + 1 + int(r, 400)));
+      break;
+    }
     case 'comment':
       insert(
         '\n' +
@@ -769,6 +785,7 @@ function requestsFor(r: Rng, server: ServerKind, text: string): FuzzRequest[] {
       ip: chance(r, 0.6) ? pick(r, ['127.0.0.1', '10.0.0.7', '192.168.1.1', '::1', '2001:db8::1']) : undefined,
       headers,
       user: chance(r, 0.2) ? pick(r, ['bob', 'admin']) : undefined,
+      fs: chance(r, 0.15),
     });
   }
   return out;
@@ -781,6 +798,7 @@ export function fuzzInput(server: ServerKind, seed: number, index: number, seeds
   const r = inputRng(seed, index, server);
   const own = seeds.filter((s) => s.server === server);
   const raw: Array<[number, number[]]> = [];
+  const other = () => (own.length ? pick(r, own).text : '');
   let text: string;
   let kind: string;
   let name: string;
@@ -791,7 +809,7 @@ export function fuzzInput(server: ServerKind, seed: number, index: number, seeds
     kind = `gen-${server}`;
     if (chance(r, 0.3)) {
       const ops: string[] = [];
-      text = mutate(r, server, text, ops, raw);
+      text = mutate(r, server, text, ops, raw, other);
       kind += ` + ${ops.join(',')}`;
     }
   } else {
@@ -799,10 +817,17 @@ export function fuzzInput(server: ServerKind, seed: number, index: number, seeds
     text = window(r, s.text, 40);
     name = s.name;
     const ops: string[] = [];
-    for (let k = 1 + int(r, 3); k > 0; k--) text = mutate(r, server, text, ops, raw);
+    for (let k = 1 + int(r, 3); k > 0; k--) text = mutate(r, server, text, ops, raw, other);
     kind = `mutate(${s.origin}): ${ops.join(',')}`;
   }
   const input: FuzzInput = { server, index, kind, name, text, requests: requestsFor(r, server, text) };
+  if (chance(r, 0.1)) {
+    input.context = pick(
+      r,
+      server === 'nginx' ? ['main', 'http', 'server', 'location', 'if', 'stream', 'bogus'] : ['server', 'directory', 'htaccess'],
+    );
+    input.kind += ` [context ${input.context}]`;
+  }
   if (raw.length) input.rawBytes = raw;
   return input;
 }

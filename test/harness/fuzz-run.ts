@@ -112,6 +112,13 @@ export function prepareSandbox(dir: string): void {
   put('etc/nginx/snippets/s.conf', 'allow 127.0.0.1;\ndeny all;\n');
   put('etc/apache2/conf-enabled/a.conf', '<Directory /srv/inc>\n  Require all denied\n</Directory>\n');
   put('etc/apache2/mods-enabled/authz_core.load', 'LoadModule authz_core_module /usr/lib/apache2/modules/mod_authz_core.so\n');
+  put('srv/www/index.html', 'x\n');
+  put('srv/www/admin/.htaccess', 'Require all denied\n');
+  put('srv/www/private/secret.txt', 'x\n');
+  put('var/www/html/index.html', 'x\n');
+  put('usr/share/nginx/html/index.html', 'x\n');
+  put('etc/nginx/.htpasswd', 'bob:$apr1$x$y\n');
+  put('etc/apache2/.htpasswd', 'bob:$apr1$x$y\n');
   mkdirSync(join(dir, 'in'), { recursive: true });
 }
 
@@ -174,7 +181,8 @@ export function runInput(input: FuzzInput, ctx: RunContext): Failure[] {
     if (ctx.progress && s) Atomics.store(ctx.progress, 1, STAGES.indexOf(s));
   };
   const path = join(ctx.sandbox, 'in', input.name);
-  const loadOpts = { server: ctx.server, pathMap: [{ from: '/', to: ctx.sandbox }] };
+  const pathMap = [{ from: '/', to: ctx.sandbox }];
+  const loadOpts = { server: ctx.server, pathMap, ...(input.context ? { context: input.context } : {}) };
   const settings = {};
   const ruleSetting = (_file: string, rule: Rule<string, object>) => ({ severity: rule.severity });
   const knownRules = new Set([...ctx.rules.map((r) => r.id), ...engineRules.map((r) => r.id)]);
@@ -247,7 +255,7 @@ export function runInput(input: FuzzInput, ctx: RunContext): Failure[] {
     const parsed = parseExplainRequest(q);
     if (!parsed.ok) continue;
     try {
-      const x = explain(set, path, parsed.request, { fs: false, pathMap: [], cwd: ctx.sandbox });
+      const x = explain(set, path, parsed.request, { fs: !!q.fs, pathMap: q.fs ? pathMap : [], cwd: ctx.sandbox });
       const known = typeof x.status === 'number' && Number.isInteger(x.status) && x.status >= 0 && x.status <= 999;
       const unknown = x.status === null && (x.unknowns.length > 0 || x.possibleOutcomes.length > 0 || NO_STATUS.has(x.outcome));
       if (!known && !unknown)

@@ -431,10 +431,12 @@ export function selectServer(model: ApacheModel, host: string | undefined, port:
           ? new RegExp(
               '^' +
                 a
-                  .replace(/[.+^${}()|\\]/g, '\\$&')
-                  .replace(/\*/g, '.*')
+                  // ap_strcasecmp_match: only * and ? are special ([ and ] are literal characters)
+                  .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+                  .replace(/\*+/g, '.*')
                   .replace(/\?/g, '.') +
                 '$',
+              'i',
             ).test(h)
           : a === h,
       )
