@@ -181,6 +181,25 @@ const IPS = [
   '::ffff:1.2.3.4',
   '300.1.1.1',
 ];
+/** Include targets: files and globs the sandbox has (test/harness/fuzz-run.ts), and odd globs. */
+const ODD_GLOBS = ['[a-z]*.conf', '[!a]*', '[z-a].conf', '[', '[]]', '[\\]', '*', '**', '?.conf', '.*', '{a,b}.conf'];
+const GLOBS = {
+  nginx: [
+    'conf.d/*.conf',
+    'mime.types',
+    'snippets/s.conf',
+    '/etc/nginx/conf.d/a.conf',
+    'missing.conf',
+    ...ODD_GLOBS.map((g) => 'conf.d/' + g),
+  ],
+  apache: [
+    'conf-enabled/*.conf',
+    'mods-enabled/*.load',
+    '/etc/apache2/conf-enabled/a.conf',
+    'missing.conf',
+    ...ODD_GLOBS.map((g) => 'conf-enabled/' + g),
+  ],
+};
 const NAMES = ['example.test', 'www.example.test', '*.example.test', '~^www\\.(?<sub>.+)$', '_', '""', 'localhost', 'ä.test'];
 
 // ---------------------------------------------------------------------------------------------
@@ -283,6 +302,7 @@ function nginxBody(r: Rng, ctx: NginxContext, depth: number, out: string[], ind:
   for (let i = 0; i < n && out.length < GEN_LINES; i++) {
     const k = int(r, 10);
     if (ctx === 'main' && i === 0) out.push(`${ind}events { worker_connections 16; }`);
+    if (chance(r, 0.05)) out.push(`${ind}include ${pick(r, GLOBS.nginx)};`);
     if (k < 4 && (ctx === 'server' || ctx === 'location' || ctx === 'http' || ctx === 'location-if' || ctx === 'server-if')) {
       out.push(ind + nginxAccessLine(r, ctx));
     } else if (k < 7 && depth < 6) {
@@ -463,7 +483,7 @@ export function generateApache(r: Rng, htaccess: boolean): string {
     if (chance(r, 0.5)) out.push(`ServerRoot ${pick(r, ['/etc/apache2', '"/srv/x"', 'relative'])}`);
     if (chance(r, 0.5)) out.push(`Listen ${pick(r, ['80', '127.0.0.1:8080', '99999', '[::1]:80'])}`);
     if (chance(r, 0.3)) out.push(`Define ${pick(r, ['X', 'Y 1', 'Z "${X}"'])}`);
-    if (chance(r, 0.3)) out.push('IncludeOptional conf-enabled/*.conf');
+    if (chance(r, 0.3)) out.push(`${pick(r, ['Include', 'IncludeOptional'])} ${pick(r, GLOBS.apache)}`);
   }
   apacheBody(r, htaccess ? 'htaccess' : pick(r, ['server', 'server', 'vhost', 'dir'] as ApacheCtx[]), 0, out, '');
   return out.join(chance(r, 0.1) ? '\r\n' : '\n') + '\n';
@@ -724,9 +744,18 @@ function mutate(r: Rng, server: ServerKind, text: string, ops: string[], raw: Ar
       break;
     }
     case 'snippet':
-      insert(
-        '\n' + (server === 'nginx' ? nginxAccessLine(r, pick(r, ['server', 'location'] as NginxContext[])) : apacheAccessLine(r)) + '\n',
-      );
+      if (chance(r, 0.2))
+        insert(
+          '\n' +
+            (server === 'nginx'
+              ? `include ${pick(r, GLOBS.nginx)};`
+              : `${pick(r, ['Include', 'IncludeOptional'])} ${pick(r, GLOBS.apache)}`) +
+            '\n',
+        );
+      else
+        insert(
+          '\n' + (server === 'nginx' ? nginxAccessLine(r, pick(r, ['server', 'location'] as NginxContext[])) : apacheAccessLine(r)) + '\n',
+        );
       break;
     case 'truncate':
       text = text.slice(0, at());
