@@ -421,6 +421,12 @@ class Simulation {
             if (/^[0-9]+$/.test(a[0] ?? '')) {
               code = Number(a[0]);
               text = a[1] ?? null;
+              if (code > 999) {
+                // nginx -t: "invalid return code" (ngx_http_rewrite_return); the server does not start
+                this.r.unknown.push(`return ${a[0]}: nginx rejects a return code above 999, so this configuration does not load`);
+                this.r.step(phase, `return ${a[0]}: not a valid return code`, d);
+                this.stop(null, 'unknown');
+              }
             } else {
               code = 302;
               text = a[0] ?? '';
