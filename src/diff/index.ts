@@ -43,6 +43,8 @@ export interface Change {
 
 export interface DiffResult {
   probes: number;
+  /** With `all`: every probe request and both verdicts, changed or not. */
+  all?: Array<{ request: Change['request']; before: Verdict; after: Verdict; changed: boolean }>;
   changes: Change[];
   /** True when the probe budget cut the list of requests. */
   truncated: boolean;
@@ -189,10 +191,7 @@ const served = (s: number | null) => s !== null && s >= 200 && s < 400;
 /** Every status a verdict allows. */
 const statuses = (v: Verdict): Array<number | null> => (v.status !== null ? [v.status] : (v.possible ?? [null]));
 
-/** Directive text without its position, to compare deciding directives across the two trees. */
-const what = (v: Verdict) => (v.decidedBy ? v.decidedBy.replace(/^\S+\s/, '') : null);
-
-export function diffConfigs(base: DiffSide, head: DiffSide, opts: { cwd?: string } = {}): DiffResult {
+export function diffConfigs(base: DiffSide, head: DiffSide, opts: { cwd?: string; all?: boolean } = {}): DiffResult {
   const cwd = opts.cwd ?? '';
   const probes = [...scopeProbes(modelFor(base.set, base.options)), ...scopeProbes(modelFor(head.set, head.options))];
   const dimsA = dimensions(base.set);
@@ -219,10 +218,16 @@ export function diffConfigs(base: DiffSide, head: DiffSide, opts: { cwd?: string
         }
   }
   const changes: Change[] = [];
+  const all: NonNullable<DiffResult['all']> = [];
   for (const { req, scope } of requests) {
     const before = verdictOf(predict(base, req, cwd));
     const after = verdictOf(predict(head, req, cwd));
-    if (before.status === after.status && (before.status === null || what(before) === what(after))) continue;
+    // A change is a change of status (for an unknown status: of the statuses it may be); the same
+    // status decided by another directive is no change for any client.
+    const same =
+      before.status === after.status && (before.status !== null || JSON.stringify(before.possible) === JSON.stringify(after.possible));
+    if (opts.all) all.push({ request: req, before, after, changed: !same });
+    if (same) continue;
     // opened: refused before, and now no outcome refuses (served, or served-or-missing on the disk)
     const b = statuses(before);
     const a = statuses(after);
@@ -231,5 +236,5 @@ export function diffConfigs(base: DiffSide, head: DiffSide, opts: { cwd?: string
     const kind = opened ? 'opened' : closed ? 'closed' : 'changed';
     changes.push({ request: req, before, after, scope, kind });
   }
-  return { probes: requests.length, changes, truncated };
+  return { probes: requests.length, changes, truncated, ...(opts.all ? { all } : {}) };
 }

@@ -1230,8 +1230,24 @@ class Simulation {
       this.step('handler', `${filename} does not exist → 404`, null);
       return fin(404, null, null, `File does not exist: ${filename}`);
     }
-    if (this.method !== 'GET' && this.method !== 'HEAD' && this.method !== 'OPTIONS') {
+    // core.c default_handler serves GET and POST (and HEAD, OPTIONS) of an existing file; other
+    // methods get 405 — after the missing-file 404 (checked on real Apache 2.4: POST → 200).
+    const served = ['GET', 'HEAD', 'POST', 'OPTIONS'].includes(this.method);
+    if (!served && type !== 'unknown') {
       return fin(405, null, null, `${this.method} is not allowed on a static file`);
+    }
+    if (type === 'unknown' && !served) {
+      return {
+        status: null,
+        outcome: 'unknown',
+        cause: null,
+        by: null,
+        message: 'depends on the disk',
+        possible: [
+          { when: `${filename} exists`, status: 405, outcome: 'method-not-allowed', cause: null },
+          { when: `${filename} does not exist`, status: 404, outcome: 'not-found', cause: null },
+        ],
+      };
     }
     if (type === 'unknown') {
       return {
