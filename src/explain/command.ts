@@ -12,6 +12,7 @@ import picocolors from 'picocolors';
 import type { PathMapping, ServerKind } from '../ast.js';
 import type { CliIO } from '../cli.js';
 import { loadConfig, serverFor } from '../load.js';
+import { errnoText } from '../read.js';
 import { showPath } from './common.js';
 import { explain } from './index.js';
 import { parseExplainRequest } from './request.js';
@@ -67,10 +68,7 @@ export async function explainCommand(a: ExplainArgs, io: CliIO): Promise<number>
     st = statSync(path);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    return usage(
-      io,
-      `cannot read the config ${a.config}: ${code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : String(code)}`,
-    );
+    return usage(io, `cannot read the config ${a.config}: ${errnoText(code, String(code))}`);
   }
   if (st.isDirectory())
     return usage(io, `${a.config} is a directory: give the main config file (nginx.conf, apache2.conf, httpd.conf or an .htaccess)`);

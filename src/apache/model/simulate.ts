@@ -703,7 +703,7 @@ class Simulation {
         }
         text = this.fs.readFile(path);
         if (text === null) {
-          this.unknown(`cannot read ${path}`);
+          this.unknown(this.fs.readError?.(path) ?? `cannot read ${path}`);
           continue;
         }
         parsed = parseApache(new SourceFile(path, text), { context: 'htaccess', htaccessDir: dirKey });
