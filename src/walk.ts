@@ -81,3 +81,17 @@ export function expandIncludes(set: ConfigSet, nodes: Node[], seen: Set<string> 
   }
   return out;
 }
+
+/** How deep blocks nest in a list of nodes (0: no directive has a non-empty block), without recursion. */
+export function nestingDepth(nodes: Node[]): number {
+  let max = 0;
+  const stack: Array<{ nodes: Node[]; depth: number }> = [{ nodes, depth: 0 }];
+  while (stack.length > 0) {
+    const f = stack.pop()!;
+    for (const n of f.nodes) {
+      if (f.depth > max) max = f.depth;
+      if (n.type === 'directive' && n.block && n.block.length > 0) stack.push({ nodes: n.block, depth: f.depth + 1 });
+    }
+  }
+  return max;
+}

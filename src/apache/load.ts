@@ -24,6 +24,7 @@ import { SourceFile } from '../source.js';
 import { expandInclude } from './glob.js';
 import { parseApache, type ApacheContext } from './parser.js';
 import { DEBIAN_ENVVARS, expandVars } from './vars.js';
+import { MAX_NESTING, nestingDepth } from '../walk.js';
 
 export const AP_MAX_INCLUDE_DEPTH = 128;
 
@@ -89,8 +90,10 @@ type Frame =
       file: string | null;
       /** inside a per-directory section (<Directory>, <Location>, <Files>, <If>, …) */
       perDir: boolean;
+      /** how many sections enclose these nodes, includes expanded */
+      depth: number;
     }
-  | { kind: 'include'; dir: Directive; files: string[]; i: number; perDir: boolean };
+  | { kind: 'include'; dir: Directive; files: string[]; i: number; perDir: boolean; depth: number };
 
 /** Sections whose contents are per-directory configuration in httpd. */
 const PER_DIR = new Set([
@@ -129,7 +132,8 @@ export function loadApache(path: string, opts: LoadOptions = {}): ConfigSet {
   const fixedRoot = serverRoot !== null;
   const fallbackRoot = defaultServerRoot(entry);
 
-  const stack: Frame[] = [{ kind: 'nodes', nodes: root.nodes, i: 0, file: entry, perDir: context === 'directory' }];
+  const stack: Frame[] = [{ kind: 'nodes', nodes: root.nodes, i: 0, file: entry, perDir: context === 'directory', depth: 0 }];
+  const depthOf = new Map<string, number>();
   const onPath: string[] = [entry];
   const onPathSet = new Set<string>([entry]);
 
@@ -166,10 +170,22 @@ export function loadApache(path: string, opts: LoadOptions = {}): ConfigSet {
         pf = parseApache(r.source, { context: f.perDir ? 'directory' : 'server' });
         set.files.set(p, pf);
       }
+      // the sections of the whole configuration, includes expanded, stay within MAX_NESTING levels
+      // (so walks, rules and models never see deeper nesting, whatever the include chain)
+      let own = depthOf.get(p);
+      if (own === undefined) depthOf.set(p, (own = nestingDepth(pf.nodes)));
+      if (f.depth + own >= MAX_NESTING) {
+        addError(
+          node,
+          'too-deep',
+          `nesting deeper than ${MAX_NESTING} levels is not analysed: ${p} would nest sections deeper than that here, so it is not followed`,
+        );
+        continue;
+      }
       (node.includes as string[]).push(p);
       onPath.push(p);
       onPathSet.add(p);
-      stack.push({ kind: 'nodes', nodes: pf.nodes, i: 0, file: p, perDir: f.perDir });
+      stack.push({ kind: 'nodes', nodes: pf.nodes, i: 0, file: p, perDir: f.perDir, depth: f.depth });
       continue;
     }
     if (f.i >= f.nodes.length) {
@@ -185,7 +201,7 @@ export function loadApache(path: string, opts: LoadOptions = {}): ConfigSet {
     const key = node.key;
     if (node.block) {
       if (node.block.length > 0) {
-        stack.push({ kind: 'nodes', nodes: node.block, i: 0, file: null, perDir: f.perDir || PER_DIR.has(key) });
+        stack.push({ kind: 'nodes', nodes: node.block, i: 0, file: null, perDir: f.perDir || PER_DIR.has(key), depth: f.depth + 1 });
       }
       continue;
     }
@@ -225,7 +241,7 @@ export function loadApache(path: string, opts: LoadOptions = {}): ConfigSet {
     }
     // a mapping may also name single files (e.g. symlinks checked out as text): apply it to each match
     const files = opts.pathMap && opts.pathMap.length > 0 ? g.files.map((p) => mapPath(p, opts.pathMap)) : g.files;
-    if (files.length > 0) stack.push({ kind: 'include', dir: node, files, i: 0, perDir: f.perDir });
+    if (files.length > 0) stack.push({ kind: 'include', dir: node, files, i: 0, perDir: f.perDir, depth: f.depth });
   }
   return set;
 }
