@@ -14,6 +14,7 @@
 import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { readStdinBytes } from './read.js';
 import type { Argv } from 'yargs';
 
 export class UsageError extends Error {}
@@ -33,7 +34,8 @@ export const processIO: CliIO = {
   stdoutTTY: process.stdout.isTTY === true,
   stderrTTY: process.stderr.isTTY === true,
   env: process.env,
-  readStdin: () => readFileSync(0),
+  // at most MAX_FILE_BYTES + 1 bytes (read.ts): `why403 - < /dev/zero` is refused, not read to the end
+  readStdin: () => readStdinBytes(),
 };
 
 interface OptionSpec {

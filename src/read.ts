@@ -13,8 +13,24 @@ import { closeSync, constants, fstatSync, lstatSync, openSync, readSync, statSyn
 import type { Diagnostic } from './ast.js';
 import { SourceFile } from './source.js';
 
-/** Files larger than this are refused (a config this big is almost surely not a config). */
-export const MAX_FILE_BYTES = 64 * 1024 * 1024;
+/**
+ * The most configuration why403 analyses at once: one file, and one configuration (entry file and
+ * everything it includes) in total. Analysing needs about 200 bytes of memory per byte of config
+ * (syntax tree, server model, findings), so 8 MiB stays well under node's default heap; the
+ * largest real-world config we know (crossplane's large-config test) is 1.3 MB.
+ */
+export const MAX_FILE_BYTES = 8 * 1024 * 1024;
+export const MAX_CONFIG_BYTES = MAX_FILE_BYTES;
+const WHY_LIMIT = 'why403 needs about 200 bytes of memory per byte of configuration';
+
+/** What is left of MAX_CONFIG_BYTES for one configuration (an entry file and its includes). */
+export interface ReadBudget {
+  left: number;
+}
+
+export function newBudget(): ReadBudget {
+  return { left: MAX_CONFIG_BYTES };
+}
 
 const ZERO = { start: { offset: 0, line: 1, column: 1 }, end: { offset: 0, line: 1, column: 1 } };
 
@@ -140,13 +156,55 @@ function notRegular(path: string, type: string): BytesResult {
 
 function tooLarge(path: string, size: number | null, max: number): BytesResult {
   const what = size === null ? `is larger than ${max} bytes` : `is ${size} bytes`;
-  return { ok: false, code: 'too-large', message: `${path} ${what}; files over ${max} bytes are not read` };
+  return { ok: false, code: 'too-large', message: `${path} ${what}; files over ${max} bytes are not read (${WHY_LIMIT})` };
 }
 
-export function readSource(path: string): ReadResult {
-  const r = readBytes(path);
-  if (!r.ok) return { ok: false, error: fileDiagnostic(path, r.code, r.message) };
+/**
+ * Read a config file as text. With a budget (the loaders pass one per configuration), the file
+ * must also fit in what is left of MAX_CONFIG_BYTES, which it then uses up.
+ */
+export function readSource(path: string, budget?: ReadBudget): ReadResult {
+  const max = budget ? Math.max(0, Math.min(MAX_FILE_BYTES, budget.left)) : MAX_FILE_BYTES;
+  const r = readBytes(path, max);
+  if (!r.ok) {
+    if (r.code === 'too-large' && max < MAX_FILE_BYTES) {
+      const message = `${path} would take the configuration (the entry file and its includes) over ${MAX_CONFIG_BYTES} bytes in total, so it is not read (${WHY_LIMIT})`;
+      return { ok: false, error: fileDiagnostic(path, 'too-large', message) };
+    }
+    return { ok: false, error: fileDiagnostic(path, r.code, r.message) };
+  }
+  if (budget) budget.left -= r.bytes.length;
   return sourceFromBytes(path, r.bytes);
+}
+
+/**
+ * Standard input, at most `max + 1` bytes (more than `max`: the caller says it is too large). Reads in
+ * chunks; a non-blocking stdin that has nothing yet is waited for briefly, not spun on.
+ */
+export function readStdinBytes(max: number = MAX_FILE_BYTES): Buffer {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  const wait = new Int32Array(new SharedArrayBuffer(4));
+  for (;;) {
+    const buf = Buffer.allocUnsafe(CHUNK);
+    let n: number;
+    try {
+      n = readSync(0, buf, 0, CHUNK, null);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'EAGAIN') {
+        Atomics.wait(wait, 0, 0, 10);
+        continue;
+      }
+      if (code === 'EOF') break; // Windows
+      throw e;
+    }
+    if (n === 0) break;
+    chunks.push(buf.subarray(0, n));
+    total += n;
+    if (total > max) break;
+  }
+  return Buffer.concat(chunks, total);
 }
 
 export function sourceFromBytes(path: string, bytes: Uint8Array): ReadResult {

@@ -19,7 +19,7 @@
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import type { ConfigSet, Diagnostic, Directive, Node, ParsedFile, PathMapping } from '../ast.js';
 import { mapPath, type LoadOptions } from '../load-options.js';
-import { isFile, readSource } from '../read.js';
+import { isFile, newBudget, readSource } from '../read.js';
 import { SourceFile } from '../source.js';
 import { expandInclude } from './glob.js';
 import { parseApache, type ApacheContext } from './parser.js';
@@ -117,10 +117,12 @@ export function loadApache(path: string, opts: LoadOptions = {}): ConfigSet {
   const parseOpts = { context, htaccessDir };
 
   let root: ParsedFile;
+  const budget = newBudget();
   if (opts.text !== undefined) {
     root = parseApache(new SourceFile(entry, opts.text), parseOpts);
+    budget.left -= opts.text.length;
   } else {
-    const r = readSource(entry);
+    const r = readSource(entry, budget);
     root = r.ok ? parseApache(r.source, parseOpts) : emptyFile(entry, context, r.error);
     if (!r.ok && htaccessDir !== undefined) root.htaccessDir = htaccessDir;
   }
@@ -161,7 +163,7 @@ export function loadApache(path: string, opts: LoadOptions = {}): ConfigSet {
       }
       let pf = set.files.get(p);
       if (!pf) {
-        const r = readSource(p);
+        const r = readSource(p, budget);
         if (!r.ok) {
           addError(node, r.error.code === 'not-found' ? 'include-not-found' : 'include-unreadable', r.error.message);
           continue;

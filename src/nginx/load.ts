@@ -21,7 +21,7 @@ import { readdirSync, statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import type { ConfigSet, Diagnostic, Directive, Node, ParsedFile } from '../ast.js';
 import { mapPath, type LoadOptions } from '../load-options.js';
-import { isFile, readSource } from '../read.js';
+import { isFile, newBudget, readSource } from '../read.js';
 import { SourceFile } from '../source.js';
 import { childContext, normalizeContext, type NginxContext } from './directives.js';
 import { parseNginx } from './parser.js';
@@ -142,10 +142,12 @@ export function loadNginx(path: string, opts: NginxLoadOptions = {}): ConfigSet 
   const files = new Map<string, ParsedFile>();
   const errors: Diagnostic[] = [];
   let rootSource: SourceFile;
+  const budget = newBudget();
   if (opts.text !== undefined) {
     rootSource = new SourceFile(abs, opts.text);
+    budget.left -= opts.text.length;
   } else {
-    const r = readSource(abs);
+    const r = readSource(abs, budget);
     if (!r.ok) {
       const empty = new SourceFile(abs, '');
       const root: ParsedFile = { server: 'nginx', source: empty, nodes: [], errors: [r.error], context: opts.context ?? 'main' };
@@ -224,7 +226,7 @@ export function loadNginx(path: string, opts: NginxLoadOptions = {}): ConfigSet 
       }
       let pf = files.get(pAbs);
       if (!pf) {
-        const r = readSource(pAbs);
+        const r = readSource(pAbs, budget);
         if (!r.ok) {
           const code = r.error.code;
           if (code === 'not-found') report('include-not-found', openFailed(shown, 'No such file or directory', 2));
