@@ -117,6 +117,18 @@ describe.skipIf(!mkfifo)('FIFOs and devices are refused, never read', () => {
     expect(JSON.stringify(j)).toContain('.htaccess is a FIFO, not a regular file');
   });
 
+  it('a FIFO as the why403 config file (-c, or .why403.json found by lookup): exit 2, never a hang', () => {
+    const d = dir('fifo-why403json');
+    fifo(join(d, '.why403.json'));
+    writeFileSync(join(d, 'nginx.conf'), 'events {}\n');
+    for (const args of [['-c', join(d, '.why403.json'), join(d, 'nginx.conf')], [join(d, 'nginx.conf')]]) {
+      const r = why(args);
+      finished(r);
+      expect(r.code).toBe(2);
+      expect(r.err).toContain('.why403.json is a FIFO, not a regular file');
+    }
+  });
+
   it('/dev/zero as the config and as an include: refused by type, never read', () => {
     if (!existsSync('/dev/zero')) return console.log('skipped: no /dev/zero');
     const r = why(['--server', 'nginx', '/dev/zero']);
