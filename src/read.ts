@@ -121,7 +121,8 @@ export function readBytes(path: string, max: number = MAX_FILE_BYTES, truncate =
     let total = 0;
     const limit = truncate ? max : max + 1;
     for (;;) {
-      const want = Math.min(CHUNK, limit - total);
+      // the size fstat gave (plus one byte, to see the end) in one read, then chunks if it grew
+      const want = Math.min(total === 0 ? Math.max(st.size + 1, CHUNK) : CHUNK, limit - total);
       if (want <= 0) break;
       const buf = Buffer.allocUnsafe(want);
       let n: number;
@@ -175,36 +176,6 @@ export function readSource(path: string, budget?: ReadBudget): ReadResult {
   }
   if (budget) budget.left -= r.bytes.length;
   return sourceFromBytes(path, r.bytes);
-}
-
-/**
- * Standard input, at most `max + 1` bytes (more than `max`: the caller says it is too large). Reads in
- * chunks; a non-blocking stdin that has nothing yet is waited for briefly, not spun on.
- */
-export function readStdinBytes(max: number = MAX_FILE_BYTES): Buffer {
-  const chunks: Buffer[] = [];
-  let total = 0;
-  const wait = new Int32Array(new SharedArrayBuffer(4));
-  for (;;) {
-    const buf = Buffer.allocUnsafe(CHUNK);
-    let n: number;
-    try {
-      n = readSync(0, buf, 0, CHUNK, null);
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      if (code === 'EAGAIN') {
-        Atomics.wait(wait, 0, 0, 10);
-        continue;
-      }
-      if (code === 'EOF') break; // Windows
-      throw e;
-    }
-    if (n === 0) break;
-    chunks.push(buf.subarray(0, n));
-    total += n;
-    if (total > max) break;
-  }
-  return Buffer.concat(chunks, total);
 }
 
 export function sourceFromBytes(path: string, bytes: Uint8Array): ReadResult {
