@@ -11,7 +11,7 @@
  * warnings; 2 usage error, bad configuration, or an internal error (never a stack trace unless
  * WHY403_DEBUG=1). No exception reaches the user uncaught.
  */
-import { readFileSync, realpathSync, statSync } from 'node:fs';
+import { readSync, realpathSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { Argv } from 'yargs';
@@ -28,13 +28,45 @@ export interface CliIO {
   readStdin(): Uint8Array;
 }
 
+/**
+ * Standard input, at most `max + 1` bytes (more than `max`: run.ts says it is too large). Reads in
+ * chunks; a non-blocking stdin that has nothing yet is waited for briefly, not spun on. Here and not
+ * in read.ts: cli.js must load on its own (test/bundle.test.ts).
+ */
+function readStdinBytes(max: number): Buffer {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  const wait = new Int32Array(new SharedArrayBuffer(4));
+  for (;;) {
+    const buf = Buffer.allocUnsafe(65536);
+    let n: number;
+    try {
+      n = readSync(0, buf, 0, 65536, null);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'EAGAIN') {
+        Atomics.wait(wait, 0, 0, 10);
+        continue;
+      }
+      if (code === 'EOF') break; // Windows
+      throw e;
+    }
+    if (n === 0) break;
+    chunks.push(buf.subarray(0, n));
+    total += n;
+    if (total > max) break;
+  }
+  return Buffer.concat(chunks, total);
+}
+
 export const processIO: CliIO = {
   out: (s) => void process.stdout.write(s),
   err: (s) => void process.stderr.write(s),
   stdoutTTY: process.stdout.isTTY === true,
   stderrTTY: process.stderr.isTTY === true,
   env: process.env,
-  readStdin: () => readFileSync(0),
+  // at most read.ts's MAX_FILE_BYTES + 1 bytes: `why403 - < /dev/zero` is refused (run.ts), not read to the end
+  readStdin: () => readStdinBytes(8 * 1024 * 1024),
 };
 
 interface OptionSpec {

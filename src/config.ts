@@ -7,11 +7,12 @@
  * A config is validated against a JSON Schema built from the rules' metadata (`buildSchema`); an
  * invalid config is a `ConfigError` (exit 2) with a message naming the file and the exact key.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import type { PathMapping } from './ast.js';
+import { readBytes } from './read.js';
 import type { Rule, Settings, Severity } from './rule.js';
 import type { UnusedMode } from './suppress.js';
 
@@ -263,15 +264,18 @@ function parseConfigText(file: string, text: string): unknown {
 /** Read and validate one config file. */
 export function loadConfigFile(file: string, rules: readonly Rule<string, object>[], cwd: string = process.cwd()): LoadedConfig {
   const abs = resolve(cwd, file);
-  let text: string;
-  try {
-    text = readFileSync(abs, 'utf8');
-  } catch (e) {
-    const err = e as NodeJS.ErrnoException;
-    throw new ConfigError(
-      `cannot read config ${file}: ${err.code === 'ENOENT' ? 'no such file' : err.code === 'EISDIR' ? 'it is a directory' : err.message}`,
-    );
+  // read.ts: regular files only, size-capped (a FIFO named .why403.json must not hang a pre-commit hook)
+  const r = readBytes(abs);
+  if (!r.ok) {
+    const why =
+      r.code === 'not-found'
+        ? 'no such file'
+        : r.code === 'is-directory'
+          ? 'it is a directory'
+          : r.message.replace(/^cannot read .*?: /, '');
+    throw new ConfigError(`cannot read config ${file}: ${why}`);
   }
+  const text = r.bytes.toString('utf8');
   const data = parseConfigText(abs, text);
   if (data === undefined && abs.endsWith('package.json')) throw new ConfigError(`${file} has no "why403" key`);
   return { file: abs, dir: dirname(abs), config: validateConfig(data ?? {}, abs, rules) };
@@ -318,7 +322,9 @@ export class ConfigResolver {
         if (name === 'package.json') {
           let pkg: unknown;
           try {
-            pkg = JSON.parse(readFileSync(p, 'utf8'));
+            const r = readBytes(p);
+            if (!r.ok) continue;
+            pkg = JSON.parse(r.bytes.toString('utf8'));
           } catch {
             continue; // a broken package.json is not ours to report
           }

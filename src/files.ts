@@ -60,25 +60,52 @@ export interface ExpandResult {
 
 const GLOB_CHARS = /[*?[\]{}!]/;
 
-function walkDir(dir: string, out: string[]): void {
-  let entries: Dirent[];
-  try {
-    entries = readdirSync(dir, { withFileTypes: true });
-  } catch {
-    return; // an unreadable directory below the one given: nothing to lint there
-  }
-  entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  for (const e of entries) {
-    const p = dir + sep + e.name;
+/**
+ * Search a directory depth-first in name order, iteratively (no recursion limit). Symlinked
+ * directories are not followed; a directory whose device and inode is already being read above
+ * (a bind mount of an ancestor, a loop in a network file system) is not read again.
+ */
+function walkDir(top: string, out: string[]): void {
+  const onPath = new Set<string>();
+  const stack: { dir: string; id: string; entries: Dirent[]; i: number }[] = [];
+  const enter = (dir: string) => {
+    let id: string;
+    try {
+      const st = statSync(dir);
+      id = `${st.dev}:${st.ino}`;
+    } catch {
+      return;
+    }
+    if (onPath.has(id)) return; // a loop: this directory is being read already
+    let entries: Dirent[];
+    try {
+      entries = readdirSync(dir, { withFileTypes: true });
+    } catch {
+      return; // an unreadable directory below the one given: nothing to lint there
+    }
+    entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    onPath.add(id);
+    stack.push({ dir, id, entries, i: 0 });
+  };
+  enter(top);
+  while (stack.length > 0) {
+    const f = stack[stack.length - 1];
+    if (f.i >= f.entries.length) {
+      onPath.delete(f.id);
+      stack.pop();
+      continue;
+    }
+    const e = f.entries[f.i++];
+    const p = f.dir + sep + e.name;
     if (e.isDirectory()) {
-      if (!SKIP_DIRS.has(e.name)) walkDir(p, out);
+      if (!SKIP_DIRS.has(e.name)) enter(p);
     } else if (e.isFile() || e.isSymbolicLink()) {
       if (!isConfigCandidate(p)) continue;
       if (e.isSymbolicLink()) {
         try {
           if (!statSync(p).isFile()) continue;
         } catch {
-          // a dangling link is still reported: the user keeps it among the configs
+          // a dangling link (or a link loop) is still reported: the user keeps it among the configs
         }
       }
       out.push(p);
@@ -97,16 +124,22 @@ export async function expandPaths(args: readonly string[], cwd: string = process
     }
     const abs = resolve(cwd, arg);
     let st: ReturnType<typeof statSync> | null = null;
+    let errno: string | undefined;
     try {
       st = statSync(abs);
-    } catch {
+    } catch (e) {
       st = null;
+      errno = (e as NodeJS.ErrnoException).code;
     }
     if (st?.isDirectory()) {
       const before = found.length;
       walkDir(abs.replace(/[/\\]+$/, '') || sep, found);
       if (found.length === before) unmatched.push(arg);
     } else if (st) {
+      found.push(abs);
+    } else if (errno !== undefined && errno !== 'ENOENT' && errno !== 'ENOTDIR') {
+      // there but not readable as it is (a symbolic link loop, no permission on a parent): the
+      // loader reads it and says why (read.ts), e.g. "symbolic link loop"
       found.push(abs);
     } else if (GLOB_CHARS.test(arg)) {
       const { glob } = await import('tinyglobby');

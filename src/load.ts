@@ -5,37 +5,21 @@
  * When the server cannot be told, the ConfigSet has no nodes and one error `unknown-server` (file
  * level, line 1) that says how to choose; its `server` field is then only a placeholder.
  */
-import { closeSync, openSync, readSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { ConfigSet, ParsedFile, ServerKind } from './ast.js';
 import { loadApache } from './apache/load.js';
 import { DETECT_HEAD_BYTES, detectServer } from './detect.js';
 import type { LoadOptions } from './load-options.js';
 import { loadNginx } from './nginx/load.js';
-import { fileDiagnostic, readSource } from './read.js';
+import { fileDiagnostic, readBytes, readSource } from './read.js';
 import { SourceFile } from './source.js';
 
 export { detectServer } from './detect.js';
 
-/** The first bytes of a file as text, or undefined when it cannot be read. */
+/** The first bytes of a file as text, or undefined when it cannot be read (read.ts: never blocks). */
 function readHead(path: string): string | undefined {
-  let fd: number | null = null;
-  try {
-    fd = openSync(path, 'r');
-    const buf = Buffer.alloc(DETECT_HEAD_BYTES);
-    const n = readSync(fd, buf, 0, buf.length, 0);
-    return buf.subarray(0, n).toString('utf8');
-  } catch {
-    return undefined;
-  } finally {
-    if (fd !== null) {
-      try {
-        closeSync(fd);
-      } catch {
-        /* ignore */
-      }
-    }
-  }
+  const r = readBytes(path, DETECT_HEAD_BYTES, true);
+  return r.ok ? r.bytes.toString('utf8') : undefined;
 }
 
 function unknownServer(path: string, opts: LoadOptions): ConfigSet {
@@ -45,13 +29,15 @@ function unknownServer(path: string, opts: LoadOptions): ConfigSet {
     const r = readSource(abs);
     if (!r.ok) errors.push(r.error);
   }
-  errors.push(
-    fileDiagnostic(
-      abs,
-      'unknown-server',
-      `cannot tell whether ${abs} is an nginx or an Apache httpd config (neither its name, its folder nor its first lines say); choose with --server nginx or --server apache`,
-    ),
-  );
+  // a file that cannot be read: its read error says it all
+  if (errors.length === 0)
+    errors.push(
+      fileDiagnostic(
+        abs,
+        'unknown-server',
+        `cannot tell whether ${abs} is an nginx or an Apache httpd config (neither its name, its folder nor its first lines say); choose with --server nginx or --server apache`,
+      ),
+    );
   const root: ParsedFile = {
     server: 'nginx',
     source: new SourceFile(abs, opts.text ?? ''),

@@ -1,13 +1,36 @@
 /**
- * Reading a config file from disk without ever throwing: every failure becomes a Diagnostic that the
- * engine reports as `syntax-error` at line 1 of the file (or at the include line that asked for it).
+ * Reading a config file from disk without ever throwing or blocking: every failure becomes a
+ * Diagnostic that the engine reports as `syntax-error` at line 1 of the file (or at the include line
+ * that asked for it).
+ *
+ * Every file why403 reads from disk (configs, includes, .htaccess files read by `explain --fs`, the
+ * head read for server detection) goes through `readBytes`: the file is opened with O_NONBLOCK (so
+ * opening a FIFO cannot block), its type is checked on the open descriptor (fstat), and only a
+ * regular file is read, in chunks, never more than MAX_FILE_BYTES + 1 bytes (a file that grows, or a
+ * /proc file whose size says 0, cannot make us read without end).
  */
-import { readFileSync, statSync } from 'node:fs';
+import { closeSync, constants, fstatSync, lstatSync, openSync, readSync, statSync, type Stats } from 'node:fs';
 import type { Diagnostic } from './ast.js';
 import { SourceFile } from './source.js';
 
-/** Files larger than this are refused (a config this big is almost surely not a config). */
-export const MAX_FILE_BYTES = 64 * 1024 * 1024;
+/**
+ * The most configuration why403 analyses at once: one file, and one configuration (entry file and
+ * everything it includes) in total. Analysing needs about 200 bytes of memory per byte of config
+ * (syntax tree, server model, findings), so 8 MiB stays well under node's default heap; the
+ * largest real-world config we know (crossplane's large-config test) is 1.3 MB.
+ */
+export const MAX_FILE_BYTES = 8 * 1024 * 1024;
+export const MAX_CONFIG_BYTES = MAX_FILE_BYTES;
+const WHY_LIMIT = 'why403 needs about 200 bytes of memory per byte of configuration';
+
+/** What is left of MAX_CONFIG_BYTES for one configuration (an entry file and its includes). */
+export interface ReadBudget {
+  left: number;
+}
+
+export function newBudget(): ReadBudget {
+  return { left: MAX_CONFIG_BYTES };
+}
 
 const ZERO = { start: { offset: 0, line: 1, column: 1 }, end: { offset: 0, line: 1, column: 1 } };
 
@@ -34,27 +57,136 @@ export function observeReads(fn: ((path: string) => void) | null): ((path: strin
   return prev;
 }
 
-export function readSource(path: string): ReadResult {
-  readObserver?.(path);
-  let bytes: Buffer;
+/** What an errno means, in the words the messages use. */
+export function errnoText(code: string | undefined, fallback = ''): string {
+  switch (code) {
+    case 'ENOENT':
+      return 'no such file or directory';
+    case 'EACCES':
+    case 'EPERM':
+      return 'permission denied';
+    case 'ELOOP':
+      return 'symbolic link loop (too many levels of symbolic links)';
+    case 'ENOTDIR':
+      return 'a path component is not a directory';
+    case 'ENAMETOOLONG':
+      return 'file name too long';
+    case 'ENXIO':
+      return 'no such device or address';
+    case 'EISDIR':
+      return 'is a directory';
+    default:
+      return fallback || code || 'unknown error';
+  }
+}
+
+/** "a FIFO", "a character device", … for a file that is not regular (null for a regular file). */
+export function fileTypeName(st: Stats): string | null {
+  if (st.isFile()) return null;
+  if (st.isDirectory()) return 'a directory';
+  if (st.isFIFO()) return 'a FIFO';
+  if (st.isCharacterDevice()) return 'a character device';
+  if (st.isBlockDevice()) return 'a block device';
+  if (st.isSocket()) return 'a socket';
+  if (st.isSymbolicLink()) return 'a symbolic link';
+  return 'not a regular file';
+}
+
+const OPEN_FLAGS = constants.O_RDONLY | (constants.O_NONBLOCK ?? 0) | (constants.O_NOCTTY ?? 0);
+const CHUNK = 64 * 1024;
+
+export type BytesResult = { ok: true; bytes: Buffer } | { ok: false; code: string; message: string };
+
+/**
+ * The bytes of a regular file, at most `max` of them (more is an error: `too-large`), or why not.
+ * Never throws, never blocks on a FIFO or device, never reads more than `max + 1` bytes.
+ * With `truncate`, a longer file gives its first `max` bytes instead of an error.
+ */
+export function readBytes(path: string, max: number = MAX_FILE_BYTES, truncate = false): BytesResult {
+  let fd: number;
   try {
-    const st = statSync(path);
-    if (st.isDirectory()) {
-      return { ok: false, error: fileDiagnostic(path, 'is-directory', `${path} is a directory, not a config file`) };
-    }
-    if (st.size > MAX_FILE_BYTES) {
-      return {
-        ok: false,
-        error: fileDiagnostic(path, 'too-large', `${path} is ${st.size} bytes; files over ${MAX_FILE_BYTES} bytes are not read`),
-      };
-    }
-    bytes = readFileSync(path);
+    fd = openSync(path, OPEN_FLAGS);
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
-    const why = err.code === 'ENOENT' ? 'no such file' : err.code === 'EACCES' ? 'permission denied' : err.message || String(e);
-    return { ok: false, error: fileDiagnostic(path, err.code === 'ENOENT' ? 'not-found' : 'unreadable', `cannot read ${path}: ${why}`) };
+    if (err.code === 'ENXIO') {
+      // open(2) of a Unix socket fails with ENXIO: say what it is
+      try {
+        const t = fileTypeName(lstatSync(path));
+        if (t) return notRegular(path, t);
+      } catch {
+        /* fall through */
+      }
+    }
+    const code = err.code === 'ENOENT' ? 'not-found' : err.code === 'ELOOP' ? 'symlink-loop' : 'unreadable';
+    return { ok: false, code, message: `cannot read ${path}: ${errnoText(err.code, err.message || String(e))}` };
   }
-  return sourceFromBytes(path, bytes);
+  try {
+    const st = fstatSync(fd);
+    if (st.isDirectory()) return { ok: false, code: 'is-directory', message: `${path} is a directory, not a config file` };
+    const t = fileTypeName(st);
+    if (t) return notRegular(path, t);
+    if (st.size > max && !truncate) return tooLarge(path, st.size, max);
+    // read in chunks up to max + 1 bytes: the size limit holds while reading, whatever fstat said
+    const chunks: Buffer[] = [];
+    let total = 0;
+    const limit = truncate ? max : max + 1;
+    for (;;) {
+      // the size fstat gave (plus one byte, to see the end) in one read, then chunks if it grew
+      const want = Math.min(total === 0 ? Math.max(st.size + 1, CHUNK) : CHUNK, limit - total);
+      if (want <= 0) break;
+      const buf = Buffer.allocUnsafe(want);
+      let n: number;
+      try {
+        n = readSync(fd, buf, 0, want, null);
+      } catch (e) {
+        const err = e as NodeJS.ErrnoException;
+        if (err.code === 'EAGAIN') break; // nothing more without waiting (cannot happen for a regular file)
+        throw e;
+      }
+      if (n === 0) break;
+      chunks.push(n === want ? buf : buf.subarray(0, n));
+      total += n;
+    }
+    if (total > max) return tooLarge(path, null, max);
+    return { ok: true, bytes: chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, total) };
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    return { ok: false, code: 'unreadable', message: `cannot read ${path}: ${errnoText(err.code, err.message || String(e))}` };
+  } finally {
+    try {
+      closeSync(fd);
+    } catch {
+      /* ignore */
+    }
+  }
+}
+
+function notRegular(path: string, type: string): BytesResult {
+  return { ok: false, code: 'not-regular', message: `${path} is ${type}, not a regular file; only regular files are read` };
+}
+
+function tooLarge(path: string, size: number | null, max: number): BytesResult {
+  const what = size === null ? `is larger than ${max} bytes` : `is ${size} bytes`;
+  return { ok: false, code: 'too-large', message: `${path} ${what}; files over ${max} bytes are not read (${WHY_LIMIT})` };
+}
+
+/**
+ * Read a config file as text. With a budget (the loaders pass one per configuration), the file
+ * must also fit in what is left of MAX_CONFIG_BYTES, which it then uses up.
+ */
+export function readSource(path: string, budget?: ReadBudget): ReadResult {
+  readObserver?.(path);
+  const max = budget ? Math.max(0, Math.min(MAX_FILE_BYTES, budget.left)) : MAX_FILE_BYTES;
+  const r = readBytes(path, max);
+  if (!r.ok) {
+    if (r.code === 'too-large' && max < MAX_FILE_BYTES) {
+      const message = `${path} would take the configuration (the entry file and its includes) over ${MAX_CONFIG_BYTES} bytes in total, so it is not read (${WHY_LIMIT})`;
+      return { ok: false, error: fileDiagnostic(path, 'too-large', message) };
+    }
+    return { ok: false, error: fileDiagnostic(path, r.code, r.message) };
+  }
+  if (budget) budget.left -= r.bytes.length;
+  return sourceFromBytes(path, r.bytes);
 }
 
 export function sourceFromBytes(path: string, bytes: Uint8Array): ReadResult {

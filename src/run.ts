@@ -28,7 +28,7 @@ import {
   type RuleCrash,
 } from './linter.js';
 import type { LoadOptions } from './load-options.js';
-import { fileDiagnostic, isDirectory } from './read.js';
+import { fileDiagnostic, isDirectory, MAX_FILE_BYTES } from './read.js';
 import { readRuleDoc, type Fix, type Rule, type Settings, type Severity } from './rule.js';
 import { loadRules, RULE_IDS } from './rule-manifest.js';
 import { packageVersion } from './version.js';
@@ -124,7 +124,12 @@ export interface LintRun {
   /** Files `fix` had fixes for but did not write, and why (read-only, owner not keepable, OS error). */
   fixErrors: Array<{ filePath: string; message: string }>;
   cwd: string;
+  /** Findings counted (in errorCount etc.) but not listed: over MAX_LISTED_FINDINGS in the run. */
+  omittedMessages?: number;
 }
+
+/** The most findings a run lists; the rest are counted and reported as a number. */
+export const MAX_LISTED_FINDINGS = 10_000;
 
 const STDIN_NAME = '<stdin>';
 
@@ -279,7 +284,20 @@ export async function lint(paths: readonly string[], opts: LintOptions = {}): Pr
       results.push(inside(e.path) ? withheldRelated(r, inside) : withheldResult(r, e, byId, inside));
     }
     results.sort((a, b) => (a.relativePath < b.relativePath ? -1 : a.relativePath > b.relativePath ? 1 : 0));
+    // a cap on what is listed (the counts keep every finding): 200k findings would be ~100 MB of
+    // output that nobody reads, and memory the formatters would need on top
+    let listed = 0;
+    let omitted = 0;
+    for (const r of results) {
+      const room = MAX_LISTED_FINDINGS - listed;
+      if (r.messages.length > room) {
+        omitted += r.messages.length - Math.max(room, 0);
+        r.messages = room > 0 ? r.messages.slice(0, room) : [];
+      }
+      listed += r.messages.length;
+    }
     return {
+      ...(omitted > 0 ? { omittedMessages: omitted } : {}),
       results,
       crashes,
       unmatched: expanded.unmatched,
@@ -657,6 +675,12 @@ export async function lintCommand(a: LintArgs, pathMap: PathMapping[], io: CliIO
     if (a.stdin && !paths.includes('-')) paths.push('-');
     if (paths.includes('-')) {
       const bytes = io.readStdin();
+      if (bytes.length > MAX_FILE_BYTES) {
+        io.err(
+          `why403: standard input is larger than ${MAX_FILE_BYTES} bytes; it is not analysed (why403 needs about 200 bytes of memory per byte of configuration)\n`,
+        );
+        return 2;
+      }
       stdin = {
         text: (await import('./source.js')).SourceFile.fromBytes('<stdin>', bytes).text,
         filename: a.stdinFilename as string | undefined,
@@ -716,6 +740,11 @@ export async function lintCommand(a: LintArgs, pathMap: PathMapping[], io: CliIO
       } else {
         io.out(text);
       }
+    }
+    if (run.omittedMessages) {
+      io.err(
+        `why403: ${run.omittedMessages} more findings not shown (only the first ${MAX_LISTED_FINDINGS} are listed; the counts include them all)\n`,
+      );
     }
     for (const c of run.crashes) {
       io.err(`why403: internal error in ${c.ruleId} while linting ${relativePath(cwd, c.file)}: ${c.error.split('\n')[0]}\n`);

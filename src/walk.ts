@@ -4,6 +4,13 @@
  */
 import type { ConfigSet, Directive, Node } from './ast.js';
 
+/**
+ * Deepest block nesting the parsers keep (nginx blocks, Apache sections): deeper contents are
+ * reported (`too-deep`) and dropped, so nothing downstream recurses deeper than this per file.
+ * Real configs stay below 15.
+ */
+export const MAX_NESTING = 200;
+
 export interface WalkContext {
   /** Enclosing block directives, outermost first (include directives are not listed). */
   parents: Directive[];
@@ -16,24 +23,44 @@ export interface WalkContext {
  * block. Include cycles are not followed twice on one path (the loader reports them).
  */
 export function walk(set: ConfigSet, visit: (node: Node, ctx: WalkContext) => boolean | void): void {
+  // an explicit stack: nesting through includes (each file up to MAX_NESTING levels) cannot
+  // overflow the JS stack
+  type Frame =
+    | { nodes: Node[]; i: number; parents: Directive[]; via: Directive[]; file: string | null }
+    | { inc: string[]; i: number; dir: Directive; parents: Directive[]; via: Directive[]; block: Frame | null };
   const onPath = new Set<string>([set.root.source.path]);
-  const rec = (nodes: Node[], parents: Directive[], via: Directive[]) => {
-    for (const node of nodes) {
-      const descend = visit(node, { parents, via });
-      if (node.type !== 'directive') continue;
-      if (node.includes) {
-        for (const p of node.includes) {
-          const f = set.files.get(p);
-          if (!f || onPath.has(p)) continue;
-          onPath.add(p);
-          rec(f.nodes, parents, [...via, node]);
-          onPath.delete(p);
-        }
+  const stack: Frame[] = [{ nodes: set.root.nodes, i: 0, parents: [], via: [], file: null }];
+  while (stack.length > 0) {
+    const f = stack[stack.length - 1];
+    if ('inc' in f) {
+      if (f.i >= f.inc.length) {
+        stack.pop();
+        if (f.block) stack.push(f.block);
+        continue;
       }
-      if (node.block && descend !== false) rec(node.block, [...parents, node], via);
+      const p = f.inc[f.i++];
+      const pf = set.files.get(p);
+      if (!pf || onPath.has(p)) continue;
+      onPath.add(p);
+      stack.push({ nodes: pf.nodes, i: 0, parents: f.parents, via: [...f.via, f.dir], file: p });
+      continue;
     }
-  };
-  rec(set.root.nodes, [], []);
+    if (f.i >= f.nodes.length) {
+      stack.pop();
+      if (f.file !== null) onPath.delete(f.file);
+      continue;
+    }
+    const node = f.nodes[f.i++];
+    const descend = visit(node, { parents: f.parents, via: f.via });
+    if (node.type !== 'directive') continue;
+    const block: Frame | null =
+      node.block && descend !== false ? { nodes: node.block, i: 0, parents: [...f.parents, node], via: f.via, file: null } : null;
+    if (node.includes && node.includes.length > 0) {
+      stack.push({ inc: node.includes, i: 0, dir: node, parents: f.parents, via: f.via, block });
+    } else if (block) {
+      stack.push(block);
+    }
+  }
 }
 
 /** The children of a block with includes expanded in place (one level; nested blocks untouched). */
@@ -53,4 +80,18 @@ export function expandIncludes(set: ConfigSet, nodes: Node[], seen: Set<string> 
     }
   }
   return out;
+}
+
+/** How deep blocks nest in a list of nodes (0: no directive has a non-empty block), without recursion. */
+export function nestingDepth(nodes: Node[]): number {
+  let max = 0;
+  const stack: Array<{ nodes: Node[]; depth: number }> = [{ nodes, depth: 0 }];
+  while (stack.length > 0) {
+    const f = stack.pop()!;
+    for (const n of f.nodes) {
+      if (f.depth > max) max = f.depth;
+      if (n.type === 'directive' && n.block && n.block.length > 0) stack.push({ nodes: n.block, depth: f.depth + 1 });
+    }
+  }
+  return max;
 }

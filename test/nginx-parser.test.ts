@@ -4,6 +4,7 @@ import { tokenize, unescapeNginx } from '../src/nginx/lexer.js';
 import { inferNginxContext, parseNginx } from '../src/nginx/parser.js';
 import { arityOk, lookupDirective, specIn, CTX } from '../src/nginx/directives.js';
 import { SourceFile } from '../src/source.js';
+import { MAX_NESTING } from '../src/walk.js';
 
 const src = (t: string) => new SourceFile('/t/nginx.conf', t);
 const parse = (t: string, context = 'main') => parseNginx(src(t), { context });
@@ -205,7 +206,7 @@ describe('nginx parser errors, in nginx words, and recovery', () => {
     expect(errs('#' + 'c'.repeat(5000) + '\nevents {}')).toEqual(['1:1 too-long-parameter too long parameter "#ccccccccc..." started']);
   });
 
-  it('survives 10,000-deep nesting and a 10 MB line', () => {
+  it('survives 10,000-deep nesting (keeps MAX_NESTING levels and says so) and a 10 MB line', () => {
     const deep = parse('a {'.repeat(10000) + '}'.repeat(10000));
     let d = dirs(deep.nodes)[0];
     let depth = 1;
@@ -213,8 +214,8 @@ describe('nginx parser errors, in nginx words, and recovery', () => {
       d = dirs(d.block)[0];
       depth++;
     }
-    expect(depth).toBe(10000);
-    expect(deep.errors.map((e) => e.code)).toEqual(['unknown-directive']); // nginx -t: unknown directive "a", once
+    expect(depth).toBe(MAX_NESTING);
+    expect(deep.errors.map((e) => e.code)).toEqual(['unknown-directive', 'too-deep']); // nginx -t: unknown directive "a", once
     const big = parse('events {}\n# ' + 'y'.repeat(10 * 1024 * 1024) + '\nuser a ' + 'z'.repeat(10 * 1024 * 1024) + ';');
     expect(big.errors.map((e) => `${e.span.start.line}:${e.span.start.column} ${e.code}`)).toEqual([
       '2:1 too-long-parameter',

@@ -10,14 +10,18 @@
  *   depth of AP_MAX_FNMATCH_DIR_DEPTH (128);
  * - a wildcard with no match fails for `Include` (`No matches for the wildcard …`) but not for
  *   `IncludeOptional`, and a missing literal file fails only for `Include`.
+ * - a directory that is its own ancestor (a symlink loop such as `conf/a -> .`; compared by
+ *   device and inode) is reported, never walked: httpd fails on it too (the path grows until
+ *   open() gives ELOOP), after an exponential walk when two such links sit in one directory.
  * Its own code because no npm glob library has these rules (brace expansion, dot handling and
  * sort order all differ) and the whole thing is small.
  */
 import { readdirSync, statSync } from 'node:fs';
-import { isDirectory } from '../read.js';
 import { compileGlob } from '../regex-engine.js';
 
 export const AP_MAX_FNMATCH_DIR_DEPTH = 128;
+/** Directory entries one include may visit before why403 gives up (a guard, far above real configs). */
+export const MAX_INCLUDE_ENTRIES = 100_000;
 
 export interface GlobResult {
   files: string[];
@@ -63,6 +67,14 @@ function exists(p: string): boolean {
   }
 }
 
+function isDir(p: string): boolean {
+  try {
+    return statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
 function join(dir: string, name: string): string {
   return dir.endsWith('/') ? dir + name : dir + '/' + name;
 }
@@ -76,12 +88,28 @@ export function expandInclude(path: string, optional: boolean): GlobResult {
   const prefix = 'Include/IncludeOptional: ';
   const fail = (error: string, notFound: boolean): GlobResult => ({ files, error, notFound });
 
-  // ap_dir_nofnmatch
+  // ap_dir_nofnmatch; `ancestors` holds the device:inode of every directory being read above
+  let entriesSeen = 0;
+  const ancestors = new Map<string, string>();
   const noMatch = (fname: string, depth: number): GlobResult | null => {
-    if (isDirectory(fname)) {
+    let st: ReturnType<typeof statSync> | null = null;
+    try {
+      st = statSync(fname);
+    } catch {
+      st = null; // missing, dangling or a link loop: the loader says which when it reads it
+    }
+    if (st?.isDirectory()) {
       if (depth + 1 > AP_MAX_FNMATCH_DIR_DEPTH) {
         return fail(
           `${prefix}Directory '${fname}' exceeds the maximum include directory nesting level of ${AP_MAX_FNMATCH_DIR_DEPTH}. You have probably a recursion somewhere.`,
+          false,
+        );
+      }
+      const id = `${st.dev}:${st.ino}`;
+      const first = ancestors.get(id);
+      if (first !== undefined) {
+        return fail(
+          `${prefix}Directory '${fname}' is '${first}' again (a symbolic link loop); it is reported, not read. httpd fails on it too (Too many levels of symbolic links).`,
           false,
         );
       }
@@ -91,14 +119,26 @@ export function expandInclude(path: string, optional: boolean): GlobResult {
       } catch (e) {
         return fail(`${prefix}Could not open directory ${fname}: ${errText(e)}`, false);
       }
+      entriesSeen += names.length;
+      if (entriesSeen > MAX_INCLUDE_ENTRIES) {
+        return fail(
+          `${prefix}more than ${MAX_INCLUDE_ENTRIES} directory entries below the include path; why403 stops reading at '${fname}'`,
+          false,
+        );
+      }
       names.sort(byteCompare);
-      for (const nm of names) {
-        const r = noMatch(join(fname, nm), depth + 1);
-        if (r) return r;
+      ancestors.set(id, fname);
+      try {
+        for (const nm of names) {
+          const r = noMatch(join(fname, nm), depth + 1);
+          if (r) return r;
+        }
+      } finally {
+        ancestors.delete(id);
       }
       return null;
     }
-    if (optional && !exists(fname)) return null;
+    if (optional && st === null) return null;
     files.push(fname);
     return null;
   };
@@ -116,7 +156,7 @@ export function expandInclude(path: string, optional: boolean): GlobResult {
     try {
       entries = readdirSync(dir, { withFileTypes: true }).map((d) => ({
         name: d.name,
-        dir: d.isDirectory() || (d.isSymbolicLink() && isDirectory(join(dir, d.name))),
+        dir: d.isDirectory() || (d.isSymbolicLink() && isDir(join(dir, d.name))),
       }));
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;

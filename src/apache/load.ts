@@ -19,11 +19,12 @@
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import type { ConfigSet, Diagnostic, Directive, Node, ParsedFile, PathMapping } from '../ast.js';
 import { mapPath, type LoadOptions } from '../load-options.js';
-import { isFile, readSource } from '../read.js';
+import { isFile, newBudget, readSource } from '../read.js';
 import { SourceFile } from '../source.js';
 import { expandInclude } from './glob.js';
 import { parseApache, type ApacheContext } from './parser.js';
 import { DEBIAN_ENVVARS, expandVars } from './vars.js';
+import { MAX_NESTING, nestingDepth } from '../walk.js';
 
 export const AP_MAX_INCLUDE_DEPTH = 128;
 
@@ -89,8 +90,10 @@ type Frame =
       file: string | null;
       /** inside a per-directory section (<Directory>, <Location>, <Files>, <If>, …) */
       perDir: boolean;
+      /** how many sections enclose these nodes, includes expanded */
+      depth: number;
     }
-  | { kind: 'include'; dir: Directive; files: string[]; i: number; perDir: boolean };
+  | { kind: 'include'; dir: Directive; files: string[]; i: number; perDir: boolean; depth: number };
 
 /** Sections whose contents are per-directory configuration in httpd. */
 const PER_DIR = new Set([
@@ -115,10 +118,12 @@ export function loadApache(path: string, opts: LoadOptions = {}): ConfigSet {
   const parseOpts = { context, htaccessDir, ...known };
 
   let root: ParsedFile;
+  const budget = newBudget();
   if (opts.text !== undefined) {
     root = parseApache(new SourceFile(entry, opts.text), parseOpts);
+    budget.left -= opts.text.length;
   } else {
-    const r = readSource(entry);
+    const r = readSource(entry, budget);
     root = r.ok ? parseApache(r.source, parseOpts) : emptyFile(entry, context, r.error);
     if (!r.ok && htaccessDir !== undefined) root.htaccessDir = htaccessDir;
   }
@@ -130,7 +135,8 @@ export function loadApache(path: string, opts: LoadOptions = {}): ConfigSet {
   const fixedRoot = serverRoot !== null;
   const fallbackRoot = defaultServerRoot(entry);
 
-  const stack: Frame[] = [{ kind: 'nodes', nodes: root.nodes, i: 0, file: entry, perDir: context === 'directory' }];
+  const stack: Frame[] = [{ kind: 'nodes', nodes: root.nodes, i: 0, file: entry, perDir: context === 'directory', depth: 0 }];
+  const depthOf = new Map<string, number>();
   const onPath: string[] = [entry];
   const onPathSet = new Set<string>([entry]);
 
@@ -158,7 +164,7 @@ export function loadApache(path: string, opts: LoadOptions = {}): ConfigSet {
       }
       let pf = set.files.get(p);
       if (!pf) {
-        const r = readSource(p);
+        const r = readSource(p, budget);
         if (!r.ok) {
           addError(node, r.error.code === 'not-found' ? 'include-not-found' : 'include-unreadable', r.error.message);
           continue;
@@ -167,10 +173,22 @@ export function loadApache(path: string, opts: LoadOptions = {}): ConfigSet {
         pf = parseApache(r.source, { context: f.perDir ? 'directory' : 'server', ...known });
         set.files.set(p, pf);
       }
+      // the sections of the whole configuration, includes expanded, stay within MAX_NESTING levels
+      // (so walks, rules and models never see deeper nesting, whatever the include chain)
+      let own = depthOf.get(p);
+      if (own === undefined) depthOf.set(p, (own = nestingDepth(pf.nodes)));
+      if (f.depth + own >= MAX_NESTING) {
+        addError(
+          node,
+          'too-deep',
+          `nesting deeper than ${MAX_NESTING} levels is not analysed: ${p} would nest sections deeper than that here, so it is not followed`,
+        );
+        continue;
+      }
       (node.includes as string[]).push(p);
       onPath.push(p);
       onPathSet.add(p);
-      stack.push({ kind: 'nodes', nodes: pf.nodes, i: 0, file: p, perDir: f.perDir });
+      stack.push({ kind: 'nodes', nodes: pf.nodes, i: 0, file: p, perDir: f.perDir, depth: f.depth });
       continue;
     }
     if (f.i >= f.nodes.length) {
@@ -186,7 +204,7 @@ export function loadApache(path: string, opts: LoadOptions = {}): ConfigSet {
     const key = node.key;
     if (node.block) {
       if (node.block.length > 0) {
-        stack.push({ kind: 'nodes', nodes: node.block, i: 0, file: null, perDir: f.perDir || PER_DIR.has(key) });
+        stack.push({ kind: 'nodes', nodes: node.block, i: 0, file: null, perDir: f.perDir || PER_DIR.has(key), depth: f.depth + 1 });
       }
       continue;
     }
@@ -226,7 +244,7 @@ export function loadApache(path: string, opts: LoadOptions = {}): ConfigSet {
     }
     // a mapping may also name single files (e.g. symlinks checked out as text): apply it to each match
     const files = opts.pathMap && opts.pathMap.length > 0 ? g.files.map((p) => mapPath(p, opts.pathMap)) : g.files;
-    if (files.length > 0) stack.push({ kind: 'include', dir: node, files, i: 0, perDir: f.perDir });
+    if (files.length > 0) stack.push({ kind: 'include', dir: node, files, i: 0, perDir: f.perDir, depth: f.depth });
   }
   return set;
 }

@@ -22,6 +22,7 @@
  * `Directory`), `key` lower-case, `nameSpan` over the name only, `span` from the name to the `>`
  * of the closing tag and `blockSpan` from the `<` of the opening tag to that `>`.
  */
+import { MAX_NESTING } from '../walk.js';
 import type { Arg, Comment, Diagnostic, Directive, Node, ParsedFile } from '../ast.js';
 import { CompactSpan, type Position, type SourceFile, type Span } from '../source.js';
 import { checkAuthz } from './authz-check.js';
@@ -268,7 +269,22 @@ export function parseApache(source: SourceFile, opts: ApacheParseOptions = {}): 
   const diag = (code: string, message: string, span: Span, severity: 'error' | 'warning' = 'error') => {
     errors.push({ code, message, file, span, severity });
   };
+  let tooDeep = false;
   const append = (node: Node) => {
+    if (stack.length >= MAX_NESTING) {
+      // too deep to analyse: the node is dropped (its section tags still count), so every later
+      // stage sees at most MAX_NESTING levels
+      if (!tooDeep) {
+        tooDeep = true;
+        const outer = stack[stack.length - 1];
+        diag(
+          'too-deep',
+          `nesting deeper than ${MAX_NESTING} levels is not analysed: the contents of this <${sectionDisplay(outer.dir)}> section are skipped`,
+          outer.openSpan,
+        );
+      }
+      return;
+    }
     if (stack.length === 0) top.push(node);
     else (stack[stack.length - 1].dir.block as Node[]).push(node);
   };

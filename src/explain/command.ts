@@ -15,6 +15,7 @@ import { useColor } from '../color.js';
 import { ConfigError, ConfigResolver, type LoadedConfig } from '../config.js';
 import { loadConfig, serverFor } from '../load.js';
 import { loadOptionsFor, settingsFor, validationRules } from '../settings.js';
+import { errnoText } from '../read.js';
 import { showPath } from './common.js';
 import { explain } from './index.js';
 import { parseExplainRequest } from './request.js';
@@ -75,11 +76,7 @@ export async function explainCommand(a: ExplainArgs, io: CliIO): Promise<number>
     st = statSync(path);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    return usage(
-      io,
-      `cannot read the config ${a.config}: ${code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : String(code)}`,
-      false,
-    );
+    return usage(io, `cannot read the config ${a.config}: ${errnoText(code, String(code))}`, false);
   }
   if (st.isDirectory())
     return usage(io, `${a.config} is a directory: give the main config file (nginx.conf, apache2.conf, httpd.conf or an .htaccess)`);

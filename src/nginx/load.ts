@@ -21,11 +21,12 @@ import { readdirSync, statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import type { ConfigSet, Diagnostic, Directive, Node, ParsedFile } from '../ast.js';
 import { mapPath, type LoadOptions } from '../load-options.js';
-import { isFile, readSource } from '../read.js';
+import { isFile, newBudget, readSource } from '../read.js';
 import { SourceFile } from '../source.js';
 import { childContext, normalizeContext, type NginxContext } from './directives.js';
 import { parseNginx } from './parser.js';
 import { compileGlob } from '../regex-engine.js';
+import { MAX_NESTING, nestingDepth } from '../walk.js';
 
 const GLOB_META = /[*?[]/;
 
@@ -116,10 +117,12 @@ export function loadNginx(path: string, opts: NginxLoadOptions = {}): ConfigSet 
   const files = new Map<string, ParsedFile>();
   const errors: Diagnostic[] = [];
   let rootSource: SourceFile;
+  const budget = newBudget();
   if (opts.text !== undefined) {
     rootSource = new SourceFile(abs, opts.text);
+    budget.left -= opts.text.length;
   } else {
-    const r = readSource(abs);
+    const r = readSource(abs, budget);
     if (!r.ok) {
       const empty = new SourceFile(abs, '');
       const root: ParsedFile = { server: 'nginx', source: empty, nodes: [], errors: [r.error], context: opts.context ?? 'main' };
@@ -138,37 +141,52 @@ export function loadNginx(path: string, opts: NginxLoadOptions = {}): ConfigSet 
   const prefix = confPrefixFor(abs);
   const onPath = new Set<string>([abs]);
 
-  const loadIncludes = (file: ParsedFile, fileCtx: string) => {
-    // explicit stack over the file's blocks, tracking the context of each block
-    const stack: { nodes: Node[]; ctx: string }[] = [{ nodes: file.nodes, ctx: fileCtx }];
-    const found: { d: Directive; ctx: string }[] = [];
+  // How deep each file's nodes reach below its top level, its followed includes counted: an include
+  // is followed only when what it brings stays within MAX_NESTING levels of the whole configuration
+  // (walk, the rules and the models then never see deeper nesting, whatever the include chain).
+  const reach = new Map<string, number>();
+
+  /** Load the includes of `file`, whose top level sits `base` levels deep; returns its reach. */
+  const loadIncludes = (file: ParsedFile, fileCtx: string, base: number): number => {
+    // explicit stack over the file's blocks, tracking the context and depth of each block
+    const stack: { nodes: Node[]; ctx: string; depth: number }[] = [{ nodes: file.nodes, ctx: fileCtx, depth: 0 }];
+    const found: { d: Directive; ctx: string; depth: number }[] = [];
+    let deepest = 0;
     while (stack.length > 0) {
       const f = stack.pop()!;
+      if (f.nodes.length > 0 && f.depth > deepest) deepest = f.depth;
       for (let i = f.nodes.length - 1; i >= 0; i--) {
         const n = f.nodes[i];
         if (n.type !== 'directive') continue;
-        if (n.name === 'include' && n.block === null) found.push({ d: n, ctx: f.ctx });
+        if (n.name === 'include' && n.block === null) found.push({ d: n, ctx: f.ctx, depth: f.depth });
         if (n.block && n.rawBody === undefined) {
           const known = normalizeContext(f.ctx);
           const child = known ? childContext(n.name, known) : null;
-          stack.push({ nodes: n.block, ctx: child === 'freeform' ? n.name : (child ?? `unknown:${n.name}`) });
+          stack.push({ nodes: n.block, ctx: child === 'freeform' ? n.name : (child ?? `unknown:${n.name}`), depth: f.depth + 1 });
         }
       }
     }
     // `found` is in reverse reading order
-    for (let k = found.length - 1; k >= 0; k--) includeOne(found[k].d, found[k].ctx);
+    for (let k = found.length - 1; k >= 0; k--) {
+      const r = includeOne(found[k].d, found[k].ctx, base + found[k].depth);
+      if (found[k].depth + r > deepest) deepest = found[k].depth + r;
+    }
+    reach.set(file.source.path, deepest);
+    return deepest;
   };
 
-  const includeOne = (d: Directive, ctx: string) => {
+  /** Follow one include sitting `depth` levels deep; returns how deep its files reach below it. */
+  const includeOne = (d: Directive, ctx: string, depth: number): number => {
     d.includes = [];
-    if (d.args.length !== 1) return; // the parser reports the arity
+    let deepest = 0;
+    if (d.args.length !== 1) return 0; // the parser reports the arity
     const arg = d.args[0];
     const target = arg.value;
     const at = d.args[0].span;
     const report = (code: string, message: string) => errors.push({ code, message, file: d.source.path, span: at, severity: 'error' });
     if (target === '') {
       report('include-not-found', openFailed(prefix + '/', 'Is a directory', 21));
-      return;
+      return 0;
     }
     const full = isAbsolute(target) ? target : join(prefix, target);
     const mapped = mapPath(full, opts.pathMap);
@@ -188,7 +206,7 @@ export function loadNginx(path: string, opts: NginxLoadOptions = {}): ConfigSet 
       }
       let pf = files.get(pAbs);
       if (!pf) {
-        const r = readSource(pAbs);
+        const r = readSource(pAbs, budget);
         if (!r.ok) {
           const code = r.error.code;
           if (code === 'not-found') report('include-not-found', openFailed(shown, 'No such file or directory', 2));
@@ -203,18 +221,36 @@ export function loadNginx(path: string, opts: NginxLoadOptions = {}): ConfigSet 
           reportUnknown: opts.reportUnknown,
           extraDirectives: opts.nginxDirectives,
         });
+        if (depth + nestingDepth(pf.nodes) >= MAX_NESTING) {
+          reportTooDeep(pAbs);
+          continue;
+        }
         files.set(pAbs, pf);
         d.includes.push(pAbs);
         onPath.add(pAbs);
-        loadIncludes(pf, ctx);
+        deepest = Math.max(deepest, loadIncludes(pf, ctx, depth));
         onPath.delete(pAbs);
       } else {
+        const r = reach.get(pAbs) ?? nestingDepth(pf.nodes);
+        if (depth + r >= MAX_NESTING) {
+          reportTooDeep(pAbs);
+          continue;
+        }
         d.includes.push(pAbs);
+        deepest = Math.max(deepest, r);
       }
+    }
+    return deepest;
+
+    function reportTooDeep(p: string) {
+      report(
+        'too-deep',
+        `nesting deeper than ${MAX_NESTING} levels is not analysed: "${p}" would nest blocks deeper than that here, so it is not followed`,
+      );
     }
   };
 
-  loadIncludes(root, root.context);
+  loadIncludes(root, root.context, 0);
   return { server: 'nginx', root, files, errors };
 }
 

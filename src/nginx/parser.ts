@@ -5,6 +5,7 @@
  *
  * Never throws on input, never recurses per nesting level (explicit stacks), linear in the input.
  */
+import { MAX_NESTING } from '../walk.js';
 import type { Arg, Comment, Diagnostic, Directive, Node, ParsedFile, Position, Span } from '../ast.js';
 import { CompactSpan, type SourceFile } from '../source.js';
 import { NginxLexer, Tok } from './lexer.js';
@@ -140,6 +141,7 @@ export function parseNginxSyntax(source: SourceFile): { nodes: Node[]; errors: D
   const root: Node[] = [];
   const stack: Frame[] = [{ directive: null, nodes: root }];
   let frame = stack[0];
+  let tooDeep = false;
 
   // the statement being read: its name (nameSpan null when none yet) and arguments (a scratch
   // array, copied at its exact size when the directive ends)
@@ -251,6 +253,24 @@ export function parseNginxSyntax(source: SourceFile): { nodes: Node[]; errors: D
         continue;
       }
       const d = finish(open, [], open); // span/blockSpan ends are fixed when the block closes
+      if (stack.length >= MAX_NESTING) {
+        // too deep to analyse: the block is read (its braces still count) into a list that is
+        // thrown away, so every later stage sees at most MAX_NESTING levels
+        if (!tooDeep) {
+          tooDeep = true;
+          errors.push(
+            diag(
+              source,
+              'too-deep',
+              `nesting deeper than ${MAX_NESTING} levels is not analysed: the contents of this "${d.name}" block are skipped`,
+              d.nameSpan,
+            ),
+          );
+        }
+        stack.push({ directive: d, nodes: [] });
+        frame = stack[stack.length - 1];
+        continue;
+      }
       stack.push({ directive: d, nodes: d.block! });
       frame = stack[stack.length - 1];
       continue;
@@ -275,6 +295,9 @@ export function parseNginxSyntax(source: SourceFile): { nodes: Node[]; errors: D
         const end = lx.endPosition();
         closed.directive.span.end = end;
         closed.directive.blockSpan!.end = end;
+        // an array grown by push keeps spare capacity (17 slots for one child): keep an exact copy,
+        // which makes a large config's tree markedly smaller
+        if (closed.directive.block === closed.nodes) closed.directive.block = closed.nodes.slice();
       }
       continue;
     }

@@ -7,6 +7,7 @@
 import { lstatSync, readdirSync, readFileSync, statSync, type Stats } from 'node:fs';
 import type { PathMapping } from '../../ast.js';
 import { mapPath } from '../../load-options.js';
+import { readBytes } from '../../read.js';
 
 export type FileType = 'file' | 'dir' | 'symlink' | 'other';
 
@@ -25,6 +26,8 @@ export interface ModelFs {
   readdir(path: string): string[] | null;
   /** null when missing or unreadable by us. */
   readFile(path: string): string | null;
+  /** Why the last `readFile(path)` gave null (e.g. "… is a FIFO, not a regular file"), when known. */
+  readError?(path: string): string | null;
 }
 
 function toStat(s: Stats): FsStat {
@@ -34,6 +37,7 @@ function toStat(s: Stats): FsStat {
 
 export function diskFs(pathMap?: PathMapping[]): ModelFs {
   const m = (p: string) => mapPath(p, pathMap);
+  const readErrors = new Map<string, string>();
   return {
     lstat(p) {
       try {
@@ -57,11 +61,17 @@ export function diskFs(pathMap?: PathMapping[]): ModelFs {
       }
     },
     readFile(p) {
-      try {
-        return readFileSync(m(p), 'utf8');
-      } catch {
+      // the one safe reader: regular files only (a FIFO or /dev/zero never blocks or fills memory)
+      const r = readBytes(m(p));
+      if (!r.ok) {
+        readErrors.set(p, r.message);
         return null;
       }
+      readErrors.delete(p);
+      return r.bytes.toString('utf8');
+    },
+    readError(p) {
+      return readErrors.get(p) ?? null;
     },
   };
 }

@@ -83,7 +83,6 @@ export function linkHtaccess(htaccess: ConfigSet, mains: readonly MainConfig[]):
 }
 
 const slash = (p: string) => (p.endsWith('/') ? p : `${p}/`);
-const under = (dir: string, base: string) => base === '/' || dir === base || dir.startsWith(`${base}/`);
 
 const dirConfs = new WeakMap<ServerModel, Map<string, DirConf>>();
 

@@ -729,8 +729,10 @@ class Simulation {
         }
         text = this.fs.readFile(path);
         if (text === null) {
-          this.unknown(`cannot read ${path}`);
-          continue;
+          // httpd reads this file and we cannot (a FIFO, a device, unreadable by us): its effect is unknown
+          const why = this.fs.readError?.(path) ?? `cannot read ${path}`;
+          this.unknown(why);
+          return { status: null, outcome: 'unknown', cause: null, by, message: why };
         }
         parsed = parseApache(new SourceFile(path, text), { context: 'htaccess', htaccessDir: dirKey });
       } else {

@@ -19,6 +19,7 @@
  * Named locations (`@name`) take part only in internal redirects. A regex whose meaning JavaScript cannot
  * reproduce (see regex.ts) makes the answer `unknown` instead of a guess.
  */
+import { MAX_NESTING } from '../../walk.js';
 import { isUnknown, matchRegex } from './regex.js';
 import type { Location, Scope, Server } from './tree.js';
 import { scopeLabel } from './tree.js';
@@ -62,6 +63,12 @@ function autoRedirect(l: Location): boolean {
 }
 
 const label = (l: Location) => scopeLabel(l);
+
+/**
+ * Deepest location nesting the search follows. The parsers keep MAX_NESTING levels per file;
+ * includes can stack files deeper, and past this the result is `unknown` (with its reason).
+ */
+export const MAX_LOCATION_DEPTH = MAX_NESTING;
 
 /** Find the location for a (normalised, binary-string) URI in a server. */
 export function findLocation(server: Server, uri: string): LocationMatch {
@@ -112,7 +119,11 @@ export function findLocation(server: Server, uri: string): LocationMatch {
   };
 
   const find = (scope: Scope, depth: number): Rc => {
-    if (depth > 100) return 'DECLINED';
+    if (depth > MAX_LOCATION_DEPTH) {
+      // never a silent truncation: nginx would go on searching, so the answer is not known
+      out.unknown = `locations are nested more than ${MAX_LOCATION_DEPTH} levels deep at ${scopeLabel(scope)}; the search below is not analysed`;
+      return 'UNKNOWN';
+    }
     let rc = staticLookup(scope);
     let noregex = false;
     if (rc === 'AGAIN') {

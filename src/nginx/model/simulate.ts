@@ -1125,7 +1125,11 @@ class Simulation {
       this.r.step('redirect', '500: rewrite or internal redirection cycle');
       this.stop(500, 'error');
     }
-    if (depth > 40) this.stop(500, 'error');
+    if (depth > 40) {
+      // a guard of the simulator, not nginx's rule (that is uriChanges above): say so, never guess
+      this.r.unknown.push('more than 40 internal redirects: the simulation stops here (not an nginx limit)');
+      this.stop(null, 'unknown');
+    }
     const q = target.indexOf('?');
     const n = normalizeUri(q === -1 ? target : target.slice(0, q), this.mergeSlashes());
     st.uri = n.ok ? n.uri : target;
