@@ -9,6 +9,7 @@
  */
 import { directiveText, type Directive } from '../src/ast.js';
 import type { ServerModel } from '../src/apache/model/index.js';
+import { encodeSegment } from '../src/apache/model/cache.js';
 import { defineRule } from '../src/rule.js';
 import type { ApacheView } from '../src/model/index.js';
 
@@ -30,7 +31,7 @@ function urlFor(m: ApacheView, server: ServerModel, d: Directive): string | null
         dir
           .slice(r.dir.length + 1)
           .split('/')
-          .map(encodeURIComponent)
+          .map(encodeSegment)
           .join('/') +
         '/'
       );

@@ -185,6 +185,6 @@ describe('links to the catalog, and none to the design notes', () => {
   });
   it('the package ships the catalog', () => {
     const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
-    expect(pkg.files).toContain(DOC);
+    expect(pkg.files.some((f: string) => f === DOC || f === 'docs/*.md')).toBe(true);
   });
 });

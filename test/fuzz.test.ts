@@ -289,7 +289,14 @@ describe('fuzz (seeded)', () => {
 
 /** Inputs the fuzzer found, kept as plain tests (in process) once fixed. */
 describe('inputs the fuzzer found', () => {
-  const found: Array<{ what: string; server: ServerKind; name: string; text: string; requests: FuzzRequest[] }> = [
+  const found: Array<{
+    what: string;
+    server: ServerKind;
+    name: string;
+    text: string;
+    requests: FuzzRequest[];
+    rawBytes?: Array<[number, number[]]>;
+  }> = [
     {
       // seed 1027, nginx #172 and others: explain predicted status 1e+23
       what: 'nginx return with a code above 999',
@@ -313,6 +320,25 @@ describe('inputs the fuzzer found', () => {
         { target: '/', method: 'GET', headers: ['Host: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa'] },
       ],
     },
+    {
+      // seed 1027, apache #4914: URIError: URI malformed (a <Directory> name with raw non-UTF-8 bytes
+      // became a probe URL through encodeURIComponent)
+      what: 'Apache <Directory> name with bytes that are not UTF-8',
+      server: 'apache',
+      name: 'httpd.conf',
+      text: 'DocumentRoot /srv/www\n<Directory /srv/www/caf>\n  Require all denied\n</Directory>\n',
+      // byte 0xE9 (Latin-1 é, invalid UTF-8) right after "caf"
+      rawBytes: [['DocumentRoot /srv/www\n<Directory /srv/www/caf'.length, [0xe9]]],
+      requests: [{ target: '/caf%E9/', method: 'GET', headers: [] }],
+    },
+    {
+      // seed 1027, apache #6012: explain predicted status 18446744073709552000 for RewriteRule [R=2^64]
+      what: 'RewriteRule with an R= code httpd refuses',
+      server: 'apache',
+      name: 'site.conf',
+      text: 'RewriteEngine On\nRewriteRule ^ - [R=18446744073709551616]\n',
+      requests: [{ target: '/', method: 'GET', headers: [] }],
+    },
   ];
   for (const f of found) {
     it(`${f.what}: no exception, no malformed result`, async () => {
@@ -327,6 +353,7 @@ describe('inputs the fuzzer found', () => {
           name: f.name,
           text: f.text,
           requests: f.requests,
+          ...(f.rawBytes ? { rawBytes: f.rawBytes } : {}),
         };
         expect(runInput(input, { server: f.server, seed: SEED, seeds: [], rules, sandbox })).toEqual([]);
       } finally {

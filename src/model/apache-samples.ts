@@ -7,6 +7,7 @@
  */
 import type { Directive } from '../ast.js';
 import { compilePcre } from '../apache/model/regex.js';
+import { encodeSegment } from '../apache/model/cache.js';
 import type { ServerModel } from '../apache/model/sections.js';
 import { patternMatches, regexExamples, uriExamples } from './examples.js';
 import type { ApacheView } from './index.js';
@@ -78,7 +79,7 @@ function baseUrls(m: ApacheView, server: ServerModel, parents: readonly Directiv
   const inner = sections[sections.length - 1] ?? null;
   if (inner && /^files(match)?$/.test(inner.key.replace(/^</, ''))) {
     const names = fileNames(inner);
-    return sectionUrls(m, server, inner, parents).flatMap((u) => names.map((n) => `${u}${encodeURIComponent(n)}`));
+    return sectionUrls(m, server, inner, parents).flatMap((u) => names.map((n) => `${u}${encodeSegment(n)}`));
   }
   return sectionUrls(m, server, inner, parents);
 }

@@ -32,6 +32,23 @@ export function impliedModules(set: ConfigSet): string[] {
   return [...out];
 }
 
+/** A path segment percent-encoded for a URL. Names read from configs may hold raw bytes that are not
+ * UTF-8 (kept as U+DC80..U+DCFF by SourceFile): those become %XX of the byte, never an exception. */
+export function encodeSegment(s: string): string {
+  try {
+    return encodeURIComponent(s);
+  } catch {
+    let out = '';
+    for (const ch of s) {
+      const c = ch.charCodeAt(0);
+      if (ch.length === 1 && c >= 0xdc80 && c <= 0xdcff) out += `%${(c - 0xdc00).toString(16).toUpperCase().padStart(2, '0')}`;
+      else if (ch.length === 1 && c >= 0xd800 && c <= 0xdfff) out += '%EF%BF%BD';
+      else out += encodeURIComponent(ch);
+    }
+    return out;
+  }
+}
+
 /** A directory the server maps URLs onto. */
 export interface ServedRoot {
   server: ServerModel;
@@ -107,7 +124,7 @@ export function directoryProbes(model: ApacheModel): Probe[] {
       const base = root.dir === '/' ? '' : root.dir;
       if (dir !== root.dir && !dir.startsWith(base + '/')) continue;
       const rest = dir.slice(base.length).replace(/^\/+/, '');
-      targets.push({ section: s, url: rest ? `${root.url}${rest.split('/').map(encodeURIComponent).join('/')}/` : root.url });
+      targets.push({ section: s, url: rest ? `${root.url}${rest.split('/').map(encodeSegment).join('/')}/` : root.url });
     }
     for (const t of targets) {
       const key = `${t.url}|${t.section?.order ?? -1}`;

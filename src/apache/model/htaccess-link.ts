@@ -23,7 +23,7 @@
  */
 import type { ConfigSet, Directive } from '../../ast.js';
 import type { Settings } from '../../rule.js';
-import { servedRoots, type ServedRoot } from './cache.js';
+import { encodeSegment, servedRoots, type ServedRoot } from './cache.js';
 import { modelFor, type ModelOptions } from '../../model/index.js';
 import { flatten, sectionKey, type CondEnv } from './conditions.js';
 import { mergeDirConf, type DirConf } from './dirconf.js';
@@ -247,7 +247,7 @@ export function htaccessContext(set: ConfigSet, settings: Settings): HtaccessCon
     for (const server of ordered) {
       const root = rootOf.get(server) ?? null;
       const rest = root ? dir.slice(root.dir === '/' ? 0 : root.dir.length).replace(/^\/+/, '') : '';
-      const url = root ? (rest ? `${root.url}${rest.split('/').map(encodeURIComponent).join('/')}/` : root.url) : null;
+      const url = root ? (rest ? `${root.url}${rest.split('/').map(encodeSegment).join('/')}/` : root.url) : null;
       links.push({ main: main.set, model, server, root, url, state: stateOf(dirConfAt(server, slash(dir))), modulesKnown });
     }
   }

@@ -1057,6 +1057,19 @@ class Simulation {
       const subst = rule.subst.replace(/\$(\d)/g, (_, n) => (m ? (m[Number(n)] ?? '') : ''));
       if (f.has('r')) {
         const code = f.get('r') ? Number(f.get('r')) : 302;
+        if (!Number.isInteger(code) || code < 100 || code > 599) {
+          // mod_rewrite refuses the config ("invalid HTTP response code"): no status to predict
+          this.unknown(`RewriteRule ${rule.pattern} [R=${f.get('r')}]: httpd refuses to start with that code`);
+          return {
+            final: {
+              status: null,
+              outcome: 'unknown',
+              cause: null,
+              by: rule.directive,
+              message: `RewriteRule [R=${f.get('r')}] is invalid`,
+            },
+          };
+        }
         if (code < 300 || code > 399) {
           this.step(phase, `RewriteRule ${rule.pattern} [R=${code}] matches ${current} → ${code}`, rule.directive);
           return { final: fin(code, code === 403 ? 'A24' : null, rule.directive, `RewriteRule [R=${code}]`) };
