@@ -18,15 +18,8 @@ import type { Argv } from 'yargs';
 
 export class UsageError extends Error {}
 
-export interface CliIO {
-  out(s: string): void;
-  err(s: string): void;
-  stdoutTTY: boolean;
-  stderrTTY: boolean;
-  /** Plain types (not NodeJS.ProcessEnv, Buffer), so the library's .d.ts need no @types/node. */
-  env: Record<string, string | undefined>;
-  readStdin(): Uint8Array;
-}
+export type { CliIO, LintArgs } from './cli-io.js';
+import type { CliIO, LintArgs } from './cli-io.js';
 
 /**
  * Standard input, at most `max + 1` bytes (more than `max`: run.ts says it is too large). Reads in
@@ -123,29 +116,6 @@ const LINT_OPTIONS: Record<string, OptionSpec> = {
 const SUBCOMMANDS = new Set(['lint', 'rules', 'parse', 'explain', 'map', 'test', 'diff']);
 
 /** Parsed lint arguments, camelCased as yargs gives them. */
-export interface LintArgs {
-  paths?: string[];
-  server?: string;
-  pathMap?: string | string[];
-  context?: string;
-  config?: string;
-  only?: string | string[];
-  configLookup?: boolean;
-  printConfig?: string;
-  format?: string | string[];
-  outputFile?: string;
-  quiet?: boolean;
-  maxWarnings?: number;
-  exitZero?: boolean;
-  fix?: boolean;
-  fixDryRun?: boolean;
-  stdin?: boolean;
-  stdinFilename?: string;
-  inlineConfig?: boolean;
-  reportUnusedSuppressions?: string;
-  errorOnUnmatchedPattern?: boolean;
-  color?: boolean;
-}
 
 const camel = (s: string) => s.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
 

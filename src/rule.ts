@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import type { ConfigSet, Directive, Node, ServerKind } from './ast.js';
 import type { WalkContext } from './walk.js';
 import type { Model } from './model/index.js';
-import type { Proof, ProofExpectation, SampleInput } from './model/proof.js';
+import type { Proof, ProofExpectation, SampleInput } from './model/types.js';
 
 /** Where every rule's documentation lives: `<DOCS_BASE><id>.md`. */
 export const DOCS_BASE = 'https://github.com/why403/why403/blob/main/rules/';

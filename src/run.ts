@@ -8,7 +8,6 @@
  * not linted again on its own.
  */
 import type { ModelOptions } from './model/index.js';
-import type { Proof, SampleRequest } from './model/proof.js';
 import { mkdirSync, realpathSync, writeFileSync } from 'node:fs';
 import { dirname, relative, resolve, sep } from 'node:path';
 import type { ConfigSet, Node, PathMapping, ServerKind } from './ast.js';
@@ -36,7 +35,9 @@ import { loadOptionsFor, modelOptionsOf, settingsFor, validationRules } from './
 import { applySuppressions, type UnusedMode } from './suppress.js';
 import { compileIgnores } from './regex-engine.js';
 import { firstWord, insideTree, knownName, redactPayload, treeRoots, WITHHELD, withheldMessage } from './outside.js';
-import type { CliIO, LintArgs } from './cli.js';
+import type { CliIO, LintArgs } from './cli-io.js';
+import type { LintResult, LintRun, ResultMessage } from './results.js';
+export type { LintResult, LintRun, ResultMessage } from './results.js';
 
 export interface LintOptions {
   cwd?: string;
@@ -62,70 +63,6 @@ export interface LintOptions {
   pathMap?: PathMapping[];
   /** Called after each file is linted (progress). */
   onProgress?: (done: number, total: number) => void;
-}
-
-export interface ResultMessage {
-  ruleId: string;
-  severity: 'info' | 'warning' | 'error';
-  message: string;
-  messageId?: string;
-  line: number;
-  column: number;
-  endLine: number;
-  endColumn: number;
-  fix?: { range: [number, number]; text: string };
-  suggestions?: Array<{ desc: string; fix: { range: [number, number]; text: string } }>;
-  related?: Array<{ file: string; message: string; line: number; column: number; endLine: number; endColumn: number }>;
-  fatal?: boolean;
-  docsUrl: string;
-  /** A request that shows what the finding claims: `why403 explain <config> <request.url> --ip <request.ip>`
-   * gives it the same answer. */
-  request?: SampleRequest;
-  /** The main config that request is explained with. */
-  config?: string;
-  /** The status explain predicts for `request`. */
-  status?: number;
-  /** Catalog id of that 403 (docs/403-causes.md), when it is one. */
-  cause?: string;
-  /** The directive that decided, and the explain trace that reaches it (absolute paths). */
-  decidedBy?: Proof['decidedBy'];
-  trace?: Proof['trace'];
-}
-
-export interface LintResult {
-  /** Absolute path (or the stdin filename). */
-  filePath: string;
-  /** Path relative to the working directory, with `/` separators. */
-  relativePath: string;
-  messages: ResultMessage[];
-  suppressedMessages: Array<ResultMessage & { suppressions: Array<{ kind: string; justification: string }> }>;
-  errorCount: number;
-  fatalErrorCount: number;
-  warningCount: number;
-  infoCount: number;
-  fixableErrorCount: number;
-  fixableWarningCount: number;
-  /** The fixed text (only with `fixDryRun`, or `fix` on stdin, when something changed). */
-  output?: string;
-  /** The text as read, when there are problems and no output. */
-  source?: string;
-}
-
-export interface LintRun {
-  results: LintResult[];
-  /** Rules that threw: the run is incomplete (exit 2). */
-  crashes: RuleCrash[];
-  /** Globs that matched nothing, and directories holding no config. */
-  unmatched: string[];
-  /** Every rule that was on for some file, engine rules included (for SARIF `rules[]`). */
-  enabledRules: Rule<string, object>[];
-  /** Files written by `fix`. */
-  fixedFiles: string[];
-  /** Files `fix` had fixes for but did not write, and why (read-only, owner not keepable, OS error). */
-  fixErrors: Array<{ filePath: string; message: string }>;
-  cwd: string;
-  /** Findings counted (in errorCount etc.) but not listed: over MAX_LISTED_FINDINGS in the run. */
-  omittedMessages?: number;
 }
 
 /** The most findings a run lists; the rest are counted and reported as a number. */

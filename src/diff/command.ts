@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import type { PathMapping, ServerKind } from '../ast.js';
-import type { CliIO } from '../cli.js';
+import type { CliIO } from '../cli-io.js';
 import { loadConfig, serverFor } from '../load.js';
 import { diffConfigs, type Change, type DiffResult, type DiffSide } from './index.js';
 

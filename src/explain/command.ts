@@ -10,7 +10,7 @@ import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import picocolors from 'picocolors';
 import type { PathMapping, ServerKind } from '../ast.js';
-import type { CliIO } from '../cli.js';
+import type { CliIO } from '../cli-io.js';
 import { useColor } from '../color.js';
 import { ConfigError, ConfigResolver, type LoadedConfig } from '../config.js';
 import { loadConfig, serverFor } from '../load.js';

@@ -1,5 +1,5 @@
 import type { Rule } from '../rule.js';
-import type { LintResult } from '../run.js';
+import type { LintResult } from '../results.js';
 
 export interface FormatContext {
   cwd: string;

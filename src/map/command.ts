@@ -6,12 +6,13 @@
 import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { PathMapping, ServerKind } from '../ast.js';
-import type { CliIO } from '../cli.js';
+import type { CliIO } from '../cli-io.js';
 import { ConfigError, ConfigResolver, type LoadedConfig } from '../config.js';
 import { loadConfig, serverFor } from '../load.js';
 import { loadOptionsFor, modelOptionsOf, settingsFor, validationRules } from '../settings.js';
 import { packageVersion } from '../version.js';
-import { mapConfig, renderMap, type MapFormat, type MapResult } from './index.js';
+import { mapConfig, type MapResult } from './index.js';
+import { renderMap, type MapFormat } from './render.js';
 
 export interface MapArgs {
   configs: string[];

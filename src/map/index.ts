@@ -486,5 +486,3 @@ function apacheEntries(m: ApacheView, client: string): MapEntry[] {
   visit(m.tree.top, []);
   return out;
 }
-
-export { renderMap, type MapFormat } from './render.js';

@@ -11,7 +11,7 @@ import { encodeSegment } from '../apache/model/cache.js';
 import type { ServerModel } from '../apache/model/sections.js';
 import { patternMatches, regexExamples, uriExamples } from './examples.js';
 import type { ApacheView } from './index.js';
-import type { SampleInput } from './proof.js';
+import type { SampleInput } from './types.js';
 
 /** The servers whose requests `parents` (a directive's enclosing blocks) apply to: its virtual host,
  * or, for the main server's sections, every virtual host (they inherit them; the main server answers

@@ -32,7 +32,7 @@ import { buildModel, type NginxModel, type Scope, type Server } from '../nginx/m
 import { deadAccessRules, refusedBy, scopesOf, serverOf, type DeadAccessRule } from '../nginx/model/cache.js';
 import { requestTo } from './nginx-samples.js';
 import { requestsForDirective } from './apache-samples.js';
-import type { SampleInput } from './proof.js';
+import type { SampleInput } from './types.js';
 
 /** What a model is built from besides the ConfigSet: the lint settings and the load options that
  * change what the server does (the same ones `explain` takes). */

@@ -10,7 +10,7 @@ import { selectServer } from '../nginx/model/servers.js';
 import { normalizeUri } from '../nginx/model/uri.js';
 import { toBinary } from '../nginx/model/regex.js';
 import { regexExamples, uriExamples } from './examples.js';
-import type { SampleInput } from './proof.js';
+import type { SampleInput } from './types.js';
 
 const METHODS = ['POST', 'PUT', 'DELETE', 'PATCH', 'GET'];
 

@@ -8,60 +8,10 @@ import type { Directive } from '../ast.js';
 import { explain } from '../explain/index.js';
 import { parseExplainRequest } from '../explain/request.js';
 import type { Explanation } from '../explain/types.js';
-import type { CauseId } from '../causes.js';
 import type { Model } from './index.js';
 
-/** A request as the JSON output and `why403 explain` take it. */
-export interface SampleRequest {
-  method: string;
-  /** Absolute URL: scheme, host, port when not the scheme's default, path and query. */
-  url: string;
-  /** Client address. */
-  ip: string;
-  /** Extra request headers (Host comes from the URL). */
-  headers: Record<string, string>;
-}
-
-/** Where a proof's step or decision points. Paths are absolute. */
-export interface ProofLocation {
-  file: string;
-  line: number;
-  column: number;
-}
-
-export interface Proof {
-  /** The main config to explain the request with: `why403 explain <config> <request.url> --ip …`. */
-  config: string;
-  request: SampleRequest;
-  /** The status explain predicts (never null in a proof: unknown outcomes prove nothing). */
-  status: number;
-  /** Catalog id of a 403 (docs/403-causes.md). */
-  cause: CauseId | null;
-  /** The directive that decided. */
-  decidedBy: (ProofLocation & { directive: string }) | null;
-  /** The explain trace, for SARIF code flows. */
-  trace: Array<ProofLocation & { message: string }>;
-}
-
-/** What a rule asks for: a path on a host, from a client, optionally with a method and headers. */
-export interface SampleInput {
-  path: string;
-  host: string;
-  port?: number;
-  method?: string;
-  /** Default: 192.0.2.10 (TEST-NET-1: inside no range a config is likely to grant). */
-  ip?: string;
-  headers?: Record<string, string>;
-  scheme?: 'http' | 'https';
-}
-
-/** What the rule expects the proof to show; a proof that shows something else is not made. */
-export interface ProofExpectation {
-  /** The status the finding claims. */
-  status: number;
-  /** The directive the finding is about must be the one that decided. */
-  decidedBy?: Directive;
-}
+export type { Proof, ProofExpectation, ProofLocation, SampleInput, SampleRequest } from './types.js';
+import type { Proof, ProofExpectation, SampleInput, SampleRequest, ProofLocation } from './types.js';
 
 export const SAMPLE_CLIENT = '192.0.2.10';
 

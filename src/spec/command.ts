@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
-import type { CliIO } from '../cli.js';
+import type { CliIO } from '../cli-io.js';
 import { parseSpec, runSpec, type SpecResult } from './index.js';
 
 export interface TestArgs {
