@@ -35,3 +35,11 @@ export {
   type ExplainStep,
   type PossibleOutcome,
 } from './explain/index.js';
+/** The one model per server (src/model/index.ts) and the proofs findings carry. */
+export { modelFor, type Model, type ModelOptions, type NginxView, type ApacheView } from './model/index.js';
+export { prove, explainSample, type Proof, type SampleInput, type SampleRequest } from './model/proof.js';
+/** `why403 map`, `why403 diff` and `why403 test` as functions. */
+export { mapConfig, type MapEntry, type MapResult, type MapOptions, type Who } from './map/index.js';
+export { renderMap, type MapFormat } from './map/render.js';
+export { diffConfigs, type Change, type DiffResult, type DiffSide, type Verdict } from './diff/index.js';
+export { parseSpec, runSpec, parseCompact, type Spec, type Expectation, type SpecResult } from './spec/index.js';
