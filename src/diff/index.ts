@@ -8,11 +8,10 @@
  */
 import type { ConfigSet, Node } from '../ast.js';
 import { directiveText } from '../ast.js';
-import { explain, parseExplainRequest } from '../explain/index.js';
 import type { Explanation } from '../explain/types.js';
 import { mapConfig } from '../map/index.js';
 import { modelFor, type Model, type ModelOptions } from '../model/index.js';
-import { sampleUrl, SAMPLE_CLIENT, type SampleInput, type SampleRequest } from '../model/proof.js';
+import { explainSample, sampleUrl, SAMPLE_CLIENT, type SampleInput, type SampleRequest } from '../model/proof.js';
 import { addressText, parseAccessRule } from '../nginx/model/address.js';
 import type { Scope } from '../nginx/model/tree.js';
 import { scopeLabel } from '../nginx/model/tree.js';
@@ -166,24 +165,7 @@ function verdictOf(e: Explanation | null): Verdict {
 }
 
 function predict(side: DiffSide, req: SampleRequest & { user?: string }, cwd: string): Explanation | null {
-  const r = parseExplainRequest({
-    target: req.url,
-    method: req.method,
-    ip: req.ip,
-    headers: Object.entries(req.headers).map(([k, v]) => `${k}: ${v}`),
-    ...(req.user ? { user: req.user } : {}),
-  });
-  if (!r.ok) return null;
-  const o = side.options;
-  return explain(side.set, side.set.root.source.path, r.request, {
-    fs: false,
-    pathMap: o.pathMap ?? [],
-    ...(o.prefix ? { prefix: o.prefix } : {}),
-    ...(o.serverRoot ? { serverRoot: o.serverRoot } : {}),
-    ...(o.defines ? { defines: o.defines } : {}),
-    ...(o.settings ? { settings: o.settings } : {}),
-    cwd,
-  });
+  return explainSample(modelFor(side.set, side.options), req, cwd);
 }
 
 const denied = (s: number | null) => s === 401 || s === 403;

@@ -12,11 +12,9 @@ import picocolors from 'picocolors';
 import type { PathMapping, ServerKind } from '../ast.js';
 import type { CliIO } from '../cli-io.js';
 import { useColor } from '../color.js';
-import { ConfigError, ConfigResolver, type LoadedConfig } from '../config.js';
-import { loadConfig, serverFor } from '../load.js';
-import { loadOptionsFor, settingsFor, validationRules } from '../settings.js';
+import { serverFor } from '../load.js';
+import { loadForCommand } from '../command-load.js';
 import { errnoText } from '../read.js';
-import { showPath } from './common.js';
 import { explain } from './index.js';
 import { parseExplainRequest } from './request.js';
 import { renderJson, renderText, type TextStyle } from './render.js';
@@ -88,41 +86,35 @@ export async function explainCommand(a: ExplainArgs, io: CliIO): Promise<number>
     );
   // The same settings lint reads for this file (.why403.json, path maps, prefix, ServerRoot), so the
   // model is the one lint's findings were proven on; the command line wins.
-  let cfg: LoadedConfig = { file: null, dir: process.cwd(), config: {} };
-  if (a.configFile || a.configLookup !== false) {
-    try {
-      cfg = new ConfigResolver(await validationRules(), { configFile: a.configFile }).forFile(path);
-    } catch (e) {
-      if (e instanceof ConfigError) return usage(io, e.message);
-      throw e;
-    }
-  }
-  const lo = loadOptionsFor(cfg, {
-    server,
-    ...(a.pathMap ? { pathMap: a.pathMap } : {}),
-    ...(a.context ? { context: a.context } : {}),
-    ...(a.prefix && server === 'nginx' ? { prefix: a.prefix } : {}),
-    ...(a.serverRoot && server === 'apache' ? { serverRoot: a.serverRoot } : {}),
-    ...(Object.keys(defines).length ? { defines } : {}),
-  });
-  const set = loadConfig(path, lo);
-  const errs = [...set.errors, ...[...set.files.values()].flatMap((f) => f.errors)].filter(
-    (d) => d.severity === 'error' && d.code !== 'unknown-directive',
-  ); // a third-party module's directive does not stop an explanation
-  if (errs.length) {
-    const lines = errs
-      .slice(0, 10)
-      .map((d) => `  ${showPath(d.file, process.cwd())}:${d.span.start.line}:${d.span.start.column}: ${d.message}`);
-    if (errs.length > 10) lines.push(`  … and ${errs.length - 10} more`);
-    return usage(io, `the config does not parse, so the request cannot be explained:\n${lines.join('\n')}`, false);
-  }
+  const loaded = await loadForCommand(
+    path,
+    {
+      server,
+      ...(a.pathMap ? { pathMap: a.pathMap } : {}),
+      ...(a.context ? { context: a.context } : {}),
+      ...(a.prefix && server === 'nginx' ? { prefix: a.prefix } : {}),
+      ...(a.serverRoot && server === 'apache' ? { serverRoot: a.serverRoot } : {}),
+      ...(Object.keys(defines).length ? { defines } : {}),
+    },
+    { lookup: a.configLookup, ...(a.configFile ? { configFile: a.configFile } : {}) },
+  );
+  if (!loaded.ok)
+    return usage(
+      io,
+      loaded.usageHint
+        ? loaded.message
+        : `${loaded.message}
+so the request cannot be explained`,
+      loaded.usageHint,
+    );
+  const { set, lo, settings } = loaded;
   const exp = explain(set, a.config, parsed.request, {
     fs: !!a.fs,
     pathMap: lo.pathMap ?? [],
     ...(lo.prefix ? { prefix: lo.prefix } : {}),
     ...(lo.serverRoot ? { serverRoot: lo.serverRoot } : {}),
     ...(lo.defines ? { defines: lo.defines } : {}),
-    settings: settingsFor(cfg),
+    settings,
   });
   if (format === 'json') io.out(renderJson(exp));
   else {

@@ -7,9 +7,9 @@ import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { PathMapping, ServerKind } from '../ast.js';
 import type { CliIO } from '../cli-io.js';
-import { ConfigError, ConfigResolver, type LoadedConfig } from '../config.js';
-import { loadConfig, serverFor } from '../load.js';
-import { loadOptionsFor, modelOptionsOf, settingsFor, validationRules } from '../settings.js';
+import { serverFor } from '../load.js';
+import { loadForCommand } from '../command-load.js';
+import { modelOptionsOf } from '../settings.js';
 import { packageVersion } from '../version.js';
 import { mapConfig, type MapResult } from './index.js';
 import { renderMap, type MapFormat } from './render.js';
@@ -42,7 +42,6 @@ export async function mapCommand(a: MapArgs, io: CliIO): Promise<number> {
     const i = d.indexOf('=');
     defines[i === -1 ? d : d.slice(0, i)] = i === -1 ? '' : d.slice(i + 1);
   }
-  const resolver = a.configLookup === false ? null : new ConfigResolver(await validationRules());
   const results: MapResult[] = [];
   for (const given of a.configs) {
     const path = resolve(given);
@@ -59,30 +58,21 @@ export async function mapCommand(a: MapArgs, io: CliIO): Promise<number> {
       return usage(io, `${given} is a directory: name the main config file (nginx.conf, apache2.conf, httpd.conf) or an .htaccess`);
     const server = (a.server as ServerKind | undefined) ?? serverFor(path) ?? undefined;
     if (!server) return usage(io, `cannot tell whether ${given} is an nginx or an Apache config; choose with --server nginx|apache`);
-    let cfg: LoadedConfig = { file: null, dir: process.cwd(), config: {} };
-    try {
-      if (resolver) cfg = resolver.forFile(path);
-    } catch (e) {
-      if (e instanceof ConfigError) return usage(io, e.message);
-      throw e;
-    }
-    const lo = loadOptionsFor(cfg, {
-      server,
-      ...(a.pathMap ? { pathMap: a.pathMap } : {}),
-      ...(a.context ? { context: a.context } : {}),
-      ...(a.prefix && server === 'nginx' ? { prefix: a.prefix } : {}),
-      ...(a.serverRoot && server === 'apache' ? { serverRoot: a.serverRoot } : {}),
-      ...(Object.keys(defines).length ? { defines } : {}),
-    });
-    const set = loadConfig(path, lo);
-    const errs = [...set.errors, ...[...set.files.values()].flatMap((f) => f.errors)].filter(
-      (d) => d.severity === 'error' && d.code !== 'unknown-directive',
+    const loaded = await loadForCommand(
+      path,
+      {
+        server,
+        ...(a.pathMap ? { pathMap: a.pathMap } : {}),
+        ...(a.context ? { context: a.context } : {}),
+        ...(a.prefix && server === 'nginx' ? { prefix: a.prefix } : {}),
+        ...(a.serverRoot && server === 'apache' ? { serverRoot: a.serverRoot } : {}),
+        ...(Object.keys(defines).length ? { defines } : {}),
+      },
+      { lookup: a.configLookup },
     );
-    if (errs.length) {
-      const lines = errs.slice(0, 10).map((d) => `  ${d.file}:${d.span.start.line}:${d.span.start.column}: ${d.message}`);
-      return usage(io, `${given} does not parse, so no map can be made:\n${lines.join('\n')}`);
-    }
-    results.push(mapConfig(set, { ...modelOptionsOf(lo), settings: settingsFor(cfg) }));
+    if (!loaded.ok) return usage(io, loaded.usageHint ? loaded.message : `${loaded.message}\nso no map can be made`);
+    const { set, lo, settings } = loaded;
+    results.push(mapConfig(set, { ...modelOptionsOf(lo), settings }));
   }
   io.out(renderMap(results, format, process.cwd(), packageVersion()));
   return 0;

@@ -24,9 +24,18 @@ export function sampleUrl(s: SampleInput): string {
 }
 
 /** Run `explain` on the sample request with the model's set and options. */
-export function explainSample(model: Model, sample: SampleRequest): Explanation | null {
+/** `explain` on a request with the model's set and options (the one way every consumer asks). `user`:
+ * valid credentials assumed for that user (as `explain --user`); `cwd`: paths in the explanation are
+ * relative to it ('' keeps them absolute). */
+export function explainSample(model: Model, sample: SampleRequest & { user?: string }, cwd = ''): Explanation | null {
   const headers = Object.entries(sample.headers).map(([k, v]) => `${k}: ${v}`);
-  const r = parseExplainRequest({ target: sample.url, method: sample.method, ip: sample.ip, headers });
+  const r = parseExplainRequest({
+    target: sample.url,
+    method: sample.method,
+    ip: sample.ip,
+    headers,
+    ...(sample.user ? { user: sample.user } : {}),
+  });
   if (!r.ok) return null;
   const o = model.options;
   return explain(model.set, model.set.root.source.path, r.request, {
@@ -36,7 +45,7 @@ export function explainSample(model: Model, sample: SampleRequest): Explanation 
     ...(o.serverRoot ? { serverRoot: o.serverRoot } : {}),
     ...(o.defines ? { defines: o.defines } : {}),
     ...(o.settings ? { settings: o.settings } : {}),
-    cwd: '',
+    cwd,
   });
 }
 

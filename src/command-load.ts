@@ -1,0 +1,55 @@
+/**
+ * Loading a config for `explain`, `map` and the other commands exactly as lint loads it: the settings
+ * of its config file, then the command line (src/settings.ts), then the loader. Apart from settings.ts
+ * so that lint's startup does not load it.
+ */
+import { isAbsolute, relative } from 'node:path';
+import type { ConfigSet } from './ast.js';
+import { ConfigError, ConfigResolver, type LoadedConfig } from './config.js';
+import type { LoadOptions } from './load-options.js';
+import { loadConfig } from './load.js';
+import type { Settings } from './rule.js';
+import { loadOptionsFor, settingsFor, validationRules, type CommandLineOptions } from './settings.js';
+
+/** A config loaded for a command the way lint loads it: its config file's settings, then the command
+ * line; or why it cannot be used (a bad config file, parse errors). */
+export type LoadedForCommand =
+  { ok: true; set: ConfigSet; lo: LoadOptions; settings: Settings } | { ok: false; message: string; usageHint: boolean };
+
+/**
+ * Load `path` with the settings lint would read for it (`.why403.json`… unless `lookup` is false, or
+ * `configFile`), the command line winning. Parse errors make it unusable, except unknown directives
+ * (a third-party module's directive does not stop an explanation, a map or a diff).
+ */
+export async function loadForCommand(
+  path: string,
+  cli: CommandLineOptions,
+  o: { lookup?: boolean; configFile?: string; cwd?: string } = {},
+): Promise<LoadedForCommand> {
+  const cwd = o.cwd ?? process.cwd();
+  let cfg: LoadedConfig = { file: null, dir: cwd, config: {} };
+  if (o.configFile || o.lookup !== false) {
+    try {
+      cfg = new ConfigResolver(await validationRules(), { ...(o.configFile ? { configFile: o.configFile } : {}), cwd }).forFile(path);
+    } catch (e) {
+      if (e instanceof ConfigError) return { ok: false, message: e.message, usageHint: true };
+      throw e;
+    }
+  }
+  const lo = loadOptionsFor(cfg, cli, cwd);
+  const set = loadConfig(path, lo);
+  const errs = [...set.errors, ...[...set.files.values()].flatMap((f) => f.errors)].filter(
+    (d) => d.severity === 'error' && d.code !== 'unknown-directive',
+  );
+  if (errs.length) {
+    const lines = errs.slice(0, 10).map((d) => `  ${relPath(d.file, cwd)}:${d.span.start.line}:${d.span.start.column}: ${d.message}`);
+    if (errs.length > 10) lines.push(`  … and ${errs.length - 10} more`);
+    return { ok: false, message: `${relPath(path, cwd)} does not parse:\n${lines.join('\n')}`, usageHint: false };
+  }
+  return { ok: true, set, lo, settings: settingsFor(cfg) };
+}
+
+function relPath(p: string, cwd: string): string {
+  const r = relative(cwd, p);
+  return r && !r.startsWith('..') && !isAbsolute(r) ? r : p;
+}
