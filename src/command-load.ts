@@ -4,7 +4,7 @@
  * so that lint's startup does not load it.
  */
 import { isAbsolute, relative } from 'node:path';
-import type { ConfigSet } from './ast.js';
+import type { ConfigSet, PathMapping, ServerKind } from './ast.js';
 import { ConfigError, ConfigResolver, type LoadedConfig } from './config.js';
 import type { LoadOptions } from './load-options.js';
 import { loadConfig } from './load.js';
@@ -52,4 +52,20 @@ export async function loadForCommand(
 function relPath(p: string, cwd: string): string {
   const r = relative(cwd, p);
   return r && !r.startsWith('..') && !isAbsolute(r) ? r : p;
+}
+
+/** The command-line options of explain/map-like commands, each kept only for the server it is for. */
+export function commandLineFor(
+  server: ServerKind,
+  a: { pathMap?: PathMapping[]; context?: string; prefix?: string; serverRoot?: string },
+  defines: Record<string, string>,
+): CommandLineOptions {
+  return {
+    server,
+    ...(a.pathMap ? { pathMap: a.pathMap } : {}),
+    ...(a.context ? { context: a.context } : {}),
+    ...(a.prefix && server === 'nginx' ? { prefix: a.prefix } : {}),
+    ...(a.serverRoot && server === 'apache' ? { serverRoot: a.serverRoot } : {}),
+    ...(Object.keys(defines).length ? { defines } : {}),
+  };
 }

@@ -13,7 +13,7 @@ import type { PathMapping, ServerKind } from '../ast.js';
 import type { CliIO } from '../cli-io.js';
 import { useColor } from '../color.js';
 import { serverFor } from '../load.js';
-import { loadForCommand } from '../command-load.js';
+import { commandLineFor, loadForCommand } from '../command-load.js';
 import { errnoText } from '../read.js';
 import { explain } from './index.js';
 import { parseExplainRequest } from './request.js';
@@ -86,18 +86,10 @@ export async function explainCommand(a: ExplainArgs, io: CliIO): Promise<number>
     );
   // The same settings lint reads for this file (.why403.json, path maps, prefix, ServerRoot), so the
   // model is the one lint's findings were proven on; the command line wins.
-  const loaded = await loadForCommand(
-    path,
-    {
-      server,
-      ...(a.pathMap ? { pathMap: a.pathMap } : {}),
-      ...(a.context ? { context: a.context } : {}),
-      ...(a.prefix && server === 'nginx' ? { prefix: a.prefix } : {}),
-      ...(a.serverRoot && server === 'apache' ? { serverRoot: a.serverRoot } : {}),
-      ...(Object.keys(defines).length ? { defines } : {}),
-    },
-    { lookup: a.configLookup, ...(a.configFile ? { configFile: a.configFile } : {}) },
-  );
+  const loaded = await loadForCommand(path, commandLineFor(server, a, defines), {
+    lookup: a.configLookup,
+    ...(a.configFile ? { configFile: a.configFile } : {}),
+  });
   if (!loaded.ok)
     return usage(
       io,

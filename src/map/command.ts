@@ -8,7 +8,7 @@ import { resolve } from 'node:path';
 import type { PathMapping, ServerKind } from '../ast.js';
 import type { CliIO } from '../cli-io.js';
 import { serverFor } from '../load.js';
-import { loadForCommand } from '../command-load.js';
+import { commandLineFor, loadForCommand } from '../command-load.js';
 import { modelOptionsOf } from '../settings.js';
 import { packageVersion } from '../version.js';
 import { mapConfig, type MapResult } from './index.js';
@@ -58,18 +58,7 @@ export async function mapCommand(a: MapArgs, io: CliIO): Promise<number> {
       return usage(io, `${given} is a directory: name the main config file (nginx.conf, apache2.conf, httpd.conf) or an .htaccess`);
     const server = (a.server as ServerKind | undefined) ?? serverFor(path) ?? undefined;
     if (!server) return usage(io, `cannot tell whether ${given} is an nginx or an Apache config; choose with --server nginx|apache`);
-    const loaded = await loadForCommand(
-      path,
-      {
-        server,
-        ...(a.pathMap ? { pathMap: a.pathMap } : {}),
-        ...(a.context ? { context: a.context } : {}),
-        ...(a.prefix && server === 'nginx' ? { prefix: a.prefix } : {}),
-        ...(a.serverRoot && server === 'apache' ? { serverRoot: a.serverRoot } : {}),
-        ...(Object.keys(defines).length ? { defines } : {}),
-      },
-      { lookup: a.configLookup },
-    );
+    const loaded = await loadForCommand(path, commandLineFor(server, a, defines), { lookup: a.configLookup });
     if (!loaded.ok) return usage(io, loaded.usageHint ? loaded.message : `${loaded.message}\nso no map can be made`);
     const { set, lo, settings } = loaded;
     results.push(mapConfig(set, { ...modelOptionsOf(lo), settings }));
