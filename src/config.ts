@@ -7,6 +7,7 @@
  * A config is validated against a JSON Schema built from the rules' metadata (`buildSchema`); an
  * invalid config is a `ConfigError` (exit 2) with a message naming the file and the exact key.
  */
+import { SETTING_NAMES, settingsSchema } from './settings-table.js';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
@@ -81,28 +82,7 @@ export function buildSchema(rules: readonly Rule<string, object>[]): Record<stri
       rules: { type: 'object', additionalProperties: false, properties: ruleProps },
       ignores: { type: 'array', items: { type: 'string', minLength: 1 } },
       reportUnusedSuppressions: { enum: ['off', 'warn', 'error'] },
-      settings: {
-        type: 'object',
-        additionalProperties: false,
-        properties: {
-          nginxVersion: { type: 'string', pattern: '^[0-9]+(\\.[0-9]+){0,2}$' },
-          apacheVersion: { type: 'string', pattern: '^[0-9]+(\\.[0-9]+){0,2}$' },
-          apacheModules: { type: 'array', items: { type: 'string', minLength: 1 } },
-          nginxDirectives: { type: 'array', items: { type: 'string', pattern: '^[^\\s;{}\'"#]+$' } },
-          apacheDirectives: { type: 'array', items: { type: 'string', pattern: '^<?[^\\s<>\'"#]+$' } },
-          apacheAllowOverride: {
-            type: 'array',
-            items: {
-              type: 'string',
-              pattern: '^(All|None|AuthConfig|FileInfo|Indexes|Limit|Options(=[A-Za-z,]+)?|Nonfatal=(Override|Unknown|All))$',
-            },
-          },
-          user: { type: 'string', minLength: 1 },
-          pathMap: { type: 'object', additionalProperties: { type: 'string', minLength: 1 } },
-          nginxPrefix: { type: 'string', minLength: 1 },
-          apacheServerRoot: { type: 'string', minLength: 1 },
-        },
-      },
+      settings: settingsSchema(),
     },
   };
 }
@@ -155,23 +135,7 @@ function describeErrors(config: unknown, errors: SchemaError[], rules: readonly 
     }
   }
   if (c && typeof c === 'object' && c.settings) {
-    check(
-      c.settings,
-      [
-        'nginxVersion',
-        'apacheVersion',
-        'apacheModules',
-        'nginxDirectives',
-        'apacheDirectives',
-        'apacheAllowOverride',
-        'user',
-        'pathMap',
-        'nginxPrefix',
-        'apacheServerRoot',
-      ],
-      'settings',
-      'setting',
-    );
+    check(c.settings, SETTING_NAMES, 'settings', 'setting');
   }
   // Then the deepest error at each location.
   const byLoc = new Map<string, SchemaError[]>();

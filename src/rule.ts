@@ -54,8 +54,6 @@ export interface ReportDescriptor<M extends string> {
 
 /** Settings from the config file that rules and models may read (see src/config.ts). */
 export interface Settings {
-  /** Target nginx version, e.g. "1.22.1". */
-  nginxVersion?: string;
   /** Target Apache httpd version, e.g. "2.4.62". */
   apacheVersion?: string;
   /** Apache modules assumed loaded (e.g. ["authz_core", "access_compat"]); also decides `<IfModule>`. */

@@ -6,6 +6,7 @@
 import { join, resolve } from 'node:path';
 import type { PathMapping, ServerKind } from './ast.js';
 import { configPathMap, type LoadedConfig } from './config.js';
+import { SETTINGS, SETTING_NAMES } from './settings-table.js';
 import type { LoadOptions } from './load-options.js';
 import type { ModelOptions } from './model/index.js';
 import { packageRoot, type Rule, type Settings } from './rule.js';
@@ -26,16 +27,13 @@ export interface CommandLineOptions {
 /** The `settings` of a config file as rules and models read them (paths resolved). */
 export function settingsFor(cfg: LoadedConfig): Settings {
   const s = cfg.config.settings ?? {};
-  const out: Settings = {};
-  if (s.nginxVersion) out.nginxVersion = s.nginxVersion;
-  if (s.apacheVersion) out.apacheVersion = s.apacheVersion;
-  if (s.apacheModules) out.apacheModules = s.apacheModules;
-  if (s.nginxDirectives) out.nginxDirectives = s.nginxDirectives;
-  if (s.apacheDirectives) out.apacheDirectives = s.apacheDirectives;
-  if (s.apacheAllowOverride) out.apacheAllowOverride = s.apacheAllowOverride;
-  if (s.user) out.user = s.user;
-  if (s.pathMap) out.pathMap = Object.fromEntries(configPathMap(cfg).map((m) => [m.from, m.to]));
-  return out;
+  const out: Record<string, unknown> = {};
+  for (const k of SETTING_NAMES) {
+    if (SETTINGS[k].kind !== 'rule' || s[k] === undefined) continue;
+    // pathMap targets resolve against the config file's folder
+    out[k] = k === 'pathMap' ? Object.fromEntries(configPathMap(cfg).map((m) => [m.from, m.to])) : s[k];
+  }
+  return out as Settings;
 }
 
 /** A prefix as nginx keeps it: absolute, ending in `/`. */

@@ -237,7 +237,7 @@ describe('config', () => {
         /rules\["nginx-return-403-server"\]: "loud" is not "off", "info", "warning" \("warn"\) or "error"/,
       ],
       ['.why403.json', JSON.stringify({ rulez: {} }), /unknown key "rulez"/],
-      ['.why403.json', JSON.stringify({ settings: { nginxVersion: 'one' } }), /settings\.nginxVersion: /],
+      ['.why403.json', JSON.stringify({ settings: { apacheVersion: 'one' } }), /settings\.apacheVersion: /],
       [
         '.why403.json',
         JSON.stringify({ reportUnusedSuppressions: 'loud' }),
