@@ -6,15 +6,14 @@
  * and one they do not, with and without credentials — and each is predicted on both sides by explain
  * (the one model). Every request whose status or deciding directive changes is reported.
  */
-import type { ConfigSet, Node } from '../ast.js';
+import type { ConfigSet } from '../ast.js';
+import { walk } from '../walk.js';
 import { directiveText } from '../ast.js';
 import type { Explanation } from '../explain/types.js';
-import { mapConfig } from '../map/index.js';
+import { mapConfig, scopeChain } from '../map/index.js';
 import { modelFor, type Model, type ModelOptions } from '../model/index.js';
 import { explainSample, sampleUrl, SAMPLE_CLIENT, type SampleInput, type SampleRequest } from '../model/proof.js';
 import { addressText, parseAccessRule } from '../nginx/model/address.js';
-import type { Scope } from '../nginx/model/tree.js';
-import { scopeLabel } from '../nginx/model/tree.js';
 
 export interface DiffSide {
   set: ConfigSet;
@@ -76,31 +75,20 @@ function dimensions(set: ConfigSet): { ips: Set<string>; methods: Set<string>; a
   const ips = new Set<string>([SAMPLE_CLIENT, '127.0.0.1']);
   const methods = new Set<string>(METHODS_ALWAYS);
   let auth = false;
-  const visit = (nodes: readonly Node[], seen: Set<string>): void => {
-    for (const n of nodes) {
-      if (n.type !== 'directive') continue;
-      const k = n.key.replace(/^</, '');
-      const args = n.args.map((a) => a.value);
-      if (k === 'allow' || k === 'deny')
-        for (const a of args) if (a.toLowerCase() !== 'from' && a.toLowerCase() !== 'all') boundary(a).forEach((x) => ips.add(x));
-      if (k === 'require' && /^(not\s+)?ip$/i.test(args.slice(0, args[0]?.toLowerCase() === 'not' ? 2 : 1).join(' ')))
-        for (const a of args.slice(args[0]?.toLowerCase() === 'not' ? 2 : 1)) boundary(a).forEach((x) => ips.add(x));
-      if (k === 'geo' || k === 'set_real_ip_from') for (const a of args) boundary(a).forEach((x) => ips.add(x));
-      if (k === 'limit_except' || k === 'limit' || k === 'limitexcept') for (const a of args) if (/^[A-Z]+$/.test(a)) methods.add(a);
-      if (k === 'require' && args[0]?.toLowerCase() === 'method') for (const a of args.slice(1)) methods.add(a.toUpperCase());
-      if (k === 'auth_basic' || k === 'authtype' || (k === 'require' && /^(valid-user|user|group)$/i.test(args[0] ?? ''))) auth = true;
-      if (n.block) visit(n.block, seen);
-      if (n.includes)
-        for (const p of n.includes) {
-          const f = set.files.get(p);
-          if (f && !seen.has(p)) {
-            seen.add(p);
-            visit(f.nodes, seen);
-          }
-        }
-    }
-  };
-  visit(set.root.nodes, new Set([set.root.source.path]));
+  // every directive in reading order, includes expanded (src/walk.ts)
+  walk(set, (n) => {
+    if (n.type !== 'directive') return;
+    const k = n.key.replace(/^</, '');
+    const args = n.args.map((a) => a.value);
+    if (k === 'allow' || k === 'deny')
+      for (const a of args) if (a.toLowerCase() !== 'from' && a.toLowerCase() !== 'all') boundary(a).forEach((x) => ips.add(x));
+    if (k === 'require' && /^(not\s+)?ip$/i.test(args.slice(0, args[0]?.toLowerCase() === 'not' ? 2 : 1).join(' ')))
+      for (const a of args.slice(args[0]?.toLowerCase() === 'not' ? 2 : 1)) boundary(a).forEach((x) => ips.add(x));
+    if (k === 'geo' || k === 'set_real_ip_from') for (const a of args) boundary(a).forEach((x) => ips.add(x));
+    if (k === 'limit_except' || k === 'limit' || k === 'limitexcept') for (const a of args) if (/^[A-Z]+$/.test(a)) methods.add(a);
+    if (k === 'require' && args[0]?.toLowerCase() === 'method') for (const a of args.slice(1)) methods.add(a.toUpperCase());
+    if (k === 'auth_basic' || k === 'authtype' || (k === 'require' && /^(valid-user|user|group)$/i.test(args[0] ?? ''))) auth = true;
+  });
   return { ips, methods, auth };
 }
 
@@ -111,7 +99,7 @@ function scopeProbes(m: Model): Probe[] {
     for (const s of m.scopes()) {
       if (s.kind === 'http' || s.kind === 'if') continue;
       const r = m.requestTo(s);
-      if (r) out.push({ sample: r, scope: chain(s) });
+      if (r) out.push({ sample: r, scope: scopeChain(s).join(' › ') });
     }
   } else {
     for (const p of m.probes()) {
@@ -140,17 +128,6 @@ function scopeProbes(m: Model): Probe[] {
       });
     }
   return out;
-}
-
-function chain(scope: Scope): string {
-  const out: string[] = [];
-  for (let s: Scope | null = scope; s && s.kind !== 'http'; s = s.parent) {
-    if (s.kind === 'server') {
-      const names = (s.byName.get('server_name') ?? []).flatMap((d) => d.args.map((a) => a.value)).filter((v) => v && v !== '_');
-      out.unshift(`server ${names[0] ?? `#${(s as Scope & { index: number }).index + 1}`}`);
-    } else out.unshift(scopeLabel(s));
-  }
-  return out.join(' › ');
 }
 
 function verdictOf(e: Explanation | null): Verdict {

@@ -12,10 +12,20 @@ import type { ConfigSet, Directive, Node } from '../ast.js';
 import { directiveText } from '../ast.js';
 import { parseRewriteFlags } from '../apache/model/dirconf.js';
 import { modelFor, type ApacheView, type Model, type ModelOptions, type NginxView } from '../model/index.js';
-import { explainSample, prove, sampleUrl, type Proof, type SampleInput, type SampleRequest, SAMPLE_CLIENT } from '../model/proof.js';
+import {
+  explainSample,
+  prove,
+  sameAt,
+  sampleUrl,
+  type Proof,
+  type SampleInput,
+  type SampleRequest,
+  SAMPLE_CLIENT,
+} from '../model/proof.js';
 import { accessRulesOf, accessSegments, addressText, segmentAllows, type AccessRule } from '../nginx/model/address.js';
+import { locationOf, serverOf } from '../nginx/model/cache.js';
 import { effectiveSettings } from '../nginx/model/settings.js';
-import type { LimitExcept, Location, Scope, Server } from '../nginx/model/tree.js';
+import type { LimitExcept, Scope, Server } from '../nginx/model/tree.js';
 import { scopeLabel } from '../nginx/model/tree.js';
 
 /** Who a place refuses, in words and structured. */
@@ -117,11 +127,8 @@ function firstProof(
   return null;
 }
 
-const sameAt = (p: Proof, d: Directive): boolean =>
-  !!p.decidedBy &&
-  p.decidedBy.file === d.source.path &&
-  p.decidedBy.line === d.nameSpan.start.line &&
-  p.decidedBy.column === d.nameSpan.start.column;
+/** The proof was decided by directive `d`. */
+const decidedBy = (p: Proof, d: Directive): boolean => sameAt(p.decidedBy, d);
 
 // ---------------------------------------------------------------- nginx
 
@@ -135,7 +142,8 @@ function serverLabel(s: Server | null): string {
   return names.length ? `${names.join(' ')} (${listen})` : `server #${s.index + 1} (${listen})`;
 }
 
-function chain(scope: Scope): string[] {
+/** The scope chain of an nginx scope, outermost first: `server shop.test (80)`, `location /admin/`. */
+export function scopeChain(scope: Scope): string[] {
   const out: string[] = [];
   for (let s: Scope | null = scope; s && s.kind !== 'http'; s = s.parent)
     out.unshift(s.kind === 'server' ? `server ${serverLabel(s as Server)}` : scopeLabel(s));
@@ -145,12 +153,7 @@ function chain(scope: Scope): string[] {
 /** The URIs a scope governs; `except`: the locations inside it that set their own `names` (so the
  * place does not decide there). */
 function uriPattern(scope: Scope, names: readonly string[]): { pattern: string; except: string[] } {
-  let loc: Location | null = null;
-  for (let s: Scope | null = scope; s; s = s.parent)
-    if (s.kind === 'location') {
-      loc = s as Location;
-      break;
-    }
+  const loc = locationOf(scope);
   const pattern = loc ? [loc.modifier, loc.name].filter(Boolean).join(' ') : '/ (every URI of the server)';
   const except: string[] = [];
   const visit = (s: Scope): void => {
@@ -161,11 +164,6 @@ function uriPattern(scope: Scope, names: readonly string[]): { pattern: string; 
   };
   if (names.length) visit(loc ?? scope);
   return { pattern, except };
-}
-
-function serverOfScope(s: Scope): Server | null {
-  for (let x: Scope | null = s; x; x = x.parent) if (x.kind === 'server') return x as Server;
-  return null;
 }
 
 /** An IPv4 range as the fewest CIDR blocks (a single address without /32). */
@@ -231,14 +229,14 @@ function nginxEntries(m: NginxView, client: string): MapEntry[] {
     // An unconditional refusal that explain shows is never reached (an earlier `return`, a `deny` that
     // answers before auth is asked for) is no place that answers: left out.
     if (!proof && !note && lastMissKnown) return;
-    const server = serverOfScope(scope);
+    const server = serverOf(scope);
     const key = `${d.source.path}:${d.span.start.offset}:${status}:${server?.index ?? -1}:${scope.block?.span.start.offset ?? -1}`;
     if (seen.has(key)) return;
     seen.add(key);
     out.push({
       ...at(d),
       server: serverLabel(server),
-      scope: chain(scope),
+      scope: scopeChain(scope),
       status,
       who,
       uris: uriPattern(scope, overrides),
@@ -247,7 +245,7 @@ function nginxEntries(m: NginxView, client: string): MapEntry[] {
     });
   };
   for (const scope of m.scopes()) {
-    if (scope.kind === 'http' || !serverOfScope(scope)) continue;
+    if (scope.kind === 'http' || !serverOf(scope)) continue;
     const found = m.requestTo(scope);
     const base = found && { ...found, ip: client };
     const own = scope.body;
@@ -260,7 +258,7 @@ function nginxEntries(m: NginxView, client: string): MapEntry[] {
               .join(' ')
               .replace(/^\(\s*|\s*\)$/g, '')
           : null;
-      const proof = firstProof(m, [base], [403], (p) => sameAt(p, d));
+      const proof = firstProof(m, [base], [403], (p) => decidedBy(p, d));
       const who: Who = cond
         ? { kind: 'condition', condition: cond, text: `requests where \`${cond}\` holds` }
         : { kind: 'everyone', text: 'every request' };
@@ -290,8 +288,8 @@ function nginxEntries(m: NginxView, client: string): MapEntry[] {
           who.text = `${all ? 'every client' : who.text} using a method other than ${le.methods.join(', ')}${le.methods.includes('GET') ? ' (and HEAD)' : ''}`;
         }
         const sample = base && r.refusedSample ? { ...base, ip: r.refusedSample } : null;
-        const proof = firstProof(m, [sample], auth ? [401, 403] : [403], (p) => list.some((d) => sameAt(p, d)) || p.status === 401);
-        const decided = proof ? (list.find((d) => sameAt(proof, d)) ?? list[0]) : (list.find((d) => d.name === 'deny') ?? list[0]);
+        const proof = firstProof(m, [sample], auth ? [401, 403] : [403], (p) => list.some((d) => decidedBy(p, d)) || p.status === 401);
+        const decided = proof ? (list.find((d) => decidedBy(proof, d)) ?? list[0]) : (list.find((d) => d.name === 'deny') ?? list[0]);
         const status = proof?.status === 401 ? 401 : 403;
         if (status === 401) who.text += ' without credentials (satisfy any: credentials let them in)';
         add(decided, scope, status, who, proof, auth ? 'satisfy any: a client with valid credentials passes' : undefined);
@@ -453,7 +451,7 @@ function apacheEntries(m: ApacheView, client: string): MapEntry[] {
     const section = w.parents[w.parents.length - 1] ?? null;
     const inSection = (p: Proof): boolean => {
       if (!p.decidedBy) return false;
-      if (sameAt(p, n)) return true;
+      if (decidedBy(p, n)) return true;
       if (!section || p.decidedBy.file !== section.source.path) return false;
       return p.decidedBy.line >= section.span.start.line && p.decidedBy.line <= section.span.end.line;
     };

@@ -5,6 +5,7 @@
  * request that reaches the scope could be built (the finding then carries no sample).
  */
 import type { NginxModel, Location, Scope, Server } from '../nginx/model/tree.js';
+import { locationOf, serverOf } from '../nginx/model/cache.js';
 import { findLocation } from '../nginx/model/locations.js';
 import { selectServer } from '../nginx/model/servers.js';
 import { normalizeUri } from '../nginx/model/uri.js';
@@ -13,16 +14,6 @@ import { regexExamples, uriExamples } from './examples.js';
 import type { SampleInput } from './types.js';
 
 const METHODS = ['POST', 'PUT', 'DELETE', 'PATCH', 'GET'];
-
-function serverOf(s: Scope | null): Server | null {
-  for (let x = s; x; x = x.parent) if (x.kind === 'server') return x as Server;
-  return null;
-}
-
-function locationOf(s: Scope): Location | null {
-  for (let x: Scope | null = s; x; x = x.parent) if (x.kind === 'location') return x as Location;
-  return null;
-}
 
 /** Host names that may select `server`, most specific first. */
 function hostCandidates(server: Server): string[] {

@@ -5,7 +5,7 @@
 import { directiveText, type Directive } from '../../ast.js';
 import { accessRulesOf, accessSegments, addressText, segmentAllows, shadowedBy } from './address.js';
 import { effectiveSettings } from './settings.js';
-import { type NginxModel, type Scope, type Server } from './tree.js';
+import { type Location, type NginxModel, type Scope, type Server } from './tree.js';
 
 /** Every scope of the model once, parents before children: http, each server, its locations (nested),
  * `if` blocks and `limit_except` blocks. */
@@ -31,6 +31,12 @@ export function lineOf(d: Directive, from?: Directive): string {
 }
 
 /** The server a scope belongs to (null for http). */
+/** The innermost location a scope is (or is inside), null for a server or http scope. */
+export function locationOf(s: Scope | null): Location | null {
+  for (let x = s; x; x = x.parent) if (x.kind === 'location') return x as Location;
+  return null;
+}
+
 export function serverOf(s: Scope | null): Server | null {
   for (let x = s; x; x = x.parent) if (x.kind === 'server') return x as Server;
   return null;
