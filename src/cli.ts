@@ -73,6 +73,18 @@ interface OptionSpec {
 }
 
 /** Options every command takes. */
+/** What explain and map read a config with besides the global options (src/command-load.ts). */
+const MODEL_OPTIONS: Record<string, OptionSpec> = {
+  prefix: { type: 'string', describe: 'nginx: the -p prefix relative paths resolve against (default /usr/share/nginx/)' },
+  'server-root': { type: 'string', describe: 'Apache: ServerRoot when the config sets none (default /etc/apache2)' },
+  define: { type: 'string', alias: 'D', describe: 'Apache: -D NAME[=VALUE] (repeatable)' },
+  'config-lookup': {
+    type: 'boolean',
+    default: true,
+    describe: 'Read the .why403.json/.yaml/package.json settings that lint reads for this file (--no-config-lookup: none)',
+  },
+};
+
 const GLOBAL_OPTIONS: Record<string, OptionSpec> = {
   server: { type: 'string', choices: ['nginx', 'apache'], describe: 'Server the files are for (default: detect)' },
   'path-map': { type: 'string', repeat: true, describe: 'Map an installed path to the checkout: FROM=TO (repeatable)' },
@@ -312,7 +324,7 @@ async function withYargs(argv: string[], io: CliIO): Promise<number> {
     'map <configs..>',
     'Every place of a config that answers 403 (or 401), who gets it, and a request that shows it',
     (b) =>
-      applyOptions(b, GLOBAL_OPTIONS)
+      applyOptions(applyOptions(b, GLOBAL_OPTIONS), MODEL_OPTIONS)
         .positional('configs', {
           type: 'string',
           array: true,
@@ -320,10 +332,6 @@ async function withYargs(argv: string[], io: CliIO): Promise<number> {
           describe: 'Main configs (nginx.conf, apache2.conf, httpd.conf) or .htaccess files',
         })
         .option('format', { alias: 'f', type: 'string', choices: ['text', 'json', 'markdown', 'sarif'], default: 'text' })
-        .option('prefix', { type: 'string', describe: 'nginx: the -p prefix relative paths resolve against' })
-        .option('server-root', { type: 'string', describe: 'Apache: ServerRoot when the config sets none (default /etc/apache2)' })
-        .option('define', { alias: 'D', type: 'string', describe: 'Apache: -D NAME[=VALUE] (repeatable)' })
-        .option('config-lookup', { type: 'boolean', default: true, describe: 'Read .why403.json settings (--no-config-lookup: none)' })
         .epilogue('Exit codes: 0 the map was made (whatever it holds), 2 bad input (a config that cannot be read or does not parse).'),
     async (a) => {
       code = await (
@@ -348,7 +356,7 @@ async function withYargs(argv: string[], io: CliIO): Promise<number> {
     'explain <config> <url>',
     'Why does this request get 403 (or what does it get instead)? Simulates it on the config',
     (b) =>
-      applyOptions(b, GLOBAL_OPTIONS)
+      applyOptions(applyOptions(b, GLOBAL_OPTIONS), MODEL_OPTIONS)
         .positional('config', {
           type: 'string',
           demandOption: true,
@@ -369,16 +377,8 @@ async function withYargs(argv: string[], io: CliIO): Promise<number> {
           describe: 'Check root/alias/DocumentRoot on disk: existence, index files, symlinks, modes and owners',
         })
         .option('format', { alias: 'f', type: 'string', choices: ['text', 'json'], default: 'text' })
-        .option('prefix', { type: 'string', describe: 'nginx: the -p prefix relative paths resolve against (default /usr/share/nginx/)' })
-        .option('server-root', { type: 'string', describe: 'Apache: ServerRoot when the config sets none (default /etc/apache2)' })
-        .option('define', { alias: 'D', type: 'string', describe: 'Apache: -D NAME[=VALUE] (repeatable)' })
         .option('expect', { type: 'number', describe: 'Exit 1 when the predicted status is not this one (for CI)' })
         .option('color', { type: 'boolean', describe: 'Force colour on or off' })
-        .option('config-lookup', {
-          type: 'boolean',
-          default: true,
-          describe: 'Read the .why403.json/.yaml/package.json settings that lint reads for this file (--no-config-lookup: none)',
-        })
         .epilogue('Exit codes: 0 the explanation was produced, 1 --expect differs, 2 bad input (URL, IP, header, config).'),
     async (a) => {
       code = await (
