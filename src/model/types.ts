@@ -56,3 +56,40 @@ export interface ProofExpectation {
   /** The directive the finding is about must be the one that decided. */
   decidedBy?: Directive;
 }
+
+/** One step of a simulation, for both servers: the server phase, what happened, and the directive. */
+export interface SimStep {
+  phase: string;
+  message: string;
+  directive: Directive | null;
+}
+
+/** One answer the request can get when the simulator was not told everything (disk, a backend, a
+ * hash bucket, a DNS name…), with the assumptions it rests on. */
+export interface SimPossible<O extends string = string> {
+  status: number | null;
+  outcome: O;
+  /** Catalog id of a 403 (docs/403-causes.md), null otherwise. */
+  cause: CauseId | null;
+  /** The assumptions this outcome rests on (empty when the config and request decide it). */
+  when: string[];
+}
+
+/**
+ * What both simulators return (issue 10: one result type). Each server's SimResult extends it with
+ * what only that server has (nginx: the location and mayAlso; Apache: the filename, the merged
+ * sections, the DirectoryIndex lookup).
+ */
+export interface SimulatorResult<O extends string = string> {
+  /** The predicted status, null when it depends on something not known (then see possibleOutcomes). */
+  status: number | null;
+  outcome: O;
+  cause: CauseId | null;
+  /** The directive whose evaluation decided the status (null: a built-in default decided). */
+  decidedBy: Directive | null;
+  /** Every outcome found when the answer depends on what the simulator was not told. */
+  possibleOutcomes: SimPossible<O>[];
+  trace: SimStep[];
+  /** Reasons the simulation could not decide something at all. */
+  unknowns: string[];
+}
