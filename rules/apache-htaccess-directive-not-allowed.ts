@@ -8,7 +8,7 @@
  * `apacheAllowOverride` setting, else only directives that no AllowOverride allows are reported.
  */
 import { directiveAt, directiveText, type Directive } from '../src/ast.js';
-import { htaccessContext, linkedViolations, overrideViolations, readsHtaccess } from '../src/apache/model/htaccess-link.js';
+import { overrideViolations, readsHtaccess } from '../src/apache/model/htaccess-link.js';
 import { OVERRIDE_CLASSES } from '../src/apache/model/overrides.js';
 import { defineRule } from '../src/rule.js';
 
@@ -29,9 +29,10 @@ export default defineRule({
       '{{message}}: under the assumed `AllowOverride {{allow}}` (setting apacheAllowOverride), Apache answers 500 to every request below this directory',
   },
   check(ctx) {
-    if (ctx.set.root.context !== 'htaccess') return;
-    const hc = htaccessContext(ctx.set, ctx.settings);
-    for (const { violation: v, link } of linkedViolations(ctx.set, hc)) {
+    const m = ctx.model;
+    if (ctx.set.root.context !== 'htaccess' || m.server !== 'apache') return;
+    const hc = m.htaccess();
+    for (const { violation: v, link } of m.htaccessViolations()) {
       if (v.nonfatal) continue;
       const where = link.url ? `${link.url} (${link.server.serverName ?? 'main server'})` : hc.dir;
       ctx.report({

@@ -8,7 +8,7 @@
  * `apacheAllowOverride` setting can say it is ignored.
  */
 import { directiveAt, directiveText, type Directive } from '../src/ast.js';
-import { htaccessContext, linkedViolations, readsHtaccess, type OverrideAt } from '../src/apache/model/htaccess-link.js';
+import { readsHtaccess, type OverrideAt } from '../src/apache/model/htaccess-link.js';
 import { defineRule } from '../src/rule.js';
 
 /** Directives that restrict access (a denial, authentication, a legacy deny). */
@@ -51,8 +51,9 @@ export default defineRule({
     skipped: '`{{directive}}` is skipped: {{why}} lets Apache log "{{message}}" and go on, so it protects nothing',
   },
   check(ctx) {
-    if (ctx.set.root.context !== 'htaccess') return;
-    const hc = htaccessContext(ctx.set, ctx.settings);
+    const m = ctx.model;
+    if (ctx.set.root.context !== 'htaccess' || m.server !== 'apache') return;
+    const hc = m.htaccess();
     const top = ctx.set.root.nodes.filter((n): n is Directive => n.type === 'directive');
     if (top.length === 0) return;
     const states: { state: OverrideAt; why: string }[] = hc.links.map((l) => ({
@@ -77,7 +78,7 @@ export default defineRule({
       return;
     }
     // Read, but some access controls skipped under Nonfatal=Override.
-    for (const { violation: v, link } of linkedViolations(ctx.set, hc)) {
+    for (const { violation: v, link } of m.htaccessViolations()) {
       if (!v.nonfatal || !firstRestriction([v.directive])) continue;
       ctx.report({
         node: v.directive,

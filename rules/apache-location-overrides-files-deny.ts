@@ -6,7 +6,6 @@
  * `/.htpasswd` on every DocumentRoot, granted by a directive that sits in a Location section.
  */
 import { directiveText, type Directive } from '../src/ast.js';
-import { fnmatch } from '../src/apache/model/index.js';
 import { defineRule } from '../src/rule.js';
 
 const kids = (d: Directive) => (d.block ?? []).filter((n): n is Directive => n.type === 'directive');
@@ -29,11 +28,9 @@ export default defineRule({
       if (root.kind !== 'documentroot') continue;
       for (const name of ['.htpasswd', '.htaccess']) {
         // the stock denial this server has for the name
-        const deny = root.server.files.find(
-          (f) =>
-            (f.kind === 'files' ? fnmatch(f.pattern, name) : f.regex?.ok && f.regex.re.matches(name) === true) &&
-            kids(f.directive).some((d) => d.key === 'require' && /^all denied$/i.test(d.args.map((a) => a.value).join(' '))),
-        );
+        const deny = m
+          .filesSectionsFor(root.server, name)
+          .find((f) => kids(f.directive).some((d) => d.key === 'require' && /^all denied$/i.test(d.args.map((a) => a.value).join(' '))));
         if (!deny) continue;
         const r = m.probeUrl(root.server, `${root.url}${name}`);
         if (r.status === 403 || r.possibleOutcomes.some((p) => p.cause === 'A07')) continue;

@@ -8,7 +8,6 @@
  * main config's options (htaccess-link.ts); a .htaccess linted alone is not reported.
  */
 import { directiveText, type Directive } from '../src/ast.js';
-import { dirConfAt, htaccessContext } from '../src/apache/model/htaccess-link.js';
 import { applyOptions, describeOptions, effectiveOptions, newOptions, OPT_SYM_LINKS, OPT_SYM_OWNER } from '../src/apache/model/options.js';
 import { defineRule } from '../src/rule.js';
 
@@ -46,23 +45,23 @@ export default defineRule({
         data: { options: directiveText(d), inherited: describeOptions(inherited) || 'none', where },
       });
     };
+    const m = ctx.model;
+    if (m.server !== 'apache') return;
     if (ctx.set.root.context === 'htaccess') {
-      const hc = htaccessContext(ctx.set, ctx.settings);
+      const hc = m.htaccess();
       // Alone, what the file inherits is unknown: nothing is claimed (a RewriteEngine On beside it is
       // apache-rewrite-without-followsymlinks' finding).
       const server = hc.links[0]?.server;
       if (!server) return;
-      const inherited = effectiveOptions(dirConfAt(server, `${hc.dir}/`).options);
+      const inherited = m.optionsAt(server, `${hc.dir}/`);
       for (const n of ctx.set.root.nodes) if (n.type === 'directive' && n.key === 'options') check(n, inherited, 'below this .htaccess');
       return;
     }
-    const m = ctx.model;
-    if (m.server !== 'apache') return;
     const done = new Set<Directive>();
     for (const p of m.probes()) {
       if (!p.section || done.has(p.section.directive)) continue;
       done.add(p.section.directive);
-      const inherited = effectiveOptions(dirConfAt(p.root.server, parent(p.section.path)).options);
+      const inherited = m.optionsAt(p.root.server, parent(p.section.path));
       for (const d of kids(p.section.directive)) if (d.key === 'options') check(d, inherited, `in ${p.url}`);
     }
   },

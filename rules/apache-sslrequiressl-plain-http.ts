@@ -9,7 +9,6 @@
  */
 import { directiveText, type Directive } from '../src/ast.js';
 import type { ServerModel } from '../src/apache/model/index.js';
-import { encodeSegment } from '../src/apache/model/cache.js';
 import { defineRule } from '../src/rule.js';
 import type { ApacheView } from '../src/model/index.js';
 
@@ -22,21 +21,7 @@ function urlFor(m: ApacheView, server: ServerModel, d: Directive): string | null
   if (o.kind === 'location' && o.section.key.replace(/^</, '') === 'location' && o.path && !/[*?[]/.test(o.path) && o.path.startsWith('/'))
     return o.path;
   if (o.kind !== 'directory' || !o.path || /[*?[]/.test(o.path)) return null;
-  const dir = o.path.replace(/\/+$/, '');
-  for (const r of m.servedRoots().filter((x) => x.server === server)) {
-    if (r.dir === dir || r.dir.startsWith(dir + '/')) return r.url;
-    if (dir.startsWith(r.dir + '/'))
-      return (
-        r.url +
-        dir
-          .slice(r.dir.length + 1)
-          .split('/')
-          .map(encodeSegment)
-          .join('/') +
-        '/'
-      );
-  }
-  return null;
+  return m.urlOfDir(server, o.path);
 }
 
 export default defineRule({

@@ -7,9 +7,8 @@
  * list, or opens it with an explicit `allow`, is deliberate and not reported.
  */
 import { defineRule } from '../src/rule.js';
-import { accessDiff, addressText, type AccessRule } from '../src/nginx/model/address.js';
+import type { AccessRule } from '../src/nginx/model/address.js';
 import { directiveText, lineOf } from '../src/nginx/model/cache.js';
-import { accessList } from '../src/nginx/model/settings.js';
 import { scopeLabel } from '../src/nginx/model/tree.js';
 
 export default defineRule({
@@ -26,16 +25,18 @@ export default defineRule({
       'the allow/deny rules of `{{block}}` replace those of `{{parent}}` instead of adding to them: `{{rule}}` ({{line}}) no longer applies here, so clients it refused (e.g. {{example}}) are let in',
   },
   check(ctx) {
-    for (const scope of ctx.model.server === 'nginx' ? ctx.model.scopes() : []) {
+    const m = ctx.model;
+    if (m.server !== 'nginx') return;
+    for (const scope of m.scopes()) {
       if ((scope.kind !== 'location' && scope.kind !== 'limit_except') || !scope.block || !scope.parent) continue;
-      const mine = accessList(scope);
-      const inherited = accessList(scope.parent);
+      const mine = m.settingsAt(scope).access;
+      const inherited = m.settingsAt(scope.parent).access;
       if (mine.from !== scope || inherited.rules.length === 0 || !inherited.from) continue;
       const node = mine.directives[0];
       const data = { block: scopeLabel(scope), parent: scopeLabel(inherited.from) };
       const seen = new Set<AccessRule>(); // one finding per lost rule, from the first family that shows it
       for (const family of ['ipv4', 'ipv6'] as const) {
-        const diff = accessDiff(inherited.rules, mine.rules, family);
+        const diff = m.accessChanges(scope.parent, scope, family);
         const adds = diff.some((p) => p.before?.action === 'deny' && p.after?.action === 'allow');
         for (const p of diff) {
           const lost = p.before;
@@ -52,7 +53,7 @@ export default defineRule({
               ...data,
               rule: directiveText(lost.directive),
               line: lineOf(lost.directive, node),
-              example: addressText(p.lo === 0n ? p.hi : p.lo, family),
+              example: p.example,
             },
             related: [{ node: lost.directive, message: `no longer applies in \`${data.block}\`` }],
           });

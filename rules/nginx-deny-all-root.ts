@@ -8,9 +8,7 @@
  */
 import type { Directive } from '../src/ast.js';
 import { defineRule } from '../src/rule.js';
-import { accessSegments, segmentAllows } from '../src/nginx/model/address.js';
 import { directiveText, lineOf } from '../src/nginx/model/cache.js';
-import { accessList } from '../src/nginx/model/settings.js';
 import { own, type Location, type Scope, type Server } from '../src/nginx/model/tree.js';
 
 const rootLocation = (s: Server): Location | undefined =>
@@ -39,11 +37,11 @@ export default defineRule({
       const scope = root ?? server;
       const refused = m.refusesEveryone(scope);
       if (!refused || refused.directive.name === 'return') continue; // return 403: nginx-return-403-server
-      const acc = accessList(scope);
+      const acc = m.settingsAt(scope).access;
       // a default-deny block whose nested locations open parts of the site is deliberate
       const opens = (l: Scope): boolean =>
         [...l.locations, ...(l.limitExcept ? [l.limitExcept] : [])].some(
-          (c) => (own(c, 'allow').length > 0 && accessSegments(accessList(c).rules, 'ipv4').some(segmentAllows)) || opens(c),
+          (c) => (own(c, 'allow').length > 0 && m.clientsOf(c).allowed !== null) || opens(c),
         );
       if (opens(scope)) continue;
       const denies = acc.rules.filter((r) => r.action === 'deny' && r.directive);

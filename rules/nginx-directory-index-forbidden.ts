@@ -8,10 +8,7 @@
  * controller itself (`/`) is refused unless it has one of the index files.
  */
 import { defineRule } from '../src/rule.js';
-import { directiveText, refusedBy, serverOf } from '../src/nginx/model/cache.js';
-import { findLocation } from '../src/nginx/model/locations.js';
-import { toBinary } from '../src/nginx/model/regex.js';
-import { effectiveSettings } from '../src/nginx/model/settings.js';
+import { directiveText } from '../src/nginx/model/cache.js';
 import type { Location, Scope } from '../src/nginx/model/tree.js';
 
 export default defineRule({
@@ -28,18 +25,20 @@ export default defineRule({
       '`{{directive}}` names nothing this server serves: {{refused}}, and without an index file nginx answers 403 "directory index of … is forbidden", so every request for {{dir}} gets 403',
   },
   check(ctx) {
+    const m = ctx.model;
+    if (m.server !== 'nginx') return;
     /** Every index file of a directory location is itself refused after the internal redirect. */
     const indexRefused = (scope: Scope): void => {
-      const st = effectiveSettings(scope);
-      const server = serverOf(scope);
+      const st = m.settingsAt(scope);
+      const server = m.serverOf(scope);
       const dir = scope.kind === 'server' ? '/' : (scope as Location).name;
       if (!server || !dir.endsWith('/') || !st.index.directive || st.tryFiles || st.handler || st.autoindex.value || st.randomIndex.value)
         return;
       if (scope.kind === 'location' && !['', '^~'].includes((scope as Location).modifier)) return;
-      if ((findLocation(server, toBinary(dir)).location ?? server) !== scope || refusedBy(scope)) return;
+      if (m.scopeAt(server, dir) !== scope || m.refusesEveryone(scope)) return;
       const names = st.index.value;
       if (names.length === 0 || names.some((n) => n.includes('$') || n.startsWith('/'))) return;
-      const refused = names.map((n) => ({ n, by: refusedBy(findLocation(server, toBinary(dir + n)).location ?? server) }));
+      const refused = names.map((n) => ({ n, by: m.refusesEveryone(m.scopeAt(server, dir + n)) }));
       if (!refused.every((r) => r.by)) return;
       const list = refused.map((r) => `${dir}${r.n} is refused (${r.by!.why})`).join('; ');
       ctx.report({
@@ -48,9 +47,9 @@ export default defineRule({
         data: { directive: directiveText(st.index.directive), refused: list, dir },
       });
     };
-    for (const scope of ctx.model.server === 'nginx' ? ctx.model.scopes() : []) {
+    for (const scope of m.scopes()) {
       if (scope.kind !== 'location' && scope.kind !== 'server') continue;
-      const st = effectiveSettings(scope);
+      const st = m.settingsAt(scope);
       indexRefused(scope);
       const tf = st.tryFiles;
       if (!tf || tf.args.length < 2 || st.autoindex.value || st.randomIndex.value || st.handler) continue;
@@ -62,9 +61,9 @@ export default defineRule({
       const file = path.slice(path.lastIndexOf('/') + 1);
       if (file !== '' && st.index.value.includes(file)) continue;
       // only where the fallback's own directory is served by this block (the front controller's home)
-      const server = serverOf(scope);
+      const server = m.serverOf(scope);
       const dir = path.slice(0, path.lastIndexOf('/') + 1);
-      if (!server || (findLocation(server, toBinary(dir)).location ?? server) !== scope) continue;
+      if (!server || m.scopeAt(server, dir) !== scope) continue;
       ctx.report({
         node: tf,
         arg: dirArg,

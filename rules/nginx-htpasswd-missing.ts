@@ -10,7 +10,6 @@ import { defineRule } from '../src/rule.js';
 import { confPrefixFor } from '../src/nginx/load.js';
 import { directiveText } from '../src/nginx/model/cache.js';
 import { DiskFs } from '../src/nginx/model/fs.js';
-import { effectiveSettings } from '../src/nginx/model/settings.js';
 
 export default defineRule({
   id: 'nginx-htpasswd-missing',
@@ -26,8 +25,10 @@ export default defineRule({
   check(ctx) {
     const fs = new DiskFs(Object.entries(ctx.settings.pathMap ?? {}).map(([from, to]) => ({ from, to })));
     const prefix = confPrefixFor(ctx.set.root.source.path);
-    for (const scope of ctx.model.server === 'nginx' ? ctx.model.scopes() : []) {
-      const st = effectiveSettings(scope);
+    const m = ctx.model;
+    if (m.server !== 'nginx') return;
+    for (const scope of m.scopes()) {
+      const st = m.settingsAt(scope);
       const d = st.authBasicUserFile.directive;
       const file = st.authBasicUserFile.value;
       if (st.authBasic.value === null || !d || !file || file.includes('$')) continue;

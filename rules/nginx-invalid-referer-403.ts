@@ -6,7 +6,6 @@
  */
 import { defineRule } from '../src/rule.js';
 import { directiveText, lineOf } from '../src/nginx/model/cache.js';
-import { effectiveSettings } from '../src/nginx/model/settings.js';
 import { own } from '../src/nginx/model/tree.js';
 
 export default defineRule({
@@ -33,7 +32,7 @@ export default defineRule({
       if (cond !== '$invalid_referer') continue;
       const ret = own(scope, 'return')[0];
       if (!ret || ret.args[0]?.value !== '403') continue;
-      const vr = effectiveSettings(scope).validReferers;
+      const vr = m.settingsAt(scope).validReferers;
       if (!vr || vr.args.some((a) => a.value === 'none')) continue;
       const at = vr.args[0]?.span.start.offset ?? vr.nameSpan.end.offset;
       // A request without a Referer, shown by explain to get 403 from the `return`.

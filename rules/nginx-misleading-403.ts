@@ -5,10 +5,7 @@
  * debugs it read 403 as "forbidden" and look for permissions that are fine.
  */
 import { defineRule } from '../src/rule.js';
-import { directiveText, refusedBy, serverOf } from '../src/nginx/model/cache.js';
-import { findLocation } from '../src/nginx/model/locations.js';
-import { toBinary } from '../src/nginx/model/regex.js';
-import { effectiveSettings } from '../src/nginx/model/settings.js';
+import { directiveText } from '../src/nginx/model/cache.js';
 import { own } from '../src/nginx/model/tree.js';
 
 export default defineRule({
@@ -28,7 +25,9 @@ export default defineRule({
       '`{{directive}}`: requests over the `{{limit}}` limit get 403 instead of 503, so load shedding looks like a permission refusal (use 429 or 503)',
   },
   check(ctx) {
-    for (const scope of ctx.model.server === 'nginx' ? ctx.model.scopes() : []) {
+    const m = ctx.model;
+    if (m.server !== 'nginx') return;
+    for (const scope of m.scopes()) {
       const tf = own(scope, 'try_files')[0];
       if (tf && tf.args.at(-1)?.value === '=403') {
         ctx.report({ node: tf, arg: tf.args.length - 1, messageId: 'tryFiles', data: { directive: directiveText(tf) } });
@@ -43,13 +42,13 @@ export default defineRule({
           continue;
         }
         const target = d.args.at(-1)!.value;
-        const server = serverOf(scope);
+        const server = m.serverOf(scope);
         if (!target.startsWith('/') || target.includes('$') || !server || d.args.some((a) => a.value.startsWith('='))) continue;
-        const into = findLocation(server, toBinary(target.split('?')[0])).location ?? server;
-        const why = refusedBy(into)?.why;
+        const into = m.scopeAt(server, target);
+        const why = m.refusesEveryone(into)?.why;
         if (why) ctx.report({ node: d, arg: d.args.length - 1, messageId: 'errorTarget', data: { ...data, target, why } });
       }
-      const st = effectiveSettings(scope);
+      const st = m.settingsAt(scope);
       for (const [list, status, limit] of [
         [st.limitReq, st.limitReqStatus, 'limit_req'],
         [st.limitConn, st.limitConnStatus, 'limit_conn'],

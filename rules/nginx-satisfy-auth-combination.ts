@@ -7,14 +7,8 @@
  * - `auth_request` whose target location answers `return 403` first: every request is refused (N05).
  */
 import { defineRule } from '../src/rule.js';
-import { accessSegments, addressText, segmentAllows } from '../src/nginx/model/address.js';
 import { directiveText, lineOf } from '../src/nginx/model/cache.js';
-import { findLocation } from '../src/nginx/model/locations.js';
-import { toBinary } from '../src/nginx/model/regex.js';
-import { effectiveSettings } from '../src/nginx/model/settings.js';
-import { own, type Scope, type Server } from '../src/nginx/model/tree.js';
-
-const serverOf = (s: Scope | null): Server | null => (!s ? null : s.kind === 'server' ? (s as Server) : serverOf(s.parent));
+import { own } from '../src/nginx/model/tree.js';
 
 export default defineRule({
   id: 'nginx-satisfy-auth-combination',
@@ -36,15 +30,14 @@ export default defineRule({
     if (m.server !== 'nginx') return;
     for (const scope of m.scopes()) {
       if (scope.kind === 'http' || scope.kind === 'if') continue;
-      const st = effectiveSettings(scope);
+      const st = m.settingsAt(scope);
       const auth = st.authBasic.value !== null ? st.authBasic.directive : st.authRequest.value !== null ? st.authRequest.directive : null;
-      const seg = st.access.rules.length ? accessSegments(st.access.rules, 'ipv4') : [];
+      const who = st.access.rules.length ? m.clientsOf(scope) : null;
       const deny = st.access.rules.find((r) => r.action === 'deny' && r.directive)?.directive;
-      if (auth && deny && st.satisfy.value === 'all' && seg.some(segmentAllows) && !seg.every(segmentAllows)) {
+      if (auth && deny && st.satisfy.value === 'all' && who?.allowed && who.refused) {
         // A client the list refuses, shown by explain to get 403 without being asked for credentials.
-        const refused = seg.find((x) => !segmentAllows(x))!;
         const sample = m.requestTo(scope);
-        const proof = ctx.prove(sample && { ...sample, ip: addressText(refused.lo, 'ipv4') }, { status: 403 });
+        const proof = ctx.prove(sample && { ...sample, ip: who.refused }, { status: 403 });
         if (proof !== false)
           ctx.report({
             proof,
@@ -62,8 +55,8 @@ export default defineRule({
         st.access.from === scope &&
         scope.kind === 'location' &&
         st.satisfy.from !== scope &&
-        seg.length &&
-        !seg.some(segmentAllows)
+        who &&
+        who.allowed === null
       ) {
         ctx.report({
           node: deny,
@@ -72,12 +65,12 @@ export default defineRule({
         });
       }
       const ar = own(scope, 'auth_request')[0];
-      const server = serverOf(scope);
+      const server = m.serverOf(scope);
       const uri = ar?.args[0]?.value;
       if (!ar || !server || !uri || uri === 'off' || uri.includes('$')) continue;
-      const target = findLocation(server, toBinary(uri.split('?')[0])).location;
+      const target = m.scopeAt(server, uri);
       const stop = target?.body.find((d) => ['return', 'rewrite', 'if', 'break'].includes(d.name));
-      if (target && stop?.name === 'return' && stop.args[0]?.value === '403') {
+      if (target !== server && stop?.name === 'return' && stop.args[0]?.value === '403') {
         ctx.report({
           proof: ctx.prove(m.requestTo(scope), { status: 403 }),
           node: ar,

@@ -17,6 +17,7 @@ import {
 } from '../apache/model/sections.js';
 import {
   directoryProbes,
+  encodeSegment,
   hostFor,
   impliedModules,
   portOf,
@@ -26,10 +27,18 @@ import {
   type Probe,
   type ServedRoot,
 } from '../apache/model/cache.js';
-import type { DirectiveOwner } from '../apache/model/dirconf.js';
+import type { DirectiveOwner, NestedSection } from '../apache/model/dirconf.js';
+import { dirConfAt, htaccessContext, linkedViolations, type HtaccessContext, type HtaccessLink } from '../apache/model/htaccess-link.js';
+import type { OverrideViolation } from '../apache/model/overrides.js';
+import { effectiveOptions } from '../apache/model/options.js';
+import { fnmatch } from '../apache/model/regex.js';
 import type { SimResult as ApacheSimResult } from '../apache/model/simulate.js';
 import { buildModel, type NginxModel, type Scope, type Server } from '../nginx/model/tree.js';
 import { deadAccessRules, refusedBy, scopesOf, serverOf, type DeadAccessRule } from '../nginx/model/cache.js';
+import { accessDiff, accessSegments, addressText, segmentAllows, type AccessRule } from '../nginx/model/address.js';
+import { findLocation } from '../nginx/model/locations.js';
+import { toBinary } from '../nginx/model/regex.js';
+import { effectiveSettings, type EffectiveSettings } from '../nginx/model/settings.js';
 import { requestTo } from './nginx-samples.js';
 import { requestsForDirective } from './apache-samples.js';
 import type { SampleInput } from './types.js';
@@ -69,6 +78,31 @@ export interface NginxView extends ModelBase {
   /** A request that reaches `scope` (its server and innermost location; for `limit_except`, a method
    * it does not list), checked with the model's own server and location search; null if none found. */
   requestTo(scope: Scope): SampleInput | null;
+  /** The effective settings of a scope after inheritance (computed once per scope). */
+  settingsAt(scope: Scope): EffectiveSettings;
+  /** The configuration a request for `uri` (a path, `?args` ignored) gets on `server`: the location
+   * nginx's search picks (nested and regex locations included), or the server itself. */
+  scopeAt(server: Server, uri: string): Scope;
+  /** What the effective allow/deny list of `scope` does to clients of a family: an address it lets
+   * through and one it refuses (null when there is none). No list at all lets everyone through. */
+  clientsOf(scope: Scope, family?: 'ipv4' | 'ipv6'): ClientsOf;
+  /** The address ranges where the allow/deny lists of two scopes disagree, with the rule that decides
+   * each side (null: no rule matches, the client is let through) and an example address. */
+  accessChanges(before: Scope, after: Scope, family: 'ipv4' | 'ipv6'): AccessChange[];
+}
+
+export interface ClientsOf {
+  /** An address the list lets through, null when it refuses every client of the family. */
+  allowed: string | null;
+  /** An address the list refuses, null when it lets every client of the family through. */
+  refused: string | null;
+}
+
+export interface AccessChange {
+  before: AccessRule | null;
+  after: AccessRule | null;
+  /** An address in the range (its end when the range starts at 0). */
+  example: string;
 }
 
 /** The Apache model and its queries. */
@@ -89,6 +123,16 @@ export interface ApacheView extends ModelBase {
   requestTo(server: ServerModel, uri: string, method?: string): SampleInput;
   /** Candidate requests that reach the context of `d` (enclosed by `parents`), to be proven. */
   requestsFor(d: Directive, parents: readonly Directive[]): SampleInput[];
+  /** For a .htaccess set: its directory and the main configs of the run that cover it (cached). */
+  htaccess(): HtaccessContext;
+  /** For a .htaccess set: its directives that the AllowOverride of a linked config forbids or ignores. */
+  htaccessViolations(): { violation: OverrideViolation; link: HtaccessLink }[];
+  /** The effective Options bits `server` has for the directory `dir` (merged `<Directory>` sections). */
+  optionsAt(server: ServerModel, dir: string): number;
+  /** The server-level `<Files>`/`<FilesMatch>` sections whose pattern matches the base name `name`. */
+  filesSectionsFor(server: ServerModel, name: string): NestedSection[];
+  /** The URL path that reaches the directory `dir` on `server` through a served root (null: none). */
+  urlOfDir(server: ServerModel, dir: string): string | null;
 }
 
 export type Model = NginxView | ApacheView;
@@ -137,6 +181,20 @@ function nginxView(set: ConfigSet, options: ModelOptions): NginxView {
     refusesEveryone: refusedBy,
     requestTo: (scope) => requestTo(tree, scope),
     serverOf,
+    settingsAt: effectiveSettings,
+    scopeAt: (server, uri) => findLocation(server, toBinary(uri.split('?')[0])).location ?? server,
+    clientsOf(scope, family = 'ipv4') {
+      const segs = accessSegments(effectiveSettings(scope).access.rules, family);
+      const ok = segs.find(segmentAllows);
+      const no = segs.find((x) => !segmentAllows(x));
+      return { allowed: ok ? addressText(ok.lo, family) : null, refused: no ? addressText(no.lo, family) : null };
+    },
+    accessChanges: (before, after, family) =>
+      accessDiff(effectiveSettings(before).access.rules, effectiveSettings(after).access.rules, family).map((p) => ({
+        before: p.before,
+        after: p.after,
+        example: addressText(p.lo === 0n ? p.hi : p.lo, family),
+      })),
     deadAccessRules(action) {
       let d = dead.get(action);
       if (!d) dead.set(action, (d = deadAccessRules(tree, action)));
@@ -170,6 +228,19 @@ function apacheView(set: ConfigSet, options: ModelOptions): ApacheView {
     ownerOf: (d) => tree.owners.get(d) ?? null,
     requestsFor: (d, parents) => requestsForDirective(view, d, parents),
     isBlanketDenial: (d) => isBlanketDenial(tree, d),
+    htaccess: () => htaccessContext(set, options.settings ?? {}),
+    htaccessViolations: () => linkedViolations(set, htaccessContext(set, options.settings ?? {})),
+    optionsAt: (server, dir) => effectiveOptions(dirConfAt(server, dir).options),
+    filesSectionsFor: (server, name) =>
+      server.files.filter((f) => (f.kind === 'files' ? fnmatch(f.pattern, name) : f.regex?.ok === true && f.regex.re.matches(name) === true)),
+    urlOfDir(server, path) {
+      const dir = path.replace(/\/+$/, '');
+      for (const r of view.servedRoots().filter((x) => x.server === server)) {
+        if (r.dir === dir || r.dir.startsWith(dir + '/')) return r.url;
+        if (dir.startsWith(r.dir + '/')) return r.url + dir.slice(r.dir.length + 1).split('/').map(encodeSegment).join('/') + '/';
+      }
+      return null;
+    },
   };
   return view;
 }
