@@ -13,7 +13,7 @@ export async function runLsp(): Promise<void> {
   console.debug = toStderr;
   console.warn = toStderr;
   const { startServer } = await import('./server.js');
-  startServer();
+  await startServer();
   // the connection keeps the process alive; `exit` ends it
   await new Promise<void>(() => undefined);
 }

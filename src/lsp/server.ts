@@ -7,16 +7,8 @@
  * Nothing a client sends can stop the server: every handler is wrapped, and an error becomes a log
  * line and an empty answer.
  */
-import {
-  createConnection,
-  ProposedFeatures,
-  TextDocuments,
-  TextDocumentSyncKind,
-  type Connection,
-  type Diagnostic,
-  type InitializeResult,
-} from 'vscode-languageserver/node.js';
-import { TextDocument } from 'vscode-languageserver-textdocument';
+import type { Connection, Diagnostic, InitializeResult } from 'vscode-languageserver';
+import type { TextDocument as TextDoc } from 'vscode-languageserver-textdocument';
 import { realpathSync } from 'node:fs';
 import type { ConfigSet, ParsedFile } from '../ast.js';
 import { codeActions, toDiagnostic } from './diagnostics.js';
@@ -31,10 +23,11 @@ export interface ServerOptions {
 }
 
 /** Start a server on a connection (stdio by default). The process exits on `exit` (code 0 after `shutdown`). */
-export function startServer(
-  connection: Connection = createConnection(ProposedFeatures.all, process.stdin, process.stdout),
-  o: ServerOptions = {},
-): Connection {
+export async function startServer(given?: Connection, o: ServerOptions = {}): Promise<Connection> {
+  // loaded here, not at the top: the CLI bundle (scripts/bundle.mjs) would otherwise load them for every command
+  const { createConnection, ProposedFeatures, TextDocuments, TextDocumentSyncKind } = await import('vscode-languageserver/node.js');
+  const { TextDocument } = await import('vscode-languageserver-textdocument');
+  const connection = given ?? createConnection(ProposedFeatures.all, process.stdin, process.stdout);
   const debounce = o.debounceMs ?? DEBOUNCE_MS;
   const documents = new TextDocuments(TextDocument);
   const ws = new Workspace();
@@ -168,7 +161,7 @@ export function startServer(
     }),
   );
 
-  const docOf = (uri: string): { doc: OpenDoc; text: TextDocument } | null => {
+  const docOf = (uri: string): { doc: OpenDoc; text: TextDoc } | null => {
     const doc = ws.docs.get(uri);
     const text = documents.get(uri);
     return doc && text ? { doc, text } : null;
