@@ -38,11 +38,18 @@ function write(rel: string, text: string): string {
   return p;
 }
 
-write('.why403.json', '{}\n');
+// the workspace's settings: this rule is a warning here (its default is error)
+write('.why403.json', JSON.stringify({ rules: { 'nginx-return-403-server': 'warn' } }) + '\n');
 write('nginx/nginx.conf', 'events {}\nhttp {\n    include sites-enabled/*;\n}\n');
 const shop = write('nginx/sites-enabled/shop', SHOP);
 const admin = write('nginx/sites-enabled/admin', ADMIN);
 const htaccess = write('www/.htaccess', HTACCESS);
+write(
+  'apache2/apache2.conf',
+  `ServerRoot ${join(tmp, 'apache2')}\nListen 80\n<Directory />\n    Require all denied\n</Directory>\n<Directory ${join(tmp, 'app')}>\n    Require all granted\n</Directory>\nIncludeOptional sites-enabled/*.conf\n`,
+);
+const APP = `<VirtualHost *:80>\n    ServerName app.example.test\n    DocumentRoot ${join(tmp, 'app')}\n    <Location /admin>\n        Require ip 10.0.0.0/8\n    </Location>\n</VirtualHost>\n`;
+const app = write('apache2/sites-enabled/app.conf', APP);
 
 class Client {
   readonly child: ChildProcessWithoutNullStreams;
@@ -136,6 +143,7 @@ describe('why403 lsp over stdio', () => {
     expect(hit, JSON.stringify(d)).toBeDefined();
     expect(hit!.range.start.line).toBe(3); // line 4, 0-based
     expect(hit!.source).toBe('why403');
+    expect(hit!.severity).toBe(2); // a warning, as .why403.json says
     // the edit removes the line (unsaved: the server reads the buffer, not the disk)
     await c.conn.sendNotification('textDocument/didChange', {
       textDocument: { uri: uri(shop), version: 2 },
@@ -165,6 +173,22 @@ describe('why403 lsp over stdio', () => {
       position: { line: 4, character: 26 },
     })) as Hover | null;
     expect((h2!.contents as { value: string }).value).toContain('10.0.0.0/8');
+  });
+
+  test('hover on an Apache <Location>: who gets 403, and the sections merged on the way', async () => {
+    c.open(app, APP, 'apache');
+    const h = (await c.conn.sendRequest('textDocument/hover', {
+      textDocument: { uri: uri(app) },
+      position: { line: 3, character: 7 },
+    })) as Hover | null;
+    const text = (h!.contents as { value: string }).value;
+    expect(text).toContain('<Location /admin>');
+    expect(text).toContain('clients outside 10.0.0.0/8');
+    expect(text).toContain('403');
+    // inheritance: the server-wide <Directory /> is applied before the <Location>
+    expect(text).toMatch(/<Directory \/> applies/);
+    const s = (await c.conn.sendRequest('textDocument/documentSymbol', { textDocument: { uri: uri(app) } })) as DocumentSymbol[];
+    expect(s.map((x) => [x.name, x.children!.map((y) => y.name)])).toEqual([['<VirtualHost *:80>', ['<Location /admin>']]]);
   });
 
   test('.htaccess with Order/Deny/Allow: code actions with edits (suggestion and suppression)', async () => {

@@ -193,12 +193,13 @@ async function apacheHover(tree: Tree, chain: Directive[], cwd: string): Promise
   if (entries.length) {
     out.push('Who gets 403 here (`why403 map`):');
     out.push(...entryLines(entries, cwd));
-    // the merge after inheritance, as explain walks it for the first sample: sections applied, access checks
+    // the merge after inheritance, as explain walks it for the first sample: the sections applied in
+    // order (directory walk, location walk) and the access checks, each with its line
     const withTrace = entries.find((e) => e.trace?.length);
     if (withTrace?.trace) {
       out.push('', `After inheritance, for ${code(`${withTrace.sample?.method} ${withTrace.sample?.url}`)} from ${withTrace.sample?.ip}:`);
-      for (const t of withTrace.trace.filter((s) => /directory_walk|location_walk|file_walk|access|auth/i.test(s.message)).slice(0, 12))
-        out.push(`- ${link(t.file, t.line, cwd)} ${t.message}`);
+      for (const t of withTrace.trace.slice(0, 16)) out.push(`- ${link(t.file, t.line, cwd)} ${t.message}`);
+      if (withTrace.trace.length > 16) out.push(`- … (${withTrace.trace.length - 16} more steps: \`why403 explain\`)`);
     }
   } else out.push('Nothing here answers 403 or 401 (`why403 map`).');
   return out.join('\n');
