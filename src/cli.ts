@@ -125,7 +125,7 @@ const LINT_OPTIONS: Record<string, OptionSpec> = {
   color: { type: 'boolean', describe: 'Force colour on or off (default: only on a TTY; NO_COLOR and FORCE_COLOR honoured)' },
 };
 
-const SUBCOMMANDS = new Set(['lint', 'rules', 'parse', 'explain', 'map', 'test', 'diff']);
+const SUBCOMMANDS = new Set(['lint', 'rules', 'parse', 'explain', 'map', 'test', 'diff', 'lsp']);
 
 /** Parsed lint arguments, camelCased as yargs gives them. */
 
@@ -405,6 +405,19 @@ async function withYargs(argv: string[], io: CliIO): Promise<number> {
         },
         io,
       );
+    },
+  );
+  y.command(
+    'lsp',
+    'Language server (LSP) for editors: diagnostics, code actions, hover, outline, explain',
+    (b) =>
+      b
+        .option('stdio', { type: 'boolean', default: true, describe: 'Talk LSP over standard input and output (the only transport)' })
+        .option('clientProcessId', { type: 'number', describe: 'Exit when this process (the editor) has gone' })
+        .epilogue('See the "Editors" section of the README for VS Code, Neovim and Helix.'),
+    async () => {
+      // loaded here only: the other commands never load the language server libraries
+      await (await import('./lsp/index.js')).runLsp();
     },
   );
   await y.parseAsync();

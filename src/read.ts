@@ -92,6 +92,17 @@ export function fileTypeName(st: Stats): string | null {
   return 'not a regular file';
 }
 
+let overlay: ((path: string) => string | undefined) | null = null;
+
+/** Text that replaces a file's contents on disk for every read (an editor's unsaved buffers: the
+ * language server, src/lsp/); null removes it. `fn` gets the path as the loaders ask for it and
+ * returns undefined to read the disk. Returns the overlay it replaces. */
+export function overlayReads(fn: ((path: string) => string | undefined) | null): ((path: string) => string | undefined) | null {
+  const prev = overlay;
+  overlay = fn;
+  return prev;
+}
+
 const OPEN_FLAGS = constants.O_RDONLY | (constants.O_NONBLOCK ?? 0) | (constants.O_NOCTTY ?? 0);
 const CHUNK = 64 * 1024;
 
@@ -103,6 +114,12 @@ export type BytesResult = { ok: true; bytes: Buffer } | { ok: false; code: strin
  * With `truncate`, a longer file gives its first `max` bytes instead of an error.
  */
 export function readBytes(path: string, max: number = MAX_FILE_BYTES, truncate = false): BytesResult {
+  const text = overlay?.(path);
+  if (text !== undefined) {
+    const bytes = Buffer.from(text, 'utf8');
+    if (bytes.length <= max) return { ok: true, bytes };
+    return truncate ? { ok: true, bytes: bytes.subarray(0, max) } : tooLarge(path, bytes.length, max);
+  }
   let fd: number;
   try {
     fd = openSync(path, OPEN_FLAGS);

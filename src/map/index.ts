@@ -76,13 +76,19 @@ export interface MapOptions extends ModelOptions {
    * a documentation address). A test against a real server on 127.0.0.1 passes a 127.x address: then
    * address samples are picked inside 127.0.0.0/8 where the refused ranges allow. */
   client?: string;
+  /** Only the places inside this range of a file (offsets; nginx: the scopes whose block starts in it,
+   * Apache: the directives in it), e.g. the block an editor hovers (src/lsp/). */
+  within?: { file: string; start: number; end: number };
 }
+
+const inside = (d: Directive | null, w: MapOptions['within']): boolean =>
+  !w || (!!d && d.source.path === w.file && d.span.start.offset >= w.start && d.span.start.offset < w.end);
 
 /** The map of one loaded config. */
 export function mapConfig(set: ConfigSet, options: MapOptions = {}): MapResult {
   const m = modelFor(set, options);
   const client = options.client ?? SAMPLE_CLIENT;
-  const entries = m.server === 'nginx' ? nginxEntries(m, client) : apacheEntries(m, client);
+  const entries = m.server === 'nginx' ? nginxEntries(m, client, options.within) : apacheEntries(m, client, options.within);
   entries.sort(
     (a, b) =>
       cmp(a.server, b.server) || cmp(a.scope.join(' '), b.scope.join(' ')) || cmp(a.file, b.file) || a.line - b.line || a.column - b.column,
@@ -213,7 +219,7 @@ function ranges(rules: AccessRule[], client: string): { refused: string[]; allow
   };
 }
 
-function nginxEntries(m: NginxView, client: string): MapEntry[] {
+function nginxEntries(m: NginxView, client: string, within?: MapOptions['within']): MapEntry[] {
   const out: MapEntry[] = [];
   const seen = new Set<string>();
   const add = (d: Directive, scope: Scope, status: 403 | 401, who: Who, proof: Proof | null, note?: string) => {
@@ -245,7 +251,7 @@ function nginxEntries(m: NginxView, client: string): MapEntry[] {
     });
   };
   for (const scope of m.scopes()) {
-    if (scope.kind === 'http' || !serverOf(scope)) continue;
+    if (scope.kind === 'http' || !serverOf(scope) || !inside(scope.block, within)) continue;
     const found = m.requestTo(scope);
     const base = found && { ...found, ip: client };
     const own = scope.body;
@@ -429,7 +435,7 @@ function clientsFor(d: Directive, client: string): string[] {
   return out;
 }
 
-function apacheEntries(m: ApacheView, client: string): MapEntry[] {
+function apacheEntries(m: ApacheView, client: string, within?: MapOptions['within']): MapEntry[] {
   const out: MapEntry[] = [];
   const seen = new Set<string>();
   // The model's flattened tree: includes and conditionals (<IfModule>, <IfDefine>, …) resolved as httpd
@@ -437,7 +443,7 @@ function apacheEntries(m: ApacheView, client: string): MapEntry[] {
   const visit = (list: readonly Node[], parents: Directive[]): void => {
     for (const n of list) {
       if (n.type !== 'directive') continue;
-      if (isCandidate(n)) candidate(n, { parents });
+      if (isCandidate(n) && inside(n, within)) candidate(n, { parents });
       if (n.block) visit(n.block, [...parents, n]);
     }
   };

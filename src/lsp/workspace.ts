@@ -1,0 +1,252 @@
+/**
+ * The language server's view of the files: the open documents (their unsaved text replaces the disk
+ * for every read, src/read.ts `overlayReads`), the main configs around them (found as `why403 <dir>`
+ * finds them: by name in the workspace folders, and in the folders above a document), lint runs over
+ * those trees (src/run.ts `lint`, the same pipeline as the CLI), and loaded trees for hover, symbols
+ * and explain (the same loader and settings as `explain`: src/command-load.ts's steps).
+ */
+import { existsSync, realpathSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { ConfigSet } from '../ast.js';
+import type { LoadedConfig } from '../config.js';
+import type { LintRun } from '../results.js';
+import type { Settings } from '../rule.js';
+import type { ModelOptions } from '../model/index.js';
+import type { LoadOptions } from '../load-options.js';
+
+/** An open document as the server keeps it. */
+export interface OpenDoc {
+  uri: string;
+  /** Absolute path for a file: URI, null otherwise (untitled buffers). */
+  path: string | null;
+  text: string;
+  version: number;
+}
+
+/** A loaded tree with what its model is built from. */
+export interface Tree {
+  set: ConfigSet;
+  settings: Settings;
+  modelOptions: Omit<ModelOptions, 'settings'>;
+  lo: LoadOptions;
+}
+
+export function uriToPath(uri: string): string | null {
+  if (!uri.startsWith('file:')) return null;
+  try {
+    return fileURLToPath(uri);
+  } catch {
+    return null;
+  }
+}
+
+export function pathToUri(path: string): string {
+  return pathToFileURL(path).href;
+}
+
+function real(p: string): string {
+  try {
+    return realpathSync(p);
+  } catch {
+    return p;
+  }
+}
+
+const MAIN_NAMES = ['nginx.conf', 'apache2.conf', 'httpd.conf'];
+/** How many folders above a document are searched for its main config (sites-enabled/x → ../nginx.conf,
+ * conf.d/x.conf → ../../conf/httpd.conf). */
+const ANCESTOR_LEVELS = 3;
+
+export class Workspace {
+  readonly docs = new Map<string, OpenDoc>();
+  /** Open documents by real path too (the loader may reach a file through a symbolic link). */
+  private byPath = new Map<string, OpenDoc>();
+  private folders: string[] = [];
+  private folderMains = new Map<string, string[]>();
+  /** Bumped on every change of an open document: loaded trees are kept for one version. */
+  private version = 0;
+  private trees: { version: number; mains: Map<string, Tree | null> } = { version: -1, mains: new Map() };
+
+  setFolders(folders: string[]): void {
+    this.folders = folders.map((f) => resolve(f));
+    this.folderMains.clear();
+  }
+
+  /** The working directory of runs: the first workspace folder, else the folder of the document. */
+  cwdFor(path: string | null): string {
+    if (path) {
+      const f = this.folders.find((d) => path === d || path.startsWith(d.endsWith('/') ? d : d + '/'));
+      if (f) return f;
+      return dirname(path);
+    }
+    return this.folders[0] ?? process.cwd();
+  }
+
+  open(uri: string, text: string, version: number): OpenDoc {
+    const path = uriToPath(uri);
+    const doc: OpenDoc = { uri, path, text, version };
+    this.docs.set(uri, doc);
+    if (path) {
+      this.byPath.set(path, doc);
+      this.byPath.set(real(path), doc);
+      if (MAIN_NAMES.includes(basename(path))) this.folderMains.clear();
+    }
+    this.version++;
+    return doc;
+  }
+
+  change(uri: string, text: string, version: number): void {
+    const doc = this.docs.get(uri);
+    if (!doc) {
+      this.open(uri, text, version);
+      return;
+    }
+    doc.text = text;
+    doc.version = version;
+    this.version++;
+  }
+
+  close(uri: string): void {
+    const doc = this.docs.get(uri);
+    if (!doc) return;
+    this.docs.delete(uri);
+    if (doc.path) {
+      for (const [k, v] of this.byPath) if (v === doc) this.byPath.delete(k);
+    }
+    this.version++;
+  }
+
+  /** Files saved or changed on disk: the mains found may have changed. */
+  diskChanged(): void {
+    this.folderMains.clear();
+    this.version++;
+  }
+
+  /** The unsaved text of a path, for src/read.ts's overlay. */
+  overlay = (path: string): string | undefined => {
+    if (this.byPath.size === 0) return undefined;
+    const d = this.byPath.get(path);
+    if (d) return d.text;
+    // a path the loader builds through a symbolic link (sites-enabled/x → sites-available/x)
+    const r = real(path);
+    return r !== path ? this.byPath.get(r)?.text : undefined;
+  };
+
+  /** The main configs a document may be read by: those of the workspace folders, and those in the
+   * folders above it. */
+  async mainsFor(path: string): Promise<string[]> {
+    const out = new Set<string>();
+    const { expandPaths, isMainConfig } = await import('../files.js');
+    for (const f of this.folders) {
+      if (!(path === f || path.startsWith(f.endsWith('/') ? f : f + '/'))) continue;
+      let mains = this.folderMains.get(f);
+      if (!mains) {
+        const found = await expandPaths([f], f);
+        mains = found.files.filter((p) => p !== '-' && isMainConfig(p));
+        this.folderMains.set(f, mains);
+      }
+      for (const m of mains) out.add(m);
+    }
+    let dir = dirname(path);
+    for (let i = 0; i < ANCESTOR_LEVELS; i++) {
+      for (const n of MAIN_NAMES) {
+        const p = join(dir, n);
+        if (p !== path && existsSync(p)) out.add(p);
+      }
+      const conf = join(dir, 'conf', 'httpd.conf');
+      if (existsSync(conf)) out.add(conf);
+      const up = dirname(dir);
+      if (up === dir) break;
+      dir = up;
+    }
+    out.delete(path);
+    return [...out];
+  }
+
+  /** Lint the trees of these documents as `why403 <mains…> <files…>` would, with unsaved buffers. */
+  async lintDocs(docs: OpenDoc[]): Promise<LintRun[]> {
+    const { lint, lintText } = await import('../run.js');
+    const { overlayReads } = await import('../read.js');
+    const runs: LintRun[] = [];
+    const onDisk = docs.filter((d) => d.path && existsSync(d.path));
+    const byCwd = new Map<string, string[]>();
+    for (const d of onDisk) {
+      const cwd = this.cwdFor(d.path);
+      const paths = byCwd.get(cwd) ?? [];
+      for (const m of await this.mainsFor(d.path!)) if (!paths.includes(m)) paths.push(m);
+      if (!paths.includes(d.path!)) paths.push(d.path!);
+      byCwd.set(cwd, paths);
+    }
+    const prev = overlayReads(this.overlay);
+    try {
+      for (const [cwd, paths] of byCwd) runs.push(await lint(paths, { cwd, reportUnusedSuppressions: undefined }));
+      for (const d of docs) {
+        if (d.path && existsSync(d.path)) continue;
+        // an untitled buffer or a file not saved yet: linted alone, under its name
+        const cwd = this.cwdFor(d.path);
+        runs.push(await lintText(d.text, { cwd, filename: d.path ?? 'untitled.conf', configFile: undefined, noConfig: !d.path }));
+      }
+    } finally {
+      overlayReads(prev);
+    }
+    return runs;
+  }
+
+  /** The loaded tree a document belongs to: a main config that includes it, else the document alone. */
+  async treeFor(doc: OpenDoc): Promise<Tree | null> {
+    if (this.trees.version !== this.version) this.trees = { version: this.version, mains: new Map() };
+    const { overlayReads } = await import('../read.js');
+    const prev = overlayReads(this.overlay);
+    try {
+      if (doc.path) {
+        const target = real(doc.path);
+        for (const m of await this.mainsFor(doc.path)) {
+          const t = await this.loadTree(m, doc.path);
+          if (t && (t.set.files.has(doc.path) || [...t.set.files.keys()].some((k) => real(k) === target))) return t;
+        }
+      }
+      const self = doc.path ?? resolve(this.cwdFor(null), 'untitled.conf');
+      const t = await this.loadTree(self, doc.path, doc.path ? undefined : doc.text);
+      if (t && t.set.server === 'apache' && t.set.root.context === 'htaccess' && doc.path) {
+        // tied to the Apache main configs around it, as lint ties it (AllowOverride, the served URL)
+        const { linkHtaccess } = await import('../apache/model/htaccess-link.js');
+        const mains: Tree[] = [];
+        for (const m of await this.mainsFor(doc.path)) {
+          const mt = await this.loadTree(m, doc.path);
+          if (mt && mt.set.server === 'apache' && mt.set.root.context !== 'htaccess') mains.push(mt);
+        }
+        linkHtaccess(t.set, mains);
+      }
+      return t;
+    } finally {
+      overlayReads(prev);
+    }
+  }
+
+  /** The tree of a main config (one load per version of the open documents). */
+  async loadTree(path: string, forFile: string | null, text?: string): Promise<Tree | null> {
+    const key = text === undefined ? path : `${path}\0text`;
+    if (this.trees.mains.has(key)) return this.trees.mains.get(key) ?? null;
+    let tree: Tree | null = null;
+    try {
+      const { ConfigResolver } = await import('../config.js');
+      const { loadOptionsFor, settingsFor, validationRules, modelOptionsOf } = await import('../settings.js');
+      const { loadConfig } = await import('../load.js');
+      const cwd = this.cwdFor(forFile ?? path);
+      let cfg: LoadedConfig = { file: null, dir: cwd, config: {} };
+      try {
+        cfg = new ConfigResolver(await validationRules(), { cwd }).forFile(path);
+      } catch {
+        // a bad .why403.json: lint reports it; the tree is read without settings
+      }
+      const lo = loadOptionsFor(cfg, {}, cwd);
+      const set = loadConfig(path, text === undefined ? lo : { ...lo, text });
+      tree = { set, settings: settingsFor(cfg), modelOptions: modelOptionsOf(lo), lo };
+    } catch {
+      tree = null;
+    }
+    this.trees.mains.set(key, tree);
+    return tree;
+  }
+}

@@ -1,0 +1,354 @@
+/**
+ * `why403 lsp --stdio` driven by a real LSP client (vscode-languageserver-protocol over the child's
+ * stdio): diagnostics on open and after an edit, hover, code actions, the explain command, document
+ * symbols, broken input, a 5,000-line tree, and a clean shutdown/exit. Every wait is bounded; no
+ * assertion is about time.
+ */
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import {
+  createProtocolConnection,
+  StreamMessageReader,
+  StreamMessageWriter,
+  type CodeAction,
+  type Diagnostic,
+  type DocumentSymbol,
+  type Hover,
+  type ProtocolConnection,
+  type PublishDiagnosticsParams,
+} from 'vscode-languageserver-protocol/node';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { cliPath, ensureBuilt } from './harness/build.js';
+
+const tmp = mkdtempSync(join(tmpdir(), 'why403-lsp-'));
+const uri = (p: string) => pathToFileURL(p).href;
+
+const SHOP = 'server {\n    listen 80;\n    server_name shop.example.test;\n    return 403;\n    location / {\n    }\n}\n';
+const ADMIN =
+  'server {\n    listen 80;\n    server_name admin.example.test;\n    root /srv/www;\n    location /admin/ { allow 10.0.0.0/8; deny all; }\n}\n';
+const HTACCESS = 'Order deny,allow\nDeny from all\nAllow from 10.0.0.0/8\n';
+
+function write(rel: string, text: string): string {
+  const p = join(tmp, rel);
+  mkdirSync(join(p, '..'), { recursive: true });
+  writeFileSync(p, text);
+  return p;
+}
+
+// the workspace's settings: this rule is a warning here (its default is error)
+write('.why403.json', JSON.stringify({ rules: { 'nginx-return-403-server': 'warn' } }) + '\n');
+write('nginx/nginx.conf', 'events {}\nhttp {\n    include sites-enabled/*;\n}\n');
+const shop = write('nginx/sites-enabled/shop', SHOP);
+const admin = write('nginx/sites-enabled/admin', ADMIN);
+const htaccess = write('www/.htaccess', HTACCESS);
+write(
+  'apache2/apache2.conf',
+  `ServerRoot ${join(tmp, 'apache2')}\nListen 80\n<Directory />\n    Require all denied\n</Directory>\n<Directory ${join(tmp, 'app')}>\n    Require all granted\n</Directory>\nIncludeOptional sites-enabled/*.conf\n`,
+);
+const APP = `<VirtualHost *:80>\n    ServerName app.example.test\n    DocumentRoot ${join(tmp, 'app')}\n    <Location /admin>\n        Require ip 10.0.0.0/8\n    </Location>\n</VirtualHost>\n`;
+const app = write('apache2/sites-enabled/app.conf', APP);
+
+class Client {
+  readonly child: ChildProcessWithoutNullStreams;
+  readonly conn: ProtocolConnection;
+  readonly diagnostics: PublishDiagnosticsParams[] = [];
+  private waiters: Array<() => void> = [];
+  stderr = '';
+  exit: Promise<number | null>;
+
+  constructor(root: string) {
+    this.child = spawn(process.execPath, [cliPath, 'lsp', '--stdio'], { cwd: root, env: { ...process.env, WHY403_NO_BUNDLE: '' } });
+    this.child.stderr.on('data', (b: Buffer) => (this.stderr += b.toString()));
+    this.exit = new Promise((res) => this.child.on('exit', (code) => res(code)));
+    this.conn = createProtocolConnection(new StreamMessageReader(this.child.stdout), new StreamMessageWriter(this.child.stdin));
+    this.conn.onNotification('textDocument/publishDiagnostics', (p: PublishDiagnosticsParams) => {
+      this.diagnostics.push(p);
+      for (const w of this.waiters.splice(0)) w();
+    });
+    this.conn.onNotification('window/logMessage', (p: { message: string }) => {
+      this.stderr += p.message + '\n';
+    });
+    this.conn.listen();
+  }
+
+  async init(root: string): Promise<void> {
+    await this.conn.sendRequest('initialize', {
+      processId: process.pid,
+      rootUri: uri(root),
+      workspaceFolders: [{ uri: uri(root), name: 'ws' }],
+      capabilities: {},
+    });
+    await this.conn.sendNotification('initialized', {});
+  }
+
+  /** The first diagnostics published for `u` that satisfy `pred` (bounded: rejects after 60 s). */
+  waitDiagnostics(u: string, pred: (d: Diagnostic[], p: PublishDiagnosticsParams) => boolean): Promise<Diagnostic[]> {
+    return new Promise((resolve, reject) => {
+      const bound = setTimeout(
+        () =>
+          reject(
+            new Error(
+              `no matching diagnostics for ${u}; got ${JSON.stringify(this.diagnostics.filter((p) => p.uri === u))}\n${this.stderr}`,
+            ),
+          ),
+        60_000,
+      );
+      const check = () => {
+        const hit = this.diagnostics.find((p) => p.uri === u && pred(p.diagnostics, p));
+        if (hit) {
+          clearTimeout(bound);
+          resolve(hit.diagnostics);
+        } else this.waiters.push(check);
+      };
+      check();
+    });
+  }
+
+  open(path: string, text: string, languageId = 'nginx'): void {
+    void this.conn.sendNotification('textDocument/didOpen', { textDocument: { uri: uri(path), languageId, version: 1, text } });
+  }
+
+  async stop(): Promise<number | null> {
+    await this.conn.sendRequest('shutdown');
+    await this.conn.sendNotification('exit');
+    return this.exit;
+  }
+}
+
+let c: Client;
+beforeAll(async () => {
+  ensureBuilt();
+  c = new Client(tmp);
+  await c.init(tmp);
+}, 180_000);
+afterAll(() => {
+  if (c && c.child.exitCode === null && c.child.pid) {
+    try {
+      process.kill(c.child.pid);
+    } catch {
+      /* gone */
+    }
+  }
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+describe('why403 lsp over stdio', () => {
+  test('`return 403;` at server level: a diagnostic on its line, gone after the edit', async () => {
+    c.open(shop, SHOP);
+    const d = await c.waitDiagnostics(uri(shop), (ds) => ds.length > 0);
+    const hit = d.find((x) => x.code === 'nginx-return-403-server');
+    expect(hit, JSON.stringify(d)).toBeDefined();
+    expect(hit!.range.start.line).toBe(3); // line 4, 0-based
+    expect(hit!.source).toBe('why403');
+    expect(hit!.severity).toBe(2); // a warning, as .why403.json says
+    // the edit removes the line (unsaved: the server reads the buffer, not the disk)
+    await c.conn.sendNotification('textDocument/didChange', {
+      textDocument: { uri: uri(shop), version: 2 },
+      contentChanges: [{ range: { start: { line: 3, character: 0 }, end: { line: 4, character: 0 } }, text: '' }],
+    });
+    const after = await c.waitDiagnostics(uri(shop), (_ds, p) => p.version === 2);
+    expect(after.filter((x) => x.code === 'nginx-return-403-server')).toEqual([]);
+  });
+
+  test('hover on `location /admin/ { allow 10.0.0.0/8; deny all; }` names the range and 403', async () => {
+    c.open(admin, ADMIN);
+    await c.waitDiagnostics(uri(admin), () => true);
+    const h = (await c.conn.sendRequest('textDocument/hover', {
+      textDocument: { uri: uri(admin) },
+      position: { line: 4, character: 6 },
+    })) as Hover | null;
+    expect(h).not.toBeNull();
+    const text = (h!.contents as { value: string }).value;
+    expect(text).toContain('10.0.0.0/8');
+    expect(text).toContain('403');
+    expect(text).toContain('location /admin/');
+    // a link to the deciding line
+    expect(text).toContain(`${uri(admin)}#L5`);
+    // hover on the access directive itself gives the same block
+    const h2 = (await c.conn.sendRequest('textDocument/hover', {
+      textDocument: { uri: uri(admin) },
+      position: { line: 4, character: 26 },
+    })) as Hover | null;
+    expect((h2!.contents as { value: string }).value).toContain('10.0.0.0/8');
+  });
+
+  test('hover on an Apache <Location>: who gets 403, and the sections merged on the way', async () => {
+    c.open(app, APP, 'apache');
+    const h = (await c.conn.sendRequest('textDocument/hover', {
+      textDocument: { uri: uri(app) },
+      position: { line: 3, character: 7 },
+    })) as Hover | null;
+    const text = (h!.contents as { value: string }).value;
+    expect(text).toContain('<Location /admin>');
+    expect(text).toContain('clients outside 10.0.0.0/8');
+    expect(text).toContain('403');
+    // inheritance: the server-wide <Directory /> is applied before the <Location>
+    expect(text).toMatch(/<Directory \/> applies/);
+    const s = (await c.conn.sendRequest('textDocument/documentSymbol', { textDocument: { uri: uri(app) } })) as DocumentSymbol[];
+    expect(s.map((x) => [x.name, x.children!.map((y) => y.name)])).toEqual([['<VirtualHost *:80>', ['<Location /admin>']]]);
+  });
+
+  test('.htaccess with Order/Deny/Allow: code actions with edits (suggestion and suppression)', async () => {
+    c.open(htaccess, HTACCESS, 'apache');
+    const d = await c.waitDiagnostics(uri(htaccess), (ds) => ds.some((x) => x.code === 'apache-legacy-access-control'));
+    const allow = d.find((x) => x.code === 'apache-legacy-access-control' && x.range.start.line === 2)!;
+    expect(allow).toBeDefined();
+    const actions = (await c.conn.sendRequest('textDocument/codeAction', {
+      textDocument: { uri: uri(htaccess) },
+      range: allow.range,
+      context: { diagnostics: [allow] },
+    })) as CodeAction[];
+    const edits = actions.filter((a) => a.edit?.changes?.[uri(htaccess)]?.length);
+    expect(edits.length).toBeGreaterThanOrEqual(2);
+    const replace = edits.find((a) => a.edit!.changes![uri(htaccess)][0].newText.includes('Require ip 10.0.0.0/8'));
+    expect(replace, JSON.stringify(actions)).toBeDefined();
+    expect(replace!.edit!.changes![uri(htaccess)][0].range).toEqual({ start: { line: 2, character: 0 }, end: { line: 2, character: 21 } });
+    const suppress = edits.find((a) => a.edit!.changes![uri(htaccess)][0].newText.includes('why403-disable-next-line'));
+    expect(suppress!.edit!.changes![uri(htaccess)][0]).toEqual({
+      range: { start: { line: 2, character: 0 }, end: { line: 2, character: 0 } },
+      newText: '# why403-disable-next-line apache-legacy-access-control -- REASON\n',
+    });
+    // applying the suppression (as the editor would) silences that line and no other
+    await c.conn.sendNotification('textDocument/didChange', {
+      textDocument: { uri: uri(htaccess), version: 2 },
+      contentChanges: [
+        { range: suppress!.edit!.changes![uri(htaccess)][0].range, text: suppress!.edit!.changes![uri(htaccess)][0].newText },
+      ],
+    });
+    const after = await c.waitDiagnostics(uri(htaccess), (_ds, p) => p.version === 2);
+    const legacy = after.filter((x) => x.code === 'apache-legacy-access-control').map((x) => x.range.start.line);
+    expect(legacy).toEqual([0, 1]);
+  });
+
+  test('why403.explain returns the explain result for a URL, address and method', async () => {
+    const r = (await c.conn.sendRequest('workspace/executeCommand', {
+      command: 'why403.explain',
+      arguments: ['http://admin.example.test/admin/', '192.0.2.7', 'GET', uri(admin)],
+    })) as { status: number; text: string; config: string };
+    expect(r.status).toBe(403);
+    expect(r.config).toBe(join(tmp, 'nginx/nginx.conf'));
+    expect(r.text).toContain('deny all');
+    const ok = (await c.conn.sendRequest('workspace/executeCommand', {
+      command: 'why403.explain',
+      arguments: ['http://admin.example.test/admin/', '10.1.2.3', 'GET', uri(admin)],
+    })) as { status: number };
+    expect(ok.status).not.toBe(403);
+    const bad = (await c.conn.sendRequest('workspace/executeCommand', { command: 'why403.explain', arguments: [42] })) as {
+      error: string;
+    };
+    expect(bad.error).toMatch(/URL/);
+  });
+
+  test('document symbols: servers and locations, nested', async () => {
+    const s = (await c.conn.sendRequest('textDocument/documentSymbol', { textDocument: { uri: uri(admin) } })) as DocumentSymbol[];
+    expect(s.map((x) => x.name)).toEqual(['server admin.example.test']);
+    expect(s[0].children!.map((x) => x.name)).toEqual(['location /admin/']);
+    expect(s[0].children![0].range.start.line).toBe(4);
+  });
+
+  test('broken input while typing: the server keeps answering', async () => {
+    const junk = join(tmp, 'nginx/sites-enabled/junk');
+    writeFileSync(junk, '');
+    c.open(junk, 'server {\n  location /x {\n');
+    const texts = [
+      'server { location { {{ ;;; "unterminated',
+      '\u0000\u0001\uDC80 }}}} <Directory',
+      'server {\n'.repeat(3000),
+      '}'.repeat(500),
+      '',
+    ];
+    let v = 1;
+    for (const t of texts) {
+      v++;
+      await c.conn.sendNotification('textDocument/didChange', {
+        textDocument: { uri: uri(junk), version: v },
+        contentChanges: [{ text: t }],
+      });
+      await c.conn.sendRequest('textDocument/hover', { textDocument: { uri: uri(junk) }, position: { line: 0, character: 3 } });
+      await c.conn.sendRequest('textDocument/documentSymbol', { textDocument: { uri: uri(junk) } });
+    }
+    // bogus requests: unknown document, diagnostics with foreign data, positions past the end
+    await c.conn.sendRequest('textDocument/hover', { textDocument: { uri: 'file:///nope' }, position: { line: 99, character: 99 } });
+    const acts = await c.conn.sendRequest('textDocument/codeAction', {
+      textDocument: { uri: uri(junk) },
+      range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } },
+      context: {
+        diagnostics: [
+          {
+            range: { start: { line: 9, character: 0 }, end: { line: 9, character: 1 } },
+            message: 'x',
+            source: 'why403',
+            code: 'r',
+            data: { fix: 7 },
+          },
+        ],
+      },
+    });
+    expect(Array.isArray(acts)).toBe(true);
+    const last = await c.waitDiagnostics(uri(junk), (_d, p) => p.version === v);
+    expect(Array.isArray(last)).toBe(true);
+    expect(c.child.exitCode).toBeNull();
+    // and still right on a good file
+    const h = (await c.conn.sendRequest('textDocument/hover', {
+      textDocument: { uri: uri(admin) },
+      position: { line: 4, character: 6 },
+    })) as Hover;
+    expect((h.contents as { value: string }).value).toContain('10.0.0.0/8');
+  });
+
+  test('a 5,000-line tree: the diagnostics arrive', async () => {
+    const big = join(tmp, 'big');
+    write('big/nginx.conf', 'events {}\nhttp {\n    include sites/*.conf;\n}\n');
+    let lines = 4;
+    let target = '';
+    for (let i = 0; i < 50; i++) {
+      const out = ['server {', '    listen 80;', `    server_name site${i}.example.test;`, '    root /srv/www;'];
+      if (i === 7) out.push('    return 403;');
+      for (let j = 0; out.length < 96; j++)
+        out.push(`    location /p${j}/ {`, '        allow 10.0.0.0/8;', '        deny all;', '        index index.html;', '    }');
+      out.push('}');
+      lines += out.length;
+      const p = write(`big/sites/s${String(i).padStart(2, '0')}.conf`, out.join('\n') + '\n');
+      if (i === 7) target = p;
+    }
+    expect(lines).toBeGreaterThanOrEqual(5000);
+    const b = new Client(big);
+    try {
+      await b.init(big);
+      const t0 = performance.now();
+      b.open(target, readFileSync(target, 'utf8'));
+      const d = await b.waitDiagnostics(uri(target), (ds) => ds.some((x) => x.code === 'nginx-return-403-server'));
+      const first = performance.now() - t0;
+      expect(d.find((x) => x.code === 'nginx-return-403-server')!.range.start.line).toBe(4);
+      // an edit: the time the answer takes now that the rules are loaded
+      const t1 = performance.now();
+      await b.conn.sendNotification('textDocument/didChange', {
+        textDocument: { uri: uri(target), version: 2 },
+        contentChanges: [{ range: { start: { line: 4, character: 0 }, end: { line: 5, character: 0 } }, text: '' }],
+      });
+      await b.waitDiagnostics(uri(target), (_ds, p) => p.version === 2);
+      const second = performance.now() - t1;
+      const t2 = performance.now();
+      const h = (await b.conn.sendRequest('textDocument/hover', {
+        textDocument: { uri: uri(target) },
+        position: { line: 5, character: 6 },
+      })) as Hover;
+      const hover = performance.now() - t2;
+      expect((h.contents as { value: string }).value).toContain('10.0.0.0/8');
+      console.log(
+        `lsp 5,000-line tree (${lines} lines): first diagnostics ${first.toFixed(0)} ms, after an edit ${second.toFixed(0)} ms (debounce included), hover ${hover.toFixed(0)} ms`,
+      );
+      expect(await b.stop()).toBe(0);
+    } finally {
+      if (b.child.exitCode === null && b.child.pid) b.child.kill();
+    }
+  });
+
+  test('shutdown then exit: the process exits with 0', async () => {
+    const code = await Promise.race([c.stop(), new Promise<string>((r) => setTimeout(() => r('still running'), 30_000))]);
+    expect(code).toBe(0);
+  });
+});
