@@ -31,7 +31,7 @@ export default defineRule({
     if (!first) return;
     // a .htaccess is tied to the main configs of the run (src/apache/model/htaccess-link.ts)
     if (info.partial && root.context !== 'htaccess')
-      ctx.report({ node: first, messageId: 'partial', data: { reason: info.partial.reason, unknown: info.partial.unknown.join(', ') } });
+      ctx.report({ node: first, messageId: 'partial', data: { reason: info.partial.reason, unknown: andList(info.partial.unknown) } });
     if (info.mainFound) ctx.report({ node: first, messageId: 'mainFound', data: { main: info.mainFound } });
     for (const m of info.inferredPathMap)
       ctx.report({
@@ -41,3 +41,8 @@ export default defineRule({
       });
   },
 });
+
+/** `a, b and c`. */
+function andList(items: readonly string[]): string {
+  return items.length <= 1 ? (items[0] ?? '') : `${items.slice(0, -1).join(', ')} and ${items[items.length - 1]}`;
+}
