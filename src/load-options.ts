@@ -67,7 +67,8 @@ export interface Partial {
 
 /** What loadConfig worked out on its own, to be said in the output (lint findings, explain notes). */
 export interface LoadInfo {
-  /** The file that was asked for, when it was loaded through the main config that includes it. */
+  /** The file that was asked for, when it was loaded through the main config that includes it: the
+   * path the main config reads it under (sites-enabled/x for sites-available/x). */
   requested?: string;
   /** The main config found in the standard layout around `requested` and loaded instead. */
   mainFound?: string;

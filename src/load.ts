@@ -86,9 +86,10 @@ export function loadConfig(path: string, opts: LoadOptions = {}): ConfigSet {
   if (opts.text === undefined && opts.context === undefined && !MAIN_NAMES[server].includes(basename(abs))) {
     for (const main of mainCandidates(abs, server)) {
       const set = loadInferring(server, main, opts);
-      if (reaches(set, abs)) {
+      const read = reached(set, abs);
+      if (read !== null) {
         const info = loadInfo(set)!;
-        info.requested = abs;
+        info.requested = read;
         info.mainFound = main;
         return set;
       }
@@ -127,12 +128,12 @@ function real(p: string): string {
   }
 }
 
-/** Whether the set read `file` (by path, or the same file through a symbolic link). */
-function reaches(set: ConfigSet, file: string): boolean {
-  if (set.files.has(file)) return true;
+/** The path under which the set read `file` (itself, or a symbolic link to it), or null. */
+function reached(set: ConfigSet, file: string): string | null {
+  if (set.files.has(file)) return file;
   const r = real(file);
-  for (const p of set.files.keys()) if (p !== set.root.source.path && real(p) === r) return true;
-  return false;
+  for (const p of set.files.keys()) if (p !== set.root.source.path && real(p) === r) return p;
+  return null;
 }
 
 function loadOnce(server: ServerKind, path: string, opts: LoadOptions): ConfigSet {
@@ -181,7 +182,7 @@ export function inferPathMap(outside: readonly OutsideInclude[], given: readonly
       const next = parts[k];
       if (next === '' || GLOB.test(next) || GLOB.test(from)) break;
       const tree = o.tree.replace(/\/+$/, '');
-      if (from === tree || tree.startsWith(from + '/')) break;
+      if (from === tree || tree.startsWith(from + '/')) continue; // the tree itself or above it
       if (!existsSync(join(tree, next))) continue;
       if (!out.some((m) => m.from === from) && !given.some((m) => m.from.replace(/\/+$/, '') === from))
         out.push({ from, to: tree, because: `${o.target} is included and ${join(tree, next)} mirrors ${from}/${next}` });
