@@ -18,7 +18,7 @@ export default defineRule({
   fixable: false,
   messages: {
     partial:
-      '{{reason}}: {{unknown}} are not known, and can change what this file answers; check the main config to read it as the server does',
+      '{{reason}}: {{unknown}} are unknown and can change what this file answers (check the main config to read it as the server does)',
     mainFound: 'checked through the main config {{main}}, which includes this file (found in the standard layout around it)',
     inferred: '`--path-map {{from}}={{to}}` inferred: {{because}}',
   },
