@@ -21,6 +21,8 @@ export interface LoadOptions {
   apacheDirectives?: string[];
   /** Apache: the modules assumed loaded (`settings.apacheModules`), for `<IfModule>` tests. */
   apacheModules?: string[];
+  /** Filled by the loaders: includes that leave the tree (src/load.ts turns them into LoadInfo). */
+  trace?: LoadTrace;
 }
 
 /** Apply the longest matching path mapping to an absolute path. */
@@ -36,4 +38,106 @@ export function mapPath(path: string, map: PathMapping[] | undefined): string {
   if (!best) return path;
   const from = best.from.replace(/\/+$/, '');
   return best.to.replace(/\/+$/, '') + path.slice(from.length);
+}
+
+/** An include that reads a file outside the linted tree (the live system) while the main config
+ * lives elsewhere (issue 14). */
+export interface OutsideInclude {
+  /** The include directive (its file and span are where the finding goes). */
+  file: string;
+  line: number;
+  column: number;
+  /** The path the server reads, as the config names it (variables expanded, ServerRoot applied). */
+  target: string;
+  /** The directory the config was loaded from (nginx conf prefix, Apache default ServerRoot). */
+  tree: string;
+  /** The `--path-map` that would keep the include inside the tree. */
+  suggest: PathMapping;
+  /** How many files it read (0: none found there either). */
+  read: number;
+}
+
+/** What a configuration is missing: the main config was not read. */
+export interface Partial {
+  /** One sentence: what was not loaded. */
+  reason: string;
+  /** What is unknown because of it. */
+  unknown: string[];
+}
+
+/** What loadConfig worked out on its own, to be said in the output (lint findings, explain notes). */
+export interface LoadInfo {
+  /** The file that was asked for, when it was loaded through the main config that includes it: the
+   * path the main config reads it under (sites-enabled/x for sites-available/x). */
+  requested?: string;
+  /** The main config found in the standard layout around `requested` and loaded instead. */
+  mainFound?: string;
+  /** Path mappings inferred because the tree mirrors the installed layout (applied to the load). */
+  inferredPathMap: Array<PathMapping & { because: string }>;
+  /** Includes that left the tree. */
+  outside: OutsideInclude[];
+  /** Set when the main config was not read. */
+  partial: Partial | null;
+}
+
+const infos = new WeakMap<object, LoadInfo>();
+
+/** What the loader inferred for `set` (undefined: a set not made by loadConfig). */
+export function loadInfo(set: object): LoadInfo | undefined {
+  return infos.get(set);
+}
+
+export function setLoadInfo(set: object, info: LoadInfo): void {
+  infos.set(set, info);
+}
+
+/** Collects outside-tree includes during one load (the loaders push into it). */
+export interface LoadTrace {
+  outside: OutsideInclude[];
+}
+
+/** Directories where an installed configuration lives: a tree there is the live system itself, so
+ * its absolute includes (/etc/letsencrypt/…) are not "leaving a checkout". */
+const LIVE_ROOTS = ['/etc/', '/usr/', '/opt/'];
+
+function under(dir: string, path: string): boolean {
+  const d = dir.replace(/\/+$/, '');
+  return path === d || path.startsWith(d + '/');
+}
+
+/**
+ * Record an include read from outside `tree` (the directory the config was loaded from), unless
+ * the tree is itself an installed location. `target` is the server's path (no user mapping applied).
+ */
+export function noteOutside(
+  trace: LoadTrace | undefined,
+  d: { source: { path: string }; span: { start: { line: number; column: number } } },
+  target: string,
+  tree: string,
+  read: number,
+): void {
+  if (!trace || !target.startsWith('/') || under(tree, target)) return;
+  if (LIVE_ROOTS.some((r) => under(r, tree + '/'))) return;
+  trace.outside.push({
+    file: d.source.path,
+    line: d.span.start.line,
+    column: d.span.start.column,
+    target,
+    tree,
+    suggest: suggestMap(target, tree),
+    read,
+  });
+}
+
+/** The `--path-map FROM=TO` that would read `target` from `tree`: FROM is the installed directory the
+ * tree stands for (the target's prefix up to the tree's own name, e.g. /etc/nginx for deploy/nginx),
+ * else the target's directory. */
+export function suggestMap(target: string, tree: string): PathMapping {
+  const parts = target.split('/');
+  const name = tree.replace(/\/+$/, '').split('/').pop() ?? '';
+  const at = name ? parts.lastIndexOf(name) : -1;
+  const glob = parts.findIndex((p) => /[*?[]/.test(p));
+  if (at > 0 && (glob === -1 || at < glob)) return { from: parts.slice(0, at + 1).join('/'), to: tree };
+  const stop = glob === -1 ? parts.length - 1 : glob;
+  return { from: parts.slice(0, Math.max(stop, 2)).join('/') || '/', to: tree };
 }

@@ -13,6 +13,8 @@ import { docsUrl, type OptionsSchema, type ReportSeverity, type Rule } from './r
 type Loader = () => Promise<{ default: unknown }>;
 
 export const RULE_MANIFEST: ReadonlyArray<readonly [id: string, load: Loader]> = [
+  ['any-config-scope', () => import('../rules/any-config-scope.js')],
+  ['any-include-outside-tree', () => import('../rules/any-include-outside-tree.js')],
   ['apache-authmerging-off-drops-deny', () => import('../rules/apache-authmerging-off-drops-deny.js')],
   ['apache-cgi-without-execcgi', () => import('../rules/apache-cgi-without-execcgi.js')],
   ['apache-dead-allow-deny', () => import('../rules/apache-dead-allow-deny.js')],

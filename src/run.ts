@@ -26,7 +26,7 @@ import {
   type LintMessage,
   type RuleCrash,
 } from './linter.js';
-import type { LoadOptions } from './load-options.js';
+import { loadInfo, type LoadOptions } from './load-options.js';
 import { fileDiagnostic, isDirectory, MAX_FILE_BYTES } from './read.js';
 import { readRuleDoc, type Fix, type Rule, type Settings, type Severity } from './rule.js';
 import { loadRules, RULE_IDS } from './rule-manifest.js';
@@ -272,6 +272,7 @@ async function lintOnce(
   const knownRules = new Set([...o.ruleIds, ...engineRules.map((r) => r.id)]);
   const apacheMains: Array<{ set: ConfigSet; settings: Settings; modelOptions: Omit<ModelOptions, 'settings'> }> = [];
   const htaccessSets: Array<{ set: ConfigSet; settings: Settings; modelOptions: Omit<ModelOptions, 'settings'> }> = [];
+  const named = new Set(files.flatMap((f) => [f, realOrSelf(f)]));
 
   for (const f of files) {
     const isStdin = f === '-';
@@ -323,6 +324,9 @@ async function lintOnce(
     }
     const r = lintSet(set, { rules: await o.rulesFor(set.server), ruleSetting: o.ruleSetting, settings, modelOptions });
     crashes.push(...r.crashes);
+    // a fragment loaded through the main config that includes it (src/load.ts): the files named in
+    // the run are reported, not the rest of that main config
+    if (loadInfo(set)?.requested) for (const p of [...r.files.keys()]) if (!named.has(p) && !named.has(realOrSelf(p))) r.files.delete(p);
     mergeFindings(entries, r.files);
     o.onProgress?.(++done, total);
   }

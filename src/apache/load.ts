@@ -18,7 +18,7 @@
  */
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import type { ConfigSet, Diagnostic, Directive, Node, ParsedFile, PathMapping } from '../ast.js';
-import { mapPath, type LoadOptions } from '../load-options.js';
+import { mapPath, noteOutside, type LoadOptions } from '../load-options.js';
 import { isFile, newBudget, readSource } from '../read.js';
 import { SourceFile } from '../source.js';
 import { expandInclude } from './glob.js';
@@ -244,6 +244,10 @@ export function loadApache(path: string, opts: LoadOptions = {}): ConfigSet {
     }
     // a mapping may also name single files (e.g. symlinks checked out as text): apply it to each match
     const files = opts.pathMap && opts.pathMap.length > 0 ? g.files.map((p) => mapPath(p, opts.pathMap)) : g.files;
+    // read outside the tree (an absolute path, or a ServerRoot directive naming another place) with
+    // no path map applied: the live system
+    if (mapped === serverPath && (isAbsolute(raw) || (serverRoot !== null && !fixedRoot)))
+      noteOutside(opts.trace, node, serverPath, fallbackRoot, files.length);
     if (files.length > 0) stack.push({ kind: 'include', dir: node, files, i: 0, perDir: f.perDir, depth: f.depth });
   }
   return set;

@@ -11,6 +11,7 @@ import type { ConfigSet } from '../ast.js';
 import { explainApache } from './apache.js';
 import type { ExplainOptions } from './common.js';
 import { explainNginx } from './nginx.js';
+import { withLoadInfo } from './partial.js';
 import type { ExplainRequest } from './request.js';
 import type { Explanation } from './types.js';
 
@@ -21,5 +22,6 @@ export type { ExplainOptions } from './common.js';
 export type { Explanation, ExplainStep, PossibleOutcome } from './types.js';
 
 export function explain(set: ConfigSet, configPath: string, req: ExplainRequest, opts: ExplainOptions): Explanation {
-  return set.server === 'apache' ? explainApache(set, configPath, req, opts) : explainNginx(set, configPath, req, opts);
+  const e = set.server === 'apache' ? explainApache(set, configPath, req, opts) : explainNginx(set, configPath, req, opts);
+  return withLoadInfo(e, set, opts.cwd ?? process.cwd());
 }

@@ -38,6 +38,10 @@ export function renderText(e: Explanation, style: TextStyle = PLAIN): string {
       `${e.server} ${e.config}: ${q.method} ${q.target} ${host}${q.port ? ` port ${q.port}` : ''} ${from}${q.user ? ` as user ${q.user}` : ''}`,
     ),
   );
+  if (e.partial) {
+    out.push(style.yellow(`Partial config: ${e.partial.reason}`));
+    out.push(style.yellow(`  not known: ${e.partial.unknown.join('; ')}`));
+  }
   out.push('');
   out.push(style.bold(e.traceAssumes.length ? `Trace (of one possibility: ${e.traceAssumes.join(', ')}):` : 'Trace:'));
   const width = String(e.trace.length).length;

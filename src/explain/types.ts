@@ -85,4 +85,8 @@ export interface Explanation {
   suggestions: string[];
   /** Problems loading the config (the explanation may be incomplete). */
   configErrors: string[];
+  /** Set when the main config was not read (a vhost or snippet explained alone): the status above
+   * holds for this file alone, and `unknown` lists what the main config could change. Null for a
+   * whole configuration. (Optional only for the explainers; `explain()` always sets it.) */
+  partial?: { reason: string; unknown: string[] } | null;
 }

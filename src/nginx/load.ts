@@ -20,7 +20,7 @@
 import { readdirSync, statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import type { ConfigSet, Diagnostic, Directive, Node, ParsedFile } from '../ast.js';
-import { mapPath, type LoadOptions } from '../load-options.js';
+import { mapPath, noteOutside, type LoadOptions } from '../load-options.js';
 import { isFile, newBudget, readSource } from '../read.js';
 import { SourceFile } from '../source.js';
 import { childContext, normalizeContext, type NginxContext } from './directives.js';
@@ -240,6 +240,8 @@ export function loadNginx(path: string, opts: NginxLoadOptions = {}): ConfigSet 
         deepest = Math.max(deepest, r);
       }
     }
+    // an absolute include that reads outside the tree (no path map applied): the live system
+    if (mapped === full && isAbsolute(target)) noteOutside(opts.trace, d, full, prefix, d.includes.length);
     return deepest;
 
     function reportTooDeep(p: string) {
