@@ -371,6 +371,10 @@ async function withYargs(argv: string[], io: CliIO): Promise<number> {
           describe: "Request header 'Name: value' (repeatable; Host here wins over the URL's)",
         })
         .option('user', { type: 'string', describe: 'The request carries valid credentials for this user' })
+        .option('auth', {
+          type: 'string',
+          describe: 'USER:PASSWORD: the request carries these credentials, checked against the user file in effect',
+        })
         .option('fs', {
           type: 'boolean',
           default: false,
@@ -391,6 +395,7 @@ async function withYargs(argv: string[], io: CliIO): Promise<number> {
           ip: a.ip as string | undefined,
           header: a.header as string | string[] | undefined,
           user: a.user as string | undefined,
+          auth: a.auth as string | undefined,
           fs: a.fs as boolean | undefined,
           format: a.format as string | undefined,
           server: a.server as string | undefined,
