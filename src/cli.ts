@@ -313,11 +313,16 @@ async function withYargs(argv: string[], io: CliIO): Promise<number> {
       applyOptions(b, GLOBAL_OPTIONS)
         .positional('specs', { type: 'string', array: true, demandOption: true, describe: 'Spec files (see docs/test-specs.md)' })
         .option('format', { alias: 'f', type: 'string', choices: ['text', 'json'], default: 'text' })
+        .option('real', {
+          type: 'boolean',
+          default: false,
+          describe: 'Send the expectations to a real nginx/apache2 started on 127.0.0.1 with the config',
+        })
         .epilogue('Exit codes: 0 every expectation holds, 1 some do not (each is named), 2 a bad spec or a config that does not parse.'),
     async (a) => {
       code = await (
         await import('./spec/command.js')
-      ).testCommand({ specs: (a.specs as string[]).map(String), format: a.format as string | undefined }, io);
+      ).testCommand({ specs: (a.specs as string[]).map(String), format: a.format as string | undefined, real: a.real as boolean }, io);
     },
   );
   y.command(
