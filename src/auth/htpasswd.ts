@@ -23,6 +23,8 @@
  * hash ends at the next `:`. Both take the first line naming the user.
  */
 import bcrypt from 'bcryptjs';
+import type { PathMapping } from '../ast.js';
+import { mapPath } from '../load-options.js';
 import { readBytes } from '../read.js';
 import { desCrypt, isDesHash, md5Crypt, shaCrypt, shaLdap, sshaLdap } from './crypt.js';
 
@@ -109,11 +111,14 @@ export function verifyHash(hash: string, password: string, server: ServerKind): 
   return 'invalid';
 }
 
-function diskFs(): CredentialFs {
+/** The disk through a path map (installed path → checkout), read with the safe reader (src/read.ts).
+ * `--auth` reads the user file this way with or without `--fs`: the password cannot be checked
+ * otherwise. */
+export function diskCredentialFs(pathMap: PathMapping[] = []): CredentialFs {
   const errors = new Map<string, string>();
   return {
     readFile(p) {
-      const r = readBytes(p, 16 * 1024 * 1024);
+      const r = readBytes(mapPath(p, pathMap), 16 * 1024 * 1024);
       if (!r.ok) {
         errors.set(p, r.code === 'not-found' ? 'missing' : r.message);
         return null;
@@ -126,7 +131,9 @@ function diskFs(): CredentialFs {
 
 /**
  * Verify `user`/`password` against the htpasswd file `userFile` as `server` would (default nginx).
- * `fs` reads the file (default: the disk through src/read.ts). Never throws.
+ * `fs` reads the file (default: the disk through src/read.ts, no path map: see diskCredentialFs).
+ * The simulators call it where they now assume "the credentials are valid" (nginx auth_basic,
+ * Apache mod_authn_file) when the request carries a password (`ExplainRequest.password`). Never throws.
  */
 export function checkCredentials(
   userFile: string,
@@ -135,7 +142,7 @@ export function checkCredentials(
   fs?: CredentialFs,
   server: ServerKind = 'nginx',
 ): CredentialResult {
-  const view = fs ?? diskFs();
+  const view = fs ?? diskCredentialFs();
   let data: string | Uint8Array | null;
   try {
     data = view.readFile(userFile);
