@@ -219,3 +219,42 @@ describe.skipIf(!!apacheSkip)('Apache with AuthType Basic agrees with checkCrede
     expect(rows.some((r) => r.startsWith('bcrypt2b right: predicted 200'))).toBe(true);
   });
 });
+
+describe.skipIf(!!apacheSkip)('Apache AuthzSendForbiddenOnFailure: a wrong password stays 401', () => {
+  it('403 only for an authenticated user the Require refuses; a failed password is an authentication failure', async () => {
+    const users = ht('-m', 'alice', 'pa') + '\n' + ht('-m', 'bob', 'pb') + '\n';
+    const s = await startApache({
+      config:
+        '<Directory ${HARNESS_ROOT}/htdocs>\n    AuthType Basic\n    AuthName x\n    AuthUserFile ${HARNESS_ROOT}/users\n    Require user bob\n    AuthzSendForbiddenOnFailure On\n</Directory>\n',
+      files: { users, 'htdocs/index.html': 'ok\n' },
+    });
+    const file = join(tmp, 'forbidden-users');
+    writeFileSync(file, users);
+    const status = async (u: string, p: string) => (await request({ port: s.port, path: '/', headers: basic(u, p) })).status;
+    // what the model must combine: checkCredentials decides authentication, the Require authorization
+    expect([checkCredentials(file, 'bob', 'pb', undefined, 'apache'), await status('bob', 'pb')]).toEqual(['valid', 200]);
+    expect([checkCredentials(file, 'alice', 'pa', undefined, 'apache'), await status('alice', 'pa')]).toEqual(['valid', 403]);
+    expect([checkCredentials(file, 'alice', 'no', undefined, 'apache'), await status('alice', 'no')]).toEqual(['invalid', 401]);
+    expect([checkCredentials(file, 'carol', 'pa', undefined, 'apache'), await status('carol', 'pa')]).toEqual(['unknown-user', 401]);
+  });
+});
+
+describe('a missing user file (checkCredentials says missing): nginx 403, Apache 500', () => {
+  it.skipIf(!!nginxSkip)('nginx', async () => {
+    const s = await startNginx({
+      config: 'location / {\n    auth_basic "x";\n    auth_basic_user_file no-such-users;\n    root www;\n}\n',
+      files: { 'www/index.html': 'ok\n' },
+    });
+    expect(checkCredentials(join(s.prefix, 'no-such-users'), 'a', 'b')).toMatchObject({ missing: true });
+    expect((await request({ port: s.port, path: '/', headers: basic('a', 'b') })).status).toBe(403);
+  });
+  it.skipIf(!!apacheSkip)('Apache', async () => {
+    const s = await startApache({
+      config:
+        '<Directory ${HARNESS_ROOT}/htdocs>\n    AuthType Basic\n    AuthName x\n    AuthUserFile ${HARNESS_ROOT}/no-such-users\n    Require valid-user\n</Directory>\n',
+      files: { 'htdocs/index.html': 'ok\n' },
+    });
+    expect(checkCredentials(join(s.prefix, 'no-such-users'), 'a', 'b', undefined, 'apache')).toMatchObject({ missing: true });
+    expect((await request({ port: s.port, path: '/', headers: basic('a', 'b') })).status).toBe(500);
+  });
+});
