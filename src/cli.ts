@@ -313,11 +313,16 @@ async function withYargs(argv: string[], io: CliIO): Promise<number> {
       applyOptions(b, GLOBAL_OPTIONS)
         .positional('specs', { type: 'string', array: true, demandOption: true, describe: 'Spec files (see docs/test-specs.md)' })
         .option('format', { alias: 'f', type: 'string', choices: ['text', 'json'], default: 'text' })
+        .option('real', {
+          type: 'boolean',
+          default: false,
+          describe: 'Send the expectations to a real nginx/apache2 started on 127.0.0.1 with the config',
+        })
         .epilogue('Exit codes: 0 every expectation holds, 1 some do not (each is named), 2 a bad spec or a config that does not parse.'),
     async (a) => {
       code = await (
         await import('./spec/command.js')
-      ).testCommand({ specs: (a.specs as string[]).map(String), format: a.format as string | undefined }, io);
+      ).testCommand({ specs: (a.specs as string[]).map(String), format: a.format as string | undefined, real: a.real as boolean }, io);
     },
   );
   y.command(
@@ -371,6 +376,10 @@ async function withYargs(argv: string[], io: CliIO): Promise<number> {
           describe: "Request header 'Name: value' (repeatable; Host here wins over the URL's)",
         })
         .option('user', { type: 'string', describe: 'The request carries valid credentials for this user' })
+        .option('auth', {
+          type: 'string',
+          describe: 'USER:PASSWORD: the request carries these credentials, checked against the user file in effect',
+        })
         .option('fs', {
           type: 'boolean',
           default: false,
@@ -391,6 +400,7 @@ async function withYargs(argv: string[], io: CliIO): Promise<number> {
           ip: a.ip as string | undefined,
           header: a.header as string | string[] | undefined,
           user: a.user as string | undefined,
+          auth: a.auth as string | undefined,
           fs: a.fs as boolean | undefined,
           format: a.format as string | undefined,
           server: a.server as string | undefined,

@@ -74,6 +74,16 @@ describe('diff reports exactly the requests whose real answer changes', () => {
           if (known && p.changed && !realChanged) problems.push(`reported but unchanged: ${what}`);
           if (known && (p.before.status !== ra || p.after.status !== rb)) problems.push(`wrong status: ${what}`);
         }
+        // the statuses a side records (`# request:` lines, e.g. in its .htaccess files) are the real ones
+        for (const [info, s] of [
+          [base, a],
+          [head, b],
+        ] as const)
+          for (const q of info.requests) {
+            const got = (await request({ port: s.port, method: q.method, path: q.path, from: q.from, host: q.host, headers: q.headers }))
+              .status;
+            if (got !== q.expected) problems.push(`recorded ${q.file}:${q.line} ${q.text}: real ${got}`);
+          }
         expect(problems).toEqual([]);
         // the same config on both sides: nothing changes
         expect(diffConfigs(sa, sideOf(base.root, server)).changes).toEqual([]);

@@ -9,8 +9,9 @@ import { request } from './harness/requests.js';
 import { apacheSkipReason, startApache, stopAllServers } from './harness/servers.js';
 
 const taken: number[] = [];
-vi.mock('./harness/ports.js', async (importOriginal) => {
-  const mod = await importOriginal<typeof import('./harness/ports.js')>();
+// the module servers.ts imports (test/harness/ports.ts re-exports it)
+vi.mock('../src/real/ports.js', async (importOriginal) => {
+  const mod = await importOriginal<typeof import('../src/real/ports.js')>();
   return {
     ...mod,
     // the first request for ports gets `taken` (when set), later ones real free ports

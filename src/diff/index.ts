@@ -5,15 +5,22 @@
  * the allow/deny/Require lines mention, with every method a limit_except/<Limit>/Require method names
  * and one they do not, with and without credentials — and each is predicted on both sides by explain
  * (the one model). Every request whose status or deciding directive changes is reported.
+ *
+ * Apache: the .htaccess files under the served roots of each tree are part of it (src/diff/htaccess.ts):
+ * explain reads them on both sides (a side without one has none), their directories are probed and
+ * their `Require ip`/`Allow`/`Deny` lines add address boundaries.
  */
-import type { ConfigSet } from '../ast.js';
+import type { ConfigSet, Directive, ParsedFile } from '../ast.js';
 import { walk } from '../walk.js';
 import { directiveText } from '../ast.js';
+import { explain } from '../explain/index.js';
+import { parseExplainRequest } from '../explain/request.js';
 import type { Explanation } from '../explain/types.js';
 import { mapConfig, scopeChain } from '../map/index.js';
 import { modelFor, type Model, type ModelOptions } from '../model/index.js';
 import { explainSample, sampleUrl, SAMPLE_CLIENT, type SampleInput, type SampleRequest } from '../model/proof.js';
 import { addressText, parseAccessRule } from '../nginx/model/address.js';
+import { htaccessDirectives, htaccessFiles, htaccessUrls } from './htaccess.js';
 
 export interface DiffSide {
   set: ConfigSet;
@@ -70,14 +77,12 @@ function boundary(spec: string): string[] {
   return out;
 }
 
-/** Addresses, methods and whether auth appears, from every directive of a set. */
-function dimensions(set: ConfigSet): { ips: Set<string>; methods: Set<string>; auth: boolean } {
+/** Addresses, methods and whether auth appears, from every directive of a set (and of its .htaccess files). */
+function dimensions(set: ConfigSet, htaccess: Map<string, ParsedFile>): { ips: Set<string>; methods: Set<string>; auth: boolean } {
   const ips = new Set<string>([SAMPLE_CLIENT, '127.0.0.1']);
   const methods = new Set<string>(METHODS_ALWAYS);
   let auth = false;
-  // every directive in reading order, includes expanded (src/walk.ts)
-  walk(set, (n) => {
-    if (n.type !== 'directive') return;
+  const scan = (n: Directive) => {
     const k = n.key.replace(/^</, '');
     const args = n.args.map((a) => a.value);
     if (k === 'allow' || k === 'deny')
@@ -88,12 +93,18 @@ function dimensions(set: ConfigSet): { ips: Set<string>; methods: Set<string>; a
     if (k === 'limit_except' || k === 'limit' || k === 'limitexcept') for (const a of args) if (/^[A-Z]+$/.test(a)) methods.add(a);
     if (k === 'require' && args[0]?.toLowerCase() === 'method') for (const a of args.slice(1)) methods.add(a.toUpperCase());
     if (k === 'auth_basic' || k === 'authtype' || (k === 'require' && /^(valid-user|user|group)$/i.test(args[0] ?? ''))) auth = true;
+  };
+  // every directive in reading order, includes expanded (src/walk.ts)
+  walk(set, (n) => {
+    if (n.type === 'directive') scan(n);
   });
+  for (const d of htaccessDirectives(htaccess)) scan(d);
   return { ips, methods, auth };
 }
 
-/** The requests that reach each scope of one model, from the default client. */
-function scopeProbes(m: Model): Probe[] {
+/** The requests that reach each scope of one model (and each directory with an .htaccess file), from
+ * the default client. */
+function scopeProbes(m: Model, htaccess: Map<string, ParsedFile>): Probe[] {
   const out: Probe[] = [];
   if (m.server === 'nginx') {
     for (const s of m.scopes()) {
@@ -109,6 +120,11 @@ function scopeProbes(m: Model): Probe[] {
         scope: `${server} ${p.section ? `<${directiveText(p.section.directive)}>` : p.url}`,
       });
       out.push({ sample: m.requestTo(p.root.server, `${p.url}index.html`), scope: `${server} ${p.url}index.html` });
+    }
+    for (const h of htaccessUrls(m, htaccess)) {
+      const server = h.server.serverName ?? '(main server)';
+      out.push({ sample: m.requestTo(h.server, h.url), scope: `${server} ${h.dir}/.htaccess` });
+      out.push({ sample: m.requestTo(h.server, `${h.url}index.html`), scope: `${server} ${h.dir}/.htaccess` });
     }
   }
   for (const e of mapConfig(m.set, m.options).entries)
@@ -141,8 +157,34 @@ function verdictOf(e: Explanation | null): Verdict {
   };
 }
 
-function predict(side: DiffSide, req: SampleRequest & { user?: string }, cwd: string): Explanation | null {
-  return explainSample(modelFor(side.set, side.options), req, cwd);
+function predict(
+  side: DiffSide,
+  req: SampleRequest & { user?: string },
+  cwd: string,
+  htaccess: Map<string, ParsedFile> | null,
+): Explanation | null {
+  const model = modelFor(side.set, side.options);
+  if (!htaccess) return explainSample(model, req, cwd);
+  // as explainSample, with the tree's .htaccess files
+  const r = parseExplainRequest({
+    target: req.url,
+    method: req.method,
+    ip: req.ip,
+    headers: Object.entries(req.headers).map(([k, v]) => `${k}: ${v}`),
+    ...(req.user ? { user: req.user } : {}),
+  });
+  if (!r.ok) return null;
+  const o = model.options;
+  return explain(model.set, model.set.root.source.path, r.request, {
+    fs: false,
+    pathMap: o.pathMap ?? [],
+    ...(o.prefix ? { prefix: o.prefix } : {}),
+    ...(o.serverRoot ? { serverRoot: o.serverRoot } : {}),
+    ...(o.defines ? { defines: o.defines } : {}),
+    ...(o.settings ? { settings: o.settings } : {}),
+    htaccess,
+    cwd,
+  });
 }
 
 const denied = (s: number | null) => s === 401 || s === 403;
@@ -152,9 +194,15 @@ const statuses = (v: Verdict): Array<number | null> => (v.status !== null ? [v.s
 
 export function diffConfigs(base: DiffSide, head: DiffSide, opts: { cwd?: string; all?: boolean } = {}): DiffResult {
   const cwd = opts.cwd ?? '';
-  const probes = [...scopeProbes(modelFor(base.set, base.options)), ...scopeProbes(modelFor(head.set, head.options))];
-  const dimsA = dimensions(base.set);
-  const dimsB = dimensions(head.set);
+  const modelA = modelFor(base.set, base.options);
+  const modelB = modelFor(head.set, head.options);
+  const htA = htaccessFiles(modelA);
+  const htB = htaccessFiles(modelB);
+  // when either tree has .htaccess files, both sides are explained with theirs (none is none)
+  const withHt = htA.size > 0 || htB.size > 0;
+  const probes = [...scopeProbes(modelA, htA), ...scopeProbes(modelB, htB)];
+  const dimsA = dimensions(base.set, htA);
+  const dimsB = dimensions(head.set, htB);
   const ips = [...new Set([...dimsA.ips, ...dimsB.ips])];
   const methods = [...new Set([...dimsA.methods, ...dimsB.methods])];
   const users = dimsA.auth || dimsB.auth ? [undefined, 'why403-user'] : [undefined];
@@ -179,8 +227,8 @@ export function diffConfigs(base: DiffSide, head: DiffSide, opts: { cwd?: string
   const changes: Change[] = [];
   const all: NonNullable<DiffResult['all']> = [];
   for (const { req, scope } of requests) {
-    const before = verdictOf(predict(base, req, cwd));
-    const after = verdictOf(predict(head, req, cwd));
+    const before = verdictOf(predict(base, req, cwd, withHt ? htA : null));
+    const after = verdictOf(predict(head, req, cwd, withHt ? htB : null));
     // A change is a change of status (for an unknown status: of the statuses it may be); the same
     // status decided by another directive is no change for any client.
     const same =

@@ -141,6 +141,7 @@ export function explainApache(set: ConfigSet, configPath: string, req: ExplainRe
     headers: req.headers,
     user: req.user ?? null,
     fs: opts.fs ? diskFs(opts.pathMap) : null,
+    ...(opts.htaccess && !opts.fs ? { htaccess: opts.htaccess } : {}),
   });
   const di = decisiveIndex(r);
   const steps: ExplainStep[] = r.trace.map((t, i) => ({

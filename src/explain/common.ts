@@ -1,6 +1,6 @@
 /** Helpers shared by the nginx and Apache explainers. */
 import { relative, isAbsolute } from 'node:path';
-import type { ConfigSet, Directive, PathMapping } from '../ast.js';
+import type { ConfigSet, Directive, ParsedFile, PathMapping } from '../ast.js';
 import type { ModelOptions } from '../model/index.js';
 import type { Settings } from '../rule.js';
 import { causeTitle, type CauseId } from './causes.js';
@@ -21,6 +21,9 @@ export interface ExplainOptions {
   cwd?: string;
   /** Lint settings (.why403.json `settings`): the model is built with them, as lint builds it. */
   settings?: Settings;
+  /** Apache without `fs`: the tree's parsed .htaccess files by directory (all of them: a directory
+   * not in the map has none), as `why403 diff` reads them. */
+  htaccess?: Map<string, ParsedFile>;
 }
 
 export const REASONS: Record<number, string> = {

@@ -1,6 +1,8 @@
 /**
  * The request `why403 explain` asks about, from the command line: a URL (`http://host:port/path?q`) or
- * a path (`/path?q`), a method, a client address, headers and an optional authenticated user.
+ * a path (`/path?q`), a method, a client address, headers and an optional user: `--user NAME` (valid
+ * credentials assumed) or `--auth NAME:PASSWORD` (the password is checked against the user file in
+ * effect, src/auth/htpasswd.ts `checkCredentials`).
  *
  * Nothing here throws on bad input: `parseExplainRequest` returns `{ error }` with a message meant for
  * the user (the CLI prints it and exits 2).
@@ -22,8 +24,11 @@ export interface ExplainRequest {
   clientIpDefaulted: boolean;
   /** Request headers, names as given (Host included when it came from a header). */
   headers: Record<string, string>;
-  /** The request carries valid credentials for this user (auth_basic / AuthType pass authentication). */
+  /** The request carries credentials for this user: valid ones assumed (`--user`), or checked
+   * against the user file when `password` is given (`--auth user:password`). */
   user?: string;
+  /** The password sent with `user` (`--auth`); absent with `--user` (credentials assumed valid). */
+  password?: string;
 }
 
 export interface RequestInput {
@@ -32,6 +37,8 @@ export interface RequestInput {
   ip?: string;
   headers?: string[];
   user?: string;
+  /** `user:password` (the password may hold colons; the first colon splits, as in Basic auth). */
+  auth?: string;
 }
 
 export type ParseResult = { ok: true; request: ExplainRequest } | { ok: false; error: string };
@@ -114,6 +121,18 @@ export function parseExplainRequest(input: RequestInput): ParseResult {
     if (input.user === '' || /[:\s\0]/.test(input.user)) return fail(`--user "${input.user}" is not a user name (no spaces or colons)`);
     user = input.user;
   }
+  let password: string | undefined;
+  if (input.auth !== undefined) {
+    if (user !== undefined) return fail('give --user NAME (credentials assumed valid) or --auth NAME:PASSWORD (checked), not both');
+    const i = input.auth.indexOf(':');
+    if (i === -1) return fail(`--auth "${input.auth}" is not NAME:PASSWORD (use --user NAME to assume valid credentials)`);
+    const name = input.auth.slice(0, i);
+    if (name === '' || /[\s\0]/.test(name)) return fail(`--auth: "${name}" is not a user name (no spaces or colons)`);
+    const pw = input.auth.slice(i + 1);
+    if (/[\r\n\0]/.test(pw)) return fail('--auth: the password holds a line break or NUL');
+    user = name;
+    password = pw;
+  }
 
   const raw = input.target;
   if (raw === undefined || raw === '') return fail('no URL or path given (e.g. /admin/ or http://example.com/admin/)');
@@ -164,11 +183,33 @@ export function parseExplainRequest(input: RequestInput): ParseResult {
   }
   return {
     ok: true,
-    request: { method, target, host, hostFrom, port, scheme, clientIp: ip, clientIpDefaulted: ipDefaulted, headers, user },
+    request: {
+      method,
+      target,
+      host,
+      hostFrom,
+      port,
+      scheme,
+      clientIp: ip,
+      clientIpDefaulted: ipDefaulted,
+      headers,
+      user,
+      ...(password !== undefined ? { password } : {}),
+    },
   };
 }
 
-/** A Basic `Authorization` value for a user (the password is never checked by the models). */
-export function basicAuth(user: string): string {
-  return 'Basic ' + Buffer.from(`${user}:password`).toString('base64');
+/** A Basic `Authorization` value for a user: with the password `--auth` gave, or a placeholder when
+ * the credentials are assumed valid (`--user`). */
+export function basicAuth(user: string, password = 'password'): string {
+  return 'Basic ' + Buffer.from(`${user}:${password}`, 'utf8').toString('base64');
+}
+
+/** What the server reads from a Basic `Authorization` value: the user and password, or null. */
+export function parseBasicAuth(value: string): { user: string; password: string } | null {
+  const m = /^basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(value);
+  if (!m) return null;
+  const text = Buffer.from(m[1], 'base64').toString('utf8');
+  const i = text.indexOf(':');
+  return i === -1 ? null : { user: text.slice(0, i), password: text.slice(i + 1) };
 }

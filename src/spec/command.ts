@@ -1,7 +1,11 @@
 /**
- * `why403 test <spec…> [--format text|json]`: check a spec of expected answers offline. Exit 0 when every
- * expectation holds, 1 naming each one that does not (with the predicted status and the trace), 2 on a
- * bad spec (with the position of the error) or a config that does not parse.
+ * `why403 test <spec…> [--format text|json] [--real]`: check a spec of expected answers offline. Exit 0
+ * when every expectation holds, 1 naming each one that does not (with the predicted status and the
+ * trace), 2 on a bad spec (with the position of the error) or a config that does not parse.
+ *
+ * `--real` sends the same expectations to a real nginx/apache2 started on 127.0.0.1 with the config
+ * (src/real/spec.ts) and prints, per expectation, the predicted and the real status: exit 1 when the
+ * real server disagrees with the spec, 2 when it cannot be started (not installed, config refused).
  */
 import { readFileSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
@@ -11,6 +15,8 @@ import { parseSpec, runSpec, type SpecResult } from './index.js';
 export interface TestArgs {
   specs: string[];
   format?: string;
+  /** Check the spec against a real server instead of (and beside) the prediction. */
+  real?: boolean;
 }
 
 export async function testCommand(a: TestArgs, io: CliIO): Promise<number> {
@@ -21,7 +27,8 @@ export async function testCommand(a: TestArgs, io: CliIO): Promise<number> {
   }
   let failed = 0;
   let passed = 0;
-  const json: Array<{ spec: string; results: Array<Record<string, unknown>> }> = [];
+  let skipped = 0;
+  const json: Array<{ spec: string; server?: string; results: Array<Record<string, unknown>> }> = [];
   for (const given of a.specs) {
     const file = resolve(given);
     let text: string;
@@ -42,6 +49,50 @@ export async function testCommand(a: TestArgs, io: CliIO): Promise<number> {
       io.err(`why403 test: ${relative(process.cwd(), spec.config)} does not parse:\n${configErrors.map((x) => `  ${x}`).join('\n')}\n`);
       return 2;
     }
+    if (a.real) {
+      const { runSpecReal } = await import('../real/spec.js');
+      const run = await runSpecReal(spec);
+      if (run.error) {
+        io.err(`why403 test --real: ${given}: the real ${run.server} did not start:\n${run.error}\n`);
+        return 2;
+      }
+      const predicted = new Map(results.map((r) => [r.expectation, r.status]));
+      const pred = (x: SpecResult['expectation']) => {
+        const p = predicted.get(x);
+        return p === null || p === undefined ? 'unknown' : String(p);
+      };
+      for (const r of run.results) {
+        const x = r.expectation;
+        if (!r.sent) skipped++;
+        else if (r.ok) passed++;
+        else failed++;
+        if (format === 'text') {
+          const tag = !r.sent ? 'skip' : r.ok ? 'ok  ' : 'FAIL';
+          const real = r.status === null ? (r.sent ? 'no answer' : 'not sent') : `real ${r.status}`;
+          const differs = r.status !== null && pred(x) !== 'unknown' && pred(x) !== String(r.status) ? '  (why403 predicts otherwise)' : '';
+          io.out(
+            `  ${tag}  ${given}:${x.line}  ${x.text}\n        predicted ${pred(x)}, ${real}${differs}${r.note ? `\n        ${r.note}` : ''}\n`,
+          );
+        }
+      }
+      if (format === 'json')
+        json.push({
+          spec: given,
+          server: run.server,
+          results: run.results.map((r) => ({
+            line: r.expectation.line,
+            column: r.expectation.column,
+            request: requestJson(r.expectation),
+            expected: r.expectation.status,
+            predicted: predicted.get(r.expectation) ?? null,
+            real: r.status,
+            sent: r.sent,
+            ok: r.ok,
+            ...(r.note ? { note: r.note } : {}),
+          })),
+        });
+      continue;
+    }
     const show = (r: SpecResult): string => {
       const x = r.expectation;
       if (r.ok) return `  ok    ${given}:${x.line}  ${x.text}\n`;
@@ -59,7 +110,7 @@ export async function testCommand(a: TestArgs, io: CliIO): Promise<number> {
         results: results.map((r) => ({
           line: r.expectation.line,
           column: r.expectation.column,
-          request: { method: r.expectation.method, url: r.expectation.url, ip: r.expectation.ip ?? null, headers: r.expectation.headers },
+          request: requestJson(r.expectation),
           expected: r.expectation.status,
           predicted: r.status,
           ok: r.ok,
@@ -69,6 +120,12 @@ export async function testCommand(a: TestArgs, io: CliIO): Promise<number> {
       });
   }
   if (format === 'json') io.out(JSON.stringify(json, null, 2) + '\n');
-  else io.out(`\n${passed} passed, ${failed} failed\n`);
+  else
+    io.out(`\n${passed} passed, ${failed} failed${a.real ? `, ${skipped} not sent` : ''}${a.real ? ' (against the real server)' : ''}\n`);
   return failed ? 1 : 0;
+}
+
+/** The request of an expectation, for the JSON output (the password is not repeated). */
+function requestJson(x: SpecResult['expectation']): Record<string, unknown> {
+  return { method: x.method, url: x.url, ip: x.ip ?? null, headers: x.headers, user: x.user ?? null };
 }

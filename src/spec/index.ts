@@ -9,8 +9,10 @@
  *     - GET http://shop.test/admin/ from 10.0.0.7 -> 403
  *     - { method: POST, url: http://shop.test/api/, ip: 192.0.2.10, headers: { X-Token: a }, status: 403, decidedBy: nginx/nginx.conf:12 }
  *
- * The compact form: `METHOD URL [from IP] [header "Name: value"]… [as USER] -> STATUS [at FILE:LINE]`.
- * `auth`/`as` names a user whose credentials are assumed valid (as `explain --user`).
+ * The compact form: `METHOD URL [from IP] [header "Name: value"]… [as USER[:PASSWORD]] -> STATUS [at FILE:LINE]`.
+ * `auth`/`as` with a bare USER: credentials assumed valid (as `explain --user`); with USER:PASSWORD the
+ * password is checked against the user file in effect (as `explain --auth`) and, with `test --real`,
+ * sent to the real server.
  */
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import { LineCounter, parseDocument, isMap, isSeq, type Node as YamlNode } from 'yaml';
@@ -24,8 +26,10 @@ export interface Expectation {
   url: string;
   ip?: string;
   headers: Record<string, string>;
-  /** A user whose credentials are assumed valid. */
+  /** A user whose credentials are assumed valid, or checked when `password` is given. */
   user?: string;
+  /** The password sent with `user` (`auth: user:password`, `as user:password`). */
+  password?: string;
   status: number;
   /** `file:line` (file relative to the spec) of the directive that must decide. */
   decidedBy?: string;
@@ -71,8 +75,15 @@ export function parseCompact(s: string): Omit<Expectation, 'line' | 'column'> | 
   };
   for (const p of g.rest.matchAll(/from\s+(\S+)|header\s+(?:"((?:[^"\\]|\\.)*)"|'([^']*)')|as\s+(\S+)/g)) {
     if (p[1]) out.ip = p[1];
-    else if (p[4]) out.user = p[4];
-    else {
+    else if (p[4]) {
+      const i = p[4].indexOf(':');
+      if (i === 0) return `"as ${p[4]}" has no user name`;
+      if (i === -1) out.user = p[4];
+      else {
+        out.user = p[4].slice(0, i);
+        out.password = p[4].slice(i + 1);
+      }
+    } else {
       const h = (p[2] ?? p[3] ?? '').replace(/\\(.)/g, '$1');
       const i = h.indexOf(':');
       if (i <= 0) return `header "${h}" is not "Name: value"`;
@@ -175,13 +186,19 @@ export function parseSpec(text: string, file: string): { spec: Spec | null; erro
       if (typeof o.url !== 'string' || typeof o.status !== 'number') continue;
       const headers = Object.fromEntries(Object.entries((o.headers as Record<string, unknown>) ?? {}).map(([k, x]) => [k, String(x)]));
       const method = typeof o.method === 'string' ? o.method.toUpperCase() : 'GET';
-      const user = typeof o.auth === 'string' ? o.auth.split(':')[0] : undefined;
+      if (o.auth !== undefined && (typeof o.auth !== 'string' || o.auth === '' || o.auth.startsWith(':')))
+        fail(node, '`auth` is USER (credentials assumed valid) or USER:PASSWORD (checked)');
+      const auth = typeof o.auth === 'string' ? o.auth : '';
+      const colon = auth.indexOf(':');
+      const user = auth === '' ? undefined : colon === -1 ? auth : auth.slice(0, colon);
+      const password = auth !== '' && colon > 0 ? auth.slice(colon + 1) : undefined;
       expect.push({
         method,
         url: o.url,
         ...(typeof o.ip === 'string' ? { ip: o.ip } : {}),
         headers,
         ...(user ? { user } : {}),
+        ...(password !== undefined ? { password } : {}),
         status: o.status,
         ...(typeof o.decidedBy === 'string' ? { decidedBy: o.decidedBy } : {}),
         text: `${method} ${o.url}${typeof o.ip === 'string' ? ` from ${o.ip}` : ''} -> ${o.status}`,
@@ -235,7 +252,8 @@ export function runSpec(spec: Spec): { results: SpecResult[]; configErrors: stri
       method: x.method,
       ...(x.ip ? { ip: x.ip } : {}),
       headers: Object.entries(x.headers).map(([k, v]) => `${k}: ${v}`),
-      ...(x.user ? { user: x.user } : {}),
+      ...(x.user && x.password === undefined ? { user: x.user } : {}),
+      ...(x.user && x.password !== undefined ? { auth: `${x.user}:${x.password}` } : {}),
     });
     if (!r.ok) return { expectation: x, ok: false, status: null, explanation: null, problem: r.error };
     const e = explain(set, spec.config, r.request, {
