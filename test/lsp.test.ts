@@ -242,6 +242,24 @@ describe('why403 lsp over stdio', () => {
     expect(e.range.start.line).toBe(2);
   });
 
+  test('a settings file that does not validate: a diagnostic that says so, the other files still linted', async () => {
+    write('bad/.why403.json', JSON.stringify({ rules: { 'nginx-no-such-rule': 'error' } }));
+    const p = write('bad/nginx/sites-enabled/x', SHOP);
+    c.open(p, SHOP);
+    const d = await c.waitDiagnostics(uri(p), (ds) => ds.length > 0);
+    expect(d.map((x) => x.code)).toEqual(['config-error']);
+    expect(d[0].message).toContain('nginx-no-such-rule');
+    // the shop file (under the good settings) keeps its findings in the same run
+    await c.conn.sendNotification('textDocument/didChange', {
+      textDocument: { uri: uri(shop), version: 3 },
+      contentChanges: [{ range: { start: { line: 3, character: 0 }, end: { line: 3, character: 0 } }, text: '    return 403;\n' }],
+    });
+    const s = await c.waitDiagnostics(uri(shop), (_ds, q) => q.version === 3);
+    expect(s.map((x) => x.code)).toContain('nginx-return-403-server');
+    await c.conn.sendNotification('textDocument/didClose', { textDocument: { uri: uri(p) } });
+    await c.waitDiagnostics(uri(p), (ds) => ds.length === 0);
+  });
+
   test('why403.explain returns the explain result for a URL, address and method', async () => {
     const r = (await c.conn.sendRequest('workspace/executeCommand', {
       command: 'why403.explain',
