@@ -4,7 +4,7 @@
  * symbols, broken input, a 5,000-line tree, and a clean shutdown/exit. Every wait is bounded; no
  * assertion is about time.
  */
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,7 +21,7 @@ import {
   type PublishDiagnosticsParams,
 } from 'vscode-languageserver-protocol/node';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { cliPath, ensureBuilt } from './harness/build.js';
+import { cliPath, ensureBuilt, repoRoot } from './harness/build.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'why403-lsp-'));
 const uri = (p: string) => pathToFileURL(p).href;
@@ -59,8 +59,8 @@ class Client {
   stderr = '';
   exit: Promise<number | null>;
 
-  constructor(root: string) {
-    this.child = spawn(process.execPath, [cliPath, 'lsp', '--stdio'], { cwd: root, env: { ...process.env, WHY403_NO_BUNDLE: '' } });
+  constructor(root: string, entry = cliPath) {
+    this.child = spawn(process.execPath, [entry, 'lsp', '--stdio'], { cwd: root, env: { ...process.env, WHY403_NO_BUNDLE: '1' } });
     this.child.stderr.on('data', (b: Buffer) => (this.stderr += b.toString()));
     this.exit = new Promise((res) => this.child.on('exit', (code) => res(code)));
     this.conn = createProtocolConnection(new StreamMessageReader(this.child.stdout), new StreamMessageWriter(this.child.stdin));
@@ -223,6 +223,43 @@ describe('why403 lsp over stdio', () => {
     expect(legacy).toEqual([0, 1]);
   });
 
+  test("a finding's fix is a preferred quick fix with its edit (unused-suppression deletes the comment)", async () => {
+    const text = 'server {\n    listen 80;\n    # why403-disable-next-line nginx-return-403-server -- REASON\n    listen 81;\n}\n';
+    const p = write('nginx/sites-enabled/unused', text);
+    c.open(p, text);
+    const d = await c.waitDiagnostics(uri(p), (ds) => ds.some((x) => x.code === 'unused-suppression'));
+    const unused = d.find((x) => x.code === 'unused-suppression')!;
+    expect(unused.range.start.line).toBe(2);
+    const actions = (await c.conn.sendRequest('textDocument/codeAction', {
+      textDocument: { uri: uri(p) },
+      range: unused.range,
+      context: { diagnostics: [unused] },
+    })) as CodeAction[];
+    const fix = actions.find((a) => a.isPreferred);
+    expect(fix, JSON.stringify(actions)).toBeDefined();
+    const [e] = fix!.edit!.changes![uri(p)];
+    expect(e.newText).toBe('');
+    expect(e.range.start.line).toBe(2);
+  });
+
+  test('a settings file that does not validate: a diagnostic that says so, the other files still linted', async () => {
+    write('bad/.why403.json', JSON.stringify({ rules: { 'nginx-no-such-rule': 'error' } }));
+    const p = write('bad/nginx/sites-enabled/x', SHOP);
+    c.open(p, SHOP);
+    const d = await c.waitDiagnostics(uri(p), (ds) => ds.length > 0);
+    expect(d.map((x) => x.code)).toEqual(['config-error']);
+    expect(d[0].message).toContain('nginx-no-such-rule');
+    // the shop file (under the good settings) keeps its findings in the same run
+    await c.conn.sendNotification('textDocument/didChange', {
+      textDocument: { uri: uri(shop), version: 3 },
+      contentChanges: [{ range: { start: { line: 3, character: 0 }, end: { line: 3, character: 0 } }, text: '    return 403;\n' }],
+    });
+    const s = await c.waitDiagnostics(uri(shop), (_ds, q) => q.version === 3);
+    expect(s.map((x) => x.code)).toContain('nginx-return-403-server');
+    await c.conn.sendNotification('textDocument/didClose', { textDocument: { uri: uri(p) } });
+    await c.waitDiagnostics(uri(p), (ds) => ds.length === 0);
+  });
+
   test('why403.explain returns the explain result for a URL, address and method', async () => {
     const r = (await c.conn.sendRequest('workspace/executeCommand', {
       command: 'why403.explain',
@@ -346,6 +383,36 @@ describe('why403 lsp over stdio', () => {
       if (b.child.exitCode === null && b.child.pid) b.child.kill();
     }
   });
+
+  test('the CLI bundle (scripts/bundle.mjs) serves it too', async () => {
+    const bundle = join(repoRoot, 'dist/src', `cli.bundle-lsp-test-${process.pid}.js`);
+    const runner = join(tmp, 'run-bundle.mjs');
+    try {
+      const r = spawnSync(process.execPath, [join(repoRoot, 'scripts/bundle.mjs'), `--outfile=${bundle}`], {
+        encoding: 'utf8',
+        timeout: 120_000,
+      });
+      expect(r.status, r.stderr).toBe(0);
+      // the language server libraries are loaded by `lsp` only, not by the bundle's other commands
+      expect(readFileSync(bundle, 'utf8')).not.toMatch(/^import .*vscode-languageserver/m);
+      writeFileSync(runner, `const m = await import(${JSON.stringify(pathToFileURL(bundle).href)});\nm.runAsBin();\n`);
+      const b = new Client(tmp, runner);
+      try {
+        await b.init(tmp);
+        const s = (await b.conn.sendRequest('textDocument/documentSymbol', { textDocument: { uri: uri(admin) } })) as
+          DocumentSymbol[] | null;
+        expect(s).toEqual([]); // not opened in this session: no symbols, and no error
+        b.open(shop, SHOP);
+        const d = await b.waitDiagnostics(uri(shop), (ds) => ds.length > 0);
+        expect(d.map((x) => x.code)).toContain('nginx-return-403-server');
+        expect(await b.stop()).toBe(0);
+      } finally {
+        if (b.child.exitCode === null && b.child.pid) b.child.kill();
+      }
+    } finally {
+      rmSync(bundle, { force: true });
+    }
+  }, 180_000);
 
   test('shutdown then exit: the process exits with 0', async () => {
     const code = await Promise.race([c.stop(), new Promise<string>((r) => setTimeout(() => r('still running'), 30_000))]);

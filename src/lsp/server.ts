@@ -85,7 +85,9 @@ export async function startServer(given?: Connection, o: ServerOptions = {}): Pr
     try {
       const docs = [...ws.docs.values()];
       const versions = new Map(docs.map((d) => [d.uri, d.version]));
-      const runs = await ws.lintDocs(docs);
+      const t0 = performance.now();
+      const { runs, configErrors } = await ws.lintDocs(docs);
+      log(`linted ${docs.length} open file(s) and their trees in ${Math.round(performance.now() - t0)} ms`);
       if (again) return; // a newer edit came in: its run publishes
       const byPath = new Map<string, Diagnostic[]>();
       const untitled = new Map<string, Diagnostic[]>();
@@ -98,6 +100,17 @@ export async function startServer(given?: Connection, o: ServerOptions = {}): Pr
           list.push(...r.messages.map((m) => toDiagnostic(m, versions.get(doc.uri) ?? 0)));
           (doc.path ? byPath : untitled).set(doc.uri, list);
         }
+      }
+      for (const { doc, message } of configErrors) {
+        const list = byPath.get(doc.uri) ?? [];
+        list.push({
+          range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } },
+          severity: 1,
+          source: 'why403',
+          code: 'config-error',
+          message: `why403 settings: ${message}`,
+        });
+        byPath.set(doc.uri, list);
       }
       for (const d of docs) {
         if (!ws.docs.has(d.uri)) continue;

@@ -164,33 +164,57 @@ export class Workspace {
     return [...out];
   }
 
-  /** Lint the trees of these documents as `why403 <mains…> <files…>` would, with unsaved buffers. */
-  async lintDocs(docs: OpenDoc[]): Promise<LintRun[]> {
+  /** Lint the trees of these documents as `why403 <mains…> <files…>` would, with unsaved buffers.
+   * A settings file that does not validate (ConfigError) is reported for the documents it governs. */
+  async lintDocs(docs: OpenDoc[]): Promise<{ runs: LintRun[]; configErrors: Array<{ doc: OpenDoc; message: string }> }> {
     const { lint, lintText } = await import('../run.js');
     const { overlayReads } = await import('../read.js');
     const runs: LintRun[] = [];
+    const configErrors: Array<{ doc: OpenDoc; message: string }> = [];
     const onDisk = docs.filter((d) => d.path && existsSync(d.path));
-    const byCwd = new Map<string, string[]>();
+    const byCwd = new Map<string, { paths: string[]; docs: OpenDoc[] }>();
     for (const d of onDisk) {
       const cwd = this.cwdFor(d.path);
-      const paths = byCwd.get(cwd) ?? [];
-      for (const m of await this.mainsFor(d.path!)) if (!paths.includes(m)) paths.push(m);
-      if (!paths.includes(d.path!)) paths.push(d.path!);
-      byCwd.set(cwd, paths);
+      const g = byCwd.get(cwd) ?? { paths: [], docs: [] };
+      for (const m of await this.mainsFor(d.path!)) if (!g.paths.includes(m)) g.paths.push(m);
+      if (!g.paths.includes(d.path!)) g.paths.push(d.path!);
+      g.docs.push(d);
+      byCwd.set(cwd, g);
     }
+    const isConfigError = (e: unknown) => e instanceof Error && e.name === 'ConfigError';
     const prev = overlayReads(this.overlay);
     try {
-      for (const [cwd, paths] of byCwd) runs.push(await lint(paths, { cwd, reportUnusedSuppressions: undefined }));
+      for (const [cwd, g] of byCwd) {
+        try {
+          runs.push(await lint(g.paths, { cwd }));
+        } catch (e) {
+          if (!isConfigError(e)) throw e;
+          // one bad settings file must not hide the findings of the other documents: each alone
+          for (const d of g.docs) {
+            try {
+              runs.push(await lint([...(await this.mainsFor(d.path!)), d.path!], { cwd }));
+            } catch (e2) {
+              if (!isConfigError(e2)) throw e2;
+              configErrors.push({ doc: d, message: (e2 as Error).message });
+            }
+          }
+        }
+      }
       for (const d of docs) {
         if (d.path && existsSync(d.path)) continue;
         // an untitled buffer or a file not saved yet: linted alone, under its name
         const cwd = this.cwdFor(d.path);
-        runs.push(await lintText(d.text, { cwd, filename: d.path ?? 'untitled.conf', configFile: undefined, noConfig: !d.path }));
+        try {
+          runs.push(await lintText(d.text, { cwd, filename: d.path ?? 'untitled.conf', noConfig: !d.path }));
+        } catch (e) {
+          if (!isConfigError(e)) throw e;
+          configErrors.push({ doc: d, message: (e as Error).message });
+        }
       }
     } finally {
       overlayReads(prev);
     }
-    return runs;
+    return { runs, configErrors };
   }
 
   /** The loaded tree a document belongs to: a main config that includes it, else the document alone. */
