@@ -93,7 +93,9 @@ export function byCodeUnits(a: string, b: string): number {
 
 function realOrSelf(p: string): string {
   try {
-    return realpathSync(p);
+    // the native realpath(3): one system call, where fs.realpathSync lstat()s every component
+    // (5 % of a 1,000-vhost Apache lint; docs/performance.md)
+    return realpathSync.native(p);
   } catch {
     return p;
   }
