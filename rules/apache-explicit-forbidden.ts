@@ -66,9 +66,16 @@ export default defineRule({
 
 /** RewriteCond lines directly above a RewriteRule (they belong to it). */
 function countConds(rule: Directive): number {
-  const lines = rule.source.text.slice(0, rule.span.start.offset).split(/\r?\n/).reverse().slice(1);
+  // Read the lines above the rule's line backwards, one at a time: splitting the whole text before
+  // each rule made this quadratic in the file's size (issue 12).
+  const text = rule.source.text;
+  let lineStart = text.lastIndexOf('\n', rule.span.start.offset - 1) + 1;
   let n = 0;
-  for (const l of lines) {
+  while (lineStart > 0) {
+    const prevStart = lineStart >= 2 ? text.lastIndexOf('\n', lineStart - 2) + 1 : 0;
+    let l = text.slice(prevStart, lineStart - 1);
+    if (l.endsWith('\r')) l = l.slice(0, -1);
+    lineStart = prevStart;
     if (/^\s*RewriteCond\s/i.test(l)) n++;
     else if (/^\s*(#.*)?$/.test(l)) continue;
     else break;

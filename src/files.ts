@@ -158,7 +158,7 @@ export async function expandPaths(args: readonly string[], cwd: string = process
     let key = f;
     if (f !== '-') {
       try {
-        key = realpathSync(f);
+        key = realpathSync.native(f);
       } catch {
         key = f;
       }

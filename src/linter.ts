@@ -78,6 +78,8 @@ export interface LintSetOptions {
   settings: Settings;
   /** Load options that change the model (path map, nginx prefix, Apache ServerRoot and defines). */
   modelOptions?: Omit<ModelOptions, 'settings'>;
+  /** Called before each rule that runs on the set (progress on a large tree: one set can take seconds). */
+  onRule?: (done: number, total: number, ruleId: string) => void;
 }
 
 export interface LintSetResult {
@@ -177,10 +179,11 @@ export function lintSet(set: ConfigSet, opts: LintSetOptions): LintSetResult {
   const getModel = (): Model => (model ??= modelFor(set, { ...(opts.modelOptions ?? {}), settings: opts.settings }));
   const reported = new Set<string>();
 
-  for (const rule of opts.rules) {
-    if (!rule.servers.includes(set.server)) continue;
-    const enabled = paths.some((p) => opts.ruleSetting(p, rule).severity !== 'off');
-    if (!enabled) continue;
+  const toRun = opts.rules.filter(
+    (rule) => rule.servers.includes(set.server) && paths.some((p) => opts.ruleSetting(p, rule).severity !== 'off'),
+  );
+  for (const [i, rule] of toRun.entries()) {
+    opts.onRule?.(i, toRun.length, rule.id);
     const rootSetting = opts.ruleSetting(set.root.source.path, rule);
     const options = { ...(rule.defaultOptions ?? {}), ...(rootSetting.options ?? {}) };
     const ctx: RuleContext<string, object> = {

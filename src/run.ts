@@ -24,6 +24,7 @@ import {
   UNUSED_SUPPRESSION,
   type FileEntry,
   type LintMessage,
+  type LintSetOptions,
   type RuleCrash,
 } from './linter.js';
 import { loadInfo, type LoadOptions } from './load-options.js';
@@ -63,7 +64,13 @@ export interface LintOptions {
   pathMap?: PathMapping[];
   /** Called after each file is linted (progress). */
   onProgress?: (done: number, total: number) => void;
+  /** Called before each rule run on a large config set (at least LARGE_SET_CHARS of text, which takes
+   * seconds to lint): the file linted and the rule's place among the set's rules (progress). */
+  onRule?: (file: string, done: number, total: number) => void;
 }
+
+/** A set this large (characters of config text, includes counted) reports each rule to `onRule`. */
+export const LARGE_SET_CHARS = 512 * 1024;
 
 /** The most findings a run lists; the rest are counted and reported as a number. */
 export const MAX_LISTED_FINDINGS = 10_000;
@@ -93,7 +100,9 @@ export function byCodeUnits(a: string, b: string): number {
 
 function realOrSelf(p: string): string {
   try {
-    return realpathSync(p);
+    // the native realpath(3): one system call, where fs.realpathSync lstat()s every component
+    // (5 % of a 1,000-vhost Apache lint; docs/performance.md)
+    return realpathSync.native(p);
   } catch {
     return p;
   }
@@ -257,6 +266,17 @@ interface OnceOptions extends LintOptions {
   stdinText?: string;
 }
 
+/** The per-rule progress callback for a large set (none for a small one, or without `onRule`). */
+function ruleProgress(set: ConfigSet, o: LintOptions): LintSetOptions['onRule'] {
+  const report = o.onRule;
+  if (!report) return undefined;
+  let chars = 0;
+  for (const f of set.files.values()) chars += f.source.text.length;
+  if (chars < LARGE_SET_CHARS) return undefined;
+  const file = set.root.source.path;
+  return (done, total) => report(file, done, total);
+}
+
 async function lintOnce(
   files: string[],
   missing: string[],
@@ -322,7 +342,13 @@ async function lintOnce(
       }
       apacheMains.push({ set, settings, modelOptions });
     }
-    const r = lintSet(set, { rules: await o.rulesFor(set.server), ruleSetting: o.ruleSetting, settings, modelOptions });
+    const r = lintSet(set, {
+      rules: await o.rulesFor(set.server),
+      ruleSetting: o.ruleSetting,
+      settings,
+      modelOptions,
+      onRule: ruleProgress(set, o),
+    });
     crashes.push(...r.crashes);
     // a fragment loaded through the main config that includes it (src/load.ts): the files named in
     // the run are reported, not the rest of that main config
@@ -545,6 +571,14 @@ export class Progress {
   linted(done: number, total: number): void {
     if (total >= 20 && done < total && done % 10 === 0) this.show(`${done}/${total} files linted (${this.reads} read)`);
   }
+  /** Each rule run on a large set (src/run.ts LARGE_SET_CHARS): one main config of a big tree is
+   * linted as a whole, for seconds, and the file count alone would stand still meanwhile. */
+  rule(file: string, done: number, total: number): void {
+    this.show(`linting ${this.name(file)}: rule ${done + 1}/${total} (${this.reads} files read)`);
+  }
+  private name(file: string): string {
+    return file.slice(file.lastIndexOf('/') + 1);
+  }
   clear(): void {
     if (this.shown) this.io.err('\r\u001b[K');
     this.shown = false;
@@ -647,6 +681,7 @@ export async function lintCommand(a: LintArgs, pathMap: PathMapping[], io: CliIO
       context: a.context as string | undefined,
       pathMap: pathMap.map((m) => ({ from: resolve(cwd, m.from), to: resolve(cwd, m.to) })),
       onProgress: progress ? (done, total) => progress.linted(done, total) : undefined,
+      onRule: progress ? (file, done, total) => progress.rule(file, done, total) : undefined,
     }).finally(() => {
       if (progress) {
         observeReads(previousObserver);

@@ -15,7 +15,8 @@
  * sent to the real server.
  */
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
-import { LineCounter, parseDocument, isMap, isSeq, type Node as YamlNode } from 'yaml';
+import { createRequire } from 'node:module';
+import type { Node as YamlNode } from 'yaml';
 import type { PathMapping, ServerKind } from '../ast.js';
 import { explain, parseExplainRequest } from '../explain/index.js';
 import type { Explanation } from '../explain/types.js';
@@ -96,6 +97,9 @@ export function parseCompact(s: string): Omit<Expectation, 'line' | 'column'> | 
 
 /** Parse a spec file's text. Errors carry the line and column of the offending value. */
 export function parseSpec(text: string, file: string): { spec: Spec | null; errors: SpecError[] } {
+  // Loaded here, not at the top: the CLI bundle hoists a package's static import to its first line,
+  // and yaml costs ~90 ms of every lint's startup (docs/performance.md, "Cold start").
+  const { LineCounter, parseDocument, isMap, isSeq } = createRequire(import.meta.url)('yaml') as typeof import('yaml');
   const lc = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false });
   const errors: SpecError[] = [];

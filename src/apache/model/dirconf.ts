@@ -433,12 +433,36 @@ export function compileNested(d: Directive, ctx: CompileContext): NestedSection 
   return { kind, directive: d, pattern, regex, conf };
 }
 
-/** ap_merge_per_dir_configs restricted to the modules the model knows. */
 /** Work counters for the algorithmic-shape test (test/scale-shape.test.ts) and benchmarks: how many
- * per-dir configs were merged. Only ever incremented; read the difference around a run. */
-export const dirConfStats = { merges: 0 };
+ * per-dir configs were merged, and how many merges were answered from the memo instead. Only ever
+ * incremented; read the difference around a run. */
+export const dirConfStats = { merges: 0, reused: 0 };
 
+/**
+ * Merges already made: base → next → result. A DirConf is never changed once made (compileSection
+ * fills a fresh one; every merge returns a new object), so merging the same two configs again gives
+ * the same config. Simulated requests walk the same `<Directory>` chains over and over (two lint
+ * probes per served root and section, every proof): with the memo each chain is merged once per
+ * model, and since a memoized result is the `base` of the next level, whole paths are cached. Weak on
+ * both keys: a .htaccess config compiled for one request does not keep its merges alive.
+ */
+const mergeMemo = new WeakMap<DirConf, WeakMap<DirConf, { label: string; by: Directive | null; out: DirConf }>>();
+
+/** ap_merge_per_dir_configs restricted to the modules the model knows. */
 export function mergeDirConf(base: DirConf, next: DirConf, label: string, by: Directive | null): DirConf {
+  let byNext = mergeMemo.get(base);
+  const hit = byNext?.get(next);
+  if (hit && hit.label === label && hit.by === by) {
+    dirConfStats.reused++;
+    return hit.out;
+  }
+  const out = merge(base, next, label, by);
+  if (!byNext) mergeMemo.set(base, (byNext = new WeakMap()));
+  byNext.set(next, { label, by, out });
+  return out;
+}
+
+function merge(base: DirConf, next: DirConf, label: string, by: Directive | null): DirConf {
   dirConfStats.merges++;
   const out: DirConf = { ...base };
   out.options = mergeOptions(base.options, next.options);
