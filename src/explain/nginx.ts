@@ -129,6 +129,19 @@ function suggestions(
         out.push('the auth_request endpoint decides: look at the application behind it');
         break;
       case 'N06':
+        if (decisiveDirective && scopes.get(decisiveDirective)?.kind === 'if') {
+          const cond = scopes.get(decisiveDirective)!.block!;
+          out.push(
+            `\`return 403\` at ${at} runs when \`if (${cond.args
+              .map((a) => a.raw)
+              .join(' ')
+              .replace(
+                /^\(|\)$/g,
+                '',
+              )})\` holds, and it holds for this request (the trace shows the values): a request for which it does not hold is not refused here`,
+          );
+          break;
+        }
         out.push(
           `\`return 403\` at ${at} runs in the rewrite phase, before any allow/deny or auth: remove it, or move it into an \`if\` or another location`,
         );

@@ -15,7 +15,7 @@ import { fromBinary, isUnknown, matchRegex, toBinary, translatePcre } from './re
 import { effectiveSettings } from './settings.js';
 import type { ReqState, Sim } from './sim/context.js';
 import { at } from './sim/types.js';
-import { nearest, type NginxModel } from './tree.js';
+import { nearest, type NginxModel, type Scope } from './tree.js';
 
 /** Values of config-computed variables already evaluated in one run. */
 export type VarCache = Map<string, string | null>;
@@ -142,11 +142,13 @@ export function setVariable(sim: Sim, d: Directive, st: ReqState, phase: string)
 
 /** Evaluate an `if` condition (ngx_http_rewrite_if_condition); unknown parts become a choice point. */
 export function ifCondition(sim: Sim, d: Directive, st: ReqState, phase: string): boolean {
+  // The parentheses are tokens of their own or stick to the first/last argument (unquoted).
   const a = d.args.map((x) => x.value);
-  if (a.length && a[0].startsWith('(')) a[0] = a[0].slice(1);
-  if (a.length && a[a.length - 1].endsWith(')')) a[a.length - 1] = a[a.length - 1].slice(0, -1);
-  while (a.length && a[0] === '') a.shift();
-  while (a.length && a[a.length - 1] === '') a.pop();
+  const raws = d.args.map((x) => x.raw);
+  if (raws[0] === '(') (a.shift(), raws.shift());
+  else if (a.length && raws[0].startsWith('(')) a[0] = a[0].slice(1);
+  if (raws[raws.length - 1] === ')') (a.pop(), raws.pop());
+  else if (a.length && raws[raws.length - 1].endsWith(')') && d.args.at(-1)!.quote === null) a[a.length - 1] = a[a.length - 1].slice(0, -1);
   const ask = (why: string): boolean =>
     sim.r.choose(`if:${at(d)}:${st.uri}`, [`if (${condText(d)}) is true (${why})`, `if (${condText(d)}) is false (${why})`]) === 0;
   if (a.length === 1) {
@@ -506,10 +508,11 @@ function invalidReferer(sim: Sim, phase: string): string | undefined {
   };
   if (ref === undefined) return result(vals.includes('none') ? '' : '1', `no Referer header${vals.includes('none') ? ' (none)' : ''}`);
   const sch = /^https?:\/\//i.exec(ref);
-  if (!sch || ref.length < sch[0].length + 1)
+  // shorter than "http://i.ru", or another scheme: a Referer "blocked" by a proxy
+  if (!sch || ref.length < 11)
     return result(
       vals.includes('blocked') ? '' : '1',
-      `Referer ${show(ref)} does not start with http:// or https://${vals.includes('blocked') ? ' (blocked)' : ''}`,
+      `Referer ${show(ref)} is shorter than 11 bytes or does not start with http:// or https://${vals.includes('blocked') ? ' (blocked)' : ''}`,
     );
   const rest = ref.slice(sch[0].length);
   const hostEnd = rest.search(/[/:]/);
@@ -574,6 +577,15 @@ function invalidReferer(sim: Sim, phase: string): string | undefined {
 /** $secure_link and $secure_link_expires (ngx_http_secure_link_module), once per scope and request. */
 function secureLink(sim: Sim, st: ReqState, phase: string): { value: string; expires: string } {
   const scope = sim.scope();
+  const key = `secure_link@${at(scope.block) ?? scope.kind}`;
+  const hit = sim.varCache.get(key);
+  if (hit != null) return JSON.parse(hit) as { value: string; expires: string };
+  const r = computeSecureLink(sim, scope, st, phase);
+  sim.varCache.set(key, JSON.stringify(r));
+  return r;
+}
+
+function computeSecureLink(sim: Sim, scope: Scope, st: ReqState, phase: string): { value: string; expires: string } {
   const link = nearest(scope, ['secure_link'])?.directives.at(-1);
   const md5 = nearest(scope, ['secure_link_md5'])?.directives.at(-1);
   const secret = nearest(scope, ['secure_link_secret'])?.directives.at(-1);

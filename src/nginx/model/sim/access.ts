@@ -6,11 +6,15 @@
 import type { CauseId } from '../../../causes.js';
 import { accessRulesOf, firstMatch, parseClient } from '../address.js';
 import { openAs } from '../fs.js';
-import { fromBinary } from '../regex.js';
+import { fromBinary, toBinary } from '../regex.js';
+import { normalizeUri } from '../uri.js';
+import type { Directive } from '../../../ast.js';
+import type { Outcome } from './types.js';
 import type { EffectiveSettings } from '../settings.js';
 import type { Scope } from '../tree.js';
 import { nearest, scopeLabel } from '../tree.js';
-import type { ReqState, Sim } from './context.js';
+import { Stop, type ReqState, type Sim } from './context.js';
+import { fromServerRewrite } from './server.js';
 import { at } from './types.js';
 
 /** PREACCESS: limit_req/limit_conn can answer their status under load (listed in mayAlso). */
@@ -41,7 +45,17 @@ export function preaccess(sim: Sim, conf: Scope, s: EffectiveSettings): void {
 type Check = { ok: true } | { fail: number; cause: CauseId | null } | null;
 
 /** ACCESS: null when the request may go on, else the status (403/401) and its cause. */
-export function access(sim: Sim, conf: Scope, s: EffectiveSettings, st: ReqState): { status: number; cause: CauseId | null } | null {
+export function access(
+  sim: Sim,
+  conf: Scope,
+  s: EffectiveSettings,
+  st: ReqState,
+  depth: number,
+): { status: number; cause: CauseId | null } | null {
+  if (sim.subrequests > 0) {
+    sim.step('access', 'a subrequest: the access phase is skipped');
+    return null;
+  }
   const any = s.satisfy.value === 'any';
   const inLimitExcept = conf.kind === 'limit_except' || conf.parent?.kind === 'limit_except';
   const results: Check[] = [];
@@ -114,6 +128,22 @@ export function access(sim: Sim, conf: Scope, s: EffectiveSettings, st: ReqState
   // 3. auth_request (a subrequest; ACCESS is skipped inside it)
   const requestResult = (): Check => {
     if (s.authRequest.value === null) return null;
+    const d = s.authRequest.directive;
+    const sub = authSubrequest(sim, s.authRequest.value, st, depth, d);
+    if (sub !== null) {
+      const code = sub.status!;
+      const verdict =
+        code >= 200 && code < 300
+          ? 'access granted'
+          : code === 401 || code === 403
+            ? `${code}`
+            : `500 (auth_request accepts only 2xx, 401 and 403)`;
+      sim.step('access', `auth_request ${s.authRequest.value}: the subrequest answers ${code}: ${verdict}`, d);
+      if (code >= 200 && code < 300) return { ok: true };
+      if (code === 401) return { fail: 401, cause: null };
+      if (code === 403) return { fail: 403, cause: 'N05' };
+      return { fail: 500, cause: null };
+    }
     const i = sim.r.choose(`authreq:${at(s.authRequest.directive)}`, [
       `the auth_request subrequest to ${s.authRequest.value} answers 2xx`,
       `the auth_request subrequest answers 401`,
@@ -196,4 +226,44 @@ export function realIp(sim: Sim, conf: Scope, phase = 'preaccess'): string {
   if (!real || !parseClient(real)) return peer;
   sim.step(phase, `realip: ${peer} is trusted (set_real_ip_from), the client address is ${real} from ${hdr}`, from.directives[0]);
   return real;
+}
+
+/**
+ * The auth_request subrequest, simulated in the same server (it shares the request's variables; its
+ * own access phase is skipped). Null when its status is not known (a proxied auth service, the disk
+ * without a file system…): the caller lists the three outcomes then.
+ */
+function authSubrequest(sim: Sim, target: string, st: ReqState, depth: number, d: Directive | null): Outcome | null {
+  if (sim.subrequests > 2 || depth > 30) return null;
+  const n = normalizeUri(toBinary(target), true);
+  if (!n.ok) return null;
+  const sub: ReqState = {
+    method: st.method,
+    uri: n.uri,
+    args: n.args,
+    rawTarget: st.rawTarget,
+    internal: true,
+    uriChanges: 11,
+    errorPage: false,
+    errStatus: -1,
+    vars: st.vars,
+    captures: [],
+    named: {},
+  };
+  sim.step('access', `auth_request: subrequest to "${target}"`, d);
+  const saved = sim.location;
+  const trace = sim.r.trace.length;
+  sim.subrequests++;
+  let o: Outcome;
+  try {
+    o = fromServerRewrite(sim, sub, depth + 1);
+  } catch (e) {
+    if (!(e instanceof Stop)) throw e;
+    o = e.outcome;
+  } finally {
+    sim.subrequests--;
+    sim.location = saved;
+  }
+  for (let i = trace; i < sim.r.trace.length; i++) sim.r.trace[i].message = `(subrequest) ${sim.r.trace[i].message}`;
+  return o.status === null ? null : o;
 }

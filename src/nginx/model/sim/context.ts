@@ -72,6 +72,8 @@ export class Sim {
   server: Server | null = null;
   /** The client address after the realip module (null: not decided yet, the peer address). */
   realAddr: string | null = null;
+  /** Nesting of subrequests (auth_request) being simulated. */
+  subrequests = 0;
   readonly headers: Map<string, string>;
   readonly worker: Worker | null;
   readonly prefix: string;

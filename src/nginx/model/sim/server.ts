@@ -28,7 +28,8 @@ export function runRequest(sim: Sim): Outcome {
     sim.step('parse', `400 Bad Request: ${n.reason}`);
     return { status: 400, outcome: 'bad-request', cause: null, when: [] };
   }
-  if (!merge.on) sim.step('parse', 'merge_slashes off (the default server of the address decides): "//" is kept in $uri', merge.directive);
+  if (!merge.on && /\/\/|%2f/i.test(sim.req.uri))
+    sim.step('parse', 'merge_slashes off (the default server of the address decides): "//" is kept in $uri', merge.directive);
   sim.step('parse', `$uri is "${fromBinary(n.uri)}"${n.args !== null ? `, $args "${n.args}"` : ''}`);
   const host = sim.headers.get('host');
   const choice = selectServer(sim.model, { host, port: sim.req.port, localAddr: sim.req.localAddr });
@@ -146,7 +147,7 @@ export function locationPhases(sim: Sim, loc0: Scope, st: ReqState, depth: numbe
   }
   const s = effectiveSettings(conf);
   preaccess(sim, conf, s);
-  const denied = access(sim, conf, s, st);
+  const denied = access(sim, conf, s, st, depth);
   if (denied) return error(sim, denied.status, st, conf, depth, 'error', denied.cause);
   if (s.tryFiles) {
     const tf = tryFiles(sim, conf, s, st, depth);
