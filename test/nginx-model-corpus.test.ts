@@ -32,7 +32,7 @@ describe.skipIf(files.length === 0)('nginx model over the corpus', () => {
           const r = simulate(model, { method, uri, host, port: s.listens[0]?.port, clientIp: '192.0.2.1', maxRuns: 32 });
           simulated++;
           if (r.status !== null) decided++;
-          for (const u of r.unknown) if (/simulator failed/.test(u)) failures.push(`${f} ${method} ${uri}: ${u}`);
+          for (const u of r.unknowns) if (/simulator failed/.test(u)) failures.push(`${f} ${method} ${uri}: ${u}`);
           for (const t of r.trace)
             if (t.directive && !set.files.has(t.directive.source.path)) failures.push(`${f}: trace points outside the set: ${t.at}`);
         }

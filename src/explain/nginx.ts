@@ -54,34 +54,6 @@ function scopeIndex(model: NginxModel): Map<Directive, Scope> {
   return m;
 }
 
-/**
- * The step that decided the status, as an index into the trace (-1 when none). The error a request
- * ends with is decided where it was raised; error_page keeps that status unless it overrides it
- * (`=403` names the error_page, N09) or takes the target's (`=`), when the target decides.
- */
-export function decisiveIndex(trace: TraceStep[], status: number | null, outcome: string, cause: string | undefined): number {
-  if (status === null && outcome !== 'proxied' && outcome !== 'handler') return -1;
-  // The step that ends a (sub)request is its last one; `redirect` steps only announce the next.
-  const lastBefore = (to: number): number => {
-    for (let i = to - 1; i >= 0; i--) if (trace[i].phase !== 'redirect') return i;
-    return -1;
-  };
-  const pages = trace.map((t, i) => (t.phase === 'error-page' ? i : -1)).filter((i) => i >= 0);
-  if (pages.length) {
-    if (cause === 'N09') {
-      for (let i = pages.length - 1; i >= 0; i--) if (/\(answer 403\)/.test(trace[pages[i]].message)) return pages[i];
-      return pages[pages.length - 1];
-    }
-    const last = pages[pages.length - 1];
-    const m = /\(answer (\d+)\)/.exec(trace[last].message);
-    if (m && Number(m[1]) === status) return last;
-    if (/answer with the target's status/.test(trace[last].message)) return lastBefore(trace.length);
-    // The error page keeps the status of the error that sent the request there.
-    return lastBefore(pages[0]);
-  }
-  return lastBefore(trace.length);
-}
-
 function accessDetails(step: TraceStep, scopes: Map<Directive, Scope>): string[] | undefined {
   if (step.phase !== 'access' || !step.directive || (step.directive.name !== 'allow' && step.directive.name !== 'deny')) return undefined;
   const scope = scopes.get(step.directive);
@@ -121,7 +93,7 @@ function toPossible(o: NgOutcome): PossibleOutcome {
     outcome: outcomeName(o.status, o.outcome),
     cause: o.cause ?? null,
     causeTitle: causeTitle(o.cause),
-    when: o.conditions,
+    when: o.when,
   };
 }
 
@@ -157,6 +129,19 @@ function suggestions(
         out.push('the auth_request endpoint decides: look at the application behind it');
         break;
       case 'N06':
+        if (decisiveDirective && scopes.get(decisiveDirective)?.kind === 'if') {
+          const cond = scopes.get(decisiveDirective)!.block!;
+          out.push(
+            `\`return 403\` at ${at} runs when \`if (${cond.args
+              .map((a) => a.raw)
+              .join(' ')
+              .replace(
+                /^\(|\)$/g,
+                '',
+              )})\` holds, and it holds for this request (the trace shows the values): a request for which it does not hold is not refused here`,
+          );
+          break;
+        }
         out.push(
           `\`return 403\` at ${at} runs in the rewrite phase, before any allow/deny or auth: remove it, or move it into an \`if\` or another location`,
         );
@@ -191,7 +176,7 @@ function suggestions(
         ? 'the credentials are refused'
         : 'this is an authentication challenge, not a 403: run with --user NAME to see the answer for an authenticated client',
     );
-  } else if (r.status === null && r.possibleOutcomes.some((o) => o.conditions.some((c) => /exist|is a (file|dir)/.test(c)))) {
+  } else if (r.status === null && r.possibleOutcomes.some((o) => o.when.some((c) => /exist|is a (file|dir)/.test(c)))) {
     out.push('run with --fs to read the files from disk (with --path-map FROM=TO when the config is checked out elsewhere)');
   }
   return out;
@@ -215,39 +200,26 @@ export function explainNginx(set: ConfigSet, configPath: string, req: ExplainReq
   const headers: Record<string, string> = { ...req.headers };
   if (req.user && !Object.keys(headers).some((k) => k.toLowerCase() === 'authorization')) headers.Authorization = basicAuth(req.user);
   const fs = opts.fs ? new DiskFs(opts.pathMap) : undefined;
+  // --user: the credentials are valid (the --auth user:password hook is SimRequest.credentials).
   const r = simulate(model, {
+    ...(req.user ? { credentials: 'valid' as const } : {}),
     method: req.method,
     uri: req.target,
     host,
     port: req.port,
     clientIp: req.clientIp,
+    scheme: req.scheme,
     headers,
     fs,
     prefix: opts.prefix,
   });
 
-  let status = r.status;
-  let outcomeKind: string = r.outcome;
-  let cause = r.cause ?? null;
-  let possible = r.possibleOutcomes;
-  // --user: the credentials are valid (and, with --fs, the user file's existence was checked on disk).
-  if (req.user && possible.length) {
-    const kept = possible.filter(
-      (o) => !o.conditions.includes('the credentials are wrong') && !(opts.fs && o.conditions.includes('the user file is missing')),
-    );
-    if (kept.length && kept.length < possible.length) {
-      possible = kept;
-      if (kept.every((o) => o.status === kept[0].status && o.status !== null)) {
-        status = kept[0].status;
-        outcomeKind = kept[0].outcome;
-        cause = kept[0].cause ?? null;
-        possible = [];
-      }
-    }
-  }
+  const { status, cause } = r;
+  const outcomeKind: string = r.outcome;
+  const possible = r.possibleOutcomes;
   const outcome = outcomeName(status, outcomeKind);
   const scopes = scopeIndex(model);
-  const di = decisiveIndex(r.trace, status, outcomeKind, cause ?? undefined);
+  const di = r.decisive;
   const steps: ExplainStep[] = r.trace.map((t, i) => {
     const details = accessDetails(t, scopes);
     return {
@@ -279,10 +251,10 @@ export function explainNginx(set: ConfigSet, configPath: string, req: ExplainReq
     possibleOutcomes,
     mayAlso: r.mayAlso.map(toPossible),
     trace: steps,
-    traceAssumes: status === null && possible.length ? r.conditions : [],
+    traceAssumes: status === null && possible.length ? r.assumes : [],
     assumptions,
-    unknowns: r.unknown,
-    suggestions: suggestions({ ...r, status, cause: cause ?? undefined }, decisive, req, scopes, di >= 0 ? r.trace[di].directive : null),
+    unknowns: r.unknowns,
+    suggestions: suggestions(r, decisive, req, scopes, r.decidedBy),
     configErrors: [...errors, ...warnings],
   };
   exp.verdict = finishVerdict(status, outcome, cause, decisive, possibleOutcomes, opts.fs);

@@ -1,0 +1,81 @@
+/**
+ * The nginx simulator's request and result types. `SimResult` is the shared `SimulatorResult`
+ * (src/model/types.ts) plus what only nginx has: the location and server that answered, the
+ * outcomes that depend on load or a backend (`mayAlso`), and the index of the deciding trace step.
+ */
+import type { Directive } from '../../../ast.js';
+import type { SimPossible, SimStep, SimulatorResult } from '../../../model/types.js';
+import type { FileSystemView, Worker } from '../fs.js';
+import type { Location, Server } from '../tree.js';
+
+export interface SimRequest {
+  method?: string;
+  /** The request target as sent: path, optionally `?args`. */
+  uri: string;
+  host?: string;
+  port?: number;
+  /** The server address the client connected to (default 127.0.0.1). */
+  localAddr?: string;
+  clientIp?: string;
+  headers?: Record<string, string>;
+  /** `https` for a TLS connection ($scheme, $https); default `http`. */
+  scheme?: 'http' | 'https';
+  /** Without it, outcomes that depend on disk are reported as possibilities. */
+  fs?: FileSystemView;
+  /** The worker identity for permission checks (default: the `user` directive, else nobody). */
+  worker?: Worker;
+  /** nginx prefix (`-p`) for relative paths (default Debian's /usr/share/nginx/). */
+  prefix?: string;
+  /**
+   * What is known about the credentials of `Authorization: Basic` (auth_basic). `valid` (explain
+   * --user): assume the user file accepts them. A function (the hook for `--auth user:password`,
+   * src/auth/): given the user file's absolute path and the decoded user and password, say whether
+   * they are accepted, or null when it cannot tell (then both answers are explored).
+   */
+  credentials?: 'valid' | ((userFile: string, user: string, password: string) => boolean | null);
+  /** Bound on explored possibilities (default 64). */
+  maxRuns?: number;
+}
+
+export type OutcomeKind =
+  | 'static'
+  | 'autoindex'
+  | 'random-index'
+  | 'proxied'
+  | 'handler'
+  | 'dav'
+  | 'return'
+  | 'redirect'
+  | 'error'
+  | 'close'
+  | 'bad-request'
+  | 'limited'
+  | 'unknown';
+
+export interface TraceStep extends SimStep {
+  /** `file:line:col` of the directive, when there is one. */
+  at?: string;
+}
+
+/** One answer the request can get, with the assumptions it rests on (`when`). */
+export type Outcome = SimPossible<OutcomeKind>;
+
+export interface SimResult extends SimulatorResult<OutcomeKind> {
+  possibleOutcomes: Outcome[];
+  trace: TraceStep[];
+  /** Index in `trace` of the step that decided (-1: none, e.g. the status is not known). */
+  decisive: number;
+  /** When the status is not known: the assumptions the trace follows (one of the possibilities). */
+  assumes: string[];
+  /** The location that served the final (sub)request, null for the server's own configuration. */
+  location: Location | null;
+  server: Server | null;
+  /** Outcomes that depend on load or on a backend rather than on the request (limit_req/limit_conn,
+   * a proxied backend answering 403): they can happen on top of the answer above. */
+  mayAlso: Outcome[];
+}
+
+export function at(d: Directive | null | undefined): string | undefined {
+  if (!d) return undefined;
+  return `${d.source.path}:${d.nameSpan.start.line}:${d.nameSpan.start.column}`;
+}
