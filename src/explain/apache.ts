@@ -170,7 +170,7 @@ export function explainApache(set: ConfigSet, configPath: string, req: ExplainRe
     outcome: outcomeName(p.status, p.outcome),
     cause: p.cause,
     causeTitle: causeTitle(p.cause),
-    when: p.when ? [p.when] : [],
+    when: p.when,
   }));
   const { errors, warnings } = configProblems(set, cwd);
   const assumptions = commonAssumptions(req, host, hostFrom, opts.fs);
