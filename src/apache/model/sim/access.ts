@@ -9,6 +9,9 @@ import { checkAccessCompat, satisfyFor } from '../access-compat.js';
 import { evaluateAuthz, type AuthzProviderNode, type AuthzResult, type ProviderVerdict } from '../authz.js';
 import type { DirConf } from '../dirconf.js';
 import { isLocal, parseSubnet, subnetMatches } from '../net.js';
+import { requireExpr } from '../../expr/index.js';
+import { lateEnv } from './env.js';
+import { runExpr } from './expr.js';
 import { fin, type Final, type PossibleOutcome, type Sim } from './state.js';
 
 /** access_checker (mod_access_compat) + access_checker_ex (authz_core) + authn, per Satisfy. */
@@ -19,7 +22,9 @@ export function accessChecks(sim: Sim, conf: DirConf, filename: string): Final |
   let compatOk = true;
   let compatFinal: Final | null = null;
   if (compatLoaded && conf.compat) {
-    const env = sim.req.env ?? (sim.model.setsEnv ? null : {});
+    const env = conf.compat.entries.some((e) => (e.type === 'env' || e.type === 'nenv') && sim.envUnknown.has(e.value))
+      ? null
+      : Object.fromEntries(sim.env);
     const v = checkAccessCompat(conf.compat, { method: m, clientIp: sim.clientIp, env });
     if (v.result === 'unknown') {
       sim.unknown(v.why);
@@ -73,7 +78,7 @@ export function authz(sim: Sim, conf: DirConf, filename: string, compatOk: boole
     sim.step('access_checker_ex', 'no Require applies: granted (AH01628)', null);
     return null;
   }
-  const userless = evaluateAuthz(section, sim.method, (p) => providerVerdict(sim, p, null, filename));
+  const userless = evaluateAuthz(section, sim.method, (p) => providerVerdict(sim, p, null, filename, conf));
   for (const u of userless.unknowns) sim.unknown(u.reason);
   const finals: { r: AuthzResult; f: Final | null }[] = [];
   for (const [r, e] of userless.results) {
@@ -126,7 +131,35 @@ export function authn(sim: Sim, conf: DirConf, filename: string, by: Directive |
     sim.step('check_user_id', `AuthType ${conf.authType.value}: no credentials sent → 401`, conf.authType.by);
     return fin(401, null, conf.authType.by, 'authentication required');
   }
-  const again = evaluateAuthz(conf.authz.section!, sim.method, (p) => providerVerdict(sim, p, user, filename));
+  // src/auth/ answers whether the password passes the provider in force; without it, --user assumes so.
+  const cred = sim.req.credentials ?? 'valid';
+  if (cred === 'invalid') {
+    sim.step('check_user_id', `AuthType ${conf.authType.value}: the credentials of ${user} are rejected → 401`, conf.authType.by);
+    return fin(401, null, conf.authType.by, `user ${user}: authentication failure`);
+  }
+  if (cred === 'unknown') {
+    const saved = sim.req.credentials;
+    sim.req.credentials = 'valid';
+    const ok = authn(sim, conf, filename, by);
+    sim.req.credentials = saved;
+    return {
+      status: null,
+      outcome: 'unknown',
+      cause: ok?.cause ?? null,
+      by: ok?.by ?? conf.authType.by,
+      message: 'depends on whether the password is right',
+      possible: [
+        { when: [`the password of ${user} is wrong`], status: 401, outcome: 'unauthorized', cause: null },
+        {
+          when: [`the password of ${user} is right`],
+          status: ok ? ok.status : 200,
+          outcome: ok ? ok.outcome : 'ok',
+          cause: ok?.cause ?? null,
+        },
+      ],
+    };
+  }
+  const again = evaluateAuthz(conf.authz.section!, sim.method, (p) => providerVerdict(sim, p, user, filename, conf));
   const [r, e] = [...again.results.entries()][0];
   if (r === 'GRANTED') {
     sim.step('auth_checker', `authz_core with user ${user}: GRANTED`, e.by);
@@ -142,7 +175,7 @@ export function authn(sim: Sim, conf: DirConf, filename: string, by: Directive |
   return fin(401, null, e.by, `AH01631: user ${user}: authorization failure`);
 }
 
-export function providerVerdict(sim: Sim, p: AuthzProviderNode, user: string | null, filename: string): ProviderVerdict {
+export function providerVerdict(sim: Sim, p: AuthzProviderNode, user: string | null, filename: string, conf?: DirConf): ProviderVerdict {
   const a = p.args;
   switch (p.name) {
     case 'all':
@@ -167,18 +200,34 @@ export function providerVerdict(sim: Sim, p: AuthzProviderNode, user: string | n
         ? { result: 'GRANTED', why: `method ${sim.method} is listed` }
         : { result: 'DENIED', why: `method ${sim.method} is not in ${a.join(' ')}` };
     case 'env': {
-      const env = sim.req.env ?? (sim.model.setsEnv ? null : {});
-      if (env === null)
-        return { unknown: `Require env ${a.join(' ')} depends on variables set by the config`, possible: ['GRANTED', 'DENIED'] };
-      return a.some((x) => x in env)
-        ? { result: 'GRANTED', why: 'variable set' }
-        : { result: 'DENIED', why: `none of ${a.join(' ')} is set` };
+      const set = a.find((x) => sim.env.has(x));
+      if (set)
+        return { result: 'GRANTED', why: `variable ${set} is set${sim.env.get(set) ? ` (= ${JSON.stringify(sim.env.get(set))})` : ''}` };
+      const open = a.filter((x) => sim.envUnknown.has(x));
+      if (open.length)
+        return {
+          unknown: `Require env ${a.join(' ')}: ${open.map((x) => sim.envUnknown.get(x)).join('; ')}`,
+          possible: ['GRANTED', 'DENIED'],
+        };
+      const late = conf ? a.map((x) => lateEnv(conf, x)).find(Boolean) : null;
+      return {
+        result: 'DENIED',
+        why: late
+          ? `none of ${a.join(' ')} is set: SetEnv ${late.args[0]?.value} (line ${late.span.start.line}) runs in fixups, after the access checks`
+          : `none of ${a.join(' ')} is set`,
+      };
     }
     case 'expr': {
-      const e = a.join(' ').trim().toLowerCase();
-      if (e === 'true') return { result: 'GRANTED', why: 'expr true' };
-      if (e === 'false') return { result: 'DENIED', why: 'expr false' };
-      return { unknown: `Require expr ${a.join(' ')} is not evaluated`, possible: ['GRANTED', 'DENIED'] };
+      const e = requireExpr(p.directive);
+      if (!e.cond) return { unknown: `${e.error?.message ?? 'cannot parse'} (httpd refuses the config)`, possible: ['GRANTED', 'DENIED'] };
+      const saved = sim.authUser;
+      sim.authUser = user;
+      const r = runExpr(sim, p.directive, e, user ? 'auth_checker' : 'access_checker_ex', 'Require expr');
+      sim.authUser = saved;
+      // mod_authz_core: an expression that reads REMOTE_USER needs a user first
+      if (!user && r.vars.has('REMOTE_USER')) return { result: 'DENIED_NO_USER', why: 'the expression reads REMOTE_USER' };
+      if (r.value === null) return { unknown: `Require expr ${e.text}: ${r.unknowns.join('; ')}`, possible: ['GRANTED', 'DENIED'] };
+      return r.value ? { result: 'GRANTED', why: `expr ${e.text} is true` } : { result: 'DENIED', why: `expr ${e.text} is false` };
     }
     case 'valid-user':
       return user

@@ -19,7 +19,7 @@ import type { ApacheModel } from '../sections.js';
 import { accessChecks } from './access.js';
 import { fixups } from './fixups.js';
 import { handle } from './handler.js';
-import { fin, Sim, type RunResult, type SimRequest, type SimResult } from './state.js';
+import { fin, Sim, type PossibleOutcome, type RunResult, type SimRequest, type SimResult } from './state.js';
 import { translate } from './translate.js';
 import { mapToStorage } from './walk.js';
 
@@ -38,9 +38,9 @@ function runRequest(sim: Sim, uri: string, depth: number, sub: boolean): RunResu
   return handle(sim, walk, t.uriPath, t.query, depth, t.scriptAliased);
 }
 
-/** Simulate one request against the model. Never throws on bad input. */
-export function simulate(model: ApacheModel, req: SimRequest): SimResult {
-  const sim = new Sim(model, req, runRequest);
+/** One run of the request with some undecided conditions forced to a value. */
+function once(model: ApacheModel, req: SimRequest, forced?: Map<string, boolean>): { sim: Sim; result: SimResult } {
+  const sim = new Sim(model, req, runRequest, forced);
   let f: RunResult;
   try {
     f = sim.run(req.uri, 0, false);
@@ -57,7 +57,7 @@ export function simulate(model: ApacheModel, req: SimRequest): SimResult {
       outcome = possible[0].outcome;
     }
   }
-  return {
+  const result: SimResult = {
     status,
     outcome,
     cause: status === 403 || status === null ? f.cause : null,
@@ -74,6 +74,32 @@ export function simulate(model: ApacheModel, req: SimRequest): SimResult {
     options: sim.options,
     indexNames: sim.indexNames,
   };
+  return { sim, result };
+}
+
+/** How many undecided conditions (`<If>` the simulator cannot evaluate) are tried both ways. */
+const MAX_UNDECIDED = 3;
+
+/** Simulate one request against the model. Never throws on bad input. When a condition cannot be
+ * evaluated (a file test without the disk, the OS environment…), the request is run again with it
+ * true and false, and the answers become the possible outcomes. */
+export function simulate(model: ApacheModel, req: SimRequest): SimResult {
+  const first = once(model, req);
+  const und = first.sim.undecided.slice(0, MAX_UNDECIDED);
+  if (!und.length) return first.result;
+  const outcomes: PossibleOutcome[] = [];
+  for (let mask = 0; mask < 1 << und.length; mask++) {
+    const forced = new Map(und.map((u, i) => [u.key, (mask & (1 << i)) !== 0] as const));
+    const r = once(model, req, forced).result;
+    const when = und.map((u, i) => `${u.label} ${mask & (1 << i) ? 'holds' : 'does not hold'}`);
+    if (r.status === null && r.possibleOutcomes.length)
+      for (const p of r.possibleOutcomes) outcomes.push({ ...p, when: [...when, ...p.when] });
+    else outcomes.push({ when, status: r.status, outcome: r.outcome, cause: r.cause });
+  }
+  const statuses = new Set(outcomes.map((o) => o.status));
+  if (statuses.size === 1 && !statuses.has(null)) return first.result;
+  const deny = outcomes.find((o) => o.status === 403);
+  return { ...first.result, status: null, outcome: 'unknown', cause: deny?.cause ?? first.result.cause, possibleOutcomes: outcomes };
 }
 
 export { normalizeUri, aliasPrefix } from './translate.js';

@@ -84,6 +84,15 @@ export function applyRewrite(
       sim.step(phase, `RewriteRule ${rule.pattern} redirects to ${subst} (${code})`, rule.directive);
       return { final: fin(code, null, rule.directive, `redirect to ${subst}`) };
     }
+    if (f.has('e')) {
+      // [E=VAR:VAL] (several E= flags: only the last is kept by this flag map)
+      const spec = (f.get('e') ?? '').replace(/\$(\d)/g, (_, n) => (m ? (m[Number(n)] ?? '') : ''));
+      const colon = spec.indexOf(':');
+      const name = colon >= 0 ? spec.slice(0, colon) : spec;
+      if (name.startsWith('!')) sim.env.delete(name.slice(1));
+      else if (name) sim.env.set(name, colon >= 0 ? spec.slice(colon + 1) : '');
+      sim.step(phase, `RewriteRule ${rule.pattern} [E=${spec}] sets the variable ${name}`, rule.directive);
+    }
     if (subst !== '-') {
       current = subst;
       changed = subst;

@@ -57,12 +57,17 @@ export type Outcome =
   | 'bad-request'
   | 'unknown';
 
-export type TraceStep = SimStep;
+/** A trace step; `at` points into the directive's line when the step is about a part of it (an
+ * ap_expr comparison). */
+export interface TraceStep extends SimStep {
+  at?: { line: number; column: number };
+}
 
 /** One answer the request can get, with the assumptions (`when`) it rests on. */
 export type PossibleOutcome = SimPossible<Outcome>;
 
 export interface SimResult extends SimulatorResult<Outcome> {
+  trace: TraceStep[];
   /** What Apache logs for the decision (e.g. "AH01630: client denied by server configuration: …"). */
   message: string;
   /** The filesystem path the URI mapped to. */
@@ -176,6 +181,14 @@ export class Sim {
   options: number | null = null;
   /** DirectoryIndex names mod_autoindex refused to replace with a listing (A18), as Apache logs them. */
   indexNames: string | null = null;
+  /** The user authenticated so far (REMOTE_USER): null until check_user_id. */
+  authUser: string | null = null;
+  /** Variables whose value depends on something the simulator was not told, with the reason. */
+  envUnknown: Map<string, string> = new Map();
+  /** Conditions (`<If>` …) the simulator could not evaluate, by key, with the value a re-run assumes. */
+  forced: Map<string, boolean> = new Map();
+  /** Conditions met without a value in this run, in order: key and how to name it. */
+  undecided: { key: string; label: string }[] = [];
   /** Request headers by lower-case name. */
   headers: Record<string, string>;
   /** The request's environment (subprocess_env) as the env-setting directives leave it. */
@@ -189,7 +202,9 @@ export class Sim {
     /** Runs one (sub)request; set by sim/index.ts (the phases call back into it for index subrequests
      * and internal redirects). */
     private runner: (sim: Sim, uri: string, depth: number, sub: boolean) => RunResult,
+    forced?: Map<string, boolean>,
   ) {
+    if (forced) this.forced = forced;
     let w = workers.get(model);
     if (!w) {
       w = resolveWorker(model.user, model.group, model.settings.uid, model.settings.gid);
@@ -228,6 +243,14 @@ export class Sim {
       return false;
     }
     return r;
+  }
+
+  /** An undecided condition: the value a re-run assumes for it, or null (then it is recorded). */
+  decide(key: string, label: string): boolean | null {
+    const f = this.forced.get(key);
+    if (f !== undefined) return f;
+    if (!this.undecided.some((u) => u.key === key)) this.undecided.push({ key, label });
+    return null;
   }
 
   cgiLoaded() {

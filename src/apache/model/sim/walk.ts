@@ -8,7 +8,10 @@ import type { Directive, ParsedFile } from '../../../ast.js';
 import { SourceFile } from '../../../source.js';
 import { parseApache } from '../../parser.js';
 import { expandDirective, flatten } from '../conditions.js';
-import { compileSection, kids, mergeDirConf, type DirConf } from '../dirconf.js';
+import { compileSection, kids, mergeDirConf, type DirConf, type NestedSection } from '../dirconf.js';
+import { sectionExpr } from '../../expr/index.js';
+import { applyEnvIf } from './env.js';
+import { runExpr } from './expr.js';
 import { permits, type FsStat } from '../fs.js';
 import { describeOptions, effectiveOptions, OPT_SYM_LINKS, OPT_SYM_OWNER } from '../options.js';
 import { checkOverride, type OverrideState } from '../overrides.js';
@@ -32,6 +35,7 @@ export function mapToStorage(sim: Sim, filename: string, uriPath: string, sub: b
   let conf = locationWalk(sim, walk.conf, uriPath);
   conf = ifWalk(sim, conf);
   if (!sub) sim.applied = conf.trail;
+  applyEnvIf(sim, conf);
   return { ...walk, conf };
 }
 
@@ -204,15 +208,51 @@ export function directoryWalk(sim: Sim, filename: string, uri: string): Walked |
   return { conf, filename: finalName, type };
 }
 
-/** `<If>` sections: only the literal `true`/`false` expressions are evaluated. */
+/** `<If>`/`<ElseIf>`/`<Else>` sections (core's ap_if_walk): each chain in order, the first branch
+ * that holds is merged, then the sections nested in it. A condition the simulator cannot evaluate is
+ * recorded (simulate() re-runs the request with each value) and reads as false meanwhile, as httpd
+ * reads a condition whose evaluation fails. */
 export function ifWalk(sim: Sim, conf: DirConf): DirConf {
+  return ifChain(sim, conf, conf.nested, 0);
+}
+
+function ifChain(sim: Sim, conf: DirConf, list: NestedSection[], depth: number): DirConf {
   let out = conf;
-  for (const f of conf.nested) {
+  /** The chain so far: true = a branch was taken, false = none yet, null = no open chain. */
+  let taken: boolean | null = null;
+  if (depth > 20) return out;
+  for (const f of list) {
     if (f.kind === 'files' || f.kind === 'filesmatch') continue;
-    const e = f.pattern.trim().toLowerCase();
-    if (f.kind === 'if' && (e === 'true' || e === '-t true')) out = mergeDirConf(out, f.conf, '<If true>', f.directive);
-    else if (f.kind === 'if' && (e === 'false' || e === '!true')) continue;
-    else sim.unknown(`<${f.directive.name} ${f.pattern}> is an ap_expr expression, not evaluated`);
+    const d = f.directive;
+    const name = d.name.replace(/^</, '');
+    if (f.kind !== 'if') {
+      if (taken === null) continue; // httpd refuses the config (apache-expr-syntax)
+      if (taken) {
+        if (f.kind === 'else') taken = null;
+        continue;
+      }
+    }
+    let hold = true;
+    if (f.kind !== 'else') {
+      const e = sectionExpr(d);
+      const label = `<${name} "${e.text}">`;
+      if (!e.cond) {
+        sim.unknown(`${label}: ${e.error?.message ?? 'cannot parse'} (httpd refuses the config)`);
+        hold = false;
+      } else {
+        const r = runExpr(sim, d, e, 'if_walk', `<${name}>`);
+        let v = r.value;
+        if (v === null) v = sim.decide(`${d.source?.path}:${d.span.start.offset}`, `${label} (${d.source?.path}:${d.span.start.line})`);
+        hold = v ?? false;
+      }
+    }
+    const shown = f.kind === 'else' ? '<Else>' : `<${name} ${f.pattern}>`;
+    sim.step('if_walk', `${shown} ${hold ? 'holds: its directives apply' : 'does not hold'}`, d);
+    if (hold) {
+      out = mergeDirConf(out, f.conf, shown, d);
+      out = ifChain(sim, out, f.conf.nested, depth + 1);
+    }
+    taken = f.kind === 'else' ? null : hold;
   }
   return out;
 }
