@@ -45,9 +45,9 @@ function assign(sim: Sim, d: Directive, specs: string[], caps: string[] | null, 
 }
 
 /** Run the SetEnvIf family of a merged config, in order. */
-export function applyEnvIf(sim: Sim, conf: DirConf, phase = 'header_parser') {
+export function applyEnvIf(sim: Sim, list: Directive[], phase = 'header_parser') {
   if (!sim.model.modules.has('mod_setenvif')) return;
-  for (const d of conf.envIf) {
+  for (const d of list) {
     const args = d.args.map((a) => a.value);
     if (d.key === 'setenvifexpr') {
       const e = sectionExpr(d);

@@ -9,6 +9,7 @@ import { isUnknown, type ConfigRegex } from '../../../regex-engine.js';
 import { mergeDirConf } from '../dirconf.js';
 import { fnmatch } from '../regex.js';
 import { accessChecks } from './access.js';
+import { applyEnvIf } from './env.js';
 import { applyRewrite } from './rewrite.js';
 import { ABSOLUTE, fin, type Final, type Sim } from './state.js';
 import { ifWalk, locationMatches } from './walk.js';
@@ -90,6 +91,8 @@ export function translate(sim: Sim, uri: string, depth: number, sub: boolean): T
   const path = norm.path;
   const server = sim.server;
   sim.cur = { uri: path, query, filename: null };
+  // post_read_request: the server's own SetEnvIf/BrowserMatch lines (once per request)
+  if (!sub && depth === 0) applyEnvIf(sim, server.base.envIf, 'post_read_request');
   if (!sub)
     sim.step(
       'vhost',

@@ -35,7 +35,10 @@ export function mapToStorage(sim: Sim, filename: string, uriPath: string, sub: b
   let conf = locationWalk(sim, walk.conf, uriPath);
   conf = ifWalk(sim, conf);
   if (!sub) sim.applied = conf.trail;
-  applyEnvIf(sim, conf);
+  // header_parser: the per-directory SetEnvIf lines (the server's own ran in post_read_request)
+  const own = sim.server.base.envIf;
+  const perDir = conf.envIf.length >= own.length && own.every((d, i) => conf.envIf[i] === d) ? conf.envIf.slice(own.length) : conf.envIf;
+  applyEnvIf(sim, perDir);
   return { ...walk, conf };
 }
 
