@@ -4,7 +4,13 @@
  */
 import type { Directive } from '../../../ast.js';
 import { evaluateExpr, type DirectiveExpr, type ExprContext, type ExprResult, type Value } from '../../expr/index.js';
+import { DEBIAN_ENVVARS } from '../../vars.js';
 import type { Sim } from './state.js';
+
+/** The server's OS environment: Debian's envvars (and the `env` setting); other names are unset. */
+function osEnv(sim: Sim, name: string): string {
+  return sim.model.settings.env?.[name] ?? DEBIAN_ENVVARS[name] ?? '';
+}
 
 /** The request as ap_expr sees it at this point of the simulation. */
 export function exprContext(sim: Sim): ExprContext {
@@ -79,12 +85,10 @@ export function exprContext(sim: Sim): ExprContext {
           if (why) return { unknown: why };
           const v = sim.env.get(arg);
           if (v !== undefined) return v;
-          return func === 'env'
-            ? { unknown: `env('${arg}') falls back to the server's OS environment, which the config does not show` }
-            : '';
+          return func === 'env' ? osEnv(sim, arg) : '';
         }
         case 'osenv':
-          return { unknown: `osenv('${arg}') reads the server's OS environment, which the config does not show` };
+          return osEnv(sim, arg);
         case 'note':
           return { unknown: `note('${arg}') reads a request note set by a module at run time` };
         case 'resp':
