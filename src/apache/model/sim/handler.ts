@@ -32,6 +32,18 @@ export function handle(sim: Sim, walk: Walked, uriPath: string, query: string, d
       return { ...fin(403, 'A30', by, 'Options ExecCGI is off in this directory'), filename: walk.filename };
     }
     if (walk.type === 'missing') return { ...fin(404, null, null, 'script not found'), filename: walk.filename };
+    if (sim.fs && walk.type === 'file') {
+      // mod_cgid execs the file in its daemon; a file the worker cannot execute fails there → 500
+      const st = sim.fs.stat(walk.filename);
+      if (st && !permits(st, sim.worker, 1)) {
+        sim.step(
+          'handler',
+          `${sim.worker.user} cannot execute ${walk.filename} (mode ${st.mode.toString(8)}): the script fails to start → 500`,
+          handler.by,
+        );
+        return { ...fin(500, null, handler.by, `couldn't create child process: ${walk.filename}`), filename: walk.filename };
+      }
+    }
     sim.step('handler', 'cgi-script runs the file; its own output decides the status', handler.by);
     return { status: null, outcome: 'cgi', cause: null, by: handler.by, message: 'CGI script output', filename: walk.filename };
   }

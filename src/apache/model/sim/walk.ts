@@ -178,6 +178,17 @@ export function directoryWalk(sim: Sim, filename: string, uri: string): Walked |
     }
   }
   if (type === 'dir' && !finalName.endsWith('/') && trailing) finalName += '/';
+  // The last component of a file is walked as one more level: a wildcard <Directory> meets it too
+  // (checked on real Apache 2.4: `<Directory /srv/htdocs/*secret*>` applies to /srv/htdocs/topsecret.html).
+  if (type !== 'dir' && !finalName.endsWith('/')) {
+    const comps = countDirs(finalName + '/');
+    for (const s of dirs) {
+      if (!s.wildcard || s.components !== comps) continue;
+      if (!fnmatch(s.path.replace(/\/+$/, ''), finalName)) continue;
+      conf = mergeDirConf(conf, s.conf, `<Directory ${s.path}>`, s.directive);
+      sim.step('directory_walk', `<Directory ${s.path}> applies to the file ${finalName}`, s.directive);
+    }
+  }
   // Regex <Directory ~> / <DirectoryMatch>, in config order, against the whole filename.
   const testName = type === 'dir' ? cur : finalName;
   for (const s of server.regexDirectories) {
