@@ -43,7 +43,7 @@ export class Lexer {
   private variable(): Extract<Word, { type: 'var' | 'varfunc' }> {
     const start = this.pos;
     const close = this.text.indexOf('}', start + 2);
-    if (close < 0) this.fail('unterminated variable: missing }', start);
+    if (close < 0) this.fail('Unterminated string or variable', start);
     const body = this.text.slice(start + 2, close);
     this.pos = close + 1;
     const colon = body.indexOf(':');
@@ -63,7 +63,7 @@ export class Lexer {
       lit = '';
     };
     for (;;) {
-      if (this.pos >= this.text.length) this.fail('syntax error: unterminated string', start);
+      if (this.pos >= this.text.length) this.fail('Unterminated string or variable', start);
       const c = this.text[this.pos];
       if (c === quote) {
         this.pos++;
