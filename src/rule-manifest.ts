@@ -21,6 +21,7 @@ export const RULE_MANIFEST: ReadonlyArray<readonly [id: string, load: Loader]> =
   ['apache-directory-index-forbidden', () => import('../rules/apache-directory-index-forbidden.js')],
   ['apache-docroot-denied', () => import('../rules/apache-docroot-denied.js')],
   ['apache-explicit-forbidden', () => import('../rules/apache-explicit-forbidden.js')],
+  ['apache-expr-syntax', () => import('../rules/apache-expr-syntax.js')],
   ['apache-forward-proxy-denied', () => import('../rules/apache-forward-proxy-denied.js')],
   ['apache-htaccess-directive-not-allowed', () => import('../rules/apache-htaccess-directive-not-allowed.js')],
   ['apache-htaccess-ignored', () => import('../rules/apache-htaccess-ignored.js')],

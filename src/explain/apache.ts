@@ -22,6 +22,12 @@ import {
 import type { ExplainRequest } from './request.js';
 import type { Explanation, ExplainStep } from './types.js';
 
+/** Where a trace step points: its directive, or the column of the expression part it evaluated. */
+function stepAt(t: SimResult['trace'][number], cwd: string) {
+  const at = locationOf(t.directive, cwd);
+  return at && t.at ? { ...at, line: t.at.line, column: t.at.column } : at;
+}
+
 /** The step that decided: the last trace step about the model's `decidedBy` directive. */
 function decisiveIndex(r: SimResult): number {
   if (r.status === null || !r.decidedBy) return -1;
@@ -148,7 +154,7 @@ export function explainApache(set: ConfigSet, configPath: string, req: ExplainRe
     n: i + 1,
     phase: t.phase,
     message: t.message,
-    at: locationOf(t.directive, cwd),
+    at: stepAt(t, cwd),
     directive: directiveText(t.directive),
     decisive: i === di,
   }));
@@ -171,7 +177,7 @@ export function explainApache(set: ConfigSet, configPath: string, req: ExplainRe
     outcome: outcomeName(p.status, p.outcome),
     cause: p.cause,
     causeTitle: causeTitle(p.cause),
-    when: p.when ? [p.when] : [],
+    when: p.when,
   }));
   const { errors, warnings } = configProblems(set, cwd);
   const assumptions = commonAssumptions(req, host, hostFrom, opts.fs);

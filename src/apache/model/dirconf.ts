@@ -101,6 +101,11 @@ export interface DirConf {
   dirSlash: Setting<boolean> | null;
   /** mod_ssl `SSLRequireSSL` in force (a flag: once set, nested sections cannot clear it). */
   sslRequireSSL: Directive | null;
+  /** mod_setenvif SetEnvIf/SetEnvIfNoCase/BrowserMatch/BrowserMatchNoCase/SetEnvIfExpr, in merge order
+   * (they run in header_parser, before the access checks). */
+  envIf: Directive[];
+  /** mod_env SetEnv/UnsetEnv (they run in fixups, after the access checks). */
+  setEnv: Directive[];
   /** Files/FilesMatch/If sections nested in this config (core's sec_file / sec_if, appended on merge). */
   nested: NestedSection[];
   /** Sections merged to reach this config, in order (for traces). */
@@ -125,6 +130,8 @@ export function emptyDirConf(server = false): DirConf {
     dirIndex: null,
     dirSlash: null,
     sslRequireSSL: null,
+    envIf: [],
+    setEnv: [],
     nested: [],
     trail: [],
   };
@@ -385,6 +392,17 @@ export function compileSection(directives: Directive[], ctx: CompileContext): Di
         case 'directoryindex':
           conf.dirIndex = { value: args.length === 1 && args[0].toLowerCase() === 'disabled' ? [] : args, by: d };
           break;
+        case 'setenvif':
+        case 'setenvifnocase':
+        case 'browsermatch':
+        case 'browsermatchnocase':
+        case 'setenvifexpr':
+          conf.envIf.push(d);
+          break;
+        case 'setenv':
+        case 'unsetenv':
+          conf.setEnv.push(d);
+          break;
         case 'sslrequiressl':
           conf.sslRequireSSL = d;
           break;
@@ -495,6 +513,8 @@ function merge(base: DirConf, next: DirConf, label: string, by: Directive | null
   if (next.dirSlash) out.dirSlash = next.dirSlash;
   if (next.sslRequireSSL) out.sslRequireSSL = next.sslRequireSSL;
   if (next.nested.length) out.nested = [...base.nested, ...next.nested];
+  if (next.envIf.length) out.envIf = [...base.envIf, ...next.envIf];
+  if (next.setEnv.length) out.setEnv = [...base.setEnv, ...next.setEnv];
   out.trail = [...base.trail, { label, directive: by }];
   return out;
 }

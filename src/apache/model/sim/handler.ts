@@ -1,0 +1,151 @@
+/**
+ * The handler phase: the handler in force (SetHandler, AddHandler by extension, ScriptAlias), mod_cgi,
+ * mod_status, mod_dir's directory handling (fixups.ts), mod_autoindex and core's default_handler.
+ */
+import type { Directive } from '../../../ast.js';
+import type { DirConf } from '../dirconf.js';
+import { permits } from '../fs.js';
+import { describeOptions, effectiveOptions, OPT_EXECCGI, OPT_INDEXES } from '../options.js';
+import { directory } from './fixups.js';
+import { fin, type FileType, type Final, type RunResult, type Sim } from './state.js';
+import type { Walked } from './walk.js';
+
+/** Run the handler for a request that passed every earlier phase. */
+export function handle(sim: Sim, walk: Walked, uriPath: string, query: string, depth: number, scriptAliased: boolean): RunResult {
+  const conf = walk.conf;
+  const opts = effectiveOptions(conf.options);
+  const handler = scriptAliased ? { value: 'cgi-script', by: null as Directive | null } : handlerFor(sim, conf, walk.filename);
+  if (walk.type === 'dir') {
+    if (handler.value === 'cgi-script' && sim.cgiLoaded()) {
+      return { ...fin(403, 'A31', handler.by, 'attempt to invoke directory as script'), filename: walk.filename };
+    }
+    return { ...directory(sim, conf, uriPath, query, walk.filename, depth), filename: walk.filename };
+  }
+  if (handler.value === 'cgi-script' && sim.cgiLoaded()) {
+    if (!(opts & OPT_EXECCGI) && !scriptAliased) {
+      const by = conf.optionsBy[conf.optionsBy.length - 1] ?? handler.by;
+      sim.step(
+        'handler',
+        `cgi-script handler (${handler.by ? handler.by.name : 'ScriptAlias'}) but Options (${describeOptions(opts)}) lacks ExecCGI`,
+        by,
+      );
+      return { ...fin(403, 'A30', by, 'Options ExecCGI is off in this directory'), filename: walk.filename };
+    }
+    if (walk.type === 'missing') return { ...fin(404, null, null, 'script not found'), filename: walk.filename };
+    if (sim.fs && walk.type === 'file') {
+      // mod_cgid execs the file in its daemon; a file the worker cannot execute fails there → 500
+      const st = sim.fs.stat(walk.filename);
+      if (st && !permits(st, sim.worker, 1)) {
+        sim.step(
+          'handler',
+          `${sim.worker.user} cannot execute ${walk.filename} (mode ${st.mode.toString(8)}): the script fails to start → 500`,
+          handler.by,
+        );
+        return { ...fin(500, null, handler.by, `couldn't create child process: ${walk.filename}`), filename: walk.filename };
+      }
+    }
+    sim.step('handler', 'cgi-script runs the file; its own output decides the status', handler.by);
+    return { status: null, outcome: 'cgi', cause: null, by: handler.by, message: 'CGI script output', filename: walk.filename };
+  }
+  if (handler.value === 'server-status' && sim.model.modules.has('mod_status')) {
+    sim.step('handler', 'server-status handler', handler.by);
+    return { ...fin(200, null, handler.by, 'server status page'), filename: walk.filename };
+  }
+  return { ...defaultHandler(sim, walk.filename, walk.type), filename: walk.filename };
+}
+
+export function handlerFor(sim: Sim, conf: DirConf, filename: string): { value: string; by: Directive | null } {
+  if (conf.handler && conf.handler.value !== 'none') return { value: conf.handler.value, by: conf.handler.by };
+  if (sim.model.modules.has('mod_mime')) {
+    const base = filename.slice(filename.lastIndexOf('/') + 1);
+    const exts = base.split('.').slice(1);
+    let h: { value: string; by: Directive | null } = { value: '', by: null };
+    for (const e of exts) {
+      const x = conf.addHandlers.get(e.toLowerCase());
+      if (x) h = { value: x.value, by: x.by };
+    }
+    return h;
+  }
+  return { value: '', by: null };
+}
+
+export function autoindex(sim: Sim, conf: DirConf, dirname: string): Final {
+  const opts = effectiveOptions(conf.options);
+  const by = conf.optionsBy[conf.optionsBy.length - 1] ?? null;
+  if (!sim.model.modules.has('mod_autoindex')) {
+    sim.step('handler', 'no index file and mod_autoindex is not loaded: AH00129 → 404', null);
+    return fin(404, null, null, `AH00129: Attempt to serve directory: ${dirname}`);
+  }
+  if (!(opts & OPT_INDEXES)) {
+    const names = conf.dirIndex ? conf.dirIndex.value.join(', ') || 'none' : 'index.html';
+    sim.options = opts;
+    sim.indexNames = names;
+    sim.step(
+      'handler',
+      `no DirectoryIndex file and Options (${describeOptions(opts)}) lacks Indexes: AH01276`,
+      by ?? conf.dirIndex?.by ?? null,
+    );
+    return fin(
+      403,
+      'A18',
+      by ?? conf.dirIndex?.by ?? null,
+      `AH01276: Cannot serve directory ${dirname}: No matching DirectoryIndex (${names}) found, and server-generated directory index forbidden by Options directive`,
+    );
+  }
+  if (sim.fs) {
+    const st = sim.fs.stat(dirname.replace(/(.)\/$/, '$1'));
+    if (st && !permits(st, sim.worker, 4))
+      return fin(403, 'A19', sim.model.userDirective ?? by, `AH01275: Can't open directory for index: ${dirname}`);
+  }
+  sim.step('handler', 'mod_autoindex lists the directory (Options Indexes)', by);
+  return fin(200, null, by, 'directory listing', 'listing');
+}
+
+export function defaultHandler(sim: Sim, filename: string, type: FileType): Final {
+  if (type === 'missing') {
+    sim.step('handler', `${filename} does not exist → 404`, null);
+    return fin(404, null, null, `File does not exist: ${filename}`);
+  }
+  // core.c default_handler serves GET and POST (and HEAD, OPTIONS) of an existing file; other
+  // methods get 405 — after the missing-file 404 (checked on real Apache 2.4: POST → 200).
+  const served = ['GET', 'HEAD', 'POST', 'OPTIONS'].includes(sim.method);
+  if (!served && type !== 'unknown') {
+    return fin(405, null, null, `${sim.method} is not allowed on a static file`);
+  }
+  if (type === 'unknown' && !served) {
+    return {
+      status: null,
+      outcome: 'unknown',
+      cause: null,
+      by: null,
+      message: 'depends on the disk',
+      possible: [
+        { when: [`${filename} exists`], status: 405, outcome: 'method-not-allowed', cause: null },
+        { when: [`${filename} does not exist`], status: 404, outcome: 'not-found', cause: null },
+      ],
+    };
+  }
+  if (type === 'unknown') {
+    return {
+      status: null,
+      outcome: 'unknown',
+      cause: null,
+      by: null,
+      message: 'depends on the disk',
+      possible: [
+        { when: [`${filename} exists and is readable`], status: 200, outcome: 'ok', cause: null },
+        { when: [`${filename} does not exist`], status: 404, outcome: 'not-found', cause: null },
+        { when: [`${filename} is not readable by ${sim.worker.user}`], status: 403, outcome: 'forbidden', cause: 'A17' },
+      ],
+    };
+  }
+  if (sim.fs) {
+    const st = sim.fs.stat(filename);
+    if (st && !permits(st, sim.worker, 4)) {
+      sim.step('handler', `${sim.worker.user} cannot read ${filename} (mode ${st.mode.toString(8)}): AH00132`, sim.model.userDirective);
+      return fin(403, 'A17', sim.model.userDirective, `AH00132: file permissions deny server access: ${filename}`);
+    }
+  }
+  sim.step('handler', `default handler serves ${filename}`, null);
+  return fin(200, null, null, 'file served');
+}
