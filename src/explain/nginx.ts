@@ -8,6 +8,7 @@ import {
   accessList,
   DiskFs,
   parseClient,
+  resolveWorker,
   ruleMatches,
   selectServer,
   simulate,
@@ -224,6 +225,8 @@ export function explainNginx(set: ConfigSet, configPath: string, req: ExplainReq
     headers,
     fs,
     prefix: opts.prefix,
+    // the `user` setting (lint --user) names the worker instead of the config's `user` directive
+    ...(fs && opts.settings?.user ? { worker: resolveWorker(opts.settings.user) } : {}),
   });
 
   let status = r.status;

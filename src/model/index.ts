@@ -33,6 +33,8 @@ import { deadAccessRules, refusedBy, scopesOf, serverOf, type DeadAccessRule } f
 import { requestTo } from './nginx-samples.js';
 import { requestsForDirective } from './apache-samples.js';
 import type { SampleInput } from './types.js';
+import { DiskFs, type FileSystemView } from '../nginx/model/fs.js';
+import { scanDisk, type DiskScan } from './disk.js';
 
 /** What a model is built from besides the ConfigSet: the lint settings and the load options that
  * change what the server does (the same ones `explain` takes). */
@@ -46,12 +48,21 @@ export interface ModelOptions {
   serverRoot?: string;
   /** Apache `-D` defines. */
   defines?: Record<string, string>;
+  /** Read the disk (`--fs`): root/alias/DocumentRoot on disk, modes and owners against the worker user
+   * (`settings.user`, else the config's `user`/`User`), .htaccess files where Apache looks. Rules read
+   * it through `model.disk()`; proofs are explained with the disk too. */
+  fs?: boolean;
 }
 
 interface ModelBase {
   readonly server: ServerKind;
   readonly set: ConfigSet;
   readonly options: ModelOptions;
+  /** The disk as the worker sees it (through the path map); null without `options.fs`. */
+  readonly fs: FileSystemView | null;
+  /** The bounded scan of every served directory (src/model/disk.ts), built on first use; null
+   * without `options.fs`. */
+  disk(): DiskScan | null;
 }
 
 /** The nginx model and its queries. */
@@ -111,7 +122,7 @@ export function apacheModelSettings(set: ConfigSet, o: ModelOptions): ApacheMode
 }
 
 function keyOf(o: ModelOptions): string {
-  return JSON.stringify([o.settings ?? {}, o.pathMap ?? [], o.prefix ?? '', o.serverRoot ?? '', o.defines ?? {}]);
+  return JSON.stringify([o.settings ?? {}, o.pathMap ?? [], o.prefix ?? '', o.serverRoot ?? '', o.defines ?? {}, !!o.fs]);
 }
 
 /** The model of `set` under `options`, built on first use. */
@@ -124,15 +135,24 @@ export function modelFor(set: ConfigSet, options: ModelOptions = {}): Model {
   return m;
 }
 
+/** The path map a model reads the disk through: the options' and the settings'. */
+function pathMapOf(o: ModelOptions): PathMapping[] {
+  return [...(o.pathMap ?? []), ...Object.entries(o.settings?.pathMap ?? {}).map(([from, to]) => ({ from, to }))];
+}
+
 function nginxView(set: ConfigSet, options: ModelOptions): NginxView {
   const tree = buildModel(set);
   let scopes: Scope[] | null = null;
   const dead = new Map<string, DeadAccessRule[]>();
-  return {
+  const fs = options.fs ? new DiskFs(pathMapOf(options)) : null;
+  let disk: DiskScan | null | undefined;
+  const view: NginxView = {
     server: 'nginx',
     set,
     options,
     tree,
+    fs,
+    disk: () => (disk === undefined ? (disk = fs ? scanDisk(view, fs) : null) : disk),
     scopes: () => (scopes ??= scopesOf(tree)),
     refusesEveryone: refusedBy,
     requestTo: (scope) => requestTo(tree, scope),
@@ -143,16 +163,21 @@ function nginxView(set: ConfigSet, options: ModelOptions): NginxView {
       return d;
     },
   };
+  return view;
 }
 
 function apacheView(set: ConfigSet, options: ModelOptions): ApacheView {
   const tree = buildApacheModel(set, apacheModelSettings(set, options));
   let roots: ServedRoot[] | null = null;
+  const fs = options.fs ? new DiskFs(pathMapOf(options)) : null;
+  let disk: DiskScan | null | undefined;
   const view: ApacheView = {
     server: 'apache',
     set,
     options,
     tree,
+    fs,
+    disk: () => (disk === undefined ? (disk = fs ? scanDisk(view, fs) : null) : disk),
     servedRoots: () => (roots ??= servedRoots(tree)),
     requestTo: (server, uri, method) => {
       const port = portOf(server);
