@@ -9,6 +9,7 @@ import type { ConfigSet } from '../ast.js';
 import { mapPath } from '../load-options.js';
 import type { Settings } from '../rule.js';
 import { modelFor, type ModelOptions } from './index.js';
+import './disk.js'; // registers the disk scanner
 
 export interface FoundHtaccess {
   /** The file on this machine (after the path map). */

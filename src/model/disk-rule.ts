@@ -22,6 +22,8 @@ export interface DiskRuleSpec {
   causes?: readonly CauseId[];
   /** The command (or change) that fixes it. */
   fix(g: DiskGroup, e: DiskEntry, scan: DiskScan): string;
+  /** Only the groups this accepts (default: all). */
+  filter?(g: DiskGroup): boolean;
 }
 
 /** Every group of `spec.kind` that explain confirms, reported once with message `messageId`. The
@@ -31,6 +33,7 @@ export function reportDisk<M extends string>(ctx: RuleContext<M, object>, messag
   const scan = ctx.model.disk();
   if (!scan) return;
   for (const g of diskGroups(ctx.model, spec.kind)) {
+    if (spec.filter && !spec.filter(g)) continue;
     let hit: { entry: DiskEntry; proof: Proof } | null = null;
     for (const e of g.entries.slice(0, MAX_PROVES)) {
       const proof = ctx.prove(g.root.sample(e.url), { status: spec.status });

@@ -24,7 +24,7 @@ import type { Location, Scope } from '../nginx/model/tree.js';
 import { resolveWorker as apacheWorker } from '../apache/model/fs.js';
 import { dirConfAt, readsHtaccess } from '../apache/model/htaccess-link.js';
 import type { ServerModel } from '../apache/model/sections.js';
-import type { ApacheView, Model, NginxView } from './index.js';
+import { registerDiskScanner, type ApacheView, type Model, type NginxView } from './index.js';
 import type { SampleInput } from './types.js';
 
 /** lstat calls per model. */
@@ -265,6 +265,13 @@ export function scanDisk(
     const all = fs.readdir?.(p) ?? null;
     return all ? { names: all.slice(0, MAX_DIR_ENTRIES), more: all.length > MAX_DIR_ENTRIES } : null;
   };
+  /** A name inside a directory the worker cannot search, for a URL that needs the search: its first
+   * entry when we can list it, else the first index name. */
+  const inside = (dir: string): string => {
+    const l = list(dir);
+    const first = l?.names.sort().find((n) => !accessNames.includes(n));
+    return encode(first ?? 'index.html');
+  };
   const readsOverrides = (server: ServerModel | null, dir: string): boolean => {
     if (!server) return false;
     const c = dirConfAt(server, dir);
@@ -300,7 +307,12 @@ export function scanDisk(
         break;
       }
       if (!permits(e, worker, 1)) {
-        add('no-search', root, { path: dir, url: root.url, ...e, note: i < parts.length ? `an ancestor of ${root.dir}` : undefined });
+        add('no-search', root, {
+          path: dir,
+          url: root.url + inside(root.dir),
+          ...e,
+          note: i < parts.length ? `an ancestor of ${root.dir}` : undefined,
+        });
         blocked = true;
         break;
       }
@@ -368,7 +380,7 @@ export function scanDisk(
         if (e.type === 'symlink') {
           add('symlink', root, entry);
         } else if (e.type === 'dir') {
-          if (!permits(e, worker, 1)) add('no-search', root, { ...entry, url: `${u}/` });
+          if (!permits(e, worker, 1)) add('no-search', root, { ...entry, url: `${u}/${inside(p)}` });
           else if (depth + 1 > MAX_DEPTH) {
             skipped.push(`${p}: deeper than ${MAX_DEPTH} levels below ${root.dir}, not scanned`);
           } else queue.push({ dir: p, url: `${u}/`, depth: depth + 1 });
@@ -394,3 +406,5 @@ export function pathList(g: DiskGroup, max = 3): string {
 }
 
 export type { Scope };
+
+registerDiskScanner(scanDisk);

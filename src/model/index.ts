@@ -34,7 +34,14 @@ import { requestTo } from './nginx-samples.js';
 import { requestsForDirective } from './apache-samples.js';
 import type { SampleInput } from './types.js';
 import { DiskFs, type FileSystemView } from '../nginx/model/fs.js';
-import { scanDisk, type DiskScan } from './disk.js';
+import type { DiskScan } from './disk.js';
+
+/** The disk scanner (src/model/disk.ts registers it when it is loaded: the disk rules and lint --fs
+ * load it; importing it from here would make an import cycle through the Apache .htaccess linker). */
+let scanDisk: ((view: Model, fs: DiskFs) => DiskScan) | null = null;
+export function registerDiskScanner(scan: (view: Model, fs: DiskFs) => DiskScan): void {
+  scanDisk = scan;
+}
 
 /** What a model is built from besides the ConfigSet: the lint settings and the load options that
  * change what the server does (the same ones `explain` takes). */
@@ -145,14 +152,14 @@ function nginxView(set: ConfigSet, options: ModelOptions): NginxView {
   let scopes: Scope[] | null = null;
   const dead = new Map<string, DeadAccessRule[]>();
   const fs = options.fs ? new DiskFs(pathMapOf(options)) : null;
-  let disk: DiskScan | null | undefined;
+  let disk: DiskScan | undefined;
   const view: NginxView = {
     server: 'nginx',
     set,
     options,
     tree,
     fs,
-    disk: () => (disk === undefined ? (disk = fs ? scanDisk(view, fs) : null) : disk),
+    disk: () => (disk ??= fs && scanDisk ? scanDisk(view, fs) : undefined) ?? null,
     scopes: () => (scopes ??= scopesOf(tree)),
     refusesEveryone: refusedBy,
     requestTo: (scope) => requestTo(tree, scope),
@@ -170,14 +177,14 @@ function apacheView(set: ConfigSet, options: ModelOptions): ApacheView {
   const tree = buildApacheModel(set, apacheModelSettings(set, options));
   let roots: ServedRoot[] | null = null;
   const fs = options.fs ? new DiskFs(pathMapOf(options)) : null;
-  let disk: DiskScan | null | undefined;
+  let disk: DiskScan | undefined;
   const view: ApacheView = {
     server: 'apache',
     set,
     options,
     tree,
     fs,
-    disk: () => (disk === undefined ? (disk = fs ? scanDisk(view, fs) : null) : disk),
+    disk: () => (disk ??= fs && scanDisk ? scanDisk(view, fs) : undefined) ?? null,
     servedRoots: () => (roots ??= servedRoots(tree)),
     requestTo: (server, uri, method) => {
       const port = portOf(server);
