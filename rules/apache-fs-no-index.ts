@@ -9,7 +9,7 @@ import { quote, reportDisk } from '../src/model/disk-rule.js';
 export default defineRule({
   id: 'apache-fs-no-index',
   servers: ['apache'],
-  severity: 'error',
+  severity: 'warning',
   description: 'Served directories with no DirectoryIndex file while Options lacks Indexes (--fs): their directory URL gets 403.',
   category: 'index',
   fixable: false,

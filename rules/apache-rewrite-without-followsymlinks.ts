@@ -31,7 +31,9 @@ export default defineRule({
   check(ctx) {
     if (ctx.set.root.context === 'htaccess') {
       // Inherited Options are unknown here; start from Debian's (FollowSymLinks) and apply this file's.
-      const engine = ctx.directives('rewriteengine').find((x) => x.ctx.parents.length === 0 && /^on$/i.test(x.node.args[0]?.value ?? ''));
+      // at the top of the file, or inside <IfModule mod_rewrite.c> (WordPress) and other conditionals
+      const topLevel = (parents: readonly Directive[]) => parents.every((p) => /^if(module|define|version)$/i.test(p.name));
+      const engine = ctx.directives('rewriteengine').find((x) => topLevel(x.ctx.parents) && /^on$/i.test(x.node.args[0]?.value ?? ''));
       if (!engine) return;
       // Tied to a main config of the run (or found by lint --fs): the Options that config gives the
       // directory, then this file's own Options lines, as Apache merges them.

@@ -9,7 +9,7 @@ import { quote, reportDisk } from '../src/model/disk-rule.js';
 export default defineRule({
   id: 'nginx-fs-no-index',
   servers: ['nginx'],
-  severity: 'error',
+  severity: 'warning',
   description: 'Served directories with no index file while autoindex is off (--fs): their directory URL gets 403.',
   category: 'index',
   fixable: false,
