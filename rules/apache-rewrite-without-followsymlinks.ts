@@ -6,7 +6,10 @@
  * its own: its own `Options` line drops both symlink options while it turns the engine on.
  */
 import { directiveText, type Directive } from '../src/ast.js';
-import { applyOptions, describeOptions, effectiveOptions, newOptions } from '../src/apache/model/options.js';
+import { applyOptions, describeOptions, effectiveOptions, mergeOptions, newOptions } from '../src/apache/model/options.js';
+import { dirConfAt, htaccessContext } from '../src/apache/model/htaccess-link.js';
+import { modelFor } from '../src/model/index.js';
+import { prove } from '../src/model/proof.js';
 import { OPT_SYM_LINKS, OPT_SYM_OWNER } from '../src/apache/model/options.js';
 import { defineRule } from '../src/rule.js';
 
@@ -22,12 +25,56 @@ export default defineRule({
       '`{{engine}}` applies to {{url}} while Options ({{options}}) lack FollowSymLinks and SymLinksIfOwnerMatch, so mod_rewrite answers 403 to every request there (AH00670)',
     htaccess:
       '`{{engine}}` with `{{options}}` on line {{line}} of this .htaccess: neither FollowSymLinks nor SymLinksIfOwnerMatch is left, so mod_rewrite answers 403 to every request here (AH00670)',
+    inherited:
+      '`{{engine}}` in this .htaccess, while the Options in force for {{dir}} ({{options}}, `{{by}}` in {{where}}) allow neither FollowSymLinks nor SymLinksIfOwnerMatch: mod_rewrite answers 403 to every request here (AH00670)',
   },
   check(ctx) {
     if (ctx.set.root.context === 'htaccess') {
       // Inherited Options are unknown here; start from Debian's (FollowSymLinks) and apply this file's.
-      const engine = ctx.directives('rewriteengine').find((x) => x.ctx.parents.length === 0 && /^on$/i.test(x.node.args[0]?.value ?? ''));
+      // at the top of the file, or inside <IfModule mod_rewrite.c> (WordPress) and other conditionals
+      const topLevel = (parents: readonly Directive[]) => parents.every((p) => /^if(module|define|version)$/i.test(p.name));
+      const engine = ctx.directives('rewriteengine').find((x) => topLevel(x.ctx.parents) && /^on$/i.test(x.node.args[0]?.value ?? ''));
       if (!engine) return;
+      // Tied to a main config of the run (or found by lint --fs): the Options that config gives the
+      // directory, then this file's own Options lines, as Apache merges them.
+      const hc = htaccessContext(ctx.set, ctx.settings);
+      if (hc.links.length) {
+        for (const link of hc.links) {
+          const conf = dirConfAt(link.server, hc.dir.endsWith('/') ? hc.dir : `${hc.dir}/`);
+          const own = newOptions();
+          for (const { node, ctx: w } of ctx.directives('options')) {
+            if (w.parents.length === 0)
+              applyOptions(
+                own,
+                node.args.map((a) => a.value),
+                link.state.optsAllowed,
+              );
+          }
+          const merged = mergeOptions(conf.options, own);
+          if (effectiveOptions(merged) & (OPT_SYM_LINKS | OPT_SYM_OWNER)) continue;
+          const by = conf.optionsBy.at(-1) ?? null;
+          // with --fs the main config's model reads this file from disk: explain proves the 403
+          const main = modelFor(link.main, { ...ctx.model.options, settings: ctx.settings });
+          const proof =
+            link.url && main.server === 'apache' && main.options.fs
+              ? prove(main, main.requestTo(link.server, link.url), { status: 403 })
+              : null;
+          ctx.report({
+            node: engine.node,
+            messageId: 'inherited',
+            data: {
+              engine: directiveText(engine.node),
+              dir: hc.dir,
+              options: describeOptions(effectiveOptions(merged)),
+              by: by ? directiveText(by) : 'the default',
+              where: by ? `${by.source.path}:${by.span.start.line}` : 'httpd',
+            },
+            ...(proof ? { proof } : {}),
+          });
+          return;
+        }
+        return;
+      }
       const opts = newOptions(true);
       applyOptions(opts, ['FollowSymLinks']);
       let last: Directive | null = null;

@@ -35,4 +35,9 @@ export interface LintArgs {
   reportUnusedSuppressions?: string;
   errorOnUnmatchedPattern?: boolean;
   color?: boolean;
+  /** Read the disk the config serves (`--fs`) as the worker user (`--user`). */
+  fs?: boolean;
+  user?: string;
+  prefix?: string;
+  serverRoot?: string;
 }

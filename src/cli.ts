@@ -123,6 +123,14 @@ const LINT_OPTIONS: Record<string, OptionSpec> = {
   },
   'error-on-unmatched-pattern': { type: 'boolean', default: true, describe: 'A glob matching no file is a usage error' },
   color: { type: 'boolean', describe: 'Force colour on or off (default: only on a TTY; NO_COLOR and FORCE_COLOR honoured)' },
+  fs: {
+    type: 'boolean',
+    default: false,
+    describe: 'Check the disk the config serves (roots, modes, owners, index files, symlinks, .htaccess files) as the worker user',
+  },
+  user: { type: 'string', describe: "With --fs: the worker user to check as (default: the config's user / User, else nobody / www-data)" },
+  prefix: { type: 'string', describe: 'nginx: the -p prefix relative paths resolve against (default /usr/share/nginx/)' },
+  'server-root': { type: 'string', describe: 'Apache: ServerRoot when the config sets none (default /etc/apache2)' },
 };
 
 const SUBCOMMANDS = new Set(['lint', 'rules', 'parse', 'explain', 'map', 'test', 'diff', 'lsp']);

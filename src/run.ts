@@ -62,6 +62,15 @@ export interface LintOptions {
   server?: ServerKind;
   context?: string;
   pathMap?: PathMapping[];
+  /** Read the disk the configs serve (`--fs`): the disk rules run, and Apache .htaccess files are
+   * found where Apache looks for them and linted in that context. */
+  fs?: boolean;
+  /** The worker user the disk is checked as (`--user`; overrides the `user` setting). */
+  user?: string;
+  /** nginx `-p` prefix (absolute) for relative paths. */
+  prefix?: string;
+  /** Apache ServerRoot when the config sets none (absolute). */
+  serverRoot?: string;
   /** Called after each file is linted (progress). */
   onProgress?: (done: number, total: number) => void;
   /** Called before each rule run on a large config set (at least LARGE_SET_CHARS of text, which takes
@@ -331,8 +340,8 @@ async function lintOnce(
       covered.add(p);
       covered.add(realOrSelf(p));
     }
-    const settings = settingsFor(cfg);
-    const modelOptions = modelOptionsOf(loadOpts);
+    const settings: Settings = o.user ? { ...settingsFor(cfg), user: o.user } : settingsFor(cfg);
+    const modelOptions = { ...modelOptionsOf(loadOpts), ...(o.fs ? { fs: true } : {}) };
     // Apache: .htaccess files are linted after every main config of the run, which they are tied to
     // (src/apache/model/htaccess-link.ts) so that rules know the AllowOverride they are read under.
     if (set.server === 'apache') {
@@ -355,6 +364,30 @@ async function lintOnce(
     if (loadInfo(set)?.requested) for (const p of [...r.files.keys()]) if (!named.has(p) && !named.has(realOrSelf(p))) r.files.delete(p);
     mergeFindings(entries, r.files);
     o.onProgress?.(++done, total);
+  }
+  // --fs: the .htaccess files Apache reads under the directories each main config serves, linted in
+  // that context whether or not they were named (the model's bounded disk scan finds them).
+  if (o.fs && apacheMains.length) {
+    const { discoverHtaccess } = await import('./model/disk-htaccess.js');
+    for (const found of discoverHtaccess(apacheMains)) {
+      if (covered.has(found.file) || covered.has(realOrSelf(found.file))) continue;
+      const cfg = o.configFor(found.file);
+      if (isIgnored(found.file, cfg)) continue;
+      const loadOpts = { ...loadOptionsFor(cfg, o, o.cwd), server: 'apache' as const, context: 'htaccess' };
+      let set: ConfigSet;
+      try {
+        set = load.loadConfig(found.file, loadOpts);
+      } catch (e) {
+        crashes.push({ ruleId: '(loader)', file: found.file, error: e instanceof Error ? (e.stack ?? e.message) : String(e) });
+        continue;
+      }
+      for (const p of set.files.keys()) {
+        covered.add(p);
+        covered.add(realOrSelf(p));
+      }
+      const settings: Settings = o.user ? { ...settingsFor(cfg), user: o.user } : settingsFor(cfg);
+      htaccessSets.push({ set, settings, modelOptions: { ...modelOptionsOf(loadOpts), fs: true } });
+    }
   }
   if (htaccessSets.length) {
     const { linkHtaccess } = await import('./apache/model/htaccess-link.js');
@@ -600,6 +633,7 @@ export async function lintCommand(a: LintArgs, pathMap: PathMapping[], io: CliIO
       if (!isFormat(f.name)) throw new CommandUsageError(`unknown format "${f.name}" (choose from ${FORMATS.join(', ')})`);
     if (a.stdinFilename && !a.stdin && !(a.paths as string[] | undefined)?.includes('-'))
       throw new CommandUsageError('--stdin-filename needs --stdin or - as a path');
+    if (a.user && !a.fs) throw new CommandUsageError('--user names the worker user the disk is checked as; it needs --fs');
     const mw = a.maxWarnings as number;
     if (!Number.isInteger(mw) || mw < -1)
       throw new CommandUsageError(`--max-warnings expects an integer ≥ -1, got ${String(a.maxWarnings)}`);
@@ -680,6 +714,10 @@ export async function lintCommand(a: LintArgs, pathMap: PathMapping[], io: CliIO
       server: a.server as ServerKind | undefined,
       context: a.context as string | undefined,
       pathMap: pathMap.map((m) => ({ from: resolve(cwd, m.from), to: resolve(cwd, m.to) })),
+      ...(a.fs ? { fs: true } : {}),
+      ...(a.user ? { user: a.user } : {}),
+      ...(a.prefix ? { prefix: a.prefix } : {}),
+      ...(a.serverRoot ? { serverRoot: a.serverRoot } : {}),
       onProgress: progress ? (done, total) => progress.linted(done, total) : undefined,
       onRule: progress ? (file, done, total) => progress.rule(file, done, total) : undefined,
     }).finally(() => {

@@ -14,6 +14,7 @@ import { buildSchema } from '../src/config.js';
 import { engineRules } from '../src/linter.js';
 import { DOCS_BASE, RULE_ID_RE } from '../src/rule.js';
 import { lintText } from '../src/run.js';
+import { copyFsFixture } from './harness/fs-copy.js';
 
 const root = resolve(import.meta.dirname, '..');
 const all = [...rules, ...engineRules];
@@ -24,7 +25,9 @@ interface Example {
   lang: string;
   code: string;
   /** The fence's info string after the language: `file=NAME` lints the example under that file name
-   * (e.g. `.htaccess`), `settings={…}` (JSON, to the end of the line) under those settings. */
+   * (e.g. `.htaccess`), `settings={…}` (JSON, to the end of the line) under those settings,
+   * `fs=DIR` with `--fs` against a copy of that fixture directory laid out as the real-server harness
+   * does (modes applied), standing for /srv/why403. */
   info: string;
 }
 
@@ -56,7 +59,15 @@ async function findings(ex: Example) {
     configFile = join(mkdtempSync(join(tmpdir(), 'why403-doc-')), 'why403.config.json');
     writeFileSync(configFile, JSON.stringify({ settings: JSON.parse(settings) }));
   }
-  const run = await lintText(ex.code, { filename, server, cwd: root, configFile });
+  const fsDir = /(?:^|\s)fs=(\S+)/.exec(ex.info)?.[1];
+  const disk = fsDir ? copyFsFixture(join(root, fsDir)) : null;
+  const run = await lintText(ex.code, {
+    filename,
+    server,
+    cwd: root,
+    configFile,
+    ...(disk ? { fs: true, pathMap: [{ from: '/srv/why403', to: disk.root }] } : {}),
+  }).finally(() => disk?.cleanup());
   expect(run.crashes).toEqual([]);
   return run.results.flatMap((r) => r.messages);
 }

@@ -7,6 +7,9 @@
  * The `.htaccess` files of a directory fixture are linted with its main config, with the harness's
  * root (`/srv/why403`, the default of `${HARNESS_ROOT}`) mapped onto the fixture directory, so they
  * are tied to the config that serves them as in a real checkout.
+ * The disk rules (`*-fs-*`) lint a copy of the fixture laid out as the real-server harness lays it
+ * out (`# mode:`/`# mkdir:` lines applied, test/harness/fs-copy.ts) with `fs: true`, the copy standing
+ * for /srv/why403 and for the nginx prefix.
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -14,6 +17,7 @@ import { describe, expect, test } from 'vitest';
 import { rules } from '../rules/index.js';
 import { lint } from '../src/run.js';
 import { compareMarkers, parseMarkers, type Found } from './harness/markers.js';
+import { copyFsFixture } from './harness/fs-copy.js';
 
 const root = resolve(import.meta.dirname, '..');
 const MAINS = ['nginx.conf', 'httpd.conf', 'apache2.conf'];
@@ -66,19 +70,23 @@ describe.each(rules.map((r) => [r.id, r] as const))('%s', (id, rule) => {
   });
   test.each(cases.map((c) => [c.name, c] as const))('%s', async (_name, c) => {
     const htaccess = c.dir ? c.files.filter((f) => f.endsWith('/.htaccess')) : [];
-    const run = await lint([c.entry, ...htaccess], {
+    const disk = c.dir && id.includes('-fs-') ? copyFsFixture(c.dir) : null;
+    const at = (f: string) => (disk && c.dir ? disk.root + f.slice(c.dir.length) : f);
+    const run = await lint([at(c.entry), ...htaccess.map(at)], {
       cwd: root,
-      pathMap: c.dir ? [{ from: '/srv/why403', to: c.dir }] : undefined,
+      pathMap: c.dir ? [{ from: '/srv/why403', to: disk?.root ?? c.dir }] : undefined,
       only: [id],
       noConfig: !c.config,
       configFile: c.config,
       server: rule.servers.length === 1 ? rule.servers[0] : undefined,
       reportUnusedSuppressions: 'off',
-    });
+      ...(disk ? { fs: true, prefix: `${disk.root}/` } : {}),
+    }).finally(() => disk?.cleanup());
     expect(run.crashes).toEqual([]);
     const problems: string[] = [];
     const byFile = new Map<string, Found[]>();
-    for (const r of run.results) byFile.set(r.filePath, r.messages);
+    for (const r of run.results)
+      byFile.set(disk && c.dir && r.filePath.startsWith(disk.root) ? c.dir + r.filePath.slice(disk.root.length) : r.filePath, r.messages);
     for (const f of c.files) {
       const expected = parseMarkers(readFileSync(f, 'utf8'));
       problems.push(...compareMarkers(f.slice(root.length + 1), expected, byFile.get(f) ?? [], id));

@@ -210,5 +210,6 @@ export function modelOptions(opts: ExplainOptions): ModelOptions {
   if (opts.prefix) o.prefix = opts.prefix;
   if (opts.serverRoot) o.serverRoot = opts.serverRoot;
   if (opts.defines) o.defines = opts.defines;
+  if (opts.fs) o.fs = true;
   return o;
 }

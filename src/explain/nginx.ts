@@ -8,6 +8,7 @@ import {
   accessList,
   DiskFs,
   parseClient,
+  resolveWorker,
   ruleMatches,
   selectServer,
   simulate,
@@ -212,6 +213,8 @@ export function explainNginx(set: ConfigSet, configPath: string, req: ExplainReq
     headers,
     fs,
     prefix: opts.prefix,
+    // the `user` setting (lint --user) names the worker instead of the config's `user` directive
+    ...(fs && opts.settings?.user ? { worker: resolveWorker(opts.settings.user) } : {}),
   });
 
   const { status, cause } = r;

@@ -42,6 +42,15 @@ import { effectiveSettings, type EffectiveSettings } from '../nginx/model/settin
 import { requestTo } from './nginx-samples.js';
 import { requestsForDirective } from './apache-samples.js';
 import type { SampleInput } from './types.js';
+import { DiskFs, type FileSystemView } from '../nginx/model/fs.js';
+import type { DiskScan } from './disk.js';
+
+/** The disk scanner (src/model/disk.ts registers it when it is loaded: the disk rules and lint --fs
+ * load it; importing it from here would make an import cycle through the Apache .htaccess linker). */
+let scanDisk: ((view: Model, fs: DiskFs) => DiskScan) | null = null;
+export function registerDiskScanner(scan: (view: Model, fs: DiskFs) => DiskScan): void {
+  scanDisk = scan;
+}
 
 /** What a model is built from besides the ConfigSet: the lint settings and the load options that
  * change what the server does (the same ones `explain` takes). */
@@ -55,12 +64,21 @@ export interface ModelOptions {
   serverRoot?: string;
   /** Apache `-D` defines. */
   defines?: Record<string, string>;
+  /** Read the disk (`--fs`): root/alias/DocumentRoot on disk, modes and owners against the worker user
+   * (`settings.user`, else the config's `user`/`User`), .htaccess files where Apache looks. Rules read
+   * it through `model.disk()`; proofs are explained with the disk too. */
+  fs?: boolean;
 }
 
 interface ModelBase {
   readonly server: ServerKind;
   readonly set: ConfigSet;
   readonly options: ModelOptions;
+  /** The disk as the worker sees it (through the path map); null without `options.fs`. */
+  readonly fs: FileSystemView | null;
+  /** The bounded scan of every served directory (src/model/disk.ts), built on first use; null
+   * without `options.fs`. */
+  disk(): DiskScan | null;
 }
 
 /** The nginx model and its queries. */
@@ -155,7 +173,7 @@ export function apacheModelSettings(set: ConfigSet, o: ModelOptions): ApacheMode
 }
 
 function keyOf(o: ModelOptions): string {
-  return JSON.stringify([o.settings ?? {}, o.pathMap ?? [], o.prefix ?? '', o.serverRoot ?? '', o.defines ?? {}]);
+  return JSON.stringify([o.settings ?? {}, o.pathMap ?? [], o.prefix ?? '', o.serverRoot ?? '', o.defines ?? {}, !!o.fs]);
 }
 
 /** The model of `set` under `options`, built on first use. */
@@ -168,15 +186,24 @@ export function modelFor(set: ConfigSet, options: ModelOptions = {}): Model {
   return m;
 }
 
+/** The path map a model reads the disk through: the options' and the settings'. */
+function pathMapOf(o: ModelOptions): PathMapping[] {
+  return [...(o.pathMap ?? []), ...Object.entries(o.settings?.pathMap ?? {}).map(([from, to]) => ({ from, to }))];
+}
+
 function nginxView(set: ConfigSet, options: ModelOptions): NginxView {
   const tree = buildModel(set);
   let scopes: Scope[] | null = null;
   const dead = new Map<string, DeadAccessRule[]>();
-  return {
+  const fs = options.fs ? new DiskFs(pathMapOf(options)) : null;
+  let disk: DiskScan | undefined;
+  const view: NginxView = {
     server: 'nginx',
     set,
     options,
     tree,
+    fs,
+    disk: () => (disk ??= fs && scanDisk ? scanDisk(view, fs) : undefined) ?? null,
     scopes: () => (scopes ??= scopesOf(tree)),
     refusesEveryone: refusedBy,
     requestTo: (scope) => requestTo(tree, scope),
@@ -201,16 +228,21 @@ function nginxView(set: ConfigSet, options: ModelOptions): NginxView {
       return d;
     },
   };
+  return view;
 }
 
 function apacheView(set: ConfigSet, options: ModelOptions): ApacheView {
   const tree = buildApacheModel(set, apacheModelSettings(set, options));
   let roots: ServedRoot[] | null = null;
+  const fs = options.fs ? new DiskFs(pathMapOf(options)) : null;
+  let disk: DiskScan | undefined;
   const view: ApacheView = {
     server: 'apache',
     set,
     options,
     tree,
+    fs,
+    disk: () => (disk ??= fs && scanDisk ? scanDisk(view, fs) : undefined) ?? null,
     servedRoots: () => (roots ??= servedRoots(tree)),
     requestTo: (server, uri, method) => {
       const port = portOf(server);

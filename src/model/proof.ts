@@ -39,7 +39,7 @@ export function explainSample(model: Model, sample: SampleRequest & { user?: str
   if (!r.ok) return null;
   const o = model.options;
   return explain(model.set, model.set.root.source.path, r.request, {
-    fs: false,
+    fs: !!o.fs,
     pathMap: o.pathMap ?? [],
     ...(o.prefix ? { prefix: o.prefix } : {}),
     ...(o.serverRoot ? { serverRoot: o.serverRoot } : {}),

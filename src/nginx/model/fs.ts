@@ -6,7 +6,7 @@
  * errno nginx would get: ENOENT, ENOTDIR, EACCES (no search permission on an ancestor, or no read
  * permission on the file), ELOOP (disable_symlinks, ngx_open_file_wrapper in src/core/ngx_open_file_cache.c).
  */
-import { lstatSync, readFileSync, statSync, readdirSync } from 'node:fs';
+import { lstatSync, opendirSync, readFileSync, statSync, readdirSync } from 'node:fs';
 import type { PathMapping } from '../../ast.js';
 import { mapPath } from '../../load-options.js';
 
@@ -68,6 +68,34 @@ export class DiskFs implements FileSystemView {
     } catch {
       return null;
     }
+  }
+  /** At most `max` entries of a directory (a directory of a million files is not read whole), and
+   * whether there were more; null when it cannot be listed. */
+  readdirBounded(path: string, max: number): { names: string[]; more: boolean } | null {
+    let dir;
+    try {
+      dir = opendirSync(this.real(path));
+    } catch {
+      return null;
+    }
+    const names: string[] = [];
+    let more = false;
+    try {
+      for (;;) {
+        const e = dir.readSync();
+        if (!e) break;
+        if (names.length >= max) {
+          more = true;
+          break;
+        }
+        names.push(e.name);
+      }
+    } catch {
+      /* an entry that cannot be read ends the listing */
+    } finally {
+      dir.closeSync();
+    }
+    return { names, more };
   }
 }
 

@@ -1,0 +1,28 @@
+/**
+ * Directories on the way to a DocumentRoot or Alias that the Apache worker user cannot search (no x permission, --fs): everything below gets 403.
+ * The candidates come from the model's bounded disk scan (src/model/disk.ts); each group is proven with
+ * `explain --fs` before it is reported (src/model/disk-rule.ts). Only with `--fs`.
+ */
+import { defineRule } from '../src/rule.js';
+import { chmodFor, reportDisk } from '../src/model/disk-rule.js';
+
+export default defineRule({
+  id: 'apache-fs-no-search',
+  servers: ['apache'],
+  severity: 'error',
+  description:
+    'Directories on the way to a DocumentRoot or Alias that the Apache worker user cannot search (no x permission, --fs): everything below gets 403.',
+  category: 'filesystem',
+  fixable: false,
+  messages: {
+    disk: '{{user}} cannot search {{path}}{{note}} ({{mode}}), so nothing below it can be opened{{others}}: {{url}} gets {{status}} ({{cause}}) although `{{served}}` serves it. Fix: `{{fix}}`.{{skipped}}',
+  },
+  check(ctx) {
+    reportDisk(ctx, 'disk', {
+      kind: 'no-search',
+      status: 403,
+      causes: ['A12'],
+      fix: (_g, e, scan) => chmodFor(e, scan, 'x'),
+    });
+  },
+});

@@ -1,0 +1,48 @@
+/**
+ * A DocumentRoot or Alias directory that does not exist on disk (--fs): nothing it should serve is found.
+ * The candidates come from the model's bounded disk scan (src/model/disk.ts); each group is proven with
+ * `explain --fs` before it is reported (src/model/disk-rule.ts). Only with `--fs`.
+ */
+import { defineRule } from '../src/rule.js';
+import { quote, reportDisk } from '../src/model/disk-rule.js';
+import { diskGroups } from '../src/model/disk.js';
+
+export default defineRule({
+  id: 'apache-fs-root-missing',
+  servers: ['apache'],
+  severity: 'error',
+  description: 'A DocumentRoot or Alias directory that does not exist on disk (--fs): Apache does not start, or answers 404 for the Alias.',
+  category: 'filesystem',
+  fixable: false,
+  messages: {
+    startup:
+      '`{{served}}` points at {{dir}}, but {{path}} does not exist{{note}}: Apache refuses to start ("AH00526: … DocumentRoot … is not a directory, or is not readable"). Fix: create it (`{{fix}}`) or correct the path.',
+    disk: '`{{served}}` points at {{dir}}, but {{path}} does not exist{{note}}: {{url}} gets {{status}}, not the site. Fix: create it (`{{fix}}`) or correct the path.{{skipped}}',
+  },
+  check(ctx) {
+    // A missing DocumentRoot stops httpd at start (core.c set_document_root): no request is answered,
+    // so there is no request to prove; an Alias to a missing directory answers 404.
+    for (const g of diskGroups(ctx.model, 'root-missing')) {
+      if (g.root.node.name.toLowerCase() !== 'documentroot') continue;
+      const e = g.entries[0];
+      ctx.report({
+        node: g.root.node,
+        messageId: 'startup',
+        data: {
+          served: g.root.label,
+          dir: g.root.dir,
+          path: e.path,
+          note: e.note ? ` (${e.note})` : '',
+          fix: `mkdir -p ${quote(g.root.dir)}`,
+        },
+      });
+    }
+    reportDisk(ctx, 'disk', {
+      filter: (g) => g.root.node.name.toLowerCase() !== 'documentroot',
+      kind: 'root-missing',
+      status: 404,
+      causes: undefined,
+      fix: (g) => `mkdir -p ${quote(g.root.dir)}`,
+    });
+  },
+});

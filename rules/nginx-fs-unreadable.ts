@@ -1,0 +1,27 @@
+/**
+ * Files under a root or alias that the nginx worker user cannot read (--fs): requests for them get 403.
+ * The candidates come from the model's bounded disk scan (src/model/disk.ts); each group is proven with
+ * `explain --fs` before it is reported (src/model/disk-rule.ts). Only with `--fs`.
+ */
+import { defineRule } from '../src/rule.js';
+import { chmodFor, quote, reportDisk } from '../src/model/disk-rule.js';
+
+export default defineRule({
+  id: 'nginx-fs-unreadable',
+  servers: ['nginx'],
+  severity: 'error',
+  description: 'Files under a root or alias that the nginx worker user cannot read (--fs): requests for them get 403.',
+  category: 'filesystem',
+  fixable: false,
+  messages: {
+    disk: '`{{served}}` serves {{path}}, which {{user}} cannot read ({{mode}}){{others}}: {{url}} gets {{status}} ({{cause}}). Fix: `{{fix}}`.{{skipped}}',
+  },
+  check(ctx) {
+    reportDisk(ctx, 'disk', {
+      kind: 'unreadable',
+      status: 403,
+      causes: ['N10', 'N17'],
+      fix: (g, e, scan) => (g.count > 1 ? `find ${quote(g.root.dir)} -type f ! -perm -o=r -exec chmod o+r {} +` : chmodFor(e, scan, 'r')),
+    });
+  },
+});
