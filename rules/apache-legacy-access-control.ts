@@ -126,7 +126,7 @@ export default defineRule({
       if (c.fix) {
         const block = c.block.length
           ? `\`${c.block.map((l) => l.trim()).join(' / ')}\``
-          : 'nothing (the Require lines beside them decide alone)';
+          : 'nothing: the Require lines in force decide alone';
         const first = c.section.legacy[0] === node;
         ctx.report({ node, messageId: 'convert', data: { name: node.name, block }, fix: first ? c.fix : undefined });
       } else {

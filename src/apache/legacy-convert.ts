@@ -111,7 +111,16 @@ function normDir(p: string): string {
   return s;
 }
 
-const WILD = /[*?[]/;
+/** Paths whose extent is unknown: wildcards, relative paths. */
+const WILD = /[*?[]|^[^/$]/;
+
+/** Two literal paths can be compared as strings: both absolute, or both under the same `${VAR}`. */
+function comparable(a: string, b: string): boolean {
+  if (WILD.test(a) || WILD.test(b)) return false;
+  const va = /^\$\{[^}]*\}/.exec(a)?.[0] ?? '';
+  const vb = /^\$\{[^}]*\}/.exec(b)?.[0] ?? '';
+  return va === vb;
+}
 
 /** Every section of the set that has legacy or Require lines. `isGuarded(parents)`: the lines are dead on 2.4. */
 export function accessSections(set: ConfigSet, isGuarded: (parents: Directive[]) => boolean): AccessSection[] {
@@ -330,7 +339,7 @@ function nestedIn(inner: AccessSection, outer: AccessSection): boolean {
 /** May `a` and `b` apply to one request? False only when both are literal `<Directory>` paths (or
  * .htaccess directories) neither of which contains the other. */
 function mayOverlap(a: AccessSection, b: AccessSection): boolean {
-  if (a.path && b.path && !WILD.test(a.path) && !WILD.test(b.path) && !nestedIn(a, b) && !nestedIn(b, a))
+  if (a.path && b.path && comparable(a.path, b.path) && !nestedIn(a, b) && !nestedIn(b, a))
     return a.path.startsWith(b.path) || b.path.startsWith(a.path);
   return true;
 }
@@ -633,7 +642,8 @@ export function convertLegacy(set: ConfigSet, opts: ConvertOptions): LegacyConve
           break;
         }
         // t below s: t's requests would inherit s's new Require block unless t has its own.
-        if (mayFollow(s, t) && !hasRequire(t) && !(p.items.length === 1 && p.items[0] === 'Require all granted')) {
+        const harmless = p.items.length === 0 || (p.items.length === 1 && p.items[0] === 'Require all granted');
+        if (mayFollow(s, t) && !hasRequire(t) && !harmless) {
           plans.set(s, {
             reason: `the legacy lines of ${at(t)} cannot be converted, and the Require lines this conversion adds would apply there too`,
           });
@@ -687,8 +697,12 @@ function plan(
   const inherited: 'granted' | 'none' = above.length ? 'granted' : s.htaccess ? 'granted' : 'none';
   const authTypeAbove = [s, ...all.filter((t) => mayFollow(t, s))].find((t) => t.authType);
 
+  // No legacy section above: once these lines are gone, no mod_access_compat list applies here, so a
+  // decision that leaves everything to the Require lines in force is just the lines removed.
+  const legacyAbove = all.some((t) => t !== s && t.legacy.length > 0 && mayFollow(t, s));
   let items: Item[];
-  if (sigma === 'all') {
+  if (!own && !legacyAbove && !inheritedGrants && (sigma === 'all' ? p === 'true' : p === 'false')) items = [];
+  else if (sigma === 'all') {
     if (own) {
       if (p !== 'true')
         return { reason: 'the section also has Require lines, which the legacy lines narrow; wrap both in <RequireAll> by hand' };
