@@ -540,6 +540,9 @@ function compileAuthz(ds: Directive[]): AuthzConf | string {
       if (k === 'require') {
         const e = b.require(d, ALL_METHODS, () => true);
         if (e) return e;
+      } else if (k === 'authmerging') {
+        const v = (d.args[0]?.value ?? '').toLowerCase();
+        if (v === 'off' || v === 'and' || v === 'or') conf.op = v;
       } else if (k === 'requireall' || k === 'requireany' || k === 'requirenone' || k === 'requirenotall') {
         const e = b.container(d, () => rec((d.block ?? []).filter((n): n is Directive => n.type === 'directive')));
         if (e) return e;
@@ -560,7 +563,7 @@ function check(
   compat: AccessCompatConf,
   own: Directive[],
   block: Item[],
-  inherited: 'granted' | 'none',
+  inherited: 'granted' | 'denied' | 'none',
   envs: string[],
   ips: string[],
 ): string | null {
@@ -569,8 +572,8 @@ function check(
   if (parsed.errors.length) return `the converted block does not parse: ${parsed.errors[0].message}`;
   const newDirs = parsed.nodes.filter((n): n is Directive => n.type === 'directive');
   const base = newAuthzConf();
-  if (inherited === 'granted') {
-    const g = parseApache(new SourceFile('<inherited>', 'Require all granted\n'), { context: 'htaccess' });
+  if (inherited !== 'none') {
+    const g = parseApache(new SourceFile('<inherited>', `Require all ${inherited}\n`), { context: 'htaccess' });
     const c = compileAuthz(g.nodes.filter((n): n is Directive => n.type === 'directive'));
     if (typeof c !== 'string') Object.assign(base, c);
   }
@@ -579,7 +582,7 @@ function check(
   const keptOwn = own.filter((d) => sectionKey(d) !== 'authmerging');
   const after = compileAuthz([...keptOwn, ...newDirs]);
   if (typeof after === 'string') return `the converted block is refused by httpd: ${after}`;
-  after.op = ownConf.op;
+  if (after.op === 'unset') after.op = ownConf.op;
   const before = own.length ? mergeAuthz(base, { ...ownConf }) : base;
   const now = mergeAuthz(base, after);
   for (const method of ['GET', 'POST', 'PUT', 'DELETE', 'OPTIONS']) {
@@ -610,11 +613,23 @@ export interface ConvertOptions {
   isGuarded: (parents: Directive[]) => boolean;
   /** For a .htaccess: why Require lines cannot be written there (AllowOverride without AuthConfig), or null. */
   htaccessRequireRefused?: string | null;
+  /** The set is a whole server config (LoadModule lines or a `<Directory />`): nothing is inherited
+   * from outside it. Computed from the set when not given. */
+  wholeConfig?: boolean;
+}
+
+function isWholeConfig(set: ConfigSet): boolean {
+  for (const f of set.files.values()) {
+    if (f.context === 'htaccess') continue;
+    if (/^[ \t]*LoadModule\s/im.test(f.source.text) || /^[ \t]*<Directory\s+("\/"|\/)\s*>/im.test(f.source.text)) return true;
+  }
+  return false;
 }
 
 /** Convert every legacy section of the set, or say why not. */
 export function convertLegacy(set: ConfigSet, opts: ConvertOptions): LegacyConversion[] {
   const sections = accessSections(set, opts.isGuarded);
+  opts = { ...opts, wholeConfig: opts.wholeConfig ?? isWholeConfig(set) };
   const legacy = sections.filter((s) => s.legacy.length > 0);
   const plans = new Map<AccessSection, { items: Item[]; sigma: 'all' | 'any'; p: 'true' | 'false' | 'other' } | { reason: string }>();
 
@@ -691,51 +706,54 @@ function plan(
   if (own && op !== 'off')
     return { reason: `the section merges its Require lines with the inherited ones (AuthMerging ${op}); convert it by hand` };
 
-  // The Require lines that may be in force above this section.
+  // The Require lines that may be in force above this section: those the linted files show; for a
+  // .htaccess, the directory's own grant (assumed); for a config file that is not a whole server
+  // config (no LoadModule, no <Directory />), unknown (Debian's apache2.conf denies `/`).
   const above = all.filter((t) => t !== s && hasRequire(t) && mayFollow(t, s));
-  const inheritedGrants = above.every((t) => onlyAll(t, 'granted'));
-  const inherited: 'granted' | 'none' = above.length ? 'granted' : s.htaccess ? 'granted' : 'none';
-  const authTypeAbove = [s, ...all.filter((t) => mayFollow(t, s))].find((t) => t.authType);
-
-  // No legacy section above: once these lines are gone, no mod_access_compat list applies here, so a
-  // decision that leaves everything to the Require lines in force is just the lines removed.
+  const inh: 'grants' | 'none' | 'unknown' | 'other' = above.length
+    ? above.every((t) => onlyAll(t, 'granted'))
+      ? 'grants'
+      : 'other'
+    : s.htaccess
+      ? 'grants'
+      : opts.wholeConfig
+        ? 'none'
+        : 'unknown';
+  const known = inh === 'grants' || inh === 'none';
+  const authTypeAbove = inh === 'none' ? [s, ...all.filter((t) => mayFollow(t, s))].find((t) => t.authType) : undefined;
+  const authTypeRefusal = () => ({
+    reason: `AuthType without Require lines (line ${authTypeAbove!.authType!.span.start.line}) answers 500 today; convert by hand`,
+  });
+  const unknownWhy = () => {
+    const t = above.find((x) => !onlyAll(x, 'granted'));
+    return t ? `the Require lines of ${at(t)} also apply here` : 'the Require lines this section inherits are not in the linted files';
+  };
+  // A legacy section above: once these lines are gone, its lists would apply here.
   const legacyAbove = all.some((t) => t !== s && t.legacy.length > 0 && mayFollow(t, s));
+
   let items: Item[];
-  if (!own && !legacyAbove && !inheritedGrants && (sigma === 'all' ? p === 'true' : p === 'false')) items = [];
-  else if (sigma === 'all') {
+  if (sigma === 'all') {
     if (own) {
       if (p !== 'true')
         return { reason: 'the section also has Require lines, which the legacy lines narrow; wrap both in <RequireAll> by hand' };
       items = [];
     } else if (p === 'false') items = ['Require all denied'];
-    else {
-      if (!inheritedGrants) {
-        const t = above.find((x) => !onlyAll(x, 'granted'))!;
-        return {
-          reason: `the Require lines of ${at(t)} also apply here and a converted block would replace them; lint the config they belong to, or convert by hand`,
-        };
-      }
-      if (!above.length && !s.htaccess && authTypeAbove)
-        return {
-          reason: `AuthType without Require lines (line ${authTypeAbove.authType!.span.start.line}) answers 500 today; convert by hand`,
-        };
+    else if (known) {
+      if (authTypeAbove) return authTypeRefusal();
       items = p === 'true' ? ['Require all granted'] : (d as Item[]);
-    }
+    } else if (legacyAbove) {
+      return { reason: `${unknownWhy()}, and the legacy lines above would apply once these are gone; convert by hand` };
+    } else items = p === 'true' ? [] : ['AuthMerging And', ...(d as Item[])];
   } else {
     if (own) items = p === 'false' ? [] : p === 'true' ? ['Require all granted'] : (d as Item[]);
-    else {
-      if (!inheritedGrants) {
-        const t = above.find((x) => !onlyAll(x, 'granted'))!;
-        return {
-          reason: `Satisfy Any lets the Require lines of ${at(t)} decide when the Allow/Deny lines refuse; convert by hand with AuthMerging Or`,
-        };
-      }
-      if (authTypeAbove && !above.length && !s.htaccess)
-        return {
-          reason: `AuthType without Require lines (line ${authTypeAbove.authType!.span.start.line}) answers 500 today; convert by hand`,
-        };
+    else if (known) {
+      if (authTypeAbove) return authTypeRefusal();
       items = ['Require all granted'];
-    }
+    } else if (p === 'false' && !legacyAbove) items = [];
+    else
+      return {
+        reason: `Satisfy Any lets the inherited Require lines decide when the Allow/Deny lines refuse, and ${unknownWhy().replace(/^the/, 'those')}; convert by hand with AuthMerging Or`,
+      };
   }
 
   // Sections applied after this one that set their own Require lines replace the converted block.
@@ -754,7 +772,9 @@ function plan(
   const envs = [...new Set([...c.allow.envs, ...c.deny.envs])].slice(0, 6);
   const ips = representatives([...c.allow.ips, ...c.deny.ips]);
   const ownDirs = s.authz;
-  const bad = check(c.conf, ownDirs, items, inherited, envs, ips);
-  if (bad) return { reason: `the converted block would not decide the same (${bad})` };
+  for (const base of known ? [inh === 'grants' ? 'granted' : 'none'] : (['none', 'granted', 'denied'] as const)) {
+    const bad = check(c.conf, ownDirs, items, base as 'granted' | 'none' | 'denied', envs, ips);
+    if (bad) return { reason: `the converted block would not decide the same (${bad})` };
+  }
   return { items, sigma, p };
 }
