@@ -633,8 +633,29 @@ export function convertLegacy(set: ConfigSet, opts: ConvertOptions): LegacyConve
   const legacy = sections.filter((s) => s.legacy.length > 0);
   const plans = new Map<AccessSection, { items: Item[]; sigma: 'all' | 'any'; p: 'true' | 'false' | 'other' } | { reason: string }>();
 
+  // A legacy section above whose lines this run removes without adding Require lines hands nothing
+  // down: plan again with that knowledge until nothing changes (a single --fix pass then converts
+  // what later passes would).
+  const removes = (t: AccessSection) => {
+    const q = plans.get(t);
+    return !!q && !('reason' in q) && q.items.length === 0;
+  };
+  for (let round = 0; round < 8; round++) {
+    let moved = false;
+    for (const s of legacy) {
+      const before = plans.get(s);
+      const next = plan(s, sections, opts, removes);
+      plans.set(s, next);
+      if (!before || 'reason' in before !== 'reason' in next || JSON.stringify(before) !== JSON.stringify(next)) moved = true;
+    }
+    if (!moved) break;
+  }
+  // Every plan must hold with the others as they ended up.
   for (const s of legacy) {
-    plans.set(s, plan(s, sections, opts));
+    const q = plans.get(s)!;
+    if ('reason' in q) continue;
+    if (JSON.stringify(plan(s, sections, opts, removes)) !== JSON.stringify(q))
+      plans.set(s, { reason: 'the conversions of the sections around this one do not settle; convert by hand' });
   }
   // Refusals spread: a legacy section that keeps its lines still replaces (or is replaced by) the
   // legacy lists of the sections above and below it.
@@ -686,6 +707,7 @@ function plan(
   s: AccessSection,
   all: AccessSection[],
   opts: ConvertOptions,
+  removed: (t: AccessSection) => boolean,
 ): { items: Item[]; sigma: 'all' | 'any'; p: 'true' | 'false' | 'other' } | { reason: string } {
   if (s.placement) return { reason: s.placement };
   if (s.htaccess && opts.htaccessRequireRefused) return { reason: opts.htaccessRequireRefused };
@@ -729,7 +751,7 @@ function plan(
     return t ? `the Require lines of ${at(t)} also apply here` : 'the Require lines this section inherits are not in the linted files';
   };
   // A legacy section above: once these lines are gone, its lists would apply here.
-  const legacyAbove = all.some((t) => t !== s && t.legacy.length > 0 && mayFollow(t, s));
+  const legacyAbove = all.some((t) => t !== s && t.legacy.length > 0 && !removed(t) && mayFollow(t, s));
 
   let items: Item[];
   if (sigma === 'all') {
