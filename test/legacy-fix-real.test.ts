@@ -26,6 +26,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { Directive, Node } from '../src/ast.js';
 import { parseApache } from '../src/apache/parser.js';
 import { parseSubnet } from '../src/apache/model/net.js';
+import { detectServer } from '../src/load.js';
 import { lint } from '../src/run.js';
 import { SourceFile } from '../src/source.js';
 import { CORPUS, corpusOrSkip, corpusRows } from './harness/corpus.js';
@@ -56,9 +57,9 @@ interface Fixed {
 
 async function fixOf(path: string, context?: string): Promise<Fixed> {
   const original = readFileSync(path, 'utf8');
-  const run = await lint([path], { noConfig: true, only: [RULE], fixDryRun: true, server: 'apache', ...(context ? { context } : {}) });
+  const run = await lint([path], { noConfig: true, only: [RULE], fixDryRun: true, ...(context ? { context } : {}) });
   const r = run.results.find((x) => x.filePath === path) ?? run.results[0];
-  const plain = await lint([path], { noConfig: true, only: [RULE], server: 'apache', ...(context ? { context } : {}) });
+  const plain = await lint([path], { noConfig: true, only: [RULE], ...(context ? { context } : {}) });
   const all = (plain.results.find((x) => x.filePath === path) ?? plain.results[0]).messages.filter((m) => m.ruleId === RULE);
   const kept = all
     .map((m) => ({ line: m.line, reason: /--fix leaves the section's legacy lines: (.*)\)$/.exec(m.message)?.[1] ?? '' }))
@@ -306,7 +307,10 @@ function legacyFiles(dir: string, out: string[] = []): string[] {
     const st = lstatSync(p);
     if (st.isSymbolicLink()) continue;
     if (st.isDirectory()) legacyFiles(p, out);
-    else if ((e.endsWith('.conf') || e.endsWith('.htaccess')) && LEGACY_LINE.test(readFileSync(p, 'utf8'))) out.push(p);
+    else if (e.endsWith('.conf') || e.endsWith('.htaccess')) {
+      const text = readFileSync(p, 'utf8');
+      if (LEGACY_LINE.test(text) && detectServer(p, text) === 'apache') out.push(p);
+    }
   }
   return out;
 }
