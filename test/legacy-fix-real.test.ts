@@ -5,7 +5,8 @@
  * legacy lines apache-legacy-access-control reports, the fix is computed (`--fix-dry-run`), then real
  * Apache is started twice (original and fixed) and a generated request matrix is sent to both:
  * client addresses inside and outside every range the lines mention, with and without the
- * headers that set the `env=` variables, with and without valid credentials, GET/POST and every
+ * headers that set the `env=` variables, with and without valid credentials (when the file
+ * authenticates), GET/POST and every
  * method a `<Limit>` names. Every status must be identical.
  *
  * Addresses: requests can only come from 127.0.0.0/8, so ranges outside it are rewritten in both
@@ -248,7 +249,7 @@ function matrix(uris: string[], text: string, seeds: Req[]): Req[] {
     for (const from of clientAddresses(text))
       for (const method of limitMethods(text))
         for (const env of envSets)
-          for (const cred of [false, true]) {
+          for (const cred of /^\s*(AuthType|Require\s+(valid-user|user|group))\b/im.test(text) ? [false, true] : [false]) {
             const headers: Record<string, string> = {};
             for (const e of env) headers[`X-Legacy-Env-${e}`] = '1';
             if (cred) headers.Authorization = CREDENTIALS;
