@@ -4,10 +4,12 @@
  * deny requests the author meant to allow (docs/403-causes.md A05). Silent inside guards that make the
  * lines dead on 2.4: `<IfModule !mod_authz_core.c>` and `<IfVersion < 2.3>` (lintian's guard).
  */
-import type { Directive } from '../src/ast.js';
+import type { ConfigSet, Directive } from '../src/ast.js';
+import { convertLegacy, type LegacyConversion } from '../src/apache/legacy-convert.js';
+import { htaccessContext } from '../src/apache/model/htaccess-link.js';
 import { canonicalModule } from '../src/apache/model/modules.js';
 import { compilePcre } from '../src/apache/model/regex.js';
-import { defineRule, type Suggestion } from '../src/rule.js';
+import { defineRule, type Settings } from '../src/rule.js';
 
 const LEGACY = ['order', 'allow', 'deny', 'satisfy'];
 
@@ -62,24 +64,35 @@ function guarded(parents: Directive[], version: string): boolean {
   return false;
 }
 
-function advice(d: Directive): { text: string; replacement: string | null } {
+function advice(d: Directive): string {
   const args = d.args.map((a) => a.value);
   const from = args[0]?.toLowerCase() === 'from' ? args.slice(1) : [];
-  if (d.key === 'order')
-    return { text: 'Require lines need no Order; remove it once the Allow and Deny lines are converted', replacement: null };
-  if (d.key === 'satisfy') return { text: 'use <RequireAny> for Satisfy Any, <RequireAll> for Satisfy All', replacement: null };
-  if (from.length === 0) return { text: 'use Require', replacement: null };
+  if (d.key === 'order') return 'Require lines need no Order; remove it once the Allow and Deny lines are converted';
+  if (d.key === 'satisfy') return 'use <RequireAny> for Satisfy Any, <RequireAll> for Satisfy All';
+  if (from.length === 0) return 'use Require';
   const all = from.length === 1 && from[0].toLowerCase() === 'all';
-  const env = from.every((f) => /^env=/i.test(f));
+  const env = from.every((f) => /^env=[^!]/i.test(f));
   const ipish = from.every((f) => /^[0-9a-f.:/]+$/i.test(f));
   let req: string | null = null;
   if (all) req = d.key === 'allow' ? 'Require all granted' : 'Require all denied';
   else if (env) req = `Require env ${from.map((f) => f.slice(4)).join(' ')}`;
   else if (ipish) req = `Require ip ${from.join(' ')}`;
   else if (from.every((f) => !/[=]/.test(f))) req = `Require host ${from.join(' ')}`;
-  if (!req) return { text: 'use Require', replacement: null };
-  if (d.key === 'deny' && !all) return { text: `use \`${req.replace('Require', 'Require not')}\` inside <RequireAll>`, replacement: null };
-  return { text: `use \`${req}\``, replacement: req };
+  if (!req) return 'use Require';
+  if (d.key === 'deny' && !all) return `use \`${req.replace('Require', 'Require not')}\` inside <RequireAll>`;
+  return `use \`${req}\``;
+}
+
+/** Why a .htaccess cannot hold Require lines (AllowOverride without AuthConfig), or null. */
+function htaccessRefusal(ctx: { set: ConfigSet; settings: Settings }): string | null {
+  if (ctx.set.root.context !== 'htaccess') return null;
+  const hc = htaccessContext(ctx.set, ctx.settings);
+  const states = hc.links.length ? hc.links.map((l) => l.state) : hc.assumed ? [hc.assumed] : [];
+  for (const st of states) {
+    if (!st.classes.has('AuthConfig'))
+      return 'the AllowOverride in force for this directory does not include AuthConfig, which Require lines need in a .htaccess';
+  }
+  return null;
 }
 
 export default defineRule({
@@ -88,25 +101,37 @@ export default defineRule({
   severity: 'warning',
   description: 'Order, Allow, Deny and Satisfy are deprecated since Apache 2.4 and mixing them with Require denies requests.',
   category: 'access-control',
-  fixable: false,
-  hasSuggestions: true,
+  fixable: true,
   messages: {
     legacy: '{{name}} is mod_access_compat syntax, deprecated since Apache 2.4: {{advice}}',
-    replace: 'Replace with `{{replacement}}`',
+    convert: "{{name}} is mod_access_compat syntax, deprecated since Apache 2.4: --fix converts the section's legacy lines to {{block}}",
+    kept: "{{name}} is mod_access_compat syntax, deprecated since Apache 2.4: {{advice}} (--fix leaves the section's legacy lines: {{reason}})",
   },
   check(ctx) {
     const version = ctx.settings.apacheVersion ?? '2.4';
+    const conversions = convertLegacy(ctx.set, {
+      isGuarded: (parents) => guarded(parents, version),
+      htaccessRequireRefused: htaccessRefusal(ctx),
+    });
+    const of = new Map<Directive, LegacyConversion>();
+    for (const c of conversions) for (const d of c.section.legacy) of.set(d, c);
     for (const { node, ctx: w } of ctx.directives(...LEGACY)) {
       if (guarded(w.parents, version)) continue;
-      const a = advice(node);
-      const suggest: Suggestion[] = [];
-      if (a.replacement) {
-        suggest.push({
-          desc: `Replace with \`${a.replacement}\``,
-          fix: { range: [node.span.start.offset, node.span.end.offset], text: a.replacement },
-        });
+      const c = of.get(node);
+      const atServer = !c || (!c.section.owner && !c.section.htaccess);
+      if (atServer || !c) {
+        ctx.report({ node, messageId: 'legacy', data: { name: node.name, advice: advice(node) } });
+        continue;
       }
-      ctx.report({ node, messageId: 'legacy', data: { name: node.name, advice: a.text }, suggest });
+      if (c.fix) {
+        const block = c.block.length
+          ? `\`${c.block.map((l) => l.trim()).join(' / ')}\``
+          : 'nothing: the Require lines in force decide alone';
+        const first = c.section.legacy[0] === node;
+        ctx.report({ node, messageId: 'convert', data: { name: node.name, block }, fix: first ? c.fix : undefined });
+      } else {
+        ctx.report({ node, messageId: 'kept', data: { name: node.name, advice: advice(node), reason: c.reason ?? 'unknown' } });
+      }
     }
   },
 });

@@ -37,6 +37,7 @@ export const RULE_MANIFEST: ReadonlyArray<readonly [id: string, load: Loader]> =
   ['apache-mixed-access-syntax', () => import('../rules/apache-mixed-access-syntax.js')],
   ['apache-no-index-no-indexes', () => import('../rules/apache-no-index-no-indexes.js')],
   ['apache-options-drops-followsymlinks', () => import('../rules/apache-options-drops-followsymlinks.js')],
+  ['apache-refused-arguments', () => import('../rules/apache-refused-arguments.js')],
   ['apache-rewrite-without-followsymlinks', () => import('../rules/apache-rewrite-without-followsymlinks.js')],
   ['apache-sslrequiressl-plain-http', () => import('../rules/apache-sslrequiressl-plain-http.js')],
   ['nginx-access-list-replaced', () => import('../rules/nginx-access-list-replaced.js')],
