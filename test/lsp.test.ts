@@ -5,7 +5,7 @@
  * assertion is about time.
  */
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -151,6 +151,17 @@ describe('why403 lsp over stdio', () => {
     });
     const after = await c.waitDiagnostics(uri(shop), (_ds, p) => p.version === 2);
     expect(after.filter((x) => x.code === 'nginx-return-403-server')).toEqual([]);
+  });
+
+  test('a file opened where it lives (sites-available) while the main config reads it through a symbolic link', async () => {
+    const text = 'server {\n    listen 80;\n    server_name blog.example.test;\n    return 403;\n}\n';
+    const real = write('nginx/sites-available/blog', text);
+    symlinkSync(real, join(tmp, 'nginx/sites-enabled/blog'));
+    c.open(real, text);
+    const d = await c.waitDiagnostics(uri(real), (ds) => ds.length > 0);
+    expect(d.find((x) => x.code === 'nginx-return-403-server')?.range.start.line).toBe(3);
+    const s = (await c.conn.sendRequest('textDocument/documentSymbol', { textDocument: { uri: uri(real) } })) as DocumentSymbol[];
+    expect(s.map((x) => x.name)).toEqual(['server blog.example.test']);
   });
 
   test('hover on `location /admin/ { allow 10.0.0.0/8; deny all; }` names the range and 403', async () => {

@@ -86,35 +86,44 @@ export async function startServer(given?: Connection, o: ServerOptions = {}): Pr
       const docs = [...ws.docs.values()];
       const versions = new Map(docs.map((d) => [d.uri, d.version]));
       const t0 = performance.now();
-      const { runs, configErrors } = await ws.lintDocs(docs);
+      const { runs, untitled, configErrors } = await ws.lintDocs(docs);
       log(`linted ${docs.length} open file(s) and their trees in ${Math.round(performance.now() - t0)} ms`);
       if (again) return; // a newer edit came in: its run publishes
-      const byPath = new Map<string, Diagnostic[]>();
-      const untitled = new Map<string, Diagnostic[]>();
-      for (const run of runs) {
+      const byUri = new Map<string, Diagnostic[]>();
+      const add = (doc: OpenDoc, d: Diagnostic[]) => byUri.set(doc.uri, [...(byUri.get(doc.uri) ?? []), ...d]);
+      for (const run of [...runs, ...untitled.map((u) => u.run)])
         for (const c of run.crashes) log(`internal error in ${c.ruleId} while linting ${c.file}: ${c.error.split('\n')[0]}`);
+      // a result is filed under the path the loader read (sites-enabled/x for an open sites-available/x)
+      const byReal = new Map(docs.filter((d) => d.path).map((d) => [realOrSelf(d.path!), d]));
+      for (const run of runs)
         for (const r of run.results) {
-          const doc = docs.find((d) => d.path === r.filePath) ?? docs.find((d) => !d.path && r.filePath.endsWith('untitled.conf'));
-          if (!doc) continue;
-          const list = doc.path ? (byPath.get(doc.uri) ?? []) : (untitled.get(doc.uri) ?? []);
-          list.push(...r.messages.map((m) => toDiagnostic(m, versions.get(doc.uri) ?? 0)));
-          (doc.path ? byPath : untitled).set(doc.uri, list);
+          const doc = docs.find((d) => d.path === r.filePath) ?? byReal.get(realOrSelf(r.filePath));
+          if (doc)
+            add(
+              doc,
+              r.messages.map((m) => toDiagnostic(m, versions.get(doc.uri) ?? 0)),
+            );
         }
-      }
-      for (const { doc, message } of configErrors) {
-        const list = byPath.get(doc.uri) ?? [];
-        list.push({
-          range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } },
-          severity: 1,
-          source: 'why403',
-          code: 'config-error',
-          message: `why403 settings: ${message}`,
-        });
-        byPath.set(doc.uri, list);
-      }
+      // a buffer linted on its own: every result of its run is its own
+      for (const { doc, run } of untitled)
+        for (const r of run.results)
+          add(
+            doc,
+            r.messages.map((m) => toDiagnostic(m, versions.get(doc.uri) ?? 0)),
+          );
+      for (const { doc, message } of configErrors)
+        add(doc, [
+          {
+            range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } },
+            severity: 1,
+            source: 'why403',
+            code: 'config-error',
+            message: `why403 settings: ${message}`,
+          },
+        ]);
       for (const d of docs) {
         if (!ws.docs.has(d.uri)) continue;
-        const diagnostics = byPath.get(d.uri) ?? untitled.get(d.uri) ?? [];
+        const diagnostics = byUri.get(d.uri) ?? [];
         await connection.sendDiagnostics({ uri: d.uri, version: versions.get(d.uri), diagnostics });
         published.add(d.uri);
       }

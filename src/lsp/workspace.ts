@@ -166,10 +166,13 @@ export class Workspace {
 
   /** Lint the trees of these documents as `why403 <mains…> <files…>` would, with unsaved buffers.
    * A settings file that does not validate (ConfigError) is reported for the documents it governs. */
-  async lintDocs(docs: OpenDoc[]): Promise<{ runs: LintRun[]; configErrors: Array<{ doc: OpenDoc; message: string }> }> {
+  async lintDocs(
+    docs: OpenDoc[],
+  ): Promise<{ runs: LintRun[]; untitled: Array<{ doc: OpenDoc; run: LintRun }>; configErrors: Array<{ doc: OpenDoc; message: string }> }> {
     const { lint, lintText } = await import('../run.js');
     const { overlayReads } = await import('../read.js');
     const runs: LintRun[] = [];
+    const untitled: Array<{ doc: OpenDoc; run: LintRun }> = [];
     const configErrors: Array<{ doc: OpenDoc; message: string }> = [];
     const onDisk = docs.filter((d) => d.path && existsSync(d.path));
     const byCwd = new Map<string, { paths: string[]; docs: OpenDoc[] }>();
@@ -205,7 +208,7 @@ export class Workspace {
         // an untitled buffer or a file not saved yet: linted alone, under its name
         const cwd = this.cwdFor(d.path);
         try {
-          runs.push(await lintText(d.text, { cwd, filename: d.path ?? 'untitled.conf', noConfig: !d.path }));
+          untitled.push({ doc: d, run: await lintText(d.text, { cwd, filename: d.path ?? 'untitled.conf', noConfig: !d.path }) });
         } catch (e) {
           if (!isConfigError(e)) throw e;
           configErrors.push({ doc: d, message: (e as Error).message });
@@ -214,7 +217,7 @@ export class Workspace {
     } finally {
       overlayReads(prev);
     }
-    return { runs, configErrors };
+    return { runs, untitled, configErrors };
   }
 
   /** The loaded tree a document belongs to: a main config that includes it, else the document alone. */
