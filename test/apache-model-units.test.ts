@@ -325,14 +325,19 @@ ${inner}
     expect(at('Order allow,deny\nDeny from all', '127.0.0.1', 'Deny from 127.0.0.9').status).not.toBe(403);
     expect(at('Order allow,deny\nDeny from all', '127.0.0.1', 'Options +Indexes').status).toBe(403);
   });
-  test('host names and env= are unknown, never guessed', () => {
+  test('host names are unknown, never guessed; env= is evaluated when the config shows the value', () => {
     const r = at('Order allow,deny\nAllow from example.com');
     expect(r.status).toBe(null);
     expect(r.possibleOutcomes.length).toBeGreaterThan(1);
     // No directive sets variables here, so env= is decidable: not set.
     expect(at('Order allow,deny\nAllow from env=GOOD').status).toBe(403);
+    // SetEnvIf is evaluated on the request (src/apache/model/sim/env.ts): no User-Agent, GOOD not set.
     const m = model(`${BASE}\nSetEnvIf User-Agent bot GOOD\n<Directory /srv/www/c>\nOrder allow,deny\nAllow from env=GOOD\n</Directory>`);
-    expect(sim(m, { uri: '/c/' }).status).toBe(null);
+    expect(sim(m, { uri: '/c/' }).status).toBe(403);
+    expect(sim(m, { uri: '/c/', headers: { 'User-Agent': 'a bot' } }).cause).not.toBe('A04');
+    // A variable whose value the simulator cannot know (SetEnvIf on the server's address) stays unknown.
+    const u = model(`${BASE}\nSetEnvIf Server_Addr ^10 GOOD\n<Directory /srv/www/c>\nOrder allow,deny\nAllow from env=GOOD\n</Directory>`);
+    expect(sim(u, { uri: '/c/' }).status).toBe(null);
   });
   test('Satisfy Any lets access_compat alone grant', () => {
     const body = 'AuthType Basic\nAuthName x\nRequire valid-user\nOrder allow,deny\nAllow from 127.0.0.1\nSatisfy Any';
