@@ -11,7 +11,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliPath, ensureBuilt } from './harness/build.js';
-import { apacheSkipReason, nginxSkipReason } from './harness/servers.js';
+import { listeners, nonLoopbackListeners } from '../src/real/spec.js';
+import { apacheSkipReason, nginxSkipReason, startNginx, stopAllServers } from './harness/servers.js';
 
 const nginxSkip = nginxSkipReason();
 const apacheSkip = apacheSkipReason();
@@ -56,6 +57,18 @@ expect:
 ${extra}`;
 
 describe.skipIf(!!nginxSkip)('why403 test --real with nginx', () => {
+  it('sees where the started server listens (the check that stops a run bound outside 127.0.0.0/8)', async () => {
+    try {
+      const s = await startNginx({ config: 'location / { return 204; }\n' });
+      const seen = listeners(s.pid);
+      if (seen.length === 0) console.warn('[spec-real] /proc shows no sockets here: the listen check cannot be shown');
+      else expect(seen).toContain(`127.0.0.1:${s.port}`);
+      expect(nonLoopbackListeners(s.pid)).toEqual([]);
+    } finally {
+      await stopAllServers();
+    }
+  });
+
   it('every expectation agrees with the real server: exit 0, predicted and real status per line', () => {
     write({ ...NGINX_TREE, 'n/ok.spec.yaml': nginxSpec() });
     const r = cli(['test', '--real', 'n/ok.spec.yaml']);

@@ -12,6 +12,7 @@
  * What cannot be sent is said, not guessed: a client address outside 127.0.0.0/8 (the request can
  * only come from loopback), and `as USER` without a password (valid credentials cannot be made up).
  */
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { isAbsolute, relative, resolve } from 'node:path';
 import type { ServerKind } from '../ast.js';
 import { basicAuth, parseExplainRequest } from '../explain/request.js';
@@ -87,6 +88,61 @@ function toRequest(
   };
 }
 
+/** The listening TCP addresses (`127.0.0.1:8080`, `[hex]:port` for IPv6) of the processes in group
+ * `pgid`, from Linux /proc (empty where /proc cannot tell). */
+export function listeners(pgid: number): string[] {
+  const inodes = new Set<string>();
+  let pids: string[];
+  try {
+    pids = readdirSync('/proc').filter((e) => /^\d+$/.test(e));
+  } catch {
+    return [];
+  }
+  for (const pid of pids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]) !== pgid) continue;
+      for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+        const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
+        if (m) inodes.add(m[1]);
+      }
+    } catch {
+      /* gone, or not ours to read */
+    }
+  }
+  const out: string[] = [];
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    let text = '';
+    try {
+      text = readFileSync(table, 'utf8');
+    } catch {
+      continue;
+    }
+    for (const line of text.split('\n').slice(1)) {
+      const f = line.trim().split(/\s+/);
+      if (f.length < 10 || f[3] !== '0A' || !inodes.has(f[9])) continue; // 0A: LISTEN
+      const [hex, port] = f[1].split(':');
+      // IPv4 in host (little-endian) order: 0100007F is 127.0.0.1; a v4-mapped IPv6 address ends with it
+      const v4 = hex.length === 8 ? hex : /^0{16}FFFF0000/i.test(hex) ? hex.slice(24) : null;
+      const addr = v4
+        ? v4
+            .match(/../g)!
+            .reverse()
+            .map((b) => parseInt(b, 16))
+            .join('.')
+        : `[${hex}]`;
+      out.push(`${addr}:${parseInt(port, 16)}`);
+    }
+  }
+  return out;
+}
+
+/** The listening addresses of group `pgid` outside 127.0.0.0/8. A listen line the harness did not see
+ * (a file the loader could not follow) would bind a public address: the run stops instead. */
+export function nonLoopbackListeners(pgid: number): string[] {
+  return listeners(pgid).filter((a) => !/^127\./.test(a));
+}
+
 /** Start the spec's server, send every expectation, stop the server. Never throws. */
 export async function runSpecReal(spec: Spec, opts: RealOptions = {}): Promise<RealRun> {
   const server: ServerKind = spec.server ?? serverFor(spec.config) ?? 'nginx';
@@ -128,6 +184,13 @@ export async function runSpecReal(spec: Spec, opts: RealOptions = {}): Promise<R
   }
   const results: RealResult[] = [];
   try {
+    const open = nonLoopbackListeners(s.pid);
+    if (open.length)
+      return {
+        server,
+        results: [],
+        error: `${server} listened on ${open.join(', ')}, not only on 127.0.0.0/8 (a listen line the harness did not rewrite): stopped before any request`,
+      };
     for (const x of spec.expect) {
       const r = toRequest(x, s);
       if ('skip' in r) {
