@@ -58,7 +58,7 @@ export interface OutsideInclude {
 }
 
 /** What a configuration is missing: the main config was not read. */
-export interface Partial {
+export interface PartialConfig {
   /** One sentence: what was not loaded. */
   reason: string;
   /** What is unknown because of it. */
@@ -77,7 +77,7 @@ export interface LoadInfo {
   /** Includes that left the tree. */
   outside: OutsideInclude[];
   /** Set when the main config was not read. */
-  partial: Partial | null;
+  partial: PartialConfig | null;
 }
 
 const infos = new WeakMap<object, LoadInfo>();

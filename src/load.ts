@@ -17,7 +17,7 @@ import {
   type LoadOptions,
   type LoadTrace,
   type OutsideInclude,
-  type Partial,
+  type PartialConfig,
 } from './load-options.js';
 import { loadNginx } from './nginx/load.js';
 import { fileDiagnostic, isFile, readBytes, readSource } from './read.js';
@@ -193,7 +193,7 @@ export function inferPathMap(outside: readonly OutsideInclude[], given: readonly
 }
 
 /** Whether the configuration read has a main config at its root. */
-function partialOf(set: ConfigSet, notIncludedBy: string | null): Partial | null {
+function partialOf(set: ConfigSet, notIncludedBy: string | null): PartialConfig | null {
   const root = set.root;
   const file = root.source.path;
   const missed = notIncludedBy ? ` (${notIncludedBy} was found but does not include ${basename(file)}: is it enabled?)` : '';

@@ -19,7 +19,7 @@ import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { explain, parseExplainRequest, renderJson, renderText, type Explanation } from '../src/explain/index.js';
 import { loadConfig } from '../src/load.js';
-import { loadInfo } from '../src/load-options.js';
+import { loadInfo, noteOutside, suggestMap, type LoadTrace } from '../src/load-options.js';
 import { lint } from '../src/run.js';
 import { cliPath, ensureBuilt } from './harness/build.js';
 import { request } from './harness/requests.js';
@@ -215,5 +215,40 @@ describe("Apache: Debian's 000-default.conf and http://localhost/.htaccess", () 
     } finally {
       await server.stop();
     }
+  });
+});
+
+describe('outside includes: what is recorded and the suggested map', () => {
+  const at = { source: { path: '/w/deploy/nginx/nginx.conf' }, span: { start: { line: 3, column: 5 } } };
+  it('a tree that is an installed location itself is not "leaving a checkout"', () => {
+    const trace: LoadTrace = { outside: [] };
+    noteOutside(trace, at, '/etc/letsencrypt/options-ssl-nginx.conf', '/etc/nginx', 1);
+    noteOutside(trace, at, '/w/deploy/nginx/mime.types', '/w/deploy/nginx', 1);
+    expect(trace.outside).toEqual([]);
+    noteOutside(trace, at, '/etc/letsencrypt/options-ssl-nginx.conf', '/w/deploy/nginx', 0);
+    expect(trace.outside.map((o) => [o.target, o.read, o.suggest.from])).toEqual([
+      ['/etc/letsencrypt/options-ssl-nginx.conf', 0, '/etc/letsencrypt'],
+    ]);
+  });
+  it('suggests the installed directory the tree stands for', () => {
+    expect(suggestMap('/etc/nginx/sites-enabled/*', '/w/deploy/nginx')).toEqual({ from: '/etc/nginx', to: '/w/deploy/nginx' });
+    expect(suggestMap('/etc/apache2/conf-enabled/*.conf', '/w/apache2')).toEqual({ from: '/etc/apache2', to: '/w/apache2' });
+    expect(suggestMap('/etc/nginx/snippets/php.conf', '/w/conf')).toEqual({ from: '/etc/nginx/snippets', to: '/w/conf' });
+  });
+  it('Apache: a ServerRoot naming the installed place is mapped onto a tree that mirrors it', () => {
+    const live = join(tmp, 'apache-live/apache2');
+    write(join(live, 'sites-enabled/live.conf'), '<VirtualHost *:80>\n    ServerName live.test\n</VirtualHost>\n');
+    const tree = join(tmp, 'apache-copy/apache2');
+    const main = write(join(tree, 'apache2.conf'), `ServerRoot "${live}"\nIncludeOptional sites-enabled/*.conf\n`);
+    const site = write(join(tree, 'sites-enabled/copy.conf'), '<VirtualHost *:80>\n    ServerName copy.test\n</VirtualHost>\n');
+    const set = loadConfig(main);
+    expect([...set.files.keys()]).toEqual([main, site]);
+    expect(loadInfo(set)?.inferredPathMap.map((m) => [m.from, m.to])).toEqual([[live, tree]]);
+    // without the mirror (the copy keeps its sites elsewhere), the live file is read, and recorded
+    const bare = join(tmp, 'apache-bare/apache2');
+    const main2 = write(join(bare, 'apache2.conf'), `ServerRoot "${live}"\nIncludeOptional sites-enabled/*.conf\n`);
+    const set2 = loadConfig(main2);
+    expect([...set2.files.keys()]).toEqual([main2, join(live, 'sites-enabled/live.conf')]);
+    expect(loadInfo(set2)?.outside.map((o) => [o.target, o.line, o.suggest.from])).toEqual([[`${live}/sites-enabled/*.conf`, 2, live]]);
   });
 });
