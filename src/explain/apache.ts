@@ -20,6 +20,19 @@ import {
   type ExplainOptions,
 } from './common.js';
 import type { ExplainRequest } from './request.js';
+import { checkCredentials, describeCredentials, diskCredentialFs } from '../auth/htpasswd.js';
+import type { CredentialCheck } from '../apache/model/sim/state.js';
+import type { PathMapping } from '../ast.js';
+
+/** `--auth user:password`: the password checked against the AuthUserFile in force, as mod_authn_file does. */
+function passwordCheck(pathMap: PathMapping[] | undefined): CredentialCheck {
+  const fs = diskCredentialFs(pathMap ?? []);
+  return (file, user, password) => {
+    const c = checkCredentials(file, user, password, fs, 'apache');
+    const verdict = c === 'valid' ? 'valid' : c === 'invalid' || c === 'unknown-user' ? 'invalid' : 'unknown';
+    return { verdict, why: describeCredentials(c, user, file) };
+  };
+}
 import type { Explanation, ExplainStep } from './types.js';
 
 /** Where a trace step points: its directive, or the column of the expression part it evaluated. */
@@ -146,6 +159,7 @@ export function explainApache(set: ConfigSet, configPath: string, req: ExplainRe
     clientIp: req.clientIp,
     headers: req.headers,
     user: req.user ?? null,
+    ...(req.user && req.password !== undefined ? { password: req.password, credentials: passwordCheck(opts.pathMap) } : {}),
     fs: opts.fs ? diskFs(opts.pathMap) : null,
     ...(opts.htaccess && !opts.fs ? { htaccess: opts.htaccess } : {}),
   });

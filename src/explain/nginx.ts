@@ -33,6 +33,7 @@ import {
   modelOptions,
 } from './common.js';
 import { basicAuth, type ExplainRequest } from './request.js';
+import { checkCredentials, diskCredentialFs } from '../auth/htpasswd.js';
 import type { Explanation, ExplainStep, PossibleOutcome } from './types.js';
 
 const scopeIndexes = new WeakMap<NginxModel, Map<Directive, Scope>>();
@@ -199,11 +200,21 @@ export function explainNginx(set: ConfigSet, configPath: string, req: ExplainReq
     }
   }
   const headers: Record<string, string> = { ...req.headers };
-  if (req.user && !Object.keys(headers).some((k) => k.toLowerCase() === 'authorization')) headers.Authorization = basicAuth(req.user);
+  if (req.user && !Object.keys(headers).some((k) => k.toLowerCase() === 'authorization'))
+    headers.Authorization = basicAuth(req.user, req.password);
   const fs = opts.fs ? new DiskFs(opts.pathMap) : undefined;
-  // --user: the credentials are valid (the --auth user:password hook is SimRequest.credentials).
+  // --user: the credentials are valid; --auth user:password: checked against the user file in force.
+  const credentialFs = req.password !== undefined ? diskCredentialFs(opts.pathMap) : null;
+  const credentials = credentialFs
+    ? (file: string, user: string, password: string) => {
+        const c = checkCredentials(file, user, password, credentialFs, 'nginx');
+        return c === 'valid' ? true : c === 'invalid' || c === 'unknown-user' ? false : null;
+      }
+    : req.user
+      ? ('valid' as const)
+      : undefined;
   const r = simulate(model, {
-    ...(req.user ? { credentials: 'valid' as const } : {}),
+    ...(credentials ? { credentials } : {}),
     method: req.method,
     uri: req.target,
     host,

@@ -91,6 +91,10 @@ export interface DirConf {
   /** mod_mime AddHandler: extension (lower-case, no dot) → handler. */
   addHandlers: Map<string, Setting<string>>;
   authType: Setting<string> | null;
+  /** mod_authn_file's AuthUserFile (as written; relative to ServerRoot). */
+  authUserFile: Setting<string> | null;
+  /** mod_auth_basic's AuthBasicProvider list (lower-case; null: the default `file`). */
+  authBasicProvider: Setting<string[]> | null;
   /** True when this section used an authz_core directive. */
   authzSet: boolean;
   authz: AuthzConf;
@@ -122,6 +126,8 @@ export function emptyDirConf(server = false): DirConf {
     handler: null,
     addHandlers: new Map(),
     authType: null,
+    authUserFile: null,
+    authBasicProvider: null,
     authzSet: false,
     authz: newAuthzConf(),
     compat: null,
@@ -282,6 +288,12 @@ export function compileSection(directives: Directive[], ctx: CompileContext): Di
           break;
         case 'authtype':
           conf.authType = { value: args[0] ?? '', by: d };
+          break;
+        case 'authuserfile':
+          conf.authUserFile = { value: args[0] ?? '', by: d };
+          break;
+        case 'authbasicprovider':
+          conf.authBasicProvider = { value: args.map((a) => a.toLowerCase()), by: d };
           break;
         case 'require': {
           conf.authzSet = true;
@@ -494,6 +506,8 @@ function merge(base: DirConf, next: DirConf, label: string, by: Directive | null
     for (const [k, v] of next.addHandlers) out.addHandlers.set(k, v);
   }
   if (next.authType) out.authType = next.authType;
+  if (next.authUserFile) out.authUserFile = next.authUserFile;
+  if (next.authBasicProvider) out.authBasicProvider = next.authBasicProvider;
   if (next.authzSet) out.authz = mergeAuthz(base.authz, next.authz);
   if (next.compat) out.compat = next.compat;
   if (next.rewrite) {

@@ -132,7 +132,24 @@ export function authn(sim: Sim, conf: DirConf, filename: string, by: Directive |
     return fin(401, null, conf.authType.by, 'authentication required');
   }
   // src/auth/ answers whether the password passes the provider in force; without it, --user assumes so.
-  const cred = sim.req.credentials ?? 'valid';
+  let cred = sim.req.credentials ?? 'valid';
+  if (typeof cred === 'function') {
+    const providers = conf.authBasicProvider?.value ?? ['file'];
+    const file = conf.authUserFile?.value;
+    if (providers.length !== 1 || providers[0] !== 'file' || !file || sim.req.password == null) {
+      sim.step(
+        'check_user_id',
+        `the password of ${user} is checked by ${providers.join(', ')}${file ? '' : ' without an AuthUserFile'}: not evaluated`,
+        conf.authBasicProvider?.by ?? conf.authType.by,
+      );
+      cred = 'unknown';
+    } else {
+      const path = file.startsWith('/') ? file : `${sim.model.serverRoot.replace(/\/+$/, '')}/${file}`;
+      const c = cred(path, user, sim.req.password);
+      sim.step('check_user_id', `AuthUserFile: ${c.why}`, conf.authUserFile!.by);
+      cred = c.verdict;
+    }
+  }
   if (cred === 'invalid') {
     sim.step('check_user_id', `AuthType ${conf.authType.value}: the credentials of ${user} are rejected → 401`, conf.authType.by);
     return fin(401, null, conf.authType.by, `user ${user}: authentication failure`);

@@ -28,7 +28,7 @@ export interface SimRequest {
   /** Whether `user`/`password` pass the authentication provider in force: src/auth/ answers this;
    * default 'valid' (the `--user NAME` meaning: assume valid credentials). 'invalid' answers 401;
    * 'unknown' lists both outcomes. */
-  credentials?: 'valid' | 'invalid' | 'unknown';
+  credentials?: 'valid' | 'invalid' | 'unknown' | CredentialCheck;
   /** Environment variables the request would carry before the config's own SetEnv/SetEnvIf/BrowserMatch
    * (those are evaluated by the simulator). Unknown variables are unset. */
   env?: Record<string, string>;
@@ -270,3 +270,11 @@ export class Sim {
     return names.some((n) => (isFnmatchPattern(n) ? fnmatch(n, host, false) : n === host));
   }
 }
+
+/** `--auth user:password`: src/auth/ checks the password against the AuthUserFile in force (an
+ * absolute path) and says whether it matches, with the words for the trace. */
+export type CredentialCheck = (
+  userFile: string,
+  user: string,
+  password: string,
+) => { verdict: 'valid' | 'invalid' | 'unknown'; why: string };

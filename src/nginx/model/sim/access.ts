@@ -119,8 +119,12 @@ export function access(
           open.map((k) => options[k]),
         )
       ];
-    if (verdict !== null && sim.req.fs)
-      sim.step('access', `auth_basic: ${options[i]}`, s.authBasicUserFile.directive ?? s.authBasic.directive);
+    if (verdict !== null && (sim.req.fs || typeof cred === 'function'))
+      sim.step(
+        'access',
+        `auth_basic: ${options[i]}${typeof cred === 'function' && path ? ` (checked against ${path})` : ''}`,
+        s.authBasicUserFile.directive ?? s.authBasic.directive,
+      );
     if (i === 0) return { ok: true };
     if (i === 2) return { fail: 403, cause: 'N04' };
     return { fail: 401, cause: null };
