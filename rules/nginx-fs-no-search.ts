@@ -21,7 +21,7 @@ export default defineRule({
     reportDisk(ctx, 'disk', {
       kind: 'no-search',
       status: 403,
-      causes: ['N10', 'N13', 'N15'],
+      causes: ['N10', 'N13'],
       fix: (_g, e, scan) => chmodFor(e, scan, 'x'),
     });
   },

@@ -20,7 +20,7 @@ export default defineRule({
     reportDisk(ctx, 'disk', {
       kind: 'unreadable',
       status: 403,
-      causes: ['N10', 'N17'],
+      causes: ['N10'],
       fix: (g, e, scan) => (g.count > 1 ? `find ${quote(g.root.dir)} -type f ! -perm -o=r -exec chmod o+r {} +` : chmodFor(e, scan, 'r')),
     });
   },
