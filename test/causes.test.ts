@@ -157,7 +157,7 @@ describe('rules and rows agree', () => {
   });
   it('"explain: yes" only for the ids the simulators can name', () => {
     const sim = new Set(
-      [...files('src/nginx/model', ['.ts']), 'src/apache/model/simulate.ts'].flatMap((f) =>
+      [...files('src/nginx/model', ['.ts']), ...files('src/apache/model', ['.ts'])].flatMap((f) =>
         [...readFileSync(join(root, f), 'utf8').matchAll(/'([AN]\d{2})'/g)].map((m) => m[1]),
       ),
     );
