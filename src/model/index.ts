@@ -264,12 +264,23 @@ function apacheView(set: ConfigSet, options: ModelOptions): ApacheView {
     htaccessViolations: () => linkedViolations(set, htaccessContext(set, options.settings ?? {})),
     optionsAt: (server, dir) => effectiveOptions(dirConfAt(server, dir).options),
     filesSectionsFor: (server, name) =>
-      server.files.filter((f) => (f.kind === 'files' ? fnmatch(f.pattern, name) : f.regex?.ok === true && f.regex.re.matches(name) === true)),
+      server.files.filter((f) =>
+        f.kind === 'files' ? fnmatch(f.pattern, name) : f.regex?.ok === true && f.regex.re.matches(name) === true,
+      ),
     urlOfDir(server, path) {
       const dir = path.replace(/\/+$/, '');
       for (const r of view.servedRoots().filter((x) => x.server === server)) {
         if (r.dir === dir || r.dir.startsWith(dir + '/')) return r.url;
-        if (dir.startsWith(r.dir + '/')) return r.url + dir.slice(r.dir.length + 1).split('/').map(encodeSegment).join('/') + '/';
+        if (dir.startsWith(r.dir + '/'))
+          return (
+            r.url +
+            dir
+              .slice(r.dir.length + 1)
+              .split('/')
+              .map(encodeSegment)
+              .join('/') +
+            '/'
+          );
       }
       return null;
     },
