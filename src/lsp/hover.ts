@@ -112,7 +112,6 @@ async function nginxHover(tree: Tree, chain: Directive[], cwd: string): Promise<
       }
   }
   const { modelFor } = await import('../model/index.js');
-  const { effectiveSettings } = await import('../nginx/model/settings.js');
   const { scopeChain } = await import('../map/index.js');
   const m = modelFor(tree.set, { settings: tree.settings, ...tree.modelOptions });
   if (m.server !== 'nginx') return null;
@@ -121,7 +120,7 @@ async function nginxHover(tree: Tree, chain: Directive[], cwd: string): Promise<
   const out: string[] = [];
   const label = scopeChain(scope);
   out.push(`**why403** · ${label.length ? label.map(code).join(' › ') : code('http')}`);
-  const st = effectiveSettings(scope);
+  const st = m.settingsAt(scope);
   const acc = st.access;
   out.push('');
   if (acc.directives.length) {
