@@ -112,7 +112,11 @@ const LINT_OPTIONS: Record<string, OptionSpec> = {
   'max-warnings': { type: 'number', default: -1, describe: 'Exit 1 when there are more warnings than this (-1: no limit)' },
   'exit-zero': { type: 'boolean', default: false, describe: 'Exit 0 even when there are problems (report-only jobs)' },
   fix: { type: 'boolean', default: false, describe: 'Apply safe fixes to the files' },
-  'fix-dry-run': { type: 'boolean', default: false, describe: 'Compute fixes without writing (see the json output)' },
+  'fix-dry-run': {
+    type: 'boolean',
+    default: false,
+    describe: 'Compute fixes without writing: text formats print a diff, json carries the fixed text',
+  },
   stdin: { type: 'boolean', default: false, describe: 'Lint the text on standard input (also: - as a path)' },
   'stdin-filename': { type: 'string', describe: 'The file name stdin pretends to be (server detection, config lookup)' },
   'inline-config': { type: 'boolean', default: true, describe: 'Honour # why403-disable comments (--no-inline-config: ignore them)' },

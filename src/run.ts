@@ -755,6 +755,26 @@ export async function lintCommand(a: LintArgs, pathMap: PathMapping[], io: CliIO
         io.out(text);
       }
     }
+    // --fix-dry-run with a text format on stdout: the change each file would get, as a unified diff
+    // (the JSON output carries the fixed text as `output`, as ESLint's does).
+    if (a.fixDryRun && formats.some((f) => !f.path && (f.name === 'stylish' || f.name === 'compact'))) {
+      const changed = run.results.filter((r) => r.output !== undefined);
+      if (changed.length) {
+        const { createTwoFilesPatch } = await import('diff');
+        const { readSource } = await import('./read.js');
+        for (const r of changed) {
+          const before = readSource(r.filePath);
+          if (!before.ok) continue;
+          const name = relativePath(cwd, r.filePath);
+          io.out(
+            createTwoFilesPatch(`a/${name}`, `b/${name}`, before.source.text, r.output!, undefined, undefined, { context: 3 }).replace(
+              /^=+\n/,
+              '',
+            ),
+          );
+        }
+      }
+    }
     if (run.omittedMessages) {
       io.err(
         `why403: ${run.omittedMessages} more findings not shown (only the first ${MAX_LISTED_FINDINGS} are listed; the counts include them all)\n`,
