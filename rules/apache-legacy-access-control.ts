@@ -6,10 +6,10 @@
  */
 import type { ConfigSet, Directive } from '../src/ast.js';
 import { convertLegacy, type LegacyConversion } from '../src/apache/legacy-convert.js';
-import { htaccessContext } from '../src/apache/model/htaccess-link.js';
 import { canonicalModule } from '../src/apache/model/modules.js';
 import { compilePcre } from '../src/apache/model/regex.js';
-import { defineRule, type Settings } from '../src/rule.js';
+import { defineRule } from '../src/rule.js';
+import type { Model } from '../src/model/index.js';
 
 const LEGACY = ['order', 'allow', 'deny', 'satisfy'];
 
@@ -84,9 +84,9 @@ function advice(d: Directive): string {
 }
 
 /** Why a .htaccess cannot hold Require lines (AllowOverride without AuthConfig), or null. */
-function htaccessRefusal(ctx: { set: ConfigSet; settings: Settings }): string | null {
-  if (ctx.set.root.context !== 'htaccess') return null;
-  const hc = htaccessContext(ctx.set, ctx.settings);
+function htaccessRefusal(ctx: { set: ConfigSet; model: Model }): string | null {
+  if (ctx.set.root.context !== 'htaccess' || ctx.model.server !== 'apache') return null;
+  const hc = ctx.model.htaccess();
   const states = hc.links.length ? hc.links.map((l) => l.state) : hc.assumed ? [hc.assumed] : [];
   for (const st of states) {
     if (!st.classes.has('AuthConfig'))

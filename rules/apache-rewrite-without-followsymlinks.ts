@@ -6,9 +6,7 @@
  * its own: its own `Options` line drops both symlink options while it turns the engine on.
  */
 import { directiveText, type Directive } from '../src/ast.js';
-import { applyOptions, describeOptions, effectiveOptions, mergeOptions, newOptions } from '../src/apache/model/options.js';
-import { dirConfAt, htaccessContext } from '../src/apache/model/htaccess-link.js';
-import { modelFor } from '../src/model/index.js';
+import { applyOptions, describeOptions, effectiveOptions, newOptions } from '../src/apache/model/options.js';
 import { prove } from '../src/model/proof.js';
 import { OPT_SYM_LINKS, OPT_SYM_OWNER } from '../src/apache/model/options.js';
 import { defineRule } from '../src/rule.js';
@@ -37,24 +35,14 @@ export default defineRule({
       if (!engine) return;
       // Tied to a main config of the run (or found by lint --fs): the Options that config gives the
       // directory, then this file's own Options lines, as Apache merges them.
-      const hc = htaccessContext(ctx.set, ctx.settings);
-      if (hc.links.length) {
+      const m = ctx.model;
+      const hc = m.server === 'apache' ? m.htaccess() : null;
+      if (m.server === 'apache' && hc?.links.length) {
         for (const link of hc.links) {
-          const conf = dirConfAt(link.server, hc.dir.endsWith('/') ? hc.dir : `${hc.dir}/`);
-          const own = newOptions();
-          for (const { node, ctx: w } of ctx.directives('options')) {
-            if (w.parents.length === 0)
-              applyOptions(
-                own,
-                node.args.map((a) => a.value),
-                link.state.optsAllowed,
-              );
-          }
-          const merged = mergeOptions(conf.options, own);
-          if (effectiveOptions(merged) & (OPT_SYM_LINKS | OPT_SYM_OWNER)) continue;
-          const by = conf.optionsBy.at(-1) ?? null;
+          const { bits, by } = m.htaccessOptions(link);
+          if (bits & (OPT_SYM_LINKS | OPT_SYM_OWNER)) continue;
           // with --fs the main config's model reads this file from disk: explain proves the 403
-          const main = modelFor(link.main, { ...ctx.model.options, settings: ctx.settings });
+          const main = m.linkedModel(link);
           const proof =
             link.url && main.server === 'apache' && main.options.fs
               ? prove(main, main.requestTo(link.server, link.url), { status: 403 })
@@ -65,7 +53,7 @@ export default defineRule({
             data: {
               engine: directiveText(engine.node),
               dir: hc.dir,
-              options: describeOptions(effectiveOptions(merged)),
+              options: describeOptions(bits),
               by: by ? directiveText(by) : 'the default',
               where: by ? `${by.source.path}:${by.span.start.line}` : 'httpd',
             },

@@ -30,7 +30,7 @@ import {
 import type { DirectiveOwner, NestedSection } from '../apache/model/dirconf.js';
 import { dirConfAt, htaccessContext, linkedViolations, type HtaccessContext, type HtaccessLink } from '../apache/model/htaccess-link.js';
 import type { OverrideViolation } from '../apache/model/overrides.js';
-import { effectiveOptions } from '../apache/model/options.js';
+import { applyOptions, effectiveOptions, mergeOptions, newOptions } from '../apache/model/options.js';
 import { fnmatch } from '../apache/model/regex.js';
 import type { SimResult as ApacheSimResult } from '../apache/model/simulate.js';
 import { buildModel, type NginxModel, type Scope, type Server } from '../nginx/model/tree.js';
@@ -145,6 +145,12 @@ export interface ApacheView extends ModelBase {
   htaccess(): HtaccessContext;
   /** For a .htaccess set: its directives that the AllowOverride of a linked config forbids or ignores. */
   htaccessViolations(): { violation: OverrideViolation; link: HtaccessLink }[];
+  /** For a .htaccess set: the Options in force in its directory under `link` (the linked config's
+   * merged sections, then this file's own top-level Options lines as AllowOverride lets them), and the
+   * config's last Options directive that set them. */
+  htaccessOptions(link: HtaccessLink): { bits: number; by: Directive | null };
+  /** For a .htaccess set: the model of the main config `link` belongs to, built with the same options. */
+  linkedModel(link: HtaccessLink): Model;
   /** The effective Options bits `server` has for the directory `dir` (merged `<Directory>` sections). */
   optionsAt(server: ServerModel, dir: string): number;
   /** The server-level `<Files>`/`<FilesMatch>` sections whose pattern matches the base name `name`. */
@@ -263,6 +269,20 @@ function apacheView(set: ConfigSet, options: ModelOptions): ApacheView {
     htaccess: () => htaccessContext(set, options.settings ?? {}),
     htaccessViolations: () => linkedViolations(set, htaccessContext(set, options.settings ?? {})),
     optionsAt: (server, dir) => effectiveOptions(dirConfAt(server, dir).options),
+    htaccessOptions(link) {
+      const dir = htaccessContext(set, options.settings ?? {}).dir;
+      const conf = dirConfAt(link.server, dir.endsWith('/') ? dir : `${dir}/`);
+      const own = newOptions();
+      for (const n of set.root.nodes)
+        if (n.type === 'directive' && n.key === 'options')
+          applyOptions(
+            own,
+            n.args.map((a) => a.value),
+            link.state.optsAllowed,
+          );
+      return { bits: effectiveOptions(mergeOptions(conf.options, own)), by: conf.optionsBy.at(-1) ?? null };
+    },
+    linkedModel: (link) => modelFor(link.main, options),
     filesSectionsFor: (server, name) =>
       server.files.filter((f) =>
         f.kind === 'files' ? fnmatch(f.pattern, name) : f.regex?.ok === true && f.regex.re.matches(name) === true,
