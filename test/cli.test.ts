@@ -290,7 +290,10 @@ describe('--fix', () => {
     expect(dryCompact.stdout).toContain('nginx-return-403-server');
     // Two fixes: the unused suppression, and the .htaccess's legacy lines (apache-legacy-access-control's
     // fix sits on the section's first legacy finding).
-    expect(dryCompact.stdout.split('\n').length).toBe(plain.stdout.split('\n').length - 2);
+    const [findings, ...diffs] = dryCompact.stdout.split(/^--- a\//m);
+    expect(findings.split('\n').length).toBe(plain.stdout.split('\n').length - 2);
+    // and the text formats show what would change, file by file
+    expect(diffs.map((x) => x.split('\n')[0]).sort()).toEqual(['apache/www/.htaccess', expect.stringMatching(/shop\.conf$/)]);
     expect(readFileSync(file, 'utf8')).toBe(before);
     const r = why(['--fix', '-f', 'compact'], { cwd: dir });
     expect(r.code).toBe(1);
