@@ -349,6 +349,11 @@ async function withYargs(argv: string[], io: CliIO): Promise<number> {
           describe: 'Main configs (nginx.conf, apache2.conf, httpd.conf) or .htaccess files',
         })
         .option('format', { alias: 'f', type: 'string', choices: ['text', 'json', 'markdown', 'sarif'], default: 'text' })
+        .option('fs', {
+          type: 'boolean',
+          default: false,
+          describe: 'Read the disk the config serves, so the sample requests are explained with it (as explain --fs)',
+        })
         .epilogue('Exit codes: 0 the map was made (whatever it holds), 2 bad input (a config that cannot be read or does not parse).'),
     async (a) => {
       code = await (
@@ -364,6 +369,7 @@ async function withYargs(argv: string[], io: CliIO): Promise<number> {
           serverRoot: a.serverRoot as string | undefined,
           define: a.define as string | string[] | undefined,
           configLookup: a.configLookup as boolean | undefined,
+          fs: a.fs === true,
         },
         io,
       );

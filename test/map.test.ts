@@ -4,7 +4,7 @@
  * samples are checked on the real servers by test/map-real.test.ts.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -157,5 +157,29 @@ describe.skipIf(!corpusPresent)('on every corpus file the real servers accept', 
     }
     console.log(`map on the corpus: ${entries} places, ${samples} with a sample`);
     expect(entries).toBeGreaterThan(10);
+  });
+});
+
+describe('map --fs: the disk decides what only the disk can', () => {
+  it('`try_files $uri =403` gets a sample request once the disk is read, and explain agrees', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'why403-map-fs-'));
+    try {
+      const conf = join(dir, 'nginx.conf');
+      mkdirSync(join(dir, 'www/files'), { recursive: true });
+      writeFileSync(
+        conf,
+        `events {}\nhttp {\n    server {\n        listen 8080;\n        server_name shop.test;\n        root ${dir}/www;\n        location /files/ { try_files $uri =403; }\n    }\n}\n`,
+      );
+      const set = loadConfig(conf);
+      const without = mapConfig(set).entries.find((e) => e.line === 7)!;
+      expect(without.sample).toBeNull();
+      expect(without.note).toContain('run with --fs');
+      const withFs = mapConfig(set, { fs: true }).entries.find((e) => e.line === 7)!;
+      expect(withFs.sample).not.toBeNull();
+      expect(withFs.sample!.url).toBe('http://shop.test:8080/files/');
+      expect(explainSample(modelFor(set, { fs: true }), withFs.sample!, '')?.status).toBe(403);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

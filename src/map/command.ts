@@ -24,6 +24,8 @@ export interface MapArgs {
   serverRoot?: string;
   define?: string | string[];
   configLookup?: boolean;
+  /** Read the disk the config serves (the model's disk view; proofs explain with it). */
+  fs?: boolean;
 }
 
 const FORMATS: MapFormat[] = ['text', 'json', 'markdown', 'sarif'];
@@ -61,7 +63,7 @@ export async function mapCommand(a: MapArgs, io: CliIO): Promise<number> {
     const loaded = await loadForCommand(path, commandLineFor(server, a, defines), { lookup: a.configLookup });
     if (!loaded.ok) return usage(io, loaded.usageHint ? loaded.message : `${loaded.message}\nso no map can be made`);
     const { set, lo, settings } = loaded;
-    results.push(mapConfig(set, { ...modelOptionsOf(lo), settings }));
+    results.push(mapConfig(set, { ...modelOptionsOf(lo), settings, ...(a.fs ? { fs: true } : {}) }));
   }
   io.out(renderMap(results, format, process.cwd(), packageVersion()));
   return 0;

@@ -308,16 +308,18 @@ function nginxEntries(m: NginxView, client: string, within?: MapOptions['within'
     }
     // conditional 403s the model describes but cannot decide without more input
     for (const d of own) {
-      if (d.name === 'try_files' && d.args.at(-1)?.value === '=403')
+      if (d.name === 'try_files' && d.args.at(-1)?.value === '=403') {
+        // with the disk (--fs) a request for the scope itself shows it when no candidate exists there
+        const proof = m.options.fs ? firstProof(m, [base], [403], (p) => p.decidedBy?.line === d.nameSpan.start.line) : null;
         add(
           d,
           scope,
           403,
           { kind: 'disk', text: 'requests for which no try_files candidate exists' },
-          null,
-          'depends on the disk (run with --fs)',
+          proof,
+          proof ? undefined : m.options.fs ? 'every request tried found a candidate on the disk' : 'depends on the disk (run with --fs)',
         );
-      else if (d.name === 'error_page' && d.args.some((a) => a.value === '=403'))
+      } else if (d.name === 'error_page' && d.args.some((a) => a.value === '=403'))
         add(
           d,
           scope,
