@@ -323,7 +323,12 @@ async function withYargs(argv: string[], io: CliIO): Promise<number> {
     'Check a spec of expected answers (YAML or JSON) offline, each with explain',
     (b) =>
       applyOptions(b, GLOBAL_OPTIONS)
-        .positional('specs', { type: 'string', array: true, demandOption: true, describe: 'Spec files (see docs/test-specs.md)' })
+        .positional('specs', {
+          type: 'string',
+          array: true,
+          demandOption: true,
+          describe: 'Spec files, YAML or JSON (format: README, "Deploy gate")',
+        })
         .option('format', { alias: 'f', type: 'string', choices: ['text', 'json'], default: 'text' })
         .option('real', {
           type: 'boolean',
