@@ -299,6 +299,7 @@ async function withYargs(argv: string[], io: CliIO): Promise<number> {
         })
         .option('prefix', { type: 'string', describe: 'nginx: the -p prefix relative paths resolve against' })
         .option('server-root', { type: 'string', describe: 'Apache: ServerRoot when the config sets none' })
+        .option('fs', { type: 'boolean', default: false, describe: 'Read the disk the configs serve (both sides see the same disk)' })
         .epilogue('Exit codes: 0 no change that --fail-on names, 1 such a change, 2 bad input.'),
     async (a) => {
       code = await (
@@ -313,6 +314,7 @@ async function withYargs(argv: string[], io: CliIO): Promise<number> {
           pathMap: parsePathMap(a.pathMap),
           prefix: a.prefix as string | undefined,
           serverRoot: a.serverRoot as string | undefined,
+          fs: a.fs === true,
         },
         io,
       );

@@ -4,7 +4,7 @@
  * samples are checked on the real servers by test/map-real.test.ts.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -163,6 +163,7 @@ describe.skipIf(!corpusPresent)('on every corpus file the real servers accept', 
 describe('map --fs: the disk decides what only the disk can', () => {
   it('`try_files $uri =403` gets a sample request once the disk is read, and explain agrees', () => {
     const dir = mkdtempSync(join(tmpdir(), 'why403-map-fs-'));
+    chmodSync(dir, 0o755); // searchable by the worker, as a docroot is
     try {
       const conf = join(dir, 'nginx.conf');
       mkdirSync(join(dir, 'www/files'), { recursive: true });

@@ -21,6 +21,8 @@ export interface DiffArgs {
   pathMap?: PathMapping[];
   prefix?: string;
   serverRoot?: string;
+  /** Read the disk the configs serve (both sides see the same disk; explain --fs). */
+  fs?: boolean;
 }
 
 const FORMATS = ['text', 'json', 'markdown', 'github'];
@@ -61,6 +63,7 @@ function side(path: string, a: DiffArgs, pathMap: PathMapping[], io: CliIO): Dif
       ...(pathMap.length ? { pathMap } : {}),
       ...(prefix && server === 'nginx' ? { prefix } : {}),
       ...(a.serverRoot && server === 'apache' ? { serverRoot: resolve(a.serverRoot) } : {}),
+      ...(a.fs ? { fs: true } : {}),
     },
   };
 }

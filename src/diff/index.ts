@@ -176,7 +176,7 @@ function predict(
   if (!r.ok) return null;
   const o = model.options;
   return explain(model.set, model.set.root.source.path, r.request, {
-    fs: false,
+    fs: o.fs === true,
     pathMap: o.pathMap ?? [],
     ...(o.prefix ? { prefix: o.prefix } : {}),
     ...(o.serverRoot ? { serverRoot: o.serverRoot } : {}),
