@@ -4,7 +4,7 @@
  * `explain --fs` before it is reported (src/model/disk-rule.ts). Only with `--fs`.
  */
 import { defineRule } from '../src/rule.js';
-import { chmodFor, reportDisk } from '../src/model/disk-rule.js';
+import { reportDisk, searchableFix } from '../src/model/disk-rule.js';
 
 export default defineRule({
   id: 'nginx-fs-no-search',
@@ -22,7 +22,7 @@ export default defineRule({
       kind: 'no-search',
       status: 403,
       causes: ['N10', 'N13'],
-      fix: (_g, e, scan) => chmodFor(e, scan, 'x'),
+      fix: searchableFix,
     });
   },
 });

@@ -4,7 +4,7 @@
  * `explain --fs` before it is reported (src/model/disk-rule.ts). Only with `--fs`.
  */
 import { defineRule } from '../src/rule.js';
-import { chmodFor, quote, reportDisk } from '../src/model/disk-rule.js';
+import { readableFix, reportDisk } from '../src/model/disk-rule.js';
 
 export default defineRule({
   id: 'nginx-fs-unreadable',
@@ -21,7 +21,7 @@ export default defineRule({
       kind: 'unreadable',
       status: 403,
       causes: ['N10'],
-      fix: (g, e, scan) => (g.count > 1 ? `find ${quote(g.root.dir)} -type f ! -perm -o=r -exec chmod o+r {} +` : chmodFor(e, scan, 'r')),
+      fix: readableFix,
     });
   },
 });

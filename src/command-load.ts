@@ -55,6 +55,18 @@ function relPath(p: string, cwd: string): string {
 }
 
 /** The command-line options of explain/map-like commands, each kept only for the server it is for. */
+/** `--define NAME[=VALUE]` options as Apache's `-D` takes them; the first bad one is returned as an error. */
+export function parseDefines(list: readonly string[]): { defines: Record<string, string> } | { error: string } {
+  const defines: Record<string, string> = {};
+  for (const d of list) {
+    const i = d.indexOf('=');
+    const name = i === -1 ? d : d.slice(0, i);
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) return { error: `--define expects NAME or NAME=VALUE, got "${d}"` };
+    defines[name] = i === -1 ? '' : d.slice(i + 1);
+  }
+  return { defines };
+}
+
 export function commandLineFor(
   server: ServerKind,
   a: { pathMap?: PathMapping[]; context?: string; prefix?: string; serverRoot?: string },

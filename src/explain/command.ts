@@ -13,7 +13,7 @@ import type { PathMapping, ServerKind } from '../ast.js';
 import type { CliIO } from '../cli-io.js';
 import { useColor } from '../color.js';
 import { serverFor } from '../load.js';
-import { commandLineFor, loadForCommand } from '../command-load.js';
+import { commandLineFor, loadForCommand, parseDefines } from '../command-load.js';
 import { errnoText } from '../read.js';
 import { explain } from './index.js';
 import { parseExplainRequest } from './request.js';
@@ -63,13 +63,9 @@ export async function explainCommand(a: ExplainArgs, io: CliIO): Promise<number>
   }
   const parsed = parseExplainRequest({ target: a.target, method: a.method, ip: a.ip, headers: many(a.header), user: a.user, auth: a.auth });
   if (!parsed.ok) return usage(io, parsed.error);
-  const defines: Record<string, string> = {};
-  for (const d of many(a.define)) {
-    const i = d.indexOf('=');
-    const name = i === -1 ? d : d.slice(0, i);
-    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) return usage(io, `--define expects NAME or NAME=VALUE, got "${d}"`);
-    defines[name] = i === -1 ? '' : d.slice(i + 1);
-  }
+  const parsedDefines = parseDefines(many(a.define));
+  if ('error' in parsedDefines) return usage(io, parsedDefines.error);
+  const { defines } = parsedDefines;
   const path = resolve(a.config);
   let st;
   try {

@@ -8,7 +8,7 @@ import { resolve } from 'node:path';
 import type { PathMapping, ServerKind } from '../ast.js';
 import type { CliIO } from '../cli-io.js';
 import { serverFor } from '../load.js';
-import { commandLineFor, loadForCommand } from '../command-load.js';
+import { commandLineFor, loadForCommand, parseDefines } from '../command-load.js';
 import { modelOptionsOf } from '../settings.js';
 import { packageVersion } from '../version.js';
 import { mapConfig, type MapResult } from './index.js';
@@ -39,11 +39,9 @@ export async function mapCommand(a: MapArgs, io: CliIO): Promise<number> {
   const format = (a.format ?? 'text') as MapFormat;
   if (!FORMATS.includes(format)) return usage(io, `--format must be one of ${FORMATS.join(', ')}, got "${a.format}"`);
   if (!a.configs.length) return usage(io, 'name at least one main config (nginx.conf, apache2.conf, httpd.conf) or .htaccess');
-  const defines: Record<string, string> = {};
-  for (const d of a.define === undefined ? [] : Array.isArray(a.define) ? a.define : [a.define]) {
-    const i = d.indexOf('=');
-    defines[i === -1 ? d : d.slice(0, i)] = i === -1 ? '' : d.slice(i + 1);
-  }
+  const parsedDefines = parseDefines(a.define === undefined ? [] : Array.isArray(a.define) ? a.define : [a.define]);
+  if ('error' in parsedDefines) return usage(io, parsedDefines.error);
+  const { defines } = parsedDefines;
   const results: MapResult[] = [];
   for (const given of a.configs) {
     const path = resolve(given);

@@ -24,7 +24,6 @@ import {
 } from '../model/proof.js';
 import { accessRulesOf, accessSegments, addressText, segmentAllows, type AccessRule } from '../nginx/model/address.js';
 import { locationOf, serverOf } from '../nginx/model/cache.js';
-import { effectiveSettings } from '../nginx/model/settings.js';
 import type { LimitExcept, Scope, Server } from '../nginx/model/tree.js';
 import { scopeLabel } from '../nginx/model/tree.js';
 
@@ -276,7 +275,7 @@ function nginxEntries(m: NginxView, client: string, within?: MapOptions['within'
       const rules = accessRulesOf(list);
       const r = ranges(rules, client);
       if (r.refused.length) {
-        const st = effectiveSettings(scope);
+        const st = m.settingsAt(scope);
         const auth = st.satisfy.value === 'any' && (st.authBasic.value !== null || st.authRequest.value !== null);
         const all = r.allowed.length === 0;
         // Name the shorter side: "clients in 127.0.0.9" rather than the 20 blocks around it.

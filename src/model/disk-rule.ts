@@ -86,6 +86,13 @@ export function chmodFor(e: DiskEntry, scan: DiskScan, bit: 'r' | 'x'): string {
   return `chmod ${who}+${bit} ${quote(e.path)}`;
 }
 
+/** The fix of an unreadable file, or of a group of them (one `find … chmod o+r` for the root). */
+export const readableFix: DiskRuleSpec['fix'] = (g, e, scan) =>
+  g.count > 1 ? `find ${quote(g.root.dir)} -type f ! -perm -o=r -exec chmod o+r {} +` : chmodFor(e, scan, 'r');
+
+/** The fix of a directory the worker cannot search. */
+export const searchableFix: DiskRuleSpec['fix'] = (_g, e, scan) => chmodFor(e, scan, 'x');
+
 export function quote(p: string): string {
   return /^[A-Za-z0-9_./@%+=:,-]+$/.test(p) ? p : `'${p.replace(/'/g, `'\\''`)}'`;
 }
