@@ -1,4 +1,4 @@
-import type { PathMapping, ServerKind } from './ast.js';
+import type { ConfigSet, PathMapping, ServerKind } from './ast.js';
 
 export interface LoadOptions {
   /** Force the server kind instead of detecting it. */
@@ -21,6 +21,11 @@ export interface LoadOptions {
   apacheDirectives?: string[];
   /** Apache: the modules assumed loaded (`settings.apacheModules`), for `<IfModule>` tests. */
   apacheModules?: string[];
+  /**
+   * Main configs already read in this run (src/load.ts fills it when a fragment is looked up through
+   * the main config around it), so that each is read once however many fragments sit beside it.
+   */
+  mainSets?: Map<string, ConfigSet>;
   /** Filled by the loaders: includes that leave the tree (src/load.ts turns them into LoadInfo). */
   trace?: LoadTrace;
 }

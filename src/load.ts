@@ -8,7 +8,7 @@
 import { existsSync, realpathSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { ConfigSet, Directive, Node, ParsedFile, PathMapping, ServerKind } from './ast.js';
-import { loadApache } from './apache/load.js';
+import { inferApacheContext, loadApache } from './apache/load.js';
 import { DETECT_HEAD_BYTES, detectServer } from './detect.js';
 import {
   loadInfo,
@@ -83,10 +83,20 @@ export function loadConfig(path: string, opts: LoadOptions = {}): ConfigSet {
   if (server === null) return unknownServer(path, opts);
   const abs = resolve(path);
   let notIncludedBy: string | null = null;
-  if (opts.text === undefined && opts.context === undefined && !MAIN_NAMES[server].includes(basename(abs))) {
+  if (opts.text === undefined && opts.context === undefined && !MAIN_NAMES[server].includes(basename(abs)) && !isHtaccess(server, abs)) {
     for (const main of mainCandidates(abs, server)) {
-      const set = loadInferring(server, main, opts);
-      const read = reached(set, abs);
+      // a main config already read in this run (opts.mainSets) that does not include the file is not
+      // read again: 1,000 .conf files beside one apache2.conf would otherwise read it 1,000 times
+      const key = opts.mainSets ? mainKey(main, opts) : '';
+      const cached = opts.mainSets?.get(key);
+      let set = cached ?? loadInferring(server, main, opts);
+      if (!cached) opts.mainSets?.set(key, set);
+      let read = reached(set, abs);
+      if (read !== null && cached) {
+        // the caller gets a set of its own (its load info says which file was asked for)
+        set = loadInferring(server, main, opts);
+        read = reached(set, abs);
+      }
       if (read !== null) {
         const info = loadInfo(set)!;
         info.requested = read;
@@ -97,6 +107,7 @@ export function loadConfig(path: string, opts: LoadOptions = {}): ConfigSet {
     }
   }
   const set = loadInferring(server, abs, opts);
+  if (opts.mainSets && MAIN_NAMES[server].includes(basename(abs))) opts.mainSets.set(mainKey(abs, opts), set);
   const info = loadInfo(set)!;
   info.partial = partialOf(set, notIncludedBy);
   return set;
@@ -128,15 +139,46 @@ function real(p: string): string {
   }
 }
 
+/** A .htaccess-like file: Apache reads it per directory, a main config never includes it. */
+function isHtaccess(server: ServerKind, file: string): boolean {
+  return server === 'apache' && inferApacheContext(file) === 'htaccess';
+}
+
+/** What a loaded main config depends on besides its path (the options that change what is read). */
+function mainKey(main: string, o: LoadOptions): string {
+  return JSON.stringify([
+    main,
+    o.server,
+    o.pathMap,
+    o.prefix,
+    o.serverRoot,
+    o.defines,
+    o.nginxDirectives,
+    o.apacheDirectives,
+    o.apacheModules,
+  ]);
+}
+
+/** The real path of every file a set read but its root, by real path (computed once per set). */
+const realFiles = new WeakMap<ConfigSet, Map<string, string>>();
+
 /** The path under which the set read `file` (itself, or a symbolic link to it), or null. */
 function reached(set: ConfigSet, file: string): string | null {
   if (set.files.has(file)) return file;
-  const r = real(file);
-  for (const p of set.files.keys()) if (p !== set.root.source.path && real(p) === r) return p;
-  return null;
+  let byReal = realFiles.get(set);
+  if (!byReal) {
+    byReal = new Map();
+    for (const p of set.files.keys()) if (p !== set.root.source.path && !byReal.has(real(p))) byReal.set(real(p), p);
+    realFiles.set(set, byReal);
+  }
+  return byReal.get(real(file)) ?? null;
 }
 
+/** Sets loaded so far (each a parse of every file it reads); the shape test counts them. */
+export const loadStats = { loads: 0 };
+
 function loadOnce(server: ServerKind, path: string, opts: LoadOptions): ConfigSet {
+  loadStats.loads++;
   return server === 'apache' ? loadApache(path, opts) : loadNginx(path, opts);
 }
 

@@ -302,6 +302,7 @@ async function lintOnce(
   const apacheMains: Array<{ set: ConfigSet; settings: Settings; modelOptions: Omit<ModelOptions, 'settings'> }> = [];
   const htaccessSets: Array<{ set: ConfigSet; settings: Settings; modelOptions: Omit<ModelOptions, 'settings'> }> = [];
   const named = new Set(files.flatMap((f) => [f, realOrSelf(f)]));
+  const mainSets = new Map<string, ConfigSet>();
 
   for (const f of files) {
     const isStdin = f === '-';
@@ -315,7 +316,7 @@ async function lintOnce(
       o.onProgress?.(++done, total);
       continue;
     }
-    const loadOpts = loadOptionsFor(cfg, o, o.cwd);
+    const loadOpts = { ...loadOptionsFor(cfg, o, o.cwd), mainSets };
     if (isStdin && (o.stdinText ?? '').slice(0, 8192).includes('\0')) {
       // The same test readSource applies to files (git's heuristic).
       const d = fileDiagnostic(
