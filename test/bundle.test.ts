@@ -4,7 +4,7 @@
  * docs, version, errors), and dist/src/cli.js runs it only when it is at least as new as itself.
  */
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -75,6 +75,18 @@ describe('the bundle answers as the unbundled CLI does', () => {
     const got = run(runner, args, cwd, input);
     expect(got).toEqual(want);
     expect(want.stdout + want.stderr).not.toBe('');
+  });
+});
+
+describe('the bundle loads at start-up only what a lint needs', () => {
+  // esbuild hoists every static import of a package or builtin to the top of the bundle, so a module
+  // that only `test --real`, `diff --base` or `--auth` uses must be loaded lazily (src/lazy.ts)
+  test('no top-level import of node:http, node:net, node:child_process, bcryptjs, yaml or the LSP', () => {
+    const text = readFileSync(bundle, 'utf8');
+    const top = [...text.matchAll(/^import\b[^;]*?from\s+"([^"]+)";?$/gm)].map((m) => m[1]);
+    expect(top).toContain('node:fs'); // the pattern reads the bundle's imports
+    for (const heavy of ['node:http', 'node:net', 'node:child_process', 'bcryptjs', 'yaml', 'yargs', 'vscode-languageserver'])
+      expect(top.filter((t) => t === heavy || t.startsWith(heavy + '/'))).toEqual([]);
   });
 });
 

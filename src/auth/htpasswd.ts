@@ -22,11 +22,13 @@
  * ap_cfg_getline (leading and trailing white space removed), skips empty lines and `#` lines, and the
  * hash ends at the next `:`. Both take the first line naming the user.
  */
-import bcrypt from 'bcryptjs';
 import type { PathMapping } from '../ast.js';
 import { mapPath } from '../load-options.js';
 import { readBytes } from '../read.js';
+import { lazy } from '../lazy.js';
 import { desCrypt, isDesHash, md5Crypt, shaCrypt, shaLdap, sshaLdap } from './crypt.js';
+
+const bcrypt = lazy<typeof import('bcryptjs')>('bcryptjs');
 
 export type ServerKind = 'nginx' | 'apache';
 
@@ -86,7 +88,7 @@ export function verifyHash(hash: string, password: string, server: ServerKind): 
     if (cost < 4 || cost > 31) return 'invalid';
     if (cost > MAX_BCRYPT_COST) return { unknown: `bcrypt cost ${cost} is above ${MAX_BCRYPT_COST}: not computed` };
     try {
-      return bcrypt.compareSync(password, hash) ? 'valid' : 'invalid';
+      return bcrypt().compareSync(password, hash) ? 'valid' : 'invalid';
     } catch (e) {
       return { unknown: `bcrypt: ${(e as Error).message}` };
     }

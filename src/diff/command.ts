@@ -3,12 +3,12 @@
  * changes between two configs. Exit 0 when nothing `--fail-on` names changed, 1 when it did, 2 on bad
  * input (a config that does not parse, a git revision that cannot be read).
  */
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import type { PathMapping, ServerKind } from '../ast.js';
 import type { CliIO } from '../cli-io.js';
+import { lazy } from '../lazy.js';
 import { loadConfig, serverFor } from '../load.js';
 import { diffConfigs, type Change, type DiffResult, type DiffSide } from './index.js';
 
@@ -24,6 +24,8 @@ export interface DiffArgs {
   /** Read the disk the configs serve (both sides see the same disk; explain --fs). */
   fs?: boolean;
 }
+
+const childProcess = lazy<typeof import('node:child_process')>('node:child_process');
 
 const FORMATS = ['text', 'json', 'markdown', 'github'];
 const FAIL_ON = ['any', 'opened', 'closed', 'none'];
@@ -156,16 +158,18 @@ export async function diffCommand(a: DiffArgs, io: CliIO): Promise<number> {
       // The base: the same file in the git tree of REV, extracted to a temporary directory.
       let top: string;
       try {
-        top = execFileSync('git', ['-C', dirname(headPath), 'rev-parse', '--show-toplevel'], {
-          encoding: 'utf8',
-          stdio: ['ignore', 'pipe', 'pipe'],
-        }).trim();
+        top = childProcess()
+          .execFileSync('git', ['-C', dirname(headPath), 'rev-parse', '--show-toplevel'], {
+            encoding: 'utf8',
+            stdio: ['ignore', 'pipe', 'pipe'],
+          })
+          .trim();
         tmp = mkdtempSync(join(tmpdir(), 'why403-diff-'));
-        const tar = execFileSync('git', ['-C', top, 'archive', '--format=tar', a.base], {
+        const tar = childProcess().execFileSync('git', ['-C', top, 'archive', '--format=tar', a.base], {
           maxBuffer: 1 << 30,
           stdio: ['ignore', 'pipe', 'pipe'],
         });
-        execFileSync('tar', ['-x', '-C', tmp], { input: tar, stdio: ['pipe', 'ignore', 'pipe'] });
+        childProcess().execFileSync('tar', ['-x', '-C', tmp], { input: tar, stdio: ['pipe', 'ignore', 'pipe'] });
       } catch (e) {
         return usage(io, `cannot read revision ${a.base}: ${String((e as { stderr?: Buffer }).stderr ?? (e as Error).message).trim()}`);
       }

@@ -5,7 +5,9 @@
  * the server's bind; servers.ts retries the start with new ports when the server says
  * "Address already in use".
  */
-import { createServer } from 'node:net';
+import { lazy } from '../lazy.js';
+
+const net = lazy<typeof import('node:net')>('node:net');
 
 export const LOOPBACK = '127.0.0.1';
 const LOW = 20000;
@@ -16,7 +18,7 @@ const handedOut = new Set<number>();
 /** True when 127.0.0.1:port can be bound right now. */
 export function canBind(port: number): Promise<boolean> {
   return new Promise((resolve) => {
-    const srv = createServer();
+    const srv = net().createServer();
     srv.once('error', () => resolve(false));
     srv.listen({ host: LOOPBACK, port, exclusive: true }, () => srv.close(() => resolve(true)));
   });

@@ -2,8 +2,11 @@
  * Sending one HTTP request to a server the harness started, and parsing the `# request:` lines of a
  * fixture. Requests only ever go to 127.0.0.1, and only ever come from an address in 127.0.0.0/8.
  */
-import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
+import type { IncomingHttpHeaders } from 'node:http';
+import { lazy } from '../lazy.js';
 import { LOOPBACK } from './ports.js';
+
+const http = lazy<typeof import('node:http')>('node:http');
 
 export interface RequestOptions {
   port: number;
@@ -69,7 +72,7 @@ export function request(opts: RequestOptions): Promise<Response> {
       if (err) reject(err);
       else resolve(res!);
     };
-    const req = httpRequest({
+    const req = http().request({
       host: LOOPBACK,
       port: opts.port,
       localAddress: from,

@@ -12,7 +12,7 @@
  * path directives) and line-based edits for Apache. Edits never add or remove lines in fixture files,
  * so server error messages keep pointing at the fixture's own line numbers.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import {
   accessSync,
   chmodSync,
@@ -28,10 +28,13 @@ import {
   statSync,
   writeFileSync,
 } from 'node:fs';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { lazy } from '../lazy.js';
 import { freePorts, LOOPBACK, releasePorts } from './ports.js';
+
+const childProcess = lazy<typeof import('node:child_process')>('node:child_process');
+const net = lazy<typeof import('node:net')>('node:net');
 
 // ---------------------------------------------------------------------------------------------
 // What is installed, who we are
@@ -287,7 +290,7 @@ async function killTree(child: ChildProcess, pid: number, boundMs: number): Prom
 
 function canConnect(port: number, ms: number): Promise<boolean> {
   return new Promise((resolve) => {
-    const sock = connect({ host: LOOPBACK, port });
+    const sock = net().connect({ host: LOOPBACK, port });
     const t = setTimeout(() => {
       sock.destroy();
       resolve(false);
@@ -803,7 +806,7 @@ export function apacheCompiledIn(): Set<string> {
   if (compiledIn) return compiledIn;
   compiledIn = new Set();
   try {
-    const out = execFileSync(APACHE_BIN, ['-l'], { encoding: 'utf8', timeout: 5000, stdio: ['ignore', 'pipe', 'ignore'] });
+    const out = childProcess().execFileSync(APACHE_BIN, ['-l'], { encoding: 'utf8', timeout: 5000, stdio: ['ignore', 'pipe', 'ignore'] });
     for (const m of out.matchAll(/^\s*mod_(\w+)\.c\s*$/gm)) compiledIn.add(m[1]);
   } catch {
     /* an old or odd binary: load everything */
@@ -1052,7 +1055,7 @@ async function start(kind: ServerKind, opts: NginxOptions & ApacheOptions, main:
         mainRel = null; // a document tree with .htaccess files only
       } else mainRel = populate(prefix, opts, main ?? 'httpd.conf');
       plan = kind === 'nginx' ? await prepareNginx(prefix, mainRel!, opts) : await prepareApache(prefix, mainRel, opts);
-      child = spawn(bin, plan.args, {
+      child = childProcess().spawn(bin, plan.args, {
         cwd: prefix,
         detached: true,
         stdio: ['ignore', 'pipe', 'pipe'],
