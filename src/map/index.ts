@@ -11,7 +11,7 @@
 import type { ConfigSet, Directive, Node } from '../ast.js';
 import { directiveText } from '../ast.js';
 import { parseRewriteFlags } from '../apache/model/dirconf.js';
-import { modelFor, type ApacheView, type Model, type ModelOptions, type NginxView } from '../model/index.js';
+import { modelFor, type AccessRange, type ApacheView, type Model, type ModelOptions, type NginxView } from '../model/index.js';
 import {
   explainSample,
   prove,
@@ -22,7 +22,7 @@ import {
   type SampleRequest,
   SAMPLE_CLIENT,
 } from '../model/proof.js';
-import { accessRulesOf, accessSegments, addressText, segmentAllows, type AccessRule } from '../nginx/model/address.js';
+import { addressText } from '../nginx/model/address.js';
 import { locationOf, serverOf } from '../nginx/model/cache.js';
 import type { LimitExcept, Scope, Server } from '../nginx/model/tree.js';
 import { scopeLabel } from '../nginx/model/tree.js';
@@ -187,12 +187,11 @@ function cidrs(lo: bigint, hi: bigint): string[] {
   return out;
 }
 
-/** The refused and allowed IPv4 ranges of an access list, as CIDR blocks. */
-function ranges(rules: AccessRule[], client: string): { refused: string[]; allowed: string[]; refusedSample: string | null } {
-  const seg = accessSegments(rules, 'ipv4');
+/** The refused and allowed IPv4 ranges of an access list (the model's), as CIDR blocks. */
+function ranges(seg: readonly AccessRange[], client: string): { refused: string[]; allowed: string[]; refusedSample: string | null } {
   const text = (lo: bigint, hi: bigint) => cidrs(lo, hi).join(', ');
-  const refused = seg.filter((s) => !segmentAllows(s));
-  const allowed = seg.filter((s) => segmentAllows(s));
+  const refused = seg.filter((s) => !s.allowed);
+  const allowed = seg.filter((s) => s.allowed);
   // A sample client inside a refused range: the preferred client when it is refused, else one in its /8
   // (a real-server test can only send from 127.0.0.0/8), else the first refused address.
   const parts = client.split('.').map(Number);
@@ -272,8 +271,8 @@ function nginxEntries(m: NginxView, client: string, within?: MapOptions['within'
     // allow/deny (access phase): the list this scope sets.
     const list = own.filter((x) => !x.block && (x.name === 'allow' || x.name === 'deny'));
     if (list.length) {
-      const rules = accessRulesOf(list);
-      const r = ranges(rules, client);
+      // a scope that sets allow/deny has exactly that list in effect (nginx does not merge the arrays)
+      const r = ranges(m.accessRanges(scope, 'ipv4'), client);
       if (r.refused.length) {
         const st = m.settingsAt(scope);
         const auth = st.satisfy.value === 'any' && (st.authBasic.value !== null || st.authRequest.value !== null);

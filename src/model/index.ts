@@ -107,6 +107,17 @@ export interface NginxView extends ModelBase {
   /** The address ranges where the allow/deny lists of two scopes disagree, with the rule that decides
    * each side (null: no rule matches, the client is let through) and an example address. */
   accessChanges(before: Scope, after: Scope, family: 'ipv4' | 'ipv6'): AccessChange[];
+  /** How the effective allow/deny list of `scope` decides every address of a family: consecutive
+   * ranges in address order, each with the rule that decides it (null: no rule matches, let through). */
+  accessRanges(scope: Scope, family?: 'ipv4' | 'ipv6'): AccessRange[];
+}
+
+export interface AccessRange {
+  lo: bigint;
+  hi: bigint;
+  rule: AccessRule | null;
+  /** Whether clients in the range get past the list. */
+  allowed: boolean;
 }
 
 export interface ClientsOf {
@@ -217,11 +228,13 @@ function nginxView(set: ConfigSet, options: ModelOptions): NginxView {
     settingsAt: effectiveSettings,
     scopeAt: (server, uri) => findLocation(server, toBinary(uri.split('?')[0])).location ?? server,
     clientsOf(scope, family = 'ipv4') {
-      const segs = accessSegments(effectiveSettings(scope).access.rules, family);
-      const ok = segs.find(segmentAllows);
-      const no = segs.find((x) => !segmentAllows(x));
+      const segs = view.accessRanges(scope, family);
+      const ok = segs.find((x) => x.allowed);
+      const no = segs.find((x) => !x.allowed);
       return { allowed: ok ? addressText(ok.lo, family) : null, refused: no ? addressText(no.lo, family) : null };
     },
+    accessRanges: (scope, family = 'ipv4') =>
+      accessSegments(effectiveSettings(scope).access.rules, family).map((s) => ({ ...s, allowed: segmentAllows(s) })),
     accessChanges: (before, after, family) =>
       accessDiff(effectiveSettings(before).access.rules, effectiveSettings(after).access.rules, family).map((p) => ({
         before: p.before,
