@@ -25,6 +25,7 @@ import {
   type FileEntry,
   type LintMessage,
   type LintSetOptions,
+  type LintSetResult,
   type RuleCrash,
 } from './linter.js';
 import { loadInfo, type LoadOptions } from './load-options.js';
@@ -76,6 +77,10 @@ export interface LintOptions {
   /** Called before each rule run on a large config set (at least LARGE_SET_CHARS of text, which takes
    * seconds to lint): the file linted and the rule's place among the set's rules (progress). */
   onRule?: (file: string, done: number, total: number) => void;
+  /** Lints one loaded set (default: src/linter.ts `lintSet`). The language server passes its own
+   * (src/lsp/set-cache.ts), which keeps the sets for hover and reuses the findings of a set whose
+   * files and options did not change since its last run. */
+  lintSet?: (set: ConfigSet, opts: LintSetOptions) => LintSetResult;
 }
 
 /** A set this large (characters of config text, includes counted) reports each rule to `onRule`. */
@@ -352,7 +357,7 @@ async function lintOnce(
       }
       apacheMains.push({ set, settings, modelOptions });
     }
-    const r = lintSet(set, {
+    const r = (o.lintSet ?? lintSet)(set, {
       rules: await o.rulesFor(set.server),
       ruleSetting: o.ruleSetting,
       settings,
@@ -394,7 +399,7 @@ async function lintOnce(
     const { linkHtaccess } = await import('./apache/model/htaccess-link.js');
     for (const { set, settings, modelOptions } of htaccessSets) {
       linkHtaccess(set, apacheMains);
-      const r = lintSet(set, { rules: await o.rulesFor(set.server), ruleSetting: o.ruleSetting, settings, modelOptions });
+      const r = (o.lintSet ?? lintSet)(set, { rules: await o.rulesFor(set.server), ruleSetting: o.ruleSetting, settings, modelOptions });
       crashes.push(...r.crashes);
       mergeFindings(entries, r.files);
       o.onProgress?.(++done, total);
