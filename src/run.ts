@@ -28,7 +28,7 @@ import {
   type LintSetResult,
   type RuleCrash,
 } from './linter.js';
-import { loadInfo, type LoadOptions } from './load-options.js';
+import { loadInfo, type LoadOptions, type ParseCache } from './load-options.js';
 import { fileDiagnostic, isDirectory, MAX_FILE_BYTES } from './read.js';
 import { readRuleDoc, type Fix, type Rule, type Settings, type Severity } from './rule.js';
 import { loadRules, RULE_IDS } from './rule-manifest.js';
@@ -81,6 +81,8 @@ export interface LintOptions {
    * (src/lsp/set-cache.ts), which keeps the sets for hover and reuses the findings of a set whose
    * files and options did not change since its last run. */
   lintSet?: (set: ConfigSet, opts: LintSetOptions) => LintSetResult;
+  /** Parsed files kept between runs (the language server; src/load-options.ts `parseCached`). */
+  parseCache?: ParseCache;
 }
 
 /** A set this large (characters of config text, includes counted) reports each rule to `onRule`. */
@@ -321,7 +323,7 @@ async function lintOnce(
       o.onProgress?.(++done, total);
       continue;
     }
-    const loadOpts = { ...loadOptionsFor(cfg, o, o.cwd), mainSets };
+    const loadOpts = { ...loadOptionsFor(cfg, o, o.cwd), mainSets, ...(o.parseCache ? { parseCache: o.parseCache } : {}) };
     if (isStdin && (o.stdinText ?? '').slice(0, 8192).includes('\0')) {
       // The same test readSource applies to files (git's heuristic).
       const d = fileDiagnostic(
@@ -379,7 +381,12 @@ async function lintOnce(
       if (covered.has(found.file) || covered.has(realOrSelf(found.file))) continue;
       const cfg = o.configFor(found.file);
       if (isIgnored(found.file, cfg)) continue;
-      const loadOpts = { ...loadOptionsFor(cfg, o, o.cwd), server: 'apache' as const, context: 'htaccess' };
+      const loadOpts = {
+        ...loadOptionsFor(cfg, o, o.cwd),
+        server: 'apache' as const,
+        context: 'htaccess',
+        ...(o.parseCache ? { parseCache: o.parseCache } : {}),
+      };
       let set: ConfigSet;
       try {
         set = load.loadConfig(found.file, loadOpts);

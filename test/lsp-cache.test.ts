@@ -188,6 +188,24 @@ describe('the language server reuses only what did not change', () => {
     expect(ws.cacheStats.hits).toBeGreaterThan(0);
   });
 
+  test('only the edited buffer is parsed again: the other files of the tree keep their parse', async () => {
+    const ws = new Workspace();
+    ws.setFolders([tmp]);
+    const doc = open(ws, site, SITE);
+    await ws.lintDocs([...ws.docs.values()]);
+    const before = (await ws.treeFor(doc))!.set;
+    ws.change(doc.uri, SITE.replace('192.168.0.0/16', '172.16.0.0/12'), 2);
+    await ws.lintDocs([...ws.docs.values()]);
+    const after = (await ws.treeFor(doc))!.set;
+    expect(after).not.toBe(before);
+    expect(after.files.get(shop)).toBe(before.files.get(shop));
+    expect(after.files.get(acl)).toBe(before.files.get(acl));
+    expect(after.files.get(site)).not.toBe(before.files.get(site));
+    // nginx.conf has an include (the loader writes what it read into the node): parsed for each load
+    const main = join(tmp, 'nginx/nginx.conf');
+    expect(after.files.get(main)).not.toBe(before.files.get(main));
+  });
+
   test('hover and symbols read the tree the last lint linted, and load it again once a buffer changed', async () => {
     const ws = new Workspace();
     ws.setFolders([tmp]);

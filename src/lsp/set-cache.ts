@@ -34,6 +34,25 @@ interface Entry {
 /** Directive keys whose findings depend on the disk (without --fs): such a set is never reused. */
 const DISK_KEYS = new Set(['auth_basic_user_file', '<iffile', 'iffile']);
 
+/** The parsed files of the loads (src/load-options.ts `parseCached`): a run drops those it did not read. */
+export class RunParseCache extends Map<string, ParsedFile> {
+  private used = new Set<string>();
+  override get(key: string): ParsedFile | undefined {
+    this.used.add(key);
+    return super.get(key);
+  }
+  override set(key: string, value: ParsedFile): this {
+    this.used?.add(key);
+    return super.set(key, value);
+  }
+  begin(): void {
+    this.used.clear();
+  }
+  end(): void {
+    for (const k of [...this.keys()]) if (!this.used.has(k)) this.delete(k);
+  }
+}
+
 /** Counts, for the tests and the server's log. */
 export interface SetCacheStats {
   hits: number;

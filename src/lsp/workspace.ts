@@ -14,7 +14,7 @@ import type { LintRun } from '../results.js';
 import type { Settings } from '../rule.js';
 import type { ModelOptions } from '../model/index.js';
 import type { LoadOptions } from '../load-options.js';
-import type { LintedSet, SetCache } from './set-cache.js';
+import type { LintedSet, RunParseCache, SetCache } from './set-cache.js';
 
 /** An open document as the server keeps it. */
 export interface OpenDoc {
@@ -72,6 +72,8 @@ export class Workspace {
   private diskEpoch = 0;
   /** Findings of unchanged sets, kept between lint runs (set-cache.ts). */
   private setCache: SetCache | null = null;
+  /** Parsed files kept between runs: only an edited buffer (or a file changed on disk) is parsed again. */
+  private parseCache: RunParseCache | null = null;
   /** The sets the last lint run linted (their models are what hover reads), and the disk epoch it began in. */
   private linted: { epoch: number; sets: LintedSet[] } = { epoch: -1, sets: [] };
   /** The real path of every file of a linted set (for documents reached through symbolic links). */
@@ -181,6 +183,16 @@ export class Workspace {
     return [...out];
   }
 
+  private async caches(): Promise<SetCache> {
+    if (!this.setCache) {
+      const { SetCache, RunParseCache } = await import('./set-cache.js');
+      const { lintSet } = await import('../linter.js');
+      this.setCache = new SetCache(lintSet);
+      this.parseCache = new RunParseCache();
+    }
+    return this.setCache;
+  }
+
   /** Lint the trees of these documents as `why403 <mains…> <files…>` would, with unsaved buffers.
    * A settings file that does not validate (ConfigError) is reported for the documents it governs. */
   async lintDocs(
@@ -188,14 +200,11 @@ export class Workspace {
   ): Promise<{ runs: LintRun[]; untitled: Array<{ doc: OpenDoc; run: LintRun }>; configErrors: Array<{ doc: OpenDoc; message: string }> }> {
     const { lint, lintText } = await import('../run.js');
     const { overlayReads } = await import('../read.js');
-    if (!this.setCache) {
-      const { SetCache } = await import('./set-cache.js');
-      const { lintSet } = await import('../linter.js');
-      this.setCache = new SetCache(lintSet);
-    }
-    const cache = this.setCache;
+    const cache = await this.caches();
+    const parseCache = this.parseCache!;
     const epoch = this.diskEpoch;
     cache.begin();
+    parseCache.begin();
     const runs: LintRun[] = [];
     const untitled: Array<{ doc: OpenDoc; run: LintRun }> = [];
     const configErrors: Array<{ doc: OpenDoc; message: string }> = [];
@@ -214,13 +223,13 @@ export class Workspace {
     try {
       for (const [cwd, g] of byCwd) {
         try {
-          runs.push(await lint(g.paths, { cwd, lintSet: cache.lintSet }));
+          runs.push(await lint(g.paths, { cwd, lintSet: cache.lintSet, parseCache }));
         } catch (e) {
           if (!isConfigError(e)) throw e;
           // one bad settings file must not hide the findings of the other documents: each alone
           for (const d of g.docs) {
             try {
-              runs.push(await lint([...(await this.mainsFor(d.path!)), d.path!], { cwd, lintSet: cache.lintSet }));
+              runs.push(await lint([...(await this.mainsFor(d.path!)), d.path!], { cwd, lintSet: cache.lintSet, parseCache }));
             } catch (e2) {
               if (!isConfigError(e2)) throw e2;
               configErrors.push({ doc: d, message: (e2 as Error).message });
@@ -242,6 +251,7 @@ export class Workspace {
     } finally {
       overlayReads(prev);
       this.linted = { epoch, sets: cache.end() };
+      parseCache.end();
     }
     return { runs, untitled, configErrors };
   }
@@ -338,7 +348,9 @@ export class Workspace {
         // a bad .why403.json: lint reports it; the tree is read without settings
       }
       const lo = loadOptionsFor(cfg, {}, cwd);
-      const set = loadConfig(path, text === undefined ? lo : { ...lo, text });
+      await this.caches();
+      const parseCache = this.parseCache!;
+      const set = loadConfig(path, text === undefined ? { ...lo, parseCache } : { ...lo, text, parseCache });
       tree = { set, settings: settingsFor(cfg), modelOptions: modelOptionsOf(lo), lo };
     } catch {
       tree = null;
