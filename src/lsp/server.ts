@@ -15,9 +15,11 @@ import { codeActions, toDiagnostic } from './diagnostics.js';
 import { Workspace, uriToPath, type OpenDoc } from './workspace.js';
 
 export const EXPLAIN_COMMAND = 'why403.explain';
-/** How long the server waits after the last keystroke before it lints (ms): enough to take a burst
- * of changes (key repeat, an editor's multi-step edit) as one, short next to the lint itself. A change
- * that comes while a lint runs makes it lint again when it ends (`again`), never two at once. */
+/** How long the server waits after a keystroke that follows another before it lints (ms): enough to
+ * take a burst of changes (typing, key repeat, an editor's multi-step edit) as one, short next to the
+ * lint itself. A change after a quiet moment (none in the last DEBOUNCE_MS, no lint waiting or
+ * running) is linted at once. A change that comes while a lint runs makes it lint again when it
+ * ends, never two at once. */
 export const DEBOUNCE_MS = 50;
 
 export interface ServerOptions {
@@ -59,12 +61,19 @@ export async function startServer(given?: Connection, o: ServerOptions = {}): Pr
     };
   }
 
+  let lastChange = -Infinity;
   const schedule = () => {
+    const now = performance.now();
+    const quiet = !timer && !running && now - lastChange >= debounce;
+    lastChange = now;
     if (timer) clearTimeout(timer);
-    timer = setTimeout(() => {
-      timer = null;
-      void lintNow();
-    }, debounce);
+    timer = setTimeout(
+      () => {
+        timer = null;
+        void lintNow();
+      },
+      quiet ? 0 : debounce,
+    );
   };
 
   async function lintNow(): Promise<void> {
@@ -102,6 +111,7 @@ export async function startServer(given?: Connection, o: ServerOptions = {}): Pr
       const byReal = new Map(docs.filter((d) => d.path).map((d) => [realOrSelf(d.path!), d]));
       for (const run of runs)
         for (const r of run.results) {
+          if (!r.messages.length) continue; // nothing to file (and no realpath(3) for every file of a large tree)
           const doc = docs.find((d) => d.path === r.filePath) ?? byReal.get(realOrSelf(r.filePath));
           if (doc)
             add(
