@@ -1,8 +1,10 @@
 /**
  * `why403 lsp --stdio`: the language server (vscode-languageserver). Diagnostics come from the lint
  * pipeline of `why403 lint` (src/run.ts) run over the tree around each open document with the
- * unsaved buffers of every open document (workspace.ts), debounced; code actions, hover, document
- * symbols and the `why403.explain` command read the same loader and model.
+ * unsaved buffers of every open document (workspace.ts), debounced (a change after a quiet moment at
+ * once); code actions, hover, document symbols and the `why403.explain` command read the same loader
+ * and model (the sets and model the last lint built, while the buffers are what it linted). What did
+ * not change between runs is kept (set-cache.ts).
  *
  * Nothing a client sends can stop the server: every handler is wrapped, and an error becomes a log
  * line and an empty answer.

@@ -2,8 +2,9 @@
  * The language server's view of the files: the open documents (their unsaved text replaces the disk
  * for every read, src/read.ts `overlayReads`), the main configs around them (found as `why403 <dir>`
  * finds them: by name in the workspace folders, and in the folders above a document), lint runs over
- * those trees (src/run.ts `lint`, the same pipeline as the CLI), and loaded trees for hover, symbols
- * and explain (the same loader and settings as `explain`: src/command-load.ts's steps).
+ * those trees (src/run.ts `lint`, the same pipeline as the CLI, with the caches of set-cache.ts), and
+ * the trees hover, symbols and explain read: those the last lint linted while the buffers are what it
+ * read, else loaded with the same loader and settings as `explain` (src/command-load.ts's steps).
  */
 import { existsSync, realpathSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
