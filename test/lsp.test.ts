@@ -86,7 +86,7 @@ class Client {
   }
 
   /** The first diagnostics published for `u` that satisfy `pred` (bounded: rejects after 60 s). */
-  waitDiagnostics(u: string, pred: (d: Diagnostic[], p: PublishDiagnosticsParams) => boolean): Promise<Diagnostic[]> {
+  waitDiagnostics(u: string, pred: (d: Diagnostic[], p: PublishDiagnosticsParams) => boolean, from = 0): Promise<Diagnostic[]> {
     return new Promise((resolve, reject) => {
       const bound = setTimeout(
         () =>
@@ -98,7 +98,7 @@ class Client {
         60_000,
       );
       const check = () => {
-        const hit = this.diagnostics.find((p) => p.uri === u && pred(p.diagnostics, p));
+        const hit = this.diagnostics.slice(from).find((p) => p.uri === u && pred(p.diagnostics, p));
         if (hit) {
           clearTimeout(bound);
           resolve(hit.diagnostics);
@@ -443,6 +443,24 @@ describe('why403 lsp over stdio', () => {
       rmSync(bundle, { force: true });
     }
   }, 180_000);
+
+  test('an unsaved included file counts for the file that includes it, and its disk text once it is closed', async () => {
+    // the server's allow/deny comes from a snippet; the location's own list replaces it
+    // (nginx-access-list-replaced, in the site file) only while the snippet allows 10.0.0.0/8
+    const acl = write('nginx/snippets/acl.conf', 'allow 10.0.0.0/8;\ndeny all;\n');
+    const text =
+      'server {\n    listen 80;\n    server_name inc.example.test;\n    include snippets/acl.conf;\n    location /x/ {\n        allow 192.168.0.0/16;\n        deny all;\n    }\n}\n';
+    const site = write('nginx/sites-enabled/inc', text);
+    const replaced = (ds: Diagnostic[]) => ds.some((x) => x.code === 'nginx-access-list-replaced');
+    c.open(site, text);
+    expect((await c.waitDiagnostics(uri(site), replaced)).find((x) => x.code === 'nginx-access-list-replaced')!.range.start.line).toBe(5);
+    c.open(acl, 'deny 10.1.2.3;\n'); // unsaved
+    await c.waitDiagnostics(uri(site), (ds) => !replaced(ds));
+    const n = c.diagnostics.length;
+    await c.conn.sendNotification('textDocument/didClose', { textDocument: { uri: uri(acl) } });
+    await c.waitDiagnostics(uri(site), replaced, n);
+    await c.conn.sendNotification('textDocument/didClose', { textDocument: { uri: uri(site) } });
+  });
 
   test('shutdown then exit: the process exits with 0', async () => {
     const code = await Promise.race([c.stop(), new Promise<string>((r) => setTimeout(() => r('still running'), 30_000))]);

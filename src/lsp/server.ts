@@ -191,6 +191,8 @@ export async function startServer(given?: Connection, o: ServerOptions = {}): Pr
     safe('didClose', undefined, async (e) => {
       ws.close(e.document.uri);
       if (published.delete(e.document.uri)) await connection.sendDiagnostics({ uri: e.document.uri, diagnostics: [] });
+      // the other files read its unsaved text: now they read the disk (an unchanged tree costs nothing)
+      if (ws.docs.size) schedule();
     }),
   );
   connection.onDidChangeWatchedFiles(
