@@ -1,4 +1,5 @@
-import type { ConfigSet, PathMapping, ServerKind } from './ast.js';
+import type { ConfigSet, Node, ParsedFile, PathMapping, ServerKind } from './ast.js';
+import type { SourceFile } from './source.js';
 
 export interface LoadOptions {
   /** Force the server kind instead of detecting it. */
@@ -28,6 +29,46 @@ export interface LoadOptions {
   mainSets?: Map<string, ConfigSet>;
   /** Filled by the loaders: includes that leave the tree (src/load.ts turns them into LoadInfo). */
   trace?: LoadTrace;
+  /** Parsed files kept between loads (the language server, src/lsp/: only an edited buffer is parsed
+   * again). See `parseCached`. */
+  parseCache?: ParseCache;
+}
+
+/** Parsed files by path and parse options; the language server drops those a run did not use. */
+export type ParseCache = Map<string, ParsedFile>;
+
+/**
+ * `parse()`, or the file parsed before from the same path, text and parse options (`how`). Only a file
+ * without include directives is kept: the loaders write what each include read into its node, so a
+ * file with includes is parsed for each load (two sets never share a node a loader writes to).
+ */
+export function parseCached(
+  cache: ParseCache | undefined,
+  source: SourceFile,
+  how: object,
+  includeKeys: ReadonlySet<string>,
+  parse: () => ParsedFile,
+): ParsedFile {
+  if (!cache) return parse();
+  const key = JSON.stringify([source.path, source.bom, source.invalidUtf8, how]);
+  const hit = cache.get(key);
+  if (hit && hit.source.text === source.text) return hit;
+  const parsed = parse();
+  if (hasInclude(parsed.nodes, includeKeys)) cache.delete(key);
+  else cache.set(key, parsed);
+  return parsed;
+}
+
+function hasInclude(nodes: Node[], keys: ReadonlySet<string>): boolean {
+  const stack = [nodes];
+  while (stack.length) {
+    for (const n of stack.pop()!) {
+      if (n.type !== 'directive') continue;
+      if (keys.has(n.key)) return true;
+      if (n.block) stack.push(n.block);
+    }
+  }
+  return false;
 }
 
 /** Apply the longest matching path mapping to an absolute path. */

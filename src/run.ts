@@ -25,9 +25,10 @@ import {
   type FileEntry,
   type LintMessage,
   type LintSetOptions,
+  type LintSetResult,
   type RuleCrash,
 } from './linter.js';
-import { loadInfo, type LoadOptions } from './load-options.js';
+import { loadInfo, type LoadOptions, type ParseCache } from './load-options.js';
 import { fileDiagnostic, isDirectory, MAX_FILE_BYTES } from './read.js';
 import { readRuleDoc, type Fix, type Rule, type Settings, type Severity } from './rule.js';
 import { loadRules, RULE_IDS } from './rule-manifest.js';
@@ -76,6 +77,12 @@ export interface LintOptions {
   /** Called before each rule run on a large config set (at least LARGE_SET_CHARS of text, which takes
    * seconds to lint): the file linted and the rule's place among the set's rules (progress). */
   onRule?: (file: string, done: number, total: number) => void;
+  /** Lints one loaded set (default: src/linter.ts `lintSet`). The language server passes its own
+   * (src/lsp/set-cache.ts), which keeps the sets for hover and reuses the findings of a set whose
+   * files and options did not change since its last run. */
+  lintSet?: (set: ConfigSet, opts: LintSetOptions) => LintSetResult;
+  /** Parsed files kept between runs (the language server; src/load-options.ts `parseCached`). */
+  parseCache?: ParseCache;
 }
 
 /** A set this large (characters of config text, includes counted) reports each rule to `onRule`. */
@@ -316,7 +323,7 @@ async function lintOnce(
       o.onProgress?.(++done, total);
       continue;
     }
-    const loadOpts = { ...loadOptionsFor(cfg, o, o.cwd), mainSets };
+    const loadOpts = { ...loadOptionsFor(cfg, o, o.cwd), mainSets, ...(o.parseCache ? { parseCache: o.parseCache } : {}) };
     if (isStdin && (o.stdinText ?? '').slice(0, 8192).includes('\0')) {
       // The same test readSource applies to files (git's heuristic).
       const d = fileDiagnostic(
@@ -352,7 +359,7 @@ async function lintOnce(
       }
       apacheMains.push({ set, settings, modelOptions });
     }
-    const r = lintSet(set, {
+    const r = (o.lintSet ?? lintSet)(set, {
       rules: await o.rulesFor(set.server),
       ruleSetting: o.ruleSetting,
       settings,
@@ -374,7 +381,12 @@ async function lintOnce(
       if (covered.has(found.file) || covered.has(realOrSelf(found.file))) continue;
       const cfg = o.configFor(found.file);
       if (isIgnored(found.file, cfg)) continue;
-      const loadOpts = { ...loadOptionsFor(cfg, o, o.cwd), server: 'apache' as const, context: 'htaccess' };
+      const loadOpts = {
+        ...loadOptionsFor(cfg, o, o.cwd),
+        server: 'apache' as const,
+        context: 'htaccess',
+        ...(o.parseCache ? { parseCache: o.parseCache } : {}),
+      };
       let set: ConfigSet;
       try {
         set = load.loadConfig(found.file, loadOpts);
@@ -394,7 +406,7 @@ async function lintOnce(
     const { linkHtaccess } = await import('./apache/model/htaccess-link.js');
     for (const { set, settings, modelOptions } of htaccessSets) {
       linkHtaccess(set, apacheMains);
-      const r = lintSet(set, { rules: await o.rulesFor(set.server), ruleSetting: o.ruleSetting, settings, modelOptions });
+      const r = (o.lintSet ?? lintSet)(set, { rules: await o.rulesFor(set.server), ruleSetting: o.ruleSetting, settings, modelOptions });
       crashes.push(...r.crashes);
       mergeFindings(entries, r.files);
       o.onProgress?.(++done, total);

@@ -18,13 +18,16 @@
  */
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import type { ConfigSet, Diagnostic, Directive, Node, ParsedFile, PathMapping } from '../ast.js';
-import { mapPath, noteOutside, type LoadOptions } from '../load-options.js';
+import { mapPath, noteOutside, parseCached, type LoadOptions } from '../load-options.js';
 import { isFile, newBudget, readSource } from '../read.js';
 import { SourceFile } from '../source.js';
 import { expandInclude } from './glob.js';
-import { parseApache, type ApacheContext } from './parser.js';
+import { parseApache, type ApacheContext, type ApacheParseOptions } from './parser.js';
 import { DEBIAN_ENVVARS, expandVars } from './vars.js';
 import { MAX_NESTING, nestingDepth } from '../walk.js';
+
+/** Directives the loader writes into (`includes`): a file with one is never shared between loads. */
+const INCLUDE_KEYS = new Set(['include', 'includeoptional']);
 
 export const AP_MAX_INCLUDE_DEPTH = 128;
 
@@ -117,14 +120,16 @@ export function loadApache(path: string, opts: LoadOptions = {}): ConfigSet {
   const known = { extraDirectives: opts.apacheDirectives, modules: opts.apacheModules };
   const parseOpts = { context, htaccessDir, ...known };
 
+  const parse = (source: SourceFile, o: ApacheParseOptions) =>
+    parseCached(opts.parseCache, source, o, INCLUDE_KEYS, () => parseApache(source, o));
   let root: ParsedFile;
   const budget = newBudget();
   if (opts.text !== undefined) {
-    root = parseApache(new SourceFile(entry, opts.text), parseOpts);
+    root = parse(new SourceFile(entry, opts.text), parseOpts);
     budget.left -= opts.text.length;
   } else {
     const r = readSource(entry, budget);
-    root = r.ok ? parseApache(r.source, parseOpts) : emptyFile(entry, context, r.error);
+    root = r.ok ? parse(r.source, parseOpts) : emptyFile(entry, context, r.error);
     if (!r.ok && htaccessDir !== undefined) root.htaccessDir = htaccessDir;
   }
   const set: ConfigSet = { server: 'apache', root, files: new Map([[entry, root]]), errors: [] };
@@ -170,7 +175,7 @@ export function loadApache(path: string, opts: LoadOptions = {}): ConfigSet {
           continue;
         }
         // the context of the first include that reads it (a file included in two places keeps one)
-        pf = parseApache(r.source, { context: f.perDir ? 'directory' : 'server', ...known });
+        pf = parse(r.source, { context: f.perDir ? 'directory' : 'server', ...known });
         set.files.set(p, pf);
       }
       // the sections of the whole configuration, includes expanded, stay within MAX_NESTING levels

@@ -1,8 +1,10 @@
 /**
  * `why403 lsp --stdio`: the language server (vscode-languageserver). Diagnostics come from the lint
  * pipeline of `why403 lint` (src/run.ts) run over the tree around each open document with the
- * unsaved buffers of every open document (workspace.ts), debounced; code actions, hover, document
- * symbols and the `why403.explain` command read the same loader and model.
+ * unsaved buffers of every open document (workspace.ts), debounced (a change after a quiet moment at
+ * once); code actions, hover, document symbols and the `why403.explain` command read the same loader
+ * and model (the sets and model the last lint built, while the buffers are what it linted). What did
+ * not change between runs is kept (set-cache.ts).
  *
  * Nothing a client sends can stop the server: every handler is wrapped, and an error becomes a log
  * line and an empty answer.
@@ -15,8 +17,12 @@ import { codeActions, toDiagnostic } from './diagnostics.js';
 import { Workspace, uriToPath, type OpenDoc } from './workspace.js';
 
 export const EXPLAIN_COMMAND = 'why403.explain';
-/** How long the server waits after the last keystroke before it lints (ms). */
-export const DEBOUNCE_MS = 150;
+/** How long the server waits after a keystroke that follows another before it lints (ms): enough to
+ * take a burst of changes (typing, key repeat, an editor's multi-step edit) as one, short next to the
+ * lint itself. A change after a quiet moment (none in the last DEBOUNCE_MS, no lint waiting or
+ * running) is linted at once. A change that comes while a lint runs makes it lint again when it
+ * ends, never two at once. */
+export const DEBOUNCE_MS = 50;
 
 export interface ServerOptions {
   debounceMs?: number;
@@ -57,12 +63,19 @@ export async function startServer(given?: Connection, o: ServerOptions = {}): Pr
     };
   }
 
+  let lastChange = -Infinity;
   const schedule = () => {
+    const now = performance.now();
+    const quiet = !timer && !running && now - lastChange >= debounce;
+    lastChange = now;
     if (timer) clearTimeout(timer);
-    timer = setTimeout(() => {
-      timer = null;
-      void lintNow();
-    }, debounce);
+    timer = setTimeout(
+      () => {
+        timer = null;
+        void lintNow();
+      },
+      quiet ? 0 : debounce,
+    );
   };
 
   async function lintNow(): Promise<void> {
@@ -87,7 +100,10 @@ export async function startServer(given?: Connection, o: ServerOptions = {}): Pr
       const versions = new Map(docs.map((d) => [d.uri, d.version]));
       const t0 = performance.now();
       const { runs, untitled, configErrors } = await ws.lintDocs(docs);
-      log(`linted ${docs.length} open file(s) and their trees in ${Math.round(performance.now() - t0)} ms`);
+      const { hits, misses } = ws.cacheStats;
+      log(
+        `linted ${docs.length} open file(s) and their trees in ${Math.round(performance.now() - t0)} ms (sets reused so far: ${hits}, linted: ${misses})`,
+      );
       if (again) return; // a newer edit came in: its run publishes
       const byUri = new Map<string, Diagnostic[]>();
       const add = (doc: OpenDoc, d: Diagnostic[]) => byUri.set(doc.uri, [...(byUri.get(doc.uri) ?? []), ...d]);
@@ -97,6 +113,7 @@ export async function startServer(given?: Connection, o: ServerOptions = {}): Pr
       const byReal = new Map(docs.filter((d) => d.path).map((d) => [realOrSelf(d.path!), d]));
       for (const run of runs)
         for (const r of run.results) {
+          if (!r.messages.length) continue; // nothing to file (and no realpath(3) for every file of a large tree)
           const doc = docs.find((d) => d.path === r.filePath) ?? byReal.get(realOrSelf(r.filePath));
           if (doc)
             add(
@@ -174,6 +191,8 @@ export async function startServer(given?: Connection, o: ServerOptions = {}): Pr
     safe('didClose', undefined, async (e) => {
       ws.close(e.document.uri);
       if (published.delete(e.document.uri)) await connection.sendDiagnostics({ uri: e.document.uri, diagnostics: [] });
+      // the other files read its unsaved text: now they read the disk (an unchanged tree costs nothing)
+      if (ws.docs.size) schedule();
     }),
   );
   connection.onDidChangeWatchedFiles(

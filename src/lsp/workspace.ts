@@ -2,8 +2,9 @@
  * The language server's view of the files: the open documents (their unsaved text replaces the disk
  * for every read, src/read.ts `overlayReads`), the main configs around them (found as `why403 <dir>`
  * finds them: by name in the workspace folders, and in the folders above a document), lint runs over
- * those trees (src/run.ts `lint`, the same pipeline as the CLI), and loaded trees for hover, symbols
- * and explain (the same loader and settings as `explain`: src/command-load.ts's steps).
+ * those trees (src/run.ts `lint`, the same pipeline as the CLI, with the caches of set-cache.ts), and
+ * the trees hover, symbols and explain read: those the last lint linted while the buffers are what it
+ * read, else loaded with the same loader and settings as `explain` (src/command-load.ts's steps).
  */
 import { existsSync, realpathSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
@@ -14,6 +15,7 @@ import type { LintRun } from '../results.js';
 import type { Settings } from '../rule.js';
 import type { ModelOptions } from '../model/index.js';
 import type { LoadOptions } from '../load-options.js';
+import type { LintedSet, RunParseCache, SetCache } from './set-cache.js';
 
 /** An open document as the server keeps it. */
 export interface OpenDoc {
@@ -67,6 +69,16 @@ export class Workspace {
   /** Bumped on every change of an open document: loaded trees are kept for one version. */
   private version = 0;
   private trees: { version: number; mains: Map<string, Tree | null> } = { version: -1, mains: new Map() };
+  /** Bumped when files change on disk (saved, or reported by the client's file watcher). */
+  private diskEpoch = 0;
+  /** Findings of unchanged sets, kept between lint runs (set-cache.ts). */
+  private setCache: SetCache | null = null;
+  /** Parsed files kept between runs: only an edited buffer (or a file changed on disk) is parsed again. */
+  private parseCache: RunParseCache | null = null;
+  /** The sets the last lint run linted (their models are what hover reads), and the disk epoch it began in. */
+  private linted: { epoch: number; sets: LintedSet[] } = { epoch: -1, sets: [] };
+  /** The real path of every file of a linted set (for documents reached through symbolic links). */
+  private realFiles = new WeakMap<ConfigSet, Map<string, string>>();
 
   setFolders(folders: string[]): void {
     this.folders = folders.map((f) => resolve(f));
@@ -115,12 +127,20 @@ export class Workspace {
       for (const [k, v] of this.byPath) if (v === doc) this.byPath.delete(k);
     }
     this.version++;
+    // the last run read its buffer, the next reads the disk
+    this.linted = { epoch: -1, sets: [] };
   }
 
   /** Files saved or changed on disk: the mains found may have changed. */
   diskChanged(): void {
     this.folderMains.clear();
     this.version++;
+    this.diskEpoch++;
+  }
+
+  /** Hits and misses of the set cache (tests, the server's log). */
+  get cacheStats(): { hits: number; misses: number } {
+    return { ...(this.setCache?.stats ?? { hits: 0, misses: 0 }) };
   }
 
   /** The unsaved text of a path, for src/read.ts's overlay. */
@@ -164,6 +184,16 @@ export class Workspace {
     return [...out];
   }
 
+  private async caches(): Promise<SetCache> {
+    if (!this.setCache) {
+      const { SetCache, RunParseCache } = await import('./set-cache.js');
+      const { lintSet } = await import('../linter.js');
+      this.setCache = new SetCache(lintSet);
+      this.parseCache = new RunParseCache();
+    }
+    return this.setCache;
+  }
+
   /** Lint the trees of these documents as `why403 <mains…> <files…>` would, with unsaved buffers.
    * A settings file that does not validate (ConfigError) is reported for the documents it governs. */
   async lintDocs(
@@ -171,6 +201,11 @@ export class Workspace {
   ): Promise<{ runs: LintRun[]; untitled: Array<{ doc: OpenDoc; run: LintRun }>; configErrors: Array<{ doc: OpenDoc; message: string }> }> {
     const { lint, lintText } = await import('../run.js');
     const { overlayReads } = await import('../read.js');
+    const cache = await this.caches();
+    const parseCache = this.parseCache!;
+    const epoch = this.diskEpoch;
+    cache.begin();
+    parseCache.begin();
     const runs: LintRun[] = [];
     const untitled: Array<{ doc: OpenDoc; run: LintRun }> = [];
     const configErrors: Array<{ doc: OpenDoc; message: string }> = [];
@@ -189,13 +224,13 @@ export class Workspace {
     try {
       for (const [cwd, g] of byCwd) {
         try {
-          runs.push(await lint(g.paths, { cwd }));
+          runs.push(await lint(g.paths, { cwd, lintSet: cache.lintSet, parseCache }));
         } catch (e) {
           if (!isConfigError(e)) throw e;
           // one bad settings file must not hide the findings of the other documents: each alone
           for (const d of g.docs) {
             try {
-              runs.push(await lint([...(await this.mainsFor(d.path!)), d.path!], { cwd }));
+              runs.push(await lint([...(await this.mainsFor(d.path!)), d.path!], { cwd, lintSet: cache.lintSet, parseCache }));
             } catch (e2) {
               if (!isConfigError(e2)) throw e2;
               configErrors.push({ doc: d, message: (e2 as Error).message });
@@ -216,12 +251,16 @@ export class Workspace {
       }
     } finally {
       overlayReads(prev);
+      this.linted = { epoch, sets: cache.end() };
+      parseCache.end();
     }
     return { runs, untitled, configErrors };
   }
 
   /** The loaded tree a document belongs to: a main config that includes it, else the document alone. */
   async treeFor(doc: OpenDoc): Promise<Tree | null> {
+    const linted = await this.lintedTreeFor(doc);
+    if (linted) return linted;
     if (this.trees.version !== this.version) this.trees = { version: this.version, mains: new Map() };
     const { overlayReads } = await import('../read.js');
     const prev = overlayReads(this.overlay);
@@ -251,6 +290,48 @@ export class Workspace {
     }
   }
 
+  /** The tree the last lint run linted the document in, when it is still what the editor has (the
+   * text of every open document it read unchanged, no change on disk reported since): its model is
+   * the one the lint built. The same choice as below: a main config around the document first. */
+  private async lintedTreeFor(doc: OpenDoc): Promise<Tree | null> {
+    if (!doc.path || this.linted.epoch !== this.diskEpoch) return null;
+    const holding = this.linted.sets.filter((l) => this.fileIn(l.set, doc.path!) !== null);
+    if (!holding.length) return null;
+    const mains = await this.mainsFor(doc.path);
+    const rank = (l: LintedSet) => {
+      const i = mains.indexOf(l.set.root.source.path);
+      return i === -1 ? mains.length : i;
+    };
+    const best = holding.sort((a, b) => rank(a) - rank(b))[0];
+    for (const d of this.docs.values()) {
+      if (!d.path) continue;
+      const f = this.fileIn(best.set, d.path);
+      if (f && f.source.text !== d.text) return null; // edited since: not linted yet
+    }
+    const m = best.modelOptions;
+    const lo: LoadOptions = {
+      ...(m.pathMap ? { pathMap: m.pathMap } : {}),
+      ...(m.prefix ? { prefix: m.prefix } : {}),
+      ...(m.serverRoot ? { serverRoot: m.serverRoot } : {}),
+      ...(m.defines ? { defines: m.defines } : {}),
+    };
+    return { set: best.set, settings: best.settings, modelOptions: m, lo };
+  }
+
+  /** The file of `set` at `path`, directly or through a symbolic link. */
+  private fileIn(set: ConfigSet, path: string) {
+    const f = set.files.get(path) ?? (set.root.source.path === path ? set.root : undefined);
+    if (f) return f;
+    let byReal = this.realFiles.get(set);
+    if (!byReal) {
+      byReal = new Map();
+      for (const p of set.files.keys()) if (!byReal.has(real(p))) byReal.set(real(p), p);
+      this.realFiles.set(set, byReal);
+    }
+    const k = byReal.get(real(path));
+    return k !== undefined ? (set.files.get(k) ?? null) : null;
+  }
+
   /** The tree of a main config (one load per version of the open documents). */
   async loadTree(path: string, forFile: string | null, text?: string): Promise<Tree | null> {
     const key = text === undefined ? path : `${path}\0text`;
@@ -268,7 +349,9 @@ export class Workspace {
         // a bad .why403.json: lint reports it; the tree is read without settings
       }
       const lo = loadOptionsFor(cfg, {}, cwd);
-      const set = loadConfig(path, text === undefined ? lo : { ...lo, text });
+      await this.caches();
+      const parseCache = this.parseCache!;
+      const set = loadConfig(path, text === undefined ? { ...lo, parseCache } : { ...lo, text, parseCache });
       tree = { set, settings: settingsFor(cfg), modelOptions: modelOptionsOf(lo), lo };
     } catch {
       tree = null;

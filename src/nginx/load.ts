@@ -20,15 +20,17 @@
 import { readdirSync, statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import type { ConfigSet, Diagnostic, Directive, Node, ParsedFile } from '../ast.js';
-import { mapPath, noteOutside, type LoadOptions } from '../load-options.js';
+import { mapPath, noteOutside, parseCached, type LoadOptions } from '../load-options.js';
 import { isFile, newBudget, readSource } from '../read.js';
 import { SourceFile } from '../source.js';
 import { childContext, normalizeContext, type NginxContext } from './directives.js';
-import { parseNginx } from './parser.js';
+import { parseNginx, type NginxParseOptions } from './parser.js';
 import { compileGlob } from '../regex-engine.js';
 import { MAX_NESTING, nestingDepth } from '../walk.js';
 
 const GLOB_META = /[*?[]/;
+/** Directives the loader writes into (`includes`): a file with one is never shared between loads. */
+const INCLUDE_KEYS = new Set(['include']);
 
 /** Segment pattern of glob(3) → a linear matcher (null when the segment has no meta characters). */
 function segmentRegex(seg: string): { test(name: string): boolean } | null {
@@ -131,7 +133,9 @@ export function loadNginx(path: string, opts: NginxLoadOptions = {}): ConfigSet 
     }
     rootSource = r.source;
   }
-  const root = parseNginx(rootSource, {
+  const parse = (source: SourceFile, o: NginxParseOptions) =>
+    parseCached(opts.parseCache, source, o, INCLUDE_KEYS, () => parseNginx(source, o));
+  const root = parse(rootSource, {
     context: opts.context,
     pathHint: abs,
     reportUnknown: opts.reportUnknown,
@@ -215,7 +219,7 @@ export function loadNginx(path: string, opts: NginxLoadOptions = {}): ConfigSet 
           else report(`include-${code}`, `${r.error.message} (included here)`);
           continue;
         }
-        pf = parseNginx(r.source, {
+        pf = parse(r.source, {
           context: ctx,
           pathHint: pAbs,
           reportUnknown: opts.reportUnknown,
