@@ -74,10 +74,30 @@ function plain<T>(scope: Scope, names: string[], read: (d: Directive) => T, def:
 
 const flag = (d: Directive) => d.args[0]?.value === 'on';
 
-export function accessList(scope: Scope): { rules: AccessRule[]; directives: Directive[]; from: Scope | null } {
-  const n = nearest(scope, ['allow', 'deny']);
-  if (!n) return { rules: [], directives: [], from: null };
-  return { rules: accessRulesOf(n.directives), directives: n.directives, from: n.scope };
+export type AccessList = { rules: AccessRule[]; directives: Directive[]; from: Scope | null };
+
+const NO_ACCESS: AccessList = Object.freeze({ rules: [], directives: [], from: null }) as AccessList;
+/** The allow/deny list of each scope that has one, parsed once (issue 12: it was parsed again for
+ * every scope that inherits it and for every simulated request). Shared: never changed. */
+const accessLists = new WeakMap<Scope, AccessList>();
+const pageLists = new WeakMap<Scope, { pages: ErrorPage[]; from: Scope | null }>();
+
+/** The first scope from `scope` up that has a directive named in `names`. */
+function ownerOf(scope: Scope, names: string[]): Scope | null {
+  for (let s: Scope | null = scope; s; s = s.parent) for (const n of names) if (s.byName.has(n)) return s;
+  return null;
+}
+
+export function accessList(scope: Scope): AccessList {
+  const owner = ownerOf(scope, ['allow', 'deny']);
+  if (!owner) return NO_ACCESS;
+  let l = accessLists.get(owner);
+  if (!l) {
+    const n = nearest(owner, ['allow', 'deny'])!;
+    l = { rules: accessRulesOf(n.directives), directives: n.directives, from: n.scope };
+    accessLists.set(owner, l);
+  }
+  return l;
 }
 
 export function rootOf(scope: Scope): Setting<{ kind: 'root' | 'alias'; path: string }> {
@@ -93,9 +113,25 @@ export function indexOf(scope: Scope): Setting<string[]> {
   return { value: n.directives.flatMap((d) => d.args.map((a) => a.value)), directive: n.directives[0], from: n.scope };
 }
 
+const NO_PAGES: { pages: ErrorPage[]; from: Scope | null } = Object.freeze({ pages: [], from: null }) as {
+  pages: ErrorPage[];
+  from: Scope | null;
+};
+
+/** The error_page list in force in a scope (read once per scope that has one). */
 export function errorPages(scope: Scope): { pages: ErrorPage[]; from: Scope | null } {
-  const n = nearest(scope, ['error_page']);
-  if (!n) return { pages: [], from: null };
+  const owner = ownerOf(scope, ['error_page']);
+  if (!owner) return NO_PAGES;
+  let l = pageLists.get(owner);
+  if (!l) {
+    l = readErrorPages(owner);
+    pageLists.set(owner, l);
+  }
+  return l;
+}
+
+function readErrorPages(scope: Scope): { pages: ErrorPage[]; from: Scope | null } {
+  const n = nearest(scope, ['error_page'])!;
   const pages: ErrorPage[] = [];
   for (const d of n.directives) {
     const a = d.args.map((x) => x.value);
@@ -164,49 +200,81 @@ export function effectiveSettings(scope: Scope): EffectiveSettings {
   return s;
 }
 
+/**
+ * A scope's settings from its parent's: a setting the scope does not set itself is its parent's
+ * (what `nearest` would find), so only the settings named in the scope are read again (issue 12:
+ * about 25 walks up the parent chain per scope before).
+ */
 function computeSettings(scope: Scope): EffectiveSettings {
+  const p = scope.parent ? effectiveSettings(scope.parent) : null;
+  const sets = (names: string[]) => !p || names.some((n) => scope.byName.has(n));
   const list = (name: string) => nearest(scope, [name])?.directives ?? [];
+  const inherit = <K extends keyof EffectiveSettings>(key: K, names: string[], read: () => EffectiveSettings[K]): EffectiveSettings[K] =>
+    sets(names) ? read() : p![key];
   return {
-    access: accessList(scope),
-    satisfy: plain(scope, ['satisfy'], (d) => (d.args[0]?.value === 'any' ? 'any' : 'all'), 'all' as 'all' | 'any'),
-    authBasic: plain(scope, ['auth_basic'], (d) => (d.args[0]?.value === 'off' ? null : (d.args[0]?.value ?? null)), null as string | null),
-    authBasicUserFile: plain(scope, ['auth_basic_user_file'], (d) => d.args[0]?.value ?? null, null as string | null),
-    authRequest: plain(
-      scope,
-      ['auth_request'],
-      (d) => (d.args[0]?.value === 'off' ? null : (d.args[0]?.value ?? null)),
-      null as string | null,
+    access: inherit('access', ['allow', 'deny'], () => accessList(scope)),
+    satisfy: inherit('satisfy', ['satisfy'], () =>
+      plain(scope, ['satisfy'], (d) => (d.args[0]?.value === 'any' ? 'any' : 'all'), 'all' as 'all' | 'any'),
     ),
-    root: rootOf(scope),
-    index: indexOf(scope),
-    autoindex: plain(scope, ['autoindex'], flag, false),
-    randomIndex: plain(scope, ['random_index'], flag, false),
+    authBasic: inherit('authBasic', ['auth_basic'], () =>
+      plain(scope, ['auth_basic'], (d) => (d.args[0]?.value === 'off' ? null : (d.args[0]?.value ?? null)), null as string | null),
+    ),
+    authBasicUserFile: inherit('authBasicUserFile', ['auth_basic_user_file'], () =>
+      plain(scope, ['auth_basic_user_file'], (d) => d.args[0]?.value ?? null, null as string | null),
+    ),
+    authRequest: inherit('authRequest', ['auth_request'], () =>
+      plain(scope, ['auth_request'], (d) => (d.args[0]?.value === 'off' ? null : (d.args[0]?.value ?? null)), null as string | null),
+    ),
+    root: inherit('root', ['root', 'alias'], () => rootOf(scope)),
+    index: inherit('index', ['index'], () => indexOf(scope)),
+    autoindex: inherit('autoindex', ['autoindex'], () => plain(scope, ['autoindex'], flag, false)),
+    randomIndex: inherit('randomIndex', ['random_index'], () => plain(scope, ['random_index'], flag, false)),
     tryFiles: own(scope, 'try_files')[0] ?? null,
-    disableSymlinks: plain(
-      scope,
-      ['disable_symlinks'],
-      (d) => {
-        const m = d.args[0]?.value;
-        const from = d.args.find((a) => a.value.startsWith('from='))?.value.slice(5) ?? null;
-        return { mode: m === 'on' ? 'on' : m === 'if_not_owner' ? 'if_not_owner' : 'off', from } as const;
-      },
-      { mode: 'off', from: null } as { mode: 'off' | 'on' | 'if_not_owner'; from: string | null },
+    disableSymlinks: inherit('disableSymlinks', ['disable_symlinks'], () =>
+      plain(
+        scope,
+        ['disable_symlinks'],
+        (d) => {
+          const m = d.args[0]?.value;
+          const from = d.args.find((a) => a.value.startsWith('from='))?.value.slice(5) ?? null;
+          return { mode: m === 'on' ? 'on' : m === 'if_not_owner' ? 'if_not_owner' : 'off', from } as const;
+        },
+        { mode: 'off', from: null } as { mode: 'off' | 'on' | 'if_not_owner'; from: string | null },
+      ),
     ),
-    errorPages: errorPages(scope),
-    recursiveErrorPages: plain(scope, ['recursive_error_pages'], flag, false),
+    errorPages: inherit('errorPages', ['error_page'], () => errorPages(scope)),
+    recursiveErrorPages: inherit('recursiveErrorPages', ['recursive_error_pages'], () =>
+      plain(scope, ['recursive_error_pages'], flag, false),
+    ),
     handler: handlerOf(scope),
-    internal: plain(scope, ['internal'], () => true, false),
-    limitReq: list('limit_req'),
-    limitConn: list('limit_conn'),
-    limitReqStatus: plain(scope, ['limit_req_status'], (d) => Number(d.args[0]?.value), 503),
-    limitConnStatus: plain(scope, ['limit_conn_status'], (d) => Number(d.args[0]?.value), 503),
-    proxyInterceptErrors: plain(scope, ['proxy_intercept_errors'], flag, false),
-    fastcgiInterceptErrors: plain(scope, ['fastcgi_intercept_errors'], flag, false),
-    uwsgiInterceptErrors: plain(scope, ['uwsgi_intercept_errors'], flag, false),
-    scgiInterceptErrors: plain(scope, ['scgi_intercept_errors'], flag, false),
-    grpcInterceptErrors: plain(scope, ['grpc_intercept_errors'], flag, false),
-    proxyCacheValid: list('proxy_cache_valid'),
-    davMethods: plain(scope, ['dav_methods'], (d) => d.args.map((a) => a.value.toUpperCase()).filter((m) => m !== 'OFF'), [] as string[]),
-    validReferers: nearest(scope, ['valid_referers'])?.directives.at(-1) ?? null,
+    internal: inherit('internal', ['internal'], () => plain(scope, ['internal'], () => true, false)),
+    limitReq: inherit('limitReq', ['limit_req'], () => list('limit_req')),
+    limitConn: inherit('limitConn', ['limit_conn'], () => list('limit_conn')),
+    limitReqStatus: inherit('limitReqStatus', ['limit_req_status'], () =>
+      plain(scope, ['limit_req_status'], (d) => Number(d.args[0]?.value), 503),
+    ),
+    limitConnStatus: inherit('limitConnStatus', ['limit_conn_status'], () =>
+      plain(scope, ['limit_conn_status'], (d) => Number(d.args[0]?.value), 503),
+    ),
+    proxyInterceptErrors: inherit('proxyInterceptErrors', ['proxy_intercept_errors'], () =>
+      plain(scope, ['proxy_intercept_errors'], flag, false),
+    ),
+    fastcgiInterceptErrors: inherit('fastcgiInterceptErrors', ['fastcgi_intercept_errors'], () =>
+      plain(scope, ['fastcgi_intercept_errors'], flag, false),
+    ),
+    uwsgiInterceptErrors: inherit('uwsgiInterceptErrors', ['uwsgi_intercept_errors'], () =>
+      plain(scope, ['uwsgi_intercept_errors'], flag, false),
+    ),
+    scgiInterceptErrors: inherit('scgiInterceptErrors', ['scgi_intercept_errors'], () =>
+      plain(scope, ['scgi_intercept_errors'], flag, false),
+    ),
+    grpcInterceptErrors: inherit('grpcInterceptErrors', ['grpc_intercept_errors'], () =>
+      plain(scope, ['grpc_intercept_errors'], flag, false),
+    ),
+    proxyCacheValid: inherit('proxyCacheValid', ['proxy_cache_valid'], () => list('proxy_cache_valid')),
+    davMethods: inherit('davMethods', ['dav_methods'], () =>
+      plain(scope, ['dav_methods'], (d) => d.args.map((a) => a.value.toUpperCase()).filter((m) => m !== 'OFF'), [] as string[]),
+    ),
+    validReferers: inherit('validReferers', ['valid_referers'], () => nearest(scope, ['valid_referers'])?.directives.at(-1) ?? null),
   };
 }
