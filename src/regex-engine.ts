@@ -537,7 +537,10 @@ let fastPath = true;
 /** Tests only: run every subject as if the JavaScript fast path did not exist (RE2 wherever it can). */
 export function setRegexFastPath(on: boolean): void {
   fastPath = on;
+  generation++;
 }
+/** Bumped by setRegexFastPath: an answer remembered under the other mode is not reused. */
+let generation = 0;
 
 /** Longest subject whose worst-case estimate stays under `steps` (Infinity: any length). */
 function subjectLimit(a: Analysis, steps: number): number {
@@ -613,7 +616,7 @@ function compile(source: string, flags: string): CompiledRegex {
     return m ? toMatch(m) : null;
   };
   const onRe2 = (st: State, s: string) => st.re2 !== null && !(a.dollarNl && s.endsWith('\n')) && !(caseless && WIDE.test(s));
-  const exec = (s: string): RegexOutcome => {
+  const run = (s: string): RegexOutcome => {
     if (s.length <= fast && fastPath) {
       const m = js.exec(s);
       return m ? toMatch(m) : null;
@@ -624,6 +627,22 @@ function compile(source: string, flags: string): CompiledRegex {
       return m ? toMatch(m as unknown as RegExpExecArray) : null;
     }
     return runJs(st, s);
+  };
+  // The last subject and its answer: a simulated request tests the same Host or URI against the same
+  // regex again in every phase and internal redirect (and V8 compiles a RegExp on its first runs).
+  let lastSubject: string | null = null;
+  let lastOutcome: RegexOutcome = null;
+  let lastGeneration = generation;
+  const exec = (s: string): RegexOutcome => {
+    if (s === lastSubject && lastGeneration === generation) {
+      const o = lastOutcome;
+      return o === null || isUnknown(o) ? o : { captures: o.captures.slice(), named: { ...o.named }, index: o.index };
+    }
+    const o = run(s);
+    lastSubject = s;
+    lastOutcome = o;
+    lastGeneration = generation;
+    return o;
   };
   const regex: ConfigRegex = {
     source,
