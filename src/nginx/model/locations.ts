@@ -78,8 +78,8 @@ function levelOf(scope: Scope): { statics: Location[]; regexes: Location[] } {
   return v;
 }
 
-/** The reasons that depend on the location alone, written once per location (issue 12: a lint runs
- * the search for every proof, and most candidates are `not-a-prefix`). */
+/** The reasons that depend on the location alone, written only when read (issue 12: a lint runs the
+ * search for every proof, and the simulator shows only some candidates; most are `not-a-prefix`). */
 const REASON: Partial<Record<CandidateResult, string>> = {
   'exact-match': ' equals the URI: the search stops here',
   'exact-mismatch': ' is an exact match and the URI differs',
@@ -90,14 +90,16 @@ const REASON: Partial<Record<CandidateResult, string>> = {
   'regex-no-match': ' does not match the URI',
   'regex-not-tried': ' comes after an undecidable regex',
 };
-const reasons = new WeakMap<Location, Map<CandidateResult, string>>();
-function reason(l: Location, result: CandidateResult): string {
-  let m = reasons.get(l);
-  if (!m) reasons.set(l, (m = new Map()));
-  let r = m.get(result);
-  if (r === undefined) m.set(result, (r = label(l) + REASON[result]!));
-  return r;
+class LazyCandidate implements Candidate {
+  constructor(
+    readonly location: Location,
+    readonly result: CandidateResult,
+  ) {}
+  get reason(): string {
+    return label(this.location) + REASON[this.result]!;
+  }
 }
+const cand = (l: Location, result: CandidateResult): Candidate => new LazyCandidate(l, result);
 
 /**
  * Deepest location nesting the search follows. The parsers keep MAX_NESTING levels per file;
@@ -121,11 +123,11 @@ export function findLocation(server: Server, uri: string): LocationMatch {
       if (uri.startsWith(l.bin) && (!best || l.bin.length > best.bin.length)) best = l;
     }
     for (const l of statics) {
-      if (l === exact) out.candidates.push({ location: l, result: 'exact-match', reason: reason(l, 'exact-match') });
-      else if (l.modifier === '=') out.candidates.push({ location: l, result: 'exact-mismatch', reason: reason(l, 'exact-mismatch') });
-      else if (l === best) out.candidates.push({ location: l, result: 'longest-prefix', reason: reason(l, 'longest-prefix') });
-      else if (uri.startsWith(l.bin)) out.candidates.push({ location: l, result: 'shorter-prefix', reason: reason(l, 'shorter-prefix') });
-      else out.candidates.push({ location: l, result: 'not-a-prefix', reason: reason(l, 'not-a-prefix') });
+      if (l === exact) out.candidates.push(cand(l, 'exact-match'));
+      else if (l.modifier === '=') out.candidates.push(cand(l, 'exact-mismatch'));
+      else if (l === best) out.candidates.push(cand(l, 'longest-prefix'));
+      else if (uri.startsWith(l.bin)) out.candidates.push(cand(l, 'shorter-prefix'));
+      else out.candidates.push(cand(l, 'not-a-prefix'));
     }
     if (exact) {
       current = exact;
@@ -180,8 +182,7 @@ export function findLocation(server: Server, uri: string): LocationMatch {
       if (!v.ok) {
         out.candidates.push({ location: l, result: 'regex-unknown', reason: `${label(l)}: cannot evaluate the regex (${v.reason})` });
         out.unknown = `regex of ${label(l)} cannot be evaluated: ${v.reason}`;
-        for (const r of regexes.slice(i + 1))
-          out.candidates.push({ location: r, result: 'regex-not-tried', reason: reason(r, 'regex-not-tried') });
+        for (const r of regexes.slice(i + 1)) out.candidates.push(cand(r, 'regex-not-tried'));
         return 'UNKNOWN';
       }
       const m = matchRegex(v, uri);
@@ -193,7 +194,7 @@ export function findLocation(server: Server, uri: string): LocationMatch {
         return 'UNKNOWN';
       }
       if (m) {
-        out.candidates.push({ location: l, result: 'regex-match', reason: reason(l, 'regex-match') });
+        out.candidates.push(cand(l, 'regex-match'));
         for (const r of regexes.slice(i + 1))
           out.candidates.push({
             location: r,
@@ -206,7 +207,7 @@ export function findLocation(server: Server, uri: string): LocationMatch {
         const sub = find(l, depth + 1);
         return sub === 'UNKNOWN' ? 'UNKNOWN' : 'OK';
       }
-      out.candidates.push({ location: l, result: 'regex-no-match', reason: reason(l, 'regex-no-match') });
+      out.candidates.push(cand(l, 'regex-no-match'));
     }
     return rc;
   };
