@@ -93,8 +93,13 @@ function v4ToText(n: number): string {
   return [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
 }
 
+/** Work counter (test/nginx-scale-shape.test.ts: each scope's allow/deny list is parsed once per lint,
+ * not once per scope inheriting it or per simulated request). */
+export const accessRuleStats = { parsed: 0 };
+
 /** Parse one allow/deny argument the way nginx does. */
 export function parseAccessRule(action: 'allow' | 'deny', text: string, directive?: Directive): AccessRule {
+  accessRuleStats.parsed++;
   const base = { action, text, directive } as const;
   if (text === 'all')
     return { ...base, families: ['ipv4', 'ipv6', 'unix'], all: true, v4: { addr: 0, mask: 0, len: 0 }, v6: { addr: 0n, mask: 0n, len: 0 } };
