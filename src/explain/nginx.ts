@@ -261,7 +261,10 @@ export function explainNginx(set: ConfigSet, configPath: string, req: ExplainReq
     outcome,
     cause: status === 403 && cause ? { id: cause, title: causeTitle(cause) } : null,
     verdict: '',
-    decidedBy: decisive && decisive.at && decisive.directive ? { ...decisive.at, directive: decisive.directive } : null,
+    decidedBy:
+      decisive && decisive.at && decisive.directive
+        ? { file: decisive.at.file, line: decisive.at.line, column: decisive.at.column, directive: decisive.directive }
+        : null,
     fs: opts.fs,
     possibleOutcomes,
     mayAlso: r.mayAlso.map(toPossible),

@@ -81,6 +81,8 @@ export function prove(model: Model, input: SampleInput, expect: ProofExpectation
     status: e.status,
     cause: e.cause?.id ?? null,
     decidedBy: e.decidedBy,
-    trace: e.trace.filter((t) => t.at !== null).map((t) => ({ ...t.at!, message: t.message })),
+    trace: e.trace
+      .filter((t) => t.at !== null)
+      .map((t) => ({ file: t.at!.file, line: t.at!.line, column: t.at!.column, message: t.message })),
   };
 }

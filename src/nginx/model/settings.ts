@@ -200,37 +200,32 @@ export function effectiveSettings(scope: Scope): EffectiveSettings {
   return s;
 }
 
-/**
- * A scope's settings from its parent's: a setting the scope does not set itself is its parent's
- * (what `nearest` would find), so only the settings named in the scope are read again (issue 12:
- * about 25 walks up the parent chain per scope before).
- */
-function computeSettings(scope: Scope): EffectiveSettings {
-  const p = scope.parent ? effectiveSettings(scope.parent) : null;
-  const sets = (names: string[]) => !p || names.some((n) => scope.byName.has(n));
-  const list = (name: string) => nearest(scope, [name])?.directives ?? [];
-  const inherit = <K extends keyof EffectiveSettings>(key: K, names: string[], read: () => EffectiveSettings[K]): EffectiveSettings[K] =>
-    sets(names) ? read() : p![key];
-  return {
-    access: inherit('access', ['allow', 'deny'], () => accessList(scope)),
-    satisfy: inherit('satisfy', ['satisfy'], () =>
-      plain(scope, ['satisfy'], (d) => (d.args[0]?.value === 'any' ? 'any' : 'all'), 'all' as 'all' | 'any'),
-    ),
-    authBasic: inherit('authBasic', ['auth_basic'], () =>
-      plain(scope, ['auth_basic'], (d) => (d.args[0]?.value === 'off' ? null : (d.args[0]?.value ?? null)), null as string | null),
-    ),
-    authBasicUserFile: inherit('authBasicUserFile', ['auth_basic_user_file'], () =>
-      plain(scope, ['auth_basic_user_file'], (d) => d.args[0]?.value ?? null, null as string | null),
-    ),
-    authRequest: inherit('authRequest', ['auth_request'], () =>
+type Inherited = Exclude<keyof EffectiveSettings, 'tryFiles' | 'handler'>;
+
+/** How each inherited setting is read in a scope, and the directives that set it there. */
+const READERS: { [K in Inherited]: [string[], (scope: Scope) => EffectiveSettings[K]] } = {
+  access: [['allow', 'deny'], (scope) => accessList(scope)],
+  satisfy: [['satisfy'], (scope) => plain(scope, ['satisfy'], (d) => (d.args[0]?.value === 'any' ? 'any' : 'all'), 'all' as 'all' | 'any')],
+  authBasic: [
+    ['auth_basic'],
+    (scope) => plain(scope, ['auth_basic'], (d) => (d.args[0]?.value === 'off' ? null : (d.args[0]?.value ?? null)), null as string | null),
+  ],
+  authBasicUserFile: [
+    ['auth_basic_user_file'],
+    (scope) => plain(scope, ['auth_basic_user_file'], (d) => d.args[0]?.value ?? null, null as string | null),
+  ],
+  authRequest: [
+    ['auth_request'],
+    (scope) =>
       plain(scope, ['auth_request'], (d) => (d.args[0]?.value === 'off' ? null : (d.args[0]?.value ?? null)), null as string | null),
-    ),
-    root: inherit('root', ['root', 'alias'], () => rootOf(scope)),
-    index: inherit('index', ['index'], () => indexOf(scope)),
-    autoindex: inherit('autoindex', ['autoindex'], () => plain(scope, ['autoindex'], flag, false)),
-    randomIndex: inherit('randomIndex', ['random_index'], () => plain(scope, ['random_index'], flag, false)),
-    tryFiles: own(scope, 'try_files')[0] ?? null,
-    disableSymlinks: inherit('disableSymlinks', ['disable_symlinks'], () =>
+  ],
+  root: [['root', 'alias'], (scope) => rootOf(scope)],
+  index: [['index'], (scope) => indexOf(scope)],
+  autoindex: [['autoindex'], (scope) => plain(scope, ['autoindex'], flag, false)],
+  randomIndex: [['random_index'], (scope) => plain(scope, ['random_index'], flag, false)],
+  disableSymlinks: [
+    ['disable_symlinks'],
+    (scope) =>
       plain(
         scope,
         ['disable_symlinks'],
@@ -241,40 +236,80 @@ function computeSettings(scope: Scope): EffectiveSettings {
         },
         { mode: 'off', from: null } as { mode: 'off' | 'on' | 'if_not_owner'; from: string | null },
       ),
-    ),
-    errorPages: inherit('errorPages', ['error_page'], () => errorPages(scope)),
-    recursiveErrorPages: inherit('recursiveErrorPages', ['recursive_error_pages'], () =>
-      plain(scope, ['recursive_error_pages'], flag, false),
-    ),
+  ],
+  errorPages: [['error_page'], (scope) => errorPages(scope)],
+  recursiveErrorPages: [['recursive_error_pages'], (scope) => plain(scope, ['recursive_error_pages'], flag, false)],
+  internal: [['internal'], (scope) => plain(scope, ['internal'], () => true, false)],
+  limitReq: [['limit_req'], (scope) => nearest(scope, ['limit_req'])?.directives ?? []],
+  limitConn: [['limit_conn'], (scope) => nearest(scope, ['limit_conn'])?.directives ?? []],
+  limitReqStatus: [['limit_req_status'], (scope) => plain(scope, ['limit_req_status'], (d) => Number(d.args[0]?.value), 503)],
+  limitConnStatus: [['limit_conn_status'], (scope) => plain(scope, ['limit_conn_status'], (d) => Number(d.args[0]?.value), 503)],
+  proxyInterceptErrors: [['proxy_intercept_errors'], (scope) => plain(scope, ['proxy_intercept_errors'], flag, false)],
+  fastcgiInterceptErrors: [['fastcgi_intercept_errors'], (scope) => plain(scope, ['fastcgi_intercept_errors'], flag, false)],
+  uwsgiInterceptErrors: [['uwsgi_intercept_errors'], (scope) => plain(scope, ['uwsgi_intercept_errors'], flag, false)],
+  scgiInterceptErrors: [['scgi_intercept_errors'], (scope) => plain(scope, ['scgi_intercept_errors'], flag, false)],
+  grpcInterceptErrors: [['grpc_intercept_errors'], (scope) => plain(scope, ['grpc_intercept_errors'], flag, false)],
+  proxyCacheValid: [['proxy_cache_valid'], (scope) => nearest(scope, ['proxy_cache_valid'])?.directives ?? []],
+  davMethods: [
+    ['dav_methods'],
+    (scope) => plain(scope, ['dav_methods'], (d) => d.args.map((a) => a.value.toUpperCase()).filter((m) => m !== 'OFF'), [] as string[]),
+  ],
+  validReferers: [['valid_referers'], (scope) => nearest(scope, ['valid_referers'])?.directives.at(-1) ?? null],
+};
+const INHERITED = Object.keys(READERS) as Inherited[];
+/** The settings a directive name changes. */
+const SETS = new Map<string, Inherited[]>();
+for (const key of INHERITED) for (const name of READERS[key][0]) SETS.set(name, [...(SETS.get(name) ?? []), key]);
+
+function read<K extends Inherited>(key: K, scope: Scope): EffectiveSettings[K] {
+  return READERS[key][1](scope);
+}
+
+/**
+ * A scope's settings from its parent's: a setting the scope does not set itself is its parent's
+ * (what `nearest` would find), so only the settings named in the scope are read (issue 12: about
+ * 25 walks up the parent chain per scope before). try_files and the content handler are the
+ * scope's own.
+ */
+function computeSettings(scope: Scope): EffectiveSettings {
+  const p = scope.parent ? effectiveSettings(scope.parent) : null;
+  const get = <K extends Inherited>(key: K): EffectiveSettings[K] => (p ? p[key] : read(key, scope));
+  // One literal with every key (V8 gives it one shape; `{ ...p }` and then setting keys is its slow path).
+  const out: EffectiveSettings = {
+    access: get('access'),
+    satisfy: get('satisfy'),
+    authBasic: get('authBasic'),
+    authBasicUserFile: get('authBasicUserFile'),
+    authRequest: get('authRequest'),
+    root: get('root'),
+    index: get('index'),
+    autoindex: get('autoindex'),
+    randomIndex: get('randomIndex'),
+    tryFiles: own(scope, 'try_files')[0] ?? null,
+    disableSymlinks: get('disableSymlinks'),
+    errorPages: get('errorPages'),
+    recursiveErrorPages: get('recursiveErrorPages'),
     handler: handlerOf(scope),
-    internal: inherit('internal', ['internal'], () => plain(scope, ['internal'], () => true, false)),
-    limitReq: inherit('limitReq', ['limit_req'], () => list('limit_req')),
-    limitConn: inherit('limitConn', ['limit_conn'], () => list('limit_conn')),
-    limitReqStatus: inherit('limitReqStatus', ['limit_req_status'], () =>
-      plain(scope, ['limit_req_status'], (d) => Number(d.args[0]?.value), 503),
-    ),
-    limitConnStatus: inherit('limitConnStatus', ['limit_conn_status'], () =>
-      plain(scope, ['limit_conn_status'], (d) => Number(d.args[0]?.value), 503),
-    ),
-    proxyInterceptErrors: inherit('proxyInterceptErrors', ['proxy_intercept_errors'], () =>
-      plain(scope, ['proxy_intercept_errors'], flag, false),
-    ),
-    fastcgiInterceptErrors: inherit('fastcgiInterceptErrors', ['fastcgi_intercept_errors'], () =>
-      plain(scope, ['fastcgi_intercept_errors'], flag, false),
-    ),
-    uwsgiInterceptErrors: inherit('uwsgiInterceptErrors', ['uwsgi_intercept_errors'], () =>
-      plain(scope, ['uwsgi_intercept_errors'], flag, false),
-    ),
-    scgiInterceptErrors: inherit('scgiInterceptErrors', ['scgi_intercept_errors'], () =>
-      plain(scope, ['scgi_intercept_errors'], flag, false),
-    ),
-    grpcInterceptErrors: inherit('grpcInterceptErrors', ['grpc_intercept_errors'], () =>
-      plain(scope, ['grpc_intercept_errors'], flag, false),
-    ),
-    proxyCacheValid: inherit('proxyCacheValid', ['proxy_cache_valid'], () => list('proxy_cache_valid')),
-    davMethods: inherit('davMethods', ['dav_methods'], () =>
-      plain(scope, ['dav_methods'], (d) => d.args.map((a) => a.value.toUpperCase()).filter((m) => m !== 'OFF'), [] as string[]),
-    ),
-    validReferers: inherit('validReferers', ['valid_referers'], () => nearest(scope, ['valid_referers'])?.directives.at(-1) ?? null),
+    internal: get('internal'),
+    limitReq: get('limitReq'),
+    limitConn: get('limitConn'),
+    limitReqStatus: get('limitReqStatus'),
+    limitConnStatus: get('limitConnStatus'),
+    proxyInterceptErrors: get('proxyInterceptErrors'),
+    fastcgiInterceptErrors: get('fastcgiInterceptErrors'),
+    uwsgiInterceptErrors: get('uwsgiInterceptErrors'),
+    scgiInterceptErrors: get('scgiInterceptErrors'),
+    grpcInterceptErrors: get('grpcInterceptErrors'),
+    proxyCacheValid: get('proxyCacheValid'),
+    davMethods: get('davMethods'),
+    validReferers: get('validReferers'),
   };
+  if (p) {
+    const w = out as unknown as Record<Inherited, unknown>;
+    for (const name of scope.byName.keys()) {
+      const keys = SETS.get(name);
+      if (keys) for (const key of keys) w[key] = read(key, scope);
+    }
+  }
+  return out;
 }
