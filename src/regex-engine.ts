@@ -490,11 +490,7 @@ function charClass(src: string, start: number): { re2: string | null; why: strin
 
 /** Longest subject for which the fallback's estimate n^k × factor stays under FALLBACK_STEPS. */
 function fallbackLimit(a: Analysis): number {
-  const k = a.variable + (a.anchored ? 0 : 1);
-  const budget = FALLBACK_STEPS / Math.max(1, a.factor) / Math.max(1, a.program);
-  if (budget < 1) return 0;
-  if (k === 0) return Infinity;
-  return Math.floor(Math.pow(budget, 1 / k));
+  return subjectLimit(a, FALLBACK_STEPS);
 }
 
 function re2Flags(flags: string): number {
@@ -524,6 +520,37 @@ export function compileConfigRegex(source: string, flags = ''): CompiledRegex {
   return v;
 }
 
+/** Work counters (tests assert the shape: one RE2 program per distinct regex at most, none for the
+ * regexes that every subject can run on the JavaScript engine within FAST_STEPS). */
+export const regexStats = { compiled: 0, re2Programs: 0 };
+
+/**
+ * Below this estimated number of backtracking steps (n^k × factor × program size, the same worst-case
+ * estimate as the fallback budget) a subject runs on the pattern's own JavaScript RegExp, which is
+ * the reference meaning that the RE2 translation reproduces (test/regex-dos.test.ts compares them on
+ * every corpus regex) and is much cheaper to build and run than re2js. The RE2 program is then
+ * compiled on the first subject over that bound, or never (issue 12: eager RE2 programs were 7 % of
+ * the nginx 1,000-server lint and 160 MB retained at 10,000 servers).
+ */
+const FAST_STEPS = 1e6;
+let fastPath = true;
+/** Tests only: run every subject as if the JavaScript fast path did not exist (RE2 wherever it can). */
+export function setRegexFastPath(on: boolean): void {
+  fastPath = on;
+  generation++;
+}
+/** Bumped by setRegexFastPath: an answer remembered under the other mode is not reused. */
+let generation = 0;
+
+/** Longest subject whose worst-case estimate stays under `steps` (Infinity: any length). */
+function subjectLimit(a: Analysis, steps: number): number {
+  const k = a.variable + (a.anchored ? 0 : 1);
+  const budget = steps / Math.max(1, a.factor) / Math.max(1, a.program);
+  if (budget < 1) return 0;
+  if (k === 0) return Infinity;
+  return Math.floor(Math.pow(budget, 1 / k));
+}
+
 function compile(source: string, flags: string): CompiledRegex {
   let js: RegExp;
   try {
@@ -531,64 +558,110 @@ function compile(source: string, flags: string): CompiledRegex {
   } catch (e) {
     return { ok: false, reason: `not a valid regex: ${(e as Error).message}` };
   }
+  regexStats.compiled++;
   const a = analyse(source, flags);
   if (a.program > MAX_PROGRAM) return { ok: false, reason: 'the regex repeats too much to be evaluated safely (program too large)' };
-  let re2: RE2JS | null = null;
   const caseless = flags.includes('i');
-  let re2Why = a.why ? `${a.why}, which RE2 lacks` : '';
-  if (a.re2 !== null && caseless && a.wide) re2Why = 'case-insensitive letters above U+00FF, where RE2 folds case differently';
-  else if (a.re2 !== null) {
-    try {
-      re2 = re2js().compile(a.re2, re2Flags(flags));
-    } catch (e) {
-      re2Why = `RE2 rejects it: ${(e as Error).message}`;
+  // Subjects up to `fast` characters run on the JavaScript RegExp. Only for patterns whose fallback
+  // would be accepted anyway (no nested or alternated repeated group, a budget of at least
+  // MIN_FALLBACK_SUBJECT): then whether RE2 accepts the translation changes nothing for those
+  // subjects, and no repeated group can hold a capture that the engines would report differently.
+  const fast = !a.unsafe && fallbackLimit(a) >= MIN_FALLBACK_SUBJECT ? subjectLimit(a, FAST_STEPS) : -1;
+
+  type State = { re2: RE2JS | null; re2Why: string; needFallback: boolean; limit: number; fallbackWhy: string | null };
+  let state: State | null = null;
+  const settle = (): State => {
+    if (state) return state;
+    let re2: RE2JS | null = null;
+    let re2Why = a.why ? `${a.why}, which RE2 lacks` : '';
+    if (a.re2 !== null && caseless && a.wide) re2Why = 'case-insensitive letters above U+00FF, where RE2 folds case differently';
+    else if (a.re2 !== null) {
+      try {
+        re2 = re2js().compile(a.re2, re2Flags(flags));
+        regexStats.re2Programs++;
+      } catch (e) {
+        re2Why = `RE2 rejects it: ${(e as Error).message}`;
+      }
     }
-  }
-  // Subjects above U+00FF under `i` also take the fallback: RE2 folds ſ/s, K/k where JavaScript does not.
-  const needFallback = re2 === null || a.dollarNl || caseless;
-  let limit = Infinity;
-  let fallbackWhy: string | null = null;
-  if (needFallback) {
-    if (a.unsafe) fallbackWhy = `${a.unsafe} can backtrack without end`;
-    else {
-      limit = fallbackLimit(a);
-      if (limit < MIN_FALLBACK_SUBJECT) fallbackWhy = 'too many quantifiers to evaluate with a bounded backtracking budget';
+    // Subjects above U+00FF under `i` also take the fallback: RE2 folds ſ/s, K/k where JavaScript does not.
+    const needFallback = re2 === null || a.dollarNl || caseless;
+    let limit = Infinity;
+    let fallbackWhy: string | null = null;
+    if (needFallback) {
+      if (a.unsafe) fallbackWhy = `${a.unsafe} can backtrack without end`;
+      else {
+        limit = fallbackLimit(a);
+        if (limit < MIN_FALLBACK_SUBJECT) fallbackWhy = 'too many quantifiers to evaluate with a bounded backtracking budget';
+      }
     }
+    state = { re2, re2Why, needFallback, limit: fallbackWhy ? 0 : limit, fallbackWhy };
+    return state;
+  };
+  if (fast < 0) {
+    const st = settle();
+    if (st.re2 === null && st.fallbackWhy)
+      return { ok: false, reason: `it needs a backtracking engine (${st.re2Why}), and ${st.fallbackWhy}` };
   }
-  if (re2 === null && fallbackWhy) return { ok: false, reason: `it needs a backtracking engine (${re2Why}), and ${fallbackWhy}` };
-  if (fallbackWhy) limit = 0;
-  const runJs = (s: string): RegexOutcome => {
-    if (fallbackWhy)
+  const runJs = (st: State, s: string): RegexOutcome => {
+    if (st.fallbackWhy)
       return {
-        unknown: `this subject (${r2 === null ? re2Why : 'a final newline, or characters above U+00FF under case-insensitivity'}) needs a backtracking engine, and ${fallbackWhy}`,
+        unknown: `this subject (${st.re2 === null ? st.re2Why : 'a final newline, or characters above U+00FF under case-insensitivity'}) needs a backtracking engine, and ${st.fallbackWhy}`,
       };
-    if (s.length > limit)
+    if (s.length > st.limit)
       return {
-        unknown: `the regex needs a backtracking engine (${re2Why || '`$` before a final newline'}); subjects over ${limit} characters exceed its budget`,
+        unknown: `the regex needs a backtracking engine (${st.re2Why || '`$` before a final newline'}); subjects over ${st.limit} characters exceed its budget`,
       };
     js.lastIndex = 0;
     const m = js.exec(s);
     return m ? toMatch(m) : null;
   };
-  const r2 = re2;
-  const onRe2 = (s: string) => r2 !== null && !(a.dollarNl && s.endsWith('\n')) && !(caseless && WIDE.test(s));
-  const exec = (s: string): RegexOutcome => {
-    if (onRe2(s)) {
-      const m = r2!.exec(s);
+  const onRe2 = (st: State, s: string) => st.re2 !== null && !(a.dollarNl && s.endsWith('\n')) && !(caseless && WIDE.test(s));
+  const run = (s: string): RegexOutcome => {
+    if (s.length <= fast && fastPath) {
+      const m = js.exec(s);
+      return m ? toMatch(m) : null;
+    }
+    const st = settle();
+    if (onRe2(st, s)) {
+      const m = st.re2!.exec(s);
       return m ? toMatch(m as unknown as RegExpExecArray) : null;
     }
-    return runJs(s);
+    return runJs(st, s);
+  };
+  // The last subject and its answer: a simulated request tests the same Host or URI against the same
+  // regex again in every phase and internal redirect (and V8 compiles a RegExp on its first runs).
+  let lastSubject: string | null = null;
+  let lastOutcome: RegexOutcome = null;
+  let lastGeneration = generation;
+  const exec = (s: string): RegexOutcome => {
+    if (s === lastSubject && lastGeneration === generation) {
+      const o = lastOutcome;
+      return o === null || isUnknown(o) ? o : { captures: o.captures.slice(), named: { ...o.named }, index: o.index };
+    }
+    const o = run(s);
+    lastSubject = s;
+    lastOutcome = o;
+    lastGeneration = generation;
+    return o;
   };
   const regex: ConfigRegex = {
     source,
     flags,
-    engine: r2 === null ? 'backtrack' : a.dollarNl || caseless ? 're2+backtrack' : 're2',
+    get engine() {
+      const st = settle();
+      return st.re2 === null ? 'backtrack' : a.dollarNl || caseless ? 're2+backtrack' : 're2';
+    },
     re2Source: a.re2,
-    fallbackLimit: needFallback ? limit : Infinity,
+    get fallbackLimit() {
+      const st = settle();
+      return st.needFallback ? st.limit : Infinity;
+    },
     exec,
     matches(s: string) {
-      if (onRe2(s)) return r2!.test(s);
-      const m = runJs(s);
+      if (s.length <= fast && fastPath) return js.test(s);
+      const st = settle();
+      if (onRe2(st, s)) return st.re2!.test(s);
+      const m = runJs(st, s);
       return isUnknown(m) ? m : m !== null;
     },
   };

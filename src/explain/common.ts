@@ -24,6 +24,10 @@ export interface ExplainOptions {
   /** Apache without `fs`: the tree's parsed .htaccess files by directory (all of them: a directory
    * not in the map has none), as `why403 diff` reads them. */
   htaccess?: Map<string, ParsedFile>;
+  /** Only what a proof reads (status, cause, deciding directive, the trace's messages and places):
+   * no access-rule details, directive texts of other steps, suggestions, verdict or config problems.
+   * The simulation is the same. nginx only (issue 12: a lint explains one request per proof). */
+  brief?: boolean;
 }
 
 export const REASONS: Record<number, string> = {

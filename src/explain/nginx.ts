@@ -234,21 +234,22 @@ export function explainNginx(set: ConfigSet, configPath: string, req: ExplainReq
   const outcome = outcomeName(status, outcomeKind);
   const scopes = scopeIndex(model);
   const di = r.decisive;
+  const brief = opts.brief === true;
   const steps: ExplainStep[] = r.trace.map((t, i) => {
-    const details = accessDetails(t, scopes);
+    const details = brief ? undefined : accessDetails(t, scopes);
     return {
       n: i + 1,
       phase: t.phase,
       message: t.message,
       at: locationOf(t.directive, cwd),
-      directive: directiveText(t.directive),
+      directive: brief && i !== di ? null : directiveText(t.directive),
       decisive: i === di,
       ...(details ? { details } : {}),
     };
   });
   const decisive = di >= 0 ? steps[di] : null;
   const possibleOutcomes = possible.map(toPossible);
-  const { errors, warnings } = configProblems(set, cwd);
+  const { errors, warnings } = brief ? { errors: [], warnings: [] } : configProblems(set, cwd);
   const assumptions = commonAssumptions(req, host, hostFrom, opts.fs);
   if (opts.prefix) assumptions.push(`relative paths resolve against the prefix ${opts.prefix}`);
   const exp: Explanation = {
@@ -260,7 +261,10 @@ export function explainNginx(set: ConfigSet, configPath: string, req: ExplainReq
     outcome,
     cause: status === 403 && cause ? { id: cause, title: causeTitle(cause) } : null,
     verdict: '',
-    decidedBy: decisive && decisive.at && decisive.directive ? { ...decisive.at, directive: decisive.directive } : null,
+    decidedBy:
+      decisive && decisive.at && decisive.directive
+        ? { file: decisive.at.file, line: decisive.at.line, column: decisive.at.column, directive: decisive.directive }
+        : null,
     fs: opts.fs,
     possibleOutcomes,
     mayAlso: r.mayAlso.map(toPossible),
@@ -268,9 +272,9 @@ export function explainNginx(set: ConfigSet, configPath: string, req: ExplainReq
     traceAssumes: status === null && possible.length ? r.assumes : [],
     assumptions,
     unknowns: r.unknowns,
-    suggestions: suggestions(r, decisive, req, scopes, r.decidedBy),
+    suggestions: brief ? [] : suggestions(r, decisive, req, scopes, r.decidedBy),
     configErrors: [...errors, ...warnings],
   };
-  exp.verdict = finishVerdict(status, outcome, cause, decisive, possibleOutcomes, opts.fs);
+  if (!brief) exp.verdict = finishVerdict(status, outcome, cause, decisive, possibleOutcomes, opts.fs);
   return exp;
 }

@@ -212,6 +212,7 @@ function nginxView(set: ConfigSet, options: ModelOptions): NginxView {
   const tree = buildModel(set);
   let scopes: Scope[] | null = null;
   const dead = new Map<string, DeadAccessRule[]>();
+  const samples = new Map<Scope, SampleInput | null>();
   const fs = options.fs ? new DiskFs(pathMapOf(options)) : null;
   let disk: DiskScan | undefined;
   const view: NginxView = {
@@ -223,7 +224,12 @@ function nginxView(set: ConfigSet, options: ModelOptions): NginxView {
     disk: () => (disk ??= fs && scanDisk ? scanDisk(view, fs) : undefined) ?? null,
     scopes: () => (scopes ??= scopesOf(tree)),
     refusesEveryone: refusedBy,
-    requestTo: (scope) => requestTo(tree, scope),
+    requestTo: (scope) => {
+      // one per scope (several rules ask for the same scope); a copy, so no caller can change another's
+      let r = samples.get(scope);
+      if (r === undefined) samples.set(scope, (r = requestTo(tree, scope)));
+      return r && { ...r };
+    },
     serverOf,
     settingsAt: effectiveSettings,
     scopeAt: (server, uri) => findLocation(server, toBinary(uri.split('?')[0])).location ?? server,

@@ -38,6 +38,9 @@ function pathCandidates(loc: Location | null): string[] {
   return [base, `${base}${base.endsWith('/') ? '' : '/'}x`, `${base}x`];
 }
 
+/** The Host of each server's sample requests (a server belongs to one model; its port is its own). */
+const hostOf = new WeakMap<Server, string | null>();
+
 /** A request that reaches `scope` (its server and its innermost location), or null. */
 export function requestTo(model: NginxModel, scope: Scope): SampleInput | null {
   const server = serverOf(scope);
@@ -45,7 +48,11 @@ export function requestTo(model: NginxModel, scope: Scope): SampleInput | null {
   const listen = server.listens.find((l) => !l.addr.startsWith('unix:'));
   if (server.listens.length && !listen) return null;
   const port = listen?.port ?? 80;
-  const host = hostCandidates(server).find((h) => selectServer(model, { host: h, port }).server === server);
+  let host = hostOf.get(server);
+  if (host === undefined) {
+    host = hostCandidates(server).find((h) => selectServer(model, { host: h, port }).server === server) ?? null;
+    hostOf.set(server, host);
+  }
   if (!host) return null;
   const loc = locationOf(scope);
   let path: string | undefined;

@@ -28,6 +28,10 @@ export function sampleUrl(s: SampleInput): string {
  * valid credentials assumed for that user (as `explain --user`); `cwd`: paths in the explanation are
  * relative to it ('' keeps them absolute). */
 export function explainSample(model: Model, sample: SampleRequest & { user?: string }, cwd = ''): Explanation | null {
+  return explainWith(model, sample, cwd, false);
+}
+
+function explainWith(model: Model, sample: SampleRequest & { user?: string }, cwd: string, brief: boolean): Explanation | null {
   const headers = Object.entries(sample.headers).map(([k, v]) => `${k}: ${v}`);
   const r = parseExplainRequest({
     target: sample.url,
@@ -45,6 +49,7 @@ export function explainSample(model: Model, sample: SampleRequest & { user?: str
     ...(o.serverRoot ? { serverRoot: o.serverRoot } : {}),
     ...(o.defines ? { defines: o.defines } : {}),
     ...(o.settings ? { settings: o.settings } : {}),
+    ...(brief ? { brief } : {}),
     cwd,
   });
 }
@@ -65,7 +70,9 @@ export function prove(model: Model, input: SampleInput, expect: ProofExpectation
     ip: input.ip ?? SAMPLE_CLIENT,
     headers: { ...(input.headers ?? {}) },
   };
-  const e = explainSample(model, request);
+  // brief: the proof keeps the status, cause, deciding directive and trace, which a brief explanation
+  // computes exactly as a full one (the same simulation)
+  const e = explainWith(model, request, '', true);
   if (!e || e.status === null) return null;
   if (e.status !== expect.status || (expect.decidedBy && !sameAt(e.decidedBy, expect.decidedBy))) return false;
   return {
@@ -74,6 +81,8 @@ export function prove(model: Model, input: SampleInput, expect: ProofExpectation
     status: e.status,
     cause: e.cause?.id ?? null,
     decidedBy: e.decidedBy,
-    trace: e.trace.filter((t) => t.at !== null).map((t) => ({ ...t.at!, message: t.message })),
+    trace: e.trace
+      .filter((t) => t.at !== null)
+      .map((t) => ({ file: t.at!.file, line: t.at!.line, column: t.at!.column, message: t.message })),
   };
 }

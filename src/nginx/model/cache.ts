@@ -3,8 +3,8 @@
  * small helpers they share: every scope of a model, and how a message names a directive.
  */
 import { directiveText, type Directive } from '../../ast.js';
-import { accessRulesOf, accessSegments, addressText, segmentAllows, shadowedBy } from './address.js';
-import { effectiveSettings } from './settings.js';
+import { accessSegments, addressText, segmentAllows, shadowedBy } from './address.js';
+import { accessList, effectiveSettings } from './settings.js';
 import { type Location, type NginxModel, type Scope, type Server } from './tree.js';
 
 /** Every scope of the model once, parents before children: http, each server, its locations (nested),
@@ -79,9 +79,10 @@ export function deadAccessRules(model: NginxModel, action: 'allow' | 'deny'): De
   const out: DeadAccessRule[] = [];
   const seen = new Set<Directive>();
   for (const scope of scopesOf(model)) {
-    const own = scope.body.filter((d) => !d.block && (d.name === 'allow' || d.name === 'deny'));
-    if (own.length < 2) continue;
-    const rules = accessRulesOf(own);
+    const own = (scope.byName.get('allow')?.length ?? 0) + (scope.byName.get('deny')?.length ?? 0);
+    if (own < 2) continue;
+    // the scope's own allow/deny list, in order: the list it puts in force (parsed once per scope)
+    const rules = accessList(scope).rules;
     rules.forEach((rule, i) => {
       const by = shadowedBy(rule, rules.slice(0, i));
       if (rule.action !== action || !by || !by.some((b) => b.action !== rule.action)) return;

@@ -64,6 +64,43 @@ function autoRedirect(l: Location): boolean {
 
 const label = (l: Location) => scopeLabel(l);
 
+/** The prefix (`=`, plain, `^~`) and regex locations of a scope, split once per scope. */
+const levels = new WeakMap<Scope, { statics: Location[]; regexes: Location[] }>();
+function levelOf(scope: Scope): { statics: Location[]; regexes: Location[] } {
+  let v = levels.get(scope);
+  if (!v) {
+    v = {
+      statics: scope.locations.filter((l) => l.modifier === '' || l.modifier === '=' || l.modifier === '^~'),
+      regexes: scope.locations.filter((l) => l.modifier === '~' || l.modifier === '~*'),
+    };
+    levels.set(scope, v);
+  }
+  return v;
+}
+
+/** The reasons that depend on the location alone, written only when read (issue 12: a lint runs the
+ * search for every proof, and the simulator shows only some candidates; most are `not-a-prefix`). */
+const REASON: Partial<Record<CandidateResult, string>> = {
+  'exact-match': ' equals the URI: the search stops here',
+  'exact-mismatch': ' is an exact match and the URI differs',
+  'longest-prefix': ' is the longest matching prefix at its level',
+  'shorter-prefix': ' matches but a longer prefix does too',
+  'not-a-prefix': ' is not a prefix of the URI',
+  'regex-match': ' is the first regex that matches (regexes are tried in config order)',
+  'regex-no-match': ' does not match the URI',
+  'regex-not-tried': ' comes after an undecidable regex',
+};
+class LazyCandidate implements Candidate {
+  constructor(
+    readonly location: Location,
+    readonly result: CandidateResult,
+  ) {}
+  get reason(): string {
+    return label(this.location) + REASON[this.result]!;
+  }
+}
+const cand = (l: Location, result: CandidateResult): Candidate => new LazyCandidate(l, result);
+
 /**
  * Deepest location nesting the search follows. The parsers keep MAX_NESTING levels per file;
  * includes can stack files deeper, and past this the result is `unknown` (with its reason).
@@ -78,7 +115,7 @@ export function findLocation(server: Server, uri: string): LocationMatch {
   type Rc = 'OK' | 'DONE' | 'AGAIN' | 'DECLINED' | 'UNKNOWN';
 
   const staticLookup = (scope: Scope): Rc => {
-    const statics = scope.locations.filter((l) => l.modifier === '' || l.modifier === '=' || l.modifier === '^~');
+    const { statics } = levelOf(scope);
     const exact = statics.find((l) => l.modifier === '=' && l.bin === uri);
     let best: Location | null = null;
     for (const l of statics) {
@@ -86,15 +123,11 @@ export function findLocation(server: Server, uri: string): LocationMatch {
       if (uri.startsWith(l.bin) && (!best || l.bin.length > best.bin.length)) best = l;
     }
     for (const l of statics) {
-      if (l === exact)
-        out.candidates.push({ location: l, result: 'exact-match', reason: `${label(l)} equals the URI: the search stops here` });
-      else if (l.modifier === '=')
-        out.candidates.push({ location: l, result: 'exact-mismatch', reason: `${label(l)} is an exact match and the URI differs` });
-      else if (l === best)
-        out.candidates.push({ location: l, result: 'longest-prefix', reason: `${label(l)} is the longest matching prefix at its level` });
-      else if (uri.startsWith(l.bin))
-        out.candidates.push({ location: l, result: 'shorter-prefix', reason: `${label(l)} matches but a longer prefix does too` });
-      else out.candidates.push({ location: l, result: 'not-a-prefix', reason: `${label(l)} is not a prefix of the URI` });
+      if (l === exact) out.candidates.push(cand(l, 'exact-match'));
+      else if (l.modifier === '=') out.candidates.push(cand(l, 'exact-mismatch'));
+      else if (l === best) out.candidates.push(cand(l, 'longest-prefix'));
+      else if (uri.startsWith(l.bin)) out.candidates.push(cand(l, 'shorter-prefix'));
+      else out.candidates.push(cand(l, 'not-a-prefix'));
     }
     if (exact) {
       current = exact;
@@ -132,7 +165,7 @@ export function findLocation(server: Server, uri: string): LocationMatch {
       rc = find(chosen, depth + 1);
     }
     if (rc === 'OK' || rc === 'DONE' || rc === 'UNKNOWN') return rc;
-    const regexes = scope.locations.filter((l) => l.modifier === '~' || l.modifier === '~*');
+    const { regexes } = levelOf(scope);
     if (noregex) {
       for (const l of regexes) {
         out.candidates.push({
@@ -149,8 +182,7 @@ export function findLocation(server: Server, uri: string): LocationMatch {
       if (!v.ok) {
         out.candidates.push({ location: l, result: 'regex-unknown', reason: `${label(l)}: cannot evaluate the regex (${v.reason})` });
         out.unknown = `regex of ${label(l)} cannot be evaluated: ${v.reason}`;
-        for (const r of regexes.slice(i + 1))
-          out.candidates.push({ location: r, result: 'regex-not-tried', reason: `${label(r)} comes after an undecidable regex` });
+        for (const r of regexes.slice(i + 1)) out.candidates.push(cand(r, 'regex-not-tried'));
         return 'UNKNOWN';
       }
       const m = matchRegex(v, uri);
@@ -162,11 +194,7 @@ export function findLocation(server: Server, uri: string): LocationMatch {
         return 'UNKNOWN';
       }
       if (m) {
-        out.candidates.push({
-          location: l,
-          result: 'regex-match',
-          reason: `${label(l)} is the first regex that matches (regexes are tried in config order)`,
-        });
+        out.candidates.push(cand(l, 'regex-match'));
         for (const r of regexes.slice(i + 1))
           out.candidates.push({
             location: r,
@@ -179,7 +207,7 @@ export function findLocation(server: Server, uri: string): LocationMatch {
         const sub = find(l, depth + 1);
         return sub === 'UNKNOWN' ? 'UNKNOWN' : 'OK';
       }
-      out.candidates.push({ location: l, result: 'regex-no-match', reason: `${label(l)} does not match the URI` });
+      out.candidates.push(cand(l, 'regex-no-match'));
     }
     return rc;
   };

@@ -74,10 +74,30 @@ function plain<T>(scope: Scope, names: string[], read: (d: Directive) => T, def:
 
 const flag = (d: Directive) => d.args[0]?.value === 'on';
 
-export function accessList(scope: Scope): { rules: AccessRule[]; directives: Directive[]; from: Scope | null } {
-  const n = nearest(scope, ['allow', 'deny']);
-  if (!n) return { rules: [], directives: [], from: null };
-  return { rules: accessRulesOf(n.directives), directives: n.directives, from: n.scope };
+export type AccessList = { rules: AccessRule[]; directives: Directive[]; from: Scope | null };
+
+const NO_ACCESS: AccessList = Object.freeze({ rules: [], directives: [], from: null }) as AccessList;
+/** The allow/deny list of each scope that has one, parsed once (issue 12: it was parsed again for
+ * every scope that inherits it and for every simulated request). Shared: never changed. */
+const accessLists = new WeakMap<Scope, AccessList>();
+const pageLists = new WeakMap<Scope, { pages: ErrorPage[]; from: Scope | null }>();
+
+/** The first scope from `scope` up that has a directive named in `names`. */
+function ownerOf(scope: Scope, names: string[]): Scope | null {
+  for (let s: Scope | null = scope; s; s = s.parent) for (const n of names) if (s.byName.has(n)) return s;
+  return null;
+}
+
+export function accessList(scope: Scope): AccessList {
+  const owner = ownerOf(scope, ['allow', 'deny']);
+  if (!owner) return NO_ACCESS;
+  let l = accessLists.get(owner);
+  if (!l) {
+    const n = nearest(owner, ['allow', 'deny'])!;
+    l = { rules: accessRulesOf(n.directives), directives: n.directives, from: n.scope };
+    accessLists.set(owner, l);
+  }
+  return l;
 }
 
 export function rootOf(scope: Scope): Setting<{ kind: 'root' | 'alias'; path: string }> {
@@ -93,9 +113,25 @@ export function indexOf(scope: Scope): Setting<string[]> {
   return { value: n.directives.flatMap((d) => d.args.map((a) => a.value)), directive: n.directives[0], from: n.scope };
 }
 
+const NO_PAGES: { pages: ErrorPage[]; from: Scope | null } = Object.freeze({ pages: [], from: null }) as {
+  pages: ErrorPage[];
+  from: Scope | null;
+};
+
+/** The error_page list in force in a scope (read once per scope that has one). */
 export function errorPages(scope: Scope): { pages: ErrorPage[]; from: Scope | null } {
-  const n = nearest(scope, ['error_page']);
-  if (!n) return { pages: [], from: null };
+  const owner = ownerOf(scope, ['error_page']);
+  if (!owner) return NO_PAGES;
+  let l = pageLists.get(owner);
+  if (!l) {
+    l = readErrorPages(owner);
+    pageLists.set(owner, l);
+  }
+  return l;
+}
+
+function readErrorPages(scope: Scope): { pages: ErrorPage[]; from: Scope | null } {
+  const n = nearest(scope, ['error_page'])!;
   const pages: ErrorPage[] = [];
   for (const d of n.directives) {
     const a = d.args.map((x) => x.value);
@@ -164,49 +200,116 @@ export function effectiveSettings(scope: Scope): EffectiveSettings {
   return s;
 }
 
+type Inherited = Exclude<keyof EffectiveSettings, 'tryFiles' | 'handler'>;
+
+/** How each inherited setting is read in a scope, and the directives that set it there. */
+const READERS: { [K in Inherited]: [string[], (scope: Scope) => EffectiveSettings[K]] } = {
+  access: [['allow', 'deny'], (scope) => accessList(scope)],
+  satisfy: [['satisfy'], (scope) => plain(scope, ['satisfy'], (d) => (d.args[0]?.value === 'any' ? 'any' : 'all'), 'all' as 'all' | 'any')],
+  authBasic: [
+    ['auth_basic'],
+    (scope) => plain(scope, ['auth_basic'], (d) => (d.args[0]?.value === 'off' ? null : (d.args[0]?.value ?? null)), null as string | null),
+  ],
+  authBasicUserFile: [
+    ['auth_basic_user_file'],
+    (scope) => plain(scope, ['auth_basic_user_file'], (d) => d.args[0]?.value ?? null, null as string | null),
+  ],
+  authRequest: [
+    ['auth_request'],
+    (scope) =>
+      plain(scope, ['auth_request'], (d) => (d.args[0]?.value === 'off' ? null : (d.args[0]?.value ?? null)), null as string | null),
+  ],
+  root: [['root', 'alias'], (scope) => rootOf(scope)],
+  index: [['index'], (scope) => indexOf(scope)],
+  autoindex: [['autoindex'], (scope) => plain(scope, ['autoindex'], flag, false)],
+  randomIndex: [['random_index'], (scope) => plain(scope, ['random_index'], flag, false)],
+  disableSymlinks: [
+    ['disable_symlinks'],
+    (scope) =>
+      plain(
+        scope,
+        ['disable_symlinks'],
+        (d) => {
+          const m = d.args[0]?.value;
+          const from = d.args.find((a) => a.value.startsWith('from='))?.value.slice(5) ?? null;
+          return { mode: m === 'on' ? 'on' : m === 'if_not_owner' ? 'if_not_owner' : 'off', from } as const;
+        },
+        { mode: 'off', from: null } as { mode: 'off' | 'on' | 'if_not_owner'; from: string | null },
+      ),
+  ],
+  errorPages: [['error_page'], (scope) => errorPages(scope)],
+  recursiveErrorPages: [['recursive_error_pages'], (scope) => plain(scope, ['recursive_error_pages'], flag, false)],
+  internal: [['internal'], (scope) => plain(scope, ['internal'], () => true, false)],
+  limitReq: [['limit_req'], (scope) => nearest(scope, ['limit_req'])?.directives ?? []],
+  limitConn: [['limit_conn'], (scope) => nearest(scope, ['limit_conn'])?.directives ?? []],
+  limitReqStatus: [['limit_req_status'], (scope) => plain(scope, ['limit_req_status'], (d) => Number(d.args[0]?.value), 503)],
+  limitConnStatus: [['limit_conn_status'], (scope) => plain(scope, ['limit_conn_status'], (d) => Number(d.args[0]?.value), 503)],
+  proxyInterceptErrors: [['proxy_intercept_errors'], (scope) => plain(scope, ['proxy_intercept_errors'], flag, false)],
+  fastcgiInterceptErrors: [['fastcgi_intercept_errors'], (scope) => plain(scope, ['fastcgi_intercept_errors'], flag, false)],
+  uwsgiInterceptErrors: [['uwsgi_intercept_errors'], (scope) => plain(scope, ['uwsgi_intercept_errors'], flag, false)],
+  scgiInterceptErrors: [['scgi_intercept_errors'], (scope) => plain(scope, ['scgi_intercept_errors'], flag, false)],
+  grpcInterceptErrors: [['grpc_intercept_errors'], (scope) => plain(scope, ['grpc_intercept_errors'], flag, false)],
+  proxyCacheValid: [['proxy_cache_valid'], (scope) => nearest(scope, ['proxy_cache_valid'])?.directives ?? []],
+  davMethods: [
+    ['dav_methods'],
+    (scope) => plain(scope, ['dav_methods'], (d) => d.args.map((a) => a.value.toUpperCase()).filter((m) => m !== 'OFF'), [] as string[]),
+  ],
+  validReferers: [['valid_referers'], (scope) => nearest(scope, ['valid_referers'])?.directives.at(-1) ?? null],
+};
+const INHERITED = Object.keys(READERS) as Inherited[];
+/** The settings a directive name changes. */
+const SETS = new Map<string, Inherited[]>();
+for (const key of INHERITED) for (const name of READERS[key][0]) SETS.set(name, [...(SETS.get(name) ?? []), key]);
+
+function read<K extends Inherited>(key: K, scope: Scope): EffectiveSettings[K] {
+  return READERS[key][1](scope);
+}
+
+/**
+ * A scope's settings from its parent's: a setting the scope does not set itself is its parent's
+ * (what `nearest` would find), so only the settings named in the scope are read (issue 12: about
+ * 25 walks up the parent chain per scope before). try_files and the content handler are the
+ * scope's own.
+ */
 function computeSettings(scope: Scope): EffectiveSettings {
-  const list = (name: string) => nearest(scope, [name])?.directives ?? [];
-  return {
-    access: accessList(scope),
-    satisfy: plain(scope, ['satisfy'], (d) => (d.args[0]?.value === 'any' ? 'any' : 'all'), 'all' as 'all' | 'any'),
-    authBasic: plain(scope, ['auth_basic'], (d) => (d.args[0]?.value === 'off' ? null : (d.args[0]?.value ?? null)), null as string | null),
-    authBasicUserFile: plain(scope, ['auth_basic_user_file'], (d) => d.args[0]?.value ?? null, null as string | null),
-    authRequest: plain(
-      scope,
-      ['auth_request'],
-      (d) => (d.args[0]?.value === 'off' ? null : (d.args[0]?.value ?? null)),
-      null as string | null,
-    ),
-    root: rootOf(scope),
-    index: indexOf(scope),
-    autoindex: plain(scope, ['autoindex'], flag, false),
-    randomIndex: plain(scope, ['random_index'], flag, false),
+  const p = scope.parent ? effectiveSettings(scope.parent) : null;
+  const get = <K extends Inherited>(key: K): EffectiveSettings[K] => (p ? p[key] : read(key, scope));
+  // One literal with every key (V8 gives it one shape; `{ ...p }` and then setting keys is its slow path).
+  const out: EffectiveSettings = {
+    access: get('access'),
+    satisfy: get('satisfy'),
+    authBasic: get('authBasic'),
+    authBasicUserFile: get('authBasicUserFile'),
+    authRequest: get('authRequest'),
+    root: get('root'),
+    index: get('index'),
+    autoindex: get('autoindex'),
+    randomIndex: get('randomIndex'),
     tryFiles: own(scope, 'try_files')[0] ?? null,
-    disableSymlinks: plain(
-      scope,
-      ['disable_symlinks'],
-      (d) => {
-        const m = d.args[0]?.value;
-        const from = d.args.find((a) => a.value.startsWith('from='))?.value.slice(5) ?? null;
-        return { mode: m === 'on' ? 'on' : m === 'if_not_owner' ? 'if_not_owner' : 'off', from } as const;
-      },
-      { mode: 'off', from: null } as { mode: 'off' | 'on' | 'if_not_owner'; from: string | null },
-    ),
-    errorPages: errorPages(scope),
-    recursiveErrorPages: plain(scope, ['recursive_error_pages'], flag, false),
+    disableSymlinks: get('disableSymlinks'),
+    errorPages: get('errorPages'),
+    recursiveErrorPages: get('recursiveErrorPages'),
     handler: handlerOf(scope),
-    internal: plain(scope, ['internal'], () => true, false),
-    limitReq: list('limit_req'),
-    limitConn: list('limit_conn'),
-    limitReqStatus: plain(scope, ['limit_req_status'], (d) => Number(d.args[0]?.value), 503),
-    limitConnStatus: plain(scope, ['limit_conn_status'], (d) => Number(d.args[0]?.value), 503),
-    proxyInterceptErrors: plain(scope, ['proxy_intercept_errors'], flag, false),
-    fastcgiInterceptErrors: plain(scope, ['fastcgi_intercept_errors'], flag, false),
-    uwsgiInterceptErrors: plain(scope, ['uwsgi_intercept_errors'], flag, false),
-    scgiInterceptErrors: plain(scope, ['scgi_intercept_errors'], flag, false),
-    grpcInterceptErrors: plain(scope, ['grpc_intercept_errors'], flag, false),
-    proxyCacheValid: list('proxy_cache_valid'),
-    davMethods: plain(scope, ['dav_methods'], (d) => d.args.map((a) => a.value.toUpperCase()).filter((m) => m !== 'OFF'), [] as string[]),
-    validReferers: nearest(scope, ['valid_referers'])?.directives.at(-1) ?? null,
+    internal: get('internal'),
+    limitReq: get('limitReq'),
+    limitConn: get('limitConn'),
+    limitReqStatus: get('limitReqStatus'),
+    limitConnStatus: get('limitConnStatus'),
+    proxyInterceptErrors: get('proxyInterceptErrors'),
+    fastcgiInterceptErrors: get('fastcgiInterceptErrors'),
+    uwsgiInterceptErrors: get('uwsgiInterceptErrors'),
+    scgiInterceptErrors: get('scgiInterceptErrors'),
+    grpcInterceptErrors: get('grpcInterceptErrors'),
+    proxyCacheValid: get('proxyCacheValid'),
+    davMethods: get('davMethods'),
+    validReferers: get('validReferers'),
   };
+  if (p) {
+    const w = out as unknown as Record<Inherited, unknown>;
+    for (const name of scope.byName.keys()) {
+      const keys = SETS.get(name);
+      if (keys) for (const key of keys) w[key] = read(key, scope);
+    }
+  }
+  return out;
 }

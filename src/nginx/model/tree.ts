@@ -302,5 +302,8 @@ export function nearest(scope: Scope | null, names: string[]): { scope: Scope; d
 /** A short human label of a scope: `location ^~ /a`, `server`, `if ($x)`, `limit_except GET`. */
 export function scopeLabel(s: Scope): string {
   if (!s.block) return s.kind === 'location' ? 'location /' : s.kind;
-  return [s.block.name, ...s.block.args.map((a) => a.raw)].join(' ');
+  let l = labels.get(s);
+  if (l === undefined) labels.set(s, (l = [s.block.name, ...s.block.args.map((a) => a.raw)].join(' ')));
+  return l;
 }
+const labels = new WeakMap<Scope, string>();

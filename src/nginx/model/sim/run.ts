@@ -35,7 +35,8 @@ export function simulate(model: NginxModel, req: SimRequest): SimResult {
         outcome = { status: null, outcome: 'unknown', cause: null, when: [] };
       }
     }
-    outcome = { ...outcome, when: [...run.assumptions] };
+    // a literal, not `{ ...outcome, when }` (V8's slow path for a spread followed by properties)
+    outcome = { status: outcome.status, outcome: outcome.outcome, cause: outcome.cause, when: [...run.assumptions] };
     results.push({ outcome, run, sim });
     for (let k = script.length; k < run.points.length; k++) {
       for (let alt = 1; alt < run.points[k]; alt++) {

@@ -77,5 +77,9 @@ export interface SimResult extends SimulatorResult<OutcomeKind> {
 
 export function at(d: Directive | null | undefined): string | undefined {
   if (!d) return undefined;
-  return `${d.source.path}:${d.nameSpan.start.line}:${d.nameSpan.start.column}`;
+  let s = places.get(d);
+  if (s === undefined) places.set(d, (s = `${d.source.path}:${d.nameSpan.start.line}:${d.nameSpan.start.column}`));
+  return s;
 }
+/** `at` of each directive, written once (every trace step and choice point names one). */
+const places = new WeakMap<Directive, string>();
