@@ -92,6 +92,16 @@ export function fileTypeName(st: Stats): string | null {
   return 'not a regular file';
 }
 
+let bytesObserver: ((path: string) => void) | null = null;
+
+/** Calls `fn` with the path of every file readBytes opens on disk (the shape test counts how often
+ * each file of a run is read); null removes it. Returns the observer it replaces. */
+export function observeByteReads(fn: ((path: string) => void) | null): ((path: string) => void) | null {
+  const prev = bytesObserver;
+  bytesObserver = fn;
+  return prev;
+}
+
 let overlay: ((path: string) => string | undefined) | null = null;
 
 /** Text that replaces a file's contents on disk for every read (an editor's unsaved buffers: the
@@ -126,6 +136,7 @@ export function readBytes(path: string, max: number = MAX_FILE_BYTES, truncate =
     if (bytes.length <= max) return { ok: true, bytes };
     return truncate ? { ok: true, bytes: bytes.subarray(0, max) } : tooLarge(path, bytes.length, max);
   }
+  bytesObserver?.(path);
   let fd: number;
   try {
     fd = openSync(path, OPEN_FLAGS);
