@@ -32,7 +32,7 @@ import { ModuleSet } from './modules.js';
 import { OPT_ALL, OPT_MULTI, OPT_SYM_OWNER, parseAllowOpts } from './options.js';
 import { checkOverride, parseAllowOverride, type OverrideState, type OverrideViolation } from './overrides.js';
 import { fnmatch } from './regex.js';
-import { countDirs, directoryIndex, type ApacheModel, type ServerModel } from './sections.js';
+import { countDirs, directoryIndex, sectionLabel, type ApacheModel, type ServerModel } from './sections.js';
 
 /** A server-context set of the same lint run and the settings it was linted with. */
 export interface MainConfig {
@@ -117,7 +117,7 @@ export function dirConfAt(server: ServerModel, dir: string): DirConf {
       if (fnmatch(s.path, level)) hits.push(w);
     }
     if (hits.length > 1) hits.sort((x, y) => x.pos - y.pos);
-    for (const { section: s } of hits) conf = mergeDirConf(conf, s.conf, `<Directory ${s.path}>`, s.directive);
+    for (const { section: s } of hits) conf = mergeDirConf(conf, s.conf, sectionLabel(s), s.directive);
     memo.set(level, conf);
   }
   return conf;
