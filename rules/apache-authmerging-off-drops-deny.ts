@@ -40,7 +40,8 @@ export default defineRule({
       // The section alone must refuse the neutral client (the directory URL itself shows it).
       if (p.result.status !== 403 && p.result.status !== 401) continue;
       for (const name of FILES) {
-        const r = m.probeUrl(p.root.server, `${p.url}${name}`);
+        // the probe already has the neutral GET of index.html in this directory (the same request)
+        const r = name === 'index.html' ? p.file : m.probeUrl(p.root.server, `${p.url}${name}`);
         if (r.status === 403 || r.status === 401) continue;
         const grant = r.grantedBy;
         const owner = grant ? m.ownerOf(grant) : undefined;

@@ -109,14 +109,16 @@ export default defineRule({
   },
   check(ctx) {
     const version = ctx.settings.apacheVersion ?? '2.4';
+    const lines = ctx.directives(...LEGACY).filter(({ ctx: w }) => !guarded(w.parents, version));
+    // nothing to report: the conversions are only read for the lines reported
+    if (lines.length === 0) return;
     const conversions = convertLegacy(ctx.set, {
       isGuarded: (parents) => guarded(parents, version),
       htaccessRequireRefused: htaccessRefusal(ctx),
     });
     const of = new Map<Directive, LegacyConversion>();
     for (const c of conversions) for (const d of c.section.legacy) of.set(d, c);
-    for (const { node, ctx: w } of ctx.directives(...LEGACY)) {
-      if (guarded(w.parents, version)) continue;
+    for (const { node } of lines) {
       const c = of.get(node);
       const atServer = !c || (!c.section.owner && !c.section.htaccess);
       if (atServer || !c) {

@@ -9,7 +9,7 @@ import { existsSync, realpathSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { ConfigSet, Directive, Node, ParsedFile, PathMapping, ServerKind } from './ast.js';
 import { inferApacheContext, loadApache } from './apache/load.js';
-import { DETECT_HEAD_BYTES, detectServer } from './detect.js';
+import { DETECT_HEAD_BYTES, detectByName, detectServer } from './detect.js';
 import {
   loadInfo,
   setLoadInfo,
@@ -60,7 +60,8 @@ function unknownServer(path: string, opts: LoadOptions): ConfigSet {
 /** Which server a config is for, given options (the `server` option wins). */
 export function serverFor(path: string, opts: LoadOptions = {}): ServerKind | null {
   if (opts.server) return opts.server;
-  return detectServer(path, opts.text ?? readHead(path));
+  // a name that decides alone (.htaccess, apache2.conf, nginx.conf…) needs no read of the file's head
+  return detectByName(path) ?? detectServer(path, opts.text ?? readHead(path));
 }
 
 /**

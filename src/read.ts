@@ -92,6 +92,16 @@ export function fileTypeName(st: Stats): string | null {
   return 'not a regular file';
 }
 
+let bytesObserver: ((path: string) => void) | null = null;
+
+/** Calls `fn` with the path of every file readBytes opens on disk (the shape test counts how often
+ * each file of a run is read); null removes it. Returns the observer it replaces. */
+export function observeByteReads(fn: ((path: string) => void) | null): ((path: string) => void) | null {
+  const prev = bytesObserver;
+  bytesObserver = fn;
+  return prev;
+}
+
 let overlay: ((path: string) => string | undefined) | null = null;
 
 /** Text that replaces a file's contents on disk for every read (an editor's unsaved buffers: the
@@ -105,6 +115,12 @@ export function overlayReads(fn: ((path: string) => string | undefined) | null):
 
 const OPEN_FLAGS = constants.O_RDONLY | (constants.O_NONBLOCK ?? 0) | (constants.O_NOCTTY ?? 0);
 const CHUNK = 64 * 1024;
+
+let scratch: Buffer | null = null;
+/** One CHUNK-sized buffer for every read past a file's first (what is read there is copied out). */
+function scratchBuffer(): Buffer {
+  return (scratch ??= Buffer.allocUnsafe(CHUNK));
+}
 
 export type BytesResult = { ok: true; bytes: Buffer } | { ok: false; code: string; message: string };
 
@@ -120,6 +136,7 @@ export function readBytes(path: string, max: number = MAX_FILE_BYTES, truncate =
     if (bytes.length <= max) return { ok: true, bytes };
     return truncate ? { ok: true, bytes: bytes.subarray(0, max) } : tooLarge(path, bytes.length, max);
   }
+  bytesObserver?.(path);
   let fd: number;
   try {
     fd = openSync(path, OPEN_FLAGS);
@@ -147,11 +164,15 @@ export function readBytes(path: string, max: number = MAX_FILE_BYTES, truncate =
     const chunks: Buffer[] = [];
     let total = 0;
     const limit = truncate ? max : max + 1;
+    // the size fstat gave (plus one byte, to see the end) in one read into a buffer of that size, then
+    // chunks while it grew, read into one scratch buffer and copied out: a config is mostly a few
+    // hundred bytes, and a fresh 64 KiB buffer per read (two per file) was 200 MB of allocation for
+    // 1,700 .htaccess files (docs/performance.md, third pass)
+    let first = true;
     for (;;) {
-      // the size fstat gave (plus one byte, to see the end) in one read, then chunks if it grew
-      const want = Math.min(total === 0 ? Math.max(st.size + 1, CHUNK) : CHUNK, limit - total);
+      const want = Math.min(first ? st.size + 1 : CHUNK, limit - total);
       if (want <= 0) break;
-      const buf = Buffer.allocUnsafe(want);
+      const buf = first ? Buffer.allocUnsafe(want) : scratchBuffer();
       let n: number;
       try {
         n = readSync(fd, buf, 0, want, null);
@@ -161,8 +182,9 @@ export function readBytes(path: string, max: number = MAX_FILE_BYTES, truncate =
         throw e;
       }
       if (n === 0) break;
-      chunks.push(n === want ? buf : buf.subarray(0, n));
+      chunks.push(first ? (n === want ? buf : buf.subarray(0, n)) : Buffer.from(buf.subarray(0, n)));
       total += n;
+      first = false;
     }
     if (total > max) return tooLarge(path, null, max);
     return { ok: true, bytes: chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, total) };

@@ -124,6 +124,17 @@ function realOrSelf(p: string): string {
   }
 }
 
+/** realOrSelf, asked once per path in a pass (a file is looked up when named, when covered, and as a
+ * file of its set), starting from the real paths expandPaths already knows. */
+function realPaths(known: ReadonlyMap<string, string>): (p: string) => string {
+  const cache = new Map(known);
+  return (p) => {
+    let r = cache.get(p);
+    if (r === undefined) cache.set(p, (r = realOrSelf(p)));
+    return r;
+  };
+}
+
 /** Lint paths (files, directories, globs, `-`). Throws ConfigError for a bad config. */
 export async function lint(paths: readonly string[], opts: LintOptions = {}): Promise<LintRun> {
   const cwd = opts.cwd ?? process.cwd();
@@ -162,7 +173,7 @@ export async function lint(paths: readonly string[], opts: LintOptions = {}): Pr
   let pass = 0;
   for (;;) {
     pass++;
-    const state = await lintOnce(expanded.files, expanded.missing, {
+    const state = await lintOnce(expanded.files, expanded.missing, expanded.real, {
       ...opts,
       cwd,
       rulesFor,
@@ -217,7 +228,7 @@ export async function lint(paths: readonly string[], opts: LintOptions = {}): Pr
         if (state.stdinPath && stdinOutput.text !== undefined) out.set(state.stdinPath, stdinOutput.text);
         return finish(entries, state.crashes, out);
       }
-      const again = await lintOnce(expanded.files, expanded.missing, {
+      const again = await lintOnce(expanded.files, expanded.missing, expanded.real, {
         ...opts,
         cwd,
         rulesFor,
@@ -296,8 +307,10 @@ function ruleProgress(set: ConfigSet, o: LintOptions): LintSetOptions['onRule'] 
 async function lintOnce(
   files: string[],
   missing: string[],
+  known: ReadonlyMap<string, string>,
   o: OnceOptions,
 ): Promise<{ entries: Map<string, FileEntry>; crashes: RuleCrash[]; stdinPath: string | null }> {
+  const realOf = realPaths(known);
   const load = await import('./load.js');
   const entries = new Map<string, FileEntry>();
   const crashes: RuleCrash[] = [];
@@ -308,13 +321,13 @@ async function lintOnce(
   const knownRules = new Set([...o.ruleIds, ...engineRules.map((r) => r.id)]);
   const apacheMains: Array<{ set: ConfigSet; settings: Settings; modelOptions: Omit<ModelOptions, 'settings'> }> = [];
   const htaccessSets: Array<{ set: ConfigSet; settings: Settings; modelOptions: Omit<ModelOptions, 'settings'> }> = [];
-  const named = new Set(files.flatMap((f) => [f, realOrSelf(f)]));
+  const named = new Set(files.flatMap((f) => [f, realOf(f)]));
   const mainSets = new Map<string, ConfigSet>();
 
   for (const f of files) {
     const isStdin = f === '-';
     const path = isStdin ? (o.stdin?.filename ? resolve(o.cwd, o.stdin.filename) : resolve(o.cwd, STDIN_NAME)) : f;
-    if (!isStdin && (covered.has(path) || covered.has(realOrSelf(path)))) {
+    if (!isStdin && (covered.has(path) || covered.has(realOf(path)))) {
       o.onProgress?.(++done, total);
       continue;
     }
@@ -346,7 +359,7 @@ async function lintOnce(
     if (isStdin) stdinPath = set.root.source.path;
     for (const p of set.files.keys()) {
       covered.add(p);
-      covered.add(realOrSelf(p));
+      covered.add(realOf(p));
     }
     const settings: Settings = o.user ? { ...settingsFor(cfg), user: o.user } : settingsFor(cfg);
     const modelOptions = { ...modelOptionsOf(loadOpts), ...(o.fs ? { fs: true } : {}) };
@@ -369,7 +382,7 @@ async function lintOnce(
     crashes.push(...r.crashes);
     // a fragment loaded through the main config that includes it (src/load.ts): the files named in
     // the run are reported, not the rest of that main config
-    if (loadInfo(set)?.requested) for (const p of [...r.files.keys()]) if (!named.has(p) && !named.has(realOrSelf(p))) r.files.delete(p);
+    if (loadInfo(set)?.requested) for (const p of [...r.files.keys()]) if (!named.has(p) && !named.has(realOf(p))) r.files.delete(p);
     mergeFindings(entries, r.files);
     o.onProgress?.(++done, total);
   }
@@ -378,7 +391,7 @@ async function lintOnce(
   if (o.fs && apacheMains.length) {
     const { discoverHtaccess } = await import('./model/disk-htaccess.js');
     for (const found of discoverHtaccess(apacheMains)) {
-      if (covered.has(found.file) || covered.has(realOrSelf(found.file))) continue;
+      if (covered.has(found.file) || covered.has(realOf(found.file))) continue;
       const cfg = o.configFor(found.file);
       if (isIgnored(found.file, cfg)) continue;
       const loadOpts = {
@@ -396,7 +409,7 @@ async function lintOnce(
       }
       for (const p of set.files.keys()) {
         covered.add(p);
-        covered.add(realOrSelf(p));
+        covered.add(realOf(p));
       }
       const settings: Settings = o.user ? { ...settingsFor(cfg), user: o.user } : settingsFor(cfg);
       htaccessSets.push({ set, settings, modelOptions: { ...modelOptionsOf(loadOpts), fs: true } });

@@ -14,7 +14,10 @@ import { generateApacheVhostTree } from '../bench/gen-apache-vhosts.js';
 import { generateNginxTree } from '../bench/gen-nginx.js';
 import { dirConfStats } from '../src/apache/model/dirconf.js';
 import { buildApacheModel, selectServer, vhostSelectStats } from '../src/apache/model/sections.js';
-import { loadStats, loadText } from '../src/load.js';
+import { servedRoots } from '../src/apache/model/cache.js';
+import { simStats } from '../src/apache/model/sim/index.js';
+import { loadConfig, loadStats, loadText } from '../src/load.js';
+import { observeByteReads } from '../src/read.js';
 import { LARGE_SET_CHARS, lint, lintCommand } from '../src/run.js';
 
 const dirs: string[] = [];
@@ -174,4 +177,58 @@ describe('indexed vhost selection keeps httpd order (first vhost whose name or a
   it('an exact address match wins over *', () => {
     expect(name('a.test', 80, '127.0.0.1')).toBe('local.test');
   });
+});
+
+describe('an Apache tree is read once and its lint probes stay bounded (issue 12, third pass)', () => {
+  /** Lint a generated tree of `n` vhosts, counting the reads of each file and the simulated requests. */
+  async function counted(n: number) {
+    const dir = mkdtempSync(join(tmpdir(), `why403-shape-reads-${n}-`));
+    dirs.push(dir);
+    const tree = generateApacheVhostTree(dir, n);
+    const reads = new Map<string, number>();
+    const s0 = { ...simStats };
+    const prev = observeByteReads((p) => void reads.set(p, (reads.get(p) ?? 0) + 1));
+    let run: Awaited<ReturnType<typeof lint>>;
+    try {
+      run = await lint([dir], { noConfig: true });
+    } finally {
+      observeByteReads(prev);
+    }
+    const model = buildApacheModel(loadConfig(join(dir, 'apache2.conf')));
+    return {
+      tree,
+      run,
+      reads,
+      roots: servedRoots(model).length,
+      simulations: simStats.simulations - s0.simulations,
+      runs: simStats.runs - s0.runs,
+    };
+  }
+
+  it('every file is opened once: no second read of a head to tell the server, none per .htaccess', async () => {
+    const { tree, run, reads } = await counted(20);
+    expect(run.results).toHaveLength(tree.htaccess + 2);
+    // each .htaccess, apache2.conf and the sites file: read, and read once
+    for (const r of run.results) expect(reads.get(r.filePath), r.filePath).toBe(1);
+    expect([...reads.values()].every((c) => c === 1)).toBe(true);
+    expect(reads.size).toBe(run.results.length);
+  }, 60_000);
+
+  it('simulated requests: a bounded number per served root, growing with the vhosts and no faster', async () => {
+    const small = await counted(20);
+    const big = await counted(80);
+    for (const w of [small, big]) {
+      expect(w.roots).toBeGreaterThan(0);
+      expect(w.simulations).toBeGreaterThan(w.roots); // the probes ran
+      // two probes per served root and per <Directory> below it, a few more per restricted section
+      // (20 vhosts: 40 served roots, 260 simulated requests; 280 before the third pass reused the probe of
+      // index.html in apache-authmerging-off-drops-deny)
+      expect(w.simulations).toBeLessThanOrEqual(8 * w.roots);
+      // each one a bounded number of (sub)requests (DirectoryIndex lookups, internal redirects)
+      expect(w.runs).toBeLessThanOrEqual(4 * w.simulations);
+    }
+    expect(big.roots / small.roots).toBe(4);
+    expect(big.simulations / small.simulations).toBeLessThanOrEqual(4.4);
+    expect(big.runs / small.runs).toBeLessThanOrEqual(4.4);
+  }, 120_000);
 });

@@ -230,6 +230,12 @@ export function evaluateAuthz(
     else unknown.push({ node: p, reason: v.unknown, possible: v.possible });
   }
   const results = new Map<AuthzResult, AuthzEval>();
+  if (unknown.length === 0) {
+    // every provider decided (the usual case): one evaluation, no assignments to try
+    const e = apply(section, 'and', method, (p) => fixed.get(p)!);
+    results.set(e.result, e);
+    return { results, unknowns: [] };
+  }
   const limit = Math.min(unknown.length, 8);
   const rec = (i: number, assign: Map<AuthzProviderNode, AuthzResult>) => {
     if (i === limit) {

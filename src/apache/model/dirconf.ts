@@ -158,24 +158,26 @@ export function parseRewriteFlags(s: string | undefined): Map<string, string> {
     const eq = p.indexOf('=');
     const k = (eq >= 0 ? p.slice(0, eq) : p).toLowerCase();
     const v = eq >= 0 ? p.slice(eq + 1) : '';
-    const full: Record<string, string> = {
-      forbidden: 'f',
-      gone: 'g',
-      last: 'l',
-      redirect: 'r',
-      nocase: 'nc',
-      passthrough: 'pt',
-      next: 'n',
-      chain: 'c',
-      skip: 's',
-      type: 't',
-      handler: 'h',
-      env: 'e',
-    };
-    m.set(full[k] ?? k, v);
+    m.set(FULL_FLAG.get(k) ?? k, v);
   }
   return m;
 }
+
+/** Long flag names and their short forms (made once, not per flag read). */
+const FULL_FLAG = new Map<string, string>([
+  ['forbidden', 'f'],
+  ['gone', 'g'],
+  ['last', 'l'],
+  ['redirect', 'r'],
+  ['nocase', 'nc'],
+  ['passthrough', 'pt'],
+  ['next', 'n'],
+  ['chain', 'c'],
+  ['skip', 's'],
+  ['type', 't'],
+  ['handler', 'h'],
+  ['env', 'e'],
+]);
 
 const REDIRECT_WORDS: Record<string, number> = { permanent: 301, temp: 302, seeother: 303, gone: 410 };
 

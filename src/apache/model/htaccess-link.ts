@@ -32,7 +32,7 @@ import { ModuleSet } from './modules.js';
 import { OPT_ALL, OPT_MULTI, OPT_SYM_OWNER, parseAllowOpts } from './options.js';
 import { checkOverride, parseAllowOverride, type OverrideState, type OverrideViolation } from './overrides.js';
 import { fnmatch } from './regex.js';
-import { countDirs, directoryIndex, type ApacheModel, type ServerModel } from './sections.js';
+import { countDirs, directoryIndex, sectionLabel, type ApacheModel, type ServerModel } from './sections.js';
 
 /** A server-context set of the same lint run and the settings it was linted with. */
 export interface MainConfig {
@@ -117,7 +117,7 @@ export function dirConfAt(server: ServerModel, dir: string): DirConf {
       if (fnmatch(s.path, level)) hits.push(w);
     }
     if (hits.length > 1) hits.sort((x, y) => x.pos - y.pos);
-    for (const { section: s } of hits) conf = mergeDirConf(conf, s.conf, `<Directory ${s.path}>`, s.directive);
+    for (const { section: s } of hits) conf = mergeDirConf(conf, s.conf, sectionLabel(s), s.directive);
     memo.set(level, conf);
   }
   return conf;
@@ -201,6 +201,22 @@ function linkIndex(model: ApacheModel): LinkIndex {
   return idx;
 }
 
+/** What placing a .htaccess needs of one main config of the run, looked up once per main config
+ * rather than once per .htaccess file and main config (a run links every .htaccess to every main). */
+const linkedMains = new WeakMap<MainConfig, { model: ApacheModel; modulesKnown: boolean; idx: LinkIndex } | null>();
+
+function linkedMain(main: MainConfig): { model: ApacheModel; modulesKnown: boolean; idx: LinkIndex } | null {
+  let out = linkedMains.get(main);
+  if (out !== undefined) return out;
+  const view = modelFor(main.set, { ...(main.modelOptions ?? {}), settings: main.settings });
+  out =
+    view.server === 'apache'
+      ? { model: view.tree, modulesKnown: view.tree.top.some((d) => d.key === 'loadmodule'), idx: linkIndex(view.tree) }
+      : null;
+  linkedMains.set(main, out);
+  return out;
+}
+
 /** `dir` and every directory above it (the bases `under(dir, base)` accepts), deepest first. */
 function ancestors(dir: string): string[] {
   const out = [dir];
@@ -225,11 +241,9 @@ export function htaccessContext(set: ConfigSet, settings: Settings): HtaccessCon
   const above = ancestors(dir);
   const links: HtaccessLink[] = [];
   for (const main of registry.get(set) ?? []) {
-    const view = modelFor(main.set, { ...(main.modelOptions ?? {}), settings: main.settings });
-    if (view.server !== 'apache') continue;
-    const model = view.tree;
-    const modulesKnown = model.top.some((d) => d.key === 'loadmodule');
-    const idx = linkIndex(model);
+    const linked = linkedMain(main);
+    if (!linked) continue;
+    const { model, modulesKnown, idx } = linked;
     // the deepest served root of each server that covers the directory
     const rootOf = new Map<ServerModel, ServedRoot>();
     const covered = new Set<ServerModel>();

@@ -62,6 +62,20 @@ const IDENT_TO_FILE: Record<string, string> = {
  * real configs never differ only by case).
  */
 export function canonicalModule(name: string): string {
+  let c = canonical.get(name);
+  if (c === undefined) {
+    c = canonicalOf(name);
+    // the names come from configs and the code (a few hundred); a pathological config cannot grow it without end
+    if (canonical.size >= 10_000) canonical.clear();
+    canonical.set(name, c);
+  }
+  return c;
+}
+
+/** canonicalModule's answers by the name asked (every `has('mod_dir')` of the simulator asks again). */
+const canonical = new Map<string, string>();
+
+function canonicalOf(name: string): string {
   let n = name.trim().toLowerCase();
   const slash = n.lastIndexOf('/');
   if (slash >= 0) n = n.slice(slash + 1);
@@ -92,7 +106,11 @@ export class ModuleSet {
   }
 }
 
-/** The module set of Debian's stock apache2 (static + mods-enabled). */
+let debianDefaults: ModuleSet | null = null;
+
+/** The module set of Debian's stock apache2 (static + mods-enabled). A fresh set each time (callers add
+ * to it), copied from one made once: every .htaccess set of a run builds a model. */
 export function debianDefaultModules(): ModuleSet {
-  return new ModuleSet([...DEBIAN_STATIC_MODULES, ...DEBIAN_ENABLED_MODULES]);
+  debianDefaults ??= new ModuleSet([...DEBIAN_STATIC_MODULES, ...DEBIAN_ENABLED_MODULES]);
+  return debianDefaults.clone();
 }

@@ -50,8 +50,20 @@ export function compilePcre(pattern: string, nocase = false): Compiled {
  */
 export function fnmatch(pattern: string, text: string, pathname = true): boolean {
   // Linear (two-pointer) glob matcher, not a RegExp: `*a*a*a*a*b` against a long path must not backtrack.
-  return compileGlob(pattern, { slash: pathname })(text);
+  const cache = pathname ? pathGlobs : nameGlobs;
+  let fn = cache.get(pattern);
+  if (!fn) {
+    fn = compileGlob(pattern, { slash: pathname });
+    if (cache.size >= 2000) cache.clear();
+    cache.set(pattern, fn);
+  }
+  return fn(text);
 }
+
+/** Compiled patterns by text (compileGlob keys its own cache by the options' JSON, a string made per
+ * call: the walks test the same wildcard sections at every level of every simulated request). */
+const pathGlobs = new Map<string, (s: string) => boolean>();
+const nameGlobs = new Map<string, (s: string) => boolean>();
 
 export function isFnmatchPattern(s: string): boolean {
   return /[*?[]/.test(s);

@@ -67,6 +67,16 @@ export interface Section {
   /** 0 for the main server, else 1 + vhost index (reorder_sorter puts main first). */
   owner: number;
   order: number;
+  /** How traces and merge trails name the section (`<Directory /srv/www/>`, `<LocationMatch ^/a>`),
+   * made once: every simulated request that meets the section would build it again. Optional so a
+   * hand-made section still works; then the walks build it. */
+  label?: string;
+}
+
+/** The trail label of a section as the walks name it: literal directories as `<Directory path>`, the
+ * rest with the directive's own name. */
+export function sectionLabel(s: Section): string {
+  return (s.label ??= s.kind === 'directory' && !s.regex ? `<Directory ${s.path}>` : `<${s.directive.name} ${s.path}>`);
 }
 
 export interface ServerModel {

@@ -23,8 +23,13 @@ import { fin, Sim, type PossibleOutcome, type RunResult, type SimRequest, type S
 import { translate } from './translate.js';
 import { mapToStorage } from './walk.js';
 
+/** Work counters for the algorithmic-shape test (test/scale-shape.test.ts): requests simulated and
+ * (sub)requests run through the phases. Only ever incremented; read the difference around a run. */
+export const simStats = { simulations: 0, runs: 0 };
+
 /** One (sub)request through every phase. */
 function runRequest(sim: Sim, uri: string, depth: number, sub: boolean): RunResult {
+  simStats.runs++;
   if (depth > 10) return fin(500, null, null, 'more than 10 internal redirects (LimitInternalRecursion)');
   const t = translate(sim, uri, depth, sub);
   if ('status' in t) return t;
@@ -84,6 +89,7 @@ const MAX_UNDECIDED = 3;
  * evaluated (a file test without the disk, the OS environment…), the request is run again with it
  * true and false, and the answers become the possible outcomes. */
 export function simulate(model: ApacheModel, req: SimRequest): SimResult {
+  simStats.simulations++;
   const first = once(model, req);
   const und = first.sim.undecided.slice(0, MAX_UNDECIDED);
   if (!und.length) return first.result;

@@ -214,12 +214,12 @@ export class Sim {
     this.method = (req.method ?? 'GET').toUpperCase();
     this.clientIp = req.clientIp ?? '127.0.0.1';
     this.fs = req.fs ?? null;
-    this.headers = Object.fromEntries(Object.entries(req.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
+    this.headers = req.headers ? Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k.toLowerCase(), v])) : {};
     // An absolute-URI request line names the host itself (ap_parse_uri: r->hostname); Host is ignored.
     const abs = ABSOLUTE.exec(req.uri);
     this.server = selectServer(model, abs ? abs[3].toLowerCase() : (req.host ?? 'localhost'), req.port);
     this.tls = req.tls ?? (model.modules.has('mod_ssl') && this.server.sslEngine?.value === 'on');
-    for (const [k, v] of Object.entries(req.env ?? {})) this.env.set(k, v);
+    if (req.env) for (const [k, v] of Object.entries(req.env)) this.env.set(k, v);
   }
 
   /** Process one (sub)request; `sub` = a mod_dir index lookup (no handler run). */

@@ -8,6 +8,7 @@ import type { Directive } from '../../../ast.js';
 import { isUnknown, type ConfigRegex } from '../../../regex-engine.js';
 import { mergeDirConf } from '../dirconf.js';
 import { fnmatch } from '../regex.js';
+import { sectionLabel } from '../sections.js';
 import { accessChecks } from './access.js';
 import { applyEnvIf } from './env.js';
 import { applyRewrite } from './rewrite.js';
@@ -162,13 +163,15 @@ export function forwardProxy(sim: Sim, url: string, by: Directive): Final & { fi
       hit = re.ok && sim.rxMatches(re.re, url);
     } else hit = px.wildcard ? fnmatch(px.path, url, false) : url.startsWith(px.path);
     if (!hit) continue;
-    conf = mergeDirConf(conf, px.conf, `<${px.directive.name} ${px.path}>`, px.directive);
-    sim.step('proxy_walk', `<${px.directive.name} ${px.path}> applies to ${url}`, px.directive);
+    const label = sectionLabel(px);
+    conf = mergeDirConf(conf, px.conf, label, px.directive);
+    sim.step('proxy_walk', `${label} applies to ${url}`, px.directive);
   }
   for (const loc of sim.server.locations) {
     if (locationMatches(sim, loc.kind, loc.path, loc.regex, url)) {
-      conf = mergeDirConf(conf, loc.conf, `<${loc.directive.name} ${loc.path}>`, loc.directive);
-      sim.step('location_walk', `<${loc.directive.name} ${loc.path}> applies`, loc.directive);
+      const label = sectionLabel(loc);
+      conf = mergeDirConf(conf, loc.conf, label, loc.directive);
+      sim.step('location_walk', `${label} applies`, loc.directive);
     }
   }
   conf = ifWalk(sim, conf);

@@ -16,7 +16,7 @@ import { permits, type FsStat } from '../fs.js';
 import { describeOptions, effectiveOptions, OPT_SYM_LINKS, OPT_SYM_OWNER } from '../options.js';
 import { checkOverride, type OverrideState } from '../overrides.js';
 import { fnmatch } from '../regex.js';
-import { countDirs } from '../sections.js';
+import { countDirs, sectionLabel } from '../sections.js';
 import type { ConfigRegex } from '../../../regex-engine.js';
 import { fin, type FileType, type Final, type Sim } from './state.js';
 
@@ -46,8 +46,9 @@ export function mapToStorage(sim: Sim, filename: string, uriPath: string, sub: b
 export function locationWalk(sim: Sim, conf: DirConf, uriPath: string): DirConf {
   for (const loc of sim.server.locations) {
     if (locationMatches(sim, loc.kind, loc.path, loc.regex, uriPath)) {
-      conf = mergeDirConf(conf, loc.conf, `<${loc.directive.name} ${loc.path}>`, loc.directive);
-      sim.step('location_walk', `<${loc.directive.name} ${loc.path}> applies`, loc.directive);
+      const label = sectionLabel(loc);
+      conf = mergeDirConf(conf, loc.conf, label, loc.directive);
+      sim.step('location_walk', `${label} applies`, loc.directive);
     }
   }
   return conf;
@@ -88,8 +89,9 @@ export function directoryWalk(sim: Sim, filename: string, uri: string): Walked |
       if (s.components !== comps) continue;
       const match = s.wildcard ? fnmatch(s.path, cur) : s.path === cur;
       if (!match) continue;
-      conf = mergeDirConf(conf, s.conf, `<Directory ${s.path}>`, s.directive);
-      sim.step('directory_walk', `<Directory ${s.path}> applies to ${cur}`, s.directive);
+      const label = sectionLabel(s);
+      conf = mergeDirConf(conf, s.conf, label, s.directive);
+      sim.step('directory_walk', `${label} applies to ${cur}`, s.directive);
     }
     // This level's .htaccess.
     const ht = htaccess(sim, cur, conf);
@@ -185,8 +187,9 @@ export function directoryWalk(sim: Sim, filename: string, uri: string): Walked |
     for (const s of dirs) {
       if (!s.wildcard || s.components !== comps) continue;
       if (!fnmatch(s.path.replace(/\/+$/, ''), finalName)) continue;
-      conf = mergeDirConf(conf, s.conf, `<Directory ${s.path}>`, s.directive);
-      sim.step('directory_walk', `<Directory ${s.path}> applies to the file ${finalName}`, s.directive);
+      const label = sectionLabel(s);
+      conf = mergeDirConf(conf, s.conf, label, s.directive);
+      sim.step('directory_walk', `${label} applies to the file ${finalName}`, s.directive);
     }
   }
   // Regex <Directory ~> / <DirectoryMatch>, in config order, against the whole filename.
@@ -198,8 +201,9 @@ export function directoryWalk(sim: Sim, filename: string, uri: string): Walked |
       continue;
     }
     if (sim.rxMatches(s.regex.re, testName)) {
-      conf = mergeDirConf(conf, s.conf, `<${s.directive.name} ${s.path}>`, s.directive);
-      sim.step('directory_walk', `<${s.directive.name} ${s.path}> applies`, s.directive);
+      const label = sectionLabel(s);
+      conf = mergeDirConf(conf, s.conf, label, s.directive);
+      sim.step('directory_walk', `${label} applies`, s.directive);
     }
   }
   // ap_file_walk: <Files>/<FilesMatch> on the last component.
@@ -273,9 +277,8 @@ function ifChain(sim: Sim, conf: DirConf, list: NestedSection[], depth: number):
 
 /** One level's .htaccess (ap_parse_htaccess); returns the merged config, a Final (403/500) or null. */
 export function htaccess(sim: Sim, dir: string, conf: DirConf): DirConf | Final | null {
-  const classes = conf.override?.classes ?? new Set<string>();
-  const list = conf.overrideList?.value ?? new Set<string>();
-  if (classes.size === 0 && list.size === 0) return null;
+  // (asked at every level of every walk: no Set made to learn that nothing is allowed)
+  if (!conf.override?.classes.size && !conf.overrideList?.value.size) return null;
   const by = conf.override?.by ?? conf.overrideList?.by ?? null;
   for (const name of sim.model.accessFileNames) {
     const path = dir + name;
