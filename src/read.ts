@@ -10,26 +10,48 @@
  * /proc file whose size says 0, cannot make us read without end).
  */
 import { closeSync, constants, fstatSync, lstatSync, openSync, readSync, statSync, type Stats } from 'node:fs';
+import { createRequire } from 'node:module';
 import type { Diagnostic } from './ast.js';
 import { SourceFile } from './source.js';
 
 /**
- * The most configuration why403 analyses at once: one file, and one configuration (entry file and
- * everything it includes) in total. Analysing needs about 200 bytes of memory per byte of config
- * (syntax tree, server model, findings), so 8 MiB stays well under node's default heap; the
- * largest real-world config we know (crossplane's large-config test) is 1.3 MB.
+ * The most configuration why403 analyses at once: one file (8 MiB), and one configuration (entry file
+ * and everything it includes) in total. Analysing a configuration needs up to about 100 bytes of memory
+ * per byte of config (syntax tree, server model, findings; measured: nginx 10,000 servers ≈ 50, Apache
+ * 10,000 vhosts with their .htaccess files ≈ 95, docs/performance.md), so the total follows node's heap
+ * limit: 1/128 of it, between 8 MiB and 32 MiB (a 4 GiB heap, node's default on a machine with 16 GiB
+ * or more, gives 32 MiB: 10,000 nginx servers are 26 MB). The largest real-world config we know
+ * (crossplane's large-config test) is 1.3 MB.
  */
 export const MAX_FILE_BYTES = 8 * 1024 * 1024;
-export const MAX_CONFIG_BYTES = MAX_FILE_BYTES;
-const WHY_LIMIT = 'why403 needs about 200 bytes of memory per byte of configuration';
+const MAX_CONFIG_CAP = 32 * 1024 * 1024;
+const BYTES_OF_HEAP_PER_BYTE = 128;
+const WHY_LIMIT = 'why403 needs up to about 100 bytes of memory per byte of configuration';
 
-/** What is left of MAX_CONFIG_BYTES for one configuration (an entry file and its includes). */
+let configBytes: number | undefined;
+/** The configuration budget of this process (node's heap limit / 128, 8–32 MiB). */
+export function maxConfigBytes(): number {
+  if (configBytes === undefined) {
+    let heap = 0;
+    try {
+      const v8 = createRequire(import.meta.url)('node:v8') as typeof import('node:v8');
+      heap = v8.getHeapStatistics().heap_size_limit;
+    } catch {
+      // no heap figure: the floor
+    }
+    const bytes = Math.floor(heap / BYTES_OF_HEAP_PER_BYTE / (1024 * 1024)) * 1024 * 1024;
+    configBytes = Math.min(MAX_CONFIG_CAP, Math.max(MAX_FILE_BYTES, bytes));
+  }
+  return configBytes;
+}
+
+/** What is left of maxConfigBytes() for one configuration (an entry file and its includes). */
 export interface ReadBudget {
   left: number;
 }
 
 export function newBudget(): ReadBudget {
-  return { left: MAX_CONFIG_BYTES };
+  return { left: maxConfigBytes() };
 }
 
 const ZERO = { start: { offset: 0, line: 1, column: 1 }, end: { offset: 0, line: 1, column: 1 } };
@@ -211,7 +233,7 @@ function tooLarge(path: string, size: number | null, max: number): BytesResult {
 
 /**
  * Read a config file as text. With a budget (the loaders pass one per configuration), the file
- * must also fit in what is left of MAX_CONFIG_BYTES, which it then uses up.
+ * must also fit in what is left of maxConfigBytes(), which it then uses up.
  */
 export function readSource(path: string, budget?: ReadBudget): ReadResult {
   readObserver?.(path);
@@ -219,7 +241,7 @@ export function readSource(path: string, budget?: ReadBudget): ReadResult {
   const r = readBytes(path, max);
   if (!r.ok) {
     if (r.code === 'too-large' && max < MAX_FILE_BYTES) {
-      const message = `${path} would take the configuration (the entry file and its includes) over ${MAX_CONFIG_BYTES} bytes in total, so it is not read (${WHY_LIMIT})`;
+      const message = `${path} would take the configuration (the entry file and its includes) over ${maxConfigBytes()} bytes in total, so it is not read (${WHY_LIMIT}; the limit is 1/${BYTES_OF_HEAP_PER_BYTE} of node's heap, up to ${MAX_CONFIG_CAP} bytes: NODE_OPTIONS=--max-old-space-size=4096 raises it)`;
       return { ok: false, error: fileDiagnostic(path, 'too-large', message) };
     }
     return { ok: false, error: fileDiagnostic(path, r.code, r.message) };

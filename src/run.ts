@@ -712,7 +712,7 @@ export async function lintCommand(a: LintArgs, pathMap: PathMapping[], io: CliIO
       const bytes = io.readStdin();
       if (bytes.length > MAX_FILE_BYTES) {
         io.err(
-          `why403: standard input is larger than ${MAX_FILE_BYTES} bytes; it is not analysed (why403 needs about 200 bytes of memory per byte of configuration)\n`,
+          `why403: standard input is larger than ${MAX_FILE_BYTES} bytes; it is not analysed (why403 needs up to about 100 bytes of memory per byte of configuration)\n`,
         );
         return 2;
       }

@@ -25,7 +25,7 @@ interface Run {
   err: string;
 }
 
-function why(args: string[], opts: { timeout?: number; input?: string; stdinFile?: string } = {}): Run {
+function why(args: string[], opts: { timeout?: number; input?: string; stdinFile?: string; nodeOptions?: string } = {}): Run {
   const r = spawnSync(process.execPath, [cliPath, ...args], {
     cwd: tmp,
     encoding: 'utf8',
@@ -33,7 +33,7 @@ function why(args: string[], opts: { timeout?: number; input?: string; stdinFile
     maxBuffer: 64 * 1024 * 1024,
     input: opts.input,
     stdio: opts.stdinFile ? [openStdin(opts.stdinFile), 'pipe', 'pipe'] : undefined,
-    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', NO_COLOR: '1' },
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', NO_COLOR: '1', ...(opts.nodeOptions ? { NODE_OPTIONS: opts.nodeOptions } : {}) },
   });
   return { code: r.status, signal: r.signal, out: r.stdout ?? '', err: r.stderr ?? '' };
 }
@@ -282,18 +282,24 @@ describe('size', () => {
     rmSync(f);
   }, 90_000);
 
-  it('includes share one budget: a configuration over 8 MiB in total is cut at the include that crosses it', () => {
+  it('includes share one budget (1/128 of the heap): with a 1 GiB heap, a configuration over 8 MiB is cut at the include that crosses it', () => {
     const d = dir('budget');
     const chunk = '# ' + 'x'.repeat(1000) + '\n';
     writeFileSync(join(d, 'a.conf'), chunk.repeat(5000));
     writeFileSync(join(d, 'b.conf'), chunk.repeat(5000));
     writeFileSync(join(d, 'nginx.conf'), 'events {}\nhttp {\ninclude a.conf;\ninclude b.conf;\n}\n');
-    const r = why([join(d, 'nginx.conf')], { timeout: 60_000 });
+    const r = why([join(d, 'nginx.conf')], { timeout: 60_000, nodeOptions: '--max-old-space-size=1024' });
     finished(r);
     expect(r.code).toBe(1);
     expect(r.out).toMatch(/4:\d+\s+error\s+\S*b\.conf would take the configuration \(the entry file and its includes\) over 8388608 bytes/);
+    expect(r.out).toMatch(/NODE_OPTIONS=--max-old-space-size=4096 raises it/);
     expect(r.out).not.toMatch(/a\.conf would take/);
-  }, 90_000);
+    // a 4 GiB heap: 32 MiB, and the same 10 MB configuration is read whole
+    const big = why([join(d, 'nginx.conf')], { timeout: 60_000, nodeOptions: '--max-old-space-size=4096' });
+    finished(big);
+    expect(big.code).toBe(0);
+    expect(big.out).not.toMatch(/would take the configuration/);
+  }, 120_000);
 
   it('stdin from /dev/zero is refused (exit 2), not read to the end', () => {
     if (!existsSync('/dev/zero')) return console.log('skipped: no /dev/zero');
