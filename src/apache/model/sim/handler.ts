@@ -116,28 +116,20 @@ export function autoindex(sim: Sim, conf: DirConf, dirname: string): Final {
 }
 
 export function defaultHandler(sim: Sim, filename: string, type: FileType): Final {
+  // core.c default_handler looks at the file for GET, HEAD and POST only (checked on real Apache 2.4:
+  // POST → 200); it answers OPTIONS itself (ap_send_http_options) and any other method with 405,
+  // whether the file exists or not
+  if (sim.method === 'OPTIONS') {
+    sim.step('handler', 'the default handler answers OPTIONS', null);
+    return fin(200, null, null, 'OPTIONS answered by the default handler');
+  }
+  if (!['GET', 'HEAD', 'POST'].includes(sim.method)) {
+    sim.step('handler', `the default handler answers ${sim.method} with 405`, null);
+    return fin(405, null, null, `${sim.method} is not allowed on a static file`);
+  }
   if (type === 'missing') {
     sim.step('handler', `${filename} does not exist → 404`, null);
     return fin(404, null, null, `File does not exist: ${filename}`);
-  }
-  // core.c default_handler serves GET and POST (and HEAD, OPTIONS) of an existing file; other
-  // methods get 405 — after the missing-file 404 (checked on real Apache 2.4: POST → 200).
-  const served = ['GET', 'HEAD', 'POST', 'OPTIONS'].includes(sim.method);
-  if (!served && type !== 'unknown') {
-    return fin(405, null, null, `${sim.method} is not allowed on a static file`);
-  }
-  if (type === 'unknown' && !served) {
-    return {
-      status: null,
-      outcome: 'unknown',
-      cause: null,
-      by: null,
-      message: 'depends on the disk',
-      possible: [
-        { when: [`${filename} exists`], status: 405, outcome: 'method-not-allowed', cause: null },
-        { when: [`${filename} does not exist`], status: 404, outcome: 'not-found', cause: null },
-      ],
-    };
   }
   if (type === 'unknown') {
     return {
