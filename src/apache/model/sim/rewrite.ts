@@ -130,7 +130,7 @@ export function evalCond(
       if (n === 'QUERY_STRING') return query;
       if (n === 'REMOTE_ADDR') return sim.clientIp;
       if (n === 'REQUEST_METHOD') return sim.method;
-      if (n === 'HTTP_HOST') return sim.req.host ?? 'localhost';
+      if (n === 'HTTP_HOST') return sim.headers.host ?? sim.req.host ?? 'localhost';
       if (n.startsWith('HTTP:')) return headers[n.slice(5).toLowerCase()] ?? '';
       if (n.startsWith('HTTP_')) return headers[n.slice(5).toLowerCase().replace(/_/g, '-')] ?? '';
       unknownVar = true;
