@@ -30,7 +30,7 @@ import {
 } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
-import { dirname, join, relative, resolve } from 'node:path';
+import { basename, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ConfigSet, Directive } from '../src/ast.js';
 import { predictProbe, probeRequests, type DiffSide, type Verdict } from '../src/diff/index.js';
@@ -52,7 +52,11 @@ import { walk } from '../src/walk.js';
 
 export type Server = 'nginx' | 'apache';
 
-export const DEFAULT_CORPUS = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'shared', 'corpus');
+const here = dirname(fileURLToPath(import.meta.url));
+/** The repository (bench/ from the sources, dist/bench/ once built). */
+const REPO = basename(dirname(here)) === 'dist' ? dirname(dirname(here)) : dirname(here);
+/** ../shared/corpus beside the repository. */
+export const DEFAULT_CORPUS = resolve(REPO, '..', 'shared', 'corpus');
 
 /** One INDEX.tsv row (see the corpus's SOURCES.md). */
 export interface Row {

@@ -17,8 +17,11 @@ import { corpusOrSkip } from './harness/corpus.js';
 import { runningServerCount, serverSkipReason, stopAllServers } from './harness/servers.js';
 
 /** Files per server: sized so the whole test stays well under three minutes on a 2-CPU machine
- * (nginx ~0.5 s a file, Apache ~2 s: its start loads every Debian module). */
-const LIMIT: Record<Server, number> = { nginx: 60, apache: 25 };
+ * (nginx ~0.5 s a file, Apache ~2.5 s: its start loads every Debian module; 2 min 44 s measured for
+ * 80 + 39 files while the full corpus run competed for the CPUs). */
+const LIMIT: Record<Server, number> = { nginx: 80, apache: 25 };
+
+const MACRO = 'apache/certbot-certbot/certbot/src/certbot/_internal/tests/plugins/apache/apache-conf-files/passing/modmacro-1385.conf';
 
 /** Files beyond the first ones, each the corpus case behind a simulator fix (see docs/explain.md,
  * "Agreement with the real servers"). */
@@ -31,6 +34,8 @@ const REGRESSIONS: Record<Server, string[]> = {
     'apache/certbot-certbot/certbot/src/certbot/_internal/tests/plugins/apache/apache-conf-files/passing/example-1755.conf',
     // OPTIONS on a missing file and on a directory without Indexes: 200
     'apache/apache-httpd/docs/conf/extra/httpd-userdir.conf.in',
+    // a known disagreement (KNOWN below)
+    MACRO,
   ],
 };
 
@@ -38,7 +43,20 @@ const REGRESSIONS: Record<Server, string[]> = {
  * Known disagreements: `file`, the request as bench/agreement.ts shows it, explain's status and the
  * real one — each with the reason it is not fixed.
  */
-const KNOWN: Array<{ file: string; request: string; predicted: number | null; real: number | null; reason: string }> = [];
+const KNOWN: Array<{ file: string; request: string; predicted: number | null; real: number | null; reason: string }> = [
+  // mod_macro: `Use Vhost goxogle.com 80 /var/www/goxogle/` defines the only <VirtualHost> on the port,
+  // whose DocumentRoot does not exist (real: 404). The loader does not expand <Macro>/Use, so the model
+  // answers from the main server, whose DocumentRoot falls under Debian's <Directory /> denial (403).
+  ...['GET', 'POST'].flatMap((m) =>
+    ['/', '/index.html', '/.ht'].map((p) => ({
+      file: MACRO,
+      request: `${m} http://localhost${p} from 127.0.0.1`,
+      predicted: 403,
+      real: 404,
+      reason: 'mod_macro Use is not expanded',
+    })),
+  ),
+];
 
 const present = corpusOrSkip('corpus explain-vs-real tests');
 afterAll(stopAllServers);
@@ -67,6 +85,10 @@ for (const server of ['nginx', 'apache'] as const) {
       const found = results.flatMap((r) => r.disagreements);
       const unexpected = found.filter((d) => !known.has(key(d))).map((d) => `${key(d)}; decided by ${d.decidedBy ?? '-'}`);
       expect(unexpected).toEqual([]);
+      const seen = new Set(found.map(key));
+      for (const k of KNOWN)
+        if ((REGRESSIONS[server].includes(k.file) || rows.some((r) => r.path === k.file)) && !seen.has(key(k)))
+          console.log(`known disagreement no longer seen (remove it from KNOWN?): ${key(k)}`);
     });
   });
 }
