@@ -81,6 +81,16 @@ export function autoindex(sim: Sim, conf: DirConf, dirname: string): Final {
     sim.step('handler', 'no index file and mod_autoindex is not loaded: AH00129 → 404', null);
     return fin(404, null, null, `AH00129: Attempt to serve directory: ${dirname}`);
   }
+  // mod_autoindex answers for the directory handler only: under a SetHandler to anything else it
+  // declines and core's default_handler refuses to serve the directory (AH00129: 404)
+  if (conf.handler && !['none', 'httpd/unix-directory'].includes(conf.handler.value.toLowerCase())) {
+    sim.step(
+      'handler',
+      `SetHandler ${conf.handler.value}: mod_autoindex declines, the default handler does not serve a directory`,
+      conf.handler.by,
+    );
+    return fin(404, null, null, `AH00129: Attempt to serve directory: ${dirname}`);
+  }
   // mod_autoindex declines every method but GET (and HEAD) before it looks at Options; core's
   // default_handler then refuses to serve a directory: 404 (AH00129) for POST, 405 for the rest
   if (!isGet(sim)) {
