@@ -192,22 +192,28 @@ const served = (s: number | null) => s !== null && s >= 200 && s < 400;
 /** Every status a verdict allows. */
 const statuses = (v: Verdict): Array<number | null> => (v.status !== null ? [v.status] : (v.possible ?? [null]));
 
-export function diffConfigs(base: DiffSide, head: DiffSide, opts: { cwd?: string; all?: boolean } = {}): DiffResult {
-  const cwd = opts.cwd ?? '';
-  const modelA = modelFor(base.set, base.options);
-  const modelB = modelFor(head.set, head.options);
-  const htA = htaccessFiles(modelA);
-  const htB = htaccessFiles(modelB);
-  // when either tree has .htaccess files, both sides are explained with theirs (none is none)
-  const withHt = htA.size > 0 || htB.size > 0;
-  const probes = [...scopeProbes(modelA, htA), ...scopeProbes(modelB, htB)];
-  const dimsA = dimensions(base.set, htA);
-  const dimsB = dimensions(head.set, htB);
-  const ips = [...new Set([...dimsA.ips, ...dimsB.ips])];
-  const methods = [...new Set([...dimsA.methods, ...dimsB.methods])];
-  const users = dimsA.auth || dimsB.auth ? [undefined, 'why403-user'] : [undefined];
+/** One probe request (a client, a method, with or without credentials) and where it came from. */
+export interface ProbeRequest {
+  req: SampleRequest & { user?: string };
+  scope: string;
+}
+
+/**
+ * The probe requests of one or more configs (diff passes both sides): every scope each model reaches,
+ * from every client on both sides of every address boundary, with every method and with and without
+ * credentials, deduplicated and bounded by MAX_PROBES (`truncated` says when the bound cut the list).
+ * `why403 diff` and the agreement differential against the real servers (bench/agreement.ts) use it.
+ */
+export function probeRequests(sides: DiffSide[]): { requests: ProbeRequest[]; truncated: boolean } {
+  const models = sides.map((s) => modelFor(s.set, s.options));
+  const hts = models.map((m) => htaccessFiles(m));
+  const probes = models.flatMap((m, i) => scopeProbes(m, hts[i]));
+  const dims = sides.map((s, i) => dimensions(s.set, hts[i]));
+  const ips = [...new Set(dims.flatMap((d) => [...d.ips]))];
+  const methods = [...new Set(dims.flatMap((d) => [...d.methods]))];
+  const users = dims.some((d) => d.auth) ? [undefined, 'why403-user'] : [undefined];
   const seen = new Set<string>();
-  const requests: Array<{ req: SampleRequest & { user?: string }; scope: string }> = [];
+  const requests: ProbeRequest[] = [];
   let truncated = false;
   outer: for (const p of probes) {
     for (const ip of [p.sample.ip, ...ips].filter((x, i, a): x is string => !!x && a.indexOf(x) === i))
@@ -224,6 +230,24 @@ export function diffConfigs(base: DiffSide, head: DiffSide, opts: { cwd?: string
           requests.push({ req, scope: p.scope });
         }
   }
+  return { requests, truncated };
+}
+
+/** explain's verdict on one probe request for one config (with the tree's .htaccess files when it has any). */
+export function predictProbe(side: DiffSide, req: SampleRequest & { user?: string }, cwd = ''): Verdict {
+  const ht = htaccessFiles(modelFor(side.set, side.options));
+  return verdictOf(predict(side, req, cwd, ht.size > 0 ? ht : null));
+}
+
+export function diffConfigs(base: DiffSide, head: DiffSide, opts: { cwd?: string; all?: boolean } = {}): DiffResult {
+  const cwd = opts.cwd ?? '';
+  const modelA = modelFor(base.set, base.options);
+  const modelB = modelFor(head.set, head.options);
+  const htA = htaccessFiles(modelA);
+  const htB = htaccessFiles(modelB);
+  // when either tree has .htaccess files, both sides are explained with theirs (none is none)
+  const withHt = htA.size > 0 || htB.size > 0;
+  const { requests, truncated } = probeRequests([base, head]);
   const changes: Change[] = [];
   const all: NonNullable<DiffResult['all']> = [];
   for (const { req, scope } of requests) {

@@ -157,7 +157,13 @@ export function explainApache(set: ConfigSet, configPath: string, req: ExplainRe
     host,
     port: req.port,
     clientIp: req.clientIp,
-    headers: req.headers,
+    // a client sends the URL's port in its Host header when it is not the scheme's default
+    headers:
+      hostFrom === 'url' &&
+      req.port !== (req.scheme === 'https' ? 443 : 80) &&
+      !Object.keys(req.headers).some((k) => k.toLowerCase() === 'host')
+        ? { ...req.headers, Host: `${host}:${req.port}` }
+        : req.headers,
     user: req.user ?? null,
     ...(req.user && req.password !== undefined ? { password: req.password, credentials: passwordCheck(opts.pathMap) } : {}),
     fs: opts.fs ? diskFs(opts.pathMap) : null,

@@ -359,22 +359,24 @@ export function compileSection(directives: Directive[], ctx: CompileContext): Di
               else if (o === 'inheritbefore') rw.inherit = 'before';
             }
           } else if (k === 'rewritecond') {
+            const rargs = rewriteArgs(d);
             rw.pendingConds.push({
-              test: args[0] ?? '',
-              pattern: args[1] ?? '',
-              flags: new Set(parseRewriteFlags(args[2]).keys()),
+              test: rargs[0] ?? '',
+              pattern: rargs[1] ?? '',
+              flags: new Set(parseRewriteFlags(rargs[2]).keys()),
               directive: d,
             });
           } else {
-            let pat = args[0] ?? '';
+            const rargs = rewriteArgs(d);
+            let pat = rargs[0] ?? '';
             const negate = pat.startsWith('!');
             if (negate) pat = pat.slice(1);
-            const flags = parseRewriteFlags(args[2]);
+            const flags = parseRewriteFlags(rargs[2]);
             rw.rules.push({
               pattern: pat,
               negate,
               re: compilePcre(pat, flags.has('nc')),
-              subst: args[1] ?? '-',
+              subst: rargs[1] ?? '-',
               flags,
               conds: rw.pendingConds,
               directive: d,
@@ -533,4 +535,13 @@ function merge(base: DirConf, next: DirConf, label: string, by: Directive | null
   if (next.setEnv.length) out.setEnv = [...base.setEnv, ...next.setEnv];
   out.trail = [...base.trail, { label, directive: by }];
   return out;
+}
+
+/** RewriteRule/RewriteCond arguments as mod_rewrite reads them: its own parser (parseargline, "which
+ * doesn't have the '\\' problem") removes the quotes but keeps every backslash, where core's
+ * substring_conf would turn `\\` into `\`. (An argument with a `${…}` define keeps the loader's value.) */
+function rewriteArgs(d: Directive): string[] {
+  return d.args.map((a) =>
+    a.raw.includes('${') ? a.value : a.quote && a.raw.endsWith(a.quote) && a.raw.length > 1 ? a.raw.slice(1, -1) : a.raw,
+  );
 }

@@ -44,6 +44,18 @@ export function fixups(sim: Sim, walk: Walked, uriPath: string, query: string, d
       if (r.final) return { ...r.final, filename: walk.filename };
       if (r.newPath !== undefined) {
         let target = r.newPath;
+        // mod_rewrite's hook_fixup: a result equal to the filename it started from is no redirect
+        // ("initial URL equal rewritten URL … [IGNORING REWRITE]"): the request goes on as it is
+        if (!target.startsWith('/') && rw.directory + target === walk.filename) {
+          sim.step('fixups', `RewriteRule result ${target} is the file itself: the rewrite is ignored`, r.by);
+          return null;
+        }
+        // in a lookup subrequest (mod_dir's DirectoryIndex candidates) the internal redirect is only
+        // recorded, never run: the candidate is not a regular file
+        if (sub) {
+          sim.step('fixups', `the subrequest would be redirected to ${target}: not a file for mod_dir`, r.by);
+          return { ...fin(200, null, r.by ?? null, `redirect:${target}`), filename: walk.filename, type: 'missing' };
+        }
         if (!target.startsWith('/')) {
           const full = rw.directory + target;
           const root = (server.documentRoot?.value ?? '/var/www/html').replace(/\/+$/, '');

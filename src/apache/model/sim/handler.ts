@@ -47,12 +47,17 @@ export function handle(sim: Sim, walk: Walked, uriPath: string, query: string, d
     sim.step('handler', 'cgi-script runs the file; its own output decides the status', handler.by);
     return { status: null, outcome: 'cgi', cause: null, by: handler.by, message: 'CGI script output', filename: walk.filename };
   }
-  if (handler.value === 'server-status' && sim.model.modules.has('mod_status')) {
+  // mod_status answers GET (and HEAD) only; it declines other methods (`r->method_number != M_GET`)
+  // and core's default_handler answers for the mapped file
+  if (handler.value === 'server-status' && sim.model.modules.has('mod_status') && isGet(sim)) {
     sim.step('handler', 'server-status handler', handler.by);
     return { ...fin(200, null, handler.by, 'server status page'), filename: walk.filename };
   }
   return { ...defaultHandler(sim, walk.filename, walk.type), filename: walk.filename };
 }
+
+/** Apache's M_GET: GET and HEAD. */
+const isGet = (sim: Sim) => sim.method === 'GET' || sim.method === 'HEAD';
 
 export function handlerFor(sim: Sim, conf: DirConf, filename: string): { value: string; by: Directive | null } {
   if (conf.handler && conf.handler.value !== 'none') return { value: conf.handler.value, by: conf.handler.by };
@@ -75,6 +80,25 @@ export function autoindex(sim: Sim, conf: DirConf, dirname: string): Final {
   if (!sim.model.modules.has('mod_autoindex')) {
     sim.step('handler', 'no index file and mod_autoindex is not loaded: AH00129 → 404', null);
     return fin(404, null, null, `AH00129: Attempt to serve directory: ${dirname}`);
+  }
+  // mod_autoindex answers for the directory handler only: under a SetHandler to anything else it
+  // declines and core's default_handler refuses to serve the directory (AH00129: 404)
+  if (conf.handler && !['none', 'httpd/unix-directory'].includes(conf.handler.value.toLowerCase())) {
+    sim.step(
+      'handler',
+      `SetHandler ${conf.handler.value}: mod_autoindex declines, the default handler does not serve a directory`,
+      conf.handler.by,
+    );
+    return fin(404, null, null, `AH00129: Attempt to serve directory: ${dirname}`);
+  }
+  // mod_autoindex declines every method but GET (and HEAD) before it looks at Options; core's
+  // default_handler then refuses to serve a directory: 404 (AH00129) for POST, 405 for the rest
+  if (!isGet(sim)) {
+    if (sim.method === 'OPTIONS') return fin(200, null, null, 'OPTIONS answered by the default handler');
+    sim.step('handler', `mod_autoindex lists directories for GET only; ${sim.method} reaches the default handler`, null);
+    return sim.method === 'POST'
+      ? fin(404, null, null, `AH00129: Attempt to serve directory: ${dirname}`)
+      : fin(405, null, null, `${sim.method} is not allowed on a directory`);
   }
   if (!(opts & OPT_INDEXES)) {
     const names = conf.dirIndex ? conf.dirIndex.value.join(', ') || 'none' : 'index.html';
@@ -102,28 +126,20 @@ export function autoindex(sim: Sim, conf: DirConf, dirname: string): Final {
 }
 
 export function defaultHandler(sim: Sim, filename: string, type: FileType): Final {
+  // core.c default_handler looks at the file for GET, HEAD and POST only (checked on real Apache 2.4:
+  // POST → 200); it answers OPTIONS itself (ap_send_http_options) and any other method with 405,
+  // whether the file exists or not
+  if (sim.method === 'OPTIONS') {
+    sim.step('handler', 'the default handler answers OPTIONS', null);
+    return fin(200, null, null, 'OPTIONS answered by the default handler');
+  }
+  if (!['GET', 'HEAD', 'POST'].includes(sim.method)) {
+    sim.step('handler', `the default handler answers ${sim.method} with 405`, null);
+    return fin(405, null, null, `${sim.method} is not allowed on a static file`);
+  }
   if (type === 'missing') {
     sim.step('handler', `${filename} does not exist → 404`, null);
     return fin(404, null, null, `File does not exist: ${filename}`);
-  }
-  // core.c default_handler serves GET and POST (and HEAD, OPTIONS) of an existing file; other
-  // methods get 405 — after the missing-file 404 (checked on real Apache 2.4: POST → 200).
-  const served = ['GET', 'HEAD', 'POST', 'OPTIONS'].includes(sim.method);
-  if (!served && type !== 'unknown') {
-    return fin(405, null, null, `${sim.method} is not allowed on a static file`);
-  }
-  if (type === 'unknown' && !served) {
-    return {
-      status: null,
-      outcome: 'unknown',
-      cause: null,
-      by: null,
-      message: 'depends on the disk',
-      possible: [
-        { when: [`${filename} exists`], status: 405, outcome: 'method-not-allowed', cause: null },
-        { when: [`${filename} does not exist`], status: 404, outcome: 'not-found', cause: null },
-      ],
-    };
   }
   if (type === 'unknown') {
     return {

@@ -62,6 +62,12 @@ export function applyRewrite(
       return { final: fin(410, null, rule.directive, 'RewriteRule [G]') };
     }
     const subst = rule.subst.replace(/\$(\d)/g, (_, n) => (m ? (m[Number(n)] ?? '') : ''));
+    if (f.has('p') && sim.model.modules.has('mod_proxy')) {
+      // [P] (implies [L]): the request goes to mod_proxy's handler, which answers with the backend's
+      // status (or 502/503 when it cannot reach it): not an internal redirect
+      sim.step(phase, `RewriteRule ${rule.pattern} [P] proxies the request to ${subst}; the backend answers`, rule.directive);
+      return { final: { status: null, outcome: 'unknown', cause: null, by: rule.directive, message: `proxied to ${subst}` } };
+    }
     if (f.has('r')) {
       const code = f.get('r') ? Number(f.get('r')) : 302;
       if (!Number.isInteger(code) || code < 100 || code > 599) {
@@ -124,7 +130,7 @@ export function evalCond(
       if (n === 'QUERY_STRING') return query;
       if (n === 'REMOTE_ADDR') return sim.clientIp;
       if (n === 'REQUEST_METHOD') return sim.method;
-      if (n === 'HTTP_HOST') return sim.req.host ?? 'localhost';
+      if (n === 'HTTP_HOST') return sim.headers.host ?? sim.req.host ?? 'localhost';
       if (n.startsWith('HTTP:')) return headers[n.slice(5).toLowerCase()] ?? '';
       if (n.startsWith('HTTP_')) return headers[n.slice(5).toLowerCase().replace(/_/g, '-')] ?? '';
       unknownVar = true;

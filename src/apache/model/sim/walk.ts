@@ -118,7 +118,10 @@ export function directoryWalk(sim: Sim, filename: string, uri: string): Walked |
       }
       const ls = sim.fs.lstat(next);
       if (!ls) {
+        // ap_directory_walk stops at the first missing component: r->filename ends there and the
+        // rest is path_info, so <Files> and <DirectoryMatch> test that component, not the last one
         type = 'missing';
+        finalName = next;
         break;
       }
       let st: FsStat | null = ls;
