@@ -17,11 +17,11 @@ import { codeActions, toDiagnostic } from './diagnostics.js';
 import { Workspace, uriToPath, type OpenDoc } from './workspace.js';
 
 export const EXPLAIN_COMMAND = 'why403.explain';
-/** How long the server waits after a keystroke that follows another before it lints (ms): enough to
- * take a burst of changes (typing, key repeat, an editor's multi-step edit) as one, short next to the
- * lint itself. A change after a quiet moment (none in the last DEBOUNCE_MS, no lint waiting or
- * running) is linted at once. A change that comes while a lint runs makes it lint again when it
- * ends, never two at once. */
+/** How long the server waits after a change that follows another before it lints (ms): enough to
+ * take a burst of changes (typing, key repeat, an editor's multi-step edit, a session's files opened
+ * in a row) as one, short next to the lint itself. An edit after a quiet moment (no change in the
+ * last DEBOUNCE_MS, no lint waiting or running) is linted at once. A change that comes while a lint
+ * runs makes it lint again when it ends, never two at once. */
 export const DEBOUNCE_MS = 50;
 
 export interface ServerOptions {
@@ -64,9 +64,11 @@ export async function startServer(given?: Connection, o: ServerOptions = {}): Pr
   }
 
   let lastChange = -Infinity;
-  const schedule = () => {
+  /** Lint after the debounce; an edit (`eager`) after a quiet moment at once. Opening files (an editor
+   * restoring a session opens many in a row), saves and closes always wait for the debounce. */
+  const schedule = (eager = false) => {
     const now = performance.now();
-    const quiet = !timer && !running && now - lastChange >= debounce;
+    const quiet = eager && !timer && !running && now - lastChange >= debounce;
     lastChange = now;
     if (timer) clearTimeout(timer);
     timer = setTimeout(
@@ -176,9 +178,12 @@ export async function startServer(given?: Connection, o: ServerOptions = {}): Pr
   );
   documents.onDidChangeContent(
     safe('didChange', undefined, (e) => {
-      ws.change(e.document.uri, e.document.getText(), e.document.version);
+      const had = ws.docs.get(e.document.uri);
+      const text = e.document.getText();
+      if (had && had.version === e.document.version && had.text === text) return; // the open itself (TextDocuments fires both)
+      ws.change(e.document.uri, text, e.document.version);
       lastUri = e.document.uri;
-      schedule();
+      schedule(true);
     }),
   );
   documents.onDidSave(
