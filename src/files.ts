@@ -9,6 +9,16 @@
 import { readdirSync, realpathSync, statSync, type Dirent } from 'node:fs';
 import { basename, resolve, sep } from 'node:path';
 
+/** A path's real path (the native realpath(3): one system call, where fs.realpathSync lstat()s every
+ * component, 5 % of a 1,000-vhost Apache lint), or the path itself when it cannot be resolved. */
+export function realOrSelf(p: string): string {
+  try {
+    return realpathSync.native(p);
+  } catch {
+    return p;
+  }
+}
+
 export const SKIP_DIRS = new Set(['node_modules', '.git', '.hg', '.svn', '.jj', '.bzr', '_darcs', 'CVS']);
 export const MAIN_CONFIGS = new Set(['nginx.conf', 'httpd.conf', 'apache2.conf']);
 /** Directories whose `*.conf` files are server configs. */

@@ -5,7 +5,7 @@
  * When the server cannot be told, the ConfigSet has no nodes and one error `unknown-server` (file
  * level, line 1) that says how to choose; its `server` field is then only a placeholder.
  */
-import { existsSync, realpathSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { ConfigSet, Directive, Node, ParsedFile, PathMapping, ServerKind } from './ast.js';
 import { inferApacheContext, loadApache } from './apache/load.js';
@@ -22,6 +22,7 @@ import {
 import { loadNginx } from './nginx/load.js';
 import { fileDiagnostic, isFile, readBytes, readSource } from './read.js';
 import { SourceFile } from './source.js';
+import { realOrSelf } from './files.js';
 
 export { detectServer } from './detect.js';
 
@@ -92,11 +93,11 @@ export function loadConfig(path: string, opts: LoadOptions = {}): ConfigSet {
       const cached = opts.mainSets?.get(key);
       let set = cached ?? loadInferring(server, main, opts);
       if (!cached) opts.mainSets?.set(key, set);
-      let read = reached(set, abs);
+      let read = pathInSet(set, abs);
       if (read !== null && cached) {
         // the caller gets a set of its own (its load info says which file was asked for)
         set = loadInferring(server, main, opts);
-        read = reached(set, abs);
+        read = pathInSet(set, abs);
       }
       if (read !== null) {
         const info = loadInfo(set)!;
@@ -132,14 +133,6 @@ function mainCandidates(file: string, server: ServerKind): string[] {
   return out;
 }
 
-function real(p: string): string {
-  try {
-    return realpathSync(p);
-  } catch {
-    return p;
-  }
-}
-
 /** A .htaccess-like file: Apache reads it per directory, a main config never includes it. */
 function isHtaccess(server: ServerKind, file: string): boolean {
   return server === 'apache' && inferApacheContext(file) === 'htaccess';
@@ -160,19 +153,27 @@ function mainKey(main: string, o: LoadOptions): string {
   ]);
 }
 
-/** The real path of every file a set read but its root, by real path (computed once per set). */
+/** The files of a set by real path (computed once per set). */
 const realFiles = new WeakMap<ConfigSet, Map<string, string>>();
 
-/** The path under which the set read `file` (itself, or a symbolic link to it), or null. */
-function reached(set: ConfigSet, file: string): string | null {
-  if (set.files.has(file)) return file;
+/** The path under which the set read `file` (itself, or a symbolic link to it, e.g. sites-enabled/x →
+ * sites-available/x), or null. */
+export function pathInSet(set: ConfigSet, file: string): string | null {
+  if (set.files.has(file) || set.root.source.path === file) return file;
   let byReal = realFiles.get(set);
   if (!byReal) {
     byReal = new Map();
-    for (const p of set.files.keys()) if (p !== set.root.source.path && !byReal.has(real(p))) byReal.set(real(p), p);
+    for (const p of set.files.keys()) if (!byReal.has(realOrSelf(p))) byReal.set(realOrSelf(p), p);
     realFiles.set(set, byReal);
   }
-  return byReal.get(real(file)) ?? null;
+  return byReal.get(realOrSelf(file)) ?? null;
+}
+
+/** The parsed file of a set at `file` (see pathInSet), or null. */
+export function fileInSet(set: ConfigSet, file: string): ParsedFile | null {
+  const p = pathInSet(set, file);
+  if (p === null) return null;
+  return set.files.get(p) ?? (set.root.source.path === p ? set.root : null);
 }
 
 /** Sets loaded so far (each a parse of every file it reads); the shape test counts them. */

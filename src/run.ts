@@ -8,12 +8,12 @@
  * not linted again on its own.
  */
 import type { ModelOptions } from './model/index.js';
-import { mkdirSync, realpathSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, relative, resolve, sep } from 'node:path';
 import type { ConfigSet, Node, PathMapping, ServerKind } from './ast.js';
 import { useColor as decideColor } from './color.js';
 import { ConfigResolver, ruleEntry, type LoadedConfig } from './config.js';
-import { expandPaths } from './files.js';
+import { expandPaths, realOrSelf } from './files.js';
 import { MAX_FIX_PASSES, planFixes, withholdFixes, writeFixed } from './fix.js';
 import {
   diagnosticMessage,
@@ -112,16 +112,6 @@ export async function allRules(): Promise<readonly Rule<string, object>[]> {
  * every machine whatever its locale. */
 export function byCodeUnits(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
-}
-
-function realOrSelf(p: string): string {
-  try {
-    // the native realpath(3): one system call, where fs.realpathSync lstat()s every component
-    // (5 % of a 1,000-vhost Apache lint; docs/performance.md)
-    return realpathSync.native(p);
-  } catch {
-    return p;
-  }
 }
 
 /** realOrSelf, asked once per path in a pass (a file is looked up when named, when covered, and as a

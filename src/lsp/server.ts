@@ -11,8 +11,9 @@
  */
 import type { Connection, Diagnostic, InitializeResult } from 'vscode-languageserver';
 import type { TextDocument as TextDoc } from 'vscode-languageserver-textdocument';
-import { realpathSync } from 'node:fs';
 import type { ConfigSet, ParsedFile } from '../ast.js';
+import { realOrSelf } from '../files.js';
+import { fileInSet } from '../load.js';
 import { codeActions, toDiagnostic } from './diagnostics.js';
 import { Workspace, uriToPath, type OpenDoc } from './workspace.js';
 
@@ -295,19 +296,5 @@ export async function startServer(given?: Connection, o: ServerOptions = {}): Pr
 }
 
 function fileOf(set: ConfigSet, doc: OpenDoc): ParsedFile | null {
-  if (!doc.path) return set.root;
-  const f = set.files.get(doc.path) ?? (set.root.source.path === doc.path ? set.root : null);
-  if (f) return f;
-  // reached through a symbolic link (sites-enabled/x → sites-available/x)
-  const target = realOrSelf(doc.path);
-  for (const [k, v] of set.files) if (realOrSelf(k) === target) return v;
-  return null;
-}
-
-function realOrSelf(p: string): string {
-  try {
-    return realpathSync(p);
-  } catch {
-    return p;
-  }
+  return doc.path ? fileInSet(set, doc.path) : set.root;
 }

@@ -6,7 +6,7 @@
  * the trees hover, symbols and explain read: those the last lint linted while the buffers are what it
  * read, else loaded with the same loader and settings as `explain` (src/command-load.ts's steps).
  */
-import { existsSync, realpathSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { ConfigSet } from '../ast.js';
@@ -15,6 +15,8 @@ import type { LintRun } from '../results.js';
 import type { Settings } from '../rule.js';
 import type { ModelOptions } from '../model/index.js';
 import type { LoadOptions } from '../load-options.js';
+import { realOrSelf } from '../files.js';
+import { fileInSet, pathInSet } from '../load.js';
 import type { LintedSet, RunParseCache, SetCache } from './set-cache.js';
 
 /** An open document as the server keeps it. */
@@ -47,14 +49,6 @@ export function pathToUri(path: string): string {
   return pathToFileURL(path).href;
 }
 
-function real(p: string): string {
-  try {
-    return realpathSync(p);
-  } catch {
-    return p;
-  }
-}
-
 const MAIN_NAMES = ['nginx.conf', 'apache2.conf', 'httpd.conf'];
 /** How many folders above a document are searched for its main config (sites-enabled/x → ../nginx.conf,
  * conf.d/x.conf → ../../conf/httpd.conf). */
@@ -77,8 +71,6 @@ export class Workspace {
   private parseCache: RunParseCache | null = null;
   /** The sets the last lint run linted (their models are what hover reads), and the disk epoch it began in. */
   private linted: { epoch: number; sets: LintedSet[] } = { epoch: -1, sets: [] };
-  /** The real path of every file of a linted set (for documents reached through symbolic links). */
-  private realFiles = new WeakMap<ConfigSet, Map<string, string>>();
 
   setFolders(folders: string[]): void {
     this.folders = folders.map((f) => resolve(f));
@@ -101,7 +93,7 @@ export class Workspace {
     this.docs.set(uri, doc);
     if (path) {
       this.byPath.set(path, doc);
-      this.byPath.set(real(path), doc);
+      this.byPath.set(realOrSelf(path), doc);
       if (MAIN_NAMES.includes(basename(path))) this.folderMains.clear();
     }
     this.version++;
@@ -149,7 +141,7 @@ export class Workspace {
     const d = this.byPath.get(path);
     if (d) return d.text;
     // a path the loader builds through a symbolic link (sites-enabled/x → sites-available/x)
-    const r = real(path);
+    const r = realOrSelf(path);
     return r !== path ? this.byPath.get(r)?.text : undefined;
   };
 
@@ -266,10 +258,9 @@ export class Workspace {
     const prev = overlayReads(this.overlay);
     try {
       if (doc.path) {
-        const target = real(doc.path);
         for (const m of await this.mainsFor(doc.path)) {
           const t = await this.loadTree(m, doc.path);
-          if (t && (t.set.files.has(doc.path) || [...t.set.files.keys()].some((k) => real(k) === target))) return t;
+          if (t && pathInSet(t.set, doc.path) !== null) return t;
         }
       }
       const self = doc.path ?? resolve(this.cwdFor(null), 'untitled.conf');
@@ -295,7 +286,7 @@ export class Workspace {
    * the one the lint built. The same choice as below: a main config around the document first. */
   private async lintedTreeFor(doc: OpenDoc): Promise<Tree | null> {
     if (!doc.path || this.linted.epoch !== this.diskEpoch) return null;
-    const holding = this.linted.sets.filter((l) => this.fileIn(l.set, doc.path!) !== null);
+    const holding = this.linted.sets.filter((l) => fileInSet(l.set, doc.path!) !== null);
     if (!holding.length) return null;
     const mains = await this.mainsFor(doc.path);
     const rank = (l: LintedSet) => {
@@ -305,7 +296,7 @@ export class Workspace {
     const best = holding.sort((a, b) => rank(a) - rank(b))[0];
     for (const d of this.docs.values()) {
       if (!d.path) continue;
-      const f = this.fileIn(best.set, d.path);
+      const f = fileInSet(best.set, d.path);
       if (f && f.source.text !== d.text) return null; // edited since: not linted yet
     }
     const m = best.modelOptions;
@@ -316,20 +307,6 @@ export class Workspace {
       ...(m.defines ? { defines: m.defines } : {}),
     };
     return { set: best.set, settings: best.settings, modelOptions: m, lo };
-  }
-
-  /** The file of `set` at `path`, directly or through a symbolic link. */
-  private fileIn(set: ConfigSet, path: string) {
-    const f = set.files.get(path) ?? (set.root.source.path === path ? set.root : undefined);
-    if (f) return f;
-    let byReal = this.realFiles.get(set);
-    if (!byReal) {
-      byReal = new Map();
-      for (const p of set.files.keys()) if (!byReal.has(real(p))) byReal.set(real(p), p);
-      this.realFiles.set(set, byReal);
-    }
-    const k = byReal.get(real(path));
-    return k !== undefined ? (set.files.get(k) ?? null) : null;
   }
 
   /** The tree of a main config (one load per version of the open documents). */
