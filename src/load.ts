@@ -119,8 +119,9 @@ const MAIN_NAMES: Record<ServerKind, string[]> = { nginx: ['nginx.conf'], apache
 /** How many directories above a fragment's own directory a main config is looked for. */
 const MAIN_LEVELS = 3;
 
-/** Main configs beside or above `file` (nearest first). */
-function mainCandidates(file: string, server: ServerKind): string[] {
+/** Main configs beside or above `file` (nearest first): those a fragment is looked up through, and
+ * the ones the language server lints an open file with. */
+export function mainCandidates(file: string, server: ServerKind): string[] {
   const out: string[] = [];
   let dir = dirname(file);
   for (let i = 0; i <= MAIN_LEVELS && dir !== dirname(dir); i++, dir = dirname(dir)) {

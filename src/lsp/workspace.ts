@@ -7,7 +7,7 @@
  * read, else loaded with the same loader and settings as `explain` (src/command-load.ts's steps).
  */
 import { existsSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { ConfigSet } from '../ast.js';
 import type { LoadedConfig } from '../config.js';
@@ -15,8 +15,8 @@ import type { LintRun } from '../results.js';
 import type { Settings } from '../rule.js';
 import type { ModelOptions } from '../model/index.js';
 import type { LoadOptions } from '../load-options.js';
-import { realOrSelf } from '../files.js';
-import { fileInSet, pathInSet } from '../load.js';
+import { isMainConfig, realOrSelf } from '../files.js';
+import { fileInSet, mainCandidates, pathInSet } from '../load.js';
 import type { LintedSet, RunParseCache, SetCache } from './set-cache.js';
 
 /** An open document as the server keeps it. */
@@ -48,11 +48,6 @@ export function uriToPath(uri: string): string | null {
 export function pathToUri(path: string): string {
   return pathToFileURL(path).href;
 }
-
-const MAIN_NAMES = ['nginx.conf', 'apache2.conf', 'httpd.conf'];
-/** How many folders above a document are searched for its main config (sites-enabled/x → ../nginx.conf,
- * conf.d/x.conf → ../../conf/httpd.conf). */
-const ANCESTOR_LEVELS = 3;
 
 export class Workspace {
   readonly docs = new Map<string, OpenDoc>();
@@ -94,7 +89,7 @@ export class Workspace {
     if (path) {
       this.byPath.set(path, doc);
       this.byPath.set(realOrSelf(path), doc);
-      if (MAIN_NAMES.includes(basename(path))) this.folderMains.clear();
+      if (isMainConfig(path)) this.folderMains.clear();
     }
     this.version++;
     return doc;
@@ -149,7 +144,7 @@ export class Workspace {
    * folders above it. */
   async mainsFor(path: string): Promise<string[]> {
     const out = new Set<string>();
-    const { expandPaths, isMainConfig } = await import('../files.js');
+    const { expandPaths } = await import('../files.js');
     for (const f of this.folders) {
       if (!(path === f || path.startsWith(f.endsWith('/') ? f : f + '/'))) continue;
       let mains = this.folderMains.get(f);
@@ -160,18 +155,8 @@ export class Workspace {
       }
       for (const m of mains) out.add(m);
     }
-    let dir = dirname(path);
-    for (let i = 0; i < ANCESTOR_LEVELS; i++) {
-      for (const n of MAIN_NAMES) {
-        const p = join(dir, n);
-        if (p !== path && existsSync(p)) out.add(p);
-      }
-      const conf = join(dir, 'conf', 'httpd.conf');
-      if (existsSync(conf)) out.add(conf);
-      const up = dirname(dir);
-      if (up === dir) break;
-      dir = up;
-    }
+    // the main configs around it, as lint looks a fragment up (src/load.ts)
+    for (const server of ['nginx', 'apache'] as const) for (const m of mainCandidates(path, server)) out.add(m);
     out.delete(path);
     return [...out];
   }
