@@ -134,7 +134,7 @@ export function mainCandidates(file: string, server: ServerKind): string[] {
   return out;
 }
 
-/** A .htaccess-like file: Apache reads it per directory, a main config never includes it. */
+/** A .htaccess-like file: Apache reads it per directory, so it is linted in that context (src/apache/model/htaccess-link.ts), not looked up through a main config. */
 function isHtaccess(server: ServerKind, file: string): boolean {
   return server === 'apache' && inferApacheContext(file) === 'htaccess';
 }

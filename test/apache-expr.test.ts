@@ -54,14 +54,13 @@ afterAll(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-function apacheAccepts(where: 'if' | 'require', expr: string): { ok: boolean; out: string } {
+/** `apache2 -t` on a minimal server config (the given modules loaded unless compiled in) + `body`. */
+function apacheT(name: string, modules: string[], body: string): { ok: boolean; out: string } {
   const builtIn = apacheCompiledIn();
-  const mods = ['mpm_event', 'authz_core', 'authz_host', 'setenvif']
+  const mods = modules
     .filter((m) => !builtIn.has(m) && existsSync(join(APACHE_MODULES, `mod_${m}.so`)))
     .map((m) => `LoadModule ${m}_module ${join(APACHE_MODULES, `mod_${m}.so`)}`);
-  const body =
-    where === 'if' ? `<If "${expr}">\n    Require all denied\n</If>` : `<Directory /tmp>\n    Require expr ${expr}\n</Directory>`;
-  const conf = join(dir, 'httpd.conf');
+  const conf = join(dir, name);
   writeFileSync(
     conf,
     [
@@ -77,6 +76,12 @@ function apacheAccepts(where: 'if' | 'require', expr: string): { ok: boolean; ou
   );
   const r = spawnSync(APACHE_BIN, ['-t', '-f', conf], { encoding: 'utf8', timeout: 20_000 });
   return { ok: r.status === 0, out: `${r.stdout}${r.stderr}`.trim() };
+}
+
+function apacheAccepts(where: 'if' | 'require', expr: string): { ok: boolean; out: string } {
+  const body =
+    where === 'if' ? `<If "${expr}">\n    Require all denied\n</If>` : `<Directory /tmp>\n    Require expr ${expr}\n</Directory>`;
+  return apacheT('httpd.conf', ['mpm_event', 'authz_core', 'authz_host', 'setenvif'], body);
 }
 
 /** The text `Require expr` parses: one pair of surrounding double quotes removed (mod_authz_core). */
@@ -119,26 +124,9 @@ describe('the ap_expr parser against apache2 -t', () => {
         dir,
       );
       mkdirSync(join(dir, 'htdocs'), { recursive: true });
-      const builtIn = apacheCompiledIn();
-      const mods = ['mpm_event', 'authz_core', 'authz_host']
-        .filter((m) => !builtIn.has(m))
-        .map((m) => `LoadModule ${m}_module ${join(APACHE_MODULES, `mod_${m}.so`)}`);
-      const conf = join(dir, name);
-      writeFileSync(
-        conf,
-        [
-          `ServerRoot ${dir}`,
-          'Listen 127.0.0.1:9',
-          `PidFile ${dir}/pid`,
-          `ErrorLog ${dir}/error.log`,
-          'ServerName localhost',
-          ...mods,
-          text,
-        ].join('\n'),
-      );
-      const r = spawnSync(APACHE_BIN, ['-t', '-f', conf], { encoding: 'utf8', timeout: 20_000 });
-      expect(r.status === 0, `${name}: ${r.stderr}`).toBe(ok);
-      if (!ok) expect(r.stderr).toMatch(/Cannot parse|without previous/);
+      const r = apacheT(name, ['mpm_event', 'authz_core', 'authz_host'], text);
+      expect(r.ok, `${name}: ${r.out}`).toBe(ok);
+      if (!ok) expect(r.out).toMatch(/Cannot parse|without previous/);
     }
   });
 });
