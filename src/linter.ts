@@ -113,7 +113,10 @@ export function diagnosticMessage(d: Diagnostic): LintMessage {
     severity: d.severity,
     message: d.message,
     messageId: d.code,
-    ...toLocation(d.span),
+    line: d.span.start.line,
+    column: d.span.start.column,
+    endLine: d.span.end.line,
+    endColumn: d.span.end.column,
     offset: d.span.start.offset,
     endOffset: d.span.end.offset,
     // a warning (an unterminated quote httpd reads to the end of the line, …) leaves the file parsed
@@ -138,7 +141,29 @@ interface SetState {
   files: Map<string, FileEntry>;
   reported: Set<string>;
   model: Model | null;
-  all: () => Array<{ node: Node; ctx: WalkContext }>;
+  /** The set's directives by key, each with its place in walk order (one walk per set, on first use). */
+  byKey: Map<string, Walked[]> | null;
+}
+
+interface Walked {
+  node: Directive;
+  ctx: WalkContext;
+  /** position in walk order */
+  i: number;
+}
+
+function directivesByKey(s: SetState): Map<string, Walked[]> {
+  if (s.byKey) return s.byKey;
+  const m = new Map<string, Walked[]>();
+  let i = 0;
+  walk(s.set, (node, ctx) => {
+    if (node.type !== 'directive') return;
+    const w: Walked = { node, ctx, i: i++ };
+    const l = m.get(node.key);
+    if (l) l.push(w);
+    else m.set(node.key, [w]);
+  });
+  return (s.byKey = m);
 }
 
 function modelOf(s: SetState): Model {
@@ -173,9 +198,16 @@ class RuleRun implements RuleContext<string, object> {
     walk(this.set, visit);
   }
   directives(...keys: string[]): Array<{ node: Directive; ctx: WalkContext }> {
-    return this.state
-      .all()
-      .filter((x): x is { node: Directive; ctx: WalkContext } => x.node.type === 'directive' && keys.includes(x.node.key));
+    // from the per-key index instead of a filter over every node per call (markdownlint's habit:
+    // shared, cached queries); several keys are merged back into walk order
+    const byKey = directivesByKey(this.state);
+    const out: Walked[] = [];
+    for (const k of new Set(keys)) {
+      const l = byKey.get(k);
+      if (l) for (const w of l) out.push(w);
+    }
+    if (keys.length > 1) out.sort((a, b) => a.i - b.i);
+    return out.map((w) => ({ node: w.node, ctx: w.ctx }));
   }
   report(d: ReportDescriptor<string>): void {
     const { rule, state } = this;
@@ -191,12 +223,17 @@ class RuleRun implements RuleContext<string, object> {
     const key = `${rule.id}\0${file}\0${span.start.offset}:${span.end.offset}\0${d.messageId}\0${message}`;
     if (reported.has(key)) return;
     reported.add(key);
+    // a literal, not `...toLocation(span)` (V8's slow path for a spread among properties); the
+    // property order is the JSON output's
     const msg: LintMessage = {
       ruleId: rule.id,
       severity: setting.severity,
       message,
       messageId: d.messageId,
-      ...toLocation(span),
+      line: span.start.line,
+      column: span.start.column,
+      endLine: span.end.line,
+      endColumn: span.end.column,
       offset: span.start.offset,
       endOffset: span.end.offset,
     };
@@ -204,7 +241,17 @@ class RuleRun implements RuleContext<string, object> {
     if (d.proof) msg.proof = d.proof;
     if (d.suggest && d.suggest.length > 0) msg.suggestions = d.suggest;
     if (d.related && d.related.length > 0) {
-      msg.related = d.related.map((r) => ({ file: r.node.source.path, message: r.message, ...toLocation(reportSpan(r.node, r.arg)) }));
+      msg.related = d.related.map((r) => {
+        const at = reportSpan(r.node, r.arg);
+        return {
+          file: r.node.source.path,
+          message: r.message,
+          line: at.start.line,
+          column: at.start.column,
+          endLine: at.end.line,
+          endColumn: at.end.column,
+        };
+      });
     }
     entryFor(files, set, file, d.node.source).messages.push(msg);
   }
@@ -243,19 +290,7 @@ export function lintSet(set: ConfigSet, opts: LintSetOptions): LintSetResult {
   }
 
   const paths = [...files.keys()];
-  let walked: Array<{ node: Node; ctx: WalkContext }> | null = null;
-  const all = () => {
-    if (!walked) {
-      const w: Array<{ node: Node; ctx: WalkContext }> = [];
-      walk(set, (node, ctx) => {
-        w.push({ node, ctx });
-      });
-      walked = w;
-    }
-    return walked;
-  };
-
-  const state: SetState = { set, opts, files, reported: new Set<string>(), model: null, all };
+  const state: SetState = { set, opts, files, reported: new Set<string>(), model: null, byKey: null };
   const toRun = opts.rules.filter(
     (rule) => rule.servers.includes(set.server) && paths.some((p) => opts.ruleSetting(p, rule).severity !== 'off'),
   );
