@@ -42,6 +42,9 @@ export interface Directive {
   /** For include directives (nginx `include`, Apache `Include`/`IncludeOptional`): the absolute paths
    * of the files it pulled in, in the order the server reads them. Set by the loader. */
   includes?: string[];
+  /** Apache mod_macro `Use`: the directives it expands to, read in its place (src/apache/macro.ts). Set
+   * by the loader. */
+  expansion?: Node[];
 }
 
 export interface Comment {

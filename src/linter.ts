@@ -6,6 +6,7 @@
  */
 import type { ConfigSet, Diagnostic, Directive, Node, ParsedFile, ServerKind, Span } from './ast.js';
 import type { SourceFile } from './source.js';
+import { expansionOf } from './apache/macro.js';
 import { walk, type WalkContext } from './walk.js';
 import { modelFor, type Model, type ModelOptions } from './model/index.js';
 import { prove, type Proof } from './model/proof.js';
@@ -219,7 +220,12 @@ class RuleRun implements RuleContext<string, object> {
     if (template === undefined) throw new Error(`rule ${rule.id} reported unknown messageId "${d.messageId}"`);
     if (d.fix && !rule.fixable) throw new Error(`rule ${rule.id} reported a fix but is not declared fixable`);
     const span = reportSpan(d.node, d.arg);
-    const message = formatMessage(template, d.data);
+    // in the expansion of a mod_macro `Use`: said, and never fixed (a fix would edit the macro's body
+    // for every use, at offsets of the expansion's text)
+    const use = expansionOf(d.node.source);
+    const message = use
+      ? `${formatMessage(template, d.data)} (in macro ${use.args[0]?.value ?? ''} as used at ${use.source.path.split('/').pop()}:${use.span.start.line})`
+      : formatMessage(template, d.data);
     const key = `${rule.id}\0${file}\0${span.start.offset}:${span.end.offset}\0${d.messageId}\0${message}`;
     if (reported.has(key)) return;
     reported.add(key);
@@ -237,9 +243,9 @@ class RuleRun implements RuleContext<string, object> {
       offset: span.start.offset,
       endOffset: span.end.offset,
     };
-    if (d.fix) msg.fix = d.fix;
+    if (d.fix && !use) msg.fix = d.fix;
     if (d.proof) msg.proof = d.proof;
-    if (d.suggest && d.suggest.length > 0) msg.suggestions = d.suggest;
+    if (d.suggest && d.suggest.length > 0 && !use) msg.suggestions = d.suggest;
     if (d.related && d.related.length > 0) {
       msg.related = d.related.map((r) => {
         const at = reportSpan(r.node, r.arg);

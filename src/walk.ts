@@ -53,10 +53,16 @@ export function walk(set: ConfigSet, visit: (node: Node, ctx: WalkContext) => bo
     const node = f.nodes[f.i++];
     const descend = visit(node, { parents: f.parents, via: f.via });
     if (node.type !== 'directive') continue;
+    // an Apache <Macro> body is stored unread by httpd: what it means is in each Use's expansion
     const block: Frame | null =
-      node.block && descend !== false ? { nodes: node.block, i: 0, parents: [...f.parents, node], via: f.via, file: null } : null;
+      node.block && descend !== false && !(node.section && node.key === 'macro')
+        ? { nodes: node.block, i: 0, parents: [...f.parents, node], via: f.via, file: null }
+        : null;
     if (node.includes && node.includes.length > 0) {
       stack.push({ inc: node.includes, i: 0, dir: node, parents: f.parents, via: f.via, block });
+    } else if (node.expansion && node.expansion.length > 0) {
+      // mod_macro `Use`: its expansion is read in its place, like an included file
+      stack.push({ nodes: node.expansion, i: 0, parents: f.parents, via: [...f.via, node], file: null });
     } else if (block) {
       stack.push(block);
     }
@@ -75,6 +81,8 @@ export function expandIncludes(set: ConfigSet, nodes: Node[], seen: Set<string> 
         out.push(...expandIncludes(set, f.nodes, seen));
         seen.delete(p);
       }
+    } else if (n.type === 'directive' && n.expansion && n.expansion.length > 0) {
+      out.push(...expandIncludes(set, n.expansion, seen));
     } else {
       out.push(n);
     }

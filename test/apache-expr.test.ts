@@ -3,13 +3,13 @@
  * config holding each expression), the evaluator's values and steps, and regexes from configs stay
  * bounded on hostile subjects.
  */
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { evaluateExpr, parseExpr, type ExprContext } from '../src/apache/expr/index.js';
-import { APACHE_BIN, APACHE_MODULES, apacheCompiledIn, apacheSkipReason } from './harness/servers.js';
+import { apacheT } from './harness/apache-t.js';
+import { apacheSkipReason } from './harness/servers.js';
 
 /** [where, expression]: where = 'if' (<If "…">) or 'require' (Require expr …, inside a <Directory>). */
 const CASES: Array<['if' | 'require', string]> = [
@@ -54,34 +54,10 @@ afterAll(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-/** `apache2 -t` on a minimal server config (the given modules loaded unless compiled in) + `body`. */
-function apacheT(name: string, modules: string[], body: string): { ok: boolean; out: string } {
-  const builtIn = apacheCompiledIn();
-  const mods = modules
-    .filter((m) => !builtIn.has(m) && existsSync(join(APACHE_MODULES, `mod_${m}.so`)))
-    .map((m) => `LoadModule ${m}_module ${join(APACHE_MODULES, `mod_${m}.so`)}`);
-  const conf = join(dir, name);
-  writeFileSync(
-    conf,
-    [
-      `ServerRoot ${dir}`,
-      'Listen 127.0.0.1:9',
-      `PidFile ${dir}/pid`,
-      `ErrorLog ${dir}/error.log`,
-      'ServerName localhost',
-      ...mods,
-      body,
-      '',
-    ].join('\n'),
-  );
-  const r = spawnSync(APACHE_BIN, ['-t', '-f', conf], { encoding: 'utf8', timeout: 20_000 });
-  return { ok: r.status === 0, out: `${r.stdout}${r.stderr}`.trim() };
-}
-
 function apacheAccepts(where: 'if' | 'require', expr: string): { ok: boolean; out: string } {
   const body =
     where === 'if' ? `<If "${expr}">\n    Require all denied\n</If>` : `<Directory /tmp>\n    Require expr ${expr}\n</Directory>`;
-  return apacheT('httpd.conf', ['mpm_event', 'authz_core', 'authz_host', 'setenvif'], body);
+  return apacheT(dir, 'httpd.conf', ['mpm_event', 'authz_core', 'authz_host', 'setenvif'], body);
 }
 
 /** The text `Require expr` parses: one pair of surrounding double quotes removed (mod_authz_core). */
@@ -124,7 +100,7 @@ describe('the ap_expr parser against apache2 -t', () => {
         dir,
       );
       mkdirSync(join(dir, 'htdocs'), { recursive: true });
-      const r = apacheT(name, ['mpm_event', 'authz_core', 'authz_host'], text);
+      const r = apacheT(dir, name, ['mpm_event', 'authz_core', 'authz_host'], text);
       expect(r.ok, `${name}: ${r.out}`).toBe(ok);
       if (!ok) expect(r.out).toMatch(/Cannot parse|without previous/);
     }

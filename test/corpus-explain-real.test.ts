@@ -34,7 +34,8 @@ const REGRESSIONS: Record<Server, string[]> = {
     'apache/certbot-certbot/certbot/src/certbot/_internal/tests/plugins/apache/apache-conf-files/passing/example-1755.conf',
     // OPTIONS on a missing file and on a directory without Indexes: 200
     'apache/apache-httpd/docs/conf/extra/httpd-userdir.conf.in',
-    // a known disagreement (KNOWN below)
+    // mod_macro: `Use Vhost goxogle.com 80 /var/www/goxogle/` defines the only <VirtualHost> on the
+    // port, whose DocumentRoot does not exist (real: 404; before the loader expanded Use: 403)
     MACRO,
   ],
 };
@@ -43,20 +44,7 @@ const REGRESSIONS: Record<Server, string[]> = {
  * Known disagreements: `file`, the request as bench/agreement.ts shows it, explain's status and the
  * real one — each with the reason it is not fixed.
  */
-const KNOWN: Array<{ file: string; request: string; predicted: number | null; real: number | null; reason: string }> = [
-  // mod_macro: `Use Vhost goxogle.com 80 /var/www/goxogle/` defines the only <VirtualHost> on the port,
-  // whose DocumentRoot does not exist (real: 404). The loader does not expand <Macro>/Use, so the model
-  // answers from the main server, whose DocumentRoot falls under Debian's <Directory /> denial (403).
-  ...['GET', 'POST'].flatMap((m) =>
-    ['/', '/index.html', '/.ht'].map((p) => ({
-      file: MACRO,
-      request: `${m} http://localhost${p} from 127.0.0.1`,
-      predicted: 403,
-      real: 404,
-      reason: 'mod_macro Use is not expanded',
-    })),
-  ),
-];
+const KNOWN: Array<{ file: string; request: string; predicted: number | null; real: number | null; reason: string }> = [];
 
 const present = corpusOrSkip('corpus explain-vs-real tests');
 afterAll(stopAllServers);

@@ -22,12 +22,13 @@ import { mapPath, noteOutside, parseCached, type LoadOptions } from '../load-opt
 import { isFile, newBudget, readSource } from '../read.js';
 import { SourceFile } from '../source.js';
 import { expandInclude } from './glob.js';
+import { defineMacro, expandUse, type MacroDef } from './macro.js';
 import { parseApache, type ApacheContext, type ApacheParseOptions } from './parser.js';
 import { DEBIAN_ENVVARS, expandVars } from './vars.js';
 import { MAX_NESTING, nestingDepth } from '../walk.js';
 
-/** Directives the loader writes into (`includes`): a file with one is never shared between loads. */
-const INCLUDE_KEYS = new Set(['include', 'includeoptional']);
+/** Directives the loader writes into (`includes`, `expansion`): a file with one is never shared between loads. */
+const INCLUDE_KEYS = new Set(['include', 'includeoptional', 'use']);
 
 export const AP_MAX_INCLUDE_DEPTH = 128;
 
@@ -95,6 +96,8 @@ type Frame =
       perDir: boolean;
       /** how many sections enclose these nodes, includes expanded */
       depth: number;
+      /** set when these are the expansion of a mod_macro `Use` of this macro */
+      macro?: string;
     }
   | { kind: 'include'; dir: Directive; files: string[]; i: number; perDir: boolean; depth: number };
 
@@ -141,6 +144,8 @@ export function loadApache(path: string, opts: LoadOptions = {}): ConfigSet {
   const fallbackRoot = defaultServerRoot(entry);
 
   const stack: Frame[] = [{ kind: 'nodes', nodes: root.nodes, i: 0, file: entry, perDir: context === 'directory', depth: 0 }];
+  const macros = new Map<string, MacroDef>();
+  let anyMacro = false;
   const depthOf = new Map<string, number>();
   const onPath: string[] = [entry];
   const onPathSet = new Set<string>([entry]);
@@ -207,6 +212,42 @@ export function loadApache(path: string, opts: LoadOptions = {}): ConfigSet {
     const node = f.nodes[f.i++];
     if (node.type !== 'directive') continue;
     const key = node.key;
+    if (key === 'macro' && node.section) {
+      // mod_macro stores the body unread (src/apache/macro.ts); nothing in it applies until a Use
+      const m = defineMacro(node);
+      anyMacro = true;
+      if ('error' in m) addError(node, 'macro', m.error);
+      else macros.set(m.name, m);
+      continue;
+    }
+    if (key === 'undefmacro' && !node.block) {
+      const name = (node.args[0]?.value ?? '').toLowerCase();
+      if (!macros.has(name))
+        addError(node, 'macro', anyMacro ? `cannot remove undefined macro '${name}'` : 'no macro defined before UndefMacro');
+      macros.delete(name);
+      continue;
+    }
+    if (key === 'use' && !node.block) {
+      const active = stack.flatMap((x) => (x.kind === 'nodes' && x.macro ? [x.macro] : []));
+      const x = expandUse(node, macros, anyMacro, active, { context: f.perDir ? 'directory' : 'server', ...known }, budget);
+      if ('error' in x) {
+        addError(node, x.code ?? 'macro', x.error);
+        continue;
+      }
+      if (f.depth + nestingDepth(x.nodes) >= MAX_NESTING) {
+        addError(
+          node,
+          'too-deep',
+          `nesting deeper than ${MAX_NESTING} levels is not analysed: this Use would nest sections deeper than that here, so it is not expanded`,
+        );
+        continue;
+      }
+      node.expansion = x.nodes;
+      set.errors.push(...x.errors);
+      const name = node.args[0].value.toLowerCase();
+      if (x.nodes.length) stack.push({ kind: 'nodes', nodes: x.nodes, i: 0, file: null, perDir: f.perDir, depth: f.depth, macro: name });
+      continue;
+    }
     if (node.block) {
       if (node.block.length > 0) {
         stack.push({ kind: 'nodes', nodes: node.block, i: 0, file: null, perDir: f.perDir || PER_DIR.has(key), depth: f.depth + 1 });
@@ -299,7 +340,9 @@ export function walkDirectives(set: ConfigSet, visit: (d: Directive) => void): v
     const n = f.nodes[f.i++];
     if (n.type !== 'directive') continue;
     visit(n);
+    if (n.key === 'macro' && n.section) continue; // stored unread (mod_macro); its Use lines carry the expansion
     if (n.block && n.block.length > 0) stack.push({ nodes: n.block, i: 0, file: null });
     else if (n.includes && n.includes.length > 0) stack.push({ inc: n.includes, i: 0 });
+    else if (n.expansion && n.expansion.length > 0) stack.push({ nodes: n.expansion, i: 0, file: null });
   }
 }

@@ -1,5 +1,6 @@
 /** Helpers shared by the nginx and Apache explainers. */
-import { relative, isAbsolute } from 'node:path';
+import { basename, relative, isAbsolute } from 'node:path';
+import { expansionOf } from '../apache/macro.js';
 import type { ConfigSet, Directive, ParsedFile, PathMapping } from '../ast.js';
 import type { ModelOptions } from '../model/index.js';
 import type { Settings } from '../rule.js';
@@ -80,7 +81,10 @@ export function directiveText(d: Directive | null | undefined): string | null {
   const args = d.args.map((a) => a.raw).join(' ');
   let t = d.section ? `<${d.name}${args ? ' ' + args : ''}>` : `${d.name}${args ? ' ' + args : ''}`;
   t = t.replace(/\s+/g, ' ');
-  return t.length > 100 ? t.slice(0, 97) + '…' : t;
+  if (t.length > 100) t = t.slice(0, 97) + '…';
+  // a line of a mod_macro expansion: its position is the macro body's, so say which Use made it
+  const use = expansionOf(d.source);
+  return use ? `${t} (from Use ${use.args.map((a) => a.raw).join(' ')} at ${basename(use.source.path)}:${use.span.start.line})` : t;
 }
 
 /** Normalise the models' outcome names to one vocabulary. */

@@ -145,7 +145,13 @@ export function flatten(set: ConfigSet, nodes: Node[], env: CondEnv, notes: Mode
         }
         continue;
       }
+      // mod_macro: a Use line is read as its expansion; a <Macro> body is stored unread
+      if (n.expansion) {
+        rec(n.expansion, into, depth + 1);
+        continue;
+      }
       const k = sectionKey(n);
+      if (n.block && k === 'macro') continue;
       if (n.block && CONDITIONAL_SECTIONS.has(k)) {
         const r = evalConditional(n, env);
         if (r.unknown)

@@ -1,0 +1,183 @@
+/**
+ * mod_macro (httpd modules/core/mod_macro.c), as httpd reads it: `<Macro name $a @b>` … `</Macro>`
+ * stores the body's lines unread; `Use name x y` substitutes the arguments into a copy of the body and
+ * httpd reads the result in place of the `Use` line, in the context of that line (inside a
+ * `<VirtualHost>`, say); `UndefMacro name` forgets a macro. Both are executed when read, so a macro
+ * must be defined before its first use in reading order, and a later definition replaces it.
+ *
+ * Substitution is textual, line by line: the earliest occurrence of any parameter name is replaced
+ * (the longest name when two start at the same place), then the search goes on after it. A parameter
+ * named `@x` is replaced by its value in double quotes with `"` and `\` escaped; `$x` and `%x` by the
+ * value as it is. Names, not `${x}` syntax: `$x` also matches inside `$xy`.
+ *
+ * The expansion is parsed as a file of its own and its nodes are kept on the `Use` directive
+ * (`Directive.expansion`), which the walks read in its place. Their positions are those of the macro's
+ * body in the file that defines it: the line numbers and the columns before the first substitution of
+ * a line are exact; offsets count within the expansion's own text (`expansionOf` tells such a source
+ * apart, and the linter never offers a fix there: it would edit the macro for every use).
+ */
+import type { Diagnostic, Directive, Node } from '../ast.js';
+import { CompactSpan, SourceFile, type Span } from '../source.js';
+import { parseApache, type ApacheParseOptions } from './parser.js';
+
+export interface MacroDef {
+  /** lower-case name */
+  name: string;
+  params: string[];
+  /** the `<Macro>` section */
+  directive: Directive;
+  /** physical lines of the body (between the opening and the closing tag lines) */
+  body: string[];
+  /** 1-based line of the body's first line in the defining file */
+  firstLine: number;
+  /** `defined on line N of "F"`, httpd's words */
+  location: string;
+}
+
+const ARG_PREFIX = '$%@';
+
+/** A `<Macro>` section as mod_macro's macro_section reads it, or httpd's error text. */
+export function defineMacro(d: Directive): MacroDef | { error: string } {
+  const words = d.args.map((a) => a.value);
+  const name = (words[0] ?? '').toLowerCase();
+  if (!name) return { error: '<Macro macro definition: name not found' };
+  const location = `defined on line ${d.span.start.line} of "${d.source.path}"`;
+  // flags (/IgnoreEmptyArgs, /IgnoreBadNesting) come first and only change warnings
+  let i = 1;
+  while (i < words.length && words[i].startsWith('/')) i++;
+  const params = words.slice(i);
+  for (let a = 0; a < params.length; a++) {
+    if (params[a] === '') return { error: `macro '${name}' (${location}): empty argument #${a + 1} name` };
+    for (let b = a + 1; b < params.length; b++)
+      if (params[a] === params[b])
+        return {
+          error: `argument name conflict in macro '${name}' (${location}): argument '${params[a]}': #${a + 1} and #${b + 1}, change argument names!`,
+        };
+  }
+  const text = d.source.text;
+  const open = d.blockSpan ?? d.span;
+  // the body: from the line after the opening tag to the line before the closing tag
+  const afterOpen = text.indexOf('\n', open.start.offset);
+  const closeTag = text.lastIndexOf('<', open.end.offset);
+  const closeLine = text.lastIndexOf('\n', closeTag);
+  const body = afterOpen === -1 || closeLine <= afterOpen ? [] : text.slice(afterOpen + 1, closeLine).split('\n');
+  const firstLine = lineOf(text, afterOpen + 1);
+  return { name, params, directive: d, body, firstLine, location };
+}
+
+function lineOf(text: string, offset: number): number {
+  let n = 1;
+  for (let i = text.indexOf('\n'); i !== -1 && i < offset; i = text.indexOf('\n', i + 1)) n++;
+  return n;
+}
+
+/** httpd's line buffer (MAX_STRING_LEN): a substitution that would not fit is an error. */
+const MAX_LINE = 8192;
+
+/** One line with the macro's parameters replaced (mod_macro substitute_macro_args); null when the result
+ * would not fit httpd's buffer ("cannot substitute, buffer size too small"). */
+export function substituteLine(line: string, params: readonly string[], values: readonly string[]): string | null {
+  let buf = line;
+  let from = 0;
+  for (;;) {
+    let at = -1;
+    let which = -1;
+    for (let k = 0; k < params.length; k++) {
+      const f = buf.indexOf(params[k], from);
+      if (f !== -1 && (at === -1 || f < at || (f === at && params[k].length > params[which].length))) {
+        at = f;
+        which = k;
+      }
+    }
+    if (at === -1) return buf;
+    const v = values[which];
+    const rep = params[which].startsWith('@') ? `"${v.replace(/["\\]/g, '\\$&')}"` : v;
+    buf = buf.slice(0, at) + rep + buf.slice(at + params[which].length);
+    if (buf.length >= MAX_LINE) return null;
+    // httpd goes on after as many characters as the value has, not its quoted form
+    from = at + v.length;
+  }
+}
+
+/** Sources made by expanding a `Use` line, and that line. */
+const expansions = new WeakMap<SourceFile, Directive>();
+
+/** The `Use` directive a node's source was expanded from, if it was. */
+export function expansionOf(source: SourceFile): Directive | undefined {
+  return expansions.get(source);
+}
+
+export interface Expansion {
+  nodes: Node[];
+  errors: Diagnostic[];
+}
+
+/**
+ * `Use name values…` with `macros` defined so far; `active`: the macros being expanded around this line
+ * (httpd refuses a recursive use). An error is httpd's text (it refuses the configuration).
+ */
+export function expandUse(
+  use: Directive,
+  macros: ReadonlyMap<string, MacroDef>,
+  /** whether any <Macro> was read before (httpd's table exists from then on, UndefMacro or not) */
+  anyDefined: boolean,
+  active: readonly string[],
+  parseOpts: ApacheParseOptions,
+  budget?: { left: number },
+): Expansion | { error: string; code?: string } {
+  if (!anyDefined) return { error: 'no macro defined before Use' };
+  const name = (use.args[0]?.value ?? '').toLowerCase();
+  if (!name) return { error: 'no macro name specified with Use' };
+  const m = macros.get(name);
+  if (!m) return { error: `macro '${name}' undefined` };
+  if (active.includes(name)) return { error: `recursive use of macro '${name}' is invalid` };
+  const values = use.args.slice(1).map((a) => a.value);
+  if (values.length !== m.params.length)
+    return { error: `macro '${name}' (${m.location}) used with ${values.length} arguments instead of ${m.params.length}` };
+  const lines: string[] = [];
+  for (let i = 0; i < m.body.length; i++) {
+    const l = substituteLine(m.body[i], m.params, values);
+    if (l === null)
+      return {
+        error: `macro '${name}' (${m.location}) used on line ${use.span.start.line} of "${use.source.path}" error while substituting: while processing line ${i + 1} of macro '${name}' (${m.location}) cannot substitute, buffer size too small`,
+      };
+    lines.push(l);
+  }
+  const text = lines.join('\n');
+  // the expansion counts as configuration read (a macro used in a macro used … grows fast)
+  if (budget) {
+    if (text.length > budget.left)
+      return {
+        code: 'too-large',
+        error: `the expansion of macro '${name}' would take the configuration over the ${budget.left + text.length} characters why403 reads; it is not expanded`,
+      };
+    budget.left -= text.length;
+  }
+  const source = new SourceFile(m.directive.source.path, text);
+  expansions.set(source, use);
+  const parsed = parseApache(source, parseOpts);
+  const shift = m.firstLine - 1;
+  for (const n of parsed.nodes) shiftNode(n, shift);
+  for (const e of parsed.errors) e.span = shiftSpan(e.span, shift);
+  return { nodes: parsed.nodes, errors: parsed.errors };
+}
+
+function shiftSpan(s: Span, by: number): Span {
+  return new CompactSpan(s.start.offset, s.start.line + by, s.start.column, s.end.offset, s.end.line + by, s.end.column);
+}
+
+function shiftNode(n: Node, by: number): void {
+  const stack: Node[] = [n];
+  while (stack.length) {
+    const x = stack.pop()!;
+    x.span = shiftSpan(x.span, by);
+    if (x.type !== 'directive') continue;
+    x.nameSpan = shiftSpan(x.nameSpan, by);
+    if (x.blockSpan) x.blockSpan = shiftSpan(x.blockSpan, by);
+    for (const a of x.args) a.span = shiftSpan(a.span, by);
+    if (x.block) for (const c of x.block) stack.push(c);
+  }
+}
+
+/** True for a name mod_macro expects as a parameter (ARG_PREFIX); others only draw a warning. */
+export const looksLikeParam = (p: string): boolean => ARG_PREFIX.includes(p[0] ?? '');

@@ -1,0 +1,167 @@
+/**
+ * mod_macro (src/apache/macro.ts): substitution as mod_macro.c does it, the loader reading each `Use`
+ * as its expansion in place (rules, the model and explain see the expanded directives at the macro
+ * body's lines), httpd's refusals word for word against `apache2 -t`, and no fix offered inside an
+ * expansion. What real Apache answers for requests through macros: fixtures/explain/apache/macro
+ * (test/explain-real.test.ts).
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { substituteLine } from '../src/apache/macro.js';
+import { loadText } from '../src/load.js';
+import { lint } from '../src/run.js';
+import { walk } from '../src/walk.js';
+import { modelFor } from '../src/model/index.js';
+import { apacheT } from './harness/apache-t.js';
+import { apacheSkipReason } from './harness/servers.js';
+
+const load = (text: string) => loadText('/etc/apache2/apache2.conf', text, { server: 'apache' });
+
+describe('substitution (mod_macro substitute_macro_args)', () => {
+  it.each([
+    ['DocumentRoot /srv/$dir', ['$dir'], ['www'], 'DocumentRoot /srv/www'],
+    // the earliest occurrence first; at the same place the longest name
+    ['X $ab $a', ['$a', '$ab'], ['1', '2'], 'X 2 1'],
+    // names, not ${x}: `$a` also matches inside `$ax`
+    ['X $ax', ['$a'], ['1'], 'X 1x'],
+    // `@` parameters are quoted, `"` and `\` escaped
+    ['<Files @f>', ['@f'], ['a "b" \\c'], '<Files "a \\"b\\" \\\\c">'],
+    // the value is not searched again
+    ['X $a', ['$a'], ['$a$a'], 'X $a$a'],
+    ['X %p', ['%p'], [''], 'X '],
+  ])('%s with %j = %j → %s', (line, params, values, want) => {
+    expect(substituteLine(line, params, values)).toBe(want);
+  });
+
+  it('a substitution that outgrows httpd line buffer is an error, not an endless loop', () => {
+    // each pass inserts the name again further on: httpd stops at MAX_STRING_LEN
+    expect(substituteLine('X @a', ['@a'], ['x@a'])).toBe('X "x@a"');
+    expect(substituteLine('@a '.repeat(3000), ['@a'], ['0123456789'])).toBeNull();
+  });
+});
+
+describe('the loader reads Use as its expansion', () => {
+  const text = [
+    '<Macro VHost $name $dir>', // 1
+    '  <VirtualHost *:80>', // 2
+    '    ServerName $name', // 3
+    '    DocumentRoot /srv/$dir', // 4
+    '    <Directory /srv/$dir/private>', // 5
+    '      Require all denied', // 6
+    '    </Directory>', // 7
+    '  </VirtualHost>', // 8
+    '</Macro>', // 9
+    'Use VHost a.example a', // 10
+    'Use VHost b.example b', // 11
+  ].join('\n');
+
+  it('rules walk the expanded directives at the body lines, and the <Macro> body itself not at all', () => {
+    const set = load(text);
+    expect(set.errors).toEqual([]);
+    const seen: string[] = [];
+    walk(set, (n) => {
+      if (n.type === 'directive' && n.key === 'documentroot') seen.push(`${n.args[0].value}@${n.span.start.line}:${n.span.start.column}`);
+    });
+    expect(seen).toEqual(['/srv/a@4:5', '/srv/b@4:5']);
+  });
+
+  it('the model has one virtual host per Use', () => {
+    const m = modelFor(load(text));
+    if (m.server !== 'apache') throw new Error('apache model expected');
+    expect(m.tree.vhosts.map((v) => v.serverName)).toEqual(['a.example', 'b.example']);
+    const denial = m.tree.vhosts[1].directories.find((d) => d.path === '/srv/b/private/');
+    expect(denial?.directive.span.start.line).toBe(5);
+  });
+
+  it('a macro used in a macro expands; UndefMacro ends a macro; a later <Macro> replaces one', () => {
+    const set = load(
+      [
+        '<Macro Deny $d>',
+        '  <Directory $d>',
+        '    Require all denied',
+        '  </Directory>',
+        '</Macro>',
+        '<Macro Twice $x>',
+        '  Use Deny /srv/$x/1',
+        '  Use Deny /srv/$x/2',
+        '</Macro>',
+        'Use Twice t',
+        'UndefMacro Twice',
+        '<Macro Deny $d>',
+        '  Define seen $d',
+        '</Macro>',
+        'Use Deny z',
+      ].join('\n'),
+    );
+    expect(set.errors).toEqual([]);
+    const dirs: string[] = [];
+    const defines: string[] = [];
+    walk(set, (n) => {
+      if (n.type !== 'directive') return;
+      if (n.key === 'directory') dirs.push(n.args[0].value);
+      if (n.key === 'define') defines.push(n.args[1].value);
+    });
+    expect(dirs).toEqual(['/srv/t/1', '/srv/t/2']);
+    expect(defines).toEqual(['z']);
+  });
+
+  it('no fix is offered inside an expansion, and the finding says which Use', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'why403-macro-'));
+    try {
+      const conf = join(dir, 'apache2.conf');
+      // a legacy Order/Deny line has a fix when written directly (apache-legacy-access-control)
+      const body = ['<Directory /srv/$d>', '  Order deny,allow', '  Deny from all', '</Directory>'];
+      writeFileSync(conf, ['<Macro Old $d>', ...body, '</Macro>', 'Use Old x', ...body.map((l) => l.replace('$d', 'y'))].join('\n'));
+      const run = await lint([conf], { noConfigLookup: true, cwd: dir });
+      const msgs = run.results.flatMap((r) => r.messages).filter((m) => m.ruleId === 'apache-legacy-access-control');
+      const inMacro = msgs.filter((m) => m.line <= 5);
+      const direct = msgs.filter((m) => m.line > 7);
+      expect(direct.length).toBeGreaterThan(0);
+      expect(direct.some((m) => m.fix)).toBe(true);
+      expect(inMacro.length).toBeGreaterThan(0);
+      for (const m of inMacro) {
+        expect(m.fix).toBeUndefined();
+        expect(m.message).toContain('(in macro Old as used at apache2.conf:7)');
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+const skip = apacheSkipReason();
+const dir = skip ? '' : mkdtempSync(join(tmpdir(), 'why403-macro-t-'));
+afterAll(() => {
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('what httpd refuses, against apache2 -t', () => {
+  if (skip) console.warn(`skipped apache2 -t comparison: ${skip}`);
+  const MODULES = ['mpm_event', 'authz_core', 'macro'];
+  /** [config body, httpd's message or null when it accepts] */
+  const CASES: Array<[string, string | null]> = [
+    ['Use X a', 'no macro defined before Use'],
+    ['<Macro X $a>\nDefine Y $a\n</Macro>\nUse X', 'used with 0 arguments instead of 1'],
+    ['<Macro X $a>\nUse X $a\n</Macro>\nUse X 1', "recursive use of macro 'x' is invalid"],
+    ['<Macro X $a>\nDefine Y $a\n</Macro>\nUndefMacro X\nUse X 1', "macro 'x' undefined"],
+    ['<Macro X $a>\nDefine Y $a\n</Macro>\nUndefMacro Z', "cannot remove undefined macro 'z'"],
+    ['UndefMacro Z', 'no macro defined before UndefMacro'],
+    ['<Macro X $a $a>\nDefine Y $a\n</Macro>', "argument name conflict in macro 'x'"],
+    ['<Macro X @a>\n<Files @a>\nRequire all denied\n</Files>\n</Macro>\nUse X "b\\"c"', null],
+    ['<Macro X $a>\n<Directory /srv/$a>\nRequire all denied\n</Directory>\n</Macro>\nUse X one\nUse x two', null],
+  ];
+  it.skipIf(!!skip).each(CASES)('%s', (body, message) => {
+    const real = apacheT(dir, 'httpd.conf', MODULES, body);
+    const ours = load(body).errors.filter((e) => e.code === 'macro');
+    if (message === null) {
+      expect(real.ok, real.out).toBe(true);
+      expect(ours).toEqual([]);
+    } else {
+      expect(real.ok).toBe(false);
+      expect(real.out).toContain(message);
+      expect(ours.map((e) => e.message).join('\n')).toContain(message);
+    }
+  });
+});
