@@ -271,6 +271,18 @@ describe('absurd nesting: lint, parse (text and json) and explain survive 5,000 
 });
 
 describe('size', () => {
+  it('mod_macro: macros that double at each level (2^30 uses) stop at the expansion bound, said once', () => {
+    const d = dir('macro-bomb');
+    const lines = ['<Macro M0>', 'Define x 1', '</Macro>'];
+    for (let k = 1; k <= 30; k++) lines.push(`<Macro M${k}>`, `Use M${k - 1}`, `Use M${k - 1}`, '</Macro>');
+    lines.push('Use M30');
+    writeFileSync(join(d, 'apache2.conf'), lines.join('\n') + '\n');
+    const r = why([join(d, 'apache2.conf')], { timeout: 60_000 });
+    finished(r);
+    expect(r.code).toBe(1);
+    expect(r.out.match(/more than 50000 mod_macro expansions in one configuration/g)).toHaveLength(1);
+  });
+
   it('a generated 50 MB nginx config: refused with a message, never a heap crash', () => {
     const f = join(tmp, 'big.conf');
     const unit = 'server { listen 80; return 403; }\nserver { listen 80; location / { deny all; } }\n';

@@ -32,6 +32,10 @@ const INCLUDE_KEYS = new Set(['include', 'includeoptional', 'use']);
 
 export const AP_MAX_INCLUDE_DEPTH = 128;
 
+/** mod_macro `Use` lines expanded per configuration at most (a shared host's 10,000 vhosts with a few
+ * macros each stay far below; nested macros that double at each level do not). */
+export const MAX_MACRO_EXPANSIONS = 50_000;
+
 /** The context a file is parsed in when the caller does not say: .htaccess-like names → htaccess. */
 export function inferApacheContext(path: string): ApacheContext {
   const b = basename(path).toLowerCase();
@@ -146,6 +150,7 @@ export function loadApache(path: string, opts: LoadOptions = {}): ConfigSet {
   const stack: Frame[] = [{ kind: 'nodes', nodes: root.nodes, i: 0, file: entry, perDir: context === 'directory', depth: 0 }];
   const macros = new Map<string, MacroDef>();
   let anyMacro = false;
+  let expansions = 0;
   const depthOf = new Map<string, number>();
   const onPath: string[] = [entry];
   const onPathSet = new Set<string>([entry]);
@@ -228,6 +233,16 @@ export function loadApache(path: string, opts: LoadOptions = {}): ConfigSet {
       continue;
     }
     if (key === 'use' && !node.block) {
+      if (++expansions > MAX_MACRO_EXPANSIONS) {
+        // a macro used in a macro used in … doubles at each level: stop, and say so once
+        if (expansions === MAX_MACRO_EXPANSIONS + 1)
+          addError(
+            node,
+            'too-large',
+            `more than ${MAX_MACRO_EXPANSIONS} mod_macro expansions in one configuration: this Use and the ones after it are not expanded`,
+          );
+        continue;
+      }
       const active = stack.flatMap((x) => (x.kind === 'nodes' && x.macro ? [x.macro] : []));
       const x = expandUse(node, macros, anyMacro, active, { context: f.perDir ? 'directory' : 'server', ...known }, budget);
       if ('error' in x) {
