@@ -61,14 +61,11 @@ export function defineMacro(d: Directive): MacroDef | { error: string } {
   const closeTag = text.lastIndexOf('<', open.end.offset);
   const closeLine = text.lastIndexOf('\n', closeTag);
   const body = afterOpen === -1 || closeLine <= afterOpen ? [] : text.slice(afterOpen + 1, closeLine).split('\n');
-  const firstLine = lineOf(text, afterOpen + 1);
+  // counted from the tag's own line (not from the file's start: a macro defined by an expansion has
+  // shifted lines, and a scan from the start per macro would be quadratic in a file of many macros)
+  let firstLine = open.start.line;
+  for (let i = text.indexOf('\n', open.start.offset); i !== -1 && i <= afterOpen; i = text.indexOf('\n', i + 1)) firstLine++;
   return { name, params, directive: d, body, firstLine, location };
-}
-
-function lineOf(text: string, offset: number): number {
-  let n = 1;
-  for (let i = text.indexOf('\n'); i !== -1 && i < offset; i = text.indexOf('\n', i + 1)) n++;
-  return n;
 }
 
 /** httpd's line buffer (MAX_STRING_LEN): a substitution that would not fit is an error. */
