@@ -12,7 +12,8 @@
  * WHY403_DEBUG=1). No exception reaches the user uncaught.
  */
 import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
+import { dirname } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Argv } from 'yargs';
 
 // node:fs and node:util through require: an `import` makes node build their ES module facades, which
@@ -549,18 +550,71 @@ export function runAsBin(): void {
   );
 }
 
+/** What the bundle exports (this module's exports). */
+export interface BundleExports {
+  main: typeof main;
+  runAsBin: typeof runAsBin;
+}
+
+/** A loaded bundle and whether V8 took the code cache beside it. */
+export interface LoadedBundle {
+  exports: BundleExports;
+  /** accepted: compiled from the cache; rejected: V8 refused it (another node or V8 flags); absent:
+   * no cache, or one written for another bundle. */
+  cache: 'accepted' | 'rejected' | 'absent';
+  script: import('node:vm').Script;
+  /** The build id on the bundle's first line (the cache file starts with the same id). */
+  id: string;
+}
+
 /**
- * The single-file bundle of the CLI (scripts/bundle.mjs), when it is at least as new as this file:
- * loading one module instead of ~50 is most of what is left of startup. A later `tsc` leaves it
- * older, and then these files run. WHY403_NO_BUNDLE=1 turns it off. Help and version need nothing
- * but yargs, so they skip it (parsing the bundle would cost them ~15 ms).
+ * Loads the single-file CLI bundle (scripts/bundle.mjs): `file` (…/cli.bundle.cjs) holds one function
+ * expression `(function (exports, require, module, __filename, __dirname, __why403_url, __why403_import) {…})`,
+ * compiled through `vm.Script` with the V8 code cache that the build wrote beside it (`cli.bundle.cache`:
+ * the build id, a newline, V8's data), so most of its functions are not parsed and compiled again on
+ * every run. V8 checks only its own version, flags and the source length, so the cache is used only when
+ * it carries the id on the bundle's first line; V8 may still reject it (another node), and then
+ * the bundle compiles from its source as before. Nothing is written at run time. `import.meta.url` in
+ * the bundle is `__why403_url` (this file's URL for the bundle), and `import()` of a package is
+ * `__why403_import`, an `import()` here (dist/src, where the bundle lies, so the same packages resolve).
+ */
+export function loadBundle(file: string, opts: { cache?: boolean } = {}): LoadedBundle {
+  const { Script } = nodeRequire('node:vm') as typeof import('node:vm');
+  const { readFileSync } = nodeRequire('node:fs') as typeof import('node:fs');
+  // the bundle is ASCII (scripts/bundle.mjs escapes anything else), so latin1 is its exact decoding
+  const source = readFileSync(file, 'latin1');
+  const id = /^\/\* why403 bundle ([0-9a-f]+) \*\//.exec(source)?.[1] ?? '';
+  let cachedData: Buffer | undefined;
+  if (opts.cache !== false && id) {
+    try {
+      const data = readFileSync(file.replace(/\.cjs$/, '') + '.cache');
+      const nl = data.indexOf(10);
+      if (nl > 0 && data.toString('latin1', 0, nl) === id) cachedData = data.subarray(nl + 1);
+    } catch {
+      /* no cache: compile from the source */
+    }
+  }
+  const script = new Script(source, { filename: file, ...(cachedData ? { cachedData } : {}) });
+  const cache = !cachedData ? 'absent' : script.cachedDataRejected ? 'rejected' : 'accepted';
+  const fn = script.runInThisContext() as (...a: unknown[]) => void;
+  const module = { exports: {} as BundleExports };
+  const url = pathToFileURL(file).href;
+  fn.call(module.exports, module.exports, createRequire(url), module, file, dirname(file), url, (id: string) => import(id));
+  return { exports: module.exports, cache, script, id };
+}
+
+/**
+ * The bundle of the CLI (scripts/bundle.mjs), when it is at least as new as this file: loading one
+ * module instead of ~50 is most of what is left of startup. A later `tsc` leaves it older, and then
+ * these files run. WHY403_NO_BUNDLE=1 turns it off. Help and version need nothing but yargs, so they
+ * skip it (loading the bundle would cost them ~15 ms).
  */
 function freshBundle(argv: string[]): string | null {
-  if (import.meta.url.endsWith('/cli.bundle.js') || process.env.WHY403_NO_BUNDLE) return null;
+  if (import.meta.url.endsWith('.cjs') || process.env.WHY403_NO_BUNDLE) return null;
   if (argv.some((a) => a === '--help' || a === '-h' || a === '--version' || a === '-v')) return null;
-  const bundle = new URL('./cli.bundle.js', import.meta.url);
+  const bundle = fileURLToPath(new URL('./cli.bundle.cjs', import.meta.url));
   try {
-    return statSync(bundle).mtimeMs >= statSync(new URL(import.meta.url)).mtimeMs ? bundle.href : null;
+    return statSync(bundle).mtimeMs >= statSync(fileURLToPath(import.meta.url)).mtimeMs ? bundle : null;
   } catch {
     return null;
   }
@@ -569,16 +623,18 @@ function freshBundle(argv: string[]): string | null {
 // Run when executed as the bin (not when imported by tests).
 if (invokedAsBin()) {
   const bundle = freshBundle(process.argv.slice(2));
+  let loaded: LoadedBundle | undefined;
   if (bundle) {
-    import(bundle).then(
-      (m: { runAsBin(): void }) => m.runAsBin(),
-      (e: unknown) => {
-        if (process.env.WHY403_DEBUG)
-          process.stderr.write(`why403: cannot load ${bundle} (${e instanceof Error ? e.message : String(e)}); running unbundled\n`);
-        runAsBin();
-      },
-    );
-  } else {
-    runAsBin();
+    try {
+      loaded = loadBundle(bundle);
+    } catch (e) {
+      if (process.env.WHY403_DEBUG)
+        process.stderr.write(`why403: cannot load ${bundle} (${e instanceof Error ? e.message : String(e)}); running unbundled\n`);
+    }
   }
+  // WHY403_DEBUG_BUNDLE=1: say what ran (test/bundle.test.ts)
+  if (process.env.WHY403_DEBUG_BUNDLE)
+    process.stderr.write(loaded ? `why403: bundle ${bundle}, code cache ${loaded.cache}\n` : 'why403: unbundled\n');
+  if (loaded) loaded.exports.runAsBin();
+  else runAsBin();
 }
