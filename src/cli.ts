@@ -20,7 +20,7 @@ import type { Argv } from 'yargs';
 // read every export, and their lazy getters (fs.ReadStream, fs.promises, util.MIMEType…) then load
 // modules a lint never uses (~20 ms of each run; scripts/bundle.mjs does the same for the bundle)
 const nodeRequire = createRequire(import.meta.url);
-const { readSync, realpathSync, statSync } = nodeRequire('node:fs') as typeof import('node:fs');
+const { fstatSync, readSync, realpathSync, statSync, writeSync } = nodeRequire('node:fs') as typeof import('node:fs');
 const { parseArgs } = nodeRequire('node:util') as typeof import('node:util');
 
 export class UsageError extends Error {}
@@ -59,11 +59,77 @@ function readStdinBytes(max: number): Buffer {
   return Buffer.concat(chunks, total);
 }
 
+/**
+ * Standard output and error without node's stream objects when they are a pipe, a file or /dev/null
+ * (pre-commit, CI, `| less`): `process.stdout` loads node's stream, net and pipe modules (~10 % of a
+ * small run's instructions), and on Linux node writes to pipes and files synchronously anyway. The
+ * text goes out with `writeSync`, whole, in order; a reader that has gone (EPIPE) ends the writing
+ * quietly, as the streams' error handler does (runAsBin). A terminal (or anything else) gets the
+ * stream. Whether a descriptor is a terminal is asked of node only for a character device.
+ */
+function fdOutput(fd: 1 | 2): { write(s: string): void; isTTY(): boolean } {
+  let plain: boolean | undefined;
+  let gone = false;
+  let stream: NodeJS.WriteStream | undefined;
+  const getStream = () => {
+    if (!stream) {
+      stream = fd === 1 ? process.stdout : process.stderr;
+      stream.on('error', (e: NodeJS.ErrnoException) => {
+        if (e.code !== 'EPIPE') throw e;
+      });
+    }
+    return stream;
+  };
+  const isPlain = () => {
+    if (plain === undefined) {
+      try {
+        const st = fstatSync(fd);
+        plain = st.isFile() || st.isFIFO() || (st.isCharacterDevice() && st.rdev === statSync('/dev/null').rdev);
+      } catch {
+        plain = false;
+      }
+    }
+    return plain;
+  };
+  const wait = new Int32Array(new SharedArrayBuffer(4));
+  return {
+    write(s: string) {
+      if (!isPlain()) return void getStream().write(s);
+      if (gone || s === '') return;
+      const buf = Buffer.from(s, 'utf8');
+      for (let off = 0; off < buf.length;) {
+        try {
+          off += writeSync(fd, buf, off, buf.length - off);
+        } catch (e) {
+          const code = (e as NodeJS.ErrnoException).code;
+          if (code === 'EAGAIN') {
+            Atomics.wait(wait, 0, 0, 1); // a non-blocking pipe that is full: wait for the reader
+            continue;
+          }
+          if (code === 'EPIPE') {
+            gone = true;
+            return;
+          }
+          throw e;
+        }
+      }
+    },
+    isTTY: () => !isPlain() && getStream().isTTY === true,
+  };
+}
+
+const stdout = fdOutput(1);
+const stderr = fdOutput(2);
+
 export const processIO: CliIO = {
-  out: (s) => void process.stdout.write(s),
-  err: (s) => void process.stderr.write(s),
-  stdoutTTY: process.stdout.isTTY === true,
-  stderrTTY: process.stderr.isTTY === true,
+  out: (s) => stdout.write(s),
+  err: (s) => stderr.write(s),
+  get stdoutTTY() {
+    return stdout.isTTY();
+  },
+  get stderrTTY() {
+    return stderr.isTTY();
+  },
   env: process.env,
   // at most read.ts's MAX_FILE_BYTES + 1 bytes: `why403 - < /dev/zero` is refused (run.ts), not read to the end
   readStdin: () => readStdinBytes(8 * 1024 * 1024),
@@ -529,11 +595,15 @@ function invokedAsBin(): boolean {
 
 /** Runs the command for this process (the bin), setting the exit code. */
 export function runAsBin(): void {
-  // `why403 … | head`: the reader has gone; stop writing quietly and keep the exit code of the run
-  for (const stream of [process.stdout, process.stderr]) {
-    stream.on('error', (e: NodeJS.ErrnoException) => {
-      if (e.code !== 'EPIPE') throw e;
-    });
+  // `why403 … | head`: the reader has gone; stop writing quietly and keep the exit code of the run.
+  // Only for a run through yargs here: processIO creates node's streams (with the same handler) only
+  // when it writes to a terminal (fdOutput).
+  if (!fastParse(process.argv.slice(2))) {
+    for (const stream of [process.stdout, process.stderr]) {
+      stream.on('error', (e: NodeJS.ErrnoException) => {
+        if (e.code !== 'EPIPE') throw e;
+      });
+    }
   }
   process.on('uncaughtException', (e) => {
     process.stderr.write(`why403: internal error: ${e instanceof Error ? e.message : String(e)}\n`);
