@@ -418,7 +418,7 @@ describe('why403 lsp over stdio', () => {
     const bundle = join(repoRoot, 'dist/src', `cli.bundle-lsp-test-${process.pid}.js`);
     const runner = join(tmp, 'run-bundle.mjs');
     try {
-      const r = spawnSync(process.execPath, [join(repoRoot, 'scripts/bundle.mjs'), `--outfile=${bundle}`], {
+      const r = spawnSync(process.execPath, [join(repoRoot, 'scripts/bundle.mjs'), `--outfile=${bundle}`, '--no-cache'], {
         encoding: 'utf8',
         timeout: 120_000,
       });
