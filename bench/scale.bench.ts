@@ -119,6 +119,19 @@ function coldStart(tiny: string): void {
   }
   const median = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
   const extra = median(why) - median(bare);
+  // what ran: the bundle (and whether V8 took its code cache) or the unbundled files
+  const state = spawnSync(process.execPath, [cli, '--no-config-lookup', '--server', 'nginx', '--format', 'json', tiny], {
+    env: { ...process.env, WHY403_DEBUG_BUNDLE: '1' },
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  console.log(
+    `cold start runs: ${(state.stderr ?? '')
+      .trim()
+      .split('\n')
+      .pop()
+      ?.replace(/^why403: /, '')}`,
+  );
   console.log(
     `cold start (median of ${runs}): one small file ${median(why).toFixed(0)} ms, \`node -e 0\` ${median(bare).toFixed(0)} ms: ` +
       `+${extra.toFixed(0)} ms (goal ≤ +50 ms: ${extra <= 50 ? 'met' : 'not met'})`,

@@ -1,21 +1,44 @@
 /**
  * Bundles the built CLI (dist/src/cli.js and everything it imports from dist/, npm packages left
- * external) into one file, dist/src/cli.bundle.js: one module to load instead of ~50 cuts ~35 ms of
- * startup (docs/engine.md, "Libraries and startup"). dist/src/cli.js runs the bundle when it is at
- * least as new as itself (a later `tsc` makes it stale, and the unbundled files run). It sits in
- * dist/src so that every `import.meta.url`-relative path (package.json, rules/*.md, schemas/) is the
- * same as for the unbundled files.
+ * external) into one file, and writes V8's code cache for it, so that a run neither loads ~50 modules
+ * nor parses and compiles ~1 MB of JavaScript again (docs/engine.md, "Libraries and startup";
+ * docs/performance.md, "Fourth pass: cold start"):
+ *
+ * - dist/src/cli.bundle.cjs: CommonJS, as one function expression
+ *   `(function (exports, require, module, __filename, __dirname, __why403_url, __why403_import) {…})`
+ *   after a first line `/* why403 bundle <id> *\/`, ASCII only. dist/src/cli.js compiles it with
+ *   `vm.Script` (src/cli.ts `loadBundle`): node 20 has no compile cache for ES modules, and vm.Script
+ *   takes `cachedData`. `import.meta.url` is `__why403_url`, `import()` is `__why403_import`.
+ * - dist/src/cli.bundle.cache: the id, a newline, then V8's code cache, made after a training run
+ *   (a small nginx file and a small Apache tree linted in this process), so it holds the functions a
+ *   lint runs, not only the top level. V8 rejects it under another node version or other V8 flags:
+ *   the CLI then compiles the source, as without it. It is made with the node that runs this script.
+ * - dist/src/cli.bundle.js: an ES module that loads the two (its exports are the CLI's: `runAsBin`,
+ *   `main`), for whoever imports the bundle (tests, benches). dist/src/cli.js does not use it.
+ *
+ * dist/src/cli.js runs the bundle when it is at least as new as itself (a later `tsc` makes it
+ * stale, and the unbundled files run). The files sit in dist/src so that every `import.meta.url`-
+ * relative path (package.json, rules/*.md, schemas/) is the same as for the unbundled files.
  *
  * `node scripts/bundle.mjs` (npm run build) fails when esbuild fails; with --optional (prepare)
- * it only warns: the CLI then runs unbundled.
+ * it only warns: the CLI then runs unbundled. --no-cache: no code cache (measurements).
  */
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const optional = process.argv.includes('--optional');
-// --outfile=PATH: somewhere else (tests); it must stay in dist/src for the relative paths to hold.
+// --outfile=PATH (…/NAME.js): somewhere else (tests); it must stay in dist/src for the relative paths
+// to hold. NAME.cjs and NAME.cache are written beside it.
 const outfile = process.argv.find((a) => a.startsWith('--outfile='))?.slice('--outfile='.length) ?? join(root, 'dist/src/cli.bundle.js');
+const base = outfile.replace(/\.js$/, '');
+const cjsFile = `${base}.cjs`;
+const cacheFile = `${base}.cache`;
+const withCache = !process.argv.includes('--no-cache');
 /**
  * node:fs, node:util and node:crypto without their ES module facades. `import { readFileSync } from 'node:fs'`
  * makes node build an ESM facade of the whole module, which reads every export, and fs's lazy getters
@@ -52,22 +75,98 @@ const builtinsWithoutFacade = {
   },
 };
 
+/** Every character outside ASCII as a \\u escape (esbuild escapes them in strings; comments keep them): the CLI
+ * reads the bundle as latin1, which for ASCII is its exact decoding and the cheapest. */
+const ascii = (text) => text.replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+
+/** Small configs the training run lints, so that the code cache holds what a lint of one file runs. */
+function trainingTree() {
+  const dir = mkdtempSync(join(tmpdir(), 'why403-train-'));
+  writeFileSync(
+    join(dir, 'nginx.conf'),
+    'server {\n    listen 80;\n    root /srv/www;\n    location / { deny all; }\n    location /a/ { allow 10.0.0.0/8; deny all; }\n}\n',
+  );
+  mkdirSync(join(dir, 'site'));
+  writeFileSync(
+    join(dir, 'site/apache2.conf'),
+    '<VirtualHost *:80>\n    DocumentRoot /srv/site\n    <Directory /srv/site>\n        Require all denied\n        AllowOverride All\n    </Directory>\n</VirtualHost>\n',
+  );
+  writeFileSync(join(dir, 'site/.htaccess'), 'Order deny,allow\nDeny from all\n');
+  return dir;
+}
+
+/**
+ * Runs the bundle from its source in a child node, lints the training tree with it (output dropped),
+ * and writes the code cache V8 then gives for the script. Returns an error text, or null.
+ */
+function writeCache(id) {
+  const dir = trainingTree();
+  try {
+    const code = [
+      `import { loadBundle } from ${JSON.stringify(pathToFileURL(join(dirname(outfile), 'cli.js')).href)};`,
+      "import { writeFileSync } from 'node:fs';",
+      `const b = loadBundle(${JSON.stringify(cjsFile)}, { cache: false });`,
+      'const io = { out() {}, err() {}, stdoutTTY: false, stderrTTY: false, env: {}, readStdin: () => Buffer.alloc(0) };',
+      `for (const f of ['nginx.conf', 'site/apache2.conf', 'site/.htaccess']) await b.exports.main(['--no-config-lookup', ${JSON.stringify(dir)} + '/' + f], io);`,
+      `writeFileSync(${JSON.stringify(cacheFile)}, Buffer.concat([Buffer.from(${JSON.stringify(id + '\n')}), b.script.createCachedData()]));`,
+    ].join('\n');
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', code], {
+      encoding: 'utf8',
+      timeout: 120_000,
+      env: { ...process.env, WHY403_NO_BUNDLE: '1' },
+    });
+    return r.status === 0
+      ? null
+      : `the training run failed (${r.error?.message ?? (r.stderr.trim().split('\n').pop() || `exit ${r.status}`)})`;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 try {
+  rmSync(cacheFile, { force: true }); // never a cache of an older bundle
   const { build } = await import('esbuild');
-  await build({
+  const r = await build({
     plugins: [builtinsWithoutFacade],
     entryPoints: [join(root, 'dist/src/cli.js')],
-    outfile,
     bundle: true,
+    write: false,
+    outfile: cjsFile,
     platform: 'node',
-    format: 'esm',
+    format: 'cjs',
     target: 'node20',
     packages: 'external',
+    define: { 'import.meta.url': '__why403_url' },
     logLevel: 'warning',
   });
+  let body = ascii(r.outputFiles[0].text).replace(/^#!.*\n/, '');
+  // import() of a package: compiled by vm.Script, the bundle has no module to import from
+  body = body.replace(/(?<![\w$.])import\(/g, '__why403_import(');
+  if (/(?<![\w$.])import\s*\(|import\.meta/.test(body)) throw new Error('an import() or import.meta is left in the bundle');
+  const wrapped = `(function (exports, require, module, __filename, __dirname, __why403_url, __why403_import) {\n${body}\n})`;
+  const id = createHash('sha256').update(wrapped).digest('hex').slice(0, 16);
+  writeFileSync(cjsFile, `/* why403 bundle ${id} */${wrapped}\n`);
+  const name = JSON.stringify(`./${cjsFile.split('/').pop()}`);
+  writeFileSync(
+    outfile,
+    [
+      '// Loads the CLI bundle (scripts/bundle.mjs) for whoever imports it; dist/src/cli.js loads it itself.',
+      "import { fileURLToPath } from 'node:url';",
+      "import { loadBundle } from './cli.js';",
+      `const { exports } = loadBundle(fileURLToPath(new URL(${name}, import.meta.url)));`,
+      'export const { main, runAsBin } = exports;',
+      '',
+    ].join('\n'),
+  );
+  if (withCache) {
+    const err = writeCache(id);
+    if (err) console.error(`why403: no code cache for the CLI bundle: ${err}`);
+  }
 } catch (e) {
   console.error(
     `why403: no CLI bundle (${e instanceof Error ? e.message.split('\n')[0] : String(e)}); the CLI runs from the unbundled dist/src files`,
   );
+  rmSync(cjsFile, { force: true });
+  rmSync(outfile, { force: true });
   if (!optional) process.exitCode = 1;
 }

@@ -12,14 +12,15 @@
  * WHY403_DEBUG=1). No exception reaches the user uncaught.
  */
 import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
+import { dirname } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Argv } from 'yargs';
 
 // node:fs and node:util through require: an `import` makes node build their ES module facades, which
 // read every export, and their lazy getters (fs.ReadStream, fs.promises, util.MIMEType…) then load
 // modules a lint never uses (~20 ms of each run; scripts/bundle.mjs does the same for the bundle)
 const nodeRequire = createRequire(import.meta.url);
-const { readSync, realpathSync, statSync } = nodeRequire('node:fs') as typeof import('node:fs');
+const { fstatSync, readSync, realpathSync, statSync, writeSync } = nodeRequire('node:fs') as typeof import('node:fs');
 const { parseArgs } = nodeRequire('node:util') as typeof import('node:util');
 
 export class UsageError extends Error {}
@@ -58,11 +59,77 @@ function readStdinBytes(max: number): Buffer {
   return Buffer.concat(chunks, total);
 }
 
+/**
+ * Standard output and error without node's stream objects when they are a pipe, a file or /dev/null
+ * (pre-commit, CI, `| less`): `process.stdout` loads node's stream, net and pipe modules (~10 % of a
+ * small run's instructions), and on Linux node writes to pipes and files synchronously anyway. The
+ * text goes out with `writeSync`, whole, in order; a reader that has gone (EPIPE) ends the writing
+ * quietly, as the streams' error handler does (runAsBin). A terminal (or anything else) gets the
+ * stream. Whether a descriptor is a terminal is asked of node only for a character device.
+ */
+function fdOutput(fd: 1 | 2): { write(s: string): void; isTTY(): boolean } {
+  let plain: boolean | undefined;
+  let gone = false;
+  let stream: NodeJS.WriteStream | undefined;
+  const getStream = () => {
+    if (!stream) {
+      stream = fd === 1 ? process.stdout : process.stderr;
+      stream.on('error', (e: NodeJS.ErrnoException) => {
+        if (e.code !== 'EPIPE') throw e;
+      });
+    }
+    return stream;
+  };
+  const isPlain = () => {
+    if (plain === undefined) {
+      try {
+        const st = fstatSync(fd);
+        plain = st.isFile() || st.isFIFO() || (st.isCharacterDevice() && st.rdev === statSync('/dev/null').rdev);
+      } catch {
+        plain = false;
+      }
+    }
+    return plain;
+  };
+  const wait = new Int32Array(new SharedArrayBuffer(4));
+  return {
+    write(s: string) {
+      if (!isPlain()) return void getStream().write(s);
+      if (gone || s === '') return;
+      const buf = Buffer.from(s, 'utf8');
+      for (let off = 0; off < buf.length;) {
+        try {
+          off += writeSync(fd, buf, off, buf.length - off);
+        } catch (e) {
+          const code = (e as NodeJS.ErrnoException).code;
+          if (code === 'EAGAIN') {
+            Atomics.wait(wait, 0, 0, 1); // a non-blocking pipe that is full: wait for the reader
+            continue;
+          }
+          if (code === 'EPIPE') {
+            gone = true;
+            return;
+          }
+          throw e;
+        }
+      }
+    },
+    isTTY: () => !isPlain() && getStream().isTTY === true,
+  };
+}
+
+const stdout = fdOutput(1);
+const stderr = fdOutput(2);
+
 export const processIO: CliIO = {
-  out: (s) => void process.stdout.write(s),
-  err: (s) => void process.stderr.write(s),
-  stdoutTTY: process.stdout.isTTY === true,
-  stderrTTY: process.stderr.isTTY === true,
+  out: (s) => stdout.write(s),
+  err: (s) => stderr.write(s),
+  get stdoutTTY() {
+    return stdout.isTTY();
+  },
+  get stderrTTY() {
+    return stderr.isTTY();
+  },
   env: process.env,
   // at most read.ts's MAX_FILE_BYTES + 1 bytes: `why403 - < /dev/zero` is refused (run.ts), not read to the end
   readStdin: () => readStdinBytes(8 * 1024 * 1024),
@@ -528,11 +595,15 @@ function invokedAsBin(): boolean {
 
 /** Runs the command for this process (the bin), setting the exit code. */
 export function runAsBin(): void {
-  // `why403 … | head`: the reader has gone; stop writing quietly and keep the exit code of the run
-  for (const stream of [process.stdout, process.stderr]) {
-    stream.on('error', (e: NodeJS.ErrnoException) => {
-      if (e.code !== 'EPIPE') throw e;
-    });
+  // `why403 … | head`: the reader has gone; stop writing quietly and keep the exit code of the run.
+  // Only for a run through yargs here: processIO creates node's streams (with the same handler) only
+  // when it writes to a terminal (fdOutput).
+  if (!fastParse(process.argv.slice(2))) {
+    for (const stream of [process.stdout, process.stderr]) {
+      stream.on('error', (e: NodeJS.ErrnoException) => {
+        if (e.code !== 'EPIPE') throw e;
+      });
+    }
   }
   process.on('uncaughtException', (e) => {
     process.stderr.write(`why403: internal error: ${e instanceof Error ? e.message : String(e)}\n`);
@@ -549,18 +620,71 @@ export function runAsBin(): void {
   );
 }
 
+/** What the bundle exports (this module's exports). */
+export interface BundleExports {
+  main: typeof main;
+  runAsBin: typeof runAsBin;
+}
+
+/** A loaded bundle and whether V8 took the code cache beside it. */
+export interface LoadedBundle {
+  exports: BundleExports;
+  /** accepted: compiled from the cache; rejected: V8 refused it (another node or V8 flags); absent:
+   * no cache, or one written for another bundle. */
+  cache: 'accepted' | 'rejected' | 'absent';
+  script: import('node:vm').Script;
+  /** The build id on the bundle's first line (the cache file starts with the same id). */
+  id: string;
+}
+
 /**
- * The single-file bundle of the CLI (scripts/bundle.mjs), when it is at least as new as this file:
- * loading one module instead of ~50 is most of what is left of startup. A later `tsc` leaves it
- * older, and then these files run. WHY403_NO_BUNDLE=1 turns it off. Help and version need nothing
- * but yargs, so they skip it (parsing the bundle would cost them ~15 ms).
+ * Loads the single-file CLI bundle (scripts/bundle.mjs): `file` (…/cli.bundle.cjs) holds one function
+ * expression `(function (exports, require, module, __filename, __dirname, __why403_url, __why403_import) {…})`,
+ * compiled through `vm.Script` with the V8 code cache that the build wrote beside it (`cli.bundle.cache`:
+ * the build id, a newline, V8's data), so most of its functions are not parsed and compiled again on
+ * every run. V8 checks only its own version, flags and the source length, so the cache is used only when
+ * it carries the id on the bundle's first line; V8 may still reject it (another node), and then
+ * the bundle compiles from its source as before. Nothing is written at run time. `import.meta.url` in
+ * the bundle is `__why403_url` (this file's URL for the bundle), and `import()` of a package is
+ * `__why403_import`, an `import()` here (dist/src, where the bundle lies, so the same packages resolve).
+ */
+export function loadBundle(file: string, opts: { cache?: boolean } = {}): LoadedBundle {
+  const { Script } = nodeRequire('node:vm') as typeof import('node:vm');
+  const { readFileSync } = nodeRequire('node:fs') as typeof import('node:fs');
+  // the bundle is ASCII (scripts/bundle.mjs escapes anything else), so latin1 is its exact decoding
+  const source = readFileSync(file, 'latin1');
+  const id = /^\/\* why403 bundle ([0-9a-f]+) \*\//.exec(source)?.[1] ?? '';
+  let cachedData: Buffer | undefined;
+  if (opts.cache !== false && id) {
+    try {
+      const data = readFileSync(file.replace(/\.cjs$/, '') + '.cache');
+      const nl = data.indexOf(10);
+      if (nl > 0 && data.toString('latin1', 0, nl) === id) cachedData = data.subarray(nl + 1);
+    } catch {
+      /* no cache: compile from the source */
+    }
+  }
+  const script = new Script(source, { filename: file, ...(cachedData ? { cachedData } : {}) });
+  const cache = !cachedData ? 'absent' : script.cachedDataRejected ? 'rejected' : 'accepted';
+  const fn = script.runInThisContext() as (...a: unknown[]) => void;
+  const module = { exports: {} as BundleExports };
+  const url = pathToFileURL(file).href;
+  fn.call(module.exports, module.exports, createRequire(url), module, file, dirname(file), url, (id: string) => import(id));
+  return { exports: module.exports, cache, script, id };
+}
+
+/**
+ * The bundle of the CLI (scripts/bundle.mjs), when it is at least as new as this file: loading one
+ * module instead of ~50 is most of what is left of startup. A later `tsc` leaves it older, and then
+ * these files run. WHY403_NO_BUNDLE=1 turns it off. Help and version need nothing but yargs, so they
+ * skip it (loading the bundle would cost them ~15 ms).
  */
 function freshBundle(argv: string[]): string | null {
-  if (import.meta.url.endsWith('/cli.bundle.js') || process.env.WHY403_NO_BUNDLE) return null;
+  if (import.meta.url.endsWith('.cjs') || process.env.WHY403_NO_BUNDLE) return null;
   if (argv.some((a) => a === '--help' || a === '-h' || a === '--version' || a === '-v')) return null;
-  const bundle = new URL('./cli.bundle.js', import.meta.url);
+  const bundle = fileURLToPath(new URL('./cli.bundle.cjs', import.meta.url));
   try {
-    return statSync(bundle).mtimeMs >= statSync(new URL(import.meta.url)).mtimeMs ? bundle.href : null;
+    return statSync(bundle).mtimeMs >= statSync(fileURLToPath(import.meta.url)).mtimeMs ? bundle : null;
   } catch {
     return null;
   }
@@ -569,16 +693,18 @@ function freshBundle(argv: string[]): string | null {
 // Run when executed as the bin (not when imported by tests).
 if (invokedAsBin()) {
   const bundle = freshBundle(process.argv.slice(2));
+  let loaded: LoadedBundle | undefined;
   if (bundle) {
-    import(bundle).then(
-      (m: { runAsBin(): void }) => m.runAsBin(),
-      (e: unknown) => {
-        if (process.env.WHY403_DEBUG)
-          process.stderr.write(`why403: cannot load ${bundle} (${e instanceof Error ? e.message : String(e)}); running unbundled\n`);
-        runAsBin();
-      },
-    );
-  } else {
-    runAsBin();
+    try {
+      loaded = loadBundle(bundle);
+    } catch (e) {
+      if (process.env.WHY403_DEBUG)
+        process.stderr.write(`why403: cannot load ${bundle} (${e instanceof Error ? e.message : String(e)}); running unbundled\n`);
+    }
   }
+  // WHY403_DEBUG_BUNDLE=1: say what ran (test/bundle.test.ts)
+  if (process.env.WHY403_DEBUG_BUNDLE)
+    process.stderr.write(loaded ? `why403: bundle ${bundle}, code cache ${loaded.cache}\n` : 'why403: unbundled\n');
+  if (loaded) loaded.exports.runAsBin();
+  else runAsBin();
 }

@@ -1,9 +1,12 @@
 /**
- * The single-file CLI bundle (scripts/bundle.mjs → dist/src/cli.bundle.js): it answers every kind
- * of invocation exactly as the unbundled dist/src files do (formats, configs, subcommands, rule
- * docs, version, errors), and dist/src/cli.js runs it only when it is at least as new as itself.
+ * The single-file CLI bundle (scripts/bundle.mjs → dist/src/cli.bundle.cjs, its V8 code cache
+ * cli.bundle.cache, and cli.bundle.js, an ES module that loads them): it answers every kind of
+ * invocation exactly as the unbundled dist/src files do (formats, configs, subcommands, rule docs,
+ * version, errors), with its code cache and without; V8 takes the cache on this node; a cache that
+ * is not the bundle's, or that V8 refuses, only costs the compile; and dist/src/cli.js runs the
+ * bundle only when it is at least as new as itself.
  */
-import { spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,20 +17,42 @@ import { cliPath, ensureBuilt, repoRoot } from './harness/build.js';
 const tmp = mkdtempSync(join(tmpdir(), 'why403-bundle-'));
 // Built next to the real one (paths relative to dist/src must hold), under a name of its own.
 const bundle = join(repoRoot, 'dist/src', `cli.bundle-test-${process.pid}.js`);
+const bundleCjs = bundle.replace(/\.js$/, '.cjs');
+const bundleCache = bundle.replace(/\.js$/, '.cache');
 const runner = join(tmp, 'run-bundle.mjs');
+// the bundle through src/cli.ts loadBundle, as dist/src/cli.js runs it; prints (stderr, last) whether
+// V8 took the code cache. NO_CACHE=1: without the cache.
+const cacheRunner = join(tmp, 'run-bundle-cache.mjs');
 afterAll(() => {
   rmSync(tmp, { recursive: true, force: true });
-  rmSync(bundle, { force: true });
+  for (const f of [bundle, bundleCjs, bundleCache]) rmSync(f, { force: true });
 });
 
-beforeAll(() => {
+beforeAll(async () => {
   ensureBuilt();
-  const r = spawnSync(process.execPath, [join(repoRoot, 'scripts/bundle.mjs'), `--outfile=${bundle}`], {
-    encoding: 'utf8',
-    timeout: 120_000,
+  // asynchronously: the build and its training run take long enough on a loaded machine for a
+  // blocked worker to miss vitest's messages
+  const r = await new Promise<{ status: number | null; stderr: string }>((done) => {
+    execFile(
+      process.execPath,
+      [join(repoRoot, 'scripts/bundle.mjs'), `--outfile=${bundle}`],
+      { encoding: 'utf8', timeout: 150_000 },
+      (e, _out, stderr) => done({ status: e ? (typeof e.code === 'number' ? e.code : -1) : 0, stderr }),
+    );
   });
   expect(r.status, r.stderr).toBe(0);
+  expect(r.stderr).toBe(''); // the training run for the code cache worked
   writeFileSync(runner, `const m = await import(${JSON.stringify(pathToFileURL(bundle).href)});\nm.runAsBin();\n`);
+  writeFileSync(
+    cacheRunner,
+    [
+      `import { loadBundle } from ${JSON.stringify(pathToFileURL(cliPath).href)};`,
+      `const b = loadBundle(${JSON.stringify(bundleCjs)}, { cache: !process.env.NO_CACHE });`,
+      "process.on('exit', () => process.stderr.write(`cache: ${b.cache}\\n`));",
+      'b.exports.runAsBin();',
+      '',
+    ].join('\n'),
+  );
 }, 180_000);
 
 interface Out {
@@ -78,28 +103,98 @@ describe('the bundle answers as the unbundled CLI does', () => {
   });
 });
 
+describe('the code cache', () => {
+  const ex = join(repoRoot, 'fixtures/examples');
+  const runCache = (args: string[], env: Record<string, string> = {}) => {
+    const r = spawnSync(process.execPath, [cacheRunner, ...args], {
+      cwd: ex,
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: tmp, NO_COLOR: '1', ...env },
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    const lines = r.stderr.split('\n');
+    const cache = lines.findLast((l) => l.startsWith('cache: '));
+    return { code: r.status, stdout: r.stdout, stderr: lines.filter((l) => l !== cache).join('\n'), cache };
+  };
+  const cases: string[][] = [
+    ['--exit-zero', '.'],
+    ['-f', 'json', 'nginx', 'apache2'],
+    ['-f', 'sarif', 'site'],
+    ['rules', 'nginx-return-403-server'],
+    ['explain', 'nginx/nginx.conf', 'http://localhost/'],
+  ];
+
+  test.each(cases.map((c) => [c.join(' '), c]))('is taken by V8 on this node, and %s prints the same with it and without', (_n, args) => {
+    const withCache = runCache(args as string[]);
+    const without = runCache(args as string[], { NO_CACHE: '1' });
+    expect(withCache.cache).toBe('cache: accepted');
+    expect(without.cache).toBe('cache: absent');
+    expect({ ...withCache, cache: '' }).toEqual({ ...without, cache: '' });
+    expect(withCache.stdout).not.toBe('');
+  });
+
+  test('a cache of another bundle is not given to V8, and one V8 refuses only costs the compile', () => {
+    const good = readFileSync(bundleCache);
+    const want = runCache(['-f', 'json', 'nginx'], { NO_CACHE: '1' });
+    try {
+      // V8 checks only its version, flags and the source length: the id line keeps a cache from
+      // another bundle (same length, other code) away from it
+      writeFileSync(bundleCache, Buffer.concat([Buffer.from('0123456789abcdef\n'), good.subarray(good.indexOf(10) + 1)]));
+      const other = runCache(['-f', 'json', 'nginx']);
+      expect(other.cache).toBe('cache: absent');
+      expect({ ...other, cache: '' }).toEqual({ ...want, cache: '' });
+      // the right id, but data V8 refuses (as from another node version)
+      const nl = good.indexOf(10) + 1;
+      const junk = Buffer.from(good);
+      junk.fill(7, nl + 16, nl + 64);
+      writeFileSync(bundleCache, junk);
+      const refused = runCache(['-f', 'json', 'nginx']);
+      expect(refused.cache).toBe('cache: rejected');
+      expect({ ...refused, cache: '' }).toEqual({ ...want, cache: '' });
+      rmSync(bundleCache);
+      const none = runCache(['-f', 'json', 'nginx']);
+      expect(none.cache).toBe('cache: absent');
+      expect({ ...none, cache: '' }).toEqual({ ...want, cache: '' });
+    } finally {
+      writeFileSync(bundleCache, good);
+    }
+  });
+});
+
 describe('the bundle loads at start-up only what a lint needs', () => {
-  // esbuild hoists every static import of a package or builtin to the top of the bundle, so a module
-  // that only `test --real`, `diff --base` or `--auth` uses must be loaded lazily (src/lazy.ts)
-  test('no top-level import of node:fs, node:http, node:child_process, bcryptjs, yaml, the LSP and the like', () => {
-    const text = readFileSync(bundle, 'utf8');
-    const top = [...text.matchAll(/^import\b[^;]*?from\s+"([^"]+)";?$/gm)].map((m) => m[1]);
-    expect(top).toContain('node:path'); // the pattern reads the bundle's imports
-    // node:fs, node:util and node:crypto are read through require (scripts/bundle.mjs): their ES
-    // module facades would load streams, fs/promises and more on every run
-    for (const heavy of [
-      'node:fs',
-      'node:util',
-      'node:crypto',
-      'node:http',
-      'node:net',
-      'node:child_process',
-      'bcryptjs',
-      'yaml',
-      'yargs',
-      'vscode-languageserver',
-    ])
+  // a module that only `test --real`, `diff --base`, `--auth`, spec files or the language server use
+  // must not be loaded by a lint (src/lazy.ts; esbuild's CommonJS output requires a module's imports
+  // when the module is first used, and the bundle's top level is the CLI's own module)
+  test('no top-level require of node:fs, node:http, node:child_process, bcryptjs, yaml, the LSP and the like', () => {
+    const text = readFileSync(bundleCjs, 'utf8');
+    const top = [...text.matchAll(/^var \w+ = (?:__toESM\()?require\("([^"]+)"\)/gm)].map((m) => m[1]);
+    expect(top).toContain('node:module'); // the pattern reads the bundle's top-level requires
+    // node:fs, node:util and node:crypto are read through require without their ES module facades
+    // (scripts/bundle.mjs), crypto on first use
+    for (const heavy of ['node:http', 'node:net', 'node:child_process', 'bcryptjs', 'yaml', 'yargs', 'vscode-languageserver'])
       expect(top.filter((t) => t === heavy || t.startsWith(heavy + '/'))).toEqual([]);
+  });
+
+  test('a lint of one file loads none of them', () => {
+    // node's list of the builtins it loaded, and the packages in require's cache, after a lint
+    const probe = join(tmp, 'probe.cjs');
+    writeFileSync(
+      probe,
+      "process.on('exit', () => process.stderr.write('LOADED ' + JSON.stringify([...process.moduleLoadList, ...Object.keys(require.cache)]) + '\\n'));\n",
+    );
+    const r = spawnSync(process.execPath, ['--require', probe, cacheRunner, '--no-config-lookup', 'nginx/sites-enabled/blog'], {
+      cwd: join(repoRoot, 'fixtures/examples'),
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: tmp, NO_COLOR: '1' },
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    const line = r.stderr.split('\n').find((l) => l.startsWith('LOADED '));
+    expect(line, r.stderr).toBeDefined();
+    const loaded = JSON.parse(line!.slice('LOADED '.length)) as string[];
+    expect(loaded).toContain('NativeModule vm'); // the list is node's
+    for (const heavy of ['NativeModule http', 'NativeModule child_process', 'NativeModule crypto', 'NativeModule readline'])
+      expect(loaded).not.toContain(heavy);
+    expect(loaded.filter((f) => /node_modules\/(bcryptjs|yaml|yargs|vscode-languageserver)\//.test(f))).toEqual([]);
   });
 });
 
@@ -108,7 +203,7 @@ describe('dist/src/cli.js picks the bundle only when it is fresh', () => {
   const dir = join(tmp, 'pick');
   mkdirSync(dir, { recursive: true });
   const cli = join(dir, 'cli.js');
-  const fake = join(dir, 'cli.bundle.js');
+  const fake = join(dir, 'cli.bundle.cjs');
   beforeAll(() => copyFileSync(cliPath, cli));
   const runCli = (env: Record<string, string> = {}) =>
     spawnSync(process.execPath, [cli, '--no-config-lookup', 'nothing.conf'], {
@@ -119,16 +214,19 @@ describe('dist/src/cli.js picks the bundle only when it is fresh', () => {
   const age = (file: string, s: number) => utimesSync(file, s, s);
 
   test('a bundle as new as cli.js runs; an older one, a broken one or WHY403_NO_BUNDLE=1 does not', () => {
-    writeFileSync(fake, 'export function runAsBin() { process.stdout.write("BUNDLE"); }\n');
+    writeFileSync(fake, '/* why403 bundle 00 */(function (exports) { exports.runAsBin = () => process.stdout.write("BUNDLE"); })\n');
     age(cli, 1_000_000);
     age(fake, 1_000_000);
     expect(runCli().stdout).toBe('BUNDLE');
+    const said = runCli({ WHY403_DEBUG_BUNDLE: '1' });
+    expect(said.stdout).toBe('BUNDLE');
+    expect(said.stderr).toBe(`why403: bundle ${fake}, code cache absent\n`);
     const off = runCli({ WHY403_NO_BUNDLE: '1' });
     expect(off.stdout).toBe('');
     expect(off.stderr).toContain('why403:'); // the unbundled code ran (and, copied alone, cannot load run.js)
     age(fake, 999_999);
     expect(runCli().stdout).toBe('');
-    writeFileSync(fake, 'export function runAsBin( {\n');
+    writeFileSync(fake, '(function (exports) {\n');
     age(fake, 1_000_001);
     const broken = runCli({ WHY403_DEBUG: '1' });
     expect(broken.stdout).toBe('');

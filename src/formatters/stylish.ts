@@ -3,8 +3,14 @@
  * `line:col  severity  message  rule-id`), a summary line, and a "fixable" line. Nothing at all
  * when there is no problem. Colour only when `ctx.color` (the CLI decides: TTY, NO_COLOR, FORCE_COLOR).
  */
-import picocolors from 'picocolors';
+import type { Colors } from 'picocolors/types.js';
+import { lazy } from '../lazy.js';
 import type { Formatter } from './types.js';
+
+// picocolors reads process.stdout.isTTY when it loads, which creates node's stdout stream (~10 % of
+// a small run): loaded only for colour, when the CLI has found a terminal (src/cli.ts fdOutput)
+const picocolors = lazy<typeof import('picocolors')>('picocolors');
+const noColors = new Proxy({} as Colors, { get: () => String });
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
@@ -15,7 +21,7 @@ function width(s: string): number {
 }
 
 export const stylish: Formatter = (results, ctx) => {
-  const c = picocolors.createColors(ctx.color);
+  const c = ctx.color ? picocolors().createColors(true) : noColors;
   let out = '';
   let errors = 0;
   let warnings = 0;

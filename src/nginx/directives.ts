@@ -692,46 +692,68 @@ zone 20:6 2000:6`;
 
 let parsed: Map<string, DirectiveSpec[]> | null = null;
 
+function specsAt(line: string): DirectiveSpec[] {
+  const parts = line.split(' ');
+  const specs: DirectiveSpec[] = [];
+  for (let i = 1; i < parts.length; i++) {
+    const [c, t] = parts[i].split(':');
+    specs.push({ context: parseInt(c, 16), type: parseInt(t, 16) });
+  }
+  return specs;
+}
+
+/** One name's line of the table (its own string and variants), found when first asked for: a small
+ * file names a few dozen directives, and parsing all ~700 lines cost a cold start ~2 %. */
+interface Entry {
+  name: string;
+  specs: DirectiveSpec[];
+}
+const entries = new Map<string, Entry | null>();
+
+function entry(name: string): Entry | null {
+  let e = entries.get(name);
+  if (e === undefined) {
+    const at = /\s/.test(name) ? -1 : TABLE.indexOf(`\n${name} `);
+    if (at < 0) e = null;
+    else {
+      const end = TABLE.indexOf('\n', at + 1);
+      const line = TABLE.slice(at + 1, end < 0 ? TABLE.length : end);
+      e = { name: line.slice(0, name.length), specs: parsed?.get(name) ?? specsAt(line) };
+    }
+    entries.set(name, e);
+  }
+  return e;
+}
+
 /** The table as a map from directive name to its variants (in nginx's module order). */
 export function directiveTable(): Map<string, DirectiveSpec[]> {
   if (parsed) return parsed;
   const m = new Map<string, DirectiveSpec[]>();
   for (const line of TABLE.split('\n')) {
     if (!line) continue;
-    const parts = line.split(' ');
-    const specs: DirectiveSpec[] = [];
-    for (let i = 1; i < parts.length; i++) {
-      const [c, t] = parts[i].split(':');
-      specs.push({ context: parseInt(c, 16), type: parseInt(t, 16) });
-    }
-    m.set(parts[0], specs);
+    const name = line.slice(0, line.indexOf(' '));
+    m.set(name, entries.get(name)?.specs ?? specsAt(line));
   }
   parsed = m;
   return m;
 }
 
-let names: Map<string, string> | null = null;
-
 /** The table's own string for a known name (one shared string instead of one per occurrence). */
 export function canonicalName(name: string): string {
-  if (names === null) {
-    names = new Map();
-    for (const k of directiveTable().keys()) names.set(k, k);
-  }
-  return names.get(name) ?? name;
+  return entry(name)?.name ?? name;
 }
 
 export function lookupDirective(name: string): DirectiveSpec[] | undefined {
-  return directiveTable().get(name);
+  return entry(name)?.specs;
 }
 
 export function isKnownDirective(name: string): boolean {
-  return directiveTable().has(name);
+  return entry(name) !== null;
 }
 
 /** The variant of `name` allowed in `ctx` (a CTX bit), as nginx picks it: the first in module order. */
 export function specIn(name: string, ctx: number): DirectiveSpec | undefined {
-  const specs = directiveTable().get(name);
+  const specs = entry(name)?.specs;
   if (!specs) return undefined;
   for (const s of specs) if (s.context & ctx) return s;
   return undefined;
