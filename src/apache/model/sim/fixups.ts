@@ -5,10 +5,19 @@
  */
 import type { DirConf } from '../dirconf.js';
 import { describeOptions, effectiveOptions, OPT_SYM_LINKS, OPT_SYM_OWNER } from '../options.js';
-import { autoindex } from './handler.js';
+import { autoindex, handle } from './handler.js';
 import { applyRewrite } from './rewrite.js';
-import { fin, type Final, type IndexCandidate, type PossibleOutcome, type RunResult, type Sim } from './state.js';
-import { redirectMatches } from './translate.js';
+import {
+  fin,
+  type Final,
+  type IndexCandidate,
+  type Lookup,
+  type PossibleOutcome,
+  type RunResult,
+  type Sim,
+  type TraceStep,
+} from './state.js';
+import { redirectMatches, vhostStep } from './translate.js';
 import type { Walked } from './walk.js';
 
 /** Per-dir rewrite and Redirect; a result ends the request (or starts an internal redirect). */
@@ -92,6 +101,19 @@ export function fixups(sim: Sim, walk: Walked, uriPath: string, query: string, d
   return null;
 }
 
+/**
+ * mod_dir serves a DirectoryIndex candidate whose lookup subrequest passed by httpd's fast internal
+ * redirect (`ap_internal_fast_redirect`): the request becomes the subrequest — its translation, walk,
+ * access checks, fixups and environment — and only the handler runs. The trace reads as a request of
+ * that URI: the virtual host, the subrequest's steps, the handler's.
+ */
+function serveLookup(sim: Sim, lookup: Lookup, subTrace: TraceStep[], depth: number): RunResult {
+  vhostStep(sim);
+  for (const s of subTrace) sim.trace.push(s);
+  sim.applied = lookup.walk.conf.trail;
+  return handle(sim, lookup.walk, lookup.uriPath, lookup.query, depth, lookup.scriptAliased);
+}
+
 /** A directory: DirectorySlash, DirectoryIndex subrequests, then mod_autoindex. */
 export function directory(sim: Sim, conf: DirConf, uri: string, query: string, dirname: string, depth: number): Final {
   const hasDir = sim.model.modules.has('mod_dir');
@@ -112,18 +134,18 @@ export function directory(sim: Sim, conf: DirConf, uri: string, query: string, d
       const saved = sim.trace.length;
       const sub = sim.run(target + (query ? `?${query}` : ''), depth + 1, true);
       const subTrace = sim.trace.splice(saved);
-      if (sub.status === 200 && (sub.type === 'file' || sub.type === 'unknown')) {
+      if (sub.status === 200 && (sub.type === 'file' || sub.type === 'unknown') && sub.lookup) {
         if (sub.type === 'unknown') {
           // No filesystem: the index may or may not be there.
-          const served = sim.run(target, depth + 1, false);
+          const served = serveLookup(sim, sub.lookup, subTrace, depth + 1);
           if (served.status === null && served.possible) {
             for (const p of served.possible) if (p.status !== 404) possible.push({ ...p, when: p.when.map((w) => `${target}: ${w}`) });
           } else possible.push({ when: [`${target} exists`], status: served.status, outcome: served.outcome, cause: served.cause });
           continue;
         }
         sim.step('fixups', `mod_dir: DirectoryIndex ${name} found → internal redirect to ${target}`, conf.dirIndex?.by ?? null);
-        sim.trace.push(...subTrace);
-        return sim.run(target + (query ? `?${query}` : ''), depth + 1, false);
+        for (const s of subTrace) sim.trace.push(s);
+        return serveLookup(sim, sub.lookup, subTrace, depth + 1);
       }
       if (sub.status !== null && sub.status !== 200 && sub.status !== 404) {
         sim.trace.push(...subTrace);

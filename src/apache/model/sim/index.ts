@@ -39,7 +39,13 @@ function runRequest(sim: Sim, uri: string, depth: number, sub: boolean): RunResu
   if (access) return { ...access, filename: walk.filename };
   const fx = fixups(sim, walk, t.uriPath, t.query, depth, sub);
   if (fx) return fx;
-  if (sub) return { ...fin(200, null, null, 'subrequest passed'), filename: walk.filename, type: walk.type };
+  if (sub)
+    return {
+      ...fin(200, null, null, 'subrequest passed'),
+      filename: walk.filename,
+      type: walk.type,
+      lookup: { walk, uriPath: t.uriPath, query: t.query, scriptAliased: t.scriptAliased },
+    };
   return handle(sim, walk, t.uriPath, t.query, depth, t.scriptAliased);
 }
 

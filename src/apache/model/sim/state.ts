@@ -119,8 +119,19 @@ export interface Final {
   possible?: PossibleOutcome[];
 }
 
-/** A (sub)request's end: the Final plus the file it mapped to and what that file is. */
-export type RunResult = Final & { filename?: string; type?: FileType };
+/** A (sub)request's end: the Final plus the file it mapped to and what that file is. A lookup
+ * subrequest that passed every phase also carries what its handler would need (`lookup`): mod_dir
+ * serves a found index by httpd's fast internal redirect, which takes the subrequest as it is and runs
+ * its handler (src/apache/model/sim/fixups.ts), instead of running the same URI through the phases again. */
+export type RunResult = Final & { filename?: string; type?: FileType; lookup?: Lookup };
+
+/** A passed lookup subrequest: its walk and translated URI, and the trace steps it left. */
+export interface Lookup {
+  walk: { conf: DirConf; filename: string; type: FileType };
+  uriPath: string;
+  query: string;
+  scriptAliased: boolean;
+}
 
 export type FileType = FsStat['type'] | 'missing' | 'unknown';
 

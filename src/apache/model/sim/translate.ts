@@ -68,6 +68,18 @@ export interface Translated {
   scriptAliased: boolean;
 }
 
+/** The trace step naming the server that answers (each request that is not a lookup subrequest). */
+export function vhostStep(sim: Sim) {
+  const server = sim.server;
+  sim.step(
+    'vhost',
+    server.directive
+      ? `virtual host ${server.serverName ?? server.addresses.join(' ')} answers for Host "${sim.req.host ?? 'localhost'}"`
+      : 'the main server answers (no <VirtualHost> matches)',
+    server.directive,
+  );
+}
+
 /** The request line, the virtual host and translate_name. */
 export function translate(sim: Sim, uri: string, depth: number, sub: boolean): Translated | Final {
   const abs = ABSOLUTE.exec(uri);
@@ -94,14 +106,7 @@ export function translate(sim: Sim, uri: string, depth: number, sub: boolean): T
   sim.cur = { uri: path, query, filename: null };
   // post_read_request: the server's own SetEnvIf/BrowserMatch lines (once per request)
   if (!sub && depth === 0) applyEnvIf(sim, server.base.envIf, 'post_read_request');
-  if (!sub)
-    sim.step(
-      'vhost',
-      server.directive
-        ? `virtual host ${server.serverName ?? server.addresses.join(' ')} answers for Host "${sim.req.host ?? 'localhost'}"`
-        : 'the main server answers (no <VirtualHost> matches)',
-      server.directive,
-    );
+  if (!sub) vhostStep(sim);
 
   // ---- translate_name: server-context mod_rewrite (runs before any access check) ----
   let filename: string | null = null;
