@@ -33,11 +33,12 @@ export function fixups(sim: Sim, walk: Walked, uriPath: string, query: string, d
     if (walk.filename !== dirNoSlash) {
       if (!(opts & (OPT_SYM_LINKS | OPT_SYM_OWNER))) {
         const by = rw.stateBy ?? rw.rules[0]?.directive ?? null;
-        sim.step(
-          'fixups',
-          `RewriteEngine On in per-directory context while Options (${describeOptions(opts)}) has neither FollowSymLinks nor SymLinksIfOwnerMatch: AH00670`,
-          by,
-        );
+        if (sim.tracing)
+          sim.step(
+            'fixups',
+            `RewriteEngine On in per-directory context while Options (${describeOptions(opts)}) has neither FollowSymLinks nor SymLinksIfOwnerMatch: AH00670`,
+            by,
+          );
         return {
           ...fin(
             403,
@@ -56,13 +57,13 @@ export function fixups(sim: Sim, walk: Walked, uriPath: string, query: string, d
         // mod_rewrite's hook_fixup: a result equal to the filename it started from is no redirect
         // ("initial URL equal rewritten URL … [IGNORING REWRITE]"): the request goes on as it is
         if (!target.startsWith('/') && rw.directory + target === walk.filename) {
-          sim.step('fixups', `RewriteRule result ${target} is the file itself: the rewrite is ignored`, r.by);
+          if (sim.tracing) sim.step('fixups', `RewriteRule result ${target} is the file itself: the rewrite is ignored`, r.by);
           return null;
         }
         // in a lookup subrequest (mod_dir's DirectoryIndex candidates) the internal redirect is only
         // recorded, never run: the candidate is not a regular file
         if (sub) {
-          sim.step('fixups', `the subrequest would be redirected to ${target}: not a file for mod_dir`, r.by);
+          if (sim.tracing) sim.step('fixups', `the subrequest would be redirected to ${target}: not a file for mod_dir`, r.by);
           return { ...fin(200, null, r.by ?? null, `redirect:${target}`), filename: walk.filename, type: 'missing' };
         }
         if (!target.startsWith('/')) {
@@ -81,7 +82,7 @@ export function fixups(sim: Sim, walk: Walked, uriPath: string, query: string, d
             };
           }
         }
-        sim.step('fixups', `internal redirect to ${target}`, r.by);
+        if (sim.tracing) sim.step('fixups', `internal redirect to ${target}`, r.by);
         return sim.run(target + (query ? `?${query}` : ''), depth + 1, sub);
       }
     }
@@ -90,7 +91,7 @@ export function fixups(sim: Sim, walk: Walked, uriPath: string, query: string, d
   if (sim.model.modules.has('mod_alias')) {
     for (const rd of conf.redirects) {
       if (redirectMatches(sim, rd, uriPath)) {
-        sim.step('fixups', `${rd.directive.name} answers ${rd.status} for ${uriPath}`, rd.directive);
+        if (sim.tracing) sim.step('fixups', `${rd.directive.name} answers ${rd.status} for ${uriPath}`, rd.directive);
         return {
           ...fin(rd.status, rd.status === 403 ? 'A29' : null, rd.directive, `${rd.directive.name} ${rd.status}`),
           filename: walk.filename,
@@ -119,9 +120,9 @@ export function directory(sim: Sim, conf: DirConf, uri: string, query: string, d
   const hasDir = sim.model.modules.has('mod_dir');
   if (hasDir && !uri.endsWith('/')) {
     if (conf.dirSlash?.value === false) {
-      sim.step('fixups', 'DirectorySlash Off: no redirect, no index', conf.dirSlash.by);
+      if (sim.tracing) sim.step('fixups', 'DirectorySlash Off: no redirect, no index', conf.dirSlash.by);
     } else {
-      sim.step('fixups', `mod_dir: ${uri} is a directory → 301 to ${uri}/`, conf.dirSlash?.by ?? null);
+      if (sim.tracing) sim.step('fixups', `mod_dir: ${uri} is a directory → 301 to ${uri}/`, conf.dirSlash?.by ?? null);
       return fin(301, null, conf.dirSlash?.by ?? null, `redirect to ${uri}/`);
     }
   } else if (hasDir) {
@@ -143,13 +144,14 @@ export function directory(sim: Sim, conf: DirConf, uri: string, query: string, d
           } else possible.push({ when: [`${target} exists`], status: served.status, outcome: served.outcome, cause: served.cause });
           continue;
         }
-        sim.step('fixups', `mod_dir: DirectoryIndex ${name} found → internal redirect to ${target}`, conf.dirIndex?.by ?? null);
+        if (sim.tracing)
+          sim.step('fixups', `mod_dir: DirectoryIndex ${name} found → internal redirect to ${target}`, conf.dirIndex?.by ?? null);
         for (const s of subTrace) sim.trace.push(s);
         return serveLookup(sim, sub.lookup, subTrace, depth + 1);
       }
       if (sub.status !== null && sub.status !== 200 && sub.status !== 404) {
         sim.trace.push(...subTrace);
-        sim.step('fixups', `mod_dir: the subrequest for ${target} answered ${sub.status}`, sub.by);
+        if (sim.tracing) sim.step('fixups', `mod_dir: the subrequest for ${target} answered ${sub.status}`, sub.by);
         // mod_dir keeps the last such status and returns it when no candidate is served (fixup_dir)
         errorStatus = { ...sub, cause: sub.status === 403 ? 'A20' : sub.cause };
         refused.push({ name, target, status: sub.status, cause: sub.cause, by: sub.by });

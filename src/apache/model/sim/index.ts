@@ -19,13 +19,9 @@ import type { ApacheModel } from '../sections.js';
 import { accessChecks } from './access.js';
 import { fixups } from './fixups.js';
 import { handle } from './handler.js';
-import { fin, Sim, type PossibleOutcome, type RunResult, type SimRequest, type SimResult } from './state.js';
+import { fin, Sim, simStats, type PossibleOutcome, type RunResult, type SimRequest, type SimResult } from './state.js';
 import { translate } from './translate.js';
 import { mapToStorage } from './walk.js';
-
-/** Work counters for the algorithmic-shape test (test/scale-shape.test.ts): requests simulated and
- * (sub)requests run through the phases. Only ever incremented; read the difference around a run. */
-export const simStats = { simulations: 0, runs: 0 };
 
 /** One (sub)request through every phase. */
 function runRequest(sim: Sim, uri: string, depth: number, sub: boolean): RunResult {
@@ -115,4 +111,5 @@ export function simulate(model: ApacheModel, req: SimRequest): SimResult {
 }
 
 export { normalizeUri, aliasPrefix } from './translate.js';
+export { simStats } from './state.js';
 export type { SimRequest, SimResult, TraceStep, Outcome, PossibleOutcome, DirIndexLookup, IndexCandidate } from './state.js';

@@ -38,6 +38,9 @@ export interface SimRequest {
   htaccess?: Map<string, ParsedFile>;
   /** The connection is TLS (default: the selected server has `SSLEngine on`). */
   tls?: boolean;
+  /** false: record no trace steps (the result's `trace` is empty). For the lint probes, which read
+   * only the answer: a proof explains its request again, with the trace. Default true. */
+  trace?: boolean;
 }
 
 /** An absolute-form request target (`http://host:port/path`): scheme, host, port, path. */
@@ -169,12 +172,20 @@ export function unknownFinal(by: Directive | null, message: string, possible?: P
   return { status: null, outcome: 'unknown', cause, by, message, ...(possible ? { possible } : {}) };
 }
 
+/** Work counters for the algorithmic-shape tests (test/scale-shape.test.ts, test/apache-sim-shape.test.ts):
+ * requests simulated, (sub)requests run through the phases, and trace steps recorded. Only ever
+ * incremented; read the difference around a run. */
+export const simStats = { simulations: 0, runs: 0, steps: 0 };
+
 /** The worker's ids, resolved once per model (reading /etc/passwd per request would dominate). */
 const workers = new WeakMap<ApacheModel, Worker>();
 
 /** The state of one simulated request (and its subrequests). */
 export class Sim {
   trace: TraceStep[] = [];
+  /** Whether trace steps are recorded (`SimRequest.trace`): the phases build a step's message only
+   * when it is (`if (sim.tracing) sim.step(…)`). */
+  tracing: boolean;
   unknowns: string[] = [];
   worker: Worker;
   method: string;
@@ -216,6 +227,7 @@ export class Sim {
     forced?: Map<string, boolean>,
   ) {
     if (forced) this.forced = forced;
+    this.tracing = req.trace !== false;
     let w = workers.get(model);
     if (!w) {
       w = resolveWorker(model.user, model.group, model.settings.uid, model.settings.gid);
@@ -239,6 +251,8 @@ export class Sim {
   }
 
   step(phase: string, message: string, directive: Directive | null = null) {
+    if (!this.tracing) return;
+    simStats.steps++;
     this.trace.push({ phase, message, directive });
   }
 
