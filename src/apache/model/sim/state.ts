@@ -173,9 +173,13 @@ export function unknownFinal(by: Directive | null, message: string, possible?: P
 }
 
 /** Work counters for the algorithmic-shape tests (test/scale-shape.test.ts, test/apache-sim-shape.test.ts):
- * requests simulated, (sub)requests run through the phases, and trace steps recorded. Only ever
+ * requests simulated, (sub)requests run through the phases, trace steps recorded, directory walks
+ * made and directory walks answered from the memo (src/apache/model/sim/walk.ts). Only ever
  * incremented; read the difference around a run. */
-export const simStats = { simulations: 0, runs: 0, steps: 0 };
+export const simStats = { simulations: 0, runs: 0, steps: 0, walks: 0, walksReused: 0 };
+
+/** The first run of a request forces no condition (one empty map for all of them). */
+const NOTHING_FORCED: ReadonlyMap<string, boolean> = new Map();
 
 /** The worker's ids, resolved once per model (reading /etc/passwd per request would dominate). */
 const workers = new WeakMap<ApacheModel, Worker>();
@@ -205,10 +209,13 @@ export class Sim {
   indexNames: string | null = null;
   /** The user authenticated so far (REMOTE_USER): null until check_user_id. */
   authUser: string | null = null;
+  /** While a directory walk is remembered (walk.ts): every unknown it records, to record again when
+   * the walk is reused. */
+  unknownLog: string[] | null = null;
   /** Variables whose value depends on something the simulator was not told, with the reason. */
   envUnknown: Map<string, string> = new Map();
   /** Conditions (`<If>` …) the simulator could not evaluate, by key, with the value a re-run assumes. */
-  forced: Map<string, boolean> = new Map();
+  forced: ReadonlyMap<string, boolean> = NOTHING_FORCED;
   /** Conditions met without a value in this run, in order: key and how to name it. */
   undecided: { key: string; label: string }[] = [];
   /** Request headers by lower-case name. */
@@ -257,6 +264,7 @@ export class Sim {
   }
 
   unknown(msg: string) {
+    if (this.unknownLog) this.unknownLog.push(msg);
     if (!this.unknowns.includes(msg)) this.unknowns.push(msg);
   }
 

@@ -16,9 +16,9 @@ import { permits, type FsStat } from '../fs.js';
 import { describeOptions, effectiveOptions, OPT_SYM_LINKS, OPT_SYM_OWNER } from '../options.js';
 import { checkOverride, type OverrideState } from '../overrides.js';
 import { fnmatch } from '../regex.js';
-import { countDirs, sectionLabel } from '../sections.js';
+import { countDirs, sectionLabel, type ServerModel } from '../sections.js';
 import type { ConfigRegex } from '../../../regex-engine.js';
-import { fin, type FileType, type Final, type Sim } from './state.js';
+import { fin, simStats, type FileType, type Final, type Sim, type TraceStep } from './state.js';
 
 /** What map_to_storage and the Location walk leave: the merged config, the file name and its type. */
 export interface Walked {
@@ -69,8 +69,49 @@ export function locationMatches(sim: Sim, kind: string, path: string, regex: { o
   return p.endsWith('/') || uri.length === p.length || uri[p.length] === '/';
 }
 
-/** ap_directory_walk + regex directories + ap_file_walk. */
+/** A directory walk without a disk: its result and what it left in the request (unknowns, trace
+ * steps; null when it was walked without a trace). */
+interface WalkMemo {
+  result: Walked | Final;
+  unknowns: string[];
+  steps: TraceStep[] | null;
+}
+
+/** Walks without a disk (and without .htaccess files handed in), by server and file name: such a
+ * walk reads nothing but the server's sections and the file name. A lint probe's directory lookup
+ * and its GET of the same file, the rules' extra requests and the proofs' explains walk the same
+ * names again. Weak on the server, so a model's walks go with it. */
+const walkMemo = new WeakMap<ServerModel, Map<string, WalkMemo>>();
+
+/** ap_directory_walk + regex directories + ap_file_walk; remembered per server and file name when
+ * the walk cannot read the disk. */
 export function directoryWalk(sim: Sim, filename: string, uri: string): Walked | Final {
+  if (sim.fs || sim.req.htaccess) return walkDirectories(sim, filename, uri);
+  let byName = walkMemo.get(sim.server);
+  if (!byName) walkMemo.set(sim.server, (byName = new Map()));
+  const hit = byName.get(filename);
+  if (hit && (hit.steps || !sim.tracing)) {
+    simStats.walksReused++;
+    for (const u of hit.unknowns) sim.unknown(u);
+    if (sim.tracing) for (const t of hit.steps!) sim.trace.push(t);
+    return hit.result;
+  }
+  const saved = sim.trace.length;
+  const outer = sim.unknownLog;
+  const unknowns: string[] = (sim.unknownLog = []);
+  let result: Walked | Final;
+  try {
+    result = walkDirectories(sim, filename, uri);
+  } finally {
+    sim.unknownLog = outer;
+  }
+  if (outer) for (const u of unknowns) outer.push(u);
+  byName.set(filename, { result, unknowns, steps: sim.tracing ? sim.trace.slice(saved) : null });
+  return result;
+}
+
+function walkDirectories(sim: Sim, filename: string, uri: string): Walked | Final {
+  simStats.walks++;
   const server = sim.server;
   let conf = server.base;
   const dirs = server.directories;
