@@ -60,7 +60,9 @@ export interface ServedRoot {
   by: Directive;
 }
 
-/** A probe: one URL, the served root it falls under, the section it aims at, and the simulation. */
+/** A probe: one URL, the served root it falls under, the section it aims at, and the simulation.
+ * Probes are simulated without a trace (`trace` is empty): a rule that reports one proves it with
+ * `ctx.prove`, which explains the request again and carries that trace. */
 export interface Probe {
   root: ServedRoot;
   /** The `<Directory>` section whose directory the URL reaches (null: the root itself). */
@@ -130,7 +132,7 @@ export function directoryProbes(model: ApacheModel): Probe[] {
       const key = `${t.url}|${t.section?.order ?? -1}`;
       if (seen.has(key) || (t.section === null && targets.some((x) => x.section && x.url === t.url))) continue;
       seen.add(key);
-      const get = (uri: string) => simulate(model, { method: 'GET', uri, host, port, clientIp: NEUTRAL_CLIENT, fs: null });
+      const get = (uri: string) => simulate(model, { method: 'GET', uri, host, port, clientIp: NEUTRAL_CLIENT, fs: null, trace: false });
       const result = get(t.url);
       // a root the server never answers for (the main server's DocumentRoot behind catch-all vhosts)
       if (result.server !== root.server) continue;
@@ -149,9 +151,10 @@ export function portOf(server: ServerModel): number | undefined {
   return undefined;
 }
 
-/** Simulate one more request on the server of a served root (same neutral client, no filesystem). */
+/** Simulate one more request on the server of a served root (same neutral client, no filesystem, no
+ * trace). */
 export function probeUrl(model: ApacheModel, server: ServerModel, uri: string, method = 'GET'): SimResult {
-  return simulate(model, { method, uri, host: hostFor(server), port: portOf(server), clientIp: NEUTRAL_CLIENT, fs: null });
+  return simulate(model, { method, uri, host: hostFor(server), port: portOf(server), clientIp: NEUTRAL_CLIENT, fs: null, trace: false });
 }
 
 const words = (d: Directive) => d.args.map((a) => a.value.toLowerCase()).join(' ');

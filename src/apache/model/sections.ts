@@ -174,7 +174,7 @@ export function canonicalDir(p: string): string {
 export function countDirs(p: string): number {
   if (p === '/') return 0;
   let n = 0;
-  for (const c of p) if (c === '/') n++;
+  for (let i = 0; i < p.length; i++) if (p.charCodeAt(i) === 47 /* / */) n++;
   return n;
 }
 

@@ -28,7 +28,7 @@ export function accessChecks(sim: Sim, conf: DirConf, filename: string): Final |
     const v = checkAccessCompat(conf.compat, { method: m, clientIp: sim.clientIp, env });
     if (v.result === 'unknown') {
       sim.unknown(v.why);
-      sim.step('access_checker', `mod_access_compat: ${v.why}`, v.by);
+      if (sim.tracing) sim.step('access_checker', `mod_access_compat: ${v.why}`, v.by);
       return {
         status: null,
         outcome: 'unknown',
@@ -42,7 +42,7 @@ export function accessChecks(sim: Sim, conf: DirConf, filename: string): Final |
       };
     }
     compatOk = v.result === 'ok';
-    sim.step('access_checker', `mod_access_compat: ${v.why} → ${compatOk ? 'OK' : '403 (AH01797)'}`, v.by);
+    if (sim.tracing) sim.step('access_checker', `mod_access_compat: ${v.why} → ${compatOk ? 'OK' : '403 (AH01797)'}`, v.by);
     if (!compatOk) {
       const owner = v.by ? sim.model.owners.get(v.by) : undefined;
       compatFinal = fin(403, owner?.limit ? 'A10' : 'A04', v.by, `AH01797: client denied by server configuration: ${filename}`);
@@ -50,7 +50,7 @@ export function accessChecks(sim: Sim, conf: DirConf, filename: string): Final |
   }
   const sslFinal = sslCheck(sim, conf, filename);
   if (satisfy === 'any' && compatOk && conf.compat && !sslFinal) {
-    sim.step('access_checker', 'Satisfy Any and mod_access_compat passed: authorization is skipped', satDir);
+    if (sim.tracing) sim.step('access_checker', 'Satisfy Any and mod_access_compat passed: authorization is skipped', satDir);
     return null;
   }
   if (satisfy !== 'any' && (compatFinal || sslFinal)) return compatFinal ?? sslFinal;
@@ -63,10 +63,11 @@ export function sslCheck(sim: Sim, conf: DirConf, filename: string): Final | nul
   const by = conf.sslRequireSSL;
   if (!by || sim.tls || !sim.model.modules.has('mod_ssl')) return null;
   if (sim.server.sslEngine?.value === 'optional') {
-    sim.step('access_checker', 'SSLRequireSSL on an `SSLEngine optional` server over plain HTTP: 426 Upgrade Required', by);
+    if (sim.tracing)
+      sim.step('access_checker', 'SSLRequireSSL on an `SSLEngine optional` server over plain HTTP: 426 Upgrade Required', by);
     return fin(426, null, by, 'SSLRequireSSL: upgrade to TLS required', 'bad-request');
   }
-  sim.step('access_checker', 'SSLRequireSSL and the connection is plain HTTP → 403 AH02219', by);
+  if (sim.tracing) sim.step('access_checker', 'SSLRequireSSL and the connection is plain HTTP → 403 AH02219', by);
   return fin(403, 'A37', by, `AH02219: access to ${filename} failed, reason: SSL connection required`);
 }
 
@@ -75,7 +76,7 @@ export function authz(sim: Sim, conf: DirConf, filename: string, compatOk: boole
   if (!section) {
     if (conf.authType)
       return fin(500, null, conf.authType.by, 'AH01627: AuthType configured with no corresponding authorization directives');
-    sim.step('access_checker_ex', 'no Require applies: granted (AH01628)', null);
+    if (sim.tracing) sim.step('access_checker_ex', 'no Require applies: granted (AH01628)', null);
     return null;
   }
   const userless = evaluateAuthz(section, sim.method, (p) => providerVerdict(sim, p, null, filename, conf));
@@ -84,12 +85,12 @@ export function authz(sim: Sim, conf: DirConf, filename: string, compatOk: boole
   for (const [r, e] of userless.results) {
     let f: Final | null;
     if (r === 'GRANTED') {
-      sim.step('access_checker_ex', `authz_core: GRANTED (${e.why})`, e.by);
+      if (sim.tracing) sim.step('access_checker_ex', `authz_core: GRANTED (${e.why})`, e.by);
       sim.grantedBy = e.by;
       f = null;
     } else if (r === 'DENIED' || r === 'NEUTRAL') {
       const cause = classifyAuthz(sim, e.by, conf, compatOk);
-      sim.step('access_checker_ex', `authz_core: ${r} (${e.why}) → 403 AH01630`, e.by);
+      if (sim.tracing) sim.step('access_checker_ex', `authz_core: ${r} (${e.why}) → 403 AH01630`, e.by);
       f = fin(403, cause, e.by, `AH01630: client denied by server configuration: ${filename}`);
     } else {
       f = authn(sim, conf, filename, e.by);
@@ -118,7 +119,7 @@ export function authz(sim: Sim, conf: DirConf, filename: string, compatOk: boole
 
 export function authn(sim: Sim, conf: DirConf, filename: string, by: Directive | null): Final | null {
   if (!conf.authType || conf.authType.value.toLowerCase() === 'none') {
-    sim.step('check_user_id', 'a Require needs a user but no AuthType is configured: AH00027 → 500', by);
+    if (sim.tracing) sim.step('check_user_id', 'a Require needs a user but no AuthType is configured: AH00027 → 500', by);
     return fin(
       500,
       null,
@@ -128,7 +129,7 @@ export function authn(sim: Sim, conf: DirConf, filename: string, by: Directive |
   }
   const user = sim.req.user ?? null;
   if (!user) {
-    sim.step('check_user_id', `AuthType ${conf.authType.value}: no credentials sent → 401`, conf.authType.by);
+    if (sim.tracing) sim.step('check_user_id', `AuthType ${conf.authType.value}: no credentials sent → 401`, conf.authType.by);
     return fin(401, null, conf.authType.by, 'authentication required');
   }
   // src/auth/ answers whether the password passes the provider in force; without it, --user assumes so.
@@ -137,21 +138,23 @@ export function authn(sim: Sim, conf: DirConf, filename: string, by: Directive |
     const providers = conf.authBasicProvider?.value ?? ['file'];
     const file = conf.authUserFile?.value;
     if (providers.length !== 1 || providers[0] !== 'file' || !file || sim.req.password == null) {
-      sim.step(
-        'check_user_id',
-        `the password of ${user} is checked by ${providers.join(', ')}${file ? '' : ' without an AuthUserFile'}: not evaluated`,
-        conf.authBasicProvider?.by ?? conf.authType.by,
-      );
+      if (sim.tracing)
+        sim.step(
+          'check_user_id',
+          `the password of ${user} is checked by ${providers.join(', ')}${file ? '' : ' without an AuthUserFile'}: not evaluated`,
+          conf.authBasicProvider?.by ?? conf.authType.by,
+        );
       cred = 'unknown';
     } else {
       const path = file.startsWith('/') ? file : `${sim.model.serverRoot.replace(/\/+$/, '')}/${file}`;
       const c = cred(path, user, sim.req.password);
-      sim.step('check_user_id', `AuthUserFile: ${c.why}`, conf.authUserFile!.by);
+      if (sim.tracing) sim.step('check_user_id', `AuthUserFile: ${c.why}`, conf.authUserFile!.by);
       cred = c.verdict;
     }
   }
   if (cred === 'invalid') {
-    sim.step('check_user_id', `AuthType ${conf.authType.value}: the credentials of ${user} are rejected → 401`, conf.authType.by);
+    if (sim.tracing)
+      sim.step('check_user_id', `AuthType ${conf.authType.value}: the credentials of ${user} are rejected → 401`, conf.authType.by);
     return fin(401, null, conf.authType.by, `user ${user}: authentication failure`);
   }
   if (cred === 'unknown') {
@@ -179,17 +182,37 @@ export function authn(sim: Sim, conf: DirConf, filename: string, by: Directive |
   const again = evaluateAuthz(conf.authz.section!, sim.method, (p) => providerVerdict(sim, p, user, filename, conf));
   const [r, e] = [...again.results.entries()][0];
   if (r === 'GRANTED') {
-    sim.step('auth_checker', `authz_core with user ${user}: GRANTED`, e.by);
+    if (sim.tracing) sim.step('auth_checker', `authz_core with user ${user}: GRANTED`, e.by);
     sim.grantedBy = e.by;
     return null;
   }
   if (r === 'DENIED_NO_USER') return fin(401, null, e.by, 'AH01629: authorization failure (no authenticated user)');
   if (conf.authz.forbiddenOnFail) {
-    sim.step('auth_checker', `user ${user}: ${r}, AuthzSendForbiddenOnFailure On → 403`, e.by);
+    if (sim.tracing) sim.step('auth_checker', `user ${user}: ${r}, AuthzSendForbiddenOnFailure On → 403`, e.by);
     return fin(403, 'A02', e.by, `AH01631: user ${user}: authorization failure`);
   }
-  sim.step('auth_checker', `user ${user}: ${r} → 401 (AH01631)`, e.by);
+  if (sim.tracing) sim.step('auth_checker', `user ${user}: ${r} → 401 (AH01631)`, e.by);
   return fin(401, null, e.by, `AH01631: user ${user}: authorization failure`);
+}
+
+/** `Require ip` answers by address range and client (a lint run asks the same few pairs thousands
+ * of times; parsing both per request was a tenth of the probes' allocation). */
+const subnetMemo = new Map<string, Map<string, boolean>>();
+
+function inSubnet(spec: string, clientIp: string): boolean {
+  let byClient = subnetMemo.get(spec);
+  if (!byClient) {
+    if (subnetMemo.size > 10_000) subnetMemo.clear();
+    subnetMemo.set(spec, (byClient = new Map()));
+  }
+  let v = byClient.get(clientIp);
+  if (v === undefined) {
+    const sub = parseSubnet(spec);
+    v = !!sub && subnetMatches(sub, clientIp);
+    if (byClient.size > 1_000) byClient.clear();
+    byClient.set(clientIp, v);
+  }
+  return v;
 }
 
 export function providerVerdict(sim: Sim, p: AuthzProviderNode, user: string | null, filename: string, conf?: DirConf): ProviderVerdict {
@@ -200,8 +223,7 @@ export function providerVerdict(sim: Sim, p: AuthzProviderNode, user: string | n
       return { result: 'DENIED', why: 'Require all denied' };
     case 'ip': {
       for (const spec of a) {
-        const sub = parseSubnet(spec);
-        if (sub && subnetMatches(sub, sim.clientIp)) return { result: 'GRANTED', why: `${sim.clientIp} is in ${spec}` };
+        if (inSubnet(spec, sim.clientIp)) return { result: 'GRANTED', why: `${sim.clientIp} is in ${spec}` };
       }
       return { result: 'DENIED', why: `${sim.clientIp} is not in ${a.join(' ')}` };
     }

@@ -56,7 +56,7 @@ export function applyEnvIf(sim: Sim, list: Directive[], phase = 'header_parser')
       if (r.value === null) assign(sim, d, args.slice(1), null, `SetEnvIfExpr at line ${d.span.start.line} could not be evaluated`);
       else if (r.value) {
         assign(sim, d, args.slice(1), null, null);
-        sim.step(phase, `SetEnvIfExpr holds: sets ${args.slice(1).join(' ')}`, d);
+        if (sim.tracing) sim.step(phase, `SetEnvIfExpr holds: sets ${args.slice(1).join(' ')}`, d);
       }
       continue;
     }
@@ -93,7 +93,7 @@ export function applyEnvIf(sim: Sim, list: Directive[], phase = 'header_parser')
       continue;
     }
     if (subject === null) {
-      sim.step(phase, `${d.name} ${attr}: no such header or variable, nothing set`, d);
+      if (sim.tracing) sim.step(phase, `${d.name} ${attr}: no such header or variable, nothing set`, d);
       continue;
     }
     const re = compilePcre(pattern, nocase);
@@ -114,8 +114,8 @@ export function applyEnvIf(sim: Sim, list: Directive[], phase = 'header_parser')
         m.captures.map((x) => x ?? ''),
         null,
       );
-      sim.step(phase, `${d.name}: ${label} ${JSON.stringify(subject)} matches ${pattern} → sets ${specs.join(' ')}`, d);
-    } else sim.step(phase, `${d.name}: ${label} ${JSON.stringify(subject)} does not match ${pattern}`, d);
+      if (sim.tracing) sim.step(phase, `${d.name}: ${label} ${JSON.stringify(subject)} matches ${pattern} → sets ${specs.join(' ')}`, d);
+    } else if (sim.tracing) sim.step(phase, `${d.name}: ${label} ${JSON.stringify(subject)} does not match ${pattern}`, d);
   }
 }
 

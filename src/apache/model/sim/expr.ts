@@ -5,7 +5,7 @@
 import type { Directive } from '../../../ast.js';
 import { evaluateExpr, type DirectiveExpr, type ExprContext, type ExprResult, type Value } from '../../expr/index.js';
 import { DEBIAN_ENVVARS } from '../../vars.js';
-import type { Sim } from './state.js';
+import { simStats, type Sim } from './state.js';
 
 /** The server's OS environment: Debian's envvars (and the `env` setting); other names are unset. */
 function osEnv(sim: Sim, name: string): string {
@@ -123,9 +123,11 @@ export function exprContext(sim: Sim): ExprContext {
 /** Evaluate a directive's expression and put each step in the trace with its line and column. */
 export function runExpr(sim: Sim, d: Directive, e: DirectiveExpr, phase: string, what: string): ExprResult {
   const r = evaluateExpr(e.cond!, e.text, exprContext(sim));
-  for (const s of r.steps) {
-    sim.trace.push({ phase, message: `${what}: ${e.text.slice(s.start, s.end)}: ${s.detail}`, directive: d, at: e.at(s.start) });
-  }
+  if (sim.tracing)
+    for (const s of r.steps) {
+      simStats.steps++;
+      sim.trace.push({ phase, message: `${what}: ${e.text.slice(s.start, s.end)}: ${s.detail}`, directive: d, at: e.at(s.start) });
+    }
   for (const u of r.unknowns) sim.unknown(u);
   return r;
 }

@@ -24,11 +24,12 @@ export function handle(sim: Sim, walk: Walked, uriPath: string, query: string, d
   if (handler.value === 'cgi-script' && sim.cgiLoaded()) {
     if (!(opts & OPT_EXECCGI) && !scriptAliased) {
       const by = conf.optionsBy[conf.optionsBy.length - 1] ?? handler.by;
-      sim.step(
-        'handler',
-        `cgi-script handler (${handler.by ? handler.by.name : 'ScriptAlias'}) but Options (${describeOptions(opts)}) lacks ExecCGI`,
-        by,
-      );
+      if (sim.tracing)
+        sim.step(
+          'handler',
+          `cgi-script handler (${handler.by ? handler.by.name : 'ScriptAlias'}) but Options (${describeOptions(opts)}) lacks ExecCGI`,
+          by,
+        );
       return { ...fin(403, 'A30', by, 'Options ExecCGI is off in this directory'), filename: walk.filename };
     }
     if (walk.type === 'missing') return { ...fin(404, null, null, 'script not found'), filename: walk.filename };
@@ -36,21 +37,22 @@ export function handle(sim: Sim, walk: Walked, uriPath: string, query: string, d
       // mod_cgid execs the file in its daemon; a file the worker cannot execute fails there → 500
       const st = sim.fs.stat(walk.filename);
       if (st && !permits(st, sim.worker, 1)) {
-        sim.step(
-          'handler',
-          `${sim.worker.user} cannot execute ${walk.filename} (mode ${st.mode.toString(8)}): the script fails to start → 500`,
-          handler.by,
-        );
+        if (sim.tracing)
+          sim.step(
+            'handler',
+            `${sim.worker.user} cannot execute ${walk.filename} (mode ${st.mode.toString(8)}): the script fails to start → 500`,
+            handler.by,
+          );
         return { ...fin(500, null, handler.by, `couldn't create child process: ${walk.filename}`), filename: walk.filename };
       }
     }
-    sim.step('handler', 'cgi-script runs the file; its own output decides the status', handler.by);
+    if (sim.tracing) sim.step('handler', 'cgi-script runs the file; its own output decides the status', handler.by);
     return { status: null, outcome: 'cgi', cause: null, by: handler.by, message: 'CGI script output', filename: walk.filename };
   }
   // mod_status answers GET (and HEAD) only; it declines other methods (`r->method_number != M_GET`)
   // and core's default_handler answers for the mapped file
   if (handler.value === 'server-status' && sim.model.modules.has('mod_status') && isGet(sim)) {
-    sim.step('handler', 'server-status handler', handler.by);
+    if (sim.tracing) sim.step('handler', 'server-status handler', handler.by);
     return { ...fin(200, null, handler.by, 'server status page'), filename: walk.filename };
   }
   return { ...defaultHandler(sim, walk.filename, walk.type), filename: walk.filename };
@@ -78,24 +80,25 @@ export function autoindex(sim: Sim, conf: DirConf, dirname: string): Final {
   const opts = effectiveOptions(conf.options);
   const by = conf.optionsBy[conf.optionsBy.length - 1] ?? null;
   if (!sim.model.modules.has('mod_autoindex')) {
-    sim.step('handler', 'no index file and mod_autoindex is not loaded: AH00129 → 404', null);
+    if (sim.tracing) sim.step('handler', 'no index file and mod_autoindex is not loaded: AH00129 → 404', null);
     return fin(404, null, null, `AH00129: Attempt to serve directory: ${dirname}`);
   }
   // mod_autoindex answers for the directory handler only: under a SetHandler to anything else it
   // declines and core's default_handler refuses to serve the directory (AH00129: 404)
   if (conf.handler && !['none', 'httpd/unix-directory'].includes(conf.handler.value.toLowerCase())) {
-    sim.step(
-      'handler',
-      `SetHandler ${conf.handler.value}: mod_autoindex declines, the default handler does not serve a directory`,
-      conf.handler.by,
-    );
+    if (sim.tracing)
+      sim.step(
+        'handler',
+        `SetHandler ${conf.handler.value}: mod_autoindex declines, the default handler does not serve a directory`,
+        conf.handler.by,
+      );
     return fin(404, null, null, `AH00129: Attempt to serve directory: ${dirname}`);
   }
   // mod_autoindex declines every method but GET (and HEAD) before it looks at Options; core's
   // default_handler then refuses to serve a directory: 404 (AH00129) for POST, 405 for the rest
   if (!isGet(sim)) {
     if (sim.method === 'OPTIONS') return fin(200, null, null, 'OPTIONS answered by the default handler');
-    sim.step('handler', `mod_autoindex lists directories for GET only; ${sim.method} reaches the default handler`, null);
+    if (sim.tracing) sim.step('handler', `mod_autoindex lists directories for GET only; ${sim.method} reaches the default handler`, null);
     return sim.method === 'POST'
       ? fin(404, null, null, `AH00129: Attempt to serve directory: ${dirname}`)
       : fin(405, null, null, `${sim.method} is not allowed on a directory`);
@@ -104,11 +107,12 @@ export function autoindex(sim: Sim, conf: DirConf, dirname: string): Final {
     const names = conf.dirIndex ? conf.dirIndex.value.join(', ') || 'none' : 'index.html';
     sim.options = opts;
     sim.indexNames = names;
-    sim.step(
-      'handler',
-      `no DirectoryIndex file and Options (${describeOptions(opts)}) lacks Indexes: AH01276`,
-      by ?? conf.dirIndex?.by ?? null,
-    );
+    if (sim.tracing)
+      sim.step(
+        'handler',
+        `no DirectoryIndex file and Options (${describeOptions(opts)}) lacks Indexes: AH01276`,
+        by ?? conf.dirIndex?.by ?? null,
+      );
     return fin(
       403,
       'A18',
@@ -121,7 +125,7 @@ export function autoindex(sim: Sim, conf: DirConf, dirname: string): Final {
     if (st && !permits(st, sim.worker, 4))
       return fin(403, 'A19', sim.model.userDirective ?? by, `AH01275: Can't open directory for index: ${dirname}`);
   }
-  sim.step('handler', 'mod_autoindex lists the directory (Options Indexes)', by);
+  if (sim.tracing) sim.step('handler', 'mod_autoindex lists the directory (Options Indexes)', by);
   return fin(200, null, by, 'directory listing', 'listing');
 }
 
@@ -130,15 +134,15 @@ export function defaultHandler(sim: Sim, filename: string, type: FileType): Fina
   // POST → 200); it answers OPTIONS itself (ap_send_http_options) and any other method with 405,
   // whether the file exists or not
   if (sim.method === 'OPTIONS') {
-    sim.step('handler', 'the default handler answers OPTIONS', null);
+    if (sim.tracing) sim.step('handler', 'the default handler answers OPTIONS', null);
     return fin(200, null, null, 'OPTIONS answered by the default handler');
   }
   if (!['GET', 'HEAD', 'POST'].includes(sim.method)) {
-    sim.step('handler', `the default handler answers ${sim.method} with 405`, null);
+    if (sim.tracing) sim.step('handler', `the default handler answers ${sim.method} with 405`, null);
     return fin(405, null, null, `${sim.method} is not allowed on a static file`);
   }
   if (type === 'missing') {
-    sim.step('handler', `${filename} does not exist → 404`, null);
+    if (sim.tracing) sim.step('handler', `${filename} does not exist → 404`, null);
     return fin(404, null, null, `File does not exist: ${filename}`);
   }
   if (type === 'unknown') {
@@ -158,10 +162,11 @@ export function defaultHandler(sim: Sim, filename: string, type: FileType): Fina
   if (sim.fs) {
     const st = sim.fs.stat(filename);
     if (st && !permits(st, sim.worker, 4)) {
-      sim.step('handler', `${sim.worker.user} cannot read ${filename} (mode ${st.mode.toString(8)}): AH00132`, sim.model.userDirective);
+      if (sim.tracing)
+        sim.step('handler', `${sim.worker.user} cannot read ${filename} (mode ${st.mode.toString(8)}): AH00132`, sim.model.userDirective);
       return fin(403, 'A17', sim.model.userDirective, `AH00132: file permissions deny server access: ${filename}`);
     }
   }
-  sim.step('handler', `default handler serves ${filename}`, null);
+  if (sim.tracing) sim.step('handler', `default handler serves ${filename}`, null);
   return fin(200, null, null, 'file served');
 }

@@ -19,13 +19,9 @@ import type { ApacheModel } from '../sections.js';
 import { accessChecks } from './access.js';
 import { fixups } from './fixups.js';
 import { handle } from './handler.js';
-import { fin, Sim, type PossibleOutcome, type RunResult, type SimRequest, type SimResult } from './state.js';
+import { fin, Sim, simStats, type PossibleOutcome, type RunResult, type SimRequest, type SimResult } from './state.js';
 import { translate } from './translate.js';
 import { mapToStorage } from './walk.js';
-
-/** Work counters for the algorithmic-shape test (test/scale-shape.test.ts): requests simulated and
- * (sub)requests run through the phases. Only ever incremented; read the difference around a run. */
-export const simStats = { simulations: 0, runs: 0 };
 
 /** One (sub)request through every phase. */
 function runRequest(sim: Sim, uri: string, depth: number, sub: boolean): RunResult {
@@ -39,7 +35,13 @@ function runRequest(sim: Sim, uri: string, depth: number, sub: boolean): RunResu
   if (access) return { ...access, filename: walk.filename };
   const fx = fixups(sim, walk, t.uriPath, t.query, depth, sub);
   if (fx) return fx;
-  if (sub) return { ...fin(200, null, null, 'subrequest passed'), filename: walk.filename, type: walk.type };
+  if (sub)
+    return {
+      ...fin(200, null, null, 'subrequest passed'),
+      filename: walk.filename,
+      type: walk.type,
+      lookup: { walk, uriPath: t.uriPath, query: t.query, scriptAliased: t.scriptAliased },
+    };
   return handle(sim, walk, t.uriPath, t.query, depth, t.scriptAliased);
 }
 
@@ -109,4 +111,5 @@ export function simulate(model: ApacheModel, req: SimRequest): SimResult {
 }
 
 export { normalizeUri, aliasPrefix } from './translate.js';
+export { simStats } from './state.js';
 export type { SimRequest, SimResult, TraceStep, Outcome, PossibleOutcome, DirIndexLookup, IndexCandidate } from './state.js';

@@ -54,18 +54,19 @@ export function applyRewrite(
     if (!condsOk) continue;
     const f = rule.flags;
     if (f.has('f')) {
-      sim.step(phase, `RewriteRule ${rule.pattern} [F] matches ${current} → 403`, rule.directive);
+      if (sim.tracing) sim.step(phase, `RewriteRule ${rule.pattern} [F] matches ${current} → 403`, rule.directive);
       return { final: fin(403, 'A23', rule.directive, 'RewriteRule [F]') };
     }
     if (f.has('g')) {
-      sim.step(phase, `RewriteRule ${rule.pattern} [G] matches → 410`, rule.directive);
+      if (sim.tracing) sim.step(phase, `RewriteRule ${rule.pattern} [G] matches → 410`, rule.directive);
       return { final: fin(410, null, rule.directive, 'RewriteRule [G]') };
     }
     const subst = rule.subst.replace(/\$(\d)/g, (_, n) => (m ? (m[Number(n)] ?? '') : ''));
     if (f.has('p') && sim.model.modules.has('mod_proxy')) {
       // [P] (implies [L]): the request goes to mod_proxy's handler, which answers with the backend's
       // status (or 502/503 when it cannot reach it): not an internal redirect
-      sim.step(phase, `RewriteRule ${rule.pattern} [P] proxies the request to ${subst}; the backend answers`, rule.directive);
+      if (sim.tracing)
+        sim.step(phase, `RewriteRule ${rule.pattern} [P] proxies the request to ${subst}; the backend answers`, rule.directive);
       return { final: { status: null, outcome: 'unknown', cause: null, by: rule.directive, message: `proxied to ${subst}` } };
     }
     if (f.has('r')) {
@@ -84,10 +85,10 @@ export function applyRewrite(
         };
       }
       if (code < 300 || code > 399) {
-        sim.step(phase, `RewriteRule ${rule.pattern} [R=${code}] matches ${current} → ${code}`, rule.directive);
+        if (sim.tracing) sim.step(phase, `RewriteRule ${rule.pattern} [R=${code}] matches ${current} → ${code}`, rule.directive);
         return { final: fin(code, code === 403 ? 'A24' : null, rule.directive, `RewriteRule [R=${code}]`) };
       }
-      sim.step(phase, `RewriteRule ${rule.pattern} redirects to ${subst} (${code})`, rule.directive);
+      if (sim.tracing) sim.step(phase, `RewriteRule ${rule.pattern} redirects to ${subst} (${code})`, rule.directive);
       return { final: fin(code, null, rule.directive, `redirect to ${subst}`) };
     }
     if (f.has('e')) {
@@ -97,13 +98,13 @@ export function applyRewrite(
       const name = colon >= 0 ? spec.slice(0, colon) : spec;
       if (name.startsWith('!')) sim.env.delete(name.slice(1));
       else if (name) sim.env.set(name, colon >= 0 ? spec.slice(colon + 1) : '');
-      sim.step(phase, `RewriteRule ${rule.pattern} [E=${spec}] sets the variable ${name}`, rule.directive);
+      if (sim.tracing) sim.step(phase, `RewriteRule ${rule.pattern} [E=${spec}] sets the variable ${name}`, rule.directive);
     }
     if (subst !== '-') {
       current = subst;
       changed = subst;
       by = rule.directive;
-      sim.step(phase, `RewriteRule ${rule.pattern} rewrites to ${subst}`, rule.directive);
+      if (sim.tracing) sim.step(phase, `RewriteRule ${rule.pattern} rewrites to ${subst}`, rule.directive);
     }
     if (f.has('l') || f.has('end')) break;
   }

@@ -38,6 +38,9 @@ export interface SimRequest {
   htaccess?: Map<string, ParsedFile>;
   /** The connection is TLS (default: the selected server has `SSLEngine on`). */
   tls?: boolean;
+  /** false: record no trace steps (the result's `trace` is empty). For the lint probes, which read
+   * only the answer: a proof explains its request again, with the trace. Default true. */
+  trace?: boolean;
 }
 
 /** An absolute-form request target (`http://host:port/path`): scheme, host, port, path. */
@@ -119,8 +122,19 @@ export interface Final {
   possible?: PossibleOutcome[];
 }
 
-/** A (sub)request's end: the Final plus the file it mapped to and what that file is. */
-export type RunResult = Final & { filename?: string; type?: FileType };
+/** A (sub)request's end: the Final plus the file it mapped to and what that file is. A lookup
+ * subrequest that passed every phase also carries what its handler would need (`lookup`): mod_dir
+ * serves a found index by httpd's fast internal redirect, which takes the subrequest as it is and runs
+ * its handler (src/apache/model/sim/fixups.ts), instead of running the same URI through the phases again. */
+export type RunResult = Final & { filename?: string; type?: FileType; lookup?: Lookup };
+
+/** A passed lookup subrequest: its walk and translated URI, and the trace steps it left. */
+export interface Lookup {
+  walk: { conf: DirConf; filename: string; type: FileType };
+  uriPath: string;
+  query: string;
+  scriptAliased: boolean;
+}
 
 export type FileType = FsStat['type'] | 'missing' | 'unknown';
 
@@ -158,12 +172,24 @@ export function unknownFinal(by: Directive | null, message: string, possible?: P
   return { status: null, outcome: 'unknown', cause, by, message, ...(possible ? { possible } : {}) };
 }
 
+/** Work counters for the algorithmic-shape tests (test/scale-shape.test.ts, test/apache-sim-shape.test.ts):
+ * requests simulated, (sub)requests run through the phases, trace steps recorded, directory walks
+ * made and directory walks answered from the memo (src/apache/model/sim/walk.ts). Only ever
+ * incremented; read the difference around a run. */
+export const simStats = { simulations: 0, runs: 0, steps: 0, walks: 0, walksReused: 0 };
+
+/** The first run of a request forces no condition (one empty map for all of them). */
+const NOTHING_FORCED: ReadonlyMap<string, boolean> = new Map();
+
 /** The worker's ids, resolved once per model (reading /etc/passwd per request would dominate). */
 const workers = new WeakMap<ApacheModel, Worker>();
 
 /** The state of one simulated request (and its subrequests). */
 export class Sim {
   trace: TraceStep[] = [];
+  /** Whether trace steps are recorded (`SimRequest.trace`): the phases build a step's message only
+   * when it is (`if (sim.tracing) sim.step(…)`). */
+  tracing: boolean;
   unknowns: string[] = [];
   worker: Worker;
   method: string;
@@ -183,10 +209,13 @@ export class Sim {
   indexNames: string | null = null;
   /** The user authenticated so far (REMOTE_USER): null until check_user_id. */
   authUser: string | null = null;
+  /** While a directory walk is remembered (walk.ts): every unknown it records, to record again when
+   * the walk is reused. */
+  unknownLog: string[] | null = null;
   /** Variables whose value depends on something the simulator was not told, with the reason. */
   envUnknown: Map<string, string> = new Map();
   /** Conditions (`<If>` …) the simulator could not evaluate, by key, with the value a re-run assumes. */
-  forced: Map<string, boolean> = new Map();
+  forced: ReadonlyMap<string, boolean> = NOTHING_FORCED;
   /** Conditions met without a value in this run, in order: key and how to name it. */
   undecided: { key: string; label: string }[] = [];
   /** Request headers by lower-case name. */
@@ -205,6 +234,7 @@ export class Sim {
     forced?: Map<string, boolean>,
   ) {
     if (forced) this.forced = forced;
+    this.tracing = req.trace !== false;
     let w = workers.get(model);
     if (!w) {
       w = resolveWorker(model.user, model.group, model.settings.uid, model.settings.gid);
@@ -228,10 +258,13 @@ export class Sim {
   }
 
   step(phase: string, message: string, directive: Directive | null = null) {
+    if (!this.tracing) return;
+    simStats.steps++;
     this.trace.push({ phase, message, directive });
   }
 
   unknown(msg: string) {
+    if (this.unknownLog) this.unknownLog.push(msg);
     if (!this.unknowns.includes(msg)) this.unknowns.push(msg);
   }
 

@@ -68,6 +68,19 @@ export interface Translated {
   scriptAliased: boolean;
 }
 
+/** The trace step naming the server that answers (each request that is not a lookup subrequest). */
+export function vhostStep(sim: Sim) {
+  const server = sim.server;
+  if (sim.tracing)
+    sim.step(
+      'vhost',
+      server.directive
+        ? `virtual host ${server.serverName ?? server.addresses.join(' ')} answers for Host "${sim.req.host ?? 'localhost'}"`
+        : 'the main server answers (no <VirtualHost> matches)',
+      server.directive,
+    );
+}
+
 /** The request line, the virtual host and translate_name. */
 export function translate(sim: Sim, uri: string, depth: number, sub: boolean): Translated | Final {
   const abs = ABSOLUTE.exec(uri);
@@ -94,14 +107,7 @@ export function translate(sim: Sim, uri: string, depth: number, sub: boolean): T
   sim.cur = { uri: path, query, filename: null };
   // post_read_request: the server's own SetEnvIf/BrowserMatch lines (once per request)
   if (!sub && depth === 0) applyEnvIf(sim, server.base.envIf, 'post_read_request');
-  if (!sub)
-    sim.step(
-      'vhost',
-      server.directive
-        ? `virtual host ${server.serverName ?? server.addresses.join(' ')} answers for Host "${sim.req.host ?? 'localhost'}"`
-        : 'the main server answers (no <VirtualHost> matches)',
-      server.directive,
-    );
+  if (!sub) vhostStep(sim);
 
   // ---- translate_name: server-context mod_rewrite (runs before any access check) ----
   let filename: string | null = null;
@@ -121,7 +127,7 @@ export function translate(sim: Sim, uri: string, depth: number, sub: boolean): T
       const m = redirectMatches(sim, rd, uriPath);
       if (m) {
         const cause = rd.status === 403 ? 'A29' : null;
-        sim.step('translate_name', `${rd.directive.name} answers ${rd.status} for ${uriPath}`, rd.directive);
+        if (sim.tracing) sim.step('translate_name', `${rd.directive.name} answers ${rd.status} for ${uriPath}`, rd.directive);
         return fin(rd.status, cause, rd.directive, `${rd.directive.name} ${rd.status}`);
       }
     }
@@ -130,7 +136,7 @@ export function translate(sim: Sim, uri: string, depth: number, sub: boolean): T
       if (target !== null) {
         filename = target;
         scriptAliased = al.script;
-        sim.step('translate_name', `${al.directive.name} maps ${uriPath} to ${target}`, al.directive);
+        if (sim.tracing) sim.step('translate_name', `${al.directive.name} maps ${uriPath} to ${target}`, al.directive);
         break;
       }
     }
@@ -138,7 +144,7 @@ export function translate(sim: Sim, uri: string, depth: number, sub: boolean): T
   if (filename === null) {
     const root = server.documentRoot?.value ?? '/var/www/html';
     filename = root.replace(/\/+$/, '') + uriPath;
-    sim.step('translate_name', `DocumentRoot ${root} maps ${uriPath} to ${filename}`, server.documentRoot?.by ?? null);
+    if (sim.tracing) sim.step('translate_name', `DocumentRoot ${root} maps ${uriPath} to ${filename}`, server.documentRoot?.by ?? null);
   }
 
   sim.cur.filename = filename;
@@ -149,11 +155,12 @@ export function translate(sim: Sim, uri: string, depth: number, sub: boolean): T
  * the Location walk on the full URL, then the access checks (docs/403-causes.md#a43). */
 export function forwardProxy(sim: Sim, url: string, by: Directive): Final & { filename?: string } {
   const filename = `proxy:${url}`;
-  sim.step(
-    'translate_name',
-    `mod_proxy: ProxyRequests On and ${url} does not name this server → forward proxy request for ${filename}`,
-    by,
-  );
+  if (sim.tracing)
+    sim.step(
+      'translate_name',
+      `mod_proxy: ProxyRequests On and ${url} does not name this server → forward proxy request for ${filename}`,
+      by,
+    );
   let conf = sim.server.base;
   for (const px of sim.server.proxies) {
     let hit: boolean;
@@ -165,20 +172,20 @@ export function forwardProxy(sim: Sim, url: string, by: Directive): Final & { fi
     if (!hit) continue;
     const label = sectionLabel(px);
     conf = mergeDirConf(conf, px.conf, label, px.directive);
-    sim.step('proxy_walk', `${label} applies to ${url}`, px.directive);
+    if (sim.tracing) sim.step('proxy_walk', `${label} applies to ${url}`, px.directive);
   }
   for (const loc of sim.server.locations) {
     if (locationMatches(sim, loc.kind, loc.path, loc.regex, url)) {
       const label = sectionLabel(loc);
       conf = mergeDirConf(conf, loc.conf, label, loc.directive);
-      sim.step('location_walk', `${label} applies`, loc.directive);
+      if (sim.tracing) sim.step('location_walk', `${label} applies`, loc.directive);
     }
   }
   conf = ifWalk(sim, conf);
   sim.applied = conf.trail;
   const access = accessChecks(sim, conf, filename);
   if (access) return { ...access, cause: access.status === 403 ? 'A43' : access.cause, filename };
-  sim.step('handler', `mod_proxy forwards the request to ${url}; the origin server answers`, by);
+  if (sim.tracing) sim.step('handler', `mod_proxy forwards the request to ${url}; the origin server answers`, by);
   return { status: null, outcome: 'unknown', cause: null, by, message: `forwarded to ${url}`, filename };
 }
 

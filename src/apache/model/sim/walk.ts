@@ -16,9 +16,9 @@ import { permits, type FsStat } from '../fs.js';
 import { describeOptions, effectiveOptions, OPT_SYM_LINKS, OPT_SYM_OWNER } from '../options.js';
 import { checkOverride, type OverrideState } from '../overrides.js';
 import { fnmatch } from '../regex.js';
-import { countDirs, sectionLabel } from '../sections.js';
+import { countDirs, sectionLabel, type ServerModel } from '../sections.js';
 import type { ConfigRegex } from '../../../regex-engine.js';
-import { fin, type FileType, type Final, type Sim } from './state.js';
+import { fin, simStats, type FileType, type Final, type Sim, type TraceStep } from './state.js';
 
 /** What map_to_storage and the Location walk leave: the merged config, the file name and its type. */
 export interface Walked {
@@ -48,7 +48,7 @@ export function locationWalk(sim: Sim, conf: DirConf, uriPath: string): DirConf 
     if (locationMatches(sim, loc.kind, loc.path, loc.regex, uriPath)) {
       const label = sectionLabel(loc);
       conf = mergeDirConf(conf, loc.conf, label, loc.directive);
-      sim.step('location_walk', `${label} applies`, loc.directive);
+      if (sim.tracing) sim.step('location_walk', `${label} applies`, loc.directive);
     }
   }
   return conf;
@@ -69,8 +69,49 @@ export function locationMatches(sim: Sim, kind: string, path: string, regex: { o
   return p.endsWith('/') || uri.length === p.length || uri[p.length] === '/';
 }
 
-/** ap_directory_walk + regex directories + ap_file_walk. */
+/** A directory walk without a disk: its result and what it left in the request (unknowns, trace
+ * steps; null when it was walked without a trace). */
+interface WalkMemo {
+  result: Walked | Final;
+  unknowns: string[];
+  steps: TraceStep[] | null;
+}
+
+/** Walks without a disk (and without .htaccess files handed in), by server and file name: such a
+ * walk reads nothing but the server's sections and the file name. A lint probe's directory lookup
+ * and its GET of the same file, the rules' extra requests and the proofs' explains walk the same
+ * names again. Weak on the server, so a model's walks go with it. */
+const walkMemo = new WeakMap<ServerModel, Map<string, WalkMemo>>();
+
+/** ap_directory_walk + regex directories + ap_file_walk; remembered per server and file name when
+ * the walk cannot read the disk. */
 export function directoryWalk(sim: Sim, filename: string, uri: string): Walked | Final {
+  if (sim.fs || sim.req.htaccess) return walkDirectories(sim, filename, uri);
+  let byName = walkMemo.get(sim.server);
+  if (!byName) walkMemo.set(sim.server, (byName = new Map()));
+  const hit = byName.get(filename);
+  if (hit && (hit.steps || !sim.tracing)) {
+    simStats.walksReused++;
+    for (const u of hit.unknowns) sim.unknown(u);
+    if (sim.tracing) for (const t of hit.steps!) sim.trace.push(t);
+    return hit.result;
+  }
+  const saved = sim.trace.length;
+  const outer = sim.unknownLog;
+  const unknowns: string[] = (sim.unknownLog = []);
+  let result: Walked | Final;
+  try {
+    result = walkDirectories(sim, filename, uri);
+  } finally {
+    sim.unknownLog = outer;
+  }
+  if (outer) for (const u of unknowns) outer.push(u);
+  byName.set(filename, { result, unknowns, steps: sim.tracing ? sim.trace.slice(saved) : null });
+  return result;
+}
+
+function walkDirectories(sim: Sim, filename: string, uri: string): Walked | Final {
+  simStats.walks++;
   const server = sim.server;
   let conf = server.base;
   const dirs = server.directories;
@@ -91,7 +132,7 @@ export function directoryWalk(sim: Sim, filename: string, uri: string): Walked |
       if (!match) continue;
       const label = sectionLabel(s);
       conf = mergeDirConf(conf, s.conf, label, s.directive);
-      sim.step('directory_walk', `${label} applies to ${cur}`, s.directive);
+      if (sim.tracing) sim.step('directory_walk', `${label} applies to ${cur}`, s.directive);
     }
     // This level's .htaccess.
     const ht = htaccess(sim, cur, conf);
@@ -104,11 +145,12 @@ export function directoryWalk(sim: Sim, filename: string, uri: string): Walked |
     if (sim.fs) {
       const parent = sim.fs.stat(cur.replace(/(.)\/$/, '$1'));
       if (parent && !permits(parent, sim.worker, 1)) {
-        sim.step(
-          'directory_walk',
-          `${sim.worker.user} lacks search (x) permission on ${cur} (mode ${parent.mode.toString(8)}): AH00035`,
-          sim.model.userDirective,
-        );
+        if (sim.tracing)
+          sim.step(
+            'directory_walk',
+            `${sim.worker.user} lacks search (x) permission on ${cur} (mode ${parent.mode.toString(8)}): AH00035`,
+            sim.model.userDirective,
+          );
         return fin(
           403,
           'A12',
@@ -129,24 +171,26 @@ export function directoryWalk(sim: Sim, filename: string, uri: string): Walked |
         const o = effectiveOptions(conf.options);
         const by = conf.optionsBy[conf.optionsBy.length - 1] ?? null;
         if (!(o & (OPT_SYM_LINKS | OPT_SYM_OWNER))) {
-          sim.step(
-            'directory_walk',
-            `${next} is a symlink and Options for ${cur} (${describeOptions(o)}) allow neither FollowSymLinks nor SymLinksIfOwnerMatch: AH00037`,
-            by,
-          );
+          if (sim.tracing)
+            sim.step(
+              'directory_walk',
+              `${next} is a symlink and Options for ${cur} (${describeOptions(o)}) allow neither FollowSymLinks nor SymLinksIfOwnerMatch: AH00037`,
+              by,
+            );
           return fin(403, 'A11', by, `AH00037: Symbolic link not allowed or link target not accessible: ${next}`);
         }
         st = sim.fs.stat(next);
         if (!st) {
-          sim.step('directory_walk', `${next} is a dangling symlink: AH00037`, by);
+          if (sim.tracing) sim.step('directory_walk', `${next} is a dangling symlink: AH00037`, by);
           return fin(403, 'A11', by, `AH00037: Symbolic link not allowed or link target not accessible: ${next}`);
         }
         if (o & OPT_SYM_OWNER && st.uid !== ls.uid) {
-          sim.step(
-            'directory_walk',
-            `${next}: SymLinksIfOwnerMatch and the link owner (${ls.uid}) differs from the target owner (${st.uid}): AH00037`,
-            by,
-          );
+          if (sim.tracing)
+            sim.step(
+              'directory_walk',
+              `${next}: SymLinksIfOwnerMatch and the link owner (${ls.uid}) differs from the target owner (${st.uid}): AH00037`,
+              by,
+            );
           return fin(403, 'A11', by, `AH00037: Symbolic link not allowed or link target not accessible: ${next}`);
         }
       }
@@ -192,7 +236,7 @@ export function directoryWalk(sim: Sim, filename: string, uri: string): Walked |
       if (!fnmatch(s.path.replace(/\/+$/, ''), finalName)) continue;
       const label = sectionLabel(s);
       conf = mergeDirConf(conf, s.conf, label, s.directive);
-      sim.step('directory_walk', `${label} applies to the file ${finalName}`, s.directive);
+      if (sim.tracing) sim.step('directory_walk', `${label} applies to the file ${finalName}`, s.directive);
     }
   }
   // Regex <Directory ~> / <DirectoryMatch>, in config order, against the whole filename.
@@ -206,7 +250,7 @@ export function directoryWalk(sim: Sim, filename: string, uri: string): Walked |
     if (sim.rxMatches(s.regex.re, testName)) {
       const label = sectionLabel(s);
       conf = mergeDirConf(conf, s.conf, label, s.directive);
-      sim.step('directory_walk', `${label} applies`, s.directive);
+      if (sim.tracing) sim.step('directory_walk', `${label} applies`, s.directive);
     }
   }
   // ap_file_walk: <Files>/<FilesMatch> on the last component.
@@ -223,7 +267,7 @@ export function directoryWalk(sim: Sim, filename: string, uri: string): Walked |
     } else m = /[*?[]/.test(f.pattern) ? fnmatch(f.pattern, testFile, false) : f.pattern === testFile;
     if (m) {
       conf = mergeDirConf(conf, f.conf, `<${f.directive.name} ${f.pattern}>`, f.directive);
-      sim.step('file_walk', `<${f.directive.name} ${f.pattern}> applies to "${testFile}"`, f.directive);
+      if (sim.tracing) sim.step('file_walk', `<${f.directive.name} ${f.pattern}> applies to "${testFile}"`, f.directive);
     }
   }
   return { conf, filename: finalName, type };
@@ -268,7 +312,7 @@ function ifChain(sim: Sim, conf: DirConf, list: NestedSection[], depth: number):
       }
     }
     const shown = f.kind === 'else' ? '<Else>' : `<${name} ${f.pattern}>`;
-    sim.step('if_walk', `${shown} ${hold ? 'holds: its directives apply' : 'does not hold'}`, d);
+    if (sim.tracing) sim.step('if_walk', `${shown} ${hold ? 'holds: its directives apply' : 'does not hold'}`, d);
     if (hold) {
       out = mergeDirConf(out, f.conf, shown, d);
       out = ifChain(sim, out, f.conf.nested, depth + 1);
@@ -293,7 +337,7 @@ export function htaccess(sim: Sim, dir: string, conf: DirConf): DirConf | Final 
       if (!st) continue;
       const parent = sim.fs.stat(dirKey);
       if (!permits(st, sim.worker, 4) || (parent && !permits(parent, sim.worker, 1))) {
-        sim.step('directory_walk', `${path} exists but ${sim.worker.user} cannot read it: AH00529`, by);
+        if (sim.tracing) sim.step('directory_walk', `${path} exists but ${sim.worker.user} cannot read it: AH00529`, by);
         return fin(
           403,
           'A16',
@@ -345,7 +389,7 @@ export function applyHtaccess(sim: Sim, parsed: ParsedFile, dir: string, conf: D
   );
   if (parsed.errors.length) {
     const e = parsed.errors[0];
-    sim.step('directory_walk', `${parsed.source.path}: syntax error: ${e.message}`, null);
+    if (sim.tracing) sim.step('directory_walk', `${parsed.source.path}: syntax error: ${e.message}`, null);
     return fin(500, null, null, `${parsed.source.path}: ${e.message}`);
   }
   const kept: Directive[] = [];
@@ -355,10 +399,10 @@ export function applyHtaccess(sim: Sim, parsed: ParsedFile, dir: string, conf: D
       const v = checkOverride(d, st, sim.model.modules);
       if (v) {
         if (v.nonfatal) {
-          sim.step('directory_walk', `${parsed.source.path}: ${v.message} (ignored: AllowOverride Nonfatal)`, d);
+          if (sim.tracing) sim.step('directory_walk', `${parsed.source.path}: ${v.message} (ignored: AllowOverride Nonfatal)`, d);
           continue;
         }
-        sim.step('directory_walk', `${parsed.source.path}: ${v.message}; real Apache answers 500`, d);
+        if (sim.tracing) sim.step('directory_walk', `${parsed.source.path}: ${v.message}; real Apache answers 500`, d);
         return fin(500, null, d, `${parsed.source.path}: ${v.message}`);
       }
       if (d.block) {
@@ -384,9 +428,9 @@ export function applyHtaccess(sim: Sim, parsed: ParsedFile, dir: string, conf: D
   });
   const err = local.find((n) => n.severity === 'error');
   if (err) {
-    sim.step('directory_walk', `${parsed.source.path}: ${err.message}; real Apache answers 500`, err.directive);
+    if (sim.tracing) sim.step('directory_walk', `${parsed.source.path}: ${err.message}; real Apache answers 500`, err.directive);
     return fin(500, null, err.directive, `${parsed.source.path}: ${err.message}`);
   }
-  sim.step('directory_walk', `${parsed.source.path} is read (AllowOverride allows it)`, by);
+  if (sim.tracing) sim.step('directory_walk', `${parsed.source.path} is read (AllowOverride allows it)`, by);
   return mergeDirConf(conf, compiled, parsed.source.path, null);
 }
