@@ -28,10 +28,10 @@ export function rewrite(sim: Sim, scope: Scope, st: ReqState, phase: string): { 
         if (!ifs) continue;
         const v = ifCondition(sim, d, st, phase);
         if (v === false) {
-          sim.step(phase, `if (${condText(d)}) is false`, d);
+          if (sim.tracing) sim.step(phase, `if (${condText(d)}) is false`, d);
           continue;
         }
-        sim.step(phase, `if (${condText(d)}) is true: its block's configuration applies from here on`, d);
+        if (sim.tracing) sim.step(phase, `if (${condText(d)}) is true: its block's configuration applies from here on`, d);
         conf = ifs;
         const res = exec(ifs.body, ifs);
         if (res) return res;
@@ -49,7 +49,7 @@ export function rewrite(sim: Sim, scope: Scope, st: ReqState, phase: string): { 
             if (code > 999) {
               // nginx -t: "invalid return code" (ngx_http_rewrite_return); the server does not start
               sim.r.unknown.push(`return ${a[0]}: nginx rejects a return code above 999, so this configuration does not load`);
-              sim.step(phase, `return ${a[0]}: not a valid return code`, d);
+              if (sim.tracing) sim.step(phase, `return ${a[0]}: not a valid return code`, d);
               sim.stop(null, 'unknown');
             }
           } else {
@@ -57,11 +57,11 @@ export function rewrite(sim: Sim, scope: Scope, st: ReqState, phase: string): { 
             text = a[0] ?? '';
           }
           const t = text === null ? null : sim.expand(text, st, phase);
-          sim.step(phase, `return ${code}${text !== null ? ` "${text}"` : ''}`, d);
+          if (sim.tracing) sim.step(phase, `return ${code}${text !== null ? ` "${text}"` : ''}`, d);
           return { kind: 'return', code, text: t === undefined ? '?' : t, directive: d };
         }
         case 'break':
-          sim.step(phase, 'break: no further rewrite directives run', d);
+          if (sim.tracing) sim.step(phase, 'break: no further rewrite directives run', d);
           return 'break';
         case 'set':
           setVariable(sim, d, st, phase);
@@ -104,7 +104,7 @@ function rewriteDirective(sim: Sim, d: Directive, st: ReqState, phase: string): 
     if (i === 1) return null;
   } else {
     if (!m || isUnknown(m)) {
-      sim.step(phase, `rewrite ${pattern} does not match`, d);
+      if (sim.tracing) sim.step(phase, `rewrite ${pattern} does not match`, d);
       return null;
     }
     caps = m.captures;
@@ -117,7 +117,7 @@ function rewriteDirective(sim: Sim, d: Directive, st: ReqState, phase: string): 
   const isUrl = /^(https?:\/\/|\$scheme)/.test(replacement);
   if (isUrl || flag === 'redirect' || flag === 'permanent') {
     const code = flag === 'permanent' ? 301 : 302;
-    sim.step(phase, `rewrite redirects (${code}) to "${out}"`, d);
+    if (sim.tracing) sim.step(phase, `rewrite redirects (${code}) to "${out}"`, d);
     return { kind: 'return', code, text: out, directive: d };
   }
   let uri = out;
@@ -131,7 +131,7 @@ function rewriteDirective(sim: Sim, d: Directive, st: ReqState, phase: string): 
   st.uri = toBinary(uri);
   st.args = args;
   st.internal = true;
-  sim.step(phase, `rewrite changes $uri to "${uri}"${flag ? ` (${flag})` : ''}`, d);
+  if (sim.tracing) sim.step(phase, `rewrite changes $uri to "${uri}"${flag ? ` (${flag})` : ''}`, d);
   if (flag === 'last') return 'last';
   if (flag === 'break') return 'break';
   return 'changed';

@@ -9,9 +9,10 @@ import type { CauseId } from '../../../causes.js';
 import type { NginxModel } from '../tree.js';
 import { Run, Sim, Stop } from './context.js';
 import { runRequest } from './server.js';
-import type { Outcome, SimRequest, SimResult, TraceStep } from './types.js';
+import { simStats, type Outcome, type SimRequest, type SimResult, type TraceStep } from './types.js';
 
 export function simulate(model: NginxModel, req: SimRequest): SimResult {
+  simStats.simulations++;
   const maxRuns = req.maxRuns ?? 64;
   const results: { outcome: Outcome; run: Run; sim: Sim }[] = [];
   const queue: number[][] = [[]];
@@ -22,7 +23,9 @@ export function simulate(model: NginxModel, req: SimRequest): SimResult {
       break;
     }
     const script = queue.shift()!;
-    const run = new Run(script);
+    simStats.runs++;
+    // only the first run's trace is read (it is the result's): the others build none
+    const run = new Run(script, results.length === 0);
     const sim = new Sim(model, req, run);
     let outcome: Outcome;
     try {

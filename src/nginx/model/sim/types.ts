@@ -83,3 +83,7 @@ export function at(d: Directive | null | undefined): string | undefined {
 }
 /** `at` of each directive, written once (every trace step and choice point names one). */
 const places = new WeakMap<Directive, string>();
+
+/** Work counters (issue 12's shape tests): simulations, runs (one per explored sequence of answers to
+ * the choice points) and trace steps built. */
+export const simStats = { simulations: 0, runs: 0, steps: 0 };
