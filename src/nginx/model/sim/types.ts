@@ -35,6 +35,13 @@ export interface SimRequest {
   credentials?: 'valid' | ((userFile: string, user: string, password: string) => boolean | null);
   /** Bound on explored possibilities (default 64). */
   maxRuns?: number;
+  /**
+   * Only the merged status (and, when it is known, the first run's trace) will be read, as by a proof:
+   * stop exploring once the status is known to be null (the first run's is null, or two runs disagree
+   * on it, whatever the other runs give). `possibleOutcomes`, `mayAlso` and `unknowns` then list only
+   * the runs explored; a known status explores every run, as without it.
+   */
+  statusOnly?: boolean;
 }
 
 export type OutcomeKind =
