@@ -171,9 +171,10 @@ export class Sim {
     if (this.req.fs && this.worker) {
       return openAs(this.req.fs, path, this.worker, { read, disableSymlinks: s.disableSymlinks.value });
     }
-    const key = path.replace(/\/+/g, '/').replace(/(.)\/$/, '$1');
+    const merged = path.replace(/\/+/g, '/');
+    const key = merged.replace(/(.)\/$/, '$1');
     // a trailing slash asks for a directory: open("file/") is ENOTDIR, so "a file" is no answer
-    const slash = key !== path.replace(/\/+/g, '/');
+    const slash = key !== merged;
     if (slash) may = [...new Set(may.map((k) => (k === 'file' ? 'dir' : k)))];
     let kind = this.r.fsAnswers.get(key);
     if (slash && kind === 'file') return { ok: false, errno: 'ENOTDIR', at: key };

@@ -18,14 +18,37 @@ export interface RewriteStop {
   directive: Directive;
 }
 
+/** A directive of the rewrite module in a scope's body, with the scope of an `if` block. */
+interface RewriteCode {
+  d: Directive;
+  ifs: IfScope | null;
+}
+const REWRITE_DIRECTIVES = new Set(['return', 'break', 'set', 'rewrite']);
+const rewriteCodes = new WeakMap<Scope, RewriteCode[]>();
+
+/** The directives of `scope`'s body the rewrite phases run, in config order (the `if` blocks with
+ * their scope), listed once per scope (the model does not change): every (internal) request through
+ * a scope ran over all of its body, and looked its `if` scopes up, each time. */
+function codeOf(scope: Scope): RewriteCode[] {
+  let list = rewriteCodes.get(scope);
+  if (list) return list;
+  list = [];
+  for (const d of scope.body) {
+    if (d.name === 'if' && d.block) {
+      const ifs = scope.ifs.find((x) => x.block === d);
+      if (ifs) list.push({ d, ifs });
+    } else if (!d.block && REWRITE_DIRECTIVES.has(d.name)) list.push({ d, ifs: null });
+  }
+  rewriteCodes.set(scope, list);
+  return list;
+}
+
 export function rewrite(sim: Sim, scope: Scope, st: ReqState, phase: string): { conf: Scope; stop?: RewriteStop; last?: boolean } {
   let conf: Scope = scope;
   let changed = false;
-  const exec = (body: Directive[], owner: Scope): RewriteStop | 'break' | 'last' | null => {
-    for (const d of body) {
-      if (d.name === 'if' && d.block) {
-        const ifs: IfScope | undefined = owner.ifs.find((x) => x.block === d);
-        if (!ifs) continue;
+  const exec = (owner: Scope): RewriteStop | 'break' | 'last' | null => {
+    for (const { d, ifs } of codeOf(owner)) {
+      if (ifs) {
         const v = ifCondition(sim, d, st, phase);
         if (v === false) {
           if (sim.tracing) sim.step(phase, `if (${condText(d)}) is false`, d);
@@ -33,11 +56,10 @@ export function rewrite(sim: Sim, scope: Scope, st: ReqState, phase: string): { 
         }
         if (sim.tracing) sim.step(phase, `if (${condText(d)}) is true: its block's configuration applies from here on`, d);
         conf = ifs;
-        const res = exec(ifs.body, ifs);
+        const res = exec(ifs);
         if (res) return res;
         continue;
       }
-      if (d.block) continue;
       switch (d.name) {
         case 'return': {
           const a = d.args.map((x) => x.value);
@@ -80,7 +102,7 @@ export function rewrite(sim: Sim, scope: Scope, st: ReqState, phase: string): { 
     }
     return null;
   };
-  const res = exec(scope.body, scope);
+  const res = exec(scope);
   if (res && typeof res === 'object') return { conf, stop: res };
   if (res === 'last') return { conf, last: phase === 'rewrite' };
   if (res === 'break') return { conf };
