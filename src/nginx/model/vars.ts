@@ -140,15 +140,26 @@ export function setVariable(sim: Sim, d: Directive, st: ReqState, phase: string)
   if (sim.tracing) sim.step(phase, `set $${name} = ${v === undefined ? '(unknown)' : `"${fromBinary(v)}"`}`, d);
 }
 
-/** Evaluate an `if` condition (ngx_http_rewrite_if_condition); unknown parts become a choice point. */
-export function ifCondition(sim: Sim, d: Directive, st: ReqState, phase: string): boolean {
+/** The operands of each `if` without the parentheses, read once per directive (every simulated
+ * request through the scope evaluates it; the config does not change). Read only. */
+const conditions = new WeakMap<Directive, readonly string[]>();
+function operands(d: Directive): readonly string[] {
+  let a = conditions.get(d) as string[] | undefined;
+  if (a) return a;
   // The parentheses are tokens of their own or stick to the first/last argument (unquoted).
-  const a = d.args.map((x) => x.value);
+  a = d.args.map((x) => x.value);
   const raws = d.args.map((x) => x.raw);
   if (raws[0] === '(') (a.shift(), raws.shift());
   else if (a.length && raws[0].startsWith('(')) a[0] = a[0].slice(1);
   if (raws[raws.length - 1] === ')') (a.pop(), raws.pop());
   else if (a.length && raws[raws.length - 1].endsWith(')') && d.args.at(-1)!.quote === null) a[a.length - 1] = a[a.length - 1].slice(0, -1);
+  conditions.set(d, a);
+  return a;
+}
+
+/** Evaluate an `if` condition (ngx_http_rewrite_if_condition); unknown parts become a choice point. */
+export function ifCondition(sim: Sim, d: Directive, st: ReqState, phase: string): boolean {
+  const a = operands(d);
   const ask = (why: string): boolean =>
     sim.r.choose(`if:${at(d)}:${st.uri}`, [`if (${condText(d)}) is true (${why})`, `if (${condText(d)}) is false (${why})`]) === 0;
   if (a.length === 1) {
