@@ -7,6 +7,7 @@
  */
 import { defineRule } from '../src/rule.js';
 import { directiveText, lineOf } from '../src/nginx/model/cache.js';
+import type { Directive } from '../src/ast.js';
 import type { LimitExcept } from '../src/nginx/model/tree.js';
 
 export default defineRule({
@@ -25,16 +26,24 @@ export default defineRule({
   check(ctx) {
     const m = ctx.model;
     if (m.server !== 'nginx') return;
+    // a limit_except in a snippet that many servers include is one block in many scopes: the engine
+    // keeps its first report (same place, same message: the block and the deny it names), so the
+    // later ones are not proved
+    const reported = new Map<Directive, Set<Directive>>();
     for (const scope of m.scopes()) {
       if (scope.kind !== 'limit_except' || !scope.block) continue;
       const le = scope as LimitExcept;
       const refused = m.refusesEveryone(le);
       if (!refused || refused.directive.name !== 'deny') continue;
       const deny = refused.directive;
+      if (reported.get(scope.block)?.has(deny)) continue;
       // A method the block does not list, shown by explain to get 403.
       const proof = ctx.prove(m.requestTo(le), { status: 403 });
       if (proof === false) continue;
       const node = le.block!;
+      let seen = reported.get(node);
+      if (!seen) reported.set(node, (seen = new Set()));
+      seen.add(deny);
       const getListed = le.methods.includes('GET');
       const methods = getListed ? [...new Set(['GET', 'HEAD', ...le.methods])].join(', ') : le.methods.join(', ');
       ctx.report({

@@ -49,14 +49,13 @@ export default defineRule({
         if (why) ctx.report({ node: d, arg: d.args.length - 1, messageId: 'errorTarget', data: { ...data, target, why } });
       }
       const st = m.settingsAt(scope);
-      for (const [list, status, limit] of [
-        [st.limitReq, st.limitReqStatus, 'limit_req'],
-        [st.limitConn, st.limitConnStatus, 'limit_conn'],
-      ] as const) {
-        const d = status.directive;
-        if (list.length && status.value === 403 && d)
-          ctx.report({ node: d, arg: 0, messageId: 'limitStatus', data: { directive: directiveText(d), limit } });
-      }
+      // (two checks written out: a table literal here was made again for each of the scopes)
+      const req = st.limitReqStatus.directive;
+      if (st.limitReq.length && st.limitReqStatus.value === 403 && req)
+        ctx.report({ node: req, arg: 0, messageId: 'limitStatus', data: { directive: directiveText(req), limit: 'limit_req' } });
+      const conn = st.limitConnStatus.directive;
+      if (st.limitConn.length && st.limitConnStatus.value === 403 && conn)
+        ctx.report({ node: conn, arg: 0, messageId: 'limitStatus', data: { directive: directiveText(conn), limit: 'limit_conn' } });
     }
   },
 });

@@ -10,6 +10,8 @@ import { directiveText, lineOf } from '../src/nginx/model/cache.js';
 import { nearest } from '../src/nginx/model/tree.js';
 
 const MODULES = ['proxy', 'fastcgi', 'uwsgi', 'scgi'];
+/** The directive names per module, made once (this rule asks for them in every scope). */
+const NAMES = MODULES.map((m) => ({ valid: [`${m}_cache_valid`], cache: [`${m}_cache`], key: [`${m}_cache_key`] }));
 const PER_CLIENT = /\$(cookie_|http_authorization|http_cookie|remote_addr|binary_remote_addr|remote_user|jwt|ssl_client)/;
 
 export default defineRule({
@@ -25,11 +27,12 @@ export default defineRule({
   },
   check(ctx) {
     for (const scope of ctx.model.server === 'nginx' ? ctx.model.scopes() : []) {
-      for (const m of MODULES) {
-        const valid = nearest(scope, [`${m}_cache_valid`]);
-        const cache = nearest(scope, [`${m}_cache`])?.directives.at(-1);
-        if (!valid || !cache || cache.args[0]?.value === 'off') continue;
-        const key = nearest(scope, [`${m}_cache_key`])?.directives.at(-1);
+      for (const n of NAMES) {
+        const valid = nearest(scope, n.valid);
+        if (!valid) continue;
+        const cache = nearest(scope, n.cache)?.directives.at(-1);
+        if (!cache || cache.args[0]?.value === 'off') continue;
+        const key = nearest(scope, n.key)?.directives.at(-1);
         if (key && PER_CLIENT.test(key.args.map((a) => a.value).join(' '))) continue;
         for (const d of valid.directives) {
           const codes = d.args.slice(0, -1).map((a) => a.value);

@@ -9,6 +9,7 @@
 import { defineRule } from '../src/rule.js';
 import { directiveText, lineOf } from '../src/nginx/model/cache.js';
 import { own } from '../src/nginx/model/tree.js';
+import type { Directive } from '../src/ast.js';
 
 export default defineRule({
   id: 'nginx-satisfy-auth-combination',
@@ -28,23 +29,31 @@ export default defineRule({
   check(ctx) {
     const m = ctx.model;
     if (m.server !== 'nginx') return;
+    // auth and deny inherited by many scopes (set at server level, or in a snippet every server
+    // includes) make the same report at the same place each time; the engine keeps the first, so
+    // the later ones are not proved (issue 12: one explain per scope for the same finding)
+    const reported = new Map<Directive, Set<Directive>>();
     for (const scope of m.scopes()) {
       if (scope.kind === 'http' || scope.kind === 'if') continue;
       const st = m.settingsAt(scope);
       const auth = st.authBasic.value !== null ? st.authBasic.directive : st.authRequest.value !== null ? st.authRequest.directive : null;
       const who = st.access.rules.length ? m.clientsOf(scope) : null;
       const deny = st.access.rules.find((r) => r.action === 'deny' && r.directive)?.directive;
-      if (auth && deny && st.satisfy.value === 'all' && who?.allowed && who.refused) {
+      if (auth && deny && st.satisfy.value === 'all' && who?.allowed && who.refused && !reported.get(auth)?.has(deny)) {
         // A client the list refuses, shown by explain to get 403 without being asked for credentials.
         const sample = m.requestTo(scope);
         const proof = ctx.prove(sample && { ...sample, ip: who.refused }, { status: 403 });
-        if (proof !== false)
+        if (proof !== false) {
+          let r = reported.get(auth);
+          if (!r) reported.set(auth, (r = new Set()));
+          r.add(deny);
           ctx.report({
             proof,
             node: auth,
             messageId: 'allRefuses',
             data: { auth: directiveText(auth), deny: directiveText(deny), line: lineOf(deny, auth) },
           });
+        }
       }
       const sat = st.satisfy.directive;
       if (

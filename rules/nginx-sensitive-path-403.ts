@@ -7,6 +7,7 @@
  */
 import { defineRule } from '../src/rule.js';
 import { directiveText } from '../src/nginx/model/cache.js';
+import type { Directive } from '../src/ast.js';
 import type { Location } from '../src/nginx/model/tree.js';
 
 /** Over the pattern with literal dots written `\.` (regex locations as written, prefix and exact
@@ -28,6 +29,10 @@ export default defineRule({
   check(ctx) {
     const m = ctx.model;
     if (m.server !== 'nginx') return;
+    // A location in a snippet included by every server is one block with one `deny` in each server's
+    // scopes: the engine keeps only its first report (same place, same message), so the later ones
+    // are not proved (issue 12: one explain per server for the same finding).
+    const reported = new Set<Directive>();
     for (const scope of m.scopes()) {
       if (scope.kind !== 'location' || !scope.block) continue;
       const loc = scope as Location;
@@ -37,8 +42,10 @@ export default defineRule({
       // may answer something else: then there is nothing to say).
       const refused = m.refusesEveryone(loc);
       const node = refused && loc.body.includes(refused.directive) ? refused.directive : null;
-      const proof = node && ctx.prove(m.requestTo(loc), { status: 403, decidedBy: node });
-      if (!node || proof === false) continue;
+      if (!node || reported.has(node)) continue;
+      const proof = ctx.prove(m.requestTo(loc), { status: 403, decidedBy: node });
+      if (proof === false) continue;
+      reported.add(node);
       ctx.report({
         node,
         messageId: 'guarded',

@@ -27,7 +27,9 @@ export interface ExplainOptions {
   htaccess?: Map<string, ParsedFile>;
   /** Only what a proof reads (status, cause, deciding directive, the trace's messages and places):
    * no access-rule details, directive texts of other steps, suggestions, verdict or config problems.
-   * The simulation is the same. nginx only (issue 12: a lint explains one request per proof). */
+   * The simulation stops exploring once the status is known to be null (possible outcomes, unknowns
+   * and `mayAlso` then list only the runs explored, and the trace is empty); a known status is
+   * simulated as without it. nginx only (issue 12: a lint explains one request per proof). */
   brief?: boolean;
 }
 

@@ -213,8 +213,11 @@ export function explainNginx(set: ConfigSet, configPath: string, req: ExplainReq
     : req.user
       ? ('valid' as const)
       : undefined;
+  const brief = opts.brief === true;
   const r = simulate(model, {
     ...(credentials ? { credentials } : {}),
+    // a proof reads nothing of an unknown status: stop exploring once the status is known to be null
+    ...(brief ? { statusOnly: true } : {}),
     method: req.method,
     uri: req.target,
     host,
@@ -234,8 +237,8 @@ export function explainNginx(set: ConfigSet, configPath: string, req: ExplainReq
   const outcome = outcomeName(status, outcomeKind);
   const scopes = scopeIndex(model);
   const di = r.decisive;
-  const brief = opts.brief === true;
-  const steps: ExplainStep[] = r.trace.map((t, i) => {
+  // brief (a proof) and no status: the proof is null, the trace is not read
+  const steps: ExplainStep[] = (brief && status === null ? [] : r.trace).map((t, i) => {
     const details = brief ? undefined : accessDetails(t, scopes);
     return {
       n: i + 1,
@@ -247,7 +250,7 @@ export function explainNginx(set: ConfigSet, configPath: string, req: ExplainReq
       ...(details ? { details } : {}),
     };
   });
-  const decisive = di >= 0 ? steps[di] : null;
+  const decisive = di >= 0 ? (steps[di] ?? null) : null;
   const possibleOutcomes = possible.map(toPossible);
   const { errors, warnings } = brief ? { errors: [], warnings: [] } : configProblems(set, cwd);
   const assumptions = commonAssumptions(req, host, hostFrom, opts.fs);

@@ -15,6 +15,17 @@ import type { SampleInput } from './types.js';
 
 const METHODS = ['POST', 'PUT', 'DELETE', 'PATCH', 'GET'];
 
+/** Examples of a compiled regex, by the regex: the same pattern text is one compiled object
+ * (translatePcre caches it), so a location or server name that every server repeats (a shared
+ * snippet's `location ~ /\.git`) generates its examples once (issue 12). The lists are read only. */
+const hostExamples = new WeakMap<object, readonly string[]>();
+const pathExamples = new WeakMap<object, readonly string[]>();
+function memo(cache: WeakMap<object, readonly string[]>, key: object, make: () => string[]): readonly string[] {
+  let v = cache.get(key);
+  if (v === undefined) cache.set(key, (v = make()));
+  return v;
+}
+
 /** Host names that may select `server`, most specific first. */
 function hostCandidates(server: Server): string[] {
   const out: string[] = [];
@@ -22,18 +33,25 @@ function hostCandidates(server: Server): string[] {
     if (n.kind === 'exact' && n.name && n.name !== '_') out.push(n.name.replace(/^\./, ''));
     else if (n.kind === 'head') out.push(`www${n.name}`);
     else if (n.kind === 'tail') out.push(`${n.name}com`);
-    else if (n.kind === 'regex' && n.regex?.ok) out.push(...regexExamples(n.regex.regex, 4, (s) => [s, `www.${s}`, `${s}.test`]));
+    else if (n.kind === 'regex' && n.regex?.ok) {
+      const re = n.regex.regex;
+      out.push(...memo(hostExamples, re, () => regexExamples(re, 4, (s) => [s, `www.${s}`, `${s}.test`])));
+    }
   }
   out.push('unnamed.invalid');
   return out.filter((h) => /^[a-z0-9.-]+$/i.test(h) && !h.startsWith('.'));
 }
 
 /** URI paths that may reach `loc` (verified by the caller). */
-function pathCandidates(loc: Location | null): string[] {
+function pathCandidates(loc: Location | null): readonly string[] {
   if (!loc) return ['/', '/index.html', '/x'];
   if (loc.modifier === '@') return [];
   if (loc.modifier === '=') return [loc.name];
-  if (loc.modifier === '~' || loc.modifier === '~*') return loc.regex?.ok ? uriExamples(loc.regex.regex, 12) : [];
+  if (loc.modifier === '~' || loc.modifier === '~*') {
+    if (!loc.regex?.ok) return [];
+    const re = loc.regex.regex;
+    return memo(pathExamples, re, () => uriExamples(re, 12));
+  }
   const base = loc.name;
   return [base, `${base}${base.endsWith('/') ? '' : '/'}x`, `${base}x`];
 }

@@ -137,18 +137,29 @@ export function setVariable(sim: Sim, d: Directive, st: ReqState, phase: string)
   const name = (d.args[0]?.value ?? '').replace(/^\$/, '');
   const v = expand(sim, d.args[1]?.value ?? '', st, phase);
   st.vars.set(name, v === undefined ? null : v);
-  sim.step(phase, `set $${name} = ${v === undefined ? '(unknown)' : `"${fromBinary(v)}"`}`, d);
+  if (sim.tracing) sim.step(phase, `set $${name} = ${v === undefined ? '(unknown)' : `"${fromBinary(v)}"`}`, d);
 }
 
-/** Evaluate an `if` condition (ngx_http_rewrite_if_condition); unknown parts become a choice point. */
-export function ifCondition(sim: Sim, d: Directive, st: ReqState, phase: string): boolean {
+/** The operands of each `if` without the parentheses, read once per directive (every simulated
+ * request through the scope evaluates it; the config does not change). Read only. */
+const conditions = new WeakMap<Directive, readonly string[]>();
+function operands(d: Directive): readonly string[] {
+  let a = conditions.get(d) as string[] | undefined;
+  if (a) return a;
   // The parentheses are tokens of their own or stick to the first/last argument (unquoted).
-  const a = d.args.map((x) => x.value);
+  a = d.args.map((x) => x.value);
   const raws = d.args.map((x) => x.raw);
   if (raws[0] === '(') (a.shift(), raws.shift());
   else if (a.length && raws[0].startsWith('(')) a[0] = a[0].slice(1);
   if (raws[raws.length - 1] === ')') (a.pop(), raws.pop());
   else if (a.length && raws[raws.length - 1].endsWith(')') && d.args.at(-1)!.quote === null) a[a.length - 1] = a[a.length - 1].slice(0, -1);
+  conditions.set(d, a);
+  return a;
+}
+
+/** Evaluate an `if` condition (ngx_http_rewrite_if_condition); unknown parts become a choice point. */
+export function ifCondition(sim: Sim, d: Directive, st: ReqState, phase: string): boolean {
+  const a = operands(d);
   const ask = (why: string): boolean =>
     sim.r.choose(`if:${at(d)}:${st.uri}`, [`if (${condText(d)}) is true (${why})`, `if (${condText(d)}) is false (${why})`]) === 0;
   if (a.length === 1) {
@@ -260,17 +271,18 @@ function evalMap(sim: Sim, name: string, d: Directive, st: ReqState, phase: stri
   const src = expand(sim, srcText, st, phase);
   const label = `map ${d.args[0]?.raw ?? ''} $${name}`;
   if (src === undefined) {
-    sim.step(phase, `$${name}: ${label} cannot be evaluated: ${srcText} is not known`, d);
+    if (sim.tracing) sim.step(phase, `$${name}: ${label} cannot be evaluated: ${srcText} is not known`, d);
     return { value: undefined, volatile };
   }
   const finish = (e: Directive | null, why: string): { value: string | undefined; volatile: boolean } => {
     const raw = e ? (e.args[0]?.value ?? '') : '';
     const value = expand(sim, raw, st, phase);
-    sim.step(
-      phase,
-      `$${name} = ${value === undefined ? '(unknown)' : show(value)} from ${label}${volatile ? ' (volatile)' : ''}: ${why}`,
-      e ?? d,
-    );
+    if (sim.tracing)
+      sim.step(
+        phase,
+        `$${name} = ${value === undefined ? '(unknown)' : show(value)} from ${label}${volatile ? ' (volatile)' : ''}: ${why}`,
+        e ?? d,
+      );
     return { value, volatile };
   };
   let key = src;
@@ -333,7 +345,7 @@ function evalGeo(sim: Sim, name: string, d: Directive, st: ReqState, phase: stri
   if (d.args.length > 1) addrText = expand(sim, d.args[0].value, st, phase);
   else addrText = sim.realAddr ?? sim.req.clientIp ?? '127.0.0.1';
   if (addrText === undefined) {
-    sim.step(phase, `$${name}: ${label} cannot be evaluated: ${d.args[0].raw} is not known`, d);
+    if (sim.tracing) sim.step(phase, `$${name}: ${label} cannot be evaluated: ${d.args[0].raw} is not known`, d);
     return undefined;
   }
   const ranges = es.some((e) => e.name === 'ranges' && e.args.length === 0);
@@ -411,11 +423,12 @@ function evalGeo(sim: Sim, name: string, d: Directive, st: ReqState, phase: stri
   }
   const pick = best ?? def;
   const value = pick ? (pick.args[0]?.value ?? '') : '';
-  sim.step(
-    phase,
-    `$${name} = ${show(value)} from ${label}: ${addr.text}${via} ${best ? `is in ${best.name}` : pick ? 'is in no listed network: default' : 'is in no listed network and there is no default: empty'}`,
-    pick ?? d,
-  );
+  if (sim.tracing)
+    sim.step(
+      phase,
+      `$${name} = ${show(value)} from ${label}: ${addr.text}${via} ${best ? `is in ${best.name}` : pick ? 'is in no listed network: default' : 'is in no listed network and there is no default: empty'}`,
+      pick ?? d,
+    );
   return value;
 }
 
@@ -470,21 +483,23 @@ function evalSplit(sim: Sim, name: string, d: Directive, st: ReqState, phase: st
     const i = sim.r.choose(`split:${at(d)}`, opts);
     const e = parts[i]?.e ?? null;
     const value = e ? (e.args[0]?.value ?? '') : '';
-    sim.step(
-      phase,
-      `$${name} = ${show(value)} from ${label}: the key is not known, so it depends on its hash (buckets: ${buckets})`,
-      e ?? d,
-    );
+    if (sim.tracing)
+      sim.step(
+        phase,
+        `$${name} = ${show(value)} from ${label}: the key is not known, so it depends on its hash (buckets: ${buckets})`,
+        e ?? d,
+      );
     return value;
   }
   const hash = murmurHash2(Buffer.from(src, 'latin1'));
   const hit = parts.find((p) => hash < p.limit || p.limit === 0) ?? null;
   const value = hit ? (hit.e.args[0]?.value ?? '') : '';
-  sim.step(
-    phase,
-    `$${name} = ${show(value)} from ${label}: MurmurHash2 of ${show(src)} is ${hash} (${((hash / 0x100000000) * 100).toFixed(2)}% of the range): ${hit ? `the ${hit.e.name} bucket` : 'no bucket: empty'} (buckets: ${buckets})`,
-    hit?.e ?? d,
-  );
+  if (sim.tracing)
+    sim.step(
+      phase,
+      `$${name} = ${show(value)} from ${label}: MurmurHash2 of ${show(src)} is ${hash} (${((hash / 0x100000000) * 100).toFixed(2)}% of the range): ${hit ? `the ${hit.e.name} bucket` : 'no bucket: empty'} (buckets: ${buckets})`,
+      hit?.e ?? d,
+    );
   return value;
 }
 
@@ -503,7 +518,7 @@ function invalidReferer(sim: Sim, phase: string): string | undefined {
   const ref = sim.headers.get('referer');
   const vals = d.args.map((a) => a.value);
   const result = (v: string, why: string): string => {
-    sim.step(phase, `$invalid_referer = ${show(v)}: ${why}`, d);
+    if (sim.tracing) sim.step(phase, `$invalid_referer = ${show(v)}: ${why}`, d);
     return v;
   };
   if (ref === undefined) return result(vals.includes('none') ? '' : '1', `no Referer header${vals.includes('none') ? ' (none)' : ''}`);
@@ -590,7 +605,7 @@ function computeSecureLink(sim: Sim, scope: Scope, st: ReqState, phase: string):
   const md5 = nearest(scope, ['secure_link_md5'])?.directives.at(-1);
   const secret = nearest(scope, ['secure_link_secret'])?.directives.at(-1);
   const say = (value: string, expires: string, why: string, d: Directive | undefined) => {
-    sim.step(phase, `$secure_link = ${show(value)}: ${why}`, d ?? null);
+    if (sim.tracing) sim.step(phase, `$secure_link = ${show(value)}: ${why}`, d ?? null);
     return { value, expires };
   };
   if (link && md5) {

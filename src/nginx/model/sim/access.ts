@@ -22,7 +22,7 @@ export function preaccess(sim: Sim, conf: Scope, s: EffectiveSettings): void {
   void conf;
   if (s.limitReq.length) {
     const code = s.limitReqStatus.value;
-    sim.step('preaccess', `limit_req may answer ${code} when the rate is exceeded`, s.limitReq[0]);
+    if (sim.tracing) sim.step('preaccess', `limit_req may answer ${code} when the rate is exceeded`, s.limitReq[0]);
     sim.r.mayAlso.push({
       status: code,
       outcome: 'limited',
@@ -32,7 +32,7 @@ export function preaccess(sim: Sim, conf: Scope, s: EffectiveSettings): void {
   }
   if (s.limitConn.length) {
     const code = s.limitConnStatus.value;
-    sim.step('preaccess', `limit_conn may answer ${code} when too many connections are open`, s.limitConn[0]);
+    if (sim.tracing) sim.step('preaccess', `limit_conn may answer ${code} when too many connections are open`, s.limitConn[0]);
     sim.r.mayAlso.push({
       status: code,
       outcome: 'limited',
@@ -53,7 +53,7 @@ export function access(
   depth: number,
 ): { status: number; cause: CauseId | null } | null {
   if (sim.subrequests > 0) {
-    sim.step('access', 'a subrequest: the access phase is skipped');
+    if (sim.tracing) sim.step('access', 'a subrequest: the access phase is skipped');
     return null;
   }
   const any = s.satisfy.value === 'any';
@@ -66,18 +66,20 @@ export function access(
     const client = parseClient(addr);
     const m = client ? firstMatch(s.access.rules, client) : null;
     if (!m) {
-      sim.step(
-        'access',
-        `no allow/deny rule matches ${addr}: the access module declines (the rules are from ${s.access.from ? scopeLabel(s.access.from) : 'nowhere'})`,
-        s.access.directives[0],
-      );
+      if (sim.tracing)
+        sim.step(
+          'access',
+          `no allow/deny rule matches ${addr}: the access module declines (the rules are from ${s.access.from ? scopeLabel(s.access.from) : 'nowhere'})`,
+          s.access.directives[0],
+        );
       return null;
     }
     if (m.rule.action === 'allow') {
-      sim.step('access', `"allow ${m.rule.text}" is the first rule that matches ${addr}`, m.rule.directive);
+      if (sim.tracing) sim.step('access', `"allow ${m.rule.text}" is the first rule that matches ${addr}`, m.rule.directive);
       return { ok: true };
     }
-    sim.step('access', `"deny ${m.rule.text}" is the first rule that matches ${addr}: 403 (access forbidden by rule)`, m.rule.directive);
+    if (sim.tracing)
+      sim.step('access', `"deny ${m.rule.text}" is the first rule that matches ${addr}: 403 (access forbidden by rule)`, m.rule.directive);
     return { fail: 403, cause: inLimitExcept ? 'N02' : 'N01' };
   };
   // 2. auth_basic
@@ -85,7 +87,7 @@ export function access(
     if (s.authBasic.value === null) return null;
     const auth = sim.headers.get('authorization');
     if (!auth || !/^basic\s/i.test(auth)) {
-      sim.step('access', `auth_basic "${s.authBasic.value}" and no credentials: 401`, s.authBasic.directive);
+      if (sim.tracing) sim.step('access', `auth_basic "${s.authBasic.value}" and no credentials: 401`, s.authBasic.directive);
       return { fail: 401, cause: null };
     }
     const file = s.authBasicUserFile.value;
@@ -97,7 +99,7 @@ export function access(
     if (path && sim.req.fs && sim.worker) {
       const o = openAs(sim.req.fs, path, sim.worker);
       if (!o.ok && o.errno === 'ENOENT') {
-        sim.step('access', `auth_basic_user_file ${path} does not exist: 403`, s.authBasicUserFile.directive);
+        if (sim.tracing) sim.step('access', `auth_basic_user_file ${path} does not exist: 403`, s.authBasicUserFile.directive);
         return { fail: 403, cause: 'N04' };
       }
     }
@@ -119,7 +121,7 @@ export function access(
           open.map((k) => options[k]),
         )
       ];
-    if (verdict !== null && (sim.req.fs || typeof cred === 'function'))
+    if (sim.tracing && verdict !== null && (sim.req.fs || typeof cred === 'function'))
       sim.step(
         'access',
         `auth_basic: ${options[i]}${typeof cred === 'function' && path ? ` (checked against ${path})` : ''}`,
@@ -142,7 +144,7 @@ export function access(
           : code === 401 || code === 403
             ? `${code}`
             : `500 (auth_request accepts only 2xx, 401 and 403)`;
-      sim.step('access', `auth_request ${s.authRequest.value}: the subrequest answers ${code}: ${verdict}`, d);
+      if (sim.tracing) sim.step('access', `auth_request ${s.authRequest.value}: the subrequest answers ${code}: ${verdict}`, d);
       if (code >= 200 && code < 300) return { ok: true };
       if (code === 401) return { fail: 401, cause: null };
       if (code === 403) return { fail: 403, cause: 'N05' };
@@ -153,7 +155,8 @@ export function access(
       `the auth_request subrequest answers 401`,
       `the auth_request subrequest answers 403`,
     ]);
-    sim.step('access', `auth_request ${s.authRequest.value}: the outcome depends on the subrequest`, s.authRequest.directive);
+    if (sim.tracing)
+      sim.step('access', `auth_request ${s.authRequest.value}: the outcome depends on the subrequest`, s.authRequest.directive);
     if (i === 0) return { ok: true };
     return i === 1 ? { fail: 401, cause: null } : { fail: 403, cause: 'N05' };
   };
@@ -165,7 +168,7 @@ export function access(
       continue;
     }
     if ('ok' in res) {
-      sim.step('access', 'satisfy any: one access check passed, access granted', s.satisfy.directive);
+      if (sim.tracing) sim.step('access', 'satisfy any: one access check passed, access granted', s.satisfy.directive);
       return null;
     }
     results.push(res);
@@ -174,7 +177,7 @@ export function access(
     const f = results.filter((x): x is { fail: number; cause: CauseId | null } => x !== null && 'fail' in x);
     const auth = f.find((x) => x.fail === 401);
     const pick = auth ?? f[f.length - 1];
-    sim.step('access', `satisfy any: every access check failed: ${pick.fail}`, s.satisfy.directive);
+    if (sim.tracing) sim.step('access', `satisfy any: every access check failed: ${pick.fail}`, s.satisfy.directive);
     return { status: pick.fail, cause: pick.fail === 403 ? 'N03' : null };
   }
   return null;
@@ -228,7 +231,8 @@ export function realIp(sim: Sim, conf: Scope, phase = 'preaccess'): string {
     if (recursive) for (let i = list.length - 1; i >= 0 && isTrusted(list[i]); i--) real = list[i - 1] ?? list[i];
   } else real = v.trim();
   if (!real || !parseClient(real)) return peer;
-  sim.step(phase, `realip: ${peer} is trusted (set_real_ip_from), the client address is ${real} from ${hdr}`, from.directives[0]);
+  if (sim.tracing)
+    sim.step(phase, `realip: ${peer} is trusted (set_real_ip_from), the client address is ${real} from ${hdr}`, from.directives[0]);
   return real;
 }
 
@@ -254,7 +258,7 @@ function authSubrequest(sim: Sim, target: string, st: ReqState, depth: number, d
     captures: [],
     named: {},
   };
-  sim.step('access', `auth_request: subrequest to "${target}"`, d);
+  if (sim.tracing) sim.step('access', `auth_request: subrequest to "${target}"`, d);
   const saved = sim.location;
   const trace = sim.r.trace.length;
   sim.subrequests++;

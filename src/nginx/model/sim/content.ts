@@ -26,7 +26,7 @@ export function tryFiles(sim: Sim, conf: Scope, s: EffectiveSettings, st: ReqSta
         `try_files candidate "${a[i]}" does not exist`,
       ]);
       if (c === 1) continue;
-      sim.step('precontent', `try_files: "${a[i]}" exists (assumed)`, d);
+      if (sim.tracing) sim.step('precontent', `try_files: "${a[i]}" exists (assumed)`, d);
       sim.stop(null, 'unknown');
     }
     const path = sim.mapPath(conf, v, st);
@@ -34,14 +34,16 @@ export function tryFiles(sim: Sim, conf: Scope, s: EffectiveSettings, st: ReqSta
     const o = sim.open(path, s, false, 'try_files candidate', dir ? ['dir', 'none'] : ['file', 'dir', 'none']);
     const hit = o.ok && (dir ? o.type === 'dir' : o.type !== 'dir');
     if (!hit) {
-      sim.step('precontent', `try_files: "${fromBinary(v)}" → ${path} ${o.ok ? `is a ${o.type}` : `fails (${o.errno})`}, next`, d);
+      if (sim.tracing)
+        sim.step('precontent', `try_files: "${fromBinary(v)}" → ${path} ${o.ok ? `is a ${o.type}` : `fails (${o.errno})`}, next`, d);
       continue;
     }
-    sim.step(
-      'precontent',
-      `try_files: "${fromBinary(v)}" → ${path} ${o.type === 'dir' ? 'is a directory' : 'exists'}; $uri becomes "${fromBinary(v)}"`,
-      d,
-    );
+    if (sim.tracing)
+      sim.step(
+        'precontent',
+        `try_files: "${fromBinary(v)}" → ${path} ${o.type === 'dir' ? 'is a directory' : 'exists'}; $uri becomes "${fromBinary(v)}"`,
+        d,
+      );
     const q = v.indexOf('?');
     st.uri = q === -1 ? v : v.slice(0, q);
     if (q !== -1) st.args = v.slice(q + 1);
@@ -51,19 +53,19 @@ export function tryFiles(sim: Sim, conf: Scope, s: EffectiveSettings, st: ReqSta
   if (last === undefined) return null;
   if (/^=[0-9]+$/.test(last)) {
     const code = Number(last.slice(1));
-    sim.step('precontent', `try_files: no candidate exists: ${code}`, d);
+    if (sim.tracing) sim.step('precontent', `try_files: no candidate exists: ${code}`, d);
     return error(sim, code, st, conf, depth, 'error', code === 403 ? 'N08' : null);
   }
   const v = sim.expand(last, st, 'precontent');
   if (v === undefined) {
-    sim.step('precontent', `try_files falls back to "${last}", which is not known`, d);
+    if (sim.tracing) sim.step('precontent', `try_files falls back to "${last}", which is not known`, d);
     sim.stop(null, 'unknown');
   }
   if (v.startsWith('@')) {
-    sim.step('precontent', `try_files: no candidate exists: named location ${v}`, d);
+    if (sim.tracing) sim.step('precontent', `try_files: no candidate exists: named location ${v}`, d);
     return named(sim, v, st, depth);
   }
-  sim.step('precontent', `try_files: no candidate exists: internal redirect to "${fromBinary(v)}"`, d);
+  if (sim.tracing) sim.step('precontent', `try_files: no candidate exists: internal redirect to "${fromBinary(v)}"`, d);
   return internalRedirect(sim, v, st, depth);
 }
 
@@ -71,11 +73,11 @@ export function content(sim: Sim, conf: Scope, s: EffectiveSettings, st: ReqStat
   const h = handlerOf(conf);
   if (h && h.name !== 'flv' && h.name !== 'mp4') {
     if (h.name === 'stub_status') {
-      sim.step('content', 'stub_status answers 200', h);
+      if (sim.tracing) sim.step('content', 'stub_status answers 200', h);
       return done(sim, 200, 'handler', st);
     }
     if (h.name === 'empty_gif') {
-      sim.step('content', 'empty_gif answers', h);
+      if (sim.tracing) sim.step('content', 'empty_gif answers', h);
       return METHODS_STATIC.includes(st.method) ? done(sim, 200, 'handler', st) : error(sim, 405, st, conf, depth, 'error');
     }
     const proxied = /_pass$/.test(h.name);
@@ -94,10 +96,10 @@ export function content(sim: Sim, conf: Scope, s: EffectiveSettings, st: ReqStat
         cause: 'N21',
         when: [`the backend of ${h.name} answers 403${intercepted ? ' (intercepted: error_page for 403 then applies)' : ''}`],
       });
-      if (ic?.value)
+      if (sim.tracing && ic?.value)
         sim.step('content', `${ic.directive?.name ?? 'intercept_errors'} on: backend errors ≥ 300 go through error_page`, ic.directive);
     }
-    sim.step('content', `${h.name} handles the request: the ${proxied ? 'backend' : 'handler'} decides the status`, h);
+    if (sim.tracing) sim.step('content', `${h.name} handles the request: the ${proxied ? 'backend' : 'handler'} decides the status`, h);
     return { status: null, outcome: proxied ? 'proxied' : 'handler', cause: null, when: [] };
   }
   const uri = st.uri;
@@ -106,36 +108,38 @@ export function content(sim: Sim, conf: Scope, s: EffectiveSettings, st: ReqStat
   if (other) return other;
   const path = sim.mapPath(conf, uri, st);
   if (path === null) {
-    sim.step('content', 'the file path depends on an unknown variable', s.root.directive);
+    if (sim.tracing) sim.step('content', 'the file path depends on an unknown variable', s.root.directive);
     sim.stop(null, 'unknown');
   }
   const o = sim.open(path, s, true, 'file', ['file', 'none', 'dir']);
   if (!o.ok) {
     if (o.errno === 'EACCES') {
-      sim.step('content', `open() "${path}" failed (13: Permission denied): ${o.why}`, s.root.directive);
+      if (sim.tracing) sim.step('content', `open() "${path}" failed (13: Permission denied): ${o.why}`, s.root.directive);
       return error(sim, 403, st, conf, depth, 'error', h ? 'N17' : 'N10');
     }
     if (o.errno === 'ELOOP') {
-      sim.step('content', `open() "${path}" failed (40: Too many levels of symbolic links): ${o.why}`, s.disableSymlinks.directive);
+      if (sim.tracing)
+        sim.step('content', `open() "${path}" failed (40: Too many levels of symbolic links): ${o.why}`, s.disableSymlinks.directive);
       return error(sim, 403, st, conf, depth, 'error', h ? 'N17' : 'N11');
     }
-    sim.step(
-      'content',
-      `open() "${path}" failed (${o.errno === 'ENOTDIR' ? '20: Not a directory' : '2: No such file or directory'}): 404`,
-      s.root.directive,
-    );
+    if (sim.tracing)
+      sim.step(
+        'content',
+        `open() "${path}" failed (${o.errno === 'ENOTDIR' ? '20: Not a directory' : '2: No such file or directory'}): 404`,
+        s.root.directive,
+      );
     return error(sim, 404, st, conf, depth, 'error');
   }
   if (o.type === 'dir') {
-    sim.step('content', `${path} is a directory: 301 to "${fromBinary(uri)}/"`, s.root.directive);
+    if (sim.tracing) sim.step('content', `${path} is a directory: 301 to "${fromBinary(uri)}/"`, s.root.directive);
     return done(sim, 301, 'redirect', st);
   }
   if (o.type !== 'file') return error(sim, 404, st, conf, depth, 'error');
   if (st.method === 'POST') {
-    sim.step('content', 'the static module answers 405 to POST on a file');
+    if (sim.tracing) sim.step('content', 'the static module answers 405 to POST on a file');
     return error(sim, 405, st, conf, depth, 'error');
   }
-  sim.step('content', `serves ${path}`, s.root.directive);
+  if (sim.tracing) sim.step('content', `serves ${path}`, s.root.directive);
   return done(sim, 200, 'static', st);
 }
 
@@ -144,7 +148,7 @@ function directoryIndex(sim: Sim, conf: Scope, s: EffectiveSettings, st: ReqStat
   const uri = st.uri;
   if (s.randomIndex.value && ['GET', 'HEAD'].includes(st.method)) {
     const dir = sim.mapPath(conf, uri, st);
-    sim.step('content', 'random_index on: serves a random file of the directory', s.randomIndex.directive);
+    if (sim.tracing) sim.step('content', 'random_index on: serves a random file of the directory', s.randomIndex.directive);
     if (dir && sim.req.fs && sim.worker && !canList(sim.req.fs, dir, sim.worker)) return error(sim, 403, st, conf, depth, 'error', 'N16');
     sim.stop(null, 'random-index');
   }
@@ -153,11 +157,11 @@ function directoryIndex(sim: Sim, conf: Scope, s: EffectiveSettings, st: ReqStat
     for (const nameRaw of s.index.value) {
       const name = sim.expand(nameRaw, st, 'content');
       if (name === undefined) {
-        sim.step('content', `index "${nameRaw}" is not known`, s.index.directive);
+        if (sim.tracing) sim.step('content', `index "${nameRaw}" is not known`, s.index.directive);
         sim.stop(null, 'unknown');
       }
       if (name.startsWith('/')) {
-        sim.step('content', `index "${name}" is absolute: internal redirect`, s.index.directive);
+        if (sim.tracing) sim.step('content', `index "${name}" is absolute: internal redirect`, s.index.directive);
         return internalRedirect(sim, name, st, depth);
       }
       const dir = sim.mapPath(conf, uri, st);
@@ -165,19 +169,20 @@ function directoryIndex(sim: Sim, conf: Scope, s: EffectiveSettings, st: ReqStat
       const path = dir + fromBinary(name);
       const o = sim.open(path, s, false, 'index file');
       if (o.ok) {
-        sim.step(
-          'content',
-          `index: ${path} exists: internal redirect to "${fromBinary(uri + name)}" (location search and access checks run again)`,
-          s.index.directive,
-        );
+        if (sim.tracing)
+          sim.step(
+            'content',
+            `index: ${path} exists: internal redirect to "${fromBinary(uri + name)}" (location search and access checks run again)`,
+            s.index.directive,
+          );
         return internalRedirect(sim, uri + name, st, depth);
       }
       if (o.errno === 'EACCES') {
-        sim.step('content', `index: "${path}" is forbidden (${o.why})`, s.index.directive);
+        if (sim.tracing) sim.step('content', `index: "${path}" is forbidden (${o.why})`, s.index.directive);
         return error(sim, 403, st, conf, depth, 'error', 'N13');
       }
       if (o.errno === 'ELOOP') {
-        sim.step('content', `index: ${o.why}`, s.disableSymlinks.directive);
+        if (sim.tracing) sim.step('content', `index: ${o.why}`, s.disableSymlinks.directive);
         return error(sim, 403, st, conf, depth, 'error', 'N14');
       }
       if (o.errno === 'ENOTDIR') return error(sim, 404, st, conf, depth, 'error');
@@ -185,35 +190,37 @@ function directoryIndex(sim: Sim, conf: Scope, s: EffectiveSettings, st: ReqStat
         dirTested = true;
         const dres = sim.open(dir, s, false, 'directory', ['dir', 'none']);
         if (!dres.ok) {
-          sim.step(
-            'content',
-            `directory ${dir} ${dres.errno === 'EACCES' ? `is not searchable (${dres.why})` : 'does not exist'}`,
-            s.root.directive,
-          );
+          if (sim.tracing)
+            sim.step(
+              'content',
+              `directory ${dir} ${dres.errno === 'EACCES' ? `is not searchable (${dres.why})` : 'does not exist'}`,
+              s.root.directive,
+            );
           if (dres.errno === 'EACCES') return error(sim, 403, st, conf, depth, 'error', 'N13');
           return error(sim, 404, st, conf, depth, 'error');
         }
       }
-      sim.step('content', `index: ${path} does not exist`, s.index.directive);
+      if (sim.tracing) sim.step('content', `index: ${path} does not exist`, s.index.directive);
     }
   }
   if (s.autoindex.value && ['GET', 'HEAD'].includes(st.method)) {
     const dir = sim.mapPath(conf, uri, st);
     if (dir && sim.req.fs && sim.worker && !canList(sim.req.fs, dir, sim.worker)) {
-      sim.step('content', `autoindex on but ${dir} cannot be listed: 403`, s.autoindex.directive);
+      if (sim.tracing) sim.step('content', `autoindex on but ${dir} cannot be listed: 403`, s.autoindex.directive);
       return error(sim, 403, st, conf, depth, 'error', 'N15');
     }
-    sim.step('content', 'autoindex on: the directory is listed', s.autoindex.directive);
+    if (sim.tracing) sim.step('content', 'autoindex on: the directory is listed', s.autoindex.directive);
     return done(sim, 200, 'autoindex', st);
   }
   const other = davOrNotStatic(sim, s, st, conf, depth);
   if (other) return other;
   const dir = sim.mapPath(conf, uri, st);
-  sim.step(
-    'content',
-    `directory index of "${dir ?? fromBinary(uri)}" is forbidden: no index file, autoindex off`,
-    s.index.directive ?? s.autoindex.directive,
-  );
+  if (sim.tracing)
+    sim.step(
+      'content',
+      `directory index of "${dir ?? fromBinary(uri)}" is forbidden: no index file, autoindex off`,
+      s.index.directive ?? s.autoindex.directive,
+    );
   return error(sim, 403, st, conf, depth, 'error', 'N12');
 }
 
@@ -221,11 +228,11 @@ function directoryIndex(sim: Sim, conf: Scope, s: EffectiveSettings, st: ReqStat
  * on the disk) or any other than GET/HEAD/POST (405 from the static module). Null to go on. */
 function davOrNotStatic(sim: Sim, s: EffectiveSettings, st: ReqState, conf: Scope, depth: number): Outcome | null {
   if (s.davMethods.value.includes(st.method)) {
-    sim.step('content', `dav_methods handles ${st.method}`, s.davMethods.directive);
+    if (sim.tracing) sim.step('content', `dav_methods handles ${st.method}`, s.davMethods.directive);
     return { status: null, outcome: 'dav', cause: null, when: [] };
   }
   if (!METHODS_STATIC.includes(st.method)) {
-    sim.step('content', `the static module answers 405 to ${st.method}`);
+    if (sim.tracing) sim.step('content', `the static module answers 405 to ${st.method}`);
     return error(sim, 405, st, conf, depth, 'error');
   }
   return null;

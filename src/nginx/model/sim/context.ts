@@ -12,7 +12,7 @@ import { effectiveSettings, type EffectiveSettings } from '../settings.js';
 import type { Location, NginxModel, Scope, Server } from '../tree.js';
 import { nearest } from '../tree.js';
 import { expand as expandVars, type VarCache } from '../vars.js';
-import { at, type Outcome, type OutcomeKind, type SimRequest, type TraceStep } from './types.js';
+import { at, simStats, type Outcome, type OutcomeKind, type SimRequest, type TraceStep } from './types.js';
 
 /** Thrown to end a run with an outcome from anywhere in the phases. */
 export class Stop {
@@ -30,7 +30,16 @@ export class Run {
   readonly unknown: string[] = [];
   readonly mayAlso: Outcome[] = [];
   pos = 0;
-  constructor(readonly script: number[]) {}
+  /**
+   * Whether this run keeps its trace. The driver reads only the first run's (its trace is the
+   * result's); the runs after it explore other answers for their outcome, assumptions, unknowns and
+   * `mayAlso`, and nothing in a run reads its own trace, so they build no steps: the phases test
+   * `sim.tracing` before writing a step's message.
+   */
+  constructor(
+    readonly script: number[],
+    readonly tracing = true,
+  ) {}
   /** A choice point: the answer this run takes (the same key gets the same answer all along). */
   choose(key: string, options: string[]): number {
     const m = this.memo.get(key);
@@ -43,6 +52,8 @@ export class Run {
     return idx;
   }
   step(phase: string, message: string, directive: Directive | null = null): void {
+    if (!this.tracing) return;
+    simStats.steps++;
     this.trace.push({ phase, message, directive, at: at(directive) });
   }
 }
@@ -79,11 +90,14 @@ export class Sim {
   readonly prefix: string;
   /** Values of map/geo/split_clients variables computed in this run (not `volatile` ones). */
   readonly varCache: VarCache = new Map();
+  /** The run keeps a trace (see Run.tracing): test it before building a step's message. */
+  readonly tracing: boolean;
   constructor(
     readonly model: NginxModel,
     readonly req: SimRequest,
     readonly r: Run,
   ) {
+    this.tracing = r.tracing;
     this.headers = new Map(Object.entries(req.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
     if (req.host !== undefined && !this.headers.has('host')) this.headers.set('host', req.host);
     const u = model.user;
@@ -157,9 +171,10 @@ export class Sim {
     if (this.req.fs && this.worker) {
       return openAs(this.req.fs, path, this.worker, { read, disableSymlinks: s.disableSymlinks.value });
     }
-    const key = path.replace(/\/+/g, '/').replace(/(.)\/$/, '$1');
+    const merged = path.replace(/\/+/g, '/');
+    const key = merged.replace(/(.)\/$/, '$1');
     // a trailing slash asks for a directory: open("file/") is ENOTDIR, so "a file" is no answer
-    const slash = key !== path.replace(/\/+/g, '/');
+    const slash = key !== merged;
     if (slash) may = [...new Set(may.map((k) => (k === 'file' ? 'dir' : k)))];
     let kind = this.r.fsAnswers.get(key);
     if (slash && kind === 'file') return { ok: false, errno: 'ENOTDIR', at: key };

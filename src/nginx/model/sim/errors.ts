@@ -16,7 +16,7 @@ import type { Outcome, OutcomeKind } from './types.js';
 export function internalRedirect(sim: Sim, target: string, st: ReqState, depth: number): Outcome {
   st.uriChanges--;
   if (st.uriChanges === 0) {
-    sim.step('redirect', '500: rewrite or internal redirection cycle');
+    if (sim.tracing) sim.step('redirect', '500: rewrite or internal redirection cycle');
     sim.stop(500, 'error');
   }
   if (depth > 40) {
@@ -29,7 +29,7 @@ export function internalRedirect(sim: Sim, target: string, st: ReqState, depth: 
   st.uri = n.ok ? n.uri : target;
   if (q !== -1) st.args = target.slice(q + 1);
   st.internal = true;
-  sim.step('redirect', `internal redirect to "${fromBinary(st.uri)}"`);
+  if (sim.tracing) sim.step('redirect', `internal redirect to "${fromBinary(st.uri)}"`);
   return fromServerRewrite(sim, st, depth + 1);
 }
 
@@ -38,12 +38,12 @@ export function named(sim: Sim, name: string, st: ReqState, depth: number): Outc
   if (st.uriChanges === 0) sim.stop(500, 'error');
   const loc = findNamed(sim.server!, name);
   if (!loc) {
-    sim.step('redirect', `named location ${name} not found: 500`);
+    if (sim.tracing) sim.step('redirect', `named location ${name} not found: 500`);
     sim.stop(500, 'error');
   }
   st.internal = true;
   sim.location = loc;
-  sim.step('redirect', `named location ${name}`, loc.block);
+  if (sim.tracing) sim.step('redirect', `named location ${name}`, loc.block);
   return locationPhases(sim, loc, st, depth + 1);
 }
 
@@ -67,11 +67,12 @@ export function error(
       if (page.overwrite >= 0) st.errStatus = page.overwrite;
       else st.errStatus = status;
       const target = sim.expand(page.target, st, 'error-page');
-      sim.step(
-        'error-page',
-        `error_page for ${status}${page.overwrite > 0 ? ` (answer ${page.overwrite})` : page.overwrite === 0 ? " (answer with the target's status)" : ''} → "${page.target}"`,
-        page.directive,
-      );
+      if (sim.tracing)
+        sim.step(
+          'error-page',
+          `error_page for ${status}${page.overwrite > 0 ? ` (answer ${page.overwrite})` : page.overwrite === 0 ? " (answer with the target's status)" : ''} → "${page.target}"`,
+          page.directive,
+        );
       if (page.overwrite === 403) st.cause = 'N09';
       if (target === undefined) sim.stop(null, 'unknown');
       if (target.startsWith('/')) {

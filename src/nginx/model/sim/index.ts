@@ -12,4 +12,4 @@
  * - ../vars.ts: variables and `if` conditions.
  */
 export { simulate, decisiveIndex } from './run.js';
-export { at, type Outcome, type OutcomeKind, type SimRequest, type SimResult, type TraceStep } from './types.js';
+export { at, simStats, type Outcome, type OutcomeKind, type SimRequest, type SimResult, type TraceStep } from './types.js';

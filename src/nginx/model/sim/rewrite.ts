@@ -18,26 +18,48 @@ export interface RewriteStop {
   directive: Directive;
 }
 
+/** A directive of the rewrite module in a scope's body, with the scope of an `if` block. */
+interface RewriteCode {
+  d: Directive;
+  ifs: IfScope | null;
+}
+const REWRITE_DIRECTIVES = new Set(['return', 'break', 'set', 'rewrite']);
+const rewriteCodes = new WeakMap<Scope, RewriteCode[]>();
+
+/** The directives of `scope`'s body the rewrite phases run, in config order (the `if` blocks with
+ * their scope), listed once per scope (the model does not change): every (internal) request through
+ * a scope ran over all of its body, and looked its `if` scopes up, each time. */
+function codeOf(scope: Scope): RewriteCode[] {
+  let list = rewriteCodes.get(scope);
+  if (list) return list;
+  list = [];
+  for (const d of scope.body) {
+    if (d.name === 'if' && d.block) {
+      const ifs = scope.ifs.find((x) => x.block === d);
+      if (ifs) list.push({ d, ifs });
+    } else if (!d.block && REWRITE_DIRECTIVES.has(d.name)) list.push({ d, ifs: null });
+  }
+  rewriteCodes.set(scope, list);
+  return list;
+}
+
 export function rewrite(sim: Sim, scope: Scope, st: ReqState, phase: string): { conf: Scope; stop?: RewriteStop; last?: boolean } {
   let conf: Scope = scope;
   let changed = false;
-  const exec = (body: Directive[], owner: Scope): RewriteStop | 'break' | 'last' | null => {
-    for (const d of body) {
-      if (d.name === 'if' && d.block) {
-        const ifs: IfScope | undefined = owner.ifs.find((x) => x.block === d);
-        if (!ifs) continue;
+  const exec = (owner: Scope): RewriteStop | 'break' | 'last' | null => {
+    for (const { d, ifs } of codeOf(owner)) {
+      if (ifs) {
         const v = ifCondition(sim, d, st, phase);
         if (v === false) {
-          sim.step(phase, `if (${condText(d)}) is false`, d);
+          if (sim.tracing) sim.step(phase, `if (${condText(d)}) is false`, d);
           continue;
         }
-        sim.step(phase, `if (${condText(d)}) is true: its block's configuration applies from here on`, d);
+        if (sim.tracing) sim.step(phase, `if (${condText(d)}) is true: its block's configuration applies from here on`, d);
         conf = ifs;
-        const res = exec(ifs.body, ifs);
+        const res = exec(ifs);
         if (res) return res;
         continue;
       }
-      if (d.block) continue;
       switch (d.name) {
         case 'return': {
           const a = d.args.map((x) => x.value);
@@ -49,7 +71,7 @@ export function rewrite(sim: Sim, scope: Scope, st: ReqState, phase: string): { 
             if (code > 999) {
               // nginx -t: "invalid return code" (ngx_http_rewrite_return); the server does not start
               sim.r.unknown.push(`return ${a[0]}: nginx rejects a return code above 999, so this configuration does not load`);
-              sim.step(phase, `return ${a[0]}: not a valid return code`, d);
+              if (sim.tracing) sim.step(phase, `return ${a[0]}: not a valid return code`, d);
               sim.stop(null, 'unknown');
             }
           } else {
@@ -57,11 +79,11 @@ export function rewrite(sim: Sim, scope: Scope, st: ReqState, phase: string): { 
             text = a[0] ?? '';
           }
           const t = text === null ? null : sim.expand(text, st, phase);
-          sim.step(phase, `return ${code}${text !== null ? ` "${text}"` : ''}`, d);
+          if (sim.tracing) sim.step(phase, `return ${code}${text !== null ? ` "${text}"` : ''}`, d);
           return { kind: 'return', code, text: t === undefined ? '?' : t, directive: d };
         }
         case 'break':
-          sim.step(phase, 'break: no further rewrite directives run', d);
+          if (sim.tracing) sim.step(phase, 'break: no further rewrite directives run', d);
           return 'break';
         case 'set':
           setVariable(sim, d, st, phase);
@@ -80,7 +102,7 @@ export function rewrite(sim: Sim, scope: Scope, st: ReqState, phase: string): { 
     }
     return null;
   };
-  const res = exec(scope.body, scope);
+  const res = exec(scope);
   if (res && typeof res === 'object') return { conf, stop: res };
   if (res === 'last') return { conf, last: phase === 'rewrite' };
   if (res === 'break') return { conf };
@@ -104,7 +126,7 @@ function rewriteDirective(sim: Sim, d: Directive, st: ReqState, phase: string): 
     if (i === 1) return null;
   } else {
     if (!m || isUnknown(m)) {
-      sim.step(phase, `rewrite ${pattern} does not match`, d);
+      if (sim.tracing) sim.step(phase, `rewrite ${pattern} does not match`, d);
       return null;
     }
     caps = m.captures;
@@ -117,7 +139,7 @@ function rewriteDirective(sim: Sim, d: Directive, st: ReqState, phase: string): 
   const isUrl = /^(https?:\/\/|\$scheme)/.test(replacement);
   if (isUrl || flag === 'redirect' || flag === 'permanent') {
     const code = flag === 'permanent' ? 301 : 302;
-    sim.step(phase, `rewrite redirects (${code}) to "${out}"`, d);
+    if (sim.tracing) sim.step(phase, `rewrite redirects (${code}) to "${out}"`, d);
     return { kind: 'return', code, text: out, directive: d };
   }
   let uri = out;
@@ -131,7 +153,7 @@ function rewriteDirective(sim: Sim, d: Directive, st: ReqState, phase: string): 
   st.uri = toBinary(uri);
   st.args = args;
   st.internal = true;
-  sim.step(phase, `rewrite changes $uri to "${uri}"${flag ? ` (${flag})` : ''}`, d);
+  if (sim.tracing) sim.step(phase, `rewrite changes $uri to "${uri}"${flag ? ` (${flag})` : ''}`, d);
   if (flag === 'last') return 'last';
   if (flag === 'break') return 'break';
   return 'changed';

@@ -9,11 +9,14 @@ import type { CauseId } from '../../../causes.js';
 import type { NginxModel } from '../tree.js';
 import { Run, Sim, Stop } from './context.js';
 import { runRequest } from './server.js';
-import type { Outcome, SimRequest, SimResult, TraceStep } from './types.js';
+import { simStats, type Outcome, type SimRequest, type SimResult, type TraceStep } from './types.js';
 
 export function simulate(model: NginxModel, req: SimRequest): SimResult {
+  simStats.simulations++;
   const maxRuns = req.maxRuns ?? 64;
   const results: { outcome: Outcome; run: Run; sim: Sim }[] = [];
+  // the distinct outcomes in the order found (status, outcome kind and cause)
+  const distinct: Outcome[] = [];
   const queue: number[][] = [[]];
   let truncated = false;
   while (queue.length) {
@@ -22,7 +25,9 @@ export function simulate(model: NginxModel, req: SimRequest): SimResult {
       break;
     }
     const script = queue.shift()!;
-    const run = new Run(script);
+    simStats.runs++;
+    // only the first run's trace is read (it is the result's): the others build none
+    const run = new Run(script, results.length === 0);
     const sim = new Sim(model, req, run);
     let outcome: Outcome;
     try {
@@ -38,6 +43,11 @@ export function simulate(model: NginxModel, req: SimRequest): SimResult {
     // a literal, not `{ ...outcome, when }` (V8's slow path for a spread followed by properties)
     outcome = { status: outcome.status, outcome: outcome.outcome, cause: outcome.cause, when: [...run.assumptions] };
     results.push({ outcome, run, sim });
+    const o = outcome;
+    if (!distinct.some((d) => d.status === o.status && d.outcome === o.outcome && d.cause === o.cause)) distinct.push(o);
+    // The merged status is null once the first run's is, or once two runs disagree on it, whatever
+    // the other runs give: a caller that reads only the status (a proof) needs no more runs.
+    if (req.statusOnly && (distinct[0].status === null || !agreeing(distinct))) break;
     for (let k = script.length; k < run.points.length; k++) {
       for (let alt = 1; alt < run.points[k]; alt++) {
         const next = run.script.slice(0, k);
@@ -48,14 +58,9 @@ export function simulate(model: NginxModel, req: SimRequest): SimResult {
     }
   }
   const first = results[0];
-  const distinct: Outcome[] = [];
-  for (const r of results) {
-    if (!distinct.some((d) => d.status === r.outcome.status && d.outcome === r.outcome.outcome && d.cause === r.outcome.cause))
-      distinct.push(r.outcome);
-  }
   const unknowns = [...new Set(results.flatMap((r) => r.run.unknown))];
   if (truncated) unknowns.push(`more than ${maxRuns} possibilities: the rest were not explored`);
-  const agree = distinct.length === 1 || distinct.every((d) => d.status === distinct[0].status && d.status !== null);
+  const agree = agreeing(distinct);
   const main = first.outcome;
   const status = agree ? main.status : null;
   const outcome = agree ? main.outcome : 'unknown';
@@ -76,6 +81,12 @@ export function simulate(model: NginxModel, req: SimRequest): SimResult {
     server: first.sim.server,
     unknowns,
   };
+}
+
+/** One status for the request: a single outcome, or outcomes that differ only in kind or cause and
+ * share a known status. Once false, more outcomes keep it false. */
+function agreeing(distinct: Outcome[]): boolean {
+  return distinct.length === 1 || distinct.every((d) => d.status === distinct[0].status && d.status !== null);
 }
 
 /**

@@ -25,33 +25,34 @@ export function runRequest(sim: Sim): Outcome {
   const merge = sim.mergeSlashes(def);
   const n = normalizeUri(toBinary(sim.req.uri), merge.on);
   if (!n.ok) {
-    sim.step('parse', `400 Bad Request: ${n.reason}`);
+    if (sim.tracing) sim.step('parse', `400 Bad Request: ${n.reason}`);
     return { status: 400, outcome: 'bad-request', cause: null, when: [] };
   }
-  if (!merge.on && /\/\/|%2f/i.test(sim.req.uri))
+  if (sim.tracing && !merge.on && /\/\/|%2f/i.test(sim.req.uri))
     sim.step('parse', 'merge_slashes off (the default server of the address decides): "//" is kept in $uri', merge.directive);
-  sim.step('parse', `$uri is "${fromBinary(n.uri)}"${n.args !== null ? `, $args "${n.args}"` : ''}`);
+  if (sim.tracing) sim.step('parse', `$uri is "${fromBinary(n.uri)}"${n.args !== null ? `, $args "${n.args}"` : ''}`);
   const host = sim.headers.get('host');
   const choice = selectServer(sim.model, { host, port: sim.req.port, localAddr: sim.req.localAddr });
   if (choice.badHost !== undefined) {
-    sim.step('server', `400 Bad Request: invalid Host "${choice.badHost}"`);
+    if (sim.tracing) sim.step('server', `400 Bad Request: invalid Host "${choice.badHost}"`);
     return { status: 400, outcome: 'bad-request', cause: null, when: [] };
   }
   if (choice.unknown) {
     sim.r.unknown.push(choice.unknown);
-    sim.step('server', choice.unknown);
+    if (sim.tracing) sim.step('server', choice.unknown);
     return { status: null, outcome: 'unknown', cause: null, when: [] };
   }
   if (!choice.server) {
-    sim.step('server', choice.reason);
+    if (sim.tracing) sim.step('server', choice.reason);
     return { status: null, outcome: 'unknown', cause: null, when: [] };
   }
   sim.server = choice.server;
-  sim.step(
-    'server',
-    `server #${choice.server.index + 1}: ${choice.reason}`,
-    choice.name?.directive ?? choice.listen?.directive ?? choice.server.block,
-  );
+  if (sim.tracing)
+    sim.step(
+      'server',
+      `server #${choice.server.index + 1}: ${choice.reason}`,
+      choice.name?.directive ?? choice.listen?.directive ?? choice.server.block,
+    );
   const st: ReqState = {
     method,
     uri: n.uri,
@@ -81,30 +82,31 @@ export function fromServerRewrite(sim: Sim, st: ReqState, depth: number): Outcom
 export function findConfig(sim: Sim, st: ReqState, depth: number): Outcome {
   const server = sim.server!;
   const m = findLocation(server, st.uri);
-  for (const c of m.candidates) {
-    if (c.result !== 'not-a-prefix' && c.result !== 'exact-mismatch' && c.result !== 'regex-not-tried')
-      sim.step('find-location', c.reason, c.location.block);
-  }
+  if (sim.tracing)
+    for (const c of m.candidates) {
+      if (c.result !== 'not-a-prefix' && c.result !== 'exact-mismatch' && c.result !== 'regex-not-tried')
+        sim.step('find-location', c.reason, c.location.block);
+    }
   if (m.via === 'unknown') {
     sim.r.unknown.push(m.unknown!);
     sim.stop(null, 'unknown');
   }
   if (m.via === 'redirect') {
     sim.location = m.location;
-    sim.step('find-location', `301 to "${fromBinary(st.uri)}/"`, m.location?.block ?? null);
+    if (sim.tracing) sim.step('find-location', `301 to "${fromBinary(st.uri)}/"`, m.location?.block ?? null);
     sim.stop(301, 'redirect');
   }
   sim.location = m.location;
   const loc: Scope = m.location ?? server;
   if (m.location) {
-    sim.step('find-location', `using ${scopeLabel(m.location)}`, m.location.block);
+    if (sim.tracing) sim.step('find-location', `using ${scopeLabel(m.location)}`, m.location.block);
     st.captures = m.captures;
     st.named = m.named;
     for (const [k, v] of Object.entries(m.named)) if (v !== undefined) st.vars.set(k, v);
-  } else sim.step('find-location', 'no location matches: the server-level configuration applies', server.block);
+  } else if (sim.tracing) sim.step('find-location', 'no location matches: the server-level configuration applies', server.block);
   const internal = effectiveSettings(loc).internal;
   if (!st.internal && internal.value) {
-    sim.step('find-location', `404: ${scopeLabel(loc)} is internal and this is an external request`, internal.directive);
+    if (sim.tracing) sim.step('find-location', `404: ${scopeLabel(loc)} is internal and this is an external request`, internal.directive);
     return error(sim, 404, st, loc, depth, 'error');
   }
   return locationPhases(sim, loc, st, depth);
@@ -116,14 +118,16 @@ function updateLocationConfig(sim: Sim, loc: Scope, st: ReqState): Scope {
   if (!le) return loc;
   const listed = le.methods.includes(st.method) || (st.method === 'HEAD' && le.methods.includes('GET'));
   if (listed) {
-    sim.step('find-location', `${st.method} is listed in limit_except: the location's own configuration applies`, le.block);
+    if (sim.tracing)
+      sim.step('find-location', `${st.method} is listed in limit_except: the location's own configuration applies`, le.block);
     return loc;
   }
-  sim.step(
-    'find-location',
-    `${st.method} is not listed in limit_except ${le.methods.join(' ')}: the limit_except block's configuration applies (it has no rewrite directives and no try_files)`,
-    le.block,
-  );
+  if (sim.tracing)
+    sim.step(
+      'find-location',
+      `${st.method} is not listed in limit_except ${le.methods.join(' ')}: the limit_except block's configuration applies (it has no rewrite directives and no try_files)`,
+      le.block,
+    );
   return le;
 }
 
@@ -139,7 +143,7 @@ export function locationPhases(sim: Sim, loc0: Scope, st: ReqState, depth: numbe
     if (rw.last) {
       st.uriChanges--;
       if (st.uriChanges === 0) {
-        sim.step('post-rewrite', '500: rewrite or internal redirection cycle (more than 10 URI changes)');
+        if (sim.tracing) sim.step('post-rewrite', '500: rewrite or internal redirection cycle (more than 10 URI changes)');
         sim.stop(500, 'error');
       }
       return findConfig(sim, st, depth + 1);

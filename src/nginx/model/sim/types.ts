@@ -35,6 +35,13 @@ export interface SimRequest {
   credentials?: 'valid' | ((userFile: string, user: string, password: string) => boolean | null);
   /** Bound on explored possibilities (default 64). */
   maxRuns?: number;
+  /**
+   * Only the merged status (and, when it is known, the first run's trace) will be read, as by a proof:
+   * stop exploring once the status is known to be null (the first run's is null, or two runs disagree
+   * on it, whatever the other runs give). `possibleOutcomes`, `mayAlso` and `unknowns` then list only
+   * the runs explored; a known status explores every run, as without it.
+   */
+  statusOnly?: boolean;
 }
 
 export type OutcomeKind =
@@ -83,3 +90,7 @@ export function at(d: Directive | null | undefined): string | undefined {
 }
 /** `at` of each directive, written once (every trace step and choice point names one). */
 const places = new WeakMap<Directive, string>();
+
+/** Work counters (issue 12's shape tests): simulations, runs (one per explored sequence of answers to
+ * the choice points) and trace steps built. */
+export const simStats = { simulations: 0, runs: 0, steps: 0 };
