@@ -98,3 +98,23 @@ describe('explain sends the URL port in the Host header (found on the corpus: se
     expect(status('http://semacode.com:8080/a', ['Host: semacode.com'])).not.toBe(302);
   });
 });
+
+describe('nginx: explain sends the URL port in the Host header too', () => {
+  // real nginx (fixtures/explain/nginx/vars, server port.test): $http_host is the Host header as sent,
+  // port included; $host and the server_name match drop the port
+  const conf =
+    'events {}\nhttp {\n  server {\n    listen 8080;\n    server_name port.test;\n    location / {\n' +
+    '      if ($http_host = "port.test:8080") { return 403; }\n      if ($host != "port.test") { return 500; }\n      return 200;\n    }\n  }\n}\n';
+  const set = loadText('/etc/nginx/nginx.conf', conf, { server: 'nginx' });
+  const status = (target: string, headers: string[] = []) => {
+    const r = parseExplainRequest({ target, headers });
+    if (!r.ok) throw new Error(r.error);
+    return explain(set, '/etc/nginx/nginx.conf', r.request, { fs: false, pathMap: [] }).status;
+  };
+  it('a non-default port is part of $http_host, not of $host', () => {
+    expect(status('http://port.test:8080/a')).toBe(403);
+  });
+  it('an explicit Host header is taken as written', () => {
+    expect(status('http://port.test:8080/a', ['Host: port.test'])).toBe(200);
+  });
+});

@@ -200,6 +200,15 @@ export function explainNginx(set: ConfigSet, configPath: string, req: ExplainReq
     }
   }
   const headers: Record<string, string> = { ...req.headers };
+  // a client sends the URL's port in its Host header when it is not the scheme's default (RFC 9110
+  // 7.2; curl does): $http_host carries it, $host and the server_name match drop it
+  if (
+    hostFrom === 'url' &&
+    host !== undefined &&
+    req.port !== (req.scheme === 'https' ? 443 : 80) &&
+    !Object.keys(headers).some((k) => k.toLowerCase() === 'host')
+  )
+    headers.Host = `${host.includes(':') && !host.startsWith('[') ? `[${host}]` : host}:${req.port}`;
   if (req.user && !Object.keys(headers).some((k) => k.toLowerCase() === 'authorization'))
     headers.Authorization = basicAuth(req.user, req.password);
   const fs = opts.fs ? new DiskFs(opts.pathMap) : undefined;
