@@ -43,6 +43,13 @@ function columnOf(source: SourceFile, offset: number, line: number): number {
   return offset - source.lineStarts[line - 1] + 1;
 }
 
+/** The line of offset `to`, from the line of offset `from` (≤ `to`): the line feeds between them
+ * (a token or a directive header spans few lines, most often none). */
+function lineAfter(text: string, from: number, to: number, line: number): number {
+  for (let i = text.indexOf('\n', from); i !== -1 && i < to; i = text.indexOf('\n', i + 1)) line++;
+  return line;
+}
+
 /**
  * A directive of the nginx tree, stored compactly: a big config has one per line, and three span
  * objects each (span, nameSpan, blockSpan) were most of the tree's memory. The positions are kept as
@@ -65,13 +72,11 @@ export class NginxDirective implements Directive {
   sl: number;
   eo: number;
   el: number;
-  /** End offset and line of the name. */
+  /** End offset of the name (its line: the start line plus the line feeds before it). */
   ne: number;
-  nl: number;
-  /** Offset and line of the block's `{`; -1 when there is no block. */
+  /** Offset of the block's `{` (likewise); -1 when there is no block. */
   bo: number;
-  bl: number;
-  constructor(name: string, args: Arg[], block: Node[] | null, source: SourceFile, so: number, sl: number, ne: number, nl: number) {
+  constructor(name: string, args: Arg[], block: Node[] | null, source: SourceFile, so: number, sl: number, ne: number) {
     this.name = name;
     this.key = name;
     this.args = args;
@@ -79,12 +84,11 @@ export class NginxDirective implements Directive {
     this.source = source;
     this.so = so;
     this.sl = sl;
+    // the end is set by the parser (endAt)
     this.eo = ne;
-    this.el = nl;
+    this.el = sl;
     this.ne = ne;
-    this.nl = nl;
     this.bo = -1;
-    this.bl = 0;
   }
   get span(): Span {
     const s = this.source;
@@ -98,18 +102,19 @@ export class NginxDirective implements Directive {
   }
   get nameSpan(): Span {
     const s = this.source;
-    return new CompactSpan(this.so, this.sl, columnOf(s, this.so, this.sl), this.ne, this.nl, columnOf(s, this.ne, this.nl));
+    const nl = lineAfter(s.text, this.so, this.ne, this.sl);
+    return new CompactSpan(this.so, this.sl, columnOf(s, this.so, this.sl), this.ne, nl, columnOf(s, this.ne, nl));
   }
   set nameSpan(v: Span) {
     this.so = v.start.offset;
     this.sl = v.start.line;
     this.ne = v.end.offset;
-    this.nl = v.end.line;
   }
   get blockSpan(): Span | null {
     if (this.bo < 0) return null;
     const s = this.source;
-    return new CompactSpan(this.bo, this.bl, columnOf(s, this.bo, this.bl), this.eo, this.el, columnOf(s, this.eo, this.el));
+    const bl = lineAfter(s.text, this.so, this.bo, this.sl);
+    return new CompactSpan(this.bo, bl, columnOf(s, this.bo, bl), this.eo, this.el, columnOf(s, this.eo, this.el));
   }
   set blockSpan(v: Span | null) {
     if (v === null) {
@@ -117,7 +122,6 @@ export class NginxDirective implements Directive {
       return;
     }
     this.bo = v.start.offset;
-    this.bl = v.start.line;
     this.eo = v.end.offset;
     this.el = v.end.line;
   }
@@ -129,7 +133,8 @@ export class NginxDirective implements Directive {
 }
 Object.defineProperty(NginxDirective.prototype, 'type', { value: 'directive', enumerable: true });
 
-/** An argument of an nginx directive, its span stored as offsets and lines (see NginxDirective). */
+/** An argument of an nginx directive, its span stored as offsets and the start line (the end line
+ * is the start line plus the line feeds in the token; see NginxDirective). */
 export class NginxArg implements Arg {
   value: string;
   raw: string;
@@ -138,8 +143,7 @@ export class NginxArg implements Arg {
   so: number;
   sl: number;
   eo: number;
-  el: number;
-  constructor(value: string, raw: string, quote: '"' | "'" | null, source: SourceFile, so: number, sl: number, eo: number, el: number) {
+  constructor(value: string, raw: string, quote: '"' | "'" | null, source: SourceFile, so: number, sl: number, eo: number) {
     this.value = value;
     this.raw = raw;
     this.quote = quote;
@@ -147,17 +151,20 @@ export class NginxArg implements Arg {
     this.so = so;
     this.sl = sl;
     this.eo = eo;
-    this.el = el;
+  }
+  /** The line the argument ends on. */
+  get el(): number {
+    return lineAfter(this.source.text, this.so, this.eo, this.sl);
   }
   get span(): Span {
     const s = this.source;
-    return new CompactSpan(this.so, this.sl, columnOf(s, this.so, this.sl), this.eo, this.el, columnOf(s, this.eo, this.el));
+    const el = this.el;
+    return new CompactSpan(this.so, this.sl, columnOf(s, this.so, this.sl), this.eo, el, columnOf(s, this.eo, el));
   }
   set span(v: Span) {
     this.so = v.start.offset;
     this.sl = v.start.line;
     this.eo = v.end.offset;
-    this.el = v.end.line;
   }
 }
 
@@ -292,13 +299,10 @@ export function parseNginxSyntax(source: SourceFile): { nodes: Node[]; errors: D
   // checked against the table (nginx stopped at the tokenizer error)
   let errorsAtStart = 0;
 
-  const finish = (endOffset: number, endLine: number, block: Node[] | null, blockOffset = -1, blockLine = 0): NginxDirective => {
-    const d = new NginxDirective(name, scratch.length === 0 ? [] : scratch.slice(), block, source, nso, nsl, neo, nel);
+  const finish = (endOffset: number, endLine: number, block: Node[] | null, blockOffset = -1): NginxDirective => {
+    const d = new NginxDirective(name, scratch.length === 0 ? [] : scratch.slice(), block, source, nso, nsl, neo);
     d.endAt(endOffset, endLine);
-    if (blockOffset >= 0) {
-      d.bo = blockOffset;
-      d.bl = blockLine;
-    }
+    if (blockOffset >= 0) d.bo = blockOffset;
     if (insertAt === frame.nodes.length) frame.nodes.push(d);
     else frame.nodes.splice(insertAt, 0, d);
     if (errors.length > errorsAtStart) incomplete.add(d);
@@ -337,7 +341,7 @@ export function parseNginxSyntax(source: SourceFile): { nodes: Node[]; errors: D
         const q = lx.quote === 34 ? '"' : lx.quote === 39 ? "'" : null;
         const value = intern(lx.wordValue);
         const raw = lx.wordRaw === lx.wordValue ? value : intern(lx.wordRaw);
-        scratch.push(new NginxArg(value, raw, q, source, lx.start, lx.startLine, lx.end, lx.endLine));
+        scratch.push(new NginxArg(value, raw, q, source, lx.start, lx.startLine, lx.end));
       }
       continue;
     }
@@ -367,7 +371,7 @@ export function parseNginxSyntax(source: SourceFile): { nodes: Node[]; errors: D
         const r = scanLua(text, bodyFrom);
         const startLine = lx.endLine;
         if (r.close === -1) {
-          const d = finish(lx.end, lx.endLine, [], openOffset, openLine);
+          const d = finish(lx.end, lx.endLine, [], openOffset);
           d.rawBody = text.slice(bodyFrom);
           lx.seek(text.length, startLine + r.lines, r.lines > 0 ? r.lineStart : lx.cursorLineStart);
           const eof = lx.eofPosition();
@@ -378,12 +382,12 @@ export function parseNginxSyntax(source: SourceFile): { nodes: Node[]; errors: D
         const lineStart = r.lines > 0 ? r.lineStart : lx.cursorLineStart;
         const line = startLine + r.lines;
         lx.seek(r.close + 1, line, lineStart);
-        const d = finish(r.close + 1, line, [], openOffset, openLine);
+        const d = finish(r.close + 1, line, [], openOffset);
         d.rawBody = text.slice(bodyFrom, r.close);
         lastTokLine = line;
         continue;
       }
-      const d = finish(openOffset, openLine, [], openOffset, openLine); // the end is set when the block closes
+      const d = finish(openOffset, openLine, [], openOffset); // the end is set when the block closes
       if (stack.length >= MAX_NESTING) {
         // too deep to analyse: the block is read (its braces still count) into a list that is
         // thrown away, so every later stage sees at most MAX_NESTING levels
