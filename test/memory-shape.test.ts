@@ -6,7 +6,7 @@
  * (modules, tables). At 10,000 servers (860k lines) every byte per line is 0.8 MB of heap.
  *
  * Bounds (100 → 400 servers): the tree was ≈ 455 bytes per line before its nodes kept their positions
- * inline (three span objects per directive, one per argument) and ≈ 350 after; the model ≈ 240 before
+ * inline (three span objects per directive, one per argument) and ≈ 340 after; the model ≈ 240 before
  * ByName and the trimmed lists, ≈ 170 after.
  */
 import { spawnSync } from 'node:child_process';
