@@ -273,9 +273,10 @@ function read<K extends Inherited>(key: K, scope: Scope): EffectiveSettings[K] {
  */
 function computeSettings(scope: Scope): EffectiveSettings {
   const p = scope.parent ? effectiveSettings(scope.parent) : null;
-  // a scope that sets none of the inherited settings, has no try_files and keeps its parent's content
-  // handler has its parent's settings: the same (immutable) object, not a copy per scope
-  if (p) {
+  // a scope that sets none of the inherited settings, has no try_files under a parent without one
+  // (try_files is not inherited) and keeps its parent's content handler has its parent's settings:
+  // the same (immutable) object, not a copy per scope
+  if (p && p.tryFiles === null) {
     let sets = false;
     for (const name of scope.byName.keys())
       if (SETS.has(name) || name === 'try_files') {
