@@ -640,7 +640,7 @@ export class Progress {
 
 export async function lintCommand(a: LintArgs, pathMap: PathMapping[], io: CliIO): Promise<number> {
   const { ConfigError } = await import('./config.js');
-  const { isFormat, loadFormatter, FORMATS } = await import('./formatters/index.js');
+  const { isFormat, loadFormatter, loadChunkedFormatter, FORMATS } = await import('./formatters/index.js');
   const cwd = process.cwd();
   let formats: Array<{ name: string; path?: string }>;
   try {
@@ -753,22 +753,22 @@ export async function lintCommand(a: LintArgs, pathMap: PathMapping[], io: CliIO
     }
     const ctx = { cwd, color: false, rules: run.enabledRules, version: packageVersion() };
     for (const f of formats) {
+      if (!f.path) {
+        // in pieces: a big tree's JSON is tens of megabytes (src/formatters/json.ts jsonChunks)
+        const chunks = await loadChunkedFormatter(f.name as Parameters<typeof loadFormatter>[0]);
+        for (const piece of chunks(run.results, { ...ctx, color: useColor(a.color as boolean | undefined, io.env, io.stdoutTTY) }))
+          io.out(piece);
+        continue;
+      }
       const formatter = await loadFormatter(f.name as Parameters<typeof loadFormatter>[0]);
-      const text = formatter(run.results, {
-        ...ctx,
-        color: f.path ? false : useColor(a.color as boolean | undefined, io.env, io.stdoutTTY),
-      });
-      if (f.path) {
-        const target = resolve(cwd, f.path);
-        try {
-          mkdirSync(dirname(target), { recursive: true });
-          writeFileSync(target, text);
-        } catch (e) {
-          io.err(`why403: cannot write ${f.path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}\n`);
-          code = 2;
-        }
-      } else {
-        io.out(text);
+      const text = formatter(run.results, { ...ctx, color: false });
+      const target = resolve(cwd, f.path);
+      try {
+        mkdirSync(dirname(target), { recursive: true });
+        writeFileSync(target, text);
+      } catch (e) {
+        io.err(`why403: cannot write ${f.path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}\n`);
+        code = 2;
       }
     }
     // --fix-dry-run with a text format on stdout: the change each file would get, as a unified diff

@@ -24,3 +24,11 @@ export async function loadFormatter(name: FormatName): Promise<Formatter> {
 }
 
 export type { FormatContext, Formatter } from './types.js';
+
+/** A formatter's text in pieces, written one after the other (the same bytes as the formatter's
+ * string). JSON comes one file at a time; the other formats are one piece. */
+export async function loadChunkedFormatter(name: FormatName): Promise<(...a: Parameters<Formatter>) => Iterable<string>> {
+  if (name === 'json') return (await import('./json.js')).jsonChunks;
+  const f = await loadFormatter(name);
+  return (results, ctx) => [f(results, ctx)];
+}

@@ -37,12 +37,143 @@ export interface NginxParseOptions {
   syntaxOnly?: boolean;
 }
 
+/** Column (1-based) of `offset` on `line`, from the file's line table: the lexer counts lines as
+ * `SourceFile.lineStarts` does (LF ends a line), so this is the column the lexer tracked. */
+function columnOf(source: SourceFile, offset: number, line: number): number {
+  return offset - source.lineStarts[line - 1] + 1;
+}
+
+/** The line of offset `to`, from the line of offset `from` (≤ `to`): the line feeds between them
+ * (a token or a directive header spans few lines, most often none). */
+function lineAfter(text: string, from: number, to: number, line: number): number {
+  for (let i = text.indexOf('\n', from); i !== -1 && i < to; i = text.indexOf('\n', i + 1)) line++;
+  return line;
+}
+
+/**
+ * A directive of the nginx tree, stored compactly: a big config has one per line, and three span
+ * objects each (span, nameSpan, blockSpan) were most of the tree's memory. The positions are kept as
+ * offsets and lines in the object itself; columns come from the file's line table; `span`, `nameSpan`
+ * and `blockSpan` are made on each read (equal, not identical, from one read to the next). The span
+ * starts at the name; the block ends where the directive does.
+ */
+export class NginxDirective implements Directive {
+  declare readonly type: 'directive';
+  name: string;
+  key: string;
+  args: Arg[];
+  block: Node[] | null;
+  source: SourceFile;
+  declare rawBody?: string;
+  declare includes?: string[];
+  declare section?: boolean;
+  /** Start offset and line (the name's), end offset and line. */
+  so: number;
+  sl: number;
+  eo: number;
+  el: number;
+  /** End offset of the name (its line: the start line plus the line feeds before it). */
+  ne: number;
+  /** Offset of the block's `{` (likewise); -1 when there is no block. */
+  bo: number;
+  constructor(name: string, args: Arg[], block: Node[] | null, source: SourceFile, so: number, sl: number, ne: number) {
+    this.name = name;
+    this.key = name;
+    this.args = args;
+    this.block = block;
+    this.source = source;
+    this.so = so;
+    this.sl = sl;
+    // the end is set by the parser (endAt)
+    this.eo = ne;
+    this.el = sl;
+    this.ne = ne;
+    this.bo = -1;
+  }
+  get span(): Span {
+    const s = this.source;
+    return new CompactSpan(this.so, this.sl, columnOf(s, this.so, this.sl), this.eo, this.el, columnOf(s, this.eo, this.el));
+  }
+  set span(v: Span) {
+    this.so = v.start.offset;
+    this.sl = v.start.line;
+    this.eo = v.end.offset;
+    this.el = v.end.line;
+  }
+  get nameSpan(): Span {
+    const s = this.source;
+    const nl = lineAfter(s.text, this.so, this.ne, this.sl);
+    return new CompactSpan(this.so, this.sl, columnOf(s, this.so, this.sl), this.ne, nl, columnOf(s, this.ne, nl));
+  }
+  set nameSpan(v: Span) {
+    this.so = v.start.offset;
+    this.sl = v.start.line;
+    this.ne = v.end.offset;
+  }
+  get blockSpan(): Span | null {
+    if (this.bo < 0) return null;
+    const s = this.source;
+    const bl = lineAfter(s.text, this.so, this.bo, this.sl);
+    return new CompactSpan(this.bo, bl, columnOf(s, this.bo, bl), this.eo, this.el, columnOf(s, this.eo, this.el));
+  }
+  set blockSpan(v: Span | null) {
+    if (v === null) {
+      this.bo = -1;
+      return;
+    }
+    this.bo = v.start.offset;
+    this.eo = v.end.offset;
+    this.el = v.end.line;
+  }
+  /** Set the end of the directive (and of its block). */
+  endAt(offset: number, line: number): void {
+    this.eo = offset;
+    this.el = line;
+  }
+}
+Object.defineProperty(NginxDirective.prototype, 'type', { value: 'directive', enumerable: true });
+
+/** An argument of an nginx directive, its span stored as offsets and the start line (the end line
+ * is the start line plus the line feeds in the token; see NginxDirective). */
+export class NginxArg implements Arg {
+  value: string;
+  raw: string;
+  quote: '"' | "'" | null;
+  source: SourceFile;
+  so: number;
+  sl: number;
+  eo: number;
+  constructor(value: string, raw: string, quote: '"' | "'" | null, source: SourceFile, so: number, sl: number, eo: number) {
+    this.value = value;
+    this.raw = raw;
+    this.quote = quote;
+    this.source = source;
+    this.so = so;
+    this.sl = sl;
+    this.eo = eo;
+  }
+  /** The line the argument ends on. */
+  get el(): number {
+    return lineAfter(this.source.text, this.so, this.eo, this.sl);
+  }
+  get span(): Span {
+    const s = this.source;
+    const el = this.el;
+    return new CompactSpan(this.so, this.sl, columnOf(s, this.so, this.sl), this.eo, el, columnOf(s, this.eo, el));
+  }
+  set span(v: Span) {
+    this.so = v.start.offset;
+    this.sl = v.start.line;
+    this.eo = v.end.offset;
+  }
+}
+
 /** Directives kept by error recovery (cut short by `}` or the end of the file): nginx never gets
  * to check them, so the table check skips them rather than pile an arity error on the syntax one. */
 const incomplete = new WeakSet<Directive>();
 
 interface Frame {
-  directive: Directive | null;
+  directive: NginxDirective | null;
   nodes: Node[];
 }
 
@@ -145,31 +276,37 @@ export function parseNginxSyntax(source: SourceFile): { nodes: Node[]; errors: D
 
   // the statement being read: its name (nameSpan null when none yet) and arguments (a scratch
   // array, copied at its exact size when the directive ends)
-  const scratch: Arg[] = [];
+  const scratch: NginxArg[] = [];
+  // one string per distinct word of the file: a big config repeats its directive names and most
+  // of its arguments (`location`, `off`, `all`, …) thousands of times, each a fresh slice of the text
+  const pool = new Map<string, string>();
+  const intern = (w: string): string => {
+    const have = pool.get(w);
+    if (have !== undefined) return have;
+    pool.set(w, w);
+    return w;
+  };
   let name = '';
-  let nameSpan: CompactSpan | null = null;
+  // the name's start and end (offset, line); named === false until the statement has a name
+  let named = false;
+  let nso = 0;
+  let nsl = 0;
+  let neo = 0;
+  let nel = 0;
   let insertAt = 0;
   let lastTokLine = 0;
   // errors.length when the statement began: a statement with a tokenizer error in it is not
   // checked against the table (nginx stopped at the tokenizer error)
   let errorsAtStart = 0;
 
-  const finish = (end: Position, block: Node[] | null, blockStart: Position | null): Directive => {
-    const d: Directive = {
-      type: 'directive',
-      name,
-      key: name,
-      args: scratch.length === 0 ? [] : scratch.slice(),
-      span: new CompactSpan(nameSpan!.so, nameSpan!.sl, nameSpan!.sc, end.offset, end.line, end.column),
-      nameSpan: nameSpan!,
-      block,
-      blockSpan: blockStart ? CompactSpan.from(blockStart, end) : null,
-      source,
-    };
+  const finish = (endOffset: number, endLine: number, block: Node[] | null, blockOffset = -1): NginxDirective => {
+    const d = new NginxDirective(name, scratch.length === 0 ? [] : scratch.slice(), block, source, nso, nsl, neo);
+    d.endAt(endOffset, endLine);
+    if (blockOffset >= 0) d.bo = blockOffset;
     if (insertAt === frame.nodes.length) frame.nodes.push(d);
     else frame.nodes.splice(insertAt, 0, d);
     if (errors.length > errorsAtStart) incomplete.add(d);
-    nameSpan = null;
+    named = false;
     scratch.length = 0;
     return d;
   };
@@ -190,38 +327,38 @@ export function parseNginxSyntax(source: SourceFile): { nodes: Node[]; errors: D
     if (k === Tok.Word) {
       lastTokLine = lx.endLine;
       lx.word();
-      const value = lx.wordValue;
-      if (nameSpan === null) {
-        name = canonicalName(value);
-        nameSpan = new CompactSpan(lx.start, lx.startLine, lx.startCol, lx.end, lx.endLine, lx.endCol);
+      if (!named) {
+        // known names are the directive table's own strings already
+        name = canonicalName(lx.wordValue);
+        named = true;
+        nso = lx.start;
+        nsl = lx.startLine;
+        neo = lx.end;
+        nel = lx.endLine;
         insertAt = frame.nodes.length;
         errorsAtStart = errors.length;
       } else {
         const q = lx.quote === 34 ? '"' : lx.quote === 39 ? "'" : null;
-        // one nested literal: V8 gives it an allocation site, so the long-lived objects can be
-        // allocated in old space directly (pretenuring) instead of being copied by scavenges
-        scratch.push({
-          value,
-          raw: lx.wordRaw,
-          quote: q,
-          span: new CompactSpan(lx.start, lx.startLine, lx.startCol, lx.end, lx.endLine, lx.endCol),
-        });
+        const value = intern(lx.wordValue);
+        const raw = lx.wordRaw === lx.wordValue ? value : intern(lx.wordRaw);
+        scratch.push(new NginxArg(value, raw, q, source, lx.start, lx.startLine, lx.end));
       }
       continue;
     }
     if (k === Tok.Semi) {
       lastTokLine = lx.endLine;
-      if (nameSpan === null) {
+      if (!named) {
         errors.push(diag(source, 'unexpected-semicolon', 'unexpected ";"', lx.span()));
         continue;
       }
-      finish(lx.endPosition(), null, null);
+      finish(lx.end, lx.endLine, null);
       continue;
     }
     if (k === Tok.LBrace) {
       lastTokLine = lx.endLine;
-      const open = lx.startPosition();
-      if (nameSpan === null) {
+      const openOffset = lx.start;
+      const openLine = lx.startLine;
+      if (!named) {
         errors.push(diag(source, 'unexpected-brace', 'unexpected "{"', lx.span()));
         // read the block anyway so its `}` does not close the enclosing one; its children are kept
         // in the enclosing block
@@ -234,25 +371,23 @@ export function parseNginxSyntax(source: SourceFile): { nodes: Node[]; errors: D
         const r = scanLua(text, bodyFrom);
         const startLine = lx.endLine;
         if (r.close === -1) {
-          const d = finish(lx.endPosition(), [], open);
+          const d = finish(lx.end, lx.endLine, [], openOffset);
           d.rawBody = text.slice(bodyFrom);
           lx.seek(text.length, startLine + r.lines, r.lines > 0 ? r.lineStart : lx.cursorLineStart);
           const eof = lx.eofPosition();
-          d.span.end = eof;
-          d.blockSpan = { start: open, end: eof };
+          d.endAt(eof.offset, eof.line);
           errors.push(diag(source, 'unexpected-eof', 'unexpected end of file, expecting "}"', pointSpan(eof, 0)));
           break;
         }
         const lineStart = r.lines > 0 ? r.lineStart : lx.cursorLineStart;
         const line = startLine + r.lines;
         lx.seek(r.close + 1, line, lineStart);
-        const end: Position = { offset: r.close + 1, line, column: r.close + 1 - lineStart + 1 };
-        const d = finish(end, [], open);
+        const d = finish(r.close + 1, line, [], openOffset);
         d.rawBody = text.slice(bodyFrom, r.close);
         lastTokLine = line;
         continue;
       }
-      const d = finish(open, [], open); // span/blockSpan ends are fixed when the block closes
+      const d = finish(openOffset, openLine, [], openOffset); // the end is set when the block closes
       if (stack.length >= MAX_NESTING) {
         // too deep to analyse: the block is read (its braces still count) into a list that is
         // thrown away, so every later stage sees at most MAX_NESTING levels
@@ -277,14 +412,14 @@ export function parseNginxSyntax(source: SourceFile): { nodes: Node[]; errors: D
     }
     if (k === Tok.RBrace) {
       lastTokLine = lx.endLine;
-      if (nameSpan !== null) {
+      if (named) {
         // nginx: `unexpected "}"` — most often a missing `;`. Keep the directive.
         errors.push(diag(source, 'unexpected-brace', 'unexpected "}"', lx.span()));
-        const last = scratch.length > 0 ? scratch[scratch.length - 1].span.end : nameSpan.end;
-        incomplete.add(finish(last, null, null));
+        const last = scratch.length > 0 ? scratch[scratch.length - 1] : null;
+        incomplete.add(last ? finish(last.eo, last.el, null) : finish(neo, nel, null));
       }
       if (stack.length === 1) {
-        if (nameSpan === null && errors[errors.length - 1]?.span.start.offset !== lx.start) {
+        if (!named && errors[errors.length - 1]?.span.start.offset !== lx.start) {
           errors.push(diag(source, 'unexpected-brace', 'unexpected "}"', lx.span()));
         }
         continue;
@@ -292,9 +427,7 @@ export function parseNginxSyntax(source: SourceFile): { nodes: Node[]; errors: D
       const closed = stack.pop()!;
       frame = stack[stack.length - 1];
       if (closed.directive) {
-        const end = lx.endPosition();
-        closed.directive.span.end = end;
-        closed.directive.blockSpan!.end = end;
+        closed.directive.endAt(lx.end, lx.endLine);
         // an array grown by push keeps spare capacity (17 slots for one child): keep an exact copy,
         // which makes a large config's tree markedly smaller
         if (closed.directive.block === closed.nodes) closed.directive.block = closed.nodes.slice();
@@ -306,20 +439,17 @@ export function parseNginxSyntax(source: SourceFile): { nodes: Node[]; errors: D
     if (lx.unterminated) {
       // the last word was a quoted string without its closing quote
     }
-    if (nameSpan !== null) {
+    if (named) {
       errors.push(diag(source, 'unexpected-eof', 'unexpected end of file, expecting ";" or "}"', pointSpan(eof, 0)));
-      const last = scratch.length > 0 ? scratch[scratch.length - 1].span.end : nameSpan.end;
-      incomplete.add(finish(last, null, null));
+      const last = scratch.length > 0 ? scratch[scratch.length - 1] : null;
+      incomplete.add(last ? finish(last.eo, last.el, null) : finish(neo, nel, null));
     } else if (stack.length > 1) {
       errors.push(diag(source, 'unexpected-eof', 'unexpected end of file, expecting "}"', pointSpan(eof, 0)));
     }
     // close open blocks at the end of the file
     while (stack.length > 1) {
       const closed = stack.pop()!;
-      if (closed.directive) {
-        closed.directive.span.end = eof;
-        closed.directive.blockSpan!.end = eof;
-      }
+      if (closed.directive) closed.directive.endAt(eof.offset, eof.line);
     }
     break;
   }

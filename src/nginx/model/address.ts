@@ -17,8 +17,8 @@ export interface AccessRule {
   action: 'allow' | 'deny';
   /** The argument as written. */
   text: string;
-  /** Families this rule is part of (`all` → every family). */
-  families: Family[];
+  /** Families this rule is part of (`all` → every family). Shared between rules: never changed. */
+  families: readonly Family[];
   all: boolean;
   /** IPv4: network address and mask as unsigned 32-bit numbers. */
   v4?: { addr: number; mask: number; len: number };
@@ -97,19 +97,24 @@ function v4ToText(n: number): string {
  * not once per scope inheriting it or per simulated request). */
 export const accessRuleStats = { parsed: 0 };
 
+const ALL_FAMILIES: readonly Family[] = Object.freeze(['ipv4', 'ipv6', 'unix'] as Family[]);
+const IPV4: readonly Family[] = Object.freeze(['ipv4'] as Family[]);
+const IPV6: readonly Family[] = Object.freeze(['ipv6'] as Family[]);
+const NO_FAMILY: readonly Family[] = Object.freeze([] as Family[]);
+
 /** Parse one allow/deny argument the way nginx does. */
 export function parseAccessRule(action: 'allow' | 'deny', text: string, directive?: Directive): AccessRule {
   accessRuleStats.parsed++;
   // Object literals, not `{ ...base, … }`: a spread followed by more properties takes V8's slow path
   // (microseconds per object in Node 20), and a lint parses thousands of rules.
-  const rule = (families: Family[], all: boolean): AccessRule => ({ action, text, directive, families, all });
-  const failed = (error: string): AccessRule => ({ action, text, directive, families: [], all: false, error });
+  const rule = (families: readonly Family[], all: boolean): AccessRule => ({ action, text, directive, families, all });
+  const failed = (error: string): AccessRule => ({ action, text, directive, families: NO_FAMILY, all: false, error });
   if (text === 'all')
     return {
       action,
       text,
       directive,
-      families: ['ipv4', 'ipv6', 'unix'],
+      families: ALL_FAMILIES,
       all: true,
       v4: { addr: 0, mask: 0, len: 0 },
       v6: { addr: 0n, mask: 0n, len: 0 },
@@ -127,7 +132,7 @@ export function parseAccessRule(action: 'allow' | 'deny', text: string, directiv
     if (len > 32) return failed(`invalid parameter "${text}" (prefix length over 32)`);
     const mask = len === 0 ? 0 : (0xffffffff << (32 - len)) >>> 0;
     const addr = (v4 & mask) >>> 0;
-    const r: AccessRule = { action, text, directive, families: ['ipv4'], all: false, v4: { addr, mask, len } };
+    const r: AccessRule = { action, text, directive, families: IPV4, all: false, v4: { addr, mask, len } };
     if (addr !== v4) r.warning = `low address bits of ${text} are meaningless (nginx uses ${v4ToText(addr)}/${len})`;
     return r;
   }
@@ -137,7 +142,7 @@ export function parseAccessRule(action: 'allow' | 'deny', text: string, directiv
     if (len > 128) return failed(`invalid parameter "${text}" (prefix length over 128)`);
     const mask = len === 0 ? 0n : (ALL128 << BigInt(128 - len)) & ALL128;
     const addr = v6 & mask;
-    const r: AccessRule = { action, text, directive, families: ['ipv6'], all: false, v6: { addr, mask, len } };
+    const r: AccessRule = { action, text, directive, families: IPV6, all: false, v6: { addr, mask, len } };
     if (addr !== v6) r.warning = `low address bits of ${text} are meaningless`;
     return r;
   }

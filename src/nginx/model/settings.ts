@@ -273,6 +273,18 @@ function read<K extends Inherited>(key: K, scope: Scope): EffectiveSettings[K] {
  */
 function computeSettings(scope: Scope): EffectiveSettings {
   const p = scope.parent ? effectiveSettings(scope.parent) : null;
+  // a scope that sets none of the inherited settings, has no try_files under a parent without one
+  // (try_files is not inherited) and keeps its parent's content handler has its parent's settings:
+  // the same (immutable) object, not a copy per scope
+  if (p && p.tryFiles === null) {
+    let sets = false;
+    for (const name of scope.byName.keys())
+      if (SETS.has(name) || name === 'try_files') {
+        sets = true;
+        break;
+      }
+    if (!sets && handlerOf(scope) === p.handler) return p;
+  }
   const get = <K extends Inherited>(key: K): EffectiveSettings[K] => (p ? p[key] : read(key, scope));
   // One literal with every key (V8 gives it one shape; `{ ...p }` and then setting keys is its slow path).
   const out: EffectiveSettings = {

@@ -21,7 +21,7 @@ export interface Scope {
   /** Directives directly in this block (includes expanded), in reading order, blocks included. */
   body: Directive[];
   /** Non-block directives of this block by name. */
-  byName: Map<string, Directive[]>;
+  byName: ByName;
   /** Nested locations in config order. */
   locations: Location[];
   ifs: IfScope[];
@@ -92,29 +92,75 @@ export interface NginxModel {
   user: Directive | null;
 }
 
+/** A body this long is looked up through a map by name; a shorter one is scanned. */
+const SCAN_MAX = 16;
+
+/**
+ * The non-block directives of a scope's body by name, in body order. A big tree has a scope per
+ * location, most with a handful of directives: a Map per scope and an array per name were a third
+ * of the model's memory. A short body is scanned on each lookup (`get` returns a new array); a long
+ * one (a server, http) gets its map on the first lookup. The body must be complete by then (the
+ * model is built before it is read); a body that grew afterwards is indexed again.
+ */
+export class ByName {
+  private index: Map<string, Directive[]> | null = null;
+  private indexed = 0;
+  constructor(private readonly body: readonly Directive[]) {}
+  private map(): Map<string, Directive[]> | null {
+    const body = this.body;
+    if (body.length <= SCAN_MAX) return null;
+    if (this.index === null || this.indexed !== body.length) {
+      const m = new Map<string, Directive[]>();
+      for (const d of body) {
+        if (d.block) continue;
+        const l = m.get(d.name);
+        if (l) l.push(d);
+        else m.set(d.name, [d]);
+      }
+      this.index = m;
+      this.indexed = body.length;
+    }
+    return this.index;
+  }
+  get(name: string): Directive[] | undefined {
+    const m = this.map();
+    if (m) return m.get(name);
+    let out: Directive[] | undefined;
+    for (const d of this.body) if (!d.block && d.name === name) (out ??= []).push(d);
+    return out;
+  }
+  has(name: string): boolean {
+    const m = this.map();
+    if (m) return m.has(name);
+    for (const d of this.body) if (!d.block && d.name === name) return true;
+    return false;
+  }
+  /** The names, each once, in the order they first appear. */
+  keys(): IterableIterator<string> {
+    const m = this.map();
+    if (m) return m.keys();
+    const names = new Set<string>();
+    for (const d of this.body) if (!d.block) names.add(d.name);
+    return names.values();
+  }
+}
+
+/** Scopes without nested locations or ifs share this list until their first one. */
+const NONE: never[] = [];
+Object.freeze(NONE);
+
 function newScope<K extends ScopeKind>(kind: K, block: Directive | null, parent: Scope | null): Scope & { kind: K } {
-  return { kind, block, parent, body: [], byName: new Map(), locations: [], ifs: [], limitExcept: null };
+  const body: Directive[] = [];
+  return { kind, block, parent, body, byName: new ByName(body), locations: NONE, ifs: NONE, limitExcept: null };
 }
 
-/** Position of each directive in its scope's body, built on demand (ordering lookups by several names). */
-const bodyOrder = new WeakMap<Scope, Map<Directive, number>>();
-function orderOf(s: Scope): Map<Directive, number> {
-  let m = bodyOrder.get(s);
-  if (!m) {
-    m = new Map();
-    s.body.forEach((d, i) => m!.set(d, i));
-    bodyOrder.set(s, m);
-  }
-  return m;
-}
-
-function addDirective(s: Scope, d: Directive): void {
-  s.body.push(d);
-  if (!d.block) {
-    const l = s.byName.get(d.name);
-    if (l) l.push(d);
-    else s.byName.set(d.name, [d]);
-  }
+/** A scope's lists at their exact length: arrays grown by push keep spare room (17 slots for one
+ * element), and a big tree has a body per location. */
+function trim(s: Scope): void {
+  s.body = s.body.slice();
+  s.byName = new ByName(s.body);
+  if (s.locations !== NONE) s.locations = s.locations.slice();
+  if (s.ifs !== NONE) s.ifs = s.ifs.slice();
 }
 
 /** Parse a location's arguments: modifier and name. Null when nginx would refuse them. */
@@ -189,7 +235,7 @@ export function buildModel(set: ConfigSet): NginxModel {
     }
     for (const n of expandIncludes(set, nodes)) {
       if (n.type !== 'directive') continue;
-      addDirective(scope, n);
+      scope.body.push(n);
       if (!n.block) continue;
       if (n.name === 'server' && scope.kind === 'http') {
         const s = newScope('server', n, scope) as Server;
@@ -205,17 +251,30 @@ export function buildModel(set: ConfigSet): NginxModel {
           problems.push({ message: `invalid location arguments`, directive: n });
           continue;
         }
-        const loc = newScope('location', n, scope) as Location;
-        loc.modifier = k.modifier;
-        loc.name = k.name;
-        loc.bin = toBinary(k.name);
-        loc.server = server;
-        loc.outer = outer;
+        // one literal with every field (properties added afterwards would go to a second store)
+        const body: Directive[] = [];
+        const loc: Location = {
+          kind: 'location',
+          block: n,
+          parent: scope,
+          body,
+          byName: new ByName(body),
+          locations: NONE,
+          ifs: NONE,
+          limitExcept: null,
+          modifier: k.modifier,
+          name: k.name,
+          bin: toBinary(k.name),
+          server,
+          outer,
+        };
         if (k.modifier === '~' || k.modifier === '~*') loc.regex = translatePcre(k.name, k.modifier === '~*');
+        if (scope.locations === NONE) scope.locations = [];
         scope.locations.push(loc);
         fill(loc, n.block, server, loc, depth + 1);
       } else if (n.name === 'if' && (scope.kind === 'server' || scope.kind === 'location')) {
         const s = newScope('if', n, scope) as IfScope;
+        if (scope.ifs === NONE) scope.ifs = [];
         scope.ifs.push(s);
         fill(s, n.block, server, outer, depth + 1);
       } else if (n.name === 'limit_except' && scope.kind === 'location') {
@@ -226,6 +285,7 @@ export function buildModel(set: ConfigSet): NginxModel {
         fill(s, n.block, server, outer, depth + 1);
       }
     }
+    trim(scope);
   };
 
   const finishServer = (s: Server) => {
@@ -250,7 +310,7 @@ export function buildModel(set: ConfigSet): NginxModel {
     else {
       const loc = newScope('location', null, fake) as Location;
       Object.assign(loc, { modifier: '' as const, name: '/', bin: '/', server: fake, outer: null });
-      fake.locations.push(loc);
+      fake.locations = [loc];
       fill(loc, set.root.nodes, fake, loc, 0);
     }
     finishServer(fake);
@@ -278,23 +338,18 @@ export function own(scope: Scope, name: string): Directive[] {
 /** The nearest scope (this one or an ancestor) that has any directive named in `names`. */
 export function nearest(scope: Scope | null, names: string[]): { scope: Scope; directives: Directive[] } | null {
   for (let s = scope; s; s = s.parent) {
-    let ds: Directive[] | null = null;
-    let several = false;
+    let found = 0;
+    let one: Directive[] | undefined;
     for (const n of names) {
       const l = s.byName.get(n);
       if (!l) continue;
-      if (ds) {
-        ds = ds.concat(l);
-        several = true;
-      } else ds = l;
+      found++;
+      one = l;
     }
-    if (ds) {
-      if (several) {
-        const o = orderOf(s);
-        ds.sort((a, b) => (o.get(a) ?? 0) - (o.get(b) ?? 0));
-      }
-      return { scope: s, directives: several ? ds : ds.slice() };
-    }
+    if (found === 0) continue;
+    // several names: their directives in body order
+    if (found > 1) return { scope: s, directives: s.body.filter((d) => !d.block && names.includes(d.name)) };
+    return { scope: s, directives: one!.slice() };
   }
   return null;
 }
