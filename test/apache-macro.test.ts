@@ -114,7 +114,7 @@ describe('the loader reads Use as its expansion', () => {
       // a legacy Order/Deny line has a fix when written directly (apache-legacy-access-control)
       const body = ['<Directory /srv/$d>', '  Order deny,allow', '  Deny from all', '</Directory>'];
       writeFileSync(conf, ['<Macro Old $d>', ...body, '</Macro>', 'Use Old x', ...body.map((l) => l.replace('$d', 'y'))].join('\n'));
-      const run = await lint([conf], { noConfigLookup: true, cwd: dir });
+      const run = await lint([conf], { noConfig: true, cwd: dir });
       const msgs = run.results.flatMap((r) => r.messages).filter((m) => m.ruleId === 'apache-legacy-access-control');
       const inMacro = msgs.filter((m) => m.line <= 5);
       const direct = msgs.filter((m) => m.line > 7);
