@@ -222,7 +222,7 @@ class RuleRun implements RuleContext<string, object> {
     const span = reportSpan(d.node, d.arg);
     // in the expansion of a mod_macro `Use`: said, and never fixed (a fix would edit the macro's body
     // for every use, at offsets of the expansion's text)
-    const use = expansionOf(d.node.source);
+    const use = expansionOf(d.node);
     const message = use
       ? `${formatMessage(template, d.data)} (in macro ${use.args[0]?.value ?? ''} as used at ${use.source.path.split('/').pop()}:${use.span.start.line})`
       : formatMessage(template, d.data);

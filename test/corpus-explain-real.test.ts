@@ -81,16 +81,21 @@ for (const server of ['nginx', 'apache'] as const) {
   });
 }
 
+/** explain's status for a URL (and headers) on `conf` loaded as the main config at `path`, without a disk. */
+function statusOn(path: string, conf: string, server: 'nginx' | 'apache') {
+  const set = loadText(path, conf, { server });
+  return (target: string, headers: string[] = []) => {
+    const r = parseExplainRequest({ target, headers });
+    if (!r.ok) throw new Error(r.error);
+    return explain(set, path, r.request, { fs: false, pathMap: [] }).status;
+  };
+}
+
 describe('explain sends the URL port in the Host header (found on the corpus: semacode-1598.conf)', () => {
   // real Apache, on the corpus file: `RewriteCond %{HTTP_HOST} !^semacode\.com$` holds for a request to
   // http://semacode.com:PORT/ (the client sends "Host: semacode.com:PORT") and the rule redirects (302)
   const conf = `Listen 8080\n<VirtualHost *:8080>\n  ServerName semacode.com\n  DocumentRoot /srv/site\n  RewriteEngine on\n  RewriteCond %{HTTP_HOST} !^semacode\\.com$ [NC]\n  RewriteRule ^/(.*) http://semacode.com/$1 [L,R]\n</VirtualHost>\n`;
-  const set = loadText('/etc/apache2/apache2.conf', conf, { server: 'apache' });
-  const status = (target: string, headers: string[] = []) => {
-    const r = parseExplainRequest({ target, headers });
-    if (!r.ok) throw new Error(r.error);
-    return explain(set, '/etc/apache2/apache2.conf', r.request, { fs: false, pathMap: [] }).status;
-  };
+  const status = statusOn('/etc/apache2/apache2.conf', conf, 'apache');
   it('a non-default port is part of HTTP_HOST', () => {
     expect(status('http://semacode.com:8080/a')).toBe(302);
   });
@@ -105,12 +110,7 @@ describe('nginx: explain sends the URL port in the Host header too', () => {
   const conf =
     'events {}\nhttp {\n  server {\n    listen 8080;\n    server_name port.test;\n    location / {\n' +
     '      if ($http_host = "port.test:8080") { return 403; }\n      if ($host != "port.test") { return 500; }\n      return 200;\n    }\n  }\n}\n';
-  const set = loadText('/etc/nginx/nginx.conf', conf, { server: 'nginx' });
-  const status = (target: string, headers: string[] = []) => {
-    const r = parseExplainRequest({ target, headers });
-    if (!r.ok) throw new Error(r.error);
-    return explain(set, '/etc/nginx/nginx.conf', r.request, { fs: false, pathMap: [] }).status;
-  };
+  const status = statusOn('/etc/nginx/nginx.conf', conf, 'nginx');
   it('a non-default port is part of $http_host, not of $host', () => {
     expect(status('http://port.test:8080/a')).toBe(403);
   });

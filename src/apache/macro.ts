@@ -10,14 +10,15 @@
  * named `@x` is replaced by its value in double quotes with `"` and `\` escaped; `$x` and `%x` by the
  * value as it is. Names, not `${x}` syntax: `$x` also matches inside `$xy`.
  *
- * The expansion is parsed as a file of its own and its nodes are kept on the `Use` directive
- * (`Directive.expansion`), which the walks read in its place. Their positions are those of the macro's
- * body in the file that defines it: the line numbers and the columns before the first substitution of
- * a line are exact; offsets count within the expansion's own text (`expansionOf` tells such a source
- * apart, and the linter never offers a fix there: it would edit the macro for every use).
+ * The expansion is parsed as a text of its own and its nodes are kept on the `Use` directive
+ * (`Directive.expansion`), which the walks read in its place. Their source and positions are those of
+ * the macro's body in the file that defines it: the body line a node comes from, the column kept within
+ * that line (exact up to the line's first substitution), the offset of that place in the file;
+ * `expansionOf(node)` tells an expanded node apart (the linter never offers a fix there: it would edit
+ * the macro for every use).
  */
 import type { Diagnostic, Directive, Node } from '../ast.js';
-import { CompactSpan, SourceFile, type Span } from '../source.js';
+import { CompactSpan, SourceFile, type Position, type Span } from '../source.js';
 import { parseApache, type ApacheParseOptions } from './parser.js';
 
 export interface MacroDef {
@@ -96,12 +97,12 @@ export function substituteLine(line: string, params: readonly string[], values: 
   }
 }
 
-/** Sources made by expanding a `Use` line, and that line. */
-const expansions = new WeakMap<SourceFile, Directive>();
+/** The nodes of each expansion, and the `Use` line that made them. */
+const expansions = new WeakMap<Node, Directive>();
 
-/** The `Use` directive a node's source was expanded from, if it was. */
-export function expansionOf(source: SourceFile): Directive | undefined {
-  return expansions.get(source);
+/** The `Use` directive a node was expanded from, if it was. */
+export function expansionOf(node: Node): Directive | undefined {
+  return expansions.get(node);
 }
 
 export interface Expansion {
@@ -150,30 +151,34 @@ export function expandUse(
       };
     budget.left -= text.length;
   }
-  const source = new SourceFile(m.directive.source.path, text);
-  expansions.set(source, use);
-  const parsed = parseApache(source, parseOpts);
-  const shift = m.firstLine - 1;
-  for (const n of parsed.nodes) shiftNode(n, shift);
-  for (const e of parsed.errors) e.span = shiftSpan(e.span, shift);
-  return { nodes: parsed.nodes, errors: parsed.errors };
-}
-
-function shiftSpan(s: Span, by: number): Span {
-  return new CompactSpan(s.start.offset, s.start.line + by, s.start.column, s.end.offset, s.end.line + by, s.end.column);
-}
-
-function shiftNode(n: Node, by: number): void {
-  const stack: Node[] = [n];
+  const parsed = parseApache(new SourceFile(m.directive.source.path, text), parseOpts);
+  // Positions and source are the defining file's: the line of the body the node comes from, the column
+  // kept within that line, the offset where that column is in the file. So every consumer (formatters,
+  // suppressions, the language server, rules reading the text around a node) sees a real place.
+  const real = m.directive.source;
+  const at = (line: number, column: number): Position => {
+    const l = Math.min(Math.max(line + m.firstLine - 1, 1), real.lineStarts.length);
+    const start = real.lineStarts[l - 1];
+    const end = l < real.lineStarts.length ? real.lineStarts[l] - 1 : real.text.length;
+    const c = Math.min(column, end - start + 1);
+    return { offset: start + c - 1, line: l, column: c };
+  };
+  const move = (sp: Span): Span => CompactSpan.from(at(sp.start.line, sp.start.column), at(sp.end.line, sp.end.column));
+  const stack: Node[] = [...parsed.nodes];
   while (stack.length) {
     const x = stack.pop()!;
-    x.span = shiftSpan(x.span, by);
+    expansions.set(x, use);
+    x.source = real;
+    x.span = move(x.span);
     if (x.type !== 'directive') continue;
-    x.nameSpan = shiftSpan(x.nameSpan, by);
-    if (x.blockSpan) x.blockSpan = shiftSpan(x.blockSpan, by);
-    for (const a of x.args) a.span = shiftSpan(a.span, by);
+    x.nameSpan = move(x.nameSpan);
+    if (x.blockSpan) x.blockSpan = move(x.blockSpan);
+    for (const a of x.args) a.span = move(a.span);
     if (x.block) for (const c of x.block) stack.push(c);
   }
+  const where = `in macro '${name}' as used on line ${use.span.start.line} of "${use.source.path}"`;
+  const errors = parsed.errors.map((e) => ({ ...e, file: real.path, span: move(e.span), message: `${e.message} (${where})` }));
+  return { nodes: parsed.nodes, errors };
 }
 
 /** True for a name mod_macro expects as a parameter (ARG_PREFIX); others only draw a warning. */

@@ -85,7 +85,7 @@ export function directiveText(d: Directive | null | undefined): string | null {
   t = t.replace(/\s+/g, ' ');
   if (t.length > 100) t = t.slice(0, 97) + '…';
   // a line of a mod_macro expansion: its position is the macro body's, so say which Use made it
-  const use = expansionOf(d.source);
+  const use = expansionOf(d);
   return use ? `${t} (from Use ${use.args.map((a) => a.raw).join(' ')} at ${basename(use.source.path)}:${use.span.start.line})` : t;
 }
 
