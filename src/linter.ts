@@ -208,7 +208,7 @@ class RuleRun implements RuleContext<string, object> {
       if (l) for (const w of l) out.push(w);
     }
     if (keys.length > 1) out.sort((a, b) => a.i - b.i);
-    return out.map((w) => ({ node: w.node, ctx: w.ctx }));
+    return out;
   }
   report(d: ReportDescriptor<string>): void {
     const { rule, state } = this;

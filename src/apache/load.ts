@@ -259,8 +259,7 @@ export function loadApache(path: string, opts: LoadOptions = {}): ConfigSet {
       }
       node.expansion = x.nodes;
       set.errors.push(...x.errors);
-      const name = node.args[0].value.toLowerCase();
-      if (x.nodes.length) stack.push({ kind: 'nodes', nodes: x.nodes, i: 0, file: null, perDir: f.perDir, depth: f.depth, macro: name });
+      if (x.nodes.length) stack.push({ kind: 'nodes', nodes: x.nodes, i: 0, file: null, perDir: f.perDir, depth: f.depth, macro: x.name });
       continue;
     }
     if (node.block) {

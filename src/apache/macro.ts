@@ -35,8 +35,6 @@ export interface MacroDef {
   location: string;
 }
 
-const ARG_PREFIX = '$%@';
-
 /** A `<Macro>` section as mod_macro's macro_section reads it, or httpd's error text. */
 export function defineMacro(d: Directive): MacroDef | { error: string } {
   const words = d.args.map((a) => a.value);
@@ -106,6 +104,8 @@ export function expansionOf(node: Node): Directive | undefined {
 }
 
 export interface Expansion {
+  /** the macro's lower-case name */
+  name: string;
   nodes: Node[];
   errors: Diagnostic[];
 }
@@ -178,8 +178,5 @@ export function expandUse(
   }
   const where = `in macro '${name}' as used on line ${use.span.start.line} of "${use.source.path}"`;
   const errors = parsed.errors.map((e) => ({ ...e, file: real.path, span: move(e.span), message: `${e.message} (${where})` }));
-  return { nodes: parsed.nodes, errors };
+  return { name, nodes: parsed.nodes, errors };
 }
-
-/** True for a name mod_macro expects as a parameter (ARG_PREFIX); others only draw a warning. */
-export const looksLikeParam = (p: string): boolean => ARG_PREFIX.includes(p[0] ?? '');

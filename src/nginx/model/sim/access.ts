@@ -4,7 +4,7 @@
  * auth_basic, auth_request — combined by `satisfy all|any` (ngx_http_core_access_phase).
  */
 import type { CauseId } from '../../../causes.js';
-import { accessRulesOf, firstMatch, parseClient } from '../address.js';
+import { firstMatch, parseAccessRule, parseClient } from '../address.js';
 import { openAs } from '../fs.js';
 import { fromBinary, toBinary } from '../regex.js';
 import { normalizeUri } from '../uri.js';
@@ -210,7 +210,9 @@ export function realIp(sim: Sim, conf: Scope, phase = 'preaccess'): string {
   const peer = sim.req.clientIp ?? '127.0.0.1';
   const from = nearest(conf, ['set_real_ip_from']);
   if (!from) return peer;
-  const trusted = accessRulesOf(from.directives.map((d) => ({ ...d, name: 'allow' })));
+  // each set_real_ip_from read as an `allow` of its address, on the directive itself (a spread copy of a
+  // parser node loses its position accessors)
+  const trusted = from.directives.filter((d) => d.args.length >= 1).map((d) => parseAccessRule('allow', d.args[0].value, d));
   const isTrusted = (a: string) => firstMatch(trusted, a) !== null;
   if (!isTrusted(peer)) return peer;
   const hdr = (nearest(conf, ['real_ip_header'])?.directives.at(-1)?.args[0]?.value ?? 'X-Real-IP').toLowerCase();
