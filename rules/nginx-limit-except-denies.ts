@@ -10,6 +10,9 @@ import { directiveText, lineOf } from '../src/nginx/model/cache.js';
 import type { Directive } from '../src/ast.js';
 import type { LimitExcept } from '../src/nginx/model/tree.js';
 
+/** Methods a browser or an API client commonly sends, named in the message when the block refuses them. */
+const EXAMPLES = ['POST', 'PUT', 'DELETE', 'OPTIONS', 'PATCH', 'PROPFIND', 'MKCOL', 'COPY', 'MOVE', 'LOCK'];
+
 export default defineRule({
   id: 'nginx-limit-except-denies',
   servers: ['nginx'],
@@ -21,7 +24,7 @@ export default defineRule({
     deniesGet:
       "`{{block}}` does not list GET, so GET and HEAD take the block's configuration and `{{deny}}` ({{line}}) answers them 403 for every client; limit_except names the methods that stay allowed",
     deniesOthers:
-      "every method except {{methods}} (POST, PUT, DELETE, OPTIONS preflights …) takes the block's configuration, and `{{deny}}` ({{line}}) answers them 403 for every client",
+      "every method except {{methods}} ({{examples}} …) takes the block's configuration, and `{{deny}}` ({{line}}) answers them 403 for every client",
   },
   check(ctx) {
     const m = ctx.model;
@@ -45,11 +48,18 @@ export default defineRule({
       if (!seen) reported.set(node, (seen = new Set()));
       seen.add(deny);
       const getListed = le.methods.includes('GET');
-      const methods = getListed ? [...new Set(['GET', 'HEAD', ...le.methods])].join(', ') : le.methods.join(', ');
+      const listed = getListed ? [...new Set(['GET', 'HEAD', ...le.methods])] : le.methods;
+      const methods = listed.join(', ');
+      // examples of what the block refuses: never a method the block lists
+      const examples =
+        EXAMPLES.filter((x) => !listed.includes(x))
+          .slice(0, 4)
+          .map((x) => (x === 'OPTIONS' ? 'OPTIONS preflights' : x))
+          .join(', ') || 'the other WebDAV methods';
       ctx.report({
         node,
         messageId: getListed ? 'deniesOthers' : 'deniesGet',
-        data: { block: `limit_except ${le.methods.join(' ')}`, deny: directiveText(deny), line: lineOf(deny, node), methods },
+        data: { block: `limit_except ${le.methods.join(' ')}`, deny: directiveText(deny), line: lineOf(deny, node), methods, examples },
         proof,
       });
     }
