@@ -9,7 +9,10 @@ import { dirname, isAbsolute, join } from 'node:path';
 import { defineRule } from '../src/rule.js';
 import { confPrefixFor } from '../src/nginx/load.js';
 import { directiveText } from '../src/nginx/model/cache.js';
-import { DiskFs } from '../src/nginx/model/fs.js';
+import type { Directive } from '../src/ast.js';
+
+/** What the sample request sends: any user and password (the file is never opened, so never checked). */
+const CREDENTIALS = `Basic ${Buffer.from('why403:why403').toString('base64')}`;
 
 export default defineRule({
   id: 'nginx-htpasswd-missing',
@@ -23,18 +26,31 @@ export default defineRule({
       '`{{directive}}`: {{path}} does not exist, so every client that sends credentials gets 403 (nginx logs "open() … failed (2: No such file or directory)"); clients without credentials get 401',
   },
   check(ctx) {
-    const fs = new DiskFs(Object.entries(ctx.settings.pathMap ?? {}).map(([from, to]) => ({ from, to })));
-    const prefix = confPrefixFor(ctx.set.root.source.path);
     const m = ctx.model;
     if (m.server !== 'nginx') return;
+    // the password file as the model reads it: through the path map (--path-map and settings), the
+    // worker's view with --fs
+    const files = m.configFiles();
+    const stat = (p: string) => (files.statFollow ? files.statFollow(p) : files.stat(p));
+    const prefix = confPrefixFor(ctx.set.root.source.path);
+    const done = new Set<Directive>();
     for (const scope of m.scopes()) {
       const st = m.settingsAt(scope);
       const d = st.authBasicUserFile.directive;
       const file = st.authBasicUserFile.value;
-      if (st.authBasic.value === null || !d || !file || file.includes('$')) continue;
+      if (st.authBasic.value === null || !d || done.has(d) || !file || file.includes('$')) continue;
       const path = isAbsolute(file) ? file : join(prefix, file);
-      if (fs.statFollow(path).type !== 'none' || fs.statFollow(dirname(path)).type !== 'dir') continue;
-      ctx.report({ node: d, arg: 0, messageId: 'missing', data: { directive: directiveText(d), path } });
+      if (stat(path).type !== 'none' || stat(dirname(path)).type !== 'dir') continue;
+      // A request with credentials to a place the file is in force, shown by explain to get 403
+      // decided by this directive; refuted here (something else decides), another scope may show it.
+      const sample = m.requestTo(scope);
+      const proof = ctx.prove(sample && { ...sample, headers: { ...sample.headers, Authorization: CREDENTIALS } }, {
+        status: 403,
+        decidedBy: d,
+      });
+      if (proof === false) continue;
+      done.add(d);
+      ctx.report({ node: d, arg: 0, messageId: 'missing', data: { directive: directiveText(d), path }, proof });
     }
   },
 });

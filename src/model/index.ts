@@ -76,6 +76,10 @@ interface ModelBase {
   readonly options: ModelOptions;
   /** The disk as the worker sees it (through the path map); null without `options.fs`. */
   readonly fs: FileSystemView | null;
+  /** The files the configuration names that the server opens per request but does not serve
+   * (password files): the disk through the same path map, with or without `--fs`, as `explain --auth`
+   * reads them. The `--fs` view when there is one. */
+  configFiles(): FileSystemView;
   /** The bounded scan of every served directory (src/model/disk.ts), built on first use; null
    * without `options.fs`. */
   disk(): DiskScan | null;
@@ -214,6 +218,7 @@ function nginxView(set: ConfigSet, options: ModelOptions): NginxView {
   const dead = new Map<string, DeadAccessRule[]>();
   const samples = new Map<Scope, SampleInput | null>();
   const fs = options.fs ? new DiskFs(pathMapOf(options)) : null;
+  let files: FileSystemView | undefined;
   let disk: DiskScan | undefined;
   const view: NginxView = {
     server: 'nginx',
@@ -221,6 +226,7 @@ function nginxView(set: ConfigSet, options: ModelOptions): NginxView {
     options,
     tree,
     fs,
+    configFiles: () => (files ??= fs ?? new DiskFs(pathMapOf(options))),
     disk: () => (disk ??= fs && scanDisk ? scanDisk(view, fs) : undefined) ?? null,
     scopes: () => (scopes ??= scopesOf(tree)),
     refusesEveryone: refusedBy,
@@ -260,6 +266,7 @@ function apacheView(set: ConfigSet, options: ModelOptions): ApacheView {
   const tree = buildApacheModel(set, apacheModelSettings(set, options));
   let roots: ServedRoot[] | null = null;
   const fs = options.fs ? new DiskFs(pathMapOf(options)) : null;
+  let files: FileSystemView | undefined;
   let disk: DiskScan | undefined;
   const view: ApacheView = {
     server: 'apache',
@@ -267,6 +274,7 @@ function apacheView(set: ConfigSet, options: ModelOptions): ApacheView {
     options,
     tree,
     fs,
+    configFiles: () => (files ??= fs ?? new DiskFs(pathMapOf(options))),
     disk: () => (disk ??= fs && scanDisk ? scanDisk(view, fs) : undefined) ?? null,
     servedRoots: () => (roots ??= servedRoots(tree)),
     requestTo: (server, uri, method) => {
