@@ -5,13 +5,13 @@
  * expansion. What real Apache answers for requests through macros: fixtures/explain/apache/macro
  * (test/explain-real.test.ts).
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { substituteLine } from '../src/apache/macro.js';
 import { loadText } from '../src/load.js';
-import { lint } from '../src/run.js';
+import { lint, type ResultMessage } from '../src/run.js';
 import { walk } from '../src/walk.js';
 import { modelFor } from '../src/model/index.js';
 import { apacheT } from './harness/apache-t.js';
@@ -127,6 +127,74 @@ describe('the loader reads Use as its expansion', () => {
       }
     } finally {
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('Use in .htaccess files (mod_macro: EXEC_ON_READ | OR_ALL)', () => {
+  /** A main config defining `Deny`, and a .htaccess under its DocumentRoot that uses it beside an Allow. */
+  function tree(htaccess: string): { dir: string; conf: string; ht: string } {
+    const dir = mkdtempSync(join(tmpdir(), 'why403-macro-ht-'));
+    const conf = join(dir, 'apache2.conf');
+    const ht = join(dir, 'htdocs', '.htaccess');
+    writeFileSync(
+      conf,
+      [
+        '<Macro Deny>',
+        '    Require all denied',
+        '</Macro>',
+        `DocumentRoot ${dir}/htdocs`,
+        `<Directory ${dir}/htdocs>`,
+        '    AllowOverride All',
+        '</Directory>',
+        '',
+      ].join('\n'),
+    );
+    mkdirSync(join(dir, 'htdocs'));
+    writeFileSync(ht, htaccess);
+    return { dir, conf, ht };
+  }
+  const legacy = (msgs: ResultMessage[]) => msgs.filter((m) => m.ruleId === 'apache-legacy-access-control');
+
+  it('linted with the config that defines the macro, the Use reads as its body: the legacy fix sees the Require it adds', async () => {
+    const t = tree('Use Deny\nAllow from all\n');
+    try {
+      const run = await lint([t.conf, t.ht], { noConfig: true, cwd: t.dir });
+      const msgs = run.results.find((r) => r.filePath === t.ht)?.messages ?? [];
+      expect(msgs.filter((m) => m.ruleId === 'syntax-error')).toEqual([]);
+      // as with `Require all denied` written in the file: the Require lines decide, the Allow goes
+      expect(legacy(msgs).map((m) => m.message)).toEqual([expect.stringContaining('the Require lines in force decide alone')]);
+    } finally {
+      rmSync(t.dir, { recursive: true, force: true });
+    }
+  });
+
+  it('linted alone, a macro the file does not define is said to be unknown and no fix is offered around it', async () => {
+    const t = tree('Use Deny\nAllow from all\n');
+    try {
+      const run = await lint([t.ht], { noConfig: true, cwd: t.dir });
+      const msgs = run.results.flatMap((r) => r.messages);
+      const unknown = msgs.filter((m) => m.messageId === 'macro-unknown');
+      expect(unknown.map((m) => `${m.line} ${m.severity}`)).toEqual(['1 warning']);
+      expect(unknown[0]!.message).toContain("macro 'deny' is not defined in this file");
+      const l = legacy(msgs);
+      expect(l).toHaveLength(1);
+      expect(l[0]!.fix).toBeUndefined();
+      expect(l[0]!.message).toContain('`Use Deny` (line 1) was not expanded');
+    } finally {
+      rmSync(t.dir, { recursive: true, force: true });
+    }
+  });
+
+  it("a macro the file defines itself expands alone too; an undefined one is httpd's error once linked", async () => {
+    const t = tree('<Macro Local>\n    Require all denied\n</Macro>\nUse Local\nUse Nope\n');
+    try {
+      const alone = (await lint([t.ht], { noConfig: true, cwd: t.dir })).results.flatMap((r) => r.messages);
+      expect(alone.map((m) => `${m.line} ${m.messageId}`)).toEqual(['5 macro-unknown']);
+      const linked = (await lint([t.conf, t.ht], { noConfig: true, cwd: t.dir })).results.find((r) => r.filePath === t.ht)?.messages ?? [];
+      expect(linked.map((m) => `${m.line} ${m.severity} ${m.message}`)).toEqual(["5 error macro 'nope' undefined"]);
+    } finally {
+      rmSync(t.dir, { recursive: true, force: true });
     }
   });
 });

@@ -39,6 +39,7 @@ import type { ConfigSet, Directive, Node } from '../ast.js';
 import type { Fix } from '../rule.js';
 import { SourceFile } from '../source.js';
 import { parseApache } from './parser.js';
+import { expansionOf } from './macro.js';
 import { applyAccessCompat, checkAccessCompat, newAccessCompat, satisfyFor, type AccessCompatConf } from './model/access-compat.js';
 import {
   AuthzBuilder,
@@ -166,10 +167,19 @@ export function accessSections(set: ConfigSet, isGuarded: (parents: Directive[])
     const ownerDir = ownerIdx >= 0 && sectionKey(parents[ownerIdx]) !== 'virtualhost' ? parents[ownerIdx] : null;
     const between = parents.slice(ownerIdx + 1);
     const sectionAncestors = parents.slice(0, Math.max(ownerIdx, 0)).filter((p) => SECTION_KEYS.has(sectionKey(p)));
+    if (k === 'use' && !d.expansion) {
+      // a macro use that was not expanded (unknown here, or refused): what it adds to the section is unknown
+      get(ownerDir, sectionAncestors).placement ??=
+        `\`Use ${d.args.map((a) => a.raw).join(' ')}\` (line ${d.span.start.line}) was not expanded, so what it adds to the section is unknown; convert by hand`;
+      return;
+    }
     if (LEGACY_KEYS.has(k)) {
       if (isGuarded(parents)) return;
       const s = get(ownerDir, sectionAncestors);
       s.legacy.push(d);
+      const use = expansionOf(d);
+      if (use)
+        s.placement ??= `the lines come from a macro (\`Use ${use.args.map((a) => a.raw).join(' ')}\`, line ${use.span.start.line}); convert them in the macro by hand`;
       if (!ownerDir && !htaccess) s.placement ??= `${d.name} is not allowed at server level (only in sections and .htaccess)`;
       const limit = between.find((p) => ['limit', 'limitexcept'].includes(sectionKey(p)));
       const wrap = between.find((p) => WRAPPER_KEYS.has(sectionKey(p)));
@@ -212,7 +222,9 @@ function walkSet(set: ConfigSet, visit: (d: Directive, parents: Directive[]) => 
         }
       }
       const k = sectionKey(n);
-      if (n.block && !k.startsWith('require')) rec(n.block, [...parents, n], depth + 1);
+      // mod_macro: a Use reads as its expansion, in place; a <Macro> body is stored unread
+      if (n.expansion) rec(n.expansion, parents, depth + 1);
+      else if (n.block && k !== 'macro' && !k.startsWith('require')) rec(n.block, [...parents, n], depth + 1);
     }
   };
   onPath.add(set.root.source.path);

@@ -22,7 +22,7 @@ import { mapPath, noteOutside, parseCached, type LoadOptions } from '../load-opt
 import { isFile, newBudget, readSource } from '../read.js';
 import { SourceFile } from '../source.js';
 import { expandInclude } from './glob.js';
-import { defineMacro, expandUse, type MacroDef } from './macro.js';
+import { expandAccessSet, expandUse, MacroTable, recordMacroTable } from './macro.js';
 import { parseApache, type ApacheContext, type ApacheParseOptions } from './parser.js';
 import { DEBIAN_ENVVARS, expandVars } from './vars.js';
 import { MAX_NESTING, nestingDepth } from '../walk.js';
@@ -140,7 +140,12 @@ export function loadApache(path: string, opts: LoadOptions = {}): ConfigSet {
     if (!r.ok && htaccessDir !== undefined) root.htaccessDir = htaccessDir;
   }
   const set: ConfigSet = { server: 'apache', root, files: new Map([[entry, root]]), errors: [] };
-  if (context === 'htaccess') return set; // .htaccess files cannot Include
+  if (context === 'htaccess') {
+    // .htaccess files cannot Include; their macro uses are expanded with the file's own macros until the
+    // engine links the file to the configuration that reads it (src/apache/model/htaccess-link.ts)
+    if (anyUse(root.nodes)) expandAccessSet(set, undefined, true);
+    return set;
+  }
 
   const defines: Record<string, string> = { ...DEBIAN_ENVVARS, ...(opts.defines ?? {}) };
   let serverRoot = opts.serverRoot !== undefined ? mapPath(resolve(opts.serverRoot), opts.pathMap) : null;
@@ -148,8 +153,7 @@ export function loadApache(path: string, opts: LoadOptions = {}): ConfigSet {
   const fallbackRoot = defaultServerRoot(entry);
 
   const stack: Frame[] = [{ kind: 'nodes', nodes: root.nodes, i: 0, file: entry, perDir: context === 'directory', depth: 0 }];
-  const macros = new Map<string, MacroDef>();
-  let anyMacro = false;
+  const macros = new MacroTable();
   let expansions = 0;
   const depthOf = new Map<string, number>();
   const onPath: string[] = [entry];
@@ -219,17 +223,13 @@ export function loadApache(path: string, opts: LoadOptions = {}): ConfigSet {
     const key = node.key;
     if (key === 'macro' && node.section) {
       // mod_macro stores the body unread (src/apache/macro.ts); nothing in it applies until a Use
-      const m = defineMacro(node);
-      anyMacro = true;
-      if ('error' in m) addError(node, 'macro', m.error);
-      else macros.set(m.name, m);
+      const e = macros.define(node);
+      if (e) addError(node, 'macro', e);
       continue;
     }
     if (key === 'undefmacro' && !node.block) {
-      const name = (node.args[0]?.value ?? '').toLowerCase();
-      if (!macros.has(name))
-        addError(node, 'macro', anyMacro ? `cannot remove undefined macro '${name}'` : 'no macro defined before UndefMacro');
-      macros.delete(name);
+      const e = macros.undefine(node);
+      if (e) addError(node, 'macro', e);
       continue;
     }
     if (key === 'use' && !node.block) {
@@ -244,7 +244,7 @@ export function loadApache(path: string, opts: LoadOptions = {}): ConfigSet {
         continue;
       }
       const active = stack.flatMap((x) => (x.kind === 'nodes' && x.macro ? [x.macro] : []));
-      const x = expandUse(node, macros, anyMacro, active, { context: f.perDir ? 'directory' : 'server', ...known }, budget);
+      const x = expandUse(node, macros.macros, macros.anyDefined, active, { context: f.perDir ? 'directory' : 'server', ...known }, budget);
       if ('error' in x) {
         addError(node, x.code ?? 'macro', x.error);
         continue;
@@ -310,6 +310,8 @@ export function loadApache(path: string, opts: LoadOptions = {}): ConfigSet {
       noteOutside(opts.trace, node, serverPath, fallbackRoot, files.length);
     if (files.length > 0) stack.push({ kind: 'include', dir: node, files, i: 0, perDir: f.perDir, depth: f.depth });
   }
+  // the .htaccess files this configuration reads use the macros it ended with
+  if (macros.anyDefined) recordMacroTable(set, macros);
   return set;
 }
 
@@ -325,6 +327,18 @@ export function apacheDefines(set: ConfigSet, base: Record<string, string> = { .
     }
   });
   return defines;
+}
+
+/** Whether a `Use` line appears anywhere in `nodes` (most files have none: nothing to expand). */
+function anyUse(nodes: readonly Node[]): boolean {
+  const stack = [...nodes];
+  while (stack.length) {
+    const n = stack.pop()!;
+    if (n.type !== 'directive') continue;
+    if (n.key === 'use') return true;
+    if (n.block) for (const c of n.block) stack.push(c);
+  }
+  return false;
 }
 
 /** Visit directives in reading order with includes expanded, iteratively (no recursion limit). */

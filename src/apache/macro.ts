@@ -17,7 +17,7 @@
  * `expansionOf(node)` tells an expanded node apart (the linter never offers a fix there: it would edit
  * the macro for every use).
  */
-import type { Diagnostic, Directive, Node } from '../ast.js';
+import type { ConfigSet, Diagnostic, Directive, Node, ParsedFile } from '../ast.js';
 import { CompactSpan, SourceFile, type Position, type Span } from '../source.js';
 import { parseApache, type ApacheParseOptions } from './parser.js';
 
@@ -65,6 +65,149 @@ export function defineMacro(d: Directive): MacroDef | { error: string } {
   let firstLine = open.start.line;
   for (let i = text.indexOf('\n', open.start.offset); i !== -1 && i <= afterOpen; i = text.indexOf('\n', i + 1)) firstLine++;
   return { name, params, directive: d, body, firstLine, location };
+}
+
+/**
+ * httpd's table of macros as a configuration is read: `<Macro>` adds (or replaces), `UndefMacro`
+ * removes. One per main configuration; a `.htaccess` file reads a copy of the table the main
+ * configuration ended with (macros it defines itself stay in that copy).
+ */
+export class MacroTable {
+  readonly macros = new Map<string, MacroDef>();
+  /** Whether any `<Macro>` was read: httpd's table exists from then on, even once emptied. */
+  anyDefined = false;
+
+  constructor(from?: MacroTable) {
+    if (!from) return;
+    for (const [k, v] of from.macros) this.macros.set(k, v);
+    this.anyDefined = from.anyDefined;
+  }
+
+  /** `<Macro …>`: null, or httpd's error text. */
+  define(d: Directive): string | null {
+    const m = defineMacro(d);
+    this.anyDefined = true;
+    if ('error' in m) return m.error;
+    this.macros.set(m.name, m);
+    return null;
+  }
+
+  /** `UndefMacro name`: null, or httpd's error text. */
+  undefine(d: Directive): string | null {
+    const name = (d.args[0]?.value ?? '').toLowerCase();
+    const known = this.macros.delete(name);
+    if (known) return null;
+    return this.anyDefined ? `cannot remove undefined macro '${name}'` : 'no macro defined before UndefMacro';
+  }
+}
+
+/** The table each loaded main configuration ended with (src/apache/load.ts records it). */
+const tables = new WeakMap<ConfigSet, MacroTable>();
+export const recordMacroTable = (set: ConfigSet, table: MacroTable): void => void tables.set(set, table);
+/** The macros a main configuration defines once read; undefined when it defines none. */
+export const macroTableOf = (set: ConfigSet): MacroTable | undefined => tables.get(set);
+
+/** Expansions of one `.htaccess` file at most (each is parsed; a file of a few thousand lines stays far
+ * below), and characters of expanded text. */
+export const MAX_ACCESS_FILE_EXPANSIONS = 5_000;
+export const MAX_ACCESS_FILE_EXPANSION_CHARS = 4 * 1024 * 1024;
+
+const expandedWith = new WeakMap<ParsedFile, { table: MacroTable | undefined; standalone: boolean; errors: Diagnostic[] }>();
+
+/**
+ * mod_macro in a `.htaccess` file (mod_macro.c: `<Macro>`, `Use` and `UndefMacro` are EXEC_ON_READ and
+ * OR_ALL, so allowed there): every `Use` is expanded in place (`Directive.expansion`) with the main
+ * configuration's macros (`inherited`) and those the file defines before it. Returns httpd's errors,
+ * which make real Apache answer 500 for every request that reads the file. Done once per file and table.
+ *
+ * `standalone`: the configuration that reads the file is not known (a .htaccess linted alone), so a
+ * macro the file does not define may be the server's: that `Use` is left unexpanded with a warning that
+ * says so, not httpd's "undefined" error.
+ */
+export function expandAccessFile(parsed: ParsedFile, inherited: MacroTable | undefined, standalone = false): Diagnostic[] {
+  const done = expandedWith.get(parsed);
+  if (done && done.table === inherited && done.standalone === standalone) return done.errors;
+  const table = new MacroTable(inherited);
+  const errors: Diagnostic[] = [];
+  const budget = { left: MAX_ACCESS_FILE_EXPANSION_CHARS };
+  const opts: ApacheParseOptions = {
+    context: 'htaccess',
+    ...(parsed.htaccessDir !== undefined ? { htaccessDir: parsed.htaccessDir } : {}),
+  };
+  const fail = (d: Directive, message: string, code = 'macro', severity: Diagnostic['severity'] = 'error') =>
+    errors.push({ code, message, file: d.source.path, span: d.span, severity });
+  let count = 0;
+  // iterative: a macro using a macro using … nests one level per distinct macro
+  const stack: Array<{ nodes: Node[]; i: number; macro: string | null }> = [{ nodes: parsed.nodes, i: 0, macro: null }];
+  while (stack.length) {
+    const f = stack[stack.length - 1];
+    if (f.i >= f.nodes.length) {
+      stack.pop();
+      continue;
+    }
+    const n = f.nodes[f.i++];
+    if (n.type !== 'directive') continue;
+    if (n.key === 'macro' && n.section) {
+      const e = table.define(n);
+      if (e) fail(n, e);
+      continue;
+    }
+    if (n.key === 'undefmacro' && !n.block) {
+      const e = table.undefine(n);
+      if (e && !standalone) fail(n, e);
+      continue;
+    }
+    if (n.key === 'use' && !n.block) {
+      delete n.expansion;
+      if (++count > MAX_ACCESS_FILE_EXPANSIONS) {
+        if (count === MAX_ACCESS_FILE_EXPANSIONS + 1)
+          fail(
+            n,
+            `more than ${MAX_ACCESS_FILE_EXPANSIONS} mod_macro expansions in one .htaccess file: this Use and the ones after it are not expanded`,
+            'too-large',
+          );
+        continue;
+      }
+      const name = (n.args[0]?.value ?? '').toLowerCase();
+      if (standalone && name && !table.macros.has(name)) {
+        fail(
+          n,
+          `macro '${name}' is not defined in this file; it may be defined by the server configuration that reads the file, which was not linted with it: this Use is not expanded, so what it does is unknown (lint the .htaccess together with that configuration)`,
+          'macro-unknown',
+          'warning',
+        );
+        continue;
+      }
+      const active = stack.flatMap((x) => (x.macro ? [x.macro] : []));
+      const x = expandUse(n, table.macros, table.anyDefined, active, opts, budget);
+      if ('error' in x) {
+        fail(n, x.error, x.code);
+        continue;
+      }
+      n.expansion = x.nodes;
+      errors.push(...x.errors);
+      if (x.nodes.length) stack.push({ nodes: x.nodes, i: 0, macro: x.name });
+      continue;
+    }
+    if (n.block && n.block.length) stack.push({ nodes: n.block, i: 0, macro: null });
+  }
+  expandedWith.set(parsed, { table: inherited, standalone, errors });
+  return errors;
+}
+
+/**
+ * A `.htaccess` set read with the macros of the configuration that reads it (or alone when none is
+ * known): expands its `Use` lines and keeps the set's macro diagnostics to that reading.
+ */
+export function expandAccessSet(set: ConfigSet, inherited: MacroTable | undefined, standalone: boolean): void {
+  const before = expandedWith.get(set.root)?.errors;
+  const errors = expandAccessFile(set.root, inherited, standalone);
+  if (before === errors) return;
+  if (before) {
+    const old = new Set(before);
+    for (let i = set.errors.length - 1; i >= 0; i--) if (old.has(set.errors[i])) set.errors.splice(i, 1);
+  }
+  set.errors.push(...errors);
 }
 
 /** httpd's line buffer (MAX_STRING_LEN): a substitution that would not fit is an error. */

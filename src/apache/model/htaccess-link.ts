@@ -32,6 +32,7 @@ import { ModuleSet } from './modules.js';
 import { OPT_ALL, OPT_MULTI, OPT_SYM_OWNER, parseAllowOpts } from './options.js';
 import { checkOverride, parseAllowOverride, type OverrideState, type OverrideViolation } from './overrides.js';
 import { fnmatch } from './regex.js';
+import { expandAccessSet, macroTableOf } from '../macro.js';
 import { countDirs, directoryIndex, sectionLabel, type ApacheModel, type ServerModel } from './sections.js';
 
 /** A server-context set of the same lint run and the settings it was linted with. */
@@ -80,6 +81,11 @@ const contexts = new WeakMap<ConfigSet, HtaccessContext>();
 export function linkHtaccess(htaccess: ConfigSet, mains: readonly MainConfig[]): void {
   registry.set(htaccess, mains);
   contexts.delete(htaccess);
+  // mod_macro: the file's Use lines read the macros of the configuration that reads it (the first
+  // linked one that defines any; a run whose configs define different macros of the same name is rare)
+  const table = mains.map((m) => macroTableOf(m.set)).find((t) => t !== undefined);
+  // (none defines any: the file stays read alone, its unknown macros said to be unknown)
+  if (table) expandAccessSet(htaccess, table, false);
 }
 
 const slash = (p: string) => (p.endsWith('/') ? p : `${p}/`);

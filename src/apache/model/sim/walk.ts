@@ -7,6 +7,7 @@
 import type { Directive, ParsedFile } from '../../../ast.js';
 import { SourceFile } from '../../../source.js';
 import { parseApache } from '../../parser.js';
+import { expandAccessFile, macroTableOf } from '../../macro.js';
 import { expandDirective, flatten } from '../conditions.js';
 import { compileSection, kids, mergeDirConf, type DirConf, type NestedSection } from '../dirconf.js';
 import { sectionExpr } from '../../expr/index.js';
@@ -381,14 +382,16 @@ export function applyHtaccess(sim: Sim, parsed: ParsedFile, dir: string, conf: D
     serverRoot: sim.model.serverRoot,
     envVars: {},
   };
+  // mod_macro: a Use in the file expands with the main configuration's macros (and the file's own)
+  const macroErrors = expandAccessFile(parsed, macroTableOf(sim.model.set));
   const list = flatten(
     { server: 'apache', root: parsed, files: new Map([[parsed.source.path, parsed]]), errors: [] },
     parsed.nodes,
     env,
     notes,
   );
-  if (parsed.errors.length) {
-    const e = parsed.errors[0];
+  if (parsed.errors.length || macroErrors.length) {
+    const e = parsed.errors[0] ?? macroErrors[0];
     if (sim.tracing) sim.step('directory_walk', `${parsed.source.path}: syntax error: ${e.message}`, null);
     return fin(500, null, null, `${parsed.source.path}: ${e.message}`);
   }
