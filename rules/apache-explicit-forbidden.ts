@@ -6,6 +6,7 @@
  */
 import { directiveText, type Directive } from '../src/ast.js';
 import { parseRewriteFlags } from '../src/apache/model/dirconf.js';
+import { CONDITIONAL_SECTIONS, sectionKey } from '../src/apache/model/conditions.js';
 import { defineRule } from '../src/rule.js';
 
 export default defineRule({
@@ -17,8 +18,8 @@ export default defineRule({
   fixable: false,
   messages: {
     rewrite:
-      '`{{directive}}` answers 403 to every request whose path matches `{{pattern}}`{{conds}}; nothing is logged at the default LogLevel',
-    redirect: '`{{directive}}` answers 403 to every request {{scope}}; nothing is logged',
+      '`{{directive}}` answers 403 to every request whose path matches `{{pattern}}`{{conds}}{{read}}; nothing is logged at the default LogLevel',
+    redirect: '`{{directive}}` answers 403 to every request {{scope}}{{read}}; nothing is logged',
   },
   check(ctx) {
     const m = ctx.model;
@@ -31,6 +32,22 @@ export default defineRule({
         if (proof) return proof;
       }
       return null;
+    };
+    // A line the model does not read (a conditional section around it does not hold as why403 reads the
+    // configuration, e.g. <IfModule mod_rewrite.c> with modules it only assumes) answers 403 only if it is
+    // read after all: the claim says so. Lines of a .htaccess are read through the config that links it.
+    const htaccess = ctx.set.root.context === 'htaccess';
+    const readNote = (node: Directive, parents: readonly Directive[]): string => {
+      if (htaccess || m.ownerOf(node)) return '';
+      const c = parents.find((p) => CONDITIONAL_SECTIONS.has(sectionKey(p)));
+      if (!c) return '';
+      const why =
+        sectionKey(c) === 'ifmodule'
+          ? "with the modules why403 takes as loaded (the LoadModule lines it read, else Debian's defaults; the apacheModules setting adds others)"
+          : sectionKey(c) === 'ifdefine'
+            ? 'without that -D name (give it with --define)'
+            : 'as why403 reads the configuration';
+      return ` — if it is read at all: \`<${c.name} ${c.args.map((a) => a.raw).join(' ')}>\` (line ${c.span.start.line}) does not hold ${why}`;
     };
     for (const { node, ctx: w } of ctx.directives('rewriterule')) {
       const flags = parseRewriteFlags(node.args[2]?.value);
@@ -46,6 +63,7 @@ export default defineRule({
           directive: directiveText(node),
           pattern: node.args[0]?.value ?? '',
           conds: conds ? ` (when its ${conds} RewriteCond line${conds > 1 ? 's hold' : ' holds'})` : '',
+          read: readNote(node, w.parents),
         },
       });
     }
@@ -57,7 +75,7 @@ export default defineRule({
         node,
         arg: 0,
         messageId: 'redirect',
-        data: { directive: directiveText(node), scope },
+        data: { directive: directiveText(node), scope, read: readNote(node, w.parents) },
         proof: proofFor(node, w.parents),
       });
     }
