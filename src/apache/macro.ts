@@ -55,11 +55,10 @@ export function defineMacro(d: Directive): MacroDef | { error: string } {
   }
   const text = d.source.text;
   const open = d.blockSpan ?? d.span;
-  // the body: from the line after the opening tag to the line before the closing tag
   const afterOpen = text.indexOf('\n', open.start.offset);
-  const closeTag = text.lastIndexOf('<', open.end.offset);
-  const closeLine = text.lastIndexOf('\n', closeTag);
-  const body = afterOpen === -1 || closeLine <= afterOpen ? [] : text.slice(afterOpen + 1, closeLine).split('\n');
+  // a <Macro> inside an expansion: its body is the expansion's (substituted) text, not the defining
+  // file's; the lines are the same ones (a substitution never adds a line)
+  const body = substitutedBodies.get(d) ?? bodyLines(text, open);
   // counted from the tag's own line (not from the file's start: a macro defined by an expansion has
   // shifted lines, and a scan from the start per macro would be quadratic in a file of many macros)
   let firstLine = open.start.line;
@@ -210,6 +209,17 @@ export function expandAccessSet(set: ConfigSet, inherited: MacroTable | undefine
   set.errors.push(...errors);
 }
 
+/** The physical lines between a section's opening tag line and its closing tag line. */
+function bodyLines(text: string, open: Span): string[] {
+  const afterOpen = text.indexOf('\n', open.start.offset);
+  const closeTag = text.lastIndexOf('<', open.end.offset);
+  const closeLine = text.lastIndexOf('\n', closeTag);
+  return afterOpen === -1 || closeLine <= afterOpen ? [] : text.slice(afterOpen + 1, closeLine).split('\n');
+}
+
+/** The body of each <Macro> read from an expansion, as substituted (see defineMacro). */
+const substitutedBodies = new WeakMap<Directive, string[]>();
+
 /** httpd's line buffer (MAX_STRING_LEN): a substitution that would not fit is an error. */
 const MAX_LINE = 8192;
 
@@ -310,6 +320,7 @@ export function expandUse(
   const stack: Node[] = [...parsed.nodes];
   while (stack.length) {
     const x = stack.pop()!;
+    if (x.type === 'directive' && x.key === 'macro' && x.section) substitutedBodies.set(x, bodyLines(text, x.blockSpan ?? x.span));
     expansions.set(x, use);
     x.source = real;
     x.span = move(x.span);
