@@ -44,9 +44,20 @@ export default defineRule({
           const dropsAllow = lost.action === 'allow' && p.after?.action === 'deny' && adds;
           const dropsDeny = lost.action === 'deny' && p.after === null;
           if (!dropsAllow && !dropsDeny) continue;
+          // a client of the lost allow, shown by explain to get 403 from the block's own list
+          let proof = null;
+          if (dropsAllow) {
+            const sample = m.requestTo(scope);
+            proof = ctx.prove(sample && { ...sample, ip: p.example }, {
+              status: 403,
+              ...(p.after?.directive ? { decidedBy: p.after.directive } : {}),
+            });
+            if (proof === false) continue;
+          }
           seen.add(lost);
           const messageId = dropsAllow ? 'dropsAllow' : 'dropsDeny';
           ctx.report({
+            proof,
             node,
             messageId,
             data: {
