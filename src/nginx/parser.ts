@@ -43,78 +43,79 @@ function columnOf(source: SourceFile, offset: number, line: number): number {
   return offset - source.lineStarts[line - 1] + 1;
 }
 
-/** The line of offset `to`, from the line of offset `from` (≤ `to`): the line feeds between them
- * (a token or a directive header spans few lines, most often none). */
-function lineAfter(text: string, from: number, to: number, line: number): number {
-  for (let i = text.indexOf('\n', from); i !== -1 && i < to; i = text.indexOf('\n', i + 1)) line++;
-  return line;
-}
-
 /**
  * A directive of the nginx tree, stored compactly: a big config has one per line, and three span
  * objects each (span, nameSpan, blockSpan) were most of the tree's memory. The positions are kept as
- * offsets and lines in the object itself; columns come from the file's line table; `span`, `nameSpan`
- * and `blockSpan` are made on each read (equal, not identical, from one read to the next). The span
- * starts at the name; the block ends where the directive does.
+ * offsets only: a line is found in the file's line table (`SourceFile.lineOf`, a binary search; the
+ * lexer counts lines as the table does, LF only), a column from the line's start. `span`, `nameSpan`
+ * and `blockSpan` are made on each read (equal, not identical, from one read to the next), `key` is
+ * the name (nginx compares names as written). The span starts at the name; the block ends where the
+ * directive does.
  */
 export class NginxDirective implements Directive {
   declare readonly type: 'directive';
   name: string;
-  key: string;
   args: Arg[];
   block: Node[] | null;
   source: SourceFile;
   declare rawBody?: string;
   declare includes?: string[];
   declare section?: boolean;
-  /** Start offset and line (the name's), end offset and line. */
+  /** Start offset (the name's) and end offset. */
   so: number;
-  sl: number;
   eo: number;
-  el: number;
-  /** End offset of the name (its line: the start line plus the line feeds before it). */
+  /** End offset of the name. */
   ne: number;
-  /** Offset of the block's `{` (likewise); -1 when there is no block. */
+  /** Offset of the block's `{`; -1 when there is no block. */
   bo: number;
-  constructor(name: string, args: Arg[], block: Node[] | null, source: SourceFile, so: number, sl: number, ne: number) {
+  constructor(name: string, args: Arg[], block: Node[] | null, source: SourceFile, so: number, ne: number) {
     this.name = name;
-    this.key = name;
     this.args = args;
     this.block = block;
     this.source = source;
     this.so = so;
-    this.sl = sl;
     // the end is set by the parser (endAt)
     this.eo = ne;
-    this.el = sl;
     this.ne = ne;
     this.bo = -1;
   }
+  get key(): string {
+    return this.name;
+  }
+  /** The line the directive starts on. */
+  get sl(): number {
+    return this.source.lineOf(this.so);
+  }
+  /** The line it ends on. */
+  get el(): number {
+    return this.source.lineOf(this.eo);
+  }
   get span(): Span {
     const s = this.source;
-    return new CompactSpan(this.so, this.sl, columnOf(s, this.so, this.sl), this.eo, this.el, columnOf(s, this.eo, this.el));
+    const sl = s.lineOf(this.so);
+    const el = s.lineOf(this.eo);
+    return new CompactSpan(this.so, sl, columnOf(s, this.so, sl), this.eo, el, columnOf(s, this.eo, el));
   }
   set span(v: Span) {
     this.so = v.start.offset;
-    this.sl = v.start.line;
     this.eo = v.end.offset;
-    this.el = v.end.line;
   }
   get nameSpan(): Span {
     const s = this.source;
-    const nl = lineAfter(s.text, this.so, this.ne, this.sl);
-    return new CompactSpan(this.so, this.sl, columnOf(s, this.so, this.sl), this.ne, nl, columnOf(s, this.ne, nl));
+    const sl = s.lineOf(this.so);
+    const nl = s.lineOf(this.ne);
+    return new CompactSpan(this.so, sl, columnOf(s, this.so, sl), this.ne, nl, columnOf(s, this.ne, nl));
   }
   set nameSpan(v: Span) {
     this.so = v.start.offset;
-    this.sl = v.start.line;
     this.ne = v.end.offset;
   }
   get blockSpan(): Span | null {
     if (this.bo < 0) return null;
     const s = this.source;
-    const bl = lineAfter(s.text, this.so, this.bo, this.sl);
-    return new CompactSpan(this.bo, bl, columnOf(s, this.bo, bl), this.eo, this.el, columnOf(s, this.eo, this.el));
+    const bl = s.lineOf(this.bo);
+    const el = s.lineOf(this.eo);
+    return new CompactSpan(this.bo, bl, columnOf(s, this.bo, bl), this.eo, el, columnOf(s, this.eo, el));
   }
   set blockSpan(v: Span | null) {
     if (v === null) {
@@ -123,47 +124,50 @@ export class NginxDirective implements Directive {
     }
     this.bo = v.start.offset;
     this.eo = v.end.offset;
-    this.el = v.end.line;
   }
   /** Set the end of the directive (and of its block). */
-  endAt(offset: number, line: number): void {
+  endAt(offset: number): void {
     this.eo = offset;
-    this.el = line;
   }
 }
 Object.defineProperty(NginxDirective.prototype, 'type', { value: 'directive', enumerable: true });
 
-/** An argument of an nginx directive, its span stored as offsets and the start line (the end line
- * is the start line plus the line feeds in the token; see NginxDirective). */
+/** An argument of an nginx directive, its span stored as offsets (lines from the file's line table,
+ * see NginxDirective). Its quote is its first character's: a quote starts a quoted word only where a
+ * word starts, and a quoted word always starts with its quote. */
 export class NginxArg implements Arg {
   value: string;
   raw: string;
-  quote: '"' | "'" | null;
   source: SourceFile;
   so: number;
-  sl: number;
   eo: number;
-  constructor(value: string, raw: string, quote: '"' | "'" | null, source: SourceFile, so: number, sl: number, eo: number) {
+  constructor(value: string, raw: string, source: SourceFile, so: number, eo: number) {
     this.value = value;
     this.raw = raw;
-    this.quote = quote;
     this.source = source;
     this.so = so;
-    this.sl = sl;
     this.eo = eo;
   }
-  /** The line the argument ends on. */
+  get quote(): '"' | "'" | null {
+    const c = this.source.text.charCodeAt(this.so);
+    return c === 34 ? '"' : c === 39 ? "'" : null;
+  }
+  /** The line the argument starts on. */
+  get sl(): number {
+    return this.source.lineOf(this.so);
+  }
+  /** The line it ends on. */
   get el(): number {
-    return lineAfter(this.source.text, this.so, this.eo, this.sl);
+    return this.source.lineOf(this.eo);
   }
   get span(): Span {
     const s = this.source;
-    const el = this.el;
-    return new CompactSpan(this.so, this.sl, columnOf(s, this.so, this.sl), this.eo, el, columnOf(s, this.eo, el));
+    const sl = s.lineOf(this.so);
+    const el = s.lineOf(this.eo);
+    return new CompactSpan(this.so, sl, columnOf(s, this.so, sl), this.eo, el, columnOf(s, this.eo, el));
   }
   set span(v: Span) {
     this.so = v.start.offset;
-    this.sl = v.start.line;
     this.eo = v.end.offset;
   }
 }
@@ -290,18 +294,16 @@ export function parseNginxSyntax(source: SourceFile): { nodes: Node[]; errors: D
   // the name's start and end (offset, line); named === false until the statement has a name
   let named = false;
   let nso = 0;
-  let nsl = 0;
   let neo = 0;
-  let nel = 0;
   let insertAt = 0;
   let lastTokLine = 0;
   // errors.length when the statement began: a statement with a tokenizer error in it is not
   // checked against the table (nginx stopped at the tokenizer error)
   let errorsAtStart = 0;
 
-  const finish = (endOffset: number, endLine: number, block: Node[] | null, blockOffset = -1): NginxDirective => {
-    const d = new NginxDirective(name, scratch.length === 0 ? [] : scratch.slice(), block, source, nso, nsl, neo);
-    d.endAt(endOffset, endLine);
+  const finish = (endOffset: number, block: Node[] | null, blockOffset = -1): NginxDirective => {
+    const d = new NginxDirective(name, scratch.length === 0 ? [] : scratch.slice(), block, source, nso, neo);
+    d.endAt(endOffset);
     if (blockOffset >= 0) d.bo = blockOffset;
     if (insertAt === frame.nodes.length) frame.nodes.push(d);
     else frame.nodes.splice(insertAt, 0, d);
@@ -332,16 +334,13 @@ export function parseNginxSyntax(source: SourceFile): { nodes: Node[]; errors: D
         name = canonicalName(lx.wordValue);
         named = true;
         nso = lx.start;
-        nsl = lx.startLine;
         neo = lx.end;
-        nel = lx.endLine;
         insertAt = frame.nodes.length;
         errorsAtStart = errors.length;
       } else {
-        const q = lx.quote === 34 ? '"' : lx.quote === 39 ? "'" : null;
         const value = intern(lx.wordValue);
         const raw = lx.wordRaw === lx.wordValue ? value : intern(lx.wordRaw);
-        scratch.push(new NginxArg(value, raw, q, source, lx.start, lx.startLine, lx.end));
+        scratch.push(new NginxArg(value, raw, source, lx.start, lx.end));
       }
       continue;
     }
@@ -351,13 +350,12 @@ export function parseNginxSyntax(source: SourceFile): { nodes: Node[]; errors: D
         errors.push(diag(source, 'unexpected-semicolon', 'unexpected ";"', lx.span()));
         continue;
       }
-      finish(lx.end, lx.endLine, null);
+      finish(lx.end, null);
       continue;
     }
     if (k === Tok.LBrace) {
       lastTokLine = lx.endLine;
       const openOffset = lx.start;
-      const openLine = lx.startLine;
       if (!named) {
         errors.push(diag(source, 'unexpected-brace', 'unexpected "{"', lx.span()));
         // read the block anyway so its `}` does not close the enclosing one; its children are kept
@@ -371,23 +369,23 @@ export function parseNginxSyntax(source: SourceFile): { nodes: Node[]; errors: D
         const r = scanLua(text, bodyFrom);
         const startLine = lx.endLine;
         if (r.close === -1) {
-          const d = finish(lx.end, lx.endLine, [], openOffset);
+          const d = finish(lx.end, [], openOffset);
           d.rawBody = text.slice(bodyFrom);
           lx.seek(text.length, startLine + r.lines, r.lines > 0 ? r.lineStart : lx.cursorLineStart);
           const eof = lx.eofPosition();
-          d.endAt(eof.offset, eof.line);
+          d.endAt(eof.offset);
           errors.push(diag(source, 'unexpected-eof', 'unexpected end of file, expecting "}"', pointSpan(eof, 0)));
           break;
         }
         const lineStart = r.lines > 0 ? r.lineStart : lx.cursorLineStart;
         const line = startLine + r.lines;
         lx.seek(r.close + 1, line, lineStart);
-        const d = finish(r.close + 1, line, [], openOffset);
+        const d = finish(r.close + 1, [], openOffset);
         d.rawBody = text.slice(bodyFrom, r.close);
         lastTokLine = line;
         continue;
       }
-      const d = finish(openOffset, openLine, [], openOffset); // the end is set when the block closes
+      const d = finish(openOffset, [], openOffset); // the end is set when the block closes
       if (stack.length >= MAX_NESTING) {
         // too deep to analyse: the block is read (its braces still count) into a list that is
         // thrown away, so every later stage sees at most MAX_NESTING levels
@@ -416,7 +414,7 @@ export function parseNginxSyntax(source: SourceFile): { nodes: Node[]; errors: D
         // nginx: `unexpected "}"` — most often a missing `;`. Keep the directive.
         errors.push(diag(source, 'unexpected-brace', 'unexpected "}"', lx.span()));
         const last = scratch.length > 0 ? scratch[scratch.length - 1] : null;
-        incomplete.add(last ? finish(last.eo, last.el, null) : finish(neo, nel, null));
+        incomplete.add(last ? finish(last.eo, null) : finish(neo, null));
       }
       if (stack.length === 1) {
         if (!named && errors[errors.length - 1]?.span.start.offset !== lx.start) {
@@ -427,7 +425,7 @@ export function parseNginxSyntax(source: SourceFile): { nodes: Node[]; errors: D
       const closed = stack.pop()!;
       frame = stack[stack.length - 1];
       if (closed.directive) {
-        closed.directive.endAt(lx.end, lx.endLine);
+        closed.directive.endAt(lx.end);
         // an array grown by push keeps spare capacity (17 slots for one child): keep an exact copy,
         // which makes a large config's tree markedly smaller
         if (closed.directive.block === closed.nodes) closed.directive.block = closed.nodes.slice();
@@ -442,14 +440,14 @@ export function parseNginxSyntax(source: SourceFile): { nodes: Node[]; errors: D
     if (named) {
       errors.push(diag(source, 'unexpected-eof', 'unexpected end of file, expecting ";" or "}"', pointSpan(eof, 0)));
       const last = scratch.length > 0 ? scratch[scratch.length - 1] : null;
-      incomplete.add(last ? finish(last.eo, last.el, null) : finish(neo, nel, null));
+      incomplete.add(last ? finish(last.eo, null) : finish(neo, null));
     } else if (stack.length > 1) {
       errors.push(diag(source, 'unexpected-eof', 'unexpected end of file, expecting "}"', pointSpan(eof, 0)));
     }
     // close open blocks at the end of the file
     while (stack.length > 1) {
       const closed = stack.pop()!;
-      if (closed.directive) closed.directive.endAt(eof.offset, eof.line);
+      if (closed.directive) closed.directive.endAt(eof.offset);
     }
     break;
   }
