@@ -64,20 +64,24 @@ export class NginxDirective implements Directive {
   /** Start offset (the name's) and end offset. */
   so: number;
   eo: number;
-  /** End offset of the name. */
-  ne: number;
-  /** Offset of the block's `{`; -1 when there is no block. */
-  bo: number;
-  constructor(name: string, args: Arg[], block: Node[] | null, source: SourceFile, so: number, ne: number) {
+  constructor(name: string, args: Arg[], block: Node[] | null, source: SourceFile, so: number, eo: number) {
     this.name = name;
     this.args = args;
     this.block = block;
     this.source = source;
     this.so = so;
-    // the end is set by the parser (endAt)
-    this.eo = ne;
-    this.ne = ne;
-    this.bo = -1;
+    this.eo = eo;
+  }
+  /** End offset of the name: the end of the token at its start. */
+  get ne(): number {
+    return tokenFrom(this.source, this.so).end;
+  }
+  /** Offset of the block's `{` (-1 when there is no block): the first token after the last argument
+   * (or the name) that is not a comment. */
+  get bo(): number {
+    if (this.block === null) return -1;
+    const a = this.args;
+    return tokenFrom(this.source, a.length > 0 ? (a[a.length - 1] as NginxArg).eo : this.ne).start;
   }
   get key(): string {
     return this.name;
@@ -102,28 +106,18 @@ export class NginxDirective implements Directive {
   }
   get nameSpan(): Span {
     const s = this.source;
+    const ne = this.ne;
     const sl = s.lineOf(this.so);
-    const nl = s.lineOf(this.ne);
-    return new CompactSpan(this.so, sl, columnOf(s, this.so, sl), this.ne, nl, columnOf(s, this.ne, nl));
-  }
-  set nameSpan(v: Span) {
-    this.so = v.start.offset;
-    this.ne = v.end.offset;
+    const nl = s.lineOf(ne);
+    return new CompactSpan(this.so, sl, columnOf(s, this.so, sl), ne, nl, columnOf(s, ne, nl));
   }
   get blockSpan(): Span | null {
-    if (this.bo < 0) return null;
+    const bo = this.bo;
+    if (bo < 0) return null;
     const s = this.source;
-    const bl = s.lineOf(this.bo);
+    const bl = s.lineOf(bo);
     const el = s.lineOf(this.eo);
-    return new CompactSpan(this.bo, bl, columnOf(s, this.bo, bl), this.eo, el, columnOf(s, this.eo, el));
-  }
-  set blockSpan(v: Span | null) {
-    if (v === null) {
-      this.bo = -1;
-      return;
-    }
-    this.bo = v.start.offset;
-    this.eo = v.end.offset;
+    return new CompactSpan(bo, bl, columnOf(s, bo, bl), this.eo, el, columnOf(s, this.eo, el));
   }
   /** Set the end of the directive (and of its block). */
   endAt(offset: number): void {
@@ -170,6 +164,18 @@ export class NginxArg implements Arg {
     this.so = v.start.offset;
     this.eo = v.end.offset;
   }
+}
+
+const discarded: Diagnostic[] = [];
+/** A lexer at the first token from `at` that is not a comment (its diagnostics dropped: the parse
+ * reported them). A directive's name end and its block's `{` are found this way when read, rather
+ * than kept in every directive. */
+function tokenFrom(source: SourceFile, at: number): NginxLexer {
+  const lx = new NginxLexer(source, discarded);
+  lx.seek(at, 1, 0);
+  while (lx.next() === Tok.Comment);
+  discarded.length = 0;
+  return lx;
 }
 
 /** Directives kept by error recovery (cut short by `}` or the end of the file): nginx never gets
@@ -301,10 +307,8 @@ export function parseNginxSyntax(source: SourceFile): { nodes: Node[]; errors: D
   // checked against the table (nginx stopped at the tokenizer error)
   let errorsAtStart = 0;
 
-  const finish = (endOffset: number, block: Node[] | null, blockOffset = -1): NginxDirective => {
-    const d = new NginxDirective(name, scratch.length === 0 ? [] : scratch.slice(), block, source, nso, neo);
-    d.endAt(endOffset);
-    if (blockOffset >= 0) d.bo = blockOffset;
+  const finish = (endOffset: number, block: Node[] | null): NginxDirective => {
+    const d = new NginxDirective(name, scratch.length === 0 ? [] : scratch.slice(), block, source, nso, endOffset);
     if (insertAt === frame.nodes.length) frame.nodes.push(d);
     else frame.nodes.splice(insertAt, 0, d);
     if (errors.length > errorsAtStart) incomplete.add(d);
@@ -369,7 +373,7 @@ export function parseNginxSyntax(source: SourceFile): { nodes: Node[]; errors: D
         const r = scanLua(text, bodyFrom);
         const startLine = lx.endLine;
         if (r.close === -1) {
-          const d = finish(lx.end, [], openOffset);
+          const d = finish(lx.end, []);
           d.rawBody = text.slice(bodyFrom);
           lx.seek(text.length, startLine + r.lines, r.lines > 0 ? r.lineStart : lx.cursorLineStart);
           const eof = lx.eofPosition();
@@ -380,12 +384,12 @@ export function parseNginxSyntax(source: SourceFile): { nodes: Node[]; errors: D
         const lineStart = r.lines > 0 ? r.lineStart : lx.cursorLineStart;
         const line = startLine + r.lines;
         lx.seek(r.close + 1, line, lineStart);
-        const d = finish(r.close + 1, [], openOffset);
+        const d = finish(r.close + 1, []);
         d.rawBody = text.slice(bodyFrom, r.close);
         lastTokLine = line;
         continue;
       }
-      const d = finish(openOffset, [], openOffset); // the end is set when the block closes
+      const d = finish(openOffset, []); // the end is set when the block closes
       if (stack.length >= MAX_NESTING) {
         // too deep to analyse: the block is read (its braces still count) into a list that is
         // thrown away, so every later stage sees at most MAX_NESTING levels
