@@ -81,7 +81,7 @@ export class NginxDirective implements Directive {
   get bo(): number {
     if (this.block === null) return -1;
     const a = this.args;
-    return tokenFrom(this.source, a.length > 0 ? (a[a.length - 1] as NginxArg).eo : this.ne).start;
+    return tokenFrom(this.source, a.length > 0 ? (a[a.length - 1] as NginxArgBase).eo : this.ne).start;
   }
   get key(): string {
     return this.name;
@@ -126,25 +126,29 @@ export class NginxDirective implements Directive {
 }
 Object.defineProperty(NginxDirective.prototype, 'type', { value: 'directive', enumerable: true });
 
-/** An argument of an nginx directive, its span stored as offsets (lines from the file's line table,
- * see NginxDirective). Its quote is its first character's: a quote starts a quoted word only where a
- * word starts, and a quoted word always starts with its quote. */
-export class NginxArg implements Arg {
+/** An argument of an nginx directive, stored as its value, its file and its start offset: its end
+ * is the end of the token there (the lexer run again, see tokenFrom), lines come from the file's line
+ * table (see NginxDirective), and its quote is its first character's (a quote starts a quoted word
+ * only where a word starts, and a quoted word always starts with its quote). The raw text is the
+ * value itself for most words (no quotes, no backslash: NginxArg); the others keep it
+ * (NginxRawArg). */
+export abstract class NginxArgBase implements Arg {
   value: string;
-  raw: string;
+  abstract readonly raw: string;
   source: SourceFile;
   so: number;
-  eo: number;
-  constructor(value: string, raw: string, source: SourceFile, so: number, eo: number) {
+  constructor(value: string, source: SourceFile, so: number) {
     this.value = value;
-    this.raw = raw;
     this.source = source;
     this.so = so;
-    this.eo = eo;
   }
   get quote(): '"' | "'" | null {
     const c = this.source.text.charCodeAt(this.so);
     return c === 34 ? '"' : c === 39 ? "'" : null;
+  }
+  /** The offset just past the argument. */
+  get eo(): number {
+    return tokenFrom(this.source, this.so).end;
   }
   /** The line the argument starts on. */
   get sl(): number {
@@ -156,13 +160,26 @@ export class NginxArg implements Arg {
   }
   get span(): Span {
     const s = this.source;
+    const eo = this.eo;
     const sl = s.lineOf(this.so);
-    const el = s.lineOf(this.eo);
-    return new CompactSpan(this.so, sl, columnOf(s, this.so, sl), this.eo, el, columnOf(s, this.eo, el));
+    const el = s.lineOf(eo);
+    return new CompactSpan(this.so, sl, columnOf(s, this.so, sl), eo, el, columnOf(s, eo, el));
   }
-  set span(v: Span) {
-    this.so = v.start.offset;
-    this.eo = v.end.offset;
+}
+
+/** An argument written as its value (no quotes, no backslash). */
+export class NginxArg extends NginxArgBase {
+  get raw(): string {
+    return this.value;
+  }
+}
+
+/** An argument whose source text differs from its value. */
+export class NginxRawArg extends NginxArgBase {
+  readonly raw: string;
+  constructor(value: string, raw: string, source: SourceFile, so: number) {
+    super(value, source, so);
+    this.raw = raw;
   }
 }
 
@@ -286,7 +303,7 @@ export function parseNginxSyntax(source: SourceFile): { nodes: Node[]; errors: D
 
   // the statement being read: its name (nameSpan null when none yet) and arguments (a scratch
   // array, copied at its exact size when the directive ends)
-  const scratch: NginxArg[] = [];
+  const scratch: NginxArgBase[] = [];
   // one string per distinct word of the file: a big config repeats its directive names and most
   // of its arguments (`location`, `off`, `all`, …) thousands of times, each a fresh slice of the text
   const pool = new Map<string, string>();
@@ -343,8 +360,11 @@ export function parseNginxSyntax(source: SourceFile): { nodes: Node[]; errors: D
         errorsAtStart = errors.length;
       } else {
         const value = intern(lx.wordValue);
-        const raw = lx.wordRaw === lx.wordValue ? value : intern(lx.wordRaw);
-        scratch.push(new NginxArg(value, raw, source, lx.start, lx.end));
+        scratch.push(
+          lx.wordRaw === lx.wordValue
+            ? new NginxArg(value, source, lx.start)
+            : new NginxRawArg(value, intern(lx.wordRaw), source, lx.start),
+        );
       }
       continue;
     }
