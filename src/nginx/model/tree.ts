@@ -155,9 +155,14 @@ function newScope<K extends ScopeKind>(kind: K, block: Directive | null, parent:
 }
 
 /** A scope's lists at their exact length: arrays grown by push keep spare room (17 slots for one
- * element), and a big tree has a body per location. */
-function trim(s: Scope): void {
-  s.body = s.body.slice();
+ * element), and a big tree has a body per location. A body that is its block's list itself (no
+ * comment, no include in it: most locations of a big tree) is that list, not a copy of it (neither
+ * is changed once read). */
+function trim(s: Scope, nodes: readonly Node[]): void {
+  const body = s.body;
+  let same = body.length === nodes.length;
+  for (let i = 0; same && i < body.length; i++) same = body[i] === nodes[i];
+  s.body = same ? (nodes as Directive[]) : body.slice();
   s.byName = new ByName(s.body);
   if (s.locations !== NONE) s.locations = s.locations.slice();
   if (s.ifs !== NONE) s.ifs = s.ifs.slice();
@@ -285,7 +290,7 @@ export function buildModel(set: ConfigSet): NginxModel {
         fill(s, n.block, server, outer, depth + 1);
       }
     }
-    trim(scope);
+    trim(scope, nodes);
   };
 
   const finishServer = (s: Server) => {
