@@ -103,28 +103,35 @@ const SCAN_MAX = 16;
  * model is built before it is read); a body that grew afterwards is indexed again.
  */
 export class ByName {
-  private index: Map<string, Directive[]> | null = null;
+  /** A name's directive, or its directives when there are several (most names are set once: an
+   * array per name was a third of a server's index). */
+  private index: Map<string, Directive | Directive[]> | null = null;
   private indexed = 0;
   constructor(private readonly body: readonly Directive[]) {}
-  private map(): Map<string, Directive[]> | null {
+  private map(): Map<string, Directive | Directive[]> | null {
     const body = this.body;
     if (body.length <= SCAN_MAX) return null;
     if (this.index === null || this.indexed !== body.length) {
-      const m = new Map<string, Directive[]>();
+      const m = new Map<string, Directive | Directive[]>();
       for (const d of body) {
         if (d.block) continue;
         const l = m.get(d.name);
-        if (l) l.push(d);
-        else m.set(d.name, [d]);
+        if (l === undefined) m.set(d.name, d);
+        else if (Array.isArray(l)) l.push(d);
+        else m.set(d.name, [l, d]);
       }
       this.index = m;
       this.indexed = body.length;
     }
     return this.index;
   }
+  /** The directives named `name` (not to be changed: a long body's list of several is its index's). */
   get(name: string): Directive[] | undefined {
     const m = this.map();
-    if (m) return m.get(name);
+    if (m) {
+      const l = m.get(name);
+      return l === undefined || Array.isArray(l) ? l : [l];
+    }
     let out: Directive[] | undefined;
     for (const d of this.body) if (!d.block && d.name === name) (out ??= []).push(d);
     return out;
