@@ -72,8 +72,18 @@ export class NginxDirective implements Directive {
     this.so = so;
     this.eo = eo;
   }
-  /** End offset of the name: the end of the token at its start. */
+  /** End offset of the name: the end of the token at its start. A name of letters, digits and `_`
+   * (every name in nginx's table) that the text holds at the start, followed by what ends a word,
+   * ends there; any other is read again by the lexer. */
   get ne(): number {
+    const name = this.name;
+    const t = this.source.text;
+    const e = this.so + name.length;
+    if (plainName(name) && t.startsWith(name, this.so)) {
+      if (e === t.length) return e;
+      const c = t.charCodeAt(e);
+      if (c === 32 || c === 9 || c === 10 || c === 13 || c === 59 || c === 123) return e;
+    }
     return tokenFrom(this.source, this.so).end;
   }
   /** Offset of the block's `{` (-1 when there is no block): the first token after the last argument
@@ -126,12 +136,11 @@ export class NginxDirective implements Directive {
 }
 Object.defineProperty(NginxDirective.prototype, 'type', { value: 'directive', enumerable: true });
 
-/** An argument of an nginx directive, stored as its value, its file and its start offset: its end
- * is the end of the token there (the lexer run again, see tokenFrom), lines come from the file's line
+/** An argument of an nginx directive, stored as its value, its file and its start offset: lines come from the file's line
  * table (see NginxDirective), and its quote is its first character's (a quote starts a quoted word
  * only where a word starts, and a quoted word always starts with its quote). The raw text is the
  * value itself for most words (no quotes, no backslash: NginxArg); the others keep it
- * (NginxRawArg). */
+ * (NginxRawArg). The end is the start plus the raw text's length. */
 export abstract class NginxArgBase implements Arg {
   value: string;
   abstract readonly raw: string;
@@ -146,9 +155,9 @@ export abstract class NginxArgBase implements Arg {
     const c = this.source.text.charCodeAt(this.so);
     return c === 34 ? '"' : c === 39 ? "'" : null;
   }
-  /** The offset just past the argument. */
+  /** The offset just past the argument: its raw text is the source's from its start to its end. */
   get eo(): number {
-    return tokenFrom(this.source, this.so).end;
+    return this.so + this.raw.length;
   }
   /** The line the argument starts on. */
   get sl(): number {
@@ -181,6 +190,16 @@ export class NginxRawArg extends NginxArgBase {
     super(value, source, so);
     this.raw = raw;
   }
+}
+
+/** True for a non-empty name of ASCII letters, digits and `_` only. */
+function plainName(s: string): boolean {
+  if (s.length === 0) return false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (!((c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95)) return false;
+  }
+  return true;
 }
 
 const discarded: Diagnostic[] = [];

@@ -389,18 +389,24 @@ function computeSettings(scope: Scope): EffectiveSettings {
   // (try_files is not inherited) and keeps its parent's content handler has its parent's settings:
   // the same (immutable) object, not a copy per scope
   let setsRare = p === null;
+  // the inherited settings the scope sets itself (read here; the others are the parent's)
+  let owned: Inherited[] | null = null;
   if (p) {
-    let sets = false;
+    let tryFiles = false;
     for (const name of scope.byName.keys()) {
+      if (name === 'try_files') tryFiles = true;
       const keys = SETS.get(name);
-      if (keys !== undefined || name === 'try_files') sets = true;
-      if (keys !== undefined) for (const key of keys) if (IS_RARE.has(key)) setsRare = true;
+      if (keys === undefined) continue;
+      owned ??= [];
+      for (const key of keys) {
+        owned.push(key);
+        if (IS_RARE.has(key)) setsRare = true;
+      }
     }
-    if (!sets && p.tryFiles === null && handlerOf(scope) === p.handler) return p;
+    if (owned === null && !tryFiles && p.tryFiles === null && handlerOf(scope) === p.handler) return p;
   }
-  const own = new Set<Inherited>();
-  if (p) for (const name of scope.byName.keys()) for (const key of SETS.get(name) ?? []) own.add(key);
-  const get = <K extends Inherited>(key: K): EffectiveSettings[K] => (p && !own.has(key) ? p[key] : read(key, scope));
+  const get = <K extends Inherited>(key: K): EffectiveSettings[K] =>
+    p && (owned === null || !owned.includes(key)) ? p[key] : read(key, scope);
   return new NginxSettings(
     get('access'),
     get('satisfy'),
