@@ -94,7 +94,8 @@ export function accessList(scope: Scope): AccessList {
   let l = accessLists.get(owner);
   if (!l) {
     const n = nearest(owner, ['allow', 'deny'])!;
-    l = { rules: accessRulesOf(n.directives), directives: n.directives, from: n.scope };
+    // at its exact length (a list grown by push keeps room for 17; kept once per scope with rules)
+    l = { rules: accessRulesOf(n.directives).slice(), directives: n.directives, from: n.scope };
     accessLists.set(owner, l);
   }
   return l;
@@ -110,7 +111,9 @@ export function rootOf(scope: Scope): Setting<{ kind: 'root' | 'alias'; path: st
 export function indexOf(scope: Scope): Setting<string[]> {
   const n = nearest(scope, ['index']);
   if (!n) return { value: ['index.html'], directive: null, from: null };
-  return { value: n.directives.flatMap((d) => d.args.map((a) => a.value)), directive: n.directives[0], from: n.scope };
+  const value: string[] = [];
+  for (const d of n.directives) for (const a of d.args) value.push(a.value);
+  return { value: value.slice(), directive: n.directives[0], from: n.scope };
 }
 
 const NO_PAGES: { pages: ErrorPage[]; from: Scope | null } = Object.freeze({ pages: [], from: null }) as {
@@ -143,9 +146,10 @@ function readErrorPages(scope: Scope): { pages: ErrorPage[]; from: Scope | null 
       if (v.startsWith('=')) overwrite = v.length === 1 ? 0 : Number.parseInt(v.slice(1), 10);
       else if (/^[0-9]{3}$/.test(v)) codes.push(Number(v));
     }
-    pages.push({ codes, overwrite, target, directive: d });
+    pages.push({ codes: codes.slice(), overwrite, target, directive: d });
   }
-  return { pages, from: n.scope };
+  // lists at their exact length (grown by push they keep room for 17 entries)
+  return { pages: pages.slice(), from: n.scope };
 }
 
 /** The content handler directive of a scope (see the module comment). */

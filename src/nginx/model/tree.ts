@@ -310,6 +310,9 @@ export function buildModel(set: ConfigSet): NginxModel {
     const sn = s.byName.get('server_name');
     if (!sn) s.names.push({ kind: 'exact', name: '', directive: null });
     else for (const d of sn) for (const a of d.args) s.names.push(...parseServerName(a.value, d));
+    // at their exact length (grown by push they keep room for 17 entries)
+    s.listens = s.listens.slice();
+    s.names = s.names.slice();
   };
 
   if (ctx === 'server' || ctx === 'location') {
