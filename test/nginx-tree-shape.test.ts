@@ -73,6 +73,16 @@ describe('nginx tree and model shape (issue 12: memory per line)', () => {
     expect(body.span.end).toEqual(src.positionAt(text.indexOf('"x\\"y"') + 6));
   });
 
+  it('a comment keeps its file, start and whether it trails a directive; its text and span are read from the text', () => {
+    const loc = all.find((d) => d.name === 'location' && d.args[0].value === '/b/')!;
+    const c = loc.block!.find((n) => n.type === 'comment')!;
+    expect(Object.keys(c).sort()).toEqual(['so', 'source', 'trailing']);
+    expect(c.type).toBe('comment');
+    expect(c.type === 'comment' && [c.text, c.trailing]).toEqual([' a comment', false]);
+    expect(c.span.start).toEqual(src.positionAt(text.indexOf('# a comment')));
+    expect(c.span.end).toEqual(src.positionAt(text.indexOf('# a comment') + 11));
+  });
+
   it('the line table is 4 bytes a line', () => {
     expect(src.lineStarts).toBeInstanceOf(Int32Array);
     expect(src.lineStarts.length).toBe(text.split('\n').length);

@@ -202,6 +202,41 @@ function plainName(s: string): boolean {
   return true;
 }
 
+/** A comment of the nginx tree: its file, the offset of its `#` and whether it follows a directive
+ * on its line. It ends where its line does (before a CR LF's CR); its text and span are read from the
+ * file (real configs are often half comments: an object for the span and a string for the text each
+ * were three quarters of a comment's memory). */
+export class NginxComment implements Comment {
+  declare readonly type: 'comment';
+  source: SourceFile;
+  so: number;
+  trailing: boolean;
+  constructor(source: SourceFile, so: number, trailing: boolean) {
+    this.source = source;
+    this.so = so;
+    this.trailing = trailing;
+  }
+  /** The offset just past the comment (as the lexer finds it). */
+  get eo(): number {
+    const t = this.source.text;
+    let e = t.indexOf('\n', this.so);
+    if (e === -1) e = t.length;
+    if (e > this.so && t.charCodeAt(e - 1) === 13) e--;
+    return e;
+  }
+  get text(): string {
+    return this.source.text.slice(this.so + 1, this.eo);
+  }
+  get span(): Span {
+    const s = this.source;
+    const eo = this.eo;
+    const line = s.lineOf(this.so);
+    // a comment is on one line
+    return new CompactSpan(this.so, line, columnOf(s, this.so, line), eo, line, columnOf(s, eo, line));
+  }
+}
+Object.defineProperty(NginxComment.prototype, 'type', { value: 'comment', enumerable: true });
+
 const discarded: Diagnostic[] = [];
 /** A lexer at the first token from `at` that is not a comment (its diagnostics dropped: the parse
  * reported them). A directive's name end and its block's `{` are found this way when read, rather
@@ -356,14 +391,7 @@ export function parseNginxSyntax(source: SourceFile): { nodes: Node[]; errors: D
   for (;;) {
     const k = lx.next();
     if (k === Tok.Comment) {
-      const c: Comment = {
-        type: 'comment',
-        text: lx.commentText(),
-        span: lx.span(),
-        source,
-        trailing: lastTokLine === lx.startLine,
-      };
-      frame.nodes.push(c);
+      frame.nodes.push(new NginxComment(source, lx.start, lastTokLine === lx.startLine));
       continue;
     }
     if (k === Tok.Word) {
