@@ -250,10 +250,21 @@ export function buildModel(set: ConfigSet): NginxModel {
       scope.body.push(n);
       if (!n.block) continue;
       if (n.name === 'server' && scope.kind === 'http') {
-        const s = newScope('server', n, scope) as Server;
-        s.listens = [];
-        s.names = [];
-        s.index = servers.length;
+        // one literal with every field (fields added afterwards would go to a second store)
+        const body: Directive[] = [];
+        const s: Server = {
+          kind: 'server',
+          block: n,
+          parent: scope,
+          body,
+          byName: new ByName(body),
+          locations: NONE,
+          ifs: NONE,
+          limitExcept: null,
+          listens: [],
+          names: [],
+          index: servers.length,
+        };
         servers.push(s);
         fill(s, n.block, s, null, depth + 1);
         finishServer(s);
@@ -277,10 +288,10 @@ export function buildModel(set: ConfigSet): NginxModel {
           modifier: k.modifier,
           name: k.name,
           bin: toBinary(k.name),
+          regex: k.modifier === '~' || k.modifier === '~*' ? translatePcre(k.name, k.modifier === '~*') : undefined,
           server,
           outer,
         };
-        if (k.modifier === '~' || k.modifier === '~*') loc.regex = translatePcre(k.name, k.modifier === '~*');
         if (scope.locations === NONE) scope.locations = [];
         scope.locations.push(loc);
         fill(loc, n.block, server, loc, depth + 1);
@@ -290,8 +301,18 @@ export function buildModel(set: ConfigSet): NginxModel {
         scope.ifs.push(s);
         fill(s, n.block, server, outer, depth + 1);
       } else if (n.name === 'limit_except' && scope.kind === 'location') {
-        const s = newScope('limit_except', n, scope) as LimitExcept;
-        s.methods = n.args.map((a) => a.value.toUpperCase());
+        const body: Directive[] = [];
+        const s: LimitExcept = {
+          kind: 'limit_except',
+          block: n,
+          parent: scope,
+          body,
+          byName: new ByName(body),
+          locations: NONE,
+          ifs: NONE,
+          limitExcept: null,
+          methods: n.args.map((a) => a.value.toUpperCase()),
+        };
         if (scope.limitExcept) problems.push({ message: '"limit_except" is duplicate (nginx refuses the config)', directive: n });
         else scope.limitExcept = s;
         fill(s, n.block, server, outer, depth + 1);
