@@ -35,7 +35,7 @@ export class SourceFile {
   readonly bom: boolean;
   /** True when the bytes were not valid UTF-8 (invalid bytes are kept as U+DC80..U+DCFF). */
   readonly invalidUtf8: boolean;
-  private starts: number[] | null = null;
+  private starts: Int32Array | null = null;
 
   constructor(path: string, text: string, opts: { bom?: boolean; invalidUtf8?: boolean } = {}) {
     this.path = path;
@@ -57,19 +57,34 @@ export class SourceFile {
     }
   }
 
-  /** Offsets at which each line starts (line 1 starts at 0). A line ends at LF; CR LF counts once. */
-  get lineStarts(): number[] {
+  /** Offsets at which each line starts (line 1 starts at 0). A line ends at LF; CR LF counts once.
+   * An Int32Array (4 bytes a line, counted before it is filled) rather than an array grown by push
+   * (8 bytes a line and up to half as much again of spare room): a big tree keeps one per file. */
+  get lineStarts(): Int32Array {
     if (this.starts === null) {
-      const s = [0];
       const t = this.text;
-      let i = t.indexOf('\n');
-      while (i !== -1) {
-        s.push(i + 1);
-        i = t.indexOf('\n', i + 1);
-      }
+      let lines = 1;
+      for (let i = t.indexOf('\n'); i !== -1; i = t.indexOf('\n', i + 1)) lines++;
+      const s = new Int32Array(lines);
+      let k = 1;
+      for (let i = t.indexOf('\n'); i !== -1; i = t.indexOf('\n', i + 1)) s[k++] = i + 1;
       this.starts = s;
     }
     return this.starts;
+  }
+
+  /** The 1-based line of an offset in the text (0 ≤ offset ≤ text.length): the line whose start is
+   * the last one at or before it. */
+  lineOf(offset: number): number {
+    const s = this.lineStarts;
+    let lo = 0;
+    let hi = s.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (s[mid] <= offset) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo + 1;
   }
 
   get lineCount(): number {
@@ -79,15 +94,8 @@ export class SourceFile {
   /** Position of an offset (clamped to the text). */
   positionAt(offset: number): Position {
     const o = Math.max(0, Math.min(offset, this.text.length));
-    const s = this.lineStarts;
-    let lo = 0;
-    let hi = s.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if (s[mid] <= o) lo = mid;
-      else hi = mid - 1;
-    }
-    return { offset: o, line: lo + 1, column: o - s[lo] + 1 };
+    const line = this.lineOf(o);
+    return { offset: o, line, column: o - this.lineStarts[line - 1] + 1 };
   }
 
   /** Offset of a 1-based line and column (clamped). */

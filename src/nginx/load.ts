@@ -186,8 +186,9 @@ export function loadNginx(path: string, opts: NginxLoadOptions = {}): ConfigSet 
     if (d.args.length !== 1) return 0; // the parser reports the arity
     const arg = d.args[0];
     const target = arg.value;
-    const at = d.args[0].span;
-    const report = (code: string, message: string) => errors.push({ code, message, file: d.source.path, span: at, severity: 'error' });
+    // the argument's span is made only for a problem (it is found from the text when read)
+    const report = (code: string, message: string) =>
+      errors.push({ code, message, file: d.source.path, span: arg.span, severity: 'error' });
     if (target === '') {
       report('include-not-found', openFailed(prefix + '/', 'Is a directory', 21));
       return 0;

@@ -43,129 +43,210 @@ function columnOf(source: SourceFile, offset: number, line: number): number {
   return offset - source.lineStarts[line - 1] + 1;
 }
 
-/** The line of offset `to`, from the line of offset `from` (≤ `to`): the line feeds between them
- * (a token or a directive header spans few lines, most often none). */
-function lineAfter(text: string, from: number, to: number, line: number): number {
-  for (let i = text.indexOf('\n', from); i !== -1 && i < to; i = text.indexOf('\n', i + 1)) line++;
-  return line;
-}
-
 /**
  * A directive of the nginx tree, stored compactly: a big config has one per line, and three span
  * objects each (span, nameSpan, blockSpan) were most of the tree's memory. The positions are kept as
- * offsets and lines in the object itself; columns come from the file's line table; `span`, `nameSpan`
- * and `blockSpan` are made on each read (equal, not identical, from one read to the next). The span
- * starts at the name; the block ends where the directive does.
+ * offsets only: a line is found in the file's line table (`SourceFile.lineOf`, a binary search; the
+ * lexer counts lines as the table does, LF only), a column from the line's start. `span`, `nameSpan`
+ * and `blockSpan` are made on each read (equal, not identical, from one read to the next), `key` is
+ * the name (nginx compares names as written). The span starts at the name; the block ends where the
+ * directive does.
  */
 export class NginxDirective implements Directive {
   declare readonly type: 'directive';
   name: string;
-  key: string;
   args: Arg[];
   block: Node[] | null;
   source: SourceFile;
   declare rawBody?: string;
   declare includes?: string[];
   declare section?: boolean;
-  /** Start offset and line (the name's), end offset and line. */
+  /** Start offset (the name's) and end offset. */
   so: number;
-  sl: number;
   eo: number;
-  el: number;
-  /** End offset of the name (its line: the start line plus the line feeds before it). */
-  ne: number;
-  /** Offset of the block's `{` (likewise); -1 when there is no block. */
-  bo: number;
-  constructor(name: string, args: Arg[], block: Node[] | null, source: SourceFile, so: number, sl: number, ne: number) {
+  constructor(name: string, args: Arg[], block: Node[] | null, source: SourceFile, so: number, eo: number) {
     this.name = name;
-    this.key = name;
     this.args = args;
     this.block = block;
     this.source = source;
     this.so = so;
-    this.sl = sl;
-    // the end is set by the parser (endAt)
-    this.eo = ne;
-    this.el = sl;
-    this.ne = ne;
-    this.bo = -1;
+    this.eo = eo;
+  }
+  /** End offset of the name: the end of the token at its start. A name of letters, digits and `_`
+   * (every name in nginx's table) that the text holds at the start, followed by what ends a word,
+   * ends there; any other is read again by the lexer. */
+  get ne(): number {
+    const name = this.name;
+    const t = this.source.text;
+    const e = this.so + name.length;
+    if (plainName(name) && t.startsWith(name, this.so)) {
+      if (e === t.length) return e;
+      const c = t.charCodeAt(e);
+      if (c === 32 || c === 9 || c === 10 || c === 13 || c === 59 || c === 123) return e;
+    }
+    return tokenFrom(this.source, this.so).end;
+  }
+  /** Offset of the block's `{` (-1 when there is no block): the first token after the last argument
+   * (or the name) that is not a comment. */
+  get bo(): number {
+    if (this.block === null) return -1;
+    const a = this.args;
+    return tokenFrom(this.source, a.length > 0 ? (a[a.length - 1] as NginxArgBase).eo : this.ne).start;
+  }
+  get key(): string {
+    return this.name;
+  }
+  /** The line the directive starts on. */
+  get sl(): number {
+    return this.source.lineOf(this.so);
+  }
+  /** The line it ends on. */
+  get el(): number {
+    return this.source.lineOf(this.eo);
   }
   get span(): Span {
     const s = this.source;
-    return new CompactSpan(this.so, this.sl, columnOf(s, this.so, this.sl), this.eo, this.el, columnOf(s, this.eo, this.el));
+    const sl = s.lineOf(this.so);
+    const el = s.lineOf(this.eo);
+    return new CompactSpan(this.so, sl, columnOf(s, this.so, sl), this.eo, el, columnOf(s, this.eo, el));
   }
   set span(v: Span) {
     this.so = v.start.offset;
-    this.sl = v.start.line;
     this.eo = v.end.offset;
-    this.el = v.end.line;
   }
   get nameSpan(): Span {
     const s = this.source;
-    const nl = lineAfter(s.text, this.so, this.ne, this.sl);
-    return new CompactSpan(this.so, this.sl, columnOf(s, this.so, this.sl), this.ne, nl, columnOf(s, this.ne, nl));
-  }
-  set nameSpan(v: Span) {
-    this.so = v.start.offset;
-    this.sl = v.start.line;
-    this.ne = v.end.offset;
+    const ne = this.ne;
+    const sl = s.lineOf(this.so);
+    const nl = s.lineOf(ne);
+    return new CompactSpan(this.so, sl, columnOf(s, this.so, sl), ne, nl, columnOf(s, ne, nl));
   }
   get blockSpan(): Span | null {
-    if (this.bo < 0) return null;
+    const bo = this.bo;
+    if (bo < 0) return null;
     const s = this.source;
-    const bl = lineAfter(s.text, this.so, this.bo, this.sl);
-    return new CompactSpan(this.bo, bl, columnOf(s, this.bo, bl), this.eo, this.el, columnOf(s, this.eo, this.el));
-  }
-  set blockSpan(v: Span | null) {
-    if (v === null) {
-      this.bo = -1;
-      return;
-    }
-    this.bo = v.start.offset;
-    this.eo = v.end.offset;
-    this.el = v.end.line;
+    const bl = s.lineOf(bo);
+    const el = s.lineOf(this.eo);
+    return new CompactSpan(bo, bl, columnOf(s, bo, bl), this.eo, el, columnOf(s, this.eo, el));
   }
   /** Set the end of the directive (and of its block). */
-  endAt(offset: number, line: number): void {
+  endAt(offset: number): void {
     this.eo = offset;
-    this.el = line;
   }
 }
 Object.defineProperty(NginxDirective.prototype, 'type', { value: 'directive', enumerable: true });
 
-/** An argument of an nginx directive, its span stored as offsets and the start line (the end line
- * is the start line plus the line feeds in the token; see NginxDirective). */
-export class NginxArg implements Arg {
+/** An argument of an nginx directive, stored as its value, its file and its start offset: lines come from the file's line
+ * table (see NginxDirective), and its quote is its first character's (a quote starts a quoted word
+ * only where a word starts, and a quoted word always starts with its quote). The raw text is the
+ * value itself for most words (no quotes, no backslash: NginxArg); the others keep it
+ * (NginxRawArg). The end is the start plus the raw text's length. */
+export abstract class NginxArgBase implements Arg {
   value: string;
-  raw: string;
-  quote: '"' | "'" | null;
+  abstract readonly raw: string;
   source: SourceFile;
   so: number;
-  sl: number;
-  eo: number;
-  constructor(value: string, raw: string, quote: '"' | "'" | null, source: SourceFile, so: number, sl: number, eo: number) {
+  constructor(value: string, source: SourceFile, so: number) {
     this.value = value;
-    this.raw = raw;
-    this.quote = quote;
     this.source = source;
     this.so = so;
-    this.sl = sl;
-    this.eo = eo;
   }
-  /** The line the argument ends on. */
+  get quote(): '"' | "'" | null {
+    const c = this.source.text.charCodeAt(this.so);
+    return c === 34 ? '"' : c === 39 ? "'" : null;
+  }
+  /** The offset just past the argument: its raw text is the source's from its start to its end. */
+  get eo(): number {
+    return this.so + this.raw.length;
+  }
+  /** The line the argument starts on. */
+  get sl(): number {
+    return this.source.lineOf(this.so);
+  }
+  /** The line it ends on. */
   get el(): number {
-    return lineAfter(this.source.text, this.so, this.eo, this.sl);
+    return this.source.lineOf(this.eo);
   }
   get span(): Span {
     const s = this.source;
-    const el = this.el;
-    return new CompactSpan(this.so, this.sl, columnOf(s, this.so, this.sl), this.eo, el, columnOf(s, this.eo, el));
+    const eo = this.eo;
+    const sl = s.lineOf(this.so);
+    const el = s.lineOf(eo);
+    return new CompactSpan(this.so, sl, columnOf(s, this.so, sl), eo, el, columnOf(s, eo, el));
   }
-  set span(v: Span) {
-    this.so = v.start.offset;
-    this.sl = v.start.line;
-    this.eo = v.end.offset;
+}
+
+/** An argument written as its value (no quotes, no backslash). */
+export class NginxArg extends NginxArgBase {
+  get raw(): string {
+    return this.value;
   }
+}
+
+/** An argument whose source text differs from its value. */
+export class NginxRawArg extends NginxArgBase {
+  readonly raw: string;
+  constructor(value: string, raw: string, source: SourceFile, so: number) {
+    super(value, source, so);
+    this.raw = raw;
+  }
+}
+
+/** True for a non-empty name of ASCII letters, digits and `_` only. */
+function plainName(s: string): boolean {
+  if (s.length === 0) return false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (!((c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95)) return false;
+  }
+  return true;
+}
+
+/** A comment of the nginx tree: its file, the offset of its `#` and whether it follows a directive
+ * on its line. It ends where its line does (before a CR LF's CR); its text and span are read from the
+ * file (real configs are often half comments: an object for the span and a string for the text each
+ * were three quarters of a comment's memory). */
+export class NginxComment implements Comment {
+  declare readonly type: 'comment';
+  source: SourceFile;
+  so: number;
+  trailing: boolean;
+  constructor(source: SourceFile, so: number, trailing: boolean) {
+    this.source = source;
+    this.so = so;
+    this.trailing = trailing;
+  }
+  /** The offset just past the comment (as the lexer finds it). */
+  get eo(): number {
+    const t = this.source.text;
+    let e = t.indexOf('\n', this.so);
+    if (e === -1) e = t.length;
+    if (e > this.so && t.charCodeAt(e - 1) === 13) e--;
+    return e;
+  }
+  get text(): string {
+    return this.source.text.slice(this.so + 1, this.eo);
+  }
+  get span(): Span {
+    const s = this.source;
+    const eo = this.eo;
+    const line = s.lineOf(this.so);
+    // a comment is on one line
+    return new CompactSpan(this.so, line, columnOf(s, this.so, line), eo, line, columnOf(s, eo, line));
+  }
+}
+Object.defineProperty(NginxComment.prototype, 'type', { value: 'comment', enumerable: true });
+
+const discarded: Diagnostic[] = [];
+/** A lexer at the first token from `at` that is not a comment (its diagnostics dropped: the parse
+ * reported them). A directive's name end and its block's `{` are found this way when read, rather
+ * than kept in every directive. */
+function tokenFrom(source: SourceFile, at: number): NginxLexer {
+  const lx = new NginxLexer(source, discarded);
+  lx.seek(at, 1, 0);
+  while (lx.next() === Tok.Comment);
+  discarded.length = 0;
+  return lx;
 }
 
 /** Directives kept by error recovery (cut short by `}` or the end of the file): nginx never gets
@@ -276,7 +357,7 @@ export function parseNginxSyntax(source: SourceFile): { nodes: Node[]; errors: D
 
   // the statement being read: its name (nameSpan null when none yet) and arguments (a scratch
   // array, copied at its exact size when the directive ends)
-  const scratch: NginxArg[] = [];
+  const scratch: NginxArgBase[] = [];
   // one string per distinct word of the file: a big config repeats its directive names and most
   // of its arguments (`location`, `off`, `all`, …) thousands of times, each a fresh slice of the text
   const pool = new Map<string, string>();
@@ -290,19 +371,15 @@ export function parseNginxSyntax(source: SourceFile): { nodes: Node[]; errors: D
   // the name's start and end (offset, line); named === false until the statement has a name
   let named = false;
   let nso = 0;
-  let nsl = 0;
   let neo = 0;
-  let nel = 0;
   let insertAt = 0;
   let lastTokLine = 0;
   // errors.length when the statement began: a statement with a tokenizer error in it is not
   // checked against the table (nginx stopped at the tokenizer error)
   let errorsAtStart = 0;
 
-  const finish = (endOffset: number, endLine: number, block: Node[] | null, blockOffset = -1): NginxDirective => {
-    const d = new NginxDirective(name, scratch.length === 0 ? [] : scratch.slice(), block, source, nso, nsl, neo);
-    d.endAt(endOffset, endLine);
-    if (blockOffset >= 0) d.bo = blockOffset;
+  const finish = (endOffset: number, block: Node[] | null): NginxDirective => {
+    const d = new NginxDirective(name, scratch.length === 0 ? [] : scratch.slice(), block, source, nso, endOffset);
     if (insertAt === frame.nodes.length) frame.nodes.push(d);
     else frame.nodes.splice(insertAt, 0, d);
     if (errors.length > errorsAtStart) incomplete.add(d);
@@ -314,14 +391,7 @@ export function parseNginxSyntax(source: SourceFile): { nodes: Node[]; errors: D
   for (;;) {
     const k = lx.next();
     if (k === Tok.Comment) {
-      const c: Comment = {
-        type: 'comment',
-        text: lx.commentText(),
-        span: lx.span(),
-        source,
-        trailing: lastTokLine === lx.startLine,
-      };
-      frame.nodes.push(c);
+      frame.nodes.push(new NginxComment(source, lx.start, lastTokLine === lx.startLine));
       continue;
     }
     if (k === Tok.Word) {
@@ -332,16 +402,16 @@ export function parseNginxSyntax(source: SourceFile): { nodes: Node[]; errors: D
         name = canonicalName(lx.wordValue);
         named = true;
         nso = lx.start;
-        nsl = lx.startLine;
         neo = lx.end;
-        nel = lx.endLine;
         insertAt = frame.nodes.length;
         errorsAtStart = errors.length;
       } else {
-        const q = lx.quote === 34 ? '"' : lx.quote === 39 ? "'" : null;
         const value = intern(lx.wordValue);
-        const raw = lx.wordRaw === lx.wordValue ? value : intern(lx.wordRaw);
-        scratch.push(new NginxArg(value, raw, q, source, lx.start, lx.startLine, lx.end));
+        scratch.push(
+          lx.wordRaw === lx.wordValue
+            ? new NginxArg(value, source, lx.start)
+            : new NginxRawArg(value, intern(lx.wordRaw), source, lx.start),
+        );
       }
       continue;
     }
@@ -351,13 +421,12 @@ export function parseNginxSyntax(source: SourceFile): { nodes: Node[]; errors: D
         errors.push(diag(source, 'unexpected-semicolon', 'unexpected ";"', lx.span()));
         continue;
       }
-      finish(lx.end, lx.endLine, null);
+      finish(lx.end, null);
       continue;
     }
     if (k === Tok.LBrace) {
       lastTokLine = lx.endLine;
       const openOffset = lx.start;
-      const openLine = lx.startLine;
       if (!named) {
         errors.push(diag(source, 'unexpected-brace', 'unexpected "{"', lx.span()));
         // read the block anyway so its `}` does not close the enclosing one; its children are kept
@@ -371,23 +440,23 @@ export function parseNginxSyntax(source: SourceFile): { nodes: Node[]; errors: D
         const r = scanLua(text, bodyFrom);
         const startLine = lx.endLine;
         if (r.close === -1) {
-          const d = finish(lx.end, lx.endLine, [], openOffset);
+          const d = finish(lx.end, []);
           d.rawBody = text.slice(bodyFrom);
           lx.seek(text.length, startLine + r.lines, r.lines > 0 ? r.lineStart : lx.cursorLineStart);
           const eof = lx.eofPosition();
-          d.endAt(eof.offset, eof.line);
+          d.endAt(eof.offset);
           errors.push(diag(source, 'unexpected-eof', 'unexpected end of file, expecting "}"', pointSpan(eof, 0)));
           break;
         }
         const lineStart = r.lines > 0 ? r.lineStart : lx.cursorLineStart;
         const line = startLine + r.lines;
         lx.seek(r.close + 1, line, lineStart);
-        const d = finish(r.close + 1, line, [], openOffset);
+        const d = finish(r.close + 1, []);
         d.rawBody = text.slice(bodyFrom, r.close);
         lastTokLine = line;
         continue;
       }
-      const d = finish(openOffset, openLine, [], openOffset); // the end is set when the block closes
+      const d = finish(openOffset, []); // the end is set when the block closes
       if (stack.length >= MAX_NESTING) {
         // too deep to analyse: the block is read (its braces still count) into a list that is
         // thrown away, so every later stage sees at most MAX_NESTING levels
@@ -416,7 +485,7 @@ export function parseNginxSyntax(source: SourceFile): { nodes: Node[]; errors: D
         // nginx: `unexpected "}"` — most often a missing `;`. Keep the directive.
         errors.push(diag(source, 'unexpected-brace', 'unexpected "}"', lx.span()));
         const last = scratch.length > 0 ? scratch[scratch.length - 1] : null;
-        incomplete.add(last ? finish(last.eo, last.el, null) : finish(neo, nel, null));
+        incomplete.add(last ? finish(last.eo, null) : finish(neo, null));
       }
       if (stack.length === 1) {
         if (!named && errors[errors.length - 1]?.span.start.offset !== lx.start) {
@@ -427,7 +496,7 @@ export function parseNginxSyntax(source: SourceFile): { nodes: Node[]; errors: D
       const closed = stack.pop()!;
       frame = stack[stack.length - 1];
       if (closed.directive) {
-        closed.directive.endAt(lx.end, lx.endLine);
+        closed.directive.endAt(lx.end);
         // an array grown by push keeps spare capacity (17 slots for one child): keep an exact copy,
         // which makes a large config's tree markedly smaller
         if (closed.directive.block === closed.nodes) closed.directive.block = closed.nodes.slice();
@@ -442,14 +511,14 @@ export function parseNginxSyntax(source: SourceFile): { nodes: Node[]; errors: D
     if (named) {
       errors.push(diag(source, 'unexpected-eof', 'unexpected end of file, expecting ";" or "}"', pointSpan(eof, 0)));
       const last = scratch.length > 0 ? scratch[scratch.length - 1] : null;
-      incomplete.add(last ? finish(last.eo, last.el, null) : finish(neo, nel, null));
+      incomplete.add(last ? finish(last.eo, null) : finish(neo, null));
     } else if (stack.length > 1) {
       errors.push(diag(source, 'unexpected-eof', 'unexpected end of file, expecting "}"', pointSpan(eof, 0)));
     }
     // close open blocks at the end of the file
     while (stack.length > 1) {
       const closed = stack.pop()!;
-      if (closed.directive) closed.directive.endAt(eof.offset, eof.line);
+      if (closed.directive) closed.directive.endAt(eof.offset);
     }
     break;
   }

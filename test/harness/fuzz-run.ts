@@ -122,7 +122,7 @@ export function prepareSandbox(dir: string): void {
   mkdirSync(join(dir, 'in'), { recursive: true });
 }
 
-function lineEnd(text: string, starts: number[], line: number): number {
+function lineEnd(text: string, starts: ArrayLike<number>, line: number): number {
   return line < starts.length ? starts[line] - 1 : text.length;
 }
 

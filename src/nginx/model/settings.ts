@@ -94,7 +94,8 @@ export function accessList(scope: Scope): AccessList {
   let l = accessLists.get(owner);
   if (!l) {
     const n = nearest(owner, ['allow', 'deny'])!;
-    l = { rules: accessRulesOf(n.directives), directives: n.directives, from: n.scope };
+    // at its exact length (a list grown by push keeps room for 17; kept once per scope with rules)
+    l = { rules: accessRulesOf(n.directives).slice(), directives: n.directives, from: n.scope };
     accessLists.set(owner, l);
   }
   return l;
@@ -110,7 +111,9 @@ export function rootOf(scope: Scope): Setting<{ kind: 'root' | 'alias'; path: st
 export function indexOf(scope: Scope): Setting<string[]> {
   const n = nearest(scope, ['index']);
   if (!n) return { value: ['index.html'], directive: null, from: null };
-  return { value: n.directives.flatMap((d) => d.args.map((a) => a.value)), directive: n.directives[0], from: n.scope };
+  const value: string[] = [];
+  for (const d of n.directives) for (const a of d.args) value.push(a.value);
+  return { value: value.slice(), directive: n.directives[0], from: n.scope };
 }
 
 const NO_PAGES: { pages: ErrorPage[]; from: Scope | null } = Object.freeze({ pages: [], from: null }) as {
@@ -143,9 +146,10 @@ function readErrorPages(scope: Scope): { pages: ErrorPage[]; from: Scope | null 
       if (v.startsWith('=')) overwrite = v.length === 1 ? 0 : Number.parseInt(v.slice(1), 10);
       else if (/^[0-9]{3}$/.test(v)) codes.push(Number(v));
     }
-    pages.push({ codes, overwrite, target, directive: d });
+    pages.push({ codes: codes.slice(), overwrite, target, directive: d });
   }
-  return { pages, from: n.scope };
+  // lists at their exact length (grown by push they keep room for 17 entries)
+  return { pages: pages.slice(), from: n.scope };
 }
 
 /** The content handler directive of a scope (see the module comment). */
@@ -265,44 +269,35 @@ function read<K extends Inherited>(key: K, scope: Scope): EffectiveSettings[K] {
   return READERS[key][1](scope);
 }
 
-/**
- * A scope's settings from its parent's: a setting the scope does not set itself is its parent's
- * (what `nearest` would find), so only the settings named in the scope are read (issue 12: about
- * 25 walks up the parent chain per scope before). try_files and the content handler are the
- * scope's own.
- */
-function computeSettings(scope: Scope): EffectiveSettings {
-  const p = scope.parent ? effectiveSettings(scope.parent) : null;
-  // a scope that sets none of the inherited settings, has no try_files under a parent without one
-  // (try_files is not inherited) and keeps its parent's content handler has its parent's settings:
-  // the same (immutable) object, not a copy per scope
-  if (p && p.tryFiles === null) {
-    let sets = false;
-    for (const name of scope.byName.keys())
-      if (SETS.has(name) || name === 'try_files') {
-        sets = true;
-        break;
-      }
-    if (!sets && handlerOf(scope) === p.handler) return p;
-  }
-  const get = <K extends Inherited>(key: K): EffectiveSettings[K] => (p ? p[key] : read(key, scope));
-  // One literal with every key (V8 gives it one shape; `{ ...p }` and then setting keys is its slow path).
-  const out: EffectiveSettings = {
-    access: get('access'),
-    satisfy: get('satisfy'),
-    authBasic: get('authBasic'),
-    authBasicUserFile: get('authBasicUserFile'),
-    authRequest: get('authRequest'),
-    root: get('root'),
-    index: get('index'),
-    autoindex: get('autoindex'),
+/** The settings few scopes set: kept in a second object that a scope shares with its parent unless
+ * it sets one of them (see NginxSettings). */
+const RARE = [
+  'randomIndex',
+  'disableSymlinks',
+  'recursiveErrorPages',
+  'limitReq',
+  'limitConn',
+  'limitReqStatus',
+  'limitConnStatus',
+  'proxyInterceptErrors',
+  'fastcgiInterceptErrors',
+  'uwsgiInterceptErrors',
+  'scgiInterceptErrors',
+  'grpcInterceptErrors',
+  'proxyCacheValid',
+  'davMethods',
+  'validReferers',
+] as const;
+type Rare = (typeof RARE)[number];
+type RareSettings = Pick<EffectiveSettings, Rare>;
+const IS_RARE = new Set<string>(RARE);
+
+function rareOf(get: <K extends Rare>(key: K) => EffectiveSettings[K]): RareSettings {
+  // one literal with every key (one shape)
+  return {
     randomIndex: get('randomIndex'),
-    tryFiles: own(scope, 'try_files')[0] ?? null,
     disableSymlinks: get('disableSymlinks'),
-    errorPages: get('errorPages'),
     recursiveErrorPages: get('recursiveErrorPages'),
-    handler: handlerOf(scope),
-    internal: get('internal'),
     limitReq: get('limitReq'),
     limitConn: get('limitConn'),
     limitReqStatus: get('limitReqStatus'),
@@ -316,12 +311,123 @@ function computeSettings(scope: Scope): EffectiveSettings {
     davMethods: get('davMethods'),
     validReferers: get('validReferers'),
   };
-  if (p) {
-    const w = out as unknown as Record<Inherited, unknown>;
-    for (const name of scope.byName.keys()) {
-      const keys = SETS.get(name);
-      if (keys) for (const key of keys) w[key] = read(key, scope);
-    }
+}
+
+/**
+ * A scope's settings: the twelve that most scopes read or set in the object itself, the fifteen
+ * others (RARE) in `rare`, read through getters. A big tree has a settings object per location that
+ * sets anything; with the rare ones shared from the parent it is 120 bytes instead of 240.
+ */
+class NginxSettings implements EffectiveSettings {
+  constructor(
+    public access: EffectiveSettings['access'],
+    public satisfy: EffectiveSettings['satisfy'],
+    public authBasic: EffectiveSettings['authBasic'],
+    public authBasicUserFile: EffectiveSettings['authBasicUserFile'],
+    public authRequest: EffectiveSettings['authRequest'],
+    public root: EffectiveSettings['root'],
+    public index: EffectiveSettings['index'],
+    public autoindex: EffectiveSettings['autoindex'],
+    public tryFiles: EffectiveSettings['tryFiles'],
+    public errorPages: EffectiveSettings['errorPages'],
+    public handler: EffectiveSettings['handler'],
+    public internal: EffectiveSettings['internal'],
+    public rare: RareSettings,
+  ) {}
+  get randomIndex() {
+    return this.rare.randomIndex;
   }
-  return out;
+  get disableSymlinks() {
+    return this.rare.disableSymlinks;
+  }
+  get recursiveErrorPages() {
+    return this.rare.recursiveErrorPages;
+  }
+  get limitReq() {
+    return this.rare.limitReq;
+  }
+  get limitConn() {
+    return this.rare.limitConn;
+  }
+  get limitReqStatus() {
+    return this.rare.limitReqStatus;
+  }
+  get limitConnStatus() {
+    return this.rare.limitConnStatus;
+  }
+  get proxyInterceptErrors() {
+    return this.rare.proxyInterceptErrors;
+  }
+  get fastcgiInterceptErrors() {
+    return this.rare.fastcgiInterceptErrors;
+  }
+  get uwsgiInterceptErrors() {
+    return this.rare.uwsgiInterceptErrors;
+  }
+  get scgiInterceptErrors() {
+    return this.rare.scgiInterceptErrors;
+  }
+  get grpcInterceptErrors() {
+    return this.rare.grpcInterceptErrors;
+  }
+  get proxyCacheValid() {
+    return this.rare.proxyCacheValid;
+  }
+  get davMethods() {
+    return this.rare.davMethods;
+  }
+  get validReferers() {
+    return this.rare.validReferers;
+  }
+}
+
+/**
+ * A scope's settings from its parent's: a setting the scope does not set itself is its parent's
+ * (what `nearest` would find), so only the settings named in the scope are read (issue 12: about
+ * 25 walks up the parent chain per scope before). try_files and the content handler are the
+ * scope's own.
+ */
+function computeSettings(scope: Scope): EffectiveSettings {
+  const p = scope.parent ? (effectiveSettings(scope.parent) as NginxSettings) : null;
+  // a scope that sets none of the inherited settings, has no try_files under a parent without one
+  // (try_files is not inherited) and keeps its parent's content handler has its parent's settings:
+  // the same (immutable) object, not a copy per scope
+  let setsRare = p === null;
+  // the inherited settings the scope sets itself (read here; the others are the parent's)
+  let owned: Inherited[] | null = null;
+  if (p) {
+    let tryFiles = false;
+    for (const name of scope.byName.keys()) {
+      if (name === 'try_files') tryFiles = true;
+      const keys = SETS.get(name);
+      if (keys === undefined) continue;
+      owned ??= [];
+      for (const key of keys) {
+        owned.push(key);
+        if (IS_RARE.has(key)) setsRare = true;
+      }
+    }
+    if (owned === null && !tryFiles && p.tryFiles === null && handlerOf(scope) === p.handler) return p;
+  }
+  const get = <K extends Inherited>(key: K): EffectiveSettings[K] =>
+    p && (owned === null || !owned.includes(key)) ? p[key] : read(key, scope);
+  return new NginxSettings(
+    get('access'),
+    get('satisfy'),
+    get('authBasic'),
+    get('authBasicUserFile'),
+    get('authRequest'),
+    get('root'),
+    get('index'),
+    get('autoindex'),
+    ownTryFiles(scope),
+    get('errorPages'),
+    handlerOf(scope),
+    get('internal'),
+    setsRare ? rareOf(get) : p!.rare,
+  );
+}
+
+function ownTryFiles(scope: Scope): Directive | null {
+  return own(scope, 'try_files')[0] ?? null;
 }

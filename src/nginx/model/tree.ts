@@ -103,28 +103,35 @@ const SCAN_MAX = 16;
  * model is built before it is read); a body that grew afterwards is indexed again.
  */
 export class ByName {
-  private index: Map<string, Directive[]> | null = null;
+  /** A name's directive, or its directives when there are several (most names are set once: an
+   * array per name was a third of a server's index). */
+  private index: Map<string, Directive | Directive[]> | null = null;
   private indexed = 0;
   constructor(private readonly body: readonly Directive[]) {}
-  private map(): Map<string, Directive[]> | null {
+  private map(): Map<string, Directive | Directive[]> | null {
     const body = this.body;
     if (body.length <= SCAN_MAX) return null;
     if (this.index === null || this.indexed !== body.length) {
-      const m = new Map<string, Directive[]>();
+      const m = new Map<string, Directive | Directive[]>();
       for (const d of body) {
         if (d.block) continue;
         const l = m.get(d.name);
-        if (l) l.push(d);
-        else m.set(d.name, [d]);
+        if (l === undefined) m.set(d.name, d);
+        else if (Array.isArray(l)) l.push(d);
+        else m.set(d.name, [l, d]);
       }
       this.index = m;
       this.indexed = body.length;
     }
     return this.index;
   }
+  /** The directives named `name` (not to be changed: a long body's list of several is its index's). */
   get(name: string): Directive[] | undefined {
     const m = this.map();
-    if (m) return m.get(name);
+    if (m) {
+      const l = m.get(name);
+      return l === undefined || Array.isArray(l) ? l : [l];
+    }
     let out: Directive[] | undefined;
     for (const d of this.body) if (!d.block && d.name === name) (out ??= []).push(d);
     return out;
@@ -155,9 +162,14 @@ function newScope<K extends ScopeKind>(kind: K, block: Directive | null, parent:
 }
 
 /** A scope's lists at their exact length: arrays grown by push keep spare room (17 slots for one
- * element), and a big tree has a body per location. */
-function trim(s: Scope): void {
-  s.body = s.body.slice();
+ * element), and a big tree has a body per location. A body that is its block's list itself (no
+ * comment, no include in it: most locations of a big tree) is that list, not a copy of it (neither
+ * is changed once read). */
+function trim(s: Scope, nodes: readonly Node[]): void {
+  const body = s.body;
+  let same = body.length === nodes.length;
+  for (let i = 0; same && i < body.length; i++) same = body[i] === nodes[i];
+  s.body = same ? (nodes as Directive[]) : body.slice();
   s.byName = new ByName(s.body);
   if (s.locations !== NONE) s.locations = s.locations.slice();
   if (s.ifs !== NONE) s.ifs = s.ifs.slice();
@@ -238,10 +250,21 @@ export function buildModel(set: ConfigSet): NginxModel {
       scope.body.push(n);
       if (!n.block) continue;
       if (n.name === 'server' && scope.kind === 'http') {
-        const s = newScope('server', n, scope) as Server;
-        s.listens = [];
-        s.names = [];
-        s.index = servers.length;
+        // one literal with every field (fields added afterwards would go to a second store)
+        const body: Directive[] = [];
+        const s: Server = {
+          kind: 'server',
+          block: n,
+          parent: scope,
+          body,
+          byName: new ByName(body),
+          locations: NONE,
+          ifs: NONE,
+          limitExcept: null,
+          listens: [],
+          names: [],
+          index: servers.length,
+        };
         servers.push(s);
         fill(s, n.block, s, null, depth + 1);
         finishServer(s);
@@ -265,10 +288,10 @@ export function buildModel(set: ConfigSet): NginxModel {
           modifier: k.modifier,
           name: k.name,
           bin: toBinary(k.name),
+          regex: k.modifier === '~' || k.modifier === '~*' ? translatePcre(k.name, k.modifier === '~*') : undefined,
           server,
           outer,
         };
-        if (k.modifier === '~' || k.modifier === '~*') loc.regex = translatePcre(k.name, k.modifier === '~*');
         if (scope.locations === NONE) scope.locations = [];
         scope.locations.push(loc);
         fill(loc, n.block, server, loc, depth + 1);
@@ -278,14 +301,24 @@ export function buildModel(set: ConfigSet): NginxModel {
         scope.ifs.push(s);
         fill(s, n.block, server, outer, depth + 1);
       } else if (n.name === 'limit_except' && scope.kind === 'location') {
-        const s = newScope('limit_except', n, scope) as LimitExcept;
-        s.methods = n.args.map((a) => a.value.toUpperCase());
+        const body: Directive[] = [];
+        const s: LimitExcept = {
+          kind: 'limit_except',
+          block: n,
+          parent: scope,
+          body,
+          byName: new ByName(body),
+          locations: NONE,
+          ifs: NONE,
+          limitExcept: null,
+          methods: n.args.map((a) => a.value.toUpperCase()),
+        };
         if (scope.limitExcept) problems.push({ message: '"limit_except" is duplicate (nginx refuses the config)', directive: n });
         else scope.limitExcept = s;
         fill(s, n.block, server, outer, depth + 1);
       }
     }
-    trim(scope);
+    trim(scope, nodes);
   };
 
   const finishServer = (s: Server) => {
@@ -298,6 +331,9 @@ export function buildModel(set: ConfigSet): NginxModel {
     const sn = s.byName.get('server_name');
     if (!sn) s.names.push({ kind: 'exact', name: '', directive: null });
     else for (const d of sn) for (const a of d.args) s.names.push(...parseServerName(a.value, d));
+    // at their exact length (grown by push they keep room for 17 entries)
+    s.listens = s.listens.slice();
+    s.names = s.names.slice();
   };
 
   if (ctx === 'server' || ctx === 'location') {
