@@ -196,7 +196,8 @@ class RuleRun implements RuleContext<string, object> {
     return modelOf(this.state);
   }
   prove(sample: SampleInput | null | undefined, expect: ProofExpectation): Proof | null | false {
-    return sample ? prove(modelOf(this.state), sample, expect) : null;
+    // a finding shows the proof's disk assumptions (`assumes` in the output), so it may rest on them
+    return sample ? prove(modelOf(this.state), sample, expect, { assumeDisk: true }) : null;
   }
   walk(visit: (node: Node, ctx: WalkContext) => boolean | void): void {
     walk(this.set, visit);

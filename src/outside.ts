@@ -33,12 +33,19 @@ export function treeRoots(cwd: string, paths: readonly string[], stdinFilename?:
 /** `(file) => true` when the file is under one of the roots. A root that is a file counts for that
  * file only (its directory is a root as well). */
 export function insideTree(roots: readonly string[]): (file: string) => boolean {
+  // asked once per trace step of every proof: each file's answer is computed once
+  const known = new Map<string, boolean>();
   return (file) => {
     if (!isAbsolute(file)) return true; // relative names (stdin) are the user's own text
-    return roots.some((r) => {
-      const rel = relative(r, file);
-      return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel) && !rel.startsWith(`..${sep}`));
-    });
+    let v = known.get(file);
+    if (v === undefined) {
+      v = roots.some((r) => {
+        const rel = relative(r, file);
+        return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel) && !rel.startsWith(`..${sep}`));
+      });
+      known.set(file, v);
+    }
+    return v;
   };
 }
 

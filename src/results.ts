@@ -32,6 +32,9 @@ export interface ResultMessage {
   /** The directive that decided, and the explain trace that reaches it (absolute paths). */
   decidedBy?: Proof['decidedBy'];
   trace?: Proof['trace'];
+  /** When the status holds only under these conditions about the disk (explain without --fs: "file
+   * /srv/www/errors/403.html is a file"): explain lists a possible outcome with exactly them. */
+  assumes?: string[];
 }
 
 export interface LintResult {

@@ -475,6 +475,7 @@ function toResultMessage(m: LintMessage, byId: Map<string, Rule<string, object>>
     if (m.proof.cause) r.cause = m.proof.cause;
     r.decidedBy = m.proof.decidedBy;
     r.trace = m.proof.trace;
+    if (m.proof.assumes) r.assumes = m.proof.assumes;
   }
   return r;
 }

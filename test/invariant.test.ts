@@ -1,9 +1,12 @@
 /**
  * One model, one truth. Every finding that claims a status carries a sample request; `explain` on that
  * request, from a fresh load of the config the finding names, must give the same status, the same
- * catalog cause and the same deciding directive. Checked over every fixture and every corpus file the
- * real servers accept; a few of them also through the CLI (`why403 explain <config> <url> --ip …`),
- * exactly as a user would copy them from the JSON output.
+ * catalog cause and the same deciding directive. A claim that holds only under assumptions about the
+ * disk (`assumes`, no --fs) must find explain's status unknown and, among its possible outcomes, one
+ * that rests on the disk alone with the claimed status, cause, deciding directive and exactly those
+ * conditions. Checked over every fixture and every corpus file the real servers accept; a few of them
+ * also through the CLI (`why403 explain <config> <url> --ip …`), exactly as a user would copy them
+ * from the JSON output.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
@@ -11,6 +14,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { explain, parseExplainRequest } from '../src/explain/index.js';
+import type { Explanation } from '../src/explain/types.js';
 import { loadConfig } from '../src/load.js';
 import { lint, type LintRun, type ResultMessage } from '../src/run.js';
 import type { PathMapping, ServerKind } from '../src/ast.js';
@@ -48,14 +52,35 @@ function explainClaim(c: Claim) {
   return explain(set, c.m.config!, parsed.request, { fs: false, pathMap: c.pathMap, cwd: '' });
 }
 
+/** `file:line:column`; the CLI prints paths relative to its working directory (`root` here). */
+const place = (d: { file: string; line: number; column: number } | null | undefined) =>
+  d ? `${resolve(root, d.file)}:${d.line}:${d.column}` : '-';
+
+/** What a claim says, as explain would say it: status, cause, deciding directive (and the assumptions). */
+const claimText = (m: ResultMessage) =>
+  `${m.status} ${m.cause ?? '-'} ${place(m.decidedBy)}${m.assumes ? ` if ${m.assumes.join(' and ')}` : ''}`;
+
+/** The possible outcomes of an explanation that rest on the disk alone, in the words of `claimText`. */
+const diskOutcomes = (e: Pick<Explanation, 'possibleOutcomes'>) =>
+  e.possibleOutcomes.filter((o) => o.disk).map((o) => `${o.status} ${o.cause ?? '-'} ${place(o.decidedBy)} if ${o.when.join(' and ')}`);
+
 function disagreements(claims: Claim[]): string[] {
   const bad: string[] = [];
   for (const c of claims) {
     const e = explainClaim(c);
-    const got = `${e.status} ${e.cause?.id ?? '-'} ${e.decidedBy ? `${e.decidedBy.file}:${e.decidedBy.line}:${e.decidedBy.column}` : '-'}`;
-    const d = c.m.decidedBy;
-    const want = `${c.m.status} ${c.m.cause ?? '-'} ${d ? `${d.file}:${d.line}:${d.column}` : '-'}`;
-    if (got !== want) bad.push(`${c.where}: finding says ${want}, explain says ${got} for ${c.m.request!.method} ${c.m.request!.url}`);
+    const want = claimText(c.m);
+    const req = `for ${c.m.request!.method} ${c.m.request!.url}`;
+    if (c.m.assumes) {
+      // explain cannot tell without the disk, and one of its possibilities is exactly the claim
+      const got = diskOutcomes(e);
+      if (e.status !== null || !got.includes(want))
+        bad.push(
+          `${c.where}: finding says ${want}, explain says ${e.status ?? 'unknown'} (disk outcomes: ${got.join('; ') || 'none'}) ${req}`,
+        );
+      continue;
+    }
+    const got = `${e.status} ${e.cause?.id ?? '-'} ${place(e.decidedBy)}`;
+    if (got !== want) bad.push(`${c.where}: finding says ${want}, explain says ${got} ${req}`);
   }
   return bad;
 }
@@ -92,6 +117,26 @@ describe('every finding that claims a status agrees with explain', () => {
     expect(distinct(all).size).toBeGreaterThan(20);
   });
 
+  it('a claim under a disk assumption is checked as strictly: each lie is caught', () => {
+    // fixtures/rules/nginx-sensitive-path-403/bad-error-page: 403 only while the error page exists
+    const assumed = all.filter((c) => c.m.assumes);
+    expect(assumed.length).toBeGreaterThan(0);
+    const c = assumed[0];
+    expect(c.m.assumes).toEqual([expect.stringMatching(/^file \/.*\/errors\/403\.html is a file$/)]);
+    const forged = (m: Partial<ResultMessage>): Claim => ({ ...c, m: { ...c.m, ...m } });
+    const lies = [
+      // the other possibility's condition (its status is 404), or one condition too many
+      forged({ assumes: [c.m.assumes![0].replace(/is a file$/, 'does not exist')] }),
+      forged({ assumes: [...c.m.assumes!, 'file /nonexistent is a file'] }),
+      // no assumption: explain's status is unknown, not 403
+      forged({ assumes: undefined }),
+      forged({ status: 404 }),
+      forged({ cause: 'N06' }),
+      forged({ decidedBy: { ...c.m.decidedBy!, line: c.m.decidedBy!.line + 1 } }),
+    ];
+    for (const lie of lies) expect(disagreements([lie]), claimText(lie.m)).toHaveLength(1);
+  });
+
   it.skipIf(!corpusPresent)('on every corpus file the real servers accept', { timeout: 300_000 }, async () => {
     const claims: Claim[] = [];
     for (const server of ['nginx', 'apache'] as const) {
@@ -118,15 +163,28 @@ describe('every finding that claims a status agrees with explain', () => {
     const picked = new Map<string, Claim>();
     for (const c of all) if (!c.pathMap.length && !picked.has(c.m.ruleId)) picked.set(c.m.ruleId, c);
     expect(picked.size).toBeGreaterThan(5);
-    for (const c of picked.values()) {
+    // and every claim under a disk assumption
+    const assumed = all.filter((c) => c.m.assumes && !c.pathMap.length);
+    expect(assumed.length).toBeGreaterThan(0);
+    for (const c of [...picked.values(), ...assumed]) {
       const r = c.m.request!;
-      const args = [CLI, 'explain', c.m.config!, r.url, '--method', r.method, '--ip', r.ip, '--format', 'json'];
+      const args = [CLI, 'explain', c.m.config!, r.url, '--method', r.method, '--ip', r.ip];
       for (const [k, v] of Object.entries(r.headers)) args.push('--header', `${k}: ${v}`);
-      const out = JSON.parse(execFileSync(process.execPath, args, { encoding: 'utf8', timeout: 30_000, cwd: root })) as {
-        status: number | null;
-        cause: { id: string } | null;
-      };
-      expect(`${out.status} ${out.cause?.id ?? '-'}`, c.where).toBe(`${c.m.status} ${c.m.cause ?? '-'}`);
+      const run = (format: string) =>
+        execFileSync(process.execPath, [...args, '--format', format], { encoding: 'utf8', timeout: 30_000, cwd: root });
+      const out = JSON.parse(run('json')) as Explanation;
+      if (!c.m.assumes) {
+        expect(`${out.status} ${out.cause?.id ?? '-'}`, c.where).toBe(`${c.m.status} ${c.m.cause ?? '-'}`);
+        continue;
+      }
+      expect(out.status, c.where).toBeNull();
+      expect(diskOutcomes(out), c.where).toContain(claimText(c.m));
+      // the text a user reads lists the claimed status under exactly those conditions
+      const lines = run('text').split('\n');
+      expect(
+        lines.some((l) => l.startsWith(`  - ${c.m.status} `) && l.endsWith(` if ${c.m.assumes!.join(' and ')}`)),
+        c.where,
+      ).toBe(true);
     }
   });
 });

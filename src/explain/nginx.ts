@@ -90,13 +90,15 @@ function scopeLabelOf(s: Scope | null): string {
 }
 
 function toPossible(o: NgOutcome): PossibleOutcome {
-  return {
+  const p: PossibleOutcome = {
     status: o.status,
     outcome: outcomeName(o.status, o.outcome),
     cause: o.cause ?? null,
     causeTitle: causeTitle(o.cause),
     when: o.when,
   };
+  if (o.disk) p.disk = true;
+  return p;
 }
 
 function suggestions(
@@ -246,21 +248,27 @@ export function explainNginx(set: ConfigSet, configPath: string, req: ExplainReq
   const outcome = outcomeName(status, outcomeKind);
   const scopes = scopeIndex(model);
   const di = r.decisive;
-  // brief (a proof) and no status: the proof is null, the trace is not read
-  const steps: ExplainStep[] = (brief && status === null ? [] : r.trace).map((t, i) => {
+  // an unknown status: the step that decided the possibility the trace follows (possible[0])
+  const tdi = status === null && possible.length ? r.traceDecisive : -1;
+  // brief (a proof) and no status: the trace is read only when the possibility it follows rests on
+  // the disk alone (the proof then holds under those assumptions, src/model/proof.ts)
+  const steps: ExplainStep[] = (brief && status === null && !possible[0]?.disk ? [] : r.trace).map((t, i) => {
     const details = brief ? undefined : accessDetails(t, scopes);
     return {
       n: i + 1,
       phase: t.phase,
       message: t.message,
       at: locationOf(t.directive, cwd),
-      directive: brief && i !== di ? null : directiveText(t.directive),
+      directive: brief && i !== di && i !== tdi ? null : directiveText(t.directive),
       decisive: i === di,
       ...(details ? { details } : {}),
     };
   });
   const decisive = di >= 0 ? (steps[di] ?? null) : null;
   const possibleOutcomes = possible.map(toPossible);
+  const traced = tdi >= 0 ? steps[tdi] : undefined;
+  if (traced?.at && traced.directive)
+    possibleOutcomes[0].decidedBy = { file: traced.at.file, line: traced.at.line, column: traced.at.column, directive: traced.directive };
   const { errors, warnings } = brief ? { errors: [], warnings: [] } : configProblems(set, cwd);
   const assumptions = commonAssumptions(req, host, hostFrom, opts.fs);
   if (opts.prefix) assumptions.push(`relative paths resolve against the prefix ${opts.prefix}`);

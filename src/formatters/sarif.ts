@@ -71,7 +71,8 @@ export const sarif: Formatter = (results, ctx) => {
       const req = m.request;
       res.codeFlows = [
         {
-          message: { text: `${req.method} ${req.url} from ${req.ip} gets ${m.status}` },
+          // a status that holds only under assumptions about the disk says them (the JSON's `assumes`)
+          message: { text: `${req.method} ${req.url} from ${req.ip} gets ${m.status}${m.assumes ? ` if ${m.assumes.join(' and ')}` : ''}` },
           threadFlows: [
             {
               locations: m.trace.map((t) => ({
@@ -88,6 +89,7 @@ export const sarif: Formatter = (results, ctx) => {
         },
       ];
     }
+    if (m.assumes) res.properties = { assumes: m.assumes };
     if (m.fix) {
       res.fixes = [
         {

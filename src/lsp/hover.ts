@@ -3,7 +3,9 @@
  * `<Location>`, `<Files>`, `<VirtualHost>`… section, or an access directive: what the model knows
  * there. nginx: the allow/deny list in force after inheritance (and where it comes from), satisfy and
  * auth. Both: who gets 403/401 there in `why403 map`'s words, with a request explain shows to get it
- * and links to the deciding lines (Apache: the sections merged on the way, from the proof's trace).
+ * (and, without --fs, the files that must exist for it: an error page, e.g. "→ 403 if file
+ * /srv/www/errors/403.html is a file") and links to the deciding lines (Apache: the sections merged on
+ * the way, from the proof's trace).
  */
 import type { Directive, Node, ParsedFile } from '../ast.js';
 import type { Tree } from './workspace.js';
@@ -82,6 +84,8 @@ async function mapWithin(tree: Tree, block: Directive) {
     settings: tree.settings,
     ...tree.modelOptions,
     within: { file: block.source.path, start: block.span.start.offset, end: block.span.end.offset },
+    // a sample whose status rests on files existing is shown with that condition
+    assumeDisk: true,
   }).entries;
 }
 
@@ -90,7 +94,7 @@ function entryLines(entries: Awaited<ReturnType<typeof mapWithin>>, cwd: string)
   for (const e of entries.slice(0, MAX_ENTRIES)) {
     const where = e.scope.length ? e.scope[e.scope.length - 1] : '(server)';
     const sample = e.sample
-      ? `e.g. ${code(`${e.sample.method} ${e.sample.url}`)} from ${e.sample.ip} → ${e.status}`
+      ? `e.g. ${code(`${e.sample.method} ${e.sample.url}`)} from ${e.sample.ip} → ${e.status}${e.assumes ? ` if ${e.assumes.join(' and ')}` : ''}`
       : `no sample: ${e.note ?? 'conditional'}`;
     out.push(`- **${e.status}** ${code(e.directive)} (${link(e.file, e.line, cwd)}, ${code(where)}): ${e.who.text}; ${sample}`);
   }
@@ -186,7 +190,7 @@ async function apacheHover(tree: Tree, chain: Directive[], cwd: string): Promise
   const entries = range
     ? await mapWithin(tree, range)
     : (await import('../map/index.js'))
-        .mapConfig(tree.set, { settings: tree.settings, ...tree.modelOptions })
+        .mapConfig(tree.set, { settings: tree.settings, ...tree.modelOptions, assumeDisk: true })
         .entries.filter((e) => e.file === chain[0].source.path);
   out.push('');
   if (entries.length) {

@@ -18,6 +18,7 @@ import {
   sameAt,
   sampleUrl,
   type Proof,
+  type ProofOptions,
   type SampleInput,
   type SampleRequest,
   SAMPLE_CLIENT,
@@ -62,6 +63,8 @@ export interface MapEntry {
   note?: string;
   /** The explain trace of the sample (absolute paths), for SARIF. */
   trace?: Proof['trace'];
+  /** With `MapOptions.assumeDisk`: the conditions about the disk the sample's status rests on. */
+  assumes?: string[];
 }
 
 export interface MapResult {
@@ -78,6 +81,9 @@ export interface MapOptions extends ModelOptions {
   /** Only the places inside this range of a file (offsets; nginx: the scopes whose block starts in it,
    * Apache: the directives in it), e.g. the block an editor hovers (src/lsp/). */
   within?: { file: string; start: number; end: number };
+  /** Accept samples whose status holds only under assumptions about the disk (the entry's `assumes`;
+   * the LSP hover shows them). The map's own outputs do not show them, so they leave it off. */
+  assumeDisk?: boolean;
 }
 
 const inside = (d: Directive | null, w: MapOptions['within']): boolean =>
@@ -87,6 +93,7 @@ const inside = (d: Directive | null, w: MapOptions['within']): boolean =>
 export function mapConfig(set: ConfigSet, options: MapOptions = {}): MapResult {
   const m = modelFor(set, options);
   const client = options.client ?? SAMPLE_CLIENT;
+  proofOptions = options.assumeDisk ? { assumeDisk: true } : {};
   const entries = m.server === 'nginx' ? nginxEntries(m, client, options.within) : apacheEntries(m, client, options.within);
   entries.sort(
     (a, b) =>
@@ -101,6 +108,8 @@ function at(d: Directive): { file: string; line: number; column: number; directi
   return { file: d.source.path, line: d.nameSpan.start.line, column: d.nameSpan.start.column, directive: directiveText(d) };
 }
 
+/** `prove`'s options for the map being made (MapOptions.assumeDisk). */
+let proofOptions: ProofOptions = {};
 /** What explain said for the last sample tried, when none proved the place: the note of an entry. */
 let lastMiss: string | null = null;
 /** True when that answer was a known status: the place is then never reached for such requests. */
@@ -118,7 +127,7 @@ function firstProof(
   for (const s of samples) {
     if (!s) continue;
     for (const status of statuses) {
-      const p = prove(m, s, { status });
+      const p = prove(m, s, { status }, proofOptions);
       if (p && accept(p)) return p;
     }
     const req: SampleRequest = { method: s.method ?? 'GET', url: sampleUrl(s), ip: s.ip ?? SAMPLE_CLIENT, headers: s.headers ?? {} };
@@ -245,7 +254,9 @@ function nginxEntries(m: NginxView, client: string, within?: MapOptions['within'
       who,
       uris: uriPattern(scope, overrides),
       sample: proof?.request ?? null,
-      ...(proof ? { trace: proof.trace } : { note: note ?? lastMiss ?? 'no request that reaches this scope could be built' }),
+      ...(proof
+        ? { trace: proof.trace, ...(proof.assumes ? { assumes: proof.assumes } : {}) }
+        : { note: note ?? lastMiss ?? 'no request that reaches this scope could be built' }),
     });
   };
   for (const scope of m.scopes()) {
@@ -479,7 +490,7 @@ function apacheEntries(m: ApacheView, client: string, within?: MapOptions['withi
       uris: { pattern: sec ? directiveText(sec) : 'every URI of the server', except: [] },
       sample: proof?.request ?? null,
       ...(proof
-        ? { trace: proof.trace }
+        ? { trace: proof.trace, ...(proof.assumes ? { assumes: proof.assumes } : {}) }
         : {
             note: base.length
               ? (lastMiss ?? 'no generated request is refused by this line')

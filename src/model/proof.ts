@@ -10,8 +10,8 @@ import { parseExplainRequest } from '../explain/request.js';
 import type { Explanation } from '../explain/types.js';
 import type { Model } from './index.js';
 
-export type { Proof, ProofExpectation, ProofLocation, SampleInput, SampleRequest } from './types.js';
-import type { Proof, ProofExpectation, SampleInput, SampleRequest, ProofLocation } from './types.js';
+export type { Proof, ProofExpectation, ProofLocation, ProofOptions, SampleInput, SampleRequest } from './types.js';
+import type { Proof, ProofExpectation, ProofOptions, SampleInput, SampleRequest, ProofLocation } from './types.js';
 
 export const SAMPLE_CLIENT = '192.0.2.10';
 
@@ -62,8 +62,13 @@ export const sameAt = (loc: ProofLocation | null | undefined, d: Directive): boo
  * The proof that `input` gets `expect.status` (decided by `expect.decidedBy` when given); false when
  * explain predicts a known other status or another deciding directive (the claim is refuted); null
  * when explain cannot tell (an unknown status) or the request does not parse.
+ *
+ * With `opts.assumeDisk`, an unknown status still proves the claim when the possibility explain's
+ * trace follows (every file the request looks up exists: the first answer at each choice point) rests
+ * on the disk alone (`disk`) and has the claimed status and deciding directive: the proof carries its
+ * conditions as `assumes`. Other possibilities (a missing file) are not traced, so they prove nothing.
  */
-export function prove(model: Model, input: SampleInput, expect: ProofExpectation): Proof | null | false {
+export function prove(model: Model, input: SampleInput, expect: ProofExpectation, opts: ProofOptions = {}): Proof | null | false {
   const request: SampleRequest = {
     method: input.method ?? 'GET',
     url: sampleUrl(input),
@@ -73,7 +78,8 @@ export function prove(model: Model, input: SampleInput, expect: ProofExpectation
   // brief: the proof keeps the status, cause, deciding directive and trace, which a brief explanation
   // computes exactly as a full one (the same simulation)
   const e = explainWith(model, request, '', true);
-  if (!e || e.status === null) return null;
+  if (!e) return null;
+  if (e.status === null) return opts.assumeDisk && !e.fs ? underAssumptions(model, request, e, expect) : null;
   if (e.status !== expect.status || (expect.decidedBy && !sameAt(e.decidedBy, expect.decidedBy))) return false;
   return {
     config: model.set.root.source.path,
@@ -81,8 +87,29 @@ export function prove(model: Model, input: SampleInput, expect: ProofExpectation
     status: e.status,
     cause: e.cause?.id ?? null,
     decidedBy: e.decidedBy,
-    trace: e.trace
-      .filter((t) => t.at !== null)
-      .map((t) => ({ file: t.at!.file, line: t.at!.line, column: t.at!.column, message: t.message })),
+    trace: traceOf(e),
   };
 }
+
+const traceOf = (e: Explanation): Proof['trace'] =>
+  e.trace.filter((t) => t.at !== null).map((t) => ({ file: t.at!.file, line: t.at!.line, column: t.at!.column, message: t.message }));
+
+/** An unknown status: the proof under the disk assumptions of the traced possibility, else null (never
+ * false: another possibility may still give the claim). */
+function underAssumptions(model: Model, request: SampleRequest, e: Explanation, expect: ProofExpectation): Proof | null {
+  const o = e.possibleOutcomes[0];
+  if (!o || !o.disk || o.status !== expect.status || !sameWhen(o.when, e.traceAssumes)) return null;
+  const by = o.decidedBy ?? null;
+  if (expect.decidedBy && !sameAt(by, expect.decidedBy)) return null;
+  return {
+    config: model.set.root.source.path,
+    request,
+    status: o.status,
+    cause: o.status === 403 ? o.cause : null,
+    decidedBy: by,
+    trace: traceOf(e),
+    assumes: [...o.when],
+  };
+}
+
+const sameWhen = (a: string[], b: string[]) => a.length === b.length && a.every((x, i) => x === b[i]);

@@ -27,7 +27,8 @@ export interface Proof {
   /** The main config to explain the request with: `why403 explain <config> <request.url> --ip …`. */
   config: string;
   request: SampleRequest;
-  /** The status explain predicts (never null in a proof: unknown outcomes prove nothing). */
+  /** The status explain predicts: its status, or (with `assumes`) the status of the possible outcome
+   * that rests on those assumptions about the disk. */
   status: number;
   /** Catalog id of a 403 (docs/403-causes.md). */
   cause: CauseId | null;
@@ -35,6 +36,19 @@ export interface Proof {
   decidedBy: (ProofLocation & { directive: string }) | null;
   /** The explain trace, for SARIF code flows. */
   trace: Array<ProofLocation & { message: string }>;
+  /**
+   * Present when explain's status is unknown without the disk (no --fs) and the claim holds under
+   * these conditions, each about a path on disk, in explain's words (e.g. "file /srv/www/errors/403.html
+   * is a file"): the possible outcome with them has the claimed status, cause and deciding directive.
+   */
+  assumes?: string[];
+}
+
+/** How far a caller lets a proof go (`prove`'s last argument). */
+export interface ProofOptions {
+  /** Accept a proof that holds only under assumptions about the disk (`Proof.assumes`), for callers
+   * that show them (the linter's `ctx.prove`); without it such a claim has no proof (null). */
+  assumeDisk?: boolean;
 }
 
 /** What a rule asks for: a path on a host, from a client, optionally with a method and headers. */
@@ -73,6 +87,9 @@ export interface SimPossible<O extends string = string> {
   cause: CauseId | null;
   /** The assumptions this outcome rests on (empty when the config and request decide it). */
   when: string[];
+  /** Set (nginx) when every assumption in `when` says what a path on disk is (a file, a directory,
+   * missing) and the run met nothing else it could not decide: `--fs` would settle it. */
+  disk?: true;
 }
 
 /**

@@ -23,6 +23,8 @@ export class Stop {
 export class Run {
   readonly points: number[] = [];
   readonly assumptions: string[] = [];
+  /** How many of `assumptions` are not about files on disk (a variable, a backend, credentials…). */
+  notDisk = 0;
   readonly memo = new Map<string, number>();
   /** Answers about paths taken in this run (without a file system). */
   readonly fsAnswers = new Map<string, 'file' | 'none' | 'dir'>();
@@ -40,15 +42,19 @@ export class Run {
     readonly script: number[],
     readonly tracing = true,
   ) {}
-  /** A choice point: the answer this run takes (the same key gets the same answer all along). */
-  choose(key: string, options: string[]): number {
+  /** A choice point: the answer this run takes (the same key gets the same answer all along). `disk`:
+   * the options say what a path on disk is (Sim.open), nothing else. */
+  choose(key: string, options: string[], disk = false): number {
     const m = this.memo.get(key);
     if (m !== undefined) return m;
     const idx = this.script[this.pos] ?? 0;
     this.points.push(options.length);
     this.pos++;
     this.memo.set(key, idx);
-    if (options.length > 1) this.assumptions.push(options[idx]);
+    if (options.length > 1) {
+      this.assumptions.push(options[idx]);
+      if (!disk) this.notDisk++;
+    }
     return idx;
   }
   step(phase: string, message: string, directive: Directive | null = null): void {
@@ -183,6 +189,7 @@ export class Sim {
       const i = this.r.choose(
         `fs:${key}:${may.join(',')}`,
         may.map((k) => `${what} ${key} ${label[k]}`),
+        true,
       );
       kind = may[i];
       this.r.fsAnswers.set(key, kind);

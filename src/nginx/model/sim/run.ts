@@ -40,8 +40,12 @@ export function simulate(model: NginxModel, req: SimRequest): SimResult {
         outcome = { status: null, outcome: 'unknown', cause: null, when: [] };
       }
     }
-    // a literal, not `{ ...outcome, when }` (V8's slow path for a spread followed by properties)
-    outcome = { status: outcome.status, outcome: outcome.outcome, cause: outcome.cause, when: [...run.assumptions] };
+    // a literal, not `{ ...outcome, when }` (V8's slow path for a spread followed by properties);
+    // `disk`: the run rests on answers about files on disk alone and met nothing it could not decide
+    const disk = run.assumptions.length > 0 && run.notDisk === 0 && run.unknown.length === 0;
+    outcome = disk
+      ? { status: outcome.status, outcome: outcome.outcome, cause: outcome.cause, when: [...run.assumptions], disk }
+      : { status: outcome.status, outcome: outcome.outcome, cause: outcome.cause, when: [...run.assumptions] };
     results.push({ outcome, run, sim });
     const o = outcome;
     if (!distinct.some((d) => d.status === o.status && d.outcome === o.outcome && d.cause === o.cause)) distinct.push(o);
@@ -67,12 +71,15 @@ export function simulate(model: NginxModel, req: SimRequest): SimResult {
   const cause = agree ? main.cause : null;
   const trace = first.run.trace;
   const decisive = decisiveIndex(trace, status, outcome, cause);
+  // an unknown status: the step that decided the possibility the trace follows (the first run's)
+  const traceDecisive = agree ? -1 : decisiveIndex(trace, main.status, main.outcome, main.cause);
   return {
     status,
     outcome,
     cause,
     decidedBy: decisive >= 0 ? trace[decisive].directive : null,
     decisive,
+    traceDecisive,
     assumes: agree ? [] : main.when,
     possibleOutcomes: distinct.length > 1 ? distinct : [],
     mayAlso: dedupe(results.flatMap((r) => r.run.mayAlso)),

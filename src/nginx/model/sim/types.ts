@@ -74,6 +74,9 @@ export interface SimResult extends SimulatorResult<OutcomeKind> {
   decisive: number;
   /** When the status is not known: the assumptions the trace follows (one of the possibilities). */
   assumes: string[];
+  /** When the status is not known: the index in `trace` of the step that decided the possibility the
+   * trace follows (`possibleOutcomes[0]`, the first answer at every choice point), -1 when none. */
+  traceDecisive: number;
   /** The location that served the final (sub)request, null for the server's own configuration. */
   location: Location | null;
   server: Server | null;
