@@ -51,8 +51,7 @@ const builtinsWithoutFacade = {
   setup(b) {
     b.onResolve({ filter: /^(node:)?(fs|util|crypto)$/ }, (a) => ({ path: a.path.replace(/^node:/, ''), namespace: 'why403-builtin' }));
     b.onLoad({ filter: /.*/, namespace: 'why403-builtin' }, async (a) => {
-      const { createRequire } = await import('node:module');
-      const mod = createRequire(import.meta.url)(`node:${a.path}`);
+      const shape = builtinShape(a.path);
       const lines = [
         "import { createRequire } from 'node:module';",
         'let m;',
@@ -60,20 +59,35 @@ const builtinsWithoutFacade = {
       ];
       const eager = a.path !== 'crypto'; // fs and util are loaded by node itself before any user code
       if (eager) lines.push('mod();');
-      for (const k of Object.keys(mod)) {
+      for (const { key: k, getter, fn } of shape) {
         if (!/^[A-Za-z_$][\w$]*$/.test(k) || k === 'default') continue;
-        const d = Object.getOwnPropertyDescriptor(mod, k);
-        if (eager && !d.get) lines.push(`export const ${k} = m.${k};`);
+        if (eager && !getter) lines.push(`export const ${k} = m.${k};`);
         // functions only: a getter or value that is not one (fs.promises) is not exported, so importing
         // it fails the build instead of giving something else
-        else if (typeof mod[k] === 'function' && /^[a-z]/.test(k))
-          lines.push(`export function ${k}(...args) { return mod().${k}(...args); }`);
+        else if (fn && /^[a-z]/.test(k)) lines.push(`export function ${k}(...args) { return mod().${k}(...args); }`);
       }
       lines.push(`export default ${eager ? 'm' : '{}'};`);
       return { contents: lines.join('\n'), loader: 'js', resolveDir: root };
     });
   },
 };
+
+/**
+ * The exports of a node builtin as a fresh node has them: which are lazy getters (fs.opendirSync,
+ * fs.promises, util.parseArgs…) and which are functions. Asked of a child process: in this one, the
+ * ES module facades of node:fs (this script's imports, esbuild's) have already called every getter,
+ * which replaces it with its value, and the bundle then read fs.opendirSync at load (node's
+ * internal/fs/dir and its binding in every run).
+ */
+function builtinShape(name) {
+  const code = `const m = require('node:${name}'); process.stdout.write(JSON.stringify(Object.keys(m).map((key) => {
+    const getter = !!Object.getOwnPropertyDescriptor(m, key).get;
+    return { key, getter, fn: typeof m[key] === 'function' };
+  })));`;
+  const r = spawnSync(process.execPath, ['-e', code], { encoding: 'utf8', timeout: 60_000 });
+  if (r.status !== 0) throw new Error(`cannot list the exports of node:${name}: ${r.stderr.trim()}`);
+  return JSON.parse(r.stdout);
+}
 
 /** Every character outside ASCII as a \\u escape (esbuild escapes them in strings; comments keep them): the CLI
  * reads the bundle as latin1, which for ASCII is its exact decoding and the cheapest. */
