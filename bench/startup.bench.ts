@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 const RUNS = Number(process.env.BENCH_RUNS ?? 15);
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const cli = join(root, 'dist/src/cli.js');
+const bin = join(root, 'bin/why403.cjs'); // the installed command (package.json "bin")
 const small = join(root, 'fixtures/examples/nginx/sites-enabled/blog');
 const htaccess = join(root, 'fixtures/examples/site/public/.htaccess');
 
@@ -33,9 +34,11 @@ export async function run(): Promise<void> {
   const unbundled = { WHY403_NO_BUNDLE: '1' };
   const cases: Array<[string, string[], string, Record<string, string>?]> = [
     ['node -e 0', ['-e', '0'], root],
-    ['why403 <small nginx file>', [cli, '--server', 'nginx', small], root],
+    ['why403 <small nginx file> (bin)', [bin, '--server', 'nginx', small], root],
+    ['  the same, dist/src/cli.js', [cli, '--server', 'nginx', small], root],
     ['  the same, unbundled', [cli, '--server', 'nginx', small], root, unbundled],
-    ['why403 <small .htaccess>', [cli, htaccess], root],
+    ['why403 <small .htaccess> (bin)', [bin, htaccess], root],
+    ['  the same, dist/src/cli.js', [cli, htaccess], root],
     ['  the same, unbundled', [cli, htaccess], root, unbundled],
     ['why403 <small file> + .why403.json', [cli, '--server', 'nginx', 'site.conf'], withConfig],
     ['why403 <small file> -f sarif', [cli, '--server', 'nginx', '-f', 'sarif', small], root],

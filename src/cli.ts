@@ -3,7 +3,7 @@
  * The `why403` command, defined with yargs. Startup matters (it runs in pre-commit on every
  * commit), and loading yargs costs more than the rest of a lint run, so a plain lint invocation
  * (`why403 [options] [paths..]` with no help, version or subcommand) is first parsed from the same
- * option table with node's `util.parseArgs`; anything that does not parse cleanly there goes to
+ * option table by `parseStrict` (node's `util.parseArgs` rules, strict); anything that does not parse cleanly there goes to
  * yargs, which gives the help text and the usage errors. Each command imports what it needs when
  * it runs (formatters, YAML, schema validation, parsers).
  *
@@ -21,7 +21,6 @@ import type { Argv } from 'yargs';
 // modules a lint never uses (~20 ms of each run; scripts/bundle.mjs does the same for the bundle)
 const nodeRequire = createRequire(import.meta.url);
 const { fstatSync, readSync, realpathSync, statSync, writeSync } = nodeRequire('node:fs') as typeof import('node:fs');
-const { parseArgs } = nodeRequire('node:util') as typeof import('node:util');
 
 export class UsageError extends Error {}
 
@@ -135,7 +134,7 @@ export const processIO: CliIO = {
   readStdin: () => readStdinBytes(8 * 1024 * 1024),
 };
 
-interface OptionSpec {
+export interface OptionSpec {
   type: 'string' | 'boolean' | 'number';
   alias?: string;
   default?: string | boolean | number;
@@ -168,7 +167,7 @@ const GLOBAL_OPTIONS: Record<string, OptionSpec> = {
 };
 
 /** Options of the lint command (the default). */
-const LINT_OPTIONS: Record<string, OptionSpec> = {
+export const LINT_OPTIONS: Record<string, OptionSpec> = {
   ...GLOBAL_OPTIONS,
   config: { type: 'string', alias: 'c', describe: 'Use this config file for every file (no lookup)' },
   'config-lookup': { type: 'boolean', default: true, describe: 'Look for .why403.json/.yaml/package.json (--no-config-lookup: none)' },
@@ -231,25 +230,84 @@ function applyOptions<T>(y: Argv<T>, table: Record<string, OptionSpec>): Argv<T>
 }
 
 /**
+ * `util.parseArgs({ args, options, allowPositionals: true, strict: true })` for an option table whose
+ * short names all belong to string options (LINT_OPTIONS: -c, -f, -o), `no-NAME` registered as a
+ * boolean beside each boolean NAME: the same values and positionals, and null where parseArgs throws
+ * (an unknown option, a string option without its value or with a value that starts with a dash and
+ * is not given inline, a boolean given a value). node's parseArgs module is 50 kB of JavaScript that
+ * each run would parse and compile for this (docs/performance.md, "Fifth pass: cold start");
+ * test/cli-args.test.ts holds the two side by side.
+ */
+export function parseStrict(
+  argv: readonly string[],
+  table: Record<string, OptionSpec>,
+): { values: Record<string, string | boolean | Array<string | boolean>>; positionals: string[] } | null {
+  const kinds = new Map<string, { string: boolean; multiple: boolean }>();
+  const shorts = new Map<string, string>();
+  for (const [name, o] of Object.entries(table)) {
+    kinds.set(name, { string: o.type !== 'boolean', multiple: o.repeat === true });
+    if (o.type === 'boolean') kinds.set(`no-${name}`, { string: false, multiple: false });
+    if (o.alias) {
+      if (o.type === 'boolean') throw new Error(`parseStrict: -${o.alias} names a boolean option`); // not handled (groups)
+      shorts.set(o.alias, name);
+    }
+  }
+  const values: Record<string, string | boolean | Array<string | boolean>> = Object.create(null);
+  const positionals: string[] = [];
+  const store = (name: string, v: string | boolean) => {
+    if (!kinds.get(name)!.multiple) values[name] = v;
+    else if (Array.isArray(values[name])) (values[name] as Array<string | boolean>).push(v);
+    else values[name] = [v];
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === '--') {
+      positionals.push(...argv.slice(i + 1));
+      break;
+    }
+    let name: string;
+    let value: string | undefined;
+    let inline = false;
+    if (arg.length >= 2 && arg[0] === '-' && arg[1] !== '-') {
+      // -f, -fVALUE; a group (-xy) starts with an unknown short, as every short here takes a value
+      const long = shorts.get(arg[1]);
+      if (long === undefined) return null;
+      name = long;
+      if (arg.length > 2) {
+        value = arg.slice(2);
+        inline = true;
+      }
+    } else if (arg.length > 2 && arg.startsWith('--')) {
+      if (arg.includes('=', 3)) {
+        const eq = arg.indexOf('=');
+        name = arg.slice(2, eq);
+        value = arg.slice(eq + 1);
+        inline = true;
+      } else name = arg.slice(2);
+      if (!kinds.has(name)) return null;
+    } else {
+      positionals.push(arg); // also '-' and ''
+      continue;
+    }
+    const kind = kinds.get(name)!;
+    if (kind.string && !inline) {
+      if (i + 1 >= argv.length) return null; // argument missing
+      value = argv[++i];
+      if (value.length > 1 && value[0] === '-') return null; // ambiguous: an option, or a value?
+    }
+    if (!kind.string && value !== undefined) return null; // a boolean given a value
+    store(name, value ?? true);
+  }
+  return { values, positionals };
+}
+
+/**
  * The yargs-free path for a plain lint run. Returns null when yargs must decide (help, version,
  * subcommands, anything that does not parse, a value outside its choices).
  */
 export function fastParse(argv: string[]): LintArgs | null {
-  const options: NonNullable<Parameters<typeof parseArgs>[0]>['options'] = {};
-  for (const [name, o] of Object.entries(LINT_OPTIONS)) {
-    options[name] = {
-      type: o.type === 'boolean' ? 'boolean' : 'string',
-      ...(o.alias ? { short: o.alias } : {}),
-      ...(o.repeat ? { multiple: true } : {}),
-    };
-    if (o.type === 'boolean') options[`no-${name}`] = { type: 'boolean' };
-  }
-  let parsed: ReturnType<typeof parseArgs>;
-  try {
-    parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
-  } catch {
-    return null;
-  }
+  const parsed = parseStrict(argv, LINT_OPTIONS);
+  if (!parsed) return null;
   const pos = parsed.positionals;
   if (pos.length > 0 && SUBCOMMANDS.has(pos[0]) && pos[0] !== 'lint') return null;
   const paths = pos[0] === 'lint' ? pos.slice(1) : pos;
@@ -543,7 +601,7 @@ function subcommandOf(argv: string[]): string {
   return 'lint';
 }
 
-/** `--max-warnings` checked on the text given (yargs and parseArgs would turn `abc` into NaN). */
+/** `--max-warnings` checked on the text given (yargs and parseStrict would turn `abc` into NaN). */
 function checkMaxWarnings(argv: string[]): void {
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];

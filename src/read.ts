@@ -29,7 +29,9 @@ const BYTES_OF_HEAP_PER_BYTE = 128;
 const WHY_LIMIT = 'why403 needs up to about 100 bytes of memory per byte of configuration';
 
 let configBytes: number | undefined;
-/** The configuration budget of this process (node's heap limit / 128, 8–32 MiB). */
+/** The configuration budget of this process (node's heap limit / 128, 8–32 MiB). Asks node:v8 for the
+ * heap limit the first time; node:v8 loads node's stream modules (4–6 % of a small run), so a budget
+ * asks only once a configuration has read more than the 8 MiB floor (ReadBudget). */
 export function maxConfigBytes(): number {
   if (configBytes === undefined) {
     let heap = 0;
@@ -45,13 +47,29 @@ export function maxConfigBytes(): number {
   return configBytes;
 }
 
-/** What is left of maxConfigBytes() for one configuration (an entry file and its includes). */
-export interface ReadBudget {
-  left: number;
+/**
+ * What is left of maxConfigBytes() for one configuration (an entry file and its includes). `left`
+ * reads (and a write sets) the exact figure, which asks for the heap limit; readSource first checks a
+ * file against the floor (maxConfigBytes() is never below MAX_FILE_BYTES), so a configuration that
+ * stays under 8 MiB never needs node:v8.
+ */
+export class ReadBudget {
+  /** Bytes read (or expanded) so far. */
+  spent = 0;
+  get left(): number {
+    return maxConfigBytes() - this.spent;
+  }
+  set left(v: number) {
+    this.spent = maxConfigBytes() - v;
+  }
+  /** What is surely left whatever the heap limit: the floor minus what was spent. */
+  get leftAtLeast(): number {
+    return (configBytes ?? MAX_FILE_BYTES) - this.spent;
+  }
 }
 
 export function newBudget(): ReadBudget {
-  return { left: maxConfigBytes() };
+  return new ReadBudget();
 }
 
 const ZERO = { start: { offset: 0, line: 1, column: 1 }, end: { offset: 0, line: 1, column: 1 } };
@@ -237,8 +255,15 @@ function tooLarge(path: string, size: number | null, max: number): BytesResult {
  */
 export function readSource(path: string, budget?: ReadBudget): ReadResult {
   readObserver?.(path);
-  const max = budget ? Math.max(0, Math.min(MAX_FILE_BYTES, budget.left)) : MAX_FILE_BYTES;
-  const r = readBytes(path, max);
+  let max = budget ? Math.max(0, Math.min(MAX_FILE_BYTES, budget.leftAtLeast)) : MAX_FILE_BYTES;
+  // under the floor, the file is read up to the per-file limit and then held against the exact budget
+  // (node:v8 asked only now); the outcome is that of reading it with the exact limit
+  const floorOnly = max < MAX_FILE_BYTES;
+  let r = readBytes(path, floorOnly ? MAX_FILE_BYTES : max);
+  if (floorOnly && ((r.ok && r.bytes.length > max) || (!r.ok && r.code === 'too-large'))) {
+    max = Math.max(0, Math.min(MAX_FILE_BYTES, budget!.left));
+    if (r.ok && r.bytes.length > max) r = tooLarge(path, null, max);
+  }
   if (!r.ok) {
     if (r.code === 'too-large' && max < MAX_FILE_BYTES) {
       const message = `${path} would take the configuration (the entry file and its includes) over ${maxConfigBytes()} bytes in total, so it is not read (${WHY_LIMIT}; the limit is 1/${BYTES_OF_HEAP_PER_BYTE} of node's heap, up to ${MAX_CONFIG_CAP} bytes: NODE_OPTIONS=--max-old-space-size=4096 raises it)`;
@@ -246,7 +271,7 @@ export function readSource(path: string, budget?: ReadBudget): ReadResult {
     }
     return { ok: false, error: fileDiagnostic(path, r.code, r.message) };
   }
-  if (budget) budget.left -= r.bytes.length;
+  if (budget) budget.spent += r.bytes.length;
   return sourceFromBytes(path, r.bytes);
 }
 

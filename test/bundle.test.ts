@@ -7,7 +7,7 @@
  * bundle only when it is at least as new as itself.
  */
 import { execFile, spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -25,7 +25,8 @@ const runner = join(tmp, 'run-bundle.mjs');
 const cacheRunner = join(tmp, 'run-bundle-cache.mjs');
 afterAll(() => {
   rmSync(tmp, { recursive: true, force: true });
-  for (const f of [bundle, bundleCjs, bundleCache]) rmSync(f, { force: true });
+  for (const f of [bundle, bundleCjs, bundleCache, bundle.replace(/\.js$/, '.nginx.cache'), bundle.replace(/\.js$/, '.apache.cache')])
+    rmSync(f, { force: true });
 });
 
 beforeAll(async () => {
@@ -168,11 +169,15 @@ describe('the bundle loads at start-up only what a lint needs', () => {
   test('no top-level require of node:fs, node:http, node:child_process, bcryptjs, yaml, the LSP and the like', () => {
     const text = readFileSync(bundleCjs, 'utf8');
     const top = [...text.matchAll(/^var \w+ = (?:__toESM\()?require\("([^"]+)"\)/gm)].map((m) => m[1]);
-    expect(top).toContain('node:module'); // the pattern reads the bundle's top-level requires
+    expect(top).toContain('node:path'); // the pattern reads the bundle's top-level requires
     // node:fs, node:util and node:crypto are read through require without their ES module facades
     // (scripts/bundle.mjs), crypto on first use
     for (const heavy of ['node:http', 'node:net', 'node:child_process', 'bcryptjs', 'yaml', 'yargs', 'vscode-languageserver'])
       expect(top.filter((t) => t === heavy || t.startsWith(heavy + '/'))).toEqual([]);
+    // node:module (its ES module loader) and node:v8 nowhere: createRequire is the bundle's require,
+    // the heap limit is asked lazily (src/read.ts), os is loaded on first use
+    expect(text).not.toMatch(/require\("node:(module|v8)"\)/);
+    expect(text).not.toMatch(/^\s*(var )?\w+ = require\("node:os"\)/m);
   });
 
   test('a lint of one file loads none of them', () => {
@@ -232,5 +237,99 @@ describe('dist/src/cli.js picks the bundle only when it is fresh', () => {
     expect(broken.stdout).toBe('');
     expect(broken.stderr).toContain('cannot load');
     expect(broken.stderr).toContain('running unbundled');
+  });
+});
+
+describe('bin/why403.cjs (the installed command)', () => {
+  // A package laid out as installed: bin/why403.cjs, dist/src/cli.js and the test bundle under the
+  // names the bin reads (cli.bundle.cjs and its caches), the rest of the package linked in.
+  const pkg = join(tmp, 'pkg');
+  const bin = join(pkg, 'bin/why403.cjs');
+  const src = join(pkg, 'dist/src');
+  beforeAll(() => {
+    mkdirSync(join(pkg, 'bin'), { recursive: true });
+    mkdirSync(src, { recursive: true });
+    copyFileSync(join(repoRoot, 'bin/why403.cjs'), bin);
+    copyFileSync(join(repoRoot, 'package.json'), join(pkg, 'package.json'));
+    for (const d of ['node_modules', 'rules', 'schemas']) symlinkSync(join(repoRoot, d), join(pkg, d));
+    copyFileSync(cliPath, join(src, 'cli.js'));
+    copyFileSync(bundleCjs, join(src, 'cli.bundle.cjs'));
+    for (const kind of ['', '.nginx', '.apache'])
+      copyFileSync(bundle.replace(/\.js$/, `${kind}.cache`), join(src, `cli.bundle${kind}.cache`));
+    age(join(src, 'cli.js'), 1_000_000);
+  });
+  const age = (file: string, s: number) => utimesSync(file, s, s);
+  const ex = join(repoRoot, 'fixtures/examples');
+  const runBin = (args: string[], env: Record<string, string> = {}) =>
+    spawnSync(process.execPath, [bin, ...args], {
+      cwd: ex,
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: tmp, NO_COLOR: '1', ...env },
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+
+  test.each([
+    [['--no-config-lookup', '-f', 'json', 'nginx/sites-enabled/blog'], 'code cache accepted (nginx)'],
+    [['--no-config-lookup', '--server', 'nginx', join(tmp, 'cfg/site.conf')], 'code cache accepted (nginx)'],
+    [['--no-config-lookup', join(tmp, 'cfg/site.conf')], 'code cache accepted (nginx)'], // by its first bytes
+    [['--no-config-lookup', 'site/public/.htaccess'], 'code cache accepted (apache)'],
+    [['--exit-zero', '.'], 'code cache accepted'],
+    [['explain', 'nginx/nginx.conf', 'http://localhost/'], 'code cache accepted'],
+  ])('%j runs as dist/src/cli.js does, with the cache of its server (%s)', (args, said) => {
+    const got = runBin(args, { WHY403_DEBUG_BUNDLE: '1' });
+    const want = run(cliPath, args, ex);
+    expect(got.stdout).toBe(want.stdout);
+    expect(got.status).toBe(want.code);
+    const line = got.stderr.split('\n').find((l) => l.startsWith('why403: bundle') || l === 'why403: unbundled');
+    expect(line).toBe(`why403: bundle ${join(src, 'cli.bundle.cjs')}, ${said}`);
+    expect(got.stderr.replace(`${line}\n`, '')).toBe(want.stderr);
+  });
+
+  test('a lint of one file starts no ES module loader, node:module, node:v8 or parseArgs', () => {
+    const probe = join(tmp, 'probe-bin.cjs');
+    writeFileSync(probe, "process.on('exit', () => process.stderr.write('LOADED ' + JSON.stringify(process.moduleLoadList) + '\\n'));\n");
+    const r = spawnSync(process.execPath, ['--require', probe, bin, '--no-config-lookup', 'nginx/sites-enabled/blog'], {
+      cwd: ex,
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: tmp, NO_COLOR: '1', WHY403_DEBUG_BUNDLE: '1' },
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(r.stderr).toContain('code cache accepted (nginx)');
+    const line = r.stderr.split('\n').find((l) => l.startsWith('LOADED '));
+    const loaded = JSON.parse(line!.slice('LOADED '.length)) as string[];
+    expect(loaded).toContain('NativeModule vm');
+    for (const not of [
+      'NativeModule internal/modules/esm/loader',
+      'NativeModule module',
+      'NativeModule v8',
+      'NativeModule internal/util/parse_args/parse_args',
+      'NativeModule internal/fs/dir',
+      'NativeModule os',
+    ])
+      expect(loaded).not.toContain(not);
+  });
+
+  test('without a fresh bundle, or with WHY403_NO_BUNDLE=1, it imports dist/src/cli.js', () => {
+    const args = ['--no-config-lookup', '-f', 'json', 'nginx/sites-enabled/blog'];
+    const off = runBin(args, { WHY403_NO_BUNDLE: '1', WHY403_DEBUG_BUNDLE: '1' });
+    // the copied cli.js cannot load the rest of dist/src (run.js): it ran, and says so
+    expect(off.stderr).toMatch(/^why403: unbundled\nwhy403: internal error: Cannot find module .*run\.js/);
+    expect({ stdout: off.stdout, status: off.status }).toEqual({ stdout: '', status: 2 });
+    try {
+      age(join(src, 'cli.bundle.cjs'), 999_999);
+      expect(runBin(args, { WHY403_DEBUG_BUNDLE: '1' }).stderr.split('\n')[0]).toBe('why403: unbundled');
+    } finally {
+      age(join(src, 'cli.bundle.cjs'), 1_000_001);
+    }
+    expect(runBin(args, { WHY403_DEBUG_BUNDLE: '1' }).stderr.split('\n')[0]).toContain('code cache accepted (nginx)');
+  });
+
+  test("the checkout's own bin: --version, --help and an unbundled lint answer as dist/src/cli.js", () => {
+    const own = join(repoRoot, 'bin/why403.cjs');
+    for (const args of [['--version'], ['--help'], ['--no-config-lookup', '-f', 'json', 'nginx/sites-enabled/blog']]) {
+      const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: tmp, NO_COLOR: '1', WHY403_NO_BUNDLE: '1' };
+      const got = spawnSync(process.execPath, [own, ...args], { cwd: ex, env, encoding: 'utf8', timeout: 60_000 });
+      expect({ code: got.status, stdout: got.stdout, stderr: got.stderr }).toEqual(run(cliPath, args, ex));
+    }
   });
 });

@@ -56,6 +56,7 @@ describe('package contents', () => {
       'dist/src/index.js',
       'dist/src/index.d.ts',
       'dist/src/cli.js',
+      'bin/why403.cjs',
       'schemas/why403.schema.json',
     ])
       expect(files.has(f), f).toBe(true);
@@ -66,6 +67,15 @@ describe('package contents', () => {
     );
     expect(stray).toEqual([]);
     expect([...files].filter((f) => f.startsWith('rules/') && !f.endsWith('.md'))).toEqual([]);
+  });
+});
+
+describe('the command', () => {
+  test('"bin" is the CommonJS loader bin/why403.cjs (no ES module loader at start), a node script', () => {
+    const bin = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { bin: Record<string, string> }).bin;
+    expect(bin).toEqual({ why403: 'bin/why403.cjs' });
+    expect(readFileSync(join(root, bin.why403), 'utf8')).toMatch(/^#!\/usr\/bin\/env node\n/);
+    expect(pkg.files).toContain('bin');
   });
 });
 
