@@ -18,6 +18,7 @@ import { apacheModelStats, buildApacheModel, selectServer, vhostSelectStats } fr
 import { servedRoots } from '../src/apache/model/cache.js';
 import { simStats } from '../src/apache/model/sim/index.js';
 import { expandPaths, readMounts, walkStats } from '../src/files.js';
+import { htaccessLinkStats } from '../src/apache/model/htaccess-link.js';
 import { modelFor } from '../src/model/index.js';
 import { loadConfig, loadStats, loadText } from '../src/load.js';
 import { observeByteReads } from '../src/read.js';
@@ -242,8 +243,14 @@ describe('a .htaccess set builds no model of its own, and the file search stats 
     dirs.push(dir);
     const tree = generateApacheVhostTree(dir, 20);
     const b0 = apacheModelStats.builds;
+    const v0 = htaccessLinkStats.violationChecks;
     const run = await lint([dir], { noConfig: true });
     expect(run.results).toHaveLength(tree.htaccess + 2);
+    // each .htaccess checked against its one linked server once, not once per rule that reads it
+    // (apache-htaccess-directive-not-allowed and apache-htaccess-ignored: twice before)
+    const checks = htaccessLinkStats.violationChecks - v0;
+    expect(checks).toBeGreaterThan(0);
+    expect(checks).toBeLessThanOrEqual(tree.htaccess);
     expect(tree.htaccess).toBeGreaterThan(20);
     // the .htaccess sets were linted against apache2.conf (their findings need its model)
     const ht = run.results.filter((r) => r.filePath.endsWith('.htaccess'));

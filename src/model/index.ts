@@ -282,6 +282,7 @@ function apacheView(set: ConfigSet, options: ModelOptions): ApacheView {
   let built: ApacheModel | null = null;
   const model = (): ApacheModel => (built ??= buildApacheModel(set, apacheModelSettings(set, options)));
   let roots: ServedRoot[] | null = null;
+  let violations: ReturnType<ApacheView['htaccessViolations']> | null = null;
   const fs = options.fs ? new DiskFs(pathMapOf(options)) : null;
   let disk: DiskScan | undefined;
   const view: ApacheView = {
@@ -311,7 +312,8 @@ function apacheView(set: ConfigSet, options: ModelOptions): ApacheView {
     requestsFor: (d, parents) => requestsForDirective(view, d, parents),
     isBlanketDenial: (d) => isBlanketDenial(model(), d),
     htaccess: () => htaccessContext(set, options.settings ?? {}),
-    htaccessViolations: () => linkedViolations(set, htaccessContext(set, options.settings ?? {})),
+    // (read by two rules per .htaccess set: checked once)
+    htaccessViolations: () => (violations ??= linkedViolations(set, htaccessContext(set, options.settings ?? {}))),
     optionsAt: (server, dir) => effectiveOptions(dirConfAt(server, dir).options),
     htaccessOptions(link) {
       const dir = htaccessContext(set, options.settings ?? {}).dir;
