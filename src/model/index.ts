@@ -282,7 +282,7 @@ function apacheView(set: ConfigSet, options: ModelOptions): ApacheView {
   let built: ApacheModel | null = null;
   const model = (): ApacheModel => (built ??= buildApacheModel(set, apacheModelSettings(set, options)));
   let roots: ServedRoot[] | null = null;
-  let violations: ReturnType<ApacheView['htaccessViolations']> | null = null;
+  let violations: { hc: HtaccessContext; list: ReturnType<ApacheView['htaccessViolations']> } | null = null;
   const fs = options.fs ? new DiskFs(pathMapOf(options)) : null;
   let disk: DiskScan | undefined;
   const view: ApacheView = {
@@ -312,8 +312,13 @@ function apacheView(set: ConfigSet, options: ModelOptions): ApacheView {
     requestsFor: (d, parents) => requestsForDirective(view, d, parents),
     isBlanketDenial: (d) => isBlanketDenial(model(), d),
     htaccess: () => htaccessContext(set, options.settings ?? {}),
-    // (read by two rules per .htaccess set: checked once)
-    htaccessViolations: () => (violations ??= linkedViolations(set, htaccessContext(set, options.settings ?? {}))),
+    htaccessViolations() {
+      // read by two rules per .htaccess set: checked once per placing of the file (a new link of the
+      // set to the run's main configs places it again)
+      const hc = htaccessContext(set, options.settings ?? {});
+      if (violations?.hc !== hc) violations = { hc, list: linkedViolations(set, hc) };
+      return violations.list;
+    },
     optionsAt: (server, dir) => effectiveOptions(dirConfAt(server, dir).options),
     htaccessOptions(link) {
       const dir = htaccessContext(set, options.settings ?? {}).dir;
