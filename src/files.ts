@@ -6,7 +6,7 @@
  * (nginx.conf, httpd.conf, apache2.conf) come first, so the files they include can be linted in the
  * context the server reads them in (see run.ts).
  */
-import { readdirSync, realpathSync, statSync, type Dirent } from 'node:fs';
+import { readFileSync, readdirSync, realpathSync, statSync, type Dirent } from 'node:fs';
 import { basename, resolve, sep } from 'node:path';
 
 /** A path's real path (the native realpath(3): one system call, where fs.realpathSync lstat()s every
@@ -73,16 +73,93 @@ export interface ExpandResult {
 
 const GLOB_CHARS = /[*?[\]{}!]/;
 
+/** Work counter for the shape tests (test/scale-shape.test.ts): directories read and stat() calls
+ * made by the directory search. Only ever incremented. */
+export const walkStats = { dirs: 0, stats: 0 };
+
+/**
+ * File systems on which a directory can be reached twice on one path only through a mount point
+ * (Linux refuses hard links to directories, and the walk follows no symbolic link). On others
+ * (NFS, CIFS, FUSE, 9p, …) the server decides, so every directory is checked there.
+ */
+const MOUNT_ONLY_LOOPS = new Set([
+  'ext2',
+  'ext3',
+  'ext4',
+  'xfs',
+  'btrfs',
+  'tmpfs',
+  'ramfs',
+  'overlay',
+  'zfs',
+  'f2fs',
+  'vfat',
+  'exfat',
+  'squashfs',
+  'iso9660',
+  'erofs',
+]);
+
+/** The mount points of this process and their file system types (from /proc/self/mountinfo), or
+ * null where that cannot be read (not Linux): then every directory is checked. */
+export function readMounts(text: string | null): Map<string, string> | null {
+  if (text === null) return null;
+  const out = new Map<string, string>();
+  for (const line of text.split('\n')) {
+    const f = line.split(' ');
+    const dash = f.indexOf('-', 6);
+    if (f.length < 5 || dash < 0) continue;
+    // the kernel writes space, tab, newline and backslash in paths as \ooo
+    out.set(
+      f[4].replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8))),
+      f[dash + 1] ?? '',
+    );
+  }
+  return out.size > 0 ? out : null;
+}
+
+function mountTable(): Map<string, string> | null {
+  try {
+    return readMounts(readFileSync('/proc/self/mountinfo', 'utf8'));
+  } catch {
+    return null;
+  }
+}
+
+/** The type of the file system `path` (a real path) is on: its deepest mount point. */
+function fsTypeOf(mounts: Map<string, string>, path: string): string {
+  for (let p = path; ;) {
+    const t = mounts.get(p);
+    if (t !== undefined) return t;
+    if (p === '/' || p === '') return '';
+    const i = p.lastIndexOf('/');
+    p = i <= 0 ? '/' : p.slice(0, i);
+  }
+}
+
+interface WalkFrame {
+  dir: string;
+  /** device:inode, read when a loop check needs it (null: not read yet) */
+  id: string | null;
+  entries: Dirent[];
+  i: number;
+  /** Whether the directories below need a loop check each (a file system not in MOUNT_ONLY_LOOPS). */
+  checkAll: boolean;
+}
+
 /**
  * Search a directory depth-first in name order, iteratively (no recursion limit). Symlinked
  * directories are not followed; a directory whose device and inode is already being read above
- * (a bind mount of an ancestor, a loop in a network file system) is not read again.
+ * (a bind mount of an ancestor, a loop in a network file system) is not read again. That check
+ * needs a stat() of the directory and of those above it, so it is made only where a loop can
+ * start: at a mount point, or everywhere on a file system that is not known to refuse directory
+ * loops (or when the mount table cannot be read); 4,013 stat() calls fewer for 1,000 vhosts.
  *
  * `real` gets the real path of every file found that is not a symbolic link: the walk enters only
  * directories that are not links, so such a file's real path is the real path of `top` followed by
  * the names walked (one realpath(3) per search instead of one per file: 1,700 .htaccess files).
  */
-function walkDir(top: string, out: string[], real: Map<string, string>): void {
+function walkDir(top: string, out: string[], real: Map<string, string>, mounts: Map<string, string> | null): void {
   let realTop: string | null = null;
   try {
     // (not for `/`: the walk's paths start with `//` there)
@@ -91,38 +168,74 @@ function walkDir(top: string, out: string[], real: Map<string, string>): void {
     realTop = null;
   }
   const onPath = new Set<string>();
-  const stack: { dir: string; id: string; entries: Dirent[]; i: number }[] = [];
-  const enter = (dir: string) => {
-    let id: string;
-    try {
-      const st = statSync(dir);
-      id = `${st.dev}:${st.ino}`;
-    } catch {
-      return;
+  const stack: WalkFrame[] = [];
+  /** The frame's device:inode (read once), also recorded as being on the path; null: it vanished. */
+  const idOf = (f: WalkFrame): string | null => {
+    if (f.id === null) {
+      try {
+        walkStats.stats++;
+        const st = statSync(f.dir);
+        f.id = `${st.dev}:${st.ino}`;
+        onPath.add(f.id);
+      } catch {
+        return null;
+      }
     }
-    if (onPath.has(id)) return; // a loop: this directory is being read already
+    return f.id;
+  };
+  const realOf = (dir: string): string | null => (realTop === null ? null : realTop === top ? dir : realTop + dir.slice(top.length));
+  const enter = (dir: string, parent: WalkFrame | null) => {
+    let checkAll = parent ? parent.checkAll : true;
+    let check = checkAll;
+    if (mounts !== null) {
+      const r = realOf(dir);
+      if (r === null) check = checkAll = true;
+      else if (parent === null || mounts.has(r)) {
+        // the top, or a mount point: a loop can start here; what is below depends on its file system
+        checkAll = !MOUNT_ONLY_LOOPS.has(fsTypeOf(mounts, r));
+        check = parent !== null || checkAll;
+      }
+    }
+    const frame: WalkFrame = { dir, id: null, entries: [], i: 0, checkAll };
+    if (check) {
+      // every directory on the path gets its id (once), then this one is compared with them
+      for (const f of stack) idOf(f);
+      let id: string;
+      try {
+        walkStats.stats++;
+        const st = statSync(dir);
+        id = `${st.dev}:${st.ino}`;
+      } catch {
+        return;
+      }
+      if (onPath.has(id)) return; // a loop: this directory is being read already
+      frame.id = id;
+      onPath.add(id);
+    }
     let entries: Dirent[];
     try {
+      walkStats.dirs++;
       entries = readdirSync(dir, { withFileTypes: true });
     } catch {
+      if (frame.id !== null) onPath.delete(frame.id);
       return; // an unreadable directory below the one given: nothing to lint there
     }
     entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-    onPath.add(id);
-    stack.push({ dir, id, entries, i: 0 });
+    frame.entries = entries;
+    stack.push(frame);
   };
-  enter(top);
+  enter(top, null);
   while (stack.length > 0) {
     const f = stack[stack.length - 1];
     if (f.i >= f.entries.length) {
-      onPath.delete(f.id);
+      if (f.id !== null) onPath.delete(f.id);
       stack.pop();
       continue;
     }
     const e = f.entries[f.i++];
     const p = f.dir + sep + e.name;
     if (e.isDirectory()) {
-      if (!SKIP_DIRS.has(e.name)) enter(p);
+      if (!SKIP_DIRS.has(e.name)) enter(p, f);
     } else if (e.isFile() || e.isSymbolicLink()) {
       if (!isConfigCandidate(p)) continue;
       if (e.isSymbolicLink()) {
@@ -133,7 +246,7 @@ function walkDir(top: string, out: string[], real: Map<string, string>): void {
         }
       }
       out.push(p);
-      if (realTop !== null && !e.isSymbolicLink()) real.set(p, realTop === top ? p : realTop + p.slice(top.length));
+      if (realTop !== null && !e.isSymbolicLink()) real.set(p, realOf(p)!);
     }
   }
 }
@@ -143,6 +256,7 @@ export async function expandPaths(args: readonly string[], cwd: string = process
   const missing: string[] = [];
   const unmatched: string[] = [];
   const real = new Map<string, string>();
+  let mounts: Map<string, string> | null | undefined;
   for (const arg of args) {
     if (arg === '-') {
       found.push('-');
@@ -159,7 +273,7 @@ export async function expandPaths(args: readonly string[], cwd: string = process
     }
     if (st?.isDirectory()) {
       const before = found.length;
-      walkDir(abs.replace(/[/\\]+$/, '') || sep, found, real);
+      walkDir(abs.replace(/[/\\]+$/, '') || sep, found, real, mounts === undefined ? (mounts = mountTable()) : mounts);
       if (found.length === before) unmatched.push(arg);
     } else if (st) {
       found.push(abs);

@@ -6,16 +6,20 @@
  * every vhost's sections again (16× the merges for 4× the vhosts) and every simulated request
  * scanned every vhost.
  */
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { generateApacheVhostTree } from '../bench/gen-apache-vhosts.js';
 import { generateNginxTree } from '../bench/gen-nginx.js';
 import { dirConfStats } from '../src/apache/model/dirconf.js';
-import { buildApacheModel, selectServer, vhostSelectStats } from '../src/apache/model/sections.js';
+import { apacheModelStats, buildApacheModel, selectServer, vhostSelectStats } from '../src/apache/model/sections.js';
 import { servedRoots } from '../src/apache/model/cache.js';
 import { simStats } from '../src/apache/model/sim/index.js';
+import { expandPaths, readMounts, walkStats } from '../src/files.js';
+import { htaccessLinkStats } from '../src/apache/model/htaccess-link.js';
+import { modelFor } from '../src/model/index.js';
 import { loadConfig, loadStats, loadText } from '../src/load.js';
 import { observeByteReads } from '../src/read.js';
 import { LARGE_SET_CHARS, lint, lintCommand } from '../src/run.js';
@@ -231,4 +235,139 @@ describe('an Apache tree is read once and its lint probes stay bounded (issue 12
     expect(big.simulations / small.simulations).toBeLessThanOrEqual(4.4);
     expect(big.runs / small.runs).toBeLessThanOrEqual(4.4);
   }, 120_000);
+});
+
+describe('a .htaccess set builds no model of its own, and the file search stats no directory (issue 12, fifth pass)', () => {
+  it('20 vhosts: one model built (apache2.conf), not one more per .htaccess file; same findings', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'why403-shape-models-'));
+    dirs.push(dir);
+    const tree = generateApacheVhostTree(dir, 20);
+    const b0 = apacheModelStats.builds;
+    const v0 = htaccessLinkStats.violationChecks;
+    const run = await lint([dir], { noConfig: true });
+    expect(run.results).toHaveLength(tree.htaccess + 2);
+    // each .htaccess checked against its one linked server once, not once per rule that reads it
+    // (apache-htaccess-directive-not-allowed and apache-htaccess-ignored: twice before)
+    const checks = htaccessLinkStats.violationChecks - v0;
+    expect(checks).toBeGreaterThan(0);
+    expect(checks).toBeLessThanOrEqual(tree.htaccess);
+    expect(tree.htaccess).toBeGreaterThan(20);
+    // the .htaccess sets were linted against apache2.conf (their findings need its model)
+    const ht = run.results.filter((r) => r.filePath.endsWith('.htaccess'));
+    expect(ht.some((r) => r.messages.some((m) => m.ruleId === 'apache-htaccess-directive-not-allowed'))).toBe(true);
+    // before: 1 + one per .htaccess set (32 here)
+    expect(apacheModelStats.builds - b0).toBe(1);
+  }, 60_000);
+
+  it('a set that serves nothing has no roots and no probes, unbuilt; one that serves builds and answers as before', () => {
+    const htDir = mkdtempSync(join(tmpdir(), 'why403-shape-lazy-'));
+    dirs.push(htDir);
+    const plain = loadText(join(htDir, '.htaccess'), 'RewriteEngine On\nRewriteRule ^x$ y [L]\nRequire all denied\n');
+    const b0 = apacheModelStats.builds;
+    const m = modelFor(plain, { settings: {} });
+    expect(m.server).toBe('apache');
+    if (m.server !== 'apache') return;
+    expect(m.servedRoots()).toEqual([]);
+    expect(m.probes()).toEqual([]);
+    expect(apacheModelStats.builds - b0).toBe(0);
+    // the tree is still there when asked for, and serves nothing either
+    expect(servedRoots(m.tree)).toEqual([]);
+    expect(apacheModelStats.builds - b0).toBe(1);
+    // an Alias inside a conditional section (and a DocumentRoot in a Use expansion) is seen
+    const conf = loadText(
+      join(htDir, 'httpd.conf'),
+      '<Macro Site $d>\nDocumentRoot $d\n</Macro>\n<IfModule alias_module>\nAlias /x/ /srv/x/\n</IfModule>\nUse Site /srv/www\n',
+    );
+    const v = modelFor(conf, { settings: {} });
+    if (v.server !== 'apache') return;
+    const roots = v.servedRoots().map((r) => `${r.kind} ${r.dir} ${r.url}`);
+    expect(roots).toEqual(servedRoots(buildApacheModel(conf)).map((r) => `${r.kind} ${r.dir} ${r.url}`));
+    expect(roots).toContain('alias /srv/x /x/');
+    expect(roots).toContain('documentroot /srv/www /');
+    expect(v.probes().length).toBeGreaterThan(0);
+  });
+
+  it('the search of a generated tree reads each directory once and stats none on a local file system', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'why403-shape-walk-'));
+    dirs.push(dir);
+    generateApacheVhostTree(dir, 20);
+    let count = 0;
+    const countDirs = (d: string): void => {
+      count++;
+      for (const e of readdirSync(d, { withFileTypes: true })) if (e.isDirectory()) countDirs(join(d, e.name));
+    };
+    countDirs(dir);
+    const w0 = { ...walkStats };
+    const r = await expandPaths([dir]);
+    expect(r.files.length).toBeGreaterThan(20);
+    expect(walkStats.dirs - w0.dirs).toBe(count);
+    let mounts: Map<string, string> | null = null;
+    try {
+      mounts = readMounts(readFileSync('/proc/self/mountinfo', 'utf8'));
+    } catch {
+      mounts = null;
+    }
+    const real = realpathSync.native(dir);
+    let fsType = '';
+    for (let p = real; mounts; p = p.slice(0, Math.max(1, p.lastIndexOf('/')))) {
+      if (mounts.has(p)) {
+        fsType = mounts.get(p)!;
+        break;
+      }
+      if (p === '/') break;
+    }
+    if (!['ext4', 'xfs', 'btrfs', 'tmpfs', 'overlay'].includes(fsType)) {
+      console.log(`skipped the stat count: ${tmpdir()} is on "${fsType || 'an unknown file system'}"`);
+      expect(walkStats.stats - w0.stats).toBeLessThanOrEqual(count);
+      return;
+    }
+    // before: one stat() per directory (4,013 for 1,000 vhosts) for a loop check that only a mount
+    // point can need there
+    expect(walkStats.stats - w0.stats).toBe(0);
+  });
+
+  it('the mount table: paths with the kernel escapes, the file system type after the separator', () => {
+    const t = readMounts(
+      [
+        '26 1 254:0 / / rw,relatime shared:1 - ext4 /dev/vda rw',
+        '45 26 254:0 /srv/a /srv/a\\040b/loop rw,relatime - nfs4 host:/x rw',
+        '46 26 0:50 / /tmp rw master:3 propagate_from:2 - tmpfs tmpfs rw',
+        'garbage',
+      ].join('\n'),
+    );
+    expect(t).toEqual(
+      new Map([
+        ['/', 'ext4'],
+        ['/srv/a b/loop', 'nfs4'],
+        ['/tmp', 'tmpfs'],
+      ]),
+    );
+    expect(readMounts(null)).toBeNull();
+    expect(readMounts('')).toBeNull();
+  });
+
+  it('a bind mount of an ancestor inside the tree is not searched again (root only)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'why403-shape-bind-'));
+    dirs.push(dir);
+    mkdirSync(join(dir, 'a', 'b', 'loop'), { recursive: true });
+    mkdirSync(join(dir, 'a', 'sites-enabled'));
+    writeFileSync(join(dir, 'a', 'sites-enabled', 'x.conf'), 'server { listen 80; }\n');
+    const target = join(dir, 'a', 'b', 'loop');
+    const m = spawnSync('mount', ['--bind', join(dir, 'a'), target], { encoding: 'utf8', timeout: 10_000 });
+    if (m.status !== 0) {
+      console.log(`skipped: mount --bind is not permitted here (${(m.stderr || m.error?.message || '').trim()})`);
+      return;
+    }
+    try {
+      const w0 = { ...walkStats };
+      const r = await expandPaths([join(dir, 'a')]);
+      expect(r.files).toEqual([join(dir, 'a', 'sites-enabled', 'x.conf')]);
+      // a, a/b, a/sites-enabled read; the mount point and the directories above it stat()ed
+      expect(walkStats.dirs - w0.dirs).toBe(3);
+      expect(walkStats.stats - w0.stats).toBe(3);
+    } finally {
+      // (lazily when busy: the directory is removed after this file's tests)
+      if (spawnSync('umount', [target], { timeout: 10_000 }).status !== 0) spawnSync('umount', ['-l', target], { timeout: 10_000 });
+    }
+  });
 });

@@ -7,7 +7,7 @@
  * The model is a discriminated union: `model.server` says which server's queries it offers. Rules
  * read queries here instead of re-implementing matching, inheritance or access logic.
  */
-import type { ConfigSet, Directive, PathMapping, ServerKind } from '../ast.js';
+import type { ConfigSet, Directive, Node, PathMapping, ServerKind } from '../ast.js';
 import type { Settings } from '../rule.js';
 import {
   buildApacheModel,
@@ -262,9 +262,33 @@ function nginxView(set: ConfigSet, options: ModelOptions): NginxView {
   return view;
 }
 
+/** Keys of the directives that can make a served root (DocumentRoot, Alias/ScriptAlias and their
+ * Match forms, a VirtualHost): without one of them a set serves nothing, whatever its conditions. */
+const SERVING_KEYS = new Set(['documentroot', 'alias', 'aliasmatch', 'scriptalias', 'scriptaliasmatch', 'virtualhost']);
+
+/** Whether any directive of the set (its files, included files, `Use` expansions and `<Macro>`
+ * bodies, every condition taken) is one of SERVING_KEYS: a superset of what the model builder reads. */
+function mayServe(set: ConfigSet): boolean {
+  const stack: Node[][] = [set.root.nodes];
+  for (const f of set.files.values()) stack.push(f.nodes);
+  while (stack.length > 0) {
+    for (const n of stack.pop()!) {
+      if (n.type !== 'directive') continue;
+      if (SERVING_KEYS.has(n.key.startsWith('<') ? n.key.slice(1) : n.key)) return true;
+      if (n.block) stack.push(n.block);
+      if (n.expansion) stack.push(n.expansion);
+    }
+  }
+  return false;
+}
+
 function apacheView(set: ConfigSet, options: ModelOptions): ApacheView {
-  const tree = buildApacheModel(set, apacheModelSettings(set, options));
+  // Built on first use: the rules of a .htaccess set mostly read the main configs it is linked to
+  // (htaccess(), htaccessViolations(), optionsAt()), and one that serves nothing has no probes.
+  let built: ApacheModel | null = null;
+  const model = (): ApacheModel => (built ??= buildApacheModel(set, apacheModelSettings(set, options)));
   let roots: ServedRoot[] | null = null;
+  let violations: { hc: HtaccessContext; list: ReturnType<ApacheView['htaccessViolations']> } | null = null;
   const fs = options.fs ? new DiskFs(pathMapOf(options)) : null;
   let files: FileSystemView | undefined;
   let disk: DiskScan | undefined;
@@ -272,11 +296,13 @@ function apacheView(set: ConfigSet, options: ModelOptions): ApacheView {
     server: 'apache',
     set,
     options,
-    tree,
+    get tree() {
+      return model();
+    },
     fs,
     configFiles: () => (files ??= fs ?? new DiskFs(pathMapOf(options))),
     disk: () => (disk ??= fs && scanDisk ? scanDisk(view, fs) : undefined) ?? null,
-    servedRoots: () => (roots ??= servedRoots(tree)),
+    servedRoots: () => (roots ??= built === null && !mayServe(set) ? [] : servedRoots(model())),
     requestTo: (server, uri, method) => {
       const port = portOf(server);
       const tls = server.sslEngine?.value === 'on';
@@ -288,13 +314,19 @@ function apacheView(set: ConfigSet, options: ModelOptions): ApacheView {
         ...(tls ? { scheme: 'https' as const } : {}),
       };
     },
-    probes: () => directoryProbes(tree),
-    probeUrl: (server, uri, method) => probeUrl(tree, server, uri, method),
-    ownerOf: (d) => tree.owners.get(d) ?? null,
+    probes: () => (view.servedRoots().length === 0 ? [] : directoryProbes(model())),
+    probeUrl: (server, uri, method) => probeUrl(model(), server, uri, method),
+    ownerOf: (d) => model().owners.get(d) ?? null,
     requestsFor: (d, parents) => requestsForDirective(view, d, parents),
-    isBlanketDenial: (d) => isBlanketDenial(tree, d),
+    isBlanketDenial: (d) => isBlanketDenial(model(), d),
     htaccess: () => htaccessContext(set, options.settings ?? {}),
-    htaccessViolations: () => linkedViolations(set, htaccessContext(set, options.settings ?? {})),
+    htaccessViolations() {
+      // read by two rules per .htaccess set: checked once per placing of the file (a new link of the
+      // set to the run's main configs places it again)
+      const hc = htaccessContext(set, options.settings ?? {});
+      if (violations?.hc !== hc) violations = { hc, list: linkedViolations(set, hc) };
+      return violations.list;
+    },
     optionsAt: (server, dir) => effectiveOptions(dirConfAt(server, dir).options),
     htaccessOptions(link) {
       const dir = htaccessContext(set, options.settings ?? {}).dir;

@@ -74,6 +74,9 @@ export interface HtaccessContext {
   assumed: OverrideAt | null;
 }
 
+/** Work counter for the shape tests: .htaccess files checked against a linked config's AllowOverride. */
+export const htaccessLinkStats = { violationChecks: 0 };
+
 const registry = new WeakMap<ConfigSet, readonly MainConfig[]>();
 const contexts = new WeakMap<ConfigSet, HtaccessContext>();
 
@@ -288,6 +291,7 @@ export function overrideViolations(
   model: ApacheModel | null,
   modulesKnown = false,
 ): OverrideViolation[] {
+  htaccessLinkStats.violationChecks++;
   const out: OverrideViolation[] = [];
   const modules = model?.modules ?? null;
   let list: Directive[];

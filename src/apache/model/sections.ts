@@ -189,7 +189,11 @@ const ENV_SETTERS = new Set([
   'unsetenv',
 ]);
 
+/** Work counter for the shape tests (test/scale-shape.test.ts): models built. Only ever incremented. */
+export const apacheModelStats = { builds: 0 };
+
 export function buildApacheModel(set: ConfigSet, settings: ModelSettings = {}): ApacheModel {
+  apacheModelStats.builds++;
   try {
     return buildModel(set, settings);
   } catch (e) {

@@ -329,6 +329,11 @@ export function htaccess(sim: Sim, dir: string, conf: DirConf): DirConf | Final 
   if (!conf.override?.classes.size && !conf.overrideList?.value.size) return null;
   const by = conf.override?.by ?? conf.overrideList?.by ?? null;
   for (const name of sim.model.accessFileNames) {
+    if (!sim.fs && !sim.req.htaccess) {
+      // no disk and no .htaccess handed in (every lint probe): nothing to read here
+      sim.unknown(`AllowOverride lets ${dir + name} change the outcome; no filesystem given to read it`);
+      continue;
+    }
     const path = dir + name;
     let text: string | null = null;
     let parsed: ParsedFile | null = null;
