@@ -69,6 +69,50 @@ export function walk(set: ConfigSet, visit: (node: Node, ctx: WalkContext) => bo
   }
 }
 
+/**
+ * Visit every directive in reading order, as `walk` does (includes and mod_macro expansions in place,
+ * include cycles not followed twice on one path, `<Macro>` bodies unread) but without a context object
+ * per node, for walks over every node of a big set. `state` is what the top level is walked with;
+ * `inner` gives the state of a directive's block (default: the same), e.g. "inside <IfModule>".
+ */
+export function walkDirectives<S>(
+  set: ConfigSet,
+  state: S,
+  visit: (d: Directive, state: S) => void,
+  inner?: (d: Directive, state: S) => S,
+): void {
+  type W = { nodes: Node[]; i: number; file: string | null; state: S } | { inc: string[]; i: number; state: S };
+  const onPath = new Set<string>([set.root.source.path]);
+  const stack: W[] = [{ nodes: set.root.nodes, i: 0, file: null, state }];
+  while (stack.length > 0) {
+    const f = stack[stack.length - 1];
+    if ('inc' in f) {
+      if (f.i >= f.inc.length) {
+        stack.pop();
+        continue;
+      }
+      const p = f.inc[f.i++];
+      const pf = set.files.get(p);
+      if (!pf || onPath.has(p)) continue;
+      onPath.add(p);
+      stack.push({ nodes: pf.nodes, i: 0, file: p, state: f.state });
+      continue;
+    }
+    if (f.i >= f.nodes.length) {
+      stack.pop();
+      if (f.file !== null) onPath.delete(f.file);
+      continue;
+    }
+    const n = f.nodes[f.i++];
+    if (n.type !== 'directive') continue;
+    visit(n, f.state);
+    if (n.section && n.key === 'macro') continue; // stored unread (mod_macro); its Use lines carry the expansion
+    if (n.block && n.block.length > 0) stack.push({ nodes: n.block, i: 0, file: null, state: inner ? inner(n, f.state) : f.state });
+    else if (n.includes && n.includes.length > 0) stack.push({ inc: n.includes, i: 0, state: f.state });
+    else if (n.expansion && n.expansion.length > 0) stack.push({ nodes: n.expansion, i: 0, file: null, state: f.state });
+  }
+}
+
 /** The children of a block with includes expanded in place (one level; nested blocks untouched). */
 export function expandIncludes(set: ConfigSet, nodes: Node[], seen: Set<string> = new Set()): Node[] {
   const out: Node[] = [];

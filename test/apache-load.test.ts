@@ -23,7 +23,7 @@ function tree(name: string, files: Record<string, string>): string {
 /** Files in the order the server reads them (include directives expanded in place). */
 function readingOrder(set: ConfigSet): string[] {
   const out = [set.root.source.path];
-  walkDirectives(set, (d) => {
+  walkDirectives(set, undefined, (d) => {
     for (const p of d.includes ?? []) out.push(p);
   });
   return out;
@@ -31,7 +31,7 @@ function readingOrder(set: ConfigSet): string[] {
 
 const includeDirs = (set: ConfigSet): Directive[] => {
   const out: Directive[] = [];
-  walkDirectives(set, (d) => {
+  walkDirectives(set, undefined, (d) => {
     if (d.includes) out.push(d);
   });
   return out;

@@ -25,7 +25,7 @@ import { expandInclude } from './glob.js';
 import { expandAccessSet, expandUse, MacroTable, recordMacroTable } from './macro.js';
 import { parseApache, type ApacheContext, type ApacheParseOptions } from './parser.js';
 import { DEBIAN_ENVVARS, expandVars } from './vars.js';
-import { MAX_NESTING, nestingDepth } from '../walk.js';
+import { MAX_NESTING, nestingDepth, walkDirectives } from '../walk.js';
 
 /** Directives the loader writes into (`includes`, `expansion`): a file with one is never shared between loads. */
 const INCLUDE_KEYS = new Set(['include', 'includeoptional', 'use']);
@@ -318,7 +318,7 @@ export function loadApache(path: string, opts: LoadOptions = {}): ConfigSet {
 /** The variables `Define`d in reading order (after LoadOptions.defines and Debian's envvars). */
 export function apacheDefines(set: ConfigSet, base: Record<string, string> = { ...DEBIAN_ENVVARS }): Record<string, string> {
   const defines = { ...base };
-  walkDirectives(set, (d) => {
+  walkDirectives(set, undefined, (d) => {
     if (d.key === 'define' && d.args.length >= 1) {
       const name = expandVars(d.args[0].value, defines);
       defines[name] = d.args.length >= 2 ? expandVars(d.args[1].value, defines) : (defines[name] ?? '');
@@ -341,36 +341,5 @@ function anyUse(nodes: readonly Node[]): boolean {
   return false;
 }
 
-/** Visit directives in reading order with includes expanded, iteratively (no recursion limit). */
-export function walkDirectives(set: ConfigSet, visit: (d: Directive) => void): void {
-  const onPath = new Set<string>([set.root.source.path]);
-  type W = { nodes: Node[]; i: number; file: string | null } | { inc: string[]; i: number };
-  const stack: W[] = [{ nodes: set.root.nodes, i: 0, file: null }];
-  while (stack.length > 0) {
-    const f = stack[stack.length - 1];
-    if ('inc' in f) {
-      if (f.i >= f.inc.length) {
-        stack.pop();
-        continue;
-      }
-      const p = f.inc[f.i++];
-      const pf = set.files.get(p);
-      if (!pf || onPath.has(p)) continue;
-      onPath.add(p);
-      stack.push({ nodes: pf.nodes, i: 0, file: p });
-      continue;
-    }
-    if (f.i >= f.nodes.length) {
-      stack.pop();
-      if (f.file !== null) onPath.delete(f.file);
-      continue;
-    }
-    const n = f.nodes[f.i++];
-    if (n.type !== 'directive') continue;
-    visit(n);
-    if (n.key === 'macro' && n.section) continue; // stored unread (mod_macro); its Use lines carry the expansion
-    if (n.block && n.block.length > 0) stack.push({ nodes: n.block, i: 0, file: null });
-    else if (n.includes && n.includes.length > 0) stack.push({ inc: n.includes, i: 0 });
-    else if (n.expansion && n.expansion.length > 0) stack.push({ nodes: n.expansion, i: 0, file: null });
-  }
-}
+/** Visit directives in reading order with includes and macro expansions in place (src/walk.ts). */
+export { walkDirectives } from '../walk.js';

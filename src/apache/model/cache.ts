@@ -3,7 +3,8 @@
  * are served (DocumentRoot, Alias/ScriptAlias targets), the
  * URL that reaches each `<Directory>` section below them, and what a neutral GET of that URL gets.
  */
-import type { ConfigSet, Directive, Node } from '../../ast.js';
+import type { ConfigSet, Directive } from '../../ast.js';
+import { walkDirectives } from '../../walk.js';
 import type { ApacheModel, ServerModel, Section } from './sections.js';
 import { simulate, type SimResult } from './simulate.js';
 
@@ -27,42 +28,17 @@ const IMPLIES: Record<string, string> = {
  * per model, over every node of the set (100,000 for 1,000 vhosts). */
 export function impliedModules(set: ConfigSet): string[] {
   const out = new Set<string>();
-  type Frame =
-    | { nodes: Node[]; i: number; guarded: boolean; file: string | null }
-    | { inc: string[]; i: number; guarded: boolean; block: Frame | null };
-  const onPath = new Set<string>([set.root.source.path]);
-  const stack: Frame[] = [{ nodes: set.root.nodes, i: 0, guarded: false, file: null }];
-  while (stack.length > 0) {
-    const f = stack[stack.length - 1];
-    if ('inc' in f) {
-      if (f.i >= f.inc.length) {
-        stack.pop();
-        if (f.block) stack.push(f.block);
-        continue;
-      }
-      const p = f.inc[f.i++];
-      const pf = set.files.get(p);
-      if (!pf || onPath.has(p)) continue;
-      onPath.add(p);
-      stack.push({ nodes: pf.nodes, i: 0, guarded: f.guarded, file: p });
-      continue;
-    }
-    if (f.i >= f.nodes.length) {
-      stack.pop();
-      if (f.file !== null) onPath.delete(f.file);
-      continue;
-    }
-    const n = f.nodes[f.i++];
-    if (n.type !== 'directive') continue;
-    const key = n.key.startsWith('<') ? n.key.slice(1) : n.key;
-    const m = IMPLIES[key];
-    if (m !== undefined && !f.guarded) out.add(m);
-    const block: Frame | null =
-      n.block && !(n.section && n.key === 'macro') ? { nodes: n.block, i: 0, guarded: f.guarded || key === 'ifmodule', file: null } : null;
-    if (n.includes && n.includes.length > 0) stack.push({ inc: n.includes, i: 0, guarded: f.guarded, block });
-    else if (n.expansion && n.expansion.length > 0) stack.push({ nodes: n.expansion, i: 0, guarded: f.guarded, file: null });
-    else if (block) stack.push(block);
-  }
+  // the state: whether the directive stands inside an <IfModule> (then it implies nothing)
+  walkDirectives(
+    set,
+    false,
+    (n, guarded) => {
+      if (guarded) return;
+      const m = IMPLIES[n.key.startsWith('<') ? n.key.slice(1) : n.key];
+      if (m !== undefined) out.add(m);
+    },
+    (n, guarded) => guarded || n.key === 'ifmodule' || n.key === '<ifmodule',
+  );
   return [...out];
 }
 
