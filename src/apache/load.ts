@@ -22,7 +22,7 @@ import { mapPath, noteOutside, parseCached, type LoadOptions } from '../load-opt
 import { isFile, newBudget, readSource } from '../read.js';
 import { SourceFile } from '../source.js';
 import { expandInclude } from './glob.js';
-import { expandAccessSet, expandUse, MacroTable, recordMacroTable } from './macro.js';
+import { expandAccessSet, MacroTable, recordMacroTable } from './macro.js';
 import { parseApache, type ApacheContext, type ApacheParseOptions } from './parser.js';
 import { DEBIAN_ENVVARS, expandVars } from './vars.js';
 import { MAX_NESTING, nestingDepth, walkDirectives } from '../walk.js';
@@ -153,8 +153,7 @@ export function loadApache(path: string, opts: LoadOptions = {}): ConfigSet {
   const fallbackRoot = defaultServerRoot(entry);
 
   const stack: Frame[] = [{ kind: 'nodes', nodes: root.nodes, i: 0, file: entry, perDir: context === 'directory', depth: 0 }];
-  const macros = new MacroTable();
-  let expansions = 0;
+  const macros = new MacroTable(MAX_MACRO_EXPANSIONS, 'one configuration');
   const depthOf = new Map<string, number>();
   const onPath: string[] = [entry];
   const onPathSet = new Set<string>([entry]);
@@ -233,18 +232,9 @@ export function loadApache(path: string, opts: LoadOptions = {}): ConfigSet {
       continue;
     }
     if (key === 'use' && !node.block) {
-      if (++expansions > MAX_MACRO_EXPANSIONS) {
-        // a macro used in a macro used in … doubles at each level: stop, and say so once
-        if (expansions === MAX_MACRO_EXPANSIONS + 1)
-          addError(
-            node,
-            'too-large',
-            `more than ${MAX_MACRO_EXPANSIONS} mod_macro expansions in one configuration: this Use and the ones after it are not expanded`,
-          );
-        continue;
-      }
       const active = stack.flatMap((x) => (x.kind === 'nodes' && x.macro ? [x.macro] : []));
-      const x = expandUse(node, macros.macros, macros.anyDefined, active, { context: f.perDir ? 'directory' : 'server', ...known }, budget);
+      const x = macros.expand(node, active, { context: f.perDir ? 'directory' : 'server', ...known }, budget);
+      if (!x) continue;
       if ('error' in x) {
         addError(node, x.code ?? 'macro', x.error);
         continue;

@@ -59,10 +59,9 @@ export function defineMacro(d: Directive): MacroDef | { error: string } {
   // a <Macro> inside an expansion: its body is the expansion's (substituted) text, not the defining
   // file's; the lines are the same ones (a substitution never adds a line)
   const body = substitutedBodies.get(d) ?? bodyLines(text, open);
-  // counted from the tag's own line (not from the file's start: a macro defined by an expansion has
-  // shifted lines, and a scan from the start per macro would be quadratic in a file of many macros)
-  let firstLine = open.start.line;
-  for (let i = text.indexOf('\n', open.start.offset); i !== -1 && i <= afterOpen; i = text.indexOf('\n', i + 1)) firstLine++;
+  // the line after the opening tag's (counted from the tag, not from the file's start: a scan from the
+  // start per macro would be quadratic in a file of many macros)
+  const firstLine = afterOpen === -1 ? open.start.line : open.start.line + 1;
   return { name, params, directive: d, body, firstLine, location };
 }
 
@@ -75,11 +74,38 @@ export class MacroTable {
   readonly macros = new Map<string, MacroDef>();
   /** Whether any `<Macro>` was read: httpd's table exists from then on, even once emptied. */
   anyDefined = false;
+  /** `Use` lines expanded so far, against `limit` (a macro used in a macro used in … doubles at each
+   * level: the reading stops expanding, and says so once). */
+  private used = 0;
 
-  constructor(from?: MacroTable) {
+  /** `limit` expansions at most, `where` (e.g. "one configuration") for the message past it; `from`:
+   * the table to start from (its macros, not its count). */
+  constructor(
+    private readonly limit: number,
+    private readonly where: string,
+    from?: MacroTable,
+  ) {
     if (!from) return;
     for (const [k, v] of from.macros) this.macros.set(k, v);
     this.anyDefined = from.anyDefined;
+  }
+
+  /** `Use …` with the macros defined so far (see expandUse): its expansion, httpd's error, or null for
+   * every Use past the limit after the first (which gets the error). */
+  expand(
+    use: Directive,
+    active: readonly string[],
+    parseOpts: ApacheParseOptions,
+    budget?: { left: number },
+  ): Expansion | { error: string; code?: string } | null {
+    if (++this.used > this.limit)
+      return this.used === this.limit + 1
+        ? {
+            code: 'too-large',
+            error: `more than ${this.limit} mod_macro expansions in ${this.where}: this Use and the ones after it are not expanded`,
+          }
+        : null;
+    return expandUse(use, this.macros, this.anyDefined, active, parseOpts, budget);
   }
 
   /** `<Macro …>`: null, or httpd's error text. */
@@ -126,7 +152,7 @@ const expandedWith = new WeakMap<ParsedFile, { table: MacroTable | undefined; st
 export function expandAccessFile(parsed: ParsedFile, inherited: MacroTable | undefined, standalone = false): Diagnostic[] {
   const done = expandedWith.get(parsed);
   if (done && done.table === inherited && done.standalone === standalone) return done.errors;
-  const table = new MacroTable(inherited);
+  const table = new MacroTable(MAX_ACCESS_FILE_EXPANSIONS, 'one .htaccess file', inherited);
   const errors: Diagnostic[] = [];
   const budget = { left: MAX_ACCESS_FILE_EXPANSION_CHARS };
   const opts: ApacheParseOptions = {
@@ -135,7 +161,6 @@ export function expandAccessFile(parsed: ParsedFile, inherited: MacroTable | und
   };
   const fail = (d: Directive, message: string, code = 'macro', severity: Diagnostic['severity'] = 'error') =>
     errors.push({ code, message, file: d.source.path, span: d.span, severity });
-  let count = 0;
   // iterative: a macro using a macro using … nests one level per distinct macro
   const stack: Array<{ nodes: Node[]; i: number; macro: string | null }> = [{ nodes: parsed.nodes, i: 0, macro: null }];
   while (stack.length) {
@@ -158,15 +183,6 @@ export function expandAccessFile(parsed: ParsedFile, inherited: MacroTable | und
     }
     if (n.key === 'use' && !n.block) {
       delete n.expansion;
-      if (++count > MAX_ACCESS_FILE_EXPANSIONS) {
-        if (count === MAX_ACCESS_FILE_EXPANSIONS + 1)
-          fail(
-            n,
-            `more than ${MAX_ACCESS_FILE_EXPANSIONS} mod_macro expansions in one .htaccess file: this Use and the ones after it are not expanded`,
-            'too-large',
-          );
-        continue;
-      }
       const name = (n.args[0]?.value ?? '').toLowerCase();
       if (standalone && name && !table.macros.has(name)) {
         fail(
@@ -177,8 +193,13 @@ export function expandAccessFile(parsed: ParsedFile, inherited: MacroTable | und
         );
         continue;
       }
-      const active = stack.flatMap((x) => (x.macro ? [x.macro] : []));
-      const x = expandUse(n, table.macros, table.anyDefined, active, opts, budget);
+      const x = table.expand(
+        n,
+        stack.flatMap((y) => (y.macro ? [y.macro] : [])),
+        opts,
+        budget,
+      );
+      if (!x) continue;
       if ('error' in x) {
         fail(n, x.error, x.code);
         continue;
@@ -199,7 +220,7 @@ export function expandAccessFile(parsed: ParsedFile, inherited: MacroTable | und
  * known): expands its `Use` lines and keeps the set's macro diagnostics to that reading.
  */
 export function expandAccessSet(set: ConfigSet, inherited: MacroTable | undefined, standalone: boolean): void {
-  const before = expandedWith.get(set.root)?.errors;
+  const before = inSet.get(set);
   const errors = expandAccessFile(set.root, inherited, standalone);
   if (before === errors) return;
   if (before) {
@@ -207,7 +228,12 @@ export function expandAccessSet(set: ConfigSet, inherited: MacroTable | undefine
     for (let i = set.errors.length - 1; i >= 0; i--) if (old.has(set.errors[i])) set.errors.splice(i, 1);
   }
   set.errors.push(...errors);
+  inSet.set(set, errors);
 }
+
+/** The macro diagnostics each .htaccess set holds (the simulator may expand the same file again with
+ * another table: what it returns is not what the set reports). */
+const inSet = new WeakMap<ConfigSet, Diagnostic[]>();
 
 /** The physical lines between a section's opening tag line and its closing tag line. */
 function bodyLines(text: string, open: Span): string[] {
