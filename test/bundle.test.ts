@@ -174,10 +174,9 @@ describe('the bundle loads at start-up only what a lint needs', () => {
     // (scripts/bundle.mjs), crypto on first use
     for (const heavy of ['node:http', 'node:net', 'node:child_process', 'bcryptjs', 'yaml', 'yargs', 'vscode-languageserver'])
       expect(top.filter((t) => t === heavy || t.startsWith(heavy + '/'))).toEqual([]);
-    // node:module (its ES module loader) and node:v8 nowhere: createRequire is the bundle's require,
-    // the heap limit is asked lazily (src/read.ts), os is loaded on first use
-    expect(text).not.toMatch(/require\("node:(module|v8)"\)/);
-    expect(text).not.toMatch(/^\s*(var )?\w+ = require\("node:os"\)/m);
+    // node:module, node:v8 and node:os are not loaded by a lint either: the bin's test below asks node
+    // which modules it loaded (a text match here could not fail: the bundle names them as
+    // createRequire(…)("node:…"), read lazily)
   });
 
   test('a lint of one file loads none of them', () => {

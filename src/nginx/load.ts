@@ -122,7 +122,7 @@ export function loadNginx(path: string, opts: NginxLoadOptions = {}): ConfigSet 
   const budget = newBudget();
   if (opts.text !== undefined) {
     rootSource = new SourceFile(abs, opts.text);
-    budget.left -= opts.text.length;
+    budget.spent += opts.text.length; // not `left`: that asks node:v8 for the heap limit
   } else {
     const r = readSource(abs, budget);
     if (!r.ok) {
