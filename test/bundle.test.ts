@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { cliPath, ensureBuilt, repoRoot } from './harness/build.js';
+import { LINT_OPTIONS } from '../src/cli.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'why403-bundle-'));
 // Built next to the real one (paths relative to dist/src must hold), under a name of its own.
@@ -282,6 +283,20 @@ describe('bin/why403.cjs (the installed command)', () => {
     const line = got.stderr.split('\n').find((l) => l.startsWith('why403: bundle') || l === 'why403: unbundled');
     expect(line).toBe(`why403: bundle ${join(src, 'cli.bundle.cjs')}, ${said}`);
     expect(got.stderr.replace(`${line}\n`, '')).toBe(want.stderr);
+  });
+
+  test("the bin's options that take a value are the lint command's (src/cli.ts LINT_OPTIONS)", () => {
+    // the bin skips their values when it guesses the server from the paths; a copy, so it is compared
+    const text = readFileSync(bin, 'utf8');
+    const listed = /const VALUE_OPTIONS = new Set\(\[([^\]]*)\]\);\s*for \(const o of \[([^\]]*)\]\)/.exec(text);
+    expect(listed, 'the VALUE_OPTIONS lines of bin/why403.cjs').not.toBeNull();
+    const words = (l: string) => [...l.matchAll(/'([^']+)'/g)].map((m) => m[1]);
+    const inBin = [...words(listed![1]), ...words(listed![2]).map((o) => `--${o}`)].sort();
+    const want = Object.entries(LINT_OPTIONS)
+      .filter(([name, o]) => o.type !== 'boolean' && name !== 'server') // --server is read by the bin itself
+      .flatMap(([name, o]) => [`--${name}`, ...(o.alias ? [`-${o.alias}`] : [])])
+      .sort();
+    expect(inBin).toEqual(want);
   });
 
   test('a lint of one file starts no ES module loader, node:module, node:v8 or parseArgs', () => {
