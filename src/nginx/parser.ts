@@ -43,6 +43,13 @@ function columnOf(source: SourceFile, offset: number, line: number): number {
   return offset - source.lineStarts[line - 1] + 1;
 }
 
+/** The span from offset `so` to `eo` of `source`, lines from its line table. */
+function spanAt(source: SourceFile, so: number, eo: number): Span {
+  const sl = source.lineOf(so);
+  const el = source.lineOf(eo);
+  return new CompactSpan(so, sl, columnOf(source, so, sl), eo, el, columnOf(source, eo, el));
+}
+
 /**
  * A directive of the nginx tree, stored compactly: a big config has one per line, and three span
  * objects each (span, nameSpan, blockSpan) were most of the tree's memory. The positions are kept as
@@ -96,38 +103,19 @@ export class NginxDirective implements Directive {
   get key(): string {
     return this.name;
   }
-  /** The line the directive starts on. */
-  get sl(): number {
-    return this.source.lineOf(this.so);
-  }
-  /** The line it ends on. */
-  get el(): number {
-    return this.source.lineOf(this.eo);
-  }
   get span(): Span {
-    const s = this.source;
-    const sl = s.lineOf(this.so);
-    const el = s.lineOf(this.eo);
-    return new CompactSpan(this.so, sl, columnOf(s, this.so, sl), this.eo, el, columnOf(s, this.eo, el));
+    return spanAt(this.source, this.so, this.eo);
   }
   set span(v: Span) {
     this.so = v.start.offset;
     this.eo = v.end.offset;
   }
   get nameSpan(): Span {
-    const s = this.source;
-    const ne = this.ne;
-    const sl = s.lineOf(this.so);
-    const nl = s.lineOf(ne);
-    return new CompactSpan(this.so, sl, columnOf(s, this.so, sl), ne, nl, columnOf(s, ne, nl));
+    return spanAt(this.source, this.so, this.ne);
   }
   get blockSpan(): Span | null {
     const bo = this.bo;
-    if (bo < 0) return null;
-    const s = this.source;
-    const bl = s.lineOf(bo);
-    const el = s.lineOf(this.eo);
-    return new CompactSpan(bo, bl, columnOf(s, bo, bl), this.eo, el, columnOf(s, this.eo, el));
+    return bo < 0 ? null : spanAt(this.source, bo, this.eo);
   }
   /** Set the end of the directive (and of its block). */
   endAt(offset: number): void {
@@ -159,20 +147,8 @@ export abstract class NginxArgBase implements Arg {
   get eo(): number {
     return this.so + this.raw.length;
   }
-  /** The line the argument starts on. */
-  get sl(): number {
-    return this.source.lineOf(this.so);
-  }
-  /** The line it ends on. */
-  get el(): number {
-    return this.source.lineOf(this.eo);
-  }
   get span(): Span {
-    const s = this.source;
-    const eo = this.eo;
-    const sl = s.lineOf(this.so);
-    const el = s.lineOf(eo);
-    return new CompactSpan(this.so, sl, columnOf(s, this.so, sl), eo, el, columnOf(s, eo, el));
+    return spanAt(this.source, this.so, this.eo);
   }
 }
 
