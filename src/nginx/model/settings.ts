@@ -334,52 +334,15 @@ class NginxSettings implements EffectiveSettings {
     public internal: EffectiveSettings['internal'],
     public rare: RareSettings,
   ) {}
-  get randomIndex() {
-    return this.rare.randomIndex;
-  }
-  get disableSymlinks() {
-    return this.rare.disableSymlinks;
-  }
-  get recursiveErrorPages() {
-    return this.rare.recursiveErrorPages;
-  }
-  get limitReq() {
-    return this.rare.limitReq;
-  }
-  get limitConn() {
-    return this.rare.limitConn;
-  }
-  get limitReqStatus() {
-    return this.rare.limitReqStatus;
-  }
-  get limitConnStatus() {
-    return this.rare.limitConnStatus;
-  }
-  get proxyInterceptErrors() {
-    return this.rare.proxyInterceptErrors;
-  }
-  get fastcgiInterceptErrors() {
-    return this.rare.fastcgiInterceptErrors;
-  }
-  get uwsgiInterceptErrors() {
-    return this.rare.uwsgiInterceptErrors;
-  }
-  get scgiInterceptErrors() {
-    return this.rare.scgiInterceptErrors;
-  }
-  get grpcInterceptErrors() {
-    return this.rare.grpcInterceptErrors;
-  }
-  get proxyCacheValid() {
-    return this.rare.proxyCacheValid;
-  }
-  get davMethods() {
-    return this.rare.davMethods;
-  }
-  get validReferers() {
-    return this.rare.validReferers;
-  }
 }
+// the RARE settings are read from `rare`: one getter each on the prototype, made from the list
+interface NginxSettings extends Readonly<RareSettings> {}
+for (const k of RARE)
+  Object.defineProperty(NginxSettings.prototype, k, {
+    get(this: NginxSettings) {
+      return this.rare[k];
+    },
+  });
 
 /**
  * A scope's settings from its parent's: a setting the scope does not set itself is its parent's
