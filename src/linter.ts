@@ -9,6 +9,7 @@ import type { SourceFile } from './source.js';
 import { expansionOf } from './apache/macro.js';
 import { walk, type WalkContext } from './walk.js';
 import { modelFor, type Model, type ModelOptions } from './model/index.js';
+import { basename } from 'node:path';
 import { prove, type Proof } from './model/proof.js';
 import type { ProofExpectation, SampleInput } from './model/types.js';
 import {
@@ -228,7 +229,7 @@ class RuleRun implements RuleContext<string, object> {
     // for every use, at offsets of the expansion's text)
     const use = expansionOf(d.node);
     const message = use
-      ? `${formatMessage(template, d.data)} (in macro ${use.args[0]?.value ?? ''} as used at ${use.source.path.split('/').pop()}:${use.span.start.line})`
+      ? `${formatMessage(template, d.data)} (in macro ${use.args[0]?.value ?? ''} as used at ${basename(use.source.path)}:${use.span.start.line})`
       : formatMessage(template, d.data);
     let atFile = reported.get(file);
     if (atFile === undefined) reported.set(file, (atFile = new Map()));
