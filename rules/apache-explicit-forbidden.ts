@@ -39,15 +39,20 @@ export default defineRule({
     const htaccess = ctx.set.root.context === 'htaccess';
     const readNote = (node: Directive, parents: readonly Directive[]): string => {
       if (htaccess || m.ownerOf(node)) return '';
-      const c = parents.find((p) => CONDITIONAL_SECTIONS.has(sectionKey(p)));
-      if (!c) return '';
+      const conds = parents.filter((p) => CONDITIONAL_SECTIONS.has(sectionKey(p)));
+      const tag = (c: Directive) => `\`<${c.name} ${c.args.map((a) => a.raw).join(' ')}>\` (line ${c.span.start.line})`;
+      if (conds.length === 0) return '';
+      if (conds.length > 1)
+        // which of them does not hold is the model's reading; the message does not guess
+        return ` — if it is read at all: it stands inside ${conds.map(tag).join(' and ')}, and one of them does not hold as why403 reads the configuration (the modules it takes as loaded, the -D names given with --define)`;
+      const c = conds[0];
       const why =
         sectionKey(c) === 'ifmodule'
           ? "with the modules why403 takes as loaded (the LoadModule lines it read, else Debian's defaults; the apacheModules setting adds others)"
           : sectionKey(c) === 'ifdefine'
             ? 'without that -D name (give it with --define)'
             : 'as why403 reads the configuration';
-      return ` — if it is read at all: \`<${c.name} ${c.args.map((a) => a.raw).join(' ')}>\` (line ${c.span.start.line}) does not hold ${why}`;
+      return ` — if it is read at all: ${tag(c)} does not hold ${why}`;
     };
     for (const { node, ctx: w } of ctx.directives('rewriterule')) {
       const flags = parseRewriteFlags(node.args[2]?.value);
