@@ -73,9 +73,7 @@ function fdOutput(fd: 1 | 2): { write(s: string): void; isTTY(): boolean } {
   const getStream = () => {
     if (!stream) {
       stream = fd === 1 ? process.stdout : process.stderr;
-      stream.on('error', (e: NodeJS.ErrnoException) => {
-        if (e.code !== 'EPIPE') throw e;
-      });
+      ignoreEpipe(stream);
     }
     return stream;
   };
@@ -615,6 +613,13 @@ function checkMaxWarnings(argv: string[]): void {
   }
 }
 
+/** A write to a reader that has gone (EPIPE) is dropped; other stream errors are thrown. */
+function ignoreEpipe(stream: NodeJS.WriteStream): void {
+  stream.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EPIPE') throw e;
+  });
+}
+
 export async function main(argv: string[], io: CliIO = processIO): Promise<number> {
   // A lone `-` means stdin, as --stdin does (yargs would drop it).
   const dash = argv.indexOf('-');
@@ -624,7 +629,11 @@ export async function main(argv: string[], io: CliIO = processIO): Promise<numbe
   try {
     if (sub === 'lint') checkMaxWarnings(argv);
     const fast = fastParse(argv);
-    return fast ? await lint(fast, io) : await withYargs(argv, io);
+    if (fast) return await lint(fast, io);
+    // `why403 … | head` through yargs, which writes to node's streams: the reader has gone; stop
+    // writing quietly and keep the exit code of the run (processIO's own writer does the same)
+    if (io === processIO) for (const stream of [process.stdout, process.stderr]) ignoreEpipe(stream);
+    return await withYargs(argv, io);
   } catch (e) {
     if (e instanceof UsageError) {
       io.err(`why403: ${e.message}\nRun \`why403${sub === 'lint' ? '' : ' ' + sub} --help\` for usage.\n`);
@@ -653,16 +662,6 @@ function invokedAsBin(): boolean {
 
 /** Runs the command for this process (the bin), setting the exit code. */
 export function runAsBin(): void {
-  // `why403 … | head`: the reader has gone; stop writing quietly and keep the exit code of the run.
-  // Only for a run through yargs here: processIO creates node's streams (with the same handler) only
-  // when it writes to a terminal (fdOutput).
-  if (!fastParse(process.argv.slice(2))) {
-    for (const stream of [process.stdout, process.stderr]) {
-      stream.on('error', (e: NodeJS.ErrnoException) => {
-        if (e.code !== 'EPIPE') throw e;
-      });
-    }
-  }
   process.on('uncaughtException', (e) => {
     process.stderr.write(`why403: internal error: ${e instanceof Error ? e.message : String(e)}\n`);
     process.exitCode = 2;
