@@ -20,10 +20,10 @@ const htaccess = join(root, 'fixtures/examples/site/public/.htaccess');
 
 function bundleState(): string {
   try {
-    const fresh = statSync(join(root, 'dist/src/cli.bundle.js')).mtimeMs >= statSync(cli).mtimeMs;
-    return fresh ? 'the CLI runs dist/src/cli.bundle.js' : 'dist/src/cli.bundle.js is older than dist/src/cli.js: the CLI runs unbundled';
+    const fresh = statSync(join(root, 'dist/src/cli.bundle.cjs')).mtimeMs >= statSync(cli).mtimeMs;
+    return fresh ? 'the CLI runs dist/src/cli.bundle.cjs' : 'dist/src/cli.bundle.cjs is older than dist/src/cli.js: the CLI runs unbundled';
   } catch {
-    return 'no dist/src/cli.bundle.js: the CLI runs unbundled';
+    return 'no dist/src/cli.bundle.cjs: the CLI runs unbundled';
   }
 }
 

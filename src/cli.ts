@@ -690,8 +690,6 @@ export interface LoadedBundle {
    * no cache, or one written for another bundle. */
   cache: 'accepted' | 'rejected' | 'absent';
   script: import('node:vm').Script;
-  /** The build id on the bundle's first line (the cache file starts with the same id). */
-  id: string;
 }
 
 /**
@@ -727,7 +725,7 @@ export function loadBundle(file: string, opts: { cache?: boolean } = {}): Loaded
   const module = { exports: {} as BundleExports };
   const url = pathToFileURL(file).href;
   fn.call(module.exports, module.exports, createRequire(url), module, file, dirname(file), url, (id: string) => import(id));
-  return { exports: module.exports, cache, script, id };
+  return { exports: module.exports, cache, script };
 }
 
 /**

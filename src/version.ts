@@ -6,7 +6,7 @@ let cached: string | undefined;
 export function packageVersion(): string {
   if (cached !== undefined) return cached;
   // dist/src/version.js and src/version.ts are both two levels below the package root; the bundle
-  // (dist/src/cli.bundle.js) too.
+  // (dist/src/cli.bundle.cjs) too.
   for (const rel of ['../../package.json', '../package.json']) {
     const url = new URL(rel, import.meta.url);
     if (!existsSync(url)) continue;
