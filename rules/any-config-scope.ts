@@ -16,6 +16,9 @@ export default defineRule({
   description: 'Says when a file was checked without its main config, through a main config found beside it, or with an inferred path map.',
   category: 'other',
   fixable: false,
+  proof: {
+    none: 'It says how the file was read (through which main config, with which inferred path map), not what a request gets.',
+  },
   messages: {
     partial:
       '{{reason}}: {{unknown}} are unknown and can change what this file answers (check the main config to read it as the server does)',

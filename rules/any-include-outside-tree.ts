@@ -16,6 +16,9 @@ export default defineRule({
   description: 'An absolute include reads a file of the live system, outside the configuration tree being checked.',
   category: 'other',
   fixable: false,
+  proof: {
+    none: 'It says which files a directive reads, not what a request gets.',
+  },
   messages: {
     outside:
       '`{{directive}}` reads {{target}} from the live system, not from {{tree}}{{nothing}}: what is checked is not what this tree deploys; `--path-map {{from}}={{to}}` (or `settings.pathMap`) keeps it inside the tree',

@@ -22,6 +22,9 @@ export default defineRule({
   description: 'A later-merging section with its own Require drops a <Directory> restriction (AuthMerging Off).',
   category: 'access-control',
   fixable: false,
+  proof: {
+    none: "It claims a file is served; without --fs that rests on the file existing, and Apache proofs under a disk assumption are not made yet (nginx's are).",
+  },
   messages: {
     drops:
       '`{{grant}}` in {{section}} merges after <Directory {{dir}}> and, under {{merging}}, replaces its `{{deny}}`, so {{url}} is served to any client',

@@ -16,6 +16,7 @@ export default defineRule({
   description: 'A cgi-script handler applies where Options lack ExecCGI, so every script there gets 403.',
   category: 'filesystem',
   fixable: false,
+  proof: 'request',
   messages: {
     noExecCgi:
       '{{what}} for {{url}}, but Options there lack ExecCGI{{by}}, so Apache answers 403 "Options ExecCGI is off in this directory" to every script',

@@ -6,6 +6,7 @@
  * Lines are grouped per section (and per `<Limit>`), as mod_access_compat keeps one list per section.
  */
 import { directiveText, type Directive } from '../src/ast.js';
+import { exampleClient, parseSubnet } from '../src/apache/model/net.js';
 import { defineRule } from '../src/rule.js';
 
 const fromAll = (d: Directive) => d.args.length === 2 && d.args[1].value.toLowerCase() === 'all';
@@ -17,6 +18,7 @@ export default defineRule({
   description: 'Allow or Deny lines that can never change the outcome because of Order and an "all" line.',
   category: 'access-control',
   fixable: false,
+  proof: 'request',
   messages: {
     deadAllow:
       '`{{all}}` on line {{line}} is applied after every Allow (Order allow,deny), so `{{directive}}` never lets a client in and Apache answers 403 (AH01797)',
@@ -24,8 +26,28 @@ export default defineRule({
     noDeny: '`{{order}}` admits every client that no Deny line matches and there is none, so `{{directive}}` restricts nothing',
   },
   check(ctx) {
+    // A client the dead Allow names (its first address), shown by explain to get 403 from the
+    // `Deny from all` on a URL of the section; none when the Allow names no address (a host name,
+    // env=…) or no URL reaches the section.
+    const deadAllowProof = (allow: Directive, all: Directive) => {
+      if (m.server !== 'apache') return null;
+      const sub = allow.args
+        .slice(1)
+        .map((x) => parseSubnet(x.value))
+        .find((x) => x !== null);
+      if (!sub) return null;
+      const ip = exampleClient(sub);
+      for (const sample of m.requestsFor(allow, parentsOf.get(allow) ?? [])) {
+        const proof = ctx.prove({ ...sample, ip }, { status: 403, decidedBy: all });
+        if (proof) return proof;
+      }
+      return null;
+    };
+    const m = ctx.model;
     const groups = new Map<Directive | null, Directive[]>();
+    const parentsOf = new Map<Directive, readonly Directive[]>();
     for (const { node, ctx: w } of ctx.directives('order', 'allow', 'deny')) {
+      parentsOf.set(node, w.parents);
       const parent = w.parents[w.parents.length - 1] ?? null;
       const list = groups.get(parent) ?? [];
       list.push(node);
@@ -41,6 +63,7 @@ export default defineRule({
         if (all)
           for (const a of allows)
             ctx.report({
+              proof: deadAllowProof(a, all),
               node: a,
               messageId: 'deadAllow',
               data: { all: directiveText(all), line: all.span.start.line, directive: directiveText(a) },

@@ -25,6 +25,7 @@ export default defineRule({
   description: 'A DirectoryIndex file that is itself refused makes Apache answer 403 to the directory URL.',
   category: 'index',
   fixable: false,
+  proof: 'request',
   messages: {
     allRefused:
       '`{{by}}`{{where}} refuses {{refused}}, every DirectoryIndex file of {{url}} ({{index}}), so Apache answers 403 to {{url}} whether the file exists or not',

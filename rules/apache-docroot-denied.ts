@@ -20,6 +20,7 @@ export default defineRule({
   description: 'A DocumentRoot or Alias target is denied to everyone, or never granted while <Directory /> denies.',
   category: 'access-control',
   fixable: false,
+  proof: 'request',
   messages: {
     denied: '`{{directive}}` covers {{what}} and nothing grants access later in merge order, so every request to {{url}} is answered 403',
     notGranted:

@@ -16,6 +16,7 @@ export default defineRule({
   description: 'RewriteRule [F] / [R=403] and Redirect 403 answer 403 without any line in the error log.',
   category: 'rewrite',
   fixable: false,
+  proof: 'request',
   messages: {
     rewrite:
       '`{{directive}}` answers 403 to every request whose path matches `{{pattern}}`{{conds}}{{read}}; nothing is logged at the default LogLevel',

@@ -18,6 +18,9 @@ export default defineRule({
   description: 'An expression (<If>, <ElseIf>, Require expr, SetEnvIfExpr) httpd cannot parse: it refuses the config (500 in .htaccess).',
   category: 'syntax',
   fixable: false,
+  proof: {
+    none: 'It reports an expression Apache cannot parse: the main config does not start, a .htaccess answers 500 when read; explain does not simulate a configuration that fails to load.',
+  },
   messages: {
     expr: '{{what}} at {{line}}:{{column}}: {{message}}; {{effect}}',
     orphan: '<{{name}}> without an <If> or <ElseIf> right before it in the same section; {{effect}}',

@@ -26,6 +26,9 @@ export default defineRule({
   description: 'ProxyRequests On with a <Proxy> section that refuses every client: every forward-proxy request gets 403.',
   category: 'access-control',
   fixable: false,
+  proof: {
+    none: 'It is about forward-proxy requests (absolute-form URLs); explain sends origin-form requests only, so it cannot show one yet.',
+  },
   messages: {
     denied:
       '`{{proxy}}` makes this server a forward proxy, but `{{by}}`{{where}} refuses every client, so every proxy request gets 403 (AH01630: client denied by server configuration: proxy:{{url}})',

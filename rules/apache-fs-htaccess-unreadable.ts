@@ -14,6 +14,7 @@ export default defineRule({
     'An .htaccess file Apache must read (AllowOverride is not None) that the worker user cannot read (--fs): the whole directory gets 403.',
   category: 'filesystem',
   fixable: false,
+  proof: 'request',
   messages: {
     disk: '{{path}} cannot be read by {{user}} ({{mode}}){{note}}, and AllowOverride makes Apache read it{{others}}: every request under its directory gets 403; {{url}} gets {{status}} ({{cause}}, AH00529). Fix: `{{fix}}`.{{skipped}}',
   },

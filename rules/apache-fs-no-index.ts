@@ -13,6 +13,7 @@ export default defineRule({
   description: 'Served directories with no DirectoryIndex file while Options lacks Indexes (--fs): their directory URL gets 403.',
   category: 'index',
   fixable: false,
+  proof: 'request',
   messages: {
     disk: '{{path}} has no DirectoryIndex file{{note}} and Options has no Indexes{{others}}: {{url}} gets {{status}} ({{cause}}, AH01276) under `{{served}}`. Fix: {{fix}}.{{skipped}}',
   },

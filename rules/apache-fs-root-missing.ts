@@ -14,6 +14,7 @@ export default defineRule({
   description: 'A DocumentRoot or Alias directory that does not exist on disk (--fs): Apache does not start, or answers 404 for the Alias.',
   category: 'filesystem',
   fixable: false,
+  proof: 'request',
   messages: {
     startup:
       '`{{served}}` points at {{dir}}, but {{path}} does not exist{{note}}: Apache refuses to start ("AH00526: … DocumentRoot … is not a directory, or is not readable"). Fix: create it (`{{fix}}`) or correct the path.',

@@ -14,6 +14,7 @@ export default defineRule({
     'Symlinks under a DocumentRoot or Alias that Options refuses (no FollowSymLinks, or SymLinksIfOwnerMatch with another owner; --fs): requests for them get 403.',
   category: 'filesystem',
   fixable: false,
+  proof: 'request',
   messages: {
     disk: '{{path}} is a symlink ({{mode}}) that Apache refuses to follow{{others}}: {{url}} gets {{status}} ({{cause}}, AH00037) under `{{served}}`. Fix: {{fix}}.{{skipped}}',
   },

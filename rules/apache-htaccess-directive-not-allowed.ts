@@ -21,6 +21,9 @@ export default defineRule({
   description: 'A .htaccess directive that AllowOverride does not allow makes Apache answer 500 for everything below the directory.',
   category: 'syntax',
   fixable: false,
+  proof: {
+    none: 'Its 500 comes from reading the .htaccess, which explain does only under --fs; proofs for it are not made yet.',
+  },
   messages: {
     linked: '{{message}}: under {{allow}} for {{where}}, Apache stops at this line and answers 500 to every request below this directory',
     never:

@@ -45,6 +45,9 @@ export default defineRule({
   description: 'A .htaccess file that AllowOverride None makes Apache ignore, so its access controls protect nothing.',
   category: 'access-control',
   fixable: false,
+  proof: {
+    none: 'It claims Apache never reads a .htaccess, so its lines protect nothing; what a request then gets depends on the rest of the configuration and the disk.',
+  },
   messages: {
     deadDeny: '`{{directive}}` protects nothing: {{why}}, so Apache never reads this .htaccess and serves the files below it',
     ignored: 'Apache never reads this .htaccess: {{why}}, so none of its directives apply',

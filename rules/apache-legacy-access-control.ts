@@ -102,6 +102,9 @@ export default defineRule({
   description: 'Order, Allow, Deny and Satisfy are deprecated since Apache 2.4 and mixing them with Require denies requests.',
   category: 'access-control',
   fixable: true,
+  proof: {
+    none: 'It reports deprecated syntax and offers its conversion; it claims no status.',
+  },
   messages: {
     legacy: '{{name}} is mod_access_compat syntax, deprecated since Apache 2.4: {{advice}}',
     convert: "{{name}} is mod_access_compat syntax, deprecated since Apache 2.4: --fix converts the section's legacy lines to {{block}}",

@@ -28,6 +28,9 @@ export default defineRule({
   description: 'An access restriction inside <Limit> applies only to the listed methods; every other method bypasses it.',
   category: 'access-control',
   fixable: false,
+  proof: {
+    none: 'It claims the other methods are not restricted by the line; what they get depends on the rest of the configuration, so it names no status.',
+  },
   messages: {
     open: '`{{restriction}}` sits in `<Limit {{methods}}>`, so it applies to {{methods}} only: every other method ({{others}}, …) is not restricted by it',
   },

@@ -17,6 +17,9 @@ export default defineRule({
   description: 'A <Location> grant overrides the .ht* <Files> denial, so .htaccess and .htpasswd are served.',
   category: 'access-control',
   fixable: false,
+  proof: {
+    none: "It claims a file is served; without --fs that rests on the file existing, and Apache proofs under a disk assumption are not made yet (nginx's are).",
+  },
   messages: {
     overrides: '`{{grant}}` in <{{location}}> merges after `{{files}}` ({{at}}), so {{url}} is served instead of answered 403',
   },

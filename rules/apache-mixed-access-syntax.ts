@@ -18,6 +18,7 @@ export default defineRule({
   description: 'Allow lets a client in but a Require in the same or an inherited section still denies it.',
   category: 'access-control',
   fixable: false,
+  proof: 'request',
   messages: {
     mixed:
       '`{{allow}}` passes mod_access_compat, but `{{require}}` ({{at}}) still applies and both must pass, so Apache answers 403 to {{url}} (AH01630)',

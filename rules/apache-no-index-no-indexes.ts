@@ -15,6 +15,7 @@ export default defineRule({
   description: 'A served directory with no possible DirectoryIndex file and no Indexes option answers 403 to its URL.',
   category: 'index',
   fixable: false,
+  proof: 'request',
   messages: {
     noIndex:
       '{{url}} has no DirectoryIndex file it could serve ({{index}}) and `{{by}}` leaves no Indexes, so Apache answers 403 to the directory URL (AH01276)',

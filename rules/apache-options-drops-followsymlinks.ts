@@ -31,6 +31,9 @@ export default defineRule({
   description: 'A bare Options line drops the inherited FollowSymLinks, so symlinks and per-directory rewrites answer 403.',
   category: 'filesystem',
   fixable: false,
+  proof: {
+    none: 'Its 403 needs a symlink on disk (or a rewritten request below it); proofs for it are not made yet.',
+  },
   messages: {
     drops:
       '`{{options}}` replaces the inherited Options ({{inherited}}) instead of adding to them, so FollowSymLinks is off {{where}}: symlinks there answer 403, and so does every request if RewriteEngine is on',

@@ -95,6 +95,9 @@ export default defineRule({
   description: 'An access-control directive with arguments httpd rejects: Apache refuses to start (a .htaccess answers 500).',
   category: 'syntax',
   fixable: false,
+  proof: {
+    none: 'apache2 refuses to start with the line (a .htaccess answers 500); a configuration that does not start answers no request.',
+  },
   messages: {
     refused: '{{message}} (apache2 refuses to start with this line; in a .htaccess every request below the directory gets 500)',
   },

@@ -18,6 +18,7 @@ export default defineRule({
   description: 'Per-directory RewriteEngine On where Options allow neither FollowSymLinks nor SymLinksIfOwnerMatch.',
   category: 'rewrite',
   fixable: false,
+  proof: 'request',
   messages: {
     probe:
       '`{{engine}}` applies to {{url}} while Options ({{options}}) lack FollowSymLinks and SymLinksIfOwnerMatch, so mod_rewrite answers 403 to every request there (AH00670)',

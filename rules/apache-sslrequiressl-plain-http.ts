@@ -31,6 +31,7 @@ export default defineRule({
   description: 'SSLRequireSSL where no server speaks TLS: every request to that context gets 403.',
   category: 'access-control',
   fixable: false,
+  proof: 'request',
   messages: {
     plain:
       '`SSLRequireSSL`{{where}} applies to {{server}}, which has no `SSLEngine on`, and no TLS server serves it: every request to {{url}} arrives over plain HTTP and gets 403 (AH02219: SSL connection required)',

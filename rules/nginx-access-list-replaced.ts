@@ -18,6 +18,7 @@ export default defineRule({
   description: 'A nested block whose own `allow`/`deny` replaces the inherited list instead of adding to it.',
   category: 'access-control',
   fixable: false,
+  proof: 'request',
   messages: {
     dropsAllow:
       'the allow/deny rules of `{{block}}` replace those of `{{parent}}` instead of adding to them: `{{rule}}` ({{line}}) no longer applies here, so its clients (e.g. {{example}}) get 403',

@@ -23,6 +23,7 @@ export default defineRule({
   description: 'A `deny` list that refuses every client for a whole server or its `location /`.',
   category: 'access-control',
   fixable: false,
+  proof: 'request',
   messages: {
     denyAll:
       '`{{directive}}` ({{line}}) refuses every IPv4 client for every URI that {{where}} serves, so nginx answers 403 ("access forbidden by rule") to the whole site; no earlier `allow` lets anyone in',

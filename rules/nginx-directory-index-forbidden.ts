@@ -18,6 +18,7 @@ export default defineRule({
   description: 'Directory requests that get 403 because no index file is served and autoindex is off.',
   category: 'index',
   fixable: false,
+  proof: 'request',
   messages: {
     dirBeforeFallback:
       '`{{directive}}` stops at `{{dir}}` for a directory that exists; without one of the index files ({{index}}) in it and with autoindex off, nginx answers 403 "directory index of … is forbidden" instead of running `{{fallback}}`',
@@ -41,7 +42,12 @@ export default defineRule({
       const refused = names.map((n) => ({ n, by: m.refusesEveryone(m.scopeAt(server, dir + n)) }));
       if (!refused.every((r) => r.by)) return;
       const list = refused.map((r) => `${dir}${r.n} is refused (${r.by!.why})`).join('; ');
+      // the directory's own URL, shown by explain to get 403 (under the disk assumption that the first
+      // index file exists, as nginx's index module needs it to before it redirects)
+      const proof = ctx.prove(m.requestTo(scope), { status: 403 });
+      if (proof === false) return;
       ctx.report({
+        proof,
         node: st.index.directive,
         messageId: 'indexRefused',
         data: { directive: directiveText(st.index.directive), refused: list, dir },

@@ -13,6 +13,7 @@ export default defineRule({
   description: 'Served directories with no index file while autoindex is off (--fs): their directory URL gets 403.',
   category: 'index',
   fixable: false,
+  proof: 'request',
   messages: {
     disk: '{{path}} has no index file{{note}} and autoindex is off{{others}}: {{url}} gets {{status}} ({{cause}}, "directory index … is forbidden") under `{{served}}`. Fix: {{fix}}.{{skipped}}',
   },

@@ -14,6 +14,7 @@ export default defineRule({
     'Directories on the way to a root or alias that the nginx worker user cannot search (no x permission, --fs): everything below gets 403.',
   category: 'filesystem',
   fixable: false,
+  proof: 'request',
   messages: {
     disk: '{{user}} cannot search {{path}}{{note}} ({{mode}}), so nothing below it can be opened{{others}}: {{url}} gets {{status}} ({{cause}}) although `{{served}}` serves it. Fix: `{{fix}}`.{{skipped}}',
   },

@@ -13,6 +13,7 @@ export default defineRule({
   description: 'A root or alias directory that does not exist on disk (--fs): nothing it should serve is found.',
   category: 'filesystem',
   fixable: false,
+  proof: 'request',
   messages: {
     disk: '`{{served}}` points at {{dir}}, but {{path}} does not exist{{note}}: {{url}} gets {{status}}, not the site. Fix: create it (`{{fix}}`) or correct the path.{{skipped}}',
   },

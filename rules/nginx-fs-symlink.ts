@@ -13,6 +13,7 @@ export default defineRule({
   description: 'Symlinks under a root or alias that disable_symlinks refuses (--fs): requests for them get 403.',
   category: 'filesystem',
   fixable: false,
+  proof: 'request',
   messages: {
     disk: '{{path}} is a symlink ({{mode}}) and disable_symlinks refuses it{{others}}: {{url}} gets {{status}} ({{cause}}) under `{{served}}`. Fix: {{fix}}.{{skipped}}',
   },

@@ -13,6 +13,7 @@ export default defineRule({
   description: 'Files under a root or alias that the nginx worker user cannot read (--fs): requests for them get 403.',
   category: 'filesystem',
   fixable: false,
+  proof: 'request',
   messages: {
     disk: '`{{served}}` serves {{path}}, which {{user}} cannot read ({{mode}}){{others}}: {{url}} gets {{status}} ({{cause}}). Fix: `{{fix}}`.{{skipped}}',
   },

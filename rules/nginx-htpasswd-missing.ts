@@ -21,6 +21,7 @@ export default defineRule({
   description: 'An `auth_basic_user_file` that does not exist, so every client that sends credentials gets 403.',
   category: 'auth',
   fixable: false,
+  proof: 'request',
   messages: {
     missing:
       '`{{directive}}`: {{path}} does not exist, so every client that sends credentials gets 403 (nginx logs "open() … failed (2: No such file or directory)"); clients without credentials get 401',

@@ -15,6 +15,7 @@ export default defineRule({
   description: '`valid_referers` without `none` used to `return 403`: requests that send no Referer are refused.',
   category: 'access-control',
   fixable: false,
+  proof: 'request',
   hasSuggestions: true,
   messages: {
     noNone:

@@ -20,6 +20,7 @@ export default defineRule({
   description: 'A `limit_except` block that refuses every client, so every method it does not list gets 403.',
   category: 'access-control',
   fixable: false,
+  proof: 'request',
   messages: {
     deniesGet:
       "`{{block}}` does not list GET, so GET and HEAD take the block's configuration and `{{deny}}` ({{line}}) answers them 403 for every client; limit_except names the methods that stay allowed",

@@ -15,6 +15,9 @@ export default defineRule({
   description: 'A 403 for something that is not a refusal: a missing file, another error, or a rate limit.',
   category: 'other',
   fixable: false,
+  proof: {
+    none: 'Its 403s need a file to be missing (try_files) or a limit to be exceeded; explain traces the possibility where files exist, so no proof is made yet.',
+  },
   messages: {
     tryFiles:
       '`{{directive}}`: when none of the candidates exists nginx answers 403 instead of 404, so a missing file looks like a permission problem',

@@ -21,6 +21,9 @@ export default defineRule({
   description: "A cache that stores the backend's 403 answers and serves one client's 403 to everyone.",
   category: 'other',
   fixable: false,
+  proof: {
+    none: 'The 403 comes from the backend and is then cached; explain does not know what a backend answers.',
+  },
   messages: {
     cached:
       "`{{directive}}` caches 403 answers with `{{cache}}` ({{line}}) and a key that does not name the client, so one client's 403 from the backend is served to everyone for {{time}}",

@@ -17,6 +17,7 @@ export default defineRule({
   description: 'An unconditional `return 403` at server level refuses every request to that server.',
   category: 'rewrite',
   fixable: false,
+  proof: 'request',
   messages: {
     serverReturn: '`return 403` {{where}}, so every request to this server{{names}} is answered 403',
   },

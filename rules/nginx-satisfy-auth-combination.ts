@@ -18,6 +18,7 @@ export default defineRule({
   description: 'allow/deny, auth_basic and auth_request combined so that `satisfy` refuses clients or lets them past a deny.',
   category: 'auth',
   fixable: false,
+  proof: 'request',
   messages: {
     allRefuses:
       '`{{auth}}` and `{{deny}}` ({{line}}) both apply under `satisfy all`: clients the allow/deny list refuses get 403 before they are asked to authenticate; add `satisfy any;` if either should be enough',

@@ -22,6 +22,7 @@ export default defineRule({
   description: 'Hidden or sensitive paths refused with 403, which shows they are guarded, where 404 would look like any missing file.',
   category: 'access-control',
   fixable: false,
+  proof: 'request',
   messages: {
     guarded:
       '`{{directive}}` answers 403 to every URI `{{location}}` matches, existing or not: a scanner learns the path is guarded, while `return 404;` would look like any missing file',

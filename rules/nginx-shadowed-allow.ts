@@ -14,6 +14,7 @@ export default defineRule({
   description: 'An `allow` that never matches because earlier `deny` rules cover every address it names.',
   category: 'access-control',
   fixable: false,
+  proof: 'request',
   messages: {
     deadAllow:
       '{{by}} comes first, so `{{directive}}` never matches: nginx answers 403 to the clients it was meant to let in (the first matching rule wins)',

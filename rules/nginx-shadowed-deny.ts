@@ -13,6 +13,9 @@ export default defineRule({
   description: 'A `deny` that never matches because earlier `allow` rules cover every address it names.',
   category: 'access-control',
   fixable: false,
+  proof: {
+    none: 'It claims the clients the line names are let in; what they then get (200, 404, …) depends on the disk and the rest of the block, so it names no status.',
+  },
   messages: {
     deadDeny:
       '{{by}} comes first, so `{{directive}}` never matches: the clients it was meant to refuse are let in (the first matching rule wins)',

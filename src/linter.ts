@@ -393,6 +393,9 @@ export const engineRules: readonly Rule<string, object>[] = [
     description: 'The file could not be read or parsed the way the server would read it.',
     category: 'syntax',
     fixable: false,
+    proof: {
+      none: 'A file the server cannot read or parse answers no request: nginx and apache2 refuse to start, a .htaccess answers 500.',
+    },
     messages: {},
     check: noCheck,
     docsUrl: docsUrl(SYNTAX_ERROR),
@@ -404,6 +407,7 @@ export const engineRules: readonly Rule<string, object>[] = [
     description: 'A why403-disable comment that suppressed nothing, or names an unknown rule.',
     category: 'suppression',
     fixable: true,
+    proof: { none: 'It is about a comment of why403, not about what the server does.' },
     messages: {},
     check: noCheck,
     docsUrl: docsUrl(UNUSED_SUPPRESSION),

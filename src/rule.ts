@@ -101,6 +101,8 @@ export interface OptionsSchema {
   [k: string]: unknown;
 }
 
+export type RuleProof = 'request' | { none: string };
+
 export interface RuleDefinition<M extends string, O extends object> {
   /** kebab-case with a server prefix: `nginx-…`, `apache-…` or `any-…`. */
   id: string;
@@ -111,6 +113,12 @@ export interface RuleDefinition<M extends string, O extends object> {
   category: Category;
   /** True when `--fix` may apply this rule's fixes (mechanical, behaviour-preserving). */
   fixable: boolean;
+  /** How a finding shows what it says. `'request'`: a finding that claims what a request gets carries
+   * that request (`ctx.prove`: explain agrees, and the real server in the tests), whenever explain can
+   * tell without guessing. `{ none }`: why this rule's findings carry no request (they claim no status,
+   * or explain cannot send the request they are about). Every shipped rule says which;
+   * test/rules.test.ts holds each to it. */
+  proof?: RuleProof;
   hasSuggestions?: boolean;
   messages: Record<M, string>;
   options?: OptionsSchema;

@@ -18,8 +18,8 @@ import { copyFsFixture } from './harness/fs-copy.js';
 
 const root = resolve(import.meta.dirname, '..');
 const all = [...rules, ...engineRules];
-const REQUIRED = ['Why this returns 403', 'Incorrect', 'Correct', 'Options', 'How to fix', 'Further reading'];
-const ORDER = ['Why this returns 403', 'Incorrect', 'Correct', 'Options', 'How to fix', 'When not to use it', 'Further reading'];
+const REQUIRED = ['Why this returns 403', 'Incorrect', 'Correct', 'Options', 'Proof', 'How to fix', 'Further reading'];
+const ORDER = ['Why this returns 403', 'Incorrect', 'Correct', 'Options', 'Proof', 'How to fix', 'When not to use it', 'Further reading'];
 
 interface Example {
   lang: string;
@@ -117,6 +117,12 @@ describe.each(all.map((r) => [r.id, r] as const))('%s', (id, rule) => {
     for (const h of heads) expect(ORDER).toContain(h);
     expect(heads).toEqual(ORDER.filter((h) => heads.includes(h)));
     expect(rule.docsUrl).toBe(`${DOCS_BASE}${id}.md`);
+  });
+
+  test("proof section says what the rule's `proof` says", () => {
+    const body = (secs.get('Proof') ?? '').replace(/\s+/g, ' ').trim();
+    if (rule.proof === 'request') expect(body).toMatch(/^A finding that says what a request gets carries that request/);
+    else expect(body).toBe(`Findings carry no request. ${rule.proof?.none}`);
   });
 
   test('options section matches the schema', () => {

@@ -62,17 +62,19 @@ function casesOf(id: string): Case[] {
 
 describe.each(rules.map((r) => [r.id, r] as const))('%s', (id, rule) => {
   const cases = casesOf(id);
+  // findings of this rule over its fixtures, and how many carry the request that shows their claim
+  const seen = { findings: 0, withRequest: 0 };
   test('has fixtures, with at least one expected finding and one clean case', () => {
     expect(cases.length).toBeGreaterThan(0);
     const marked = cases.filter((c) => c.files.some((f) => parseMarkers(readFileSync(f, 'utf8')).some((m) => m.rule === id)));
     expect(marked.length).toBeGreaterThan(0);
     expect(marked.length).toBeLessThan(cases.length);
   });
-  test.each(cases.map((c) => [c.name, c] as const))('%s', async (_name, c) => {
+  const lintCase = (c: Case, withDisk: boolean) => {
     const htaccess = c.dir ? c.files.filter((f) => f.endsWith('/.htaccess')) : [];
-    const disk = c.dir && id.includes('-fs-') ? copyFsFixture(c.dir) : null;
+    const disk = c.dir && withDisk ? copyFsFixture(c.dir) : null;
     const at = (f: string) => (disk && c.dir ? disk.root + f.slice(c.dir.length) : f);
-    const run = await lint([at(c.entry), ...htaccess.map(at)], {
+    const run = lint([at(c.entry), ...htaccess.map(at)], {
       cwd: root,
       pathMap: c.dir ? [{ from: '/srv/why403', to: disk?.root ?? c.dir }] : undefined,
       only: [id],
@@ -82,6 +84,11 @@ describe.each(rules.map((r) => [r.id, r] as const))('%s', (id, rule) => {
       reportUnusedSuppressions: 'off',
       ...(disk ? { fs: true, prefix: `${disk.root}/` } : {}),
     }).finally(() => disk?.cleanup());
+    return { run, disk };
+  };
+  test.each(cases.map((c) => [c.name, c] as const))('%s', async (_name, c) => {
+    const { run: running, disk } = lintCase(c, id.includes('-fs-'));
+    const run = await running;
     expect(run.crashes).toEqual([]);
     const problems: string[] = [];
     const byFile = new Map<string, Found[]>();
@@ -94,5 +101,37 @@ describe.each(rules.map((r) => [r.id, r] as const))('%s', (id, rule) => {
     }
     for (const [f, msgs] of byFile) problems.push(...compareMarkers(f, [], msgs, id));
     expect(problems).toEqual([]);
+    for (const r of run.results)
+      for (const msg of r.messages)
+        if (msg.ruleId === id) {
+          seen.findings++;
+          if (msg.request) seen.withRequest++;
+        }
+  });
+  // runs after the cases (vitest runs a file's tests in order): the rule's `proof` says whether its
+  // findings carry requests, and its fixtures show it
+  test('its findings carry requests as its `proof` says', async () => {
+    expect(rule.proof, 'every shipped rule says how its findings show their claim (RuleDefinition.proof)').toBeDefined();
+    if (seen.findings === 0)
+      // the cases were filtered out (vitest -t): lint them here
+      for (const c of cases)
+        for (const r of (await lintCase(c, id.includes('-fs-')).run).results)
+          for (const msg of r.messages)
+            if (msg.ruleId === id) {
+              seen.findings++;
+              if (msg.request) seen.withRequest++;
+            }
+    expect(seen.findings).toBeGreaterThan(0);
+    if (rule.proof === 'request') {
+      // a rule that proves only where explain reads the disk: its directory cases as the disk rules lint them
+      for (const c of cases)
+        if (seen.withRequest === 0 && c.dir && !id.includes('-fs-'))
+          for (const r of (await lintCase(c, true).run).results)
+            for (const msg of r.messages) if (msg.ruleId === id && msg.request) seen.withRequest++;
+      expect(seen.withRequest, 'no finding over the fixtures carries a request (not even with --fs)').toBeGreaterThan(0);
+    } else {
+      expect(rule.proof!.none.length).toBeGreaterThan(20);
+      expect(seen.withRequest, `findings carry requests, but the rule says: ${rule.proof!.none}`).toBe(0);
+    }
   });
 });

@@ -22,6 +22,9 @@ function serversFor(m: ApacheView, parents: readonly Directive[]): ServerModel[]
   return m.tree.vhosts.length ? m.tree.vhosts : [m.tree.main];
 }
 
+/** The same line of the same file: the model's copy of a section whose `${VAR}`s it expanded, or the parsed one. */
+const sameSpot = (a: Directive, b: Directive) => a === b || (a.source === b.source && a.span.start.offset === b.span.start.offset);
+
 /** URL prefixes (ending in `/`) that reach `section` on `server` (null or a VirtualHost: the server). */
 function sectionUrls(m: ApacheView, server: ServerModel, section: Directive | null, parents: readonly Directive[]): string[] {
   const key = section?.key.replace(/^</, '') ?? '';
@@ -38,7 +41,7 @@ function sectionUrls(m: ApacheView, server: ServerModel, section: Directive | nu
   if (key === 'directory') {
     const urls = m
       .probes()
-      .filter((p) => p.root.server === server && p.section?.directive === section)
+      .filter((p) => p.root.server === server && !!p.section && sameSpot(p.section.directive, section))
       .map((p) => p.url);
     if (urls.length) return urls;
     // <Directory /> and other directories above a served root: that root's URL

@@ -136,3 +136,15 @@ export function isLocal(clientIp: string, serverIp?: string): boolean {
   if (c && c.family === 6 && c.bytes.slice(0, 15).every((x) => x === 0) && c.bytes[15] === 1) return true;
   return serverIp !== undefined && serverIp === clientIp;
 }
+
+/** A client address inside `sub` for a sample request: the network's first host when the mask leaves
+ * room for one (10.0.0.0/8 → 10.0.0.1), else its one address. */
+export function exampleClient(sub: Subnet): string {
+  const b = [...sub.addr];
+  const last = b.length - 1;
+  if (sub.mask[last] !== 255) b[last] |= 1;
+  if (sub.family === 4) return b.join('.');
+  const groups: string[] = [];
+  for (let i = 0; i < 16; i += 2) groups.push(((b[i] << 8) | b[i + 1]).toString(16));
+  return groups.join(':');
+}
