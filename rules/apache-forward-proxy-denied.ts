@@ -26,9 +26,7 @@ export default defineRule({
   description: 'ProxyRequests On with a <Proxy> section that refuses every client: every forward-proxy request gets 403.',
   category: 'access-control',
   fixable: false,
-  proof: {
-    none: 'It is about forward-proxy requests (absolute-form URLs); explain sends origin-form requests only, so it cannot show one yet.',
-  },
+  proof: 'request',
   messages: {
     denied:
       '`{{proxy}}` makes this server a forward proxy, but `{{by}}`{{where}} refuses every client, so every proxy request gets 403 (AH01630: client denied by server configuration: proxy:{{url}})',
@@ -46,7 +44,11 @@ export default defineRule({
       const r = m.probeUrl(server, PROBE);
       if (r.server !== server || r.status !== 403 || r.cause !== 'A43' || !r.decidedBy || !m.isBlanketDenial(r.decidedBy)) continue;
       done.add(pr.by);
+      // the same request sent as a forward proxy's client sends it, to a port the server listens on
+      const proof = ctx.prove({ ...m.requestTo(server, '/'), proxyUrl: PROBE }, { status: 403, decidedBy: r.decidedBy });
+      if (proof === false) continue;
       ctx.report({
+        proof,
         node: pr.by,
         messageId: 'denied',
         data: { proxy: directiveText(pr.by), by: directiveText(r.decidedBy), where: where(m, r.decidedBy), url: PROBE },

@@ -534,6 +534,10 @@ async function withYargs(argv: string[], io: CliIO): Promise<number> {
           type: 'string',
           describe: 'USER:PASSWORD: the request carries these credentials, checked against the user file in effect',
         })
+        .option('proxy', {
+          type: 'string',
+          describe: "PORT: send the URL as a forward proxy's client does (absolute form on the request line) to this port of the server",
+        })
         .option('fs', {
           type: 'boolean',
           default: false,
@@ -555,6 +559,7 @@ async function withYargs(argv: string[], io: CliIO): Promise<number> {
           header: a.header as string | string[] | undefined,
           user: a.user as string | undefined,
           auth: a.auth as string | undefined,
+          proxy: a.proxy as string | undefined,
           fs: a.fs as boolean | undefined,
           format: a.format as string | undefined,
           server: a.server as string | undefined,

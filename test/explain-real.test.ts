@@ -82,6 +82,9 @@ function cliArgs(info: FixtureInfo, r: FixtureRequest, prefix: string, configFil
     args.push(configFile, r.path, '--server-root', prefix, '--define', `HARNESS_ROOT=${prefix}`);
   }
   args.push('--fs', '--format', 'json', '--method', r.method, '--ip', r.from);
+  // an absolute-form request line (the harness sends it as written): a forward proxy's client; the
+  // port only picks the server, and these fixtures have the main one only
+  if (/^https?:\/\//i.test(r.path)) args.push('--proxy', '80');
   if (!r.headers.some(([k]) => k.toLowerCase() === 'host')) args.push('--header', `Host: ${r.host ?? 'localhost'}`);
   for (const [k, v] of r.headers) {
     args.push('--header', `${k}: ${v}`);

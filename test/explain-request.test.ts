@@ -49,6 +49,39 @@ describe('parseExplainRequest', () => {
       headers: { Host: 'b.test', 'X-Forwarded-For': '10.1.1.1' },
     });
   });
+  it('--proxy PORT: the URL in absolute form to that port of the server, Host from the URL', () => {
+    const r = parseExplainRequest({ target: 'http://Example.test:8080/a?b=1#f', proxy: '3128' });
+    expect(r.ok && r.request).toMatchObject({
+      target: '/a?b=1',
+      absoluteTarget: 'http://Example.test:8080/a?b=1',
+      host: 'Example.test',
+      hostFrom: 'url',
+      port: 3128,
+      scheme: 'http',
+      headers: { Host: 'Example.test:8080' },
+    });
+    // an https URL asked of a proxy: the connection to the proxy is still plain http
+    const s = parseExplainRequest({ target: 'https://a.test/', proxy: 80, headers: ['Host: other.test'] });
+    expect(s.ok && s.request).toMatchObject({
+      absoluteTarget: 'https://a.test/',
+      host: 'a.test',
+      scheme: 'http',
+      headers: { Host: 'other.test' },
+    });
+    expect(parseExplainRequest({ target: '/a', proxy: '80' })).toEqual({
+      ok: false,
+      error: '--proxy needs the absolute URL a client asks the proxy for (e.g. http://example.test/), not "/a"',
+    });
+    for (const bad of ['0', '65536', 'x', '80x', ''])
+      expect(parseExplainRequest({ target: 'http://a.test/', proxy: bad })).toMatchObject({
+        ok: false,
+        error: expect.stringMatching(/^--proxy ".*" is not a port/),
+      });
+    // without --proxy nothing changes
+    expect(parseExplainRequest({ target: 'http://a.test/' })).toMatchObject({ ok: true, request: { target: '/', port: 80 } });
+    const plain = parseExplainRequest({ target: 'http://a.test/' });
+    expect(plain.ok && 'absoluteTarget' in plain.request).toBe(false);
+  });
   it('IPv6 and bracketed client addresses', () => {
     expect(parseExplainRequest({ target: '/', ip: '[2001:db8::7]' })).toMatchObject({ ok: true, request: { clientIp: '2001:db8::7' } });
     expect(parseExplainRequest({ target: '/', ip: '::ffff:10.0.0.1' })).toMatchObject({

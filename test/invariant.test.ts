@@ -46,6 +46,7 @@ function explainClaim(c: Claim) {
     method: req.method,
     ip: req.ip,
     headers: Object.entries(req.headers).map(([k, v]) => `${k}: ${v}`),
+    ...(req.proxy !== undefined ? { proxy: req.proxy } : {}),
   });
   if (!parsed.ok) throw new Error(`${c.where}: the sample request does not parse: ${parsed.error}`);
   const set = loadConfig(c.m.config!, { ...(c.server ? { server: c.server } : {}), ...(c.pathMap.length ? { pathMap: c.pathMap } : {}) });
@@ -170,6 +171,7 @@ describe('every finding that claims a status agrees with explain', () => {
       const r = c.m.request!;
       const args = [CLI, 'explain', c.m.config!, r.url, '--method', r.method, '--ip', r.ip];
       for (const [k, v] of Object.entries(r.headers)) args.push('--header', `${k}: ${v}`);
+      if (r.proxy !== undefined) args.push('--proxy', String(r.proxy));
       const run = (format: string) =>
         execFileSync(process.execPath, [...args, '--format', format], { encoding: 'utf8', timeout: 30_000, cwd: root });
       const out = JSON.parse(run('json')) as Explanation;

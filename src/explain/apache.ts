@@ -153,12 +153,13 @@ export function explainApache(set: ConfigSet, configPath: string, req: ExplainRe
   }
   const r = simulate(model, {
     method: req.method,
-    uri: req.target,
+    uri: req.absoluteTarget ?? req.target,
     host,
     port: req.port,
     clientIp: req.clientIp,
     // a client sends the URL's port in its Host header when it is not the scheme's default
     headers:
+      !req.absoluteTarget &&
       hostFrom === 'url' &&
       req.port !== (req.scheme === 'https' ? 443 : 80) &&
       !Object.keys(req.headers).some((k) => k.toLowerCase() === 'host')

@@ -1,5 +1,5 @@
 /**
- * `why403 explain <config> <url-or-path> [--method] [--ip] [--header]… [--user | --auth] [--fs] [--format]`:
+ * `why403 explain <config> <url-or-path> [--method] [--ip] [--header]… [--user | --auth] [--proxy PORT] [--fs] [--format]`:
  * load the config, simulate the request on the nginx or Apache model, print the explanation.
  *
  * Exit codes: 0 the explanation was produced (whatever the verdict); 1 with --expect when the predicted
@@ -28,6 +28,8 @@ export interface ExplainArgs {
   user?: string;
   /** `user:password`: credentials checked against the user file (instead of assumed valid). */
   auth?: string;
+  /** `--proxy PORT`: a forward-proxy request (the URL in absolute form) to this port. */
+  proxy?: string;
   fs?: boolean;
   format?: string;
   server?: string;
@@ -61,7 +63,15 @@ export async function explainCommand(a: ExplainArgs, io: CliIO): Promise<number>
     if (!Number.isInteger(expect) || expect < 100 || expect > 999)
       return usage(io, `--expect wants an HTTP status such as 403, got "${a.expect}"`);
   }
-  const parsed = parseExplainRequest({ target: a.target, method: a.method, ip: a.ip, headers: many(a.header), user: a.user, auth: a.auth });
+  const parsed = parseExplainRequest({
+    target: a.target,
+    method: a.method,
+    ip: a.ip,
+    headers: many(a.header),
+    user: a.user,
+    auth: a.auth,
+    proxy: a.proxy,
+  });
   if (!parsed.ok) return usage(io, parsed.error);
   const parsedDefines = parseDefines(many(a.define));
   if ('error' in parsedDefines) return usage(io, parsedDefines.error);

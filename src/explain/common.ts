@@ -132,7 +132,7 @@ export function configProblems(set: ConfigSet, cwd: string): { errors: string[];
 export function baseRequest(req: ExplainRequest, host: string | undefined, hostFrom: ExplainRequest['hostFrom']): Explanation['request'] {
   return {
     method: req.method,
-    target: req.target,
+    target: req.absoluteTarget ?? req.target,
     host: host ?? null,
     hostFrom,
     port: req.port ?? null,
@@ -157,6 +157,10 @@ export function commonAssumptions(
   if (req.user) out.push(`the request carries valid credentials for user "${req.user}" (the password is not checked)`);
   if (!fs) out.push('the file system was not read (no --fs): where the answer depends on files on disk, the possibilities are listed');
   if (req.scheme === 'https') out.push('https: TLS itself is not modelled, only the port');
+  if (req.absoluteTarget)
+    out.push(
+      `sent as a forward proxy's client sends it: ${req.absoluteTarget} on the request line, to the server's port ${req.port} (--proxy), plain http`,
+    );
   return out;
 }
 

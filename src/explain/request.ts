@@ -29,6 +29,11 @@ export interface ExplainRequest {
   user?: string;
   /** The password sent with `user` (`--auth`); absent with `--user` (credentials assumed valid). */
   password?: string;
+  /** `--proxy PORT`: the request as a forward proxy's client sends it, the URL in absolute form on
+   * the request line (`GET http://example.test/ HTTP/1.1`), to the server's port `port`. Apache's
+   * mod_proxy takes it as a proxy request when the URL names another server (ProxyRequests On);
+   * otherwise a server serves the URL's path, with the URL's host as the Host. */
+  absoluteTarget?: string;
 }
 
 export interface RequestInput {
@@ -39,6 +44,9 @@ export interface RequestInput {
   user?: string;
   /** `user:password` (the password may hold colons; the first colon splits, as in Basic auth). */
   auth?: string;
+  /** The server's port the request is sent to as a forward-proxy request (`--proxy PORT`); the target
+   * must then be an absolute URL. */
+  proxy?: string | number;
 }
 
 export type ParseResult = { ok: true; request: ExplainRequest } | { ok: false; error: string };
@@ -171,6 +179,38 @@ export function parseExplainRequest(input: RequestInput): ParseResult {
   const bad = badTargetChar(target);
   if (bad) return fail(`"${raw}" contains ${bad}`);
   // A malformed %-escape is let through: the servers answer 400 to it, and the models say so.
+
+  let absoluteTarget: string | undefined;
+  if (input.proxy !== undefined) {
+    const v = String(input.proxy).trim();
+    const p = /^[0-9]+$/.test(v) ? Number(v) : NaN;
+    if (!Number.isInteger(p) || p < 1 || p > 65535)
+      return fail(`--proxy "${input.proxy}" is not a port (1-65535): the server's port the proxy request is sent to`);
+    if (!m || urlHost === undefined)
+      return fail(`--proxy needs the absolute URL a client asks the proxy for (e.g. http://example.test/), not "${raw}"`);
+    // the request line names the host; a server takes it over any Host header (RFC 9112 3.2.2)
+    const authority = `${urlHost}${port !== (scheme === 'https' ? 443 : 80) ? `:${port}` : ''}`;
+    absoluteTarget = `${scheme}://${authority}${target}`;
+    // and a Host header with the same authority, as a proxy's client (curl -x) sends it
+    if (headerHost === undefined) headers.Host = authority;
+    return {
+      ok: true,
+      request: {
+        method,
+        target,
+        host: urlHost,
+        hostFrom: 'url',
+        port: p,
+        scheme: 'http',
+        clientIp: ip,
+        clientIpDefaulted: ipDefaulted,
+        headers,
+        user,
+        ...(password !== undefined ? { password } : {}),
+        absoluteTarget,
+      },
+    };
+  }
 
   let host: string | undefined;
   let hostFrom: ExplainRequest['hostFrom'] = 'none';

@@ -72,7 +72,9 @@ export const sarif: Formatter = (results, ctx) => {
       res.codeFlows = [
         {
           // a status that holds only under assumptions about the disk says them (the JSON's `assumes`)
-          message: { text: `${req.method} ${req.url} from ${req.ip} gets ${m.status}${m.assumes ? ` if ${m.assumes.join(' and ')}` : ''}` },
+          message: {
+            text: `${req.method} ${req.url}${req.proxy !== undefined ? ` (a forward-proxy request to port ${req.proxy})` : ''} from ${req.ip} gets ${m.status}${m.assumes ? ` if ${m.assumes.join(' and ')}` : ''}`,
+          },
           threadFlows: [
             {
               locations: m.trace.map((t) => ({

@@ -39,6 +39,7 @@ function explainWith(model: Model, sample: SampleRequest & { user?: string }, cw
     ip: sample.ip,
     headers,
     ...(sample.user ? { user: sample.user } : {}),
+    ...(sample.proxy !== undefined ? { proxy: sample.proxy } : {}),
   });
   if (!r.ok) return null;
   const o = model.options;
@@ -71,9 +72,10 @@ export const sameAt = (loc: ProofLocation | null | undefined, d: Directive): boo
 export function prove(model: Model, input: SampleInput, expect: ProofExpectation, opts: ProofOptions = {}): Proof | null | false {
   const request: SampleRequest = {
     method: input.method ?? 'GET',
-    url: sampleUrl(input),
+    url: input.proxyUrl ?? sampleUrl(input),
     ip: input.ip ?? SAMPLE_CLIENT,
     headers: { ...(input.headers ?? {}) },
+    ...(input.proxyUrl ? { proxy: input.port ?? (input.scheme === 'https' ? 443 : 80) } : {}),
   };
   // brief: the proof keeps the status, cause, deciding directive and trace, which a brief explanation
   // computes exactly as a full one (the same simulation)

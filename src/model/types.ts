@@ -14,6 +14,9 @@ export interface SampleRequest {
   ip: string;
   /** Extra request headers (Host comes from the URL). */
   headers: Record<string, string>;
+  /** A forward-proxy request: `url` goes on the request line in absolute form, to this port of the
+   * server (`why403 explain --proxy PORT`). */
+  proxy?: number;
 }
 
 /** Where a proof's step or decision points. Paths are absolute. */
@@ -61,6 +64,9 @@ export interface SampleInput {
   ip?: string;
   headers?: Record<string, string>;
   scheme?: 'http' | 'https';
+  /** Ask the server as a forward proxy for this absolute URL, sent to `port` (the server's) in
+   * absolute form; `path` and `scheme` are then unused. */
+  proxyUrl?: string;
 }
 
 /** What the rule expects the proof to show; a proof that shows something else is not made. */

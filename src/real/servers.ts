@@ -819,6 +819,7 @@ function impliedHarnessModules(text: string): string[] {
   const out: string[] = [];
   if (/^\s*SSL(Engine|RequireSSL)\b/im.test(text)) out.push('ssl');
   if (/^\s*<Macro\s/im.test(text)) out.push('macro');
+  if (/^\s*(ProxyRequests|<Proxy[\s>])/im.test(text)) out.push('proxy', 'proxy_http');
   return out;
 }
 
