@@ -7,6 +7,7 @@
 import type { Directive, ParsedFile } from '../../../ast.js';
 import { SourceFile } from '../../../source.js';
 import { parseApache } from '../../parser.js';
+import { withBlock } from '../../nodes.js';
 import { expandAccessFile, macroTableOf } from '../../macro.js';
 import { expandDirective, flatten } from '../conditions.js';
 import { compileSection, kids, mergeDirConf, type DirConf, type NestedSection } from '../dirconf.js';
@@ -417,7 +418,7 @@ export function applyHtaccess(sim: Sim, parsed: ParsedFile, dir: string, conf: D
         const inner: Directive[] = [];
         const r = check(kids(d), inner);
         if (r) return r;
-        into.push({ ...d, block: inner });
+        into.push(withBlock(d, inner));
       } else into.push(d);
     }
     return null;
