@@ -11,10 +11,13 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { isAbsolute, join, relative, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { generateApacheVhostTree } from '../bench/gen-apache-vhosts.js';
 import { parseApache } from '../src/apache/parser.js';
+import { isNormalAbsolute } from '../src/files.js';
+import { insideTree } from '../src/outside.js';
+import { relativePath } from '../src/run.js';
 import type { Directive } from '../src/ast.js';
 import { SourceFile } from '../src/source.js';
 
@@ -118,5 +121,40 @@ describe('the Apache parser keeps offsets, not span objects', () => {
     expect(opts.span).toMatchObject({ start: { line: 4, column: 3 }, end: { line: 5, column: 13 } });
     expect(comment).toMatchObject({ type: 'comment', text: ' a comment', trailing: false });
     expect(comment.span).toMatchObject({ start: { line: 1, column: 1 }, end: { line: 1, column: 12 } });
+  });
+});
+
+describe('paths compared without path.resolve agree with path.relative (sixth pass)', () => {
+  const names = [
+    '/',
+    '/a',
+    '/a/b',
+    '/a/b/',
+    '/a/..b',
+    '/a/..b/c',
+    '/a/b/../c',
+    '/a//b',
+    '/a/./b',
+    '/ab',
+    '/a/b/c.conf',
+    '/x/a/b',
+    '/a/b/..',
+    '/a/.',
+  ];
+  it('isNormalAbsolute is exactly "resolve() gives it back"', () => {
+    for (const p of [...names, 'a/b', '', './a']) expect(isNormalAbsolute(p), p).toBe(p === resolve(p));
+  });
+  it('relativePath and insideTree answer as with relative() for every pair', () => {
+    const reference = (cwd: string, file: string) => {
+      const r = relative(cwd, file);
+      return r === '' ? '.' : r.startsWith('..') ? file : r;
+    };
+    for (const cwd of names)
+      for (const file of names) {
+        expect(relativePath(cwd, file), `${cwd} ${file}`).toBe(reference(cwd, file));
+        const rel = relative(cwd, file);
+        const inside = rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
+        expect(insideTree([cwd])(file), `${cwd} ${file}`).toBe(inside);
+      }
   });
 });
