@@ -7,6 +7,7 @@
  */
 import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
 import { apacheDirective } from './apache/directives.js';
+import { isNormalAbsolute } from './files.js';
 import { isKnownDirective } from './nginx/directives.js';
 
 export const WITHHELD = 'text from files outside the linted tree is not shown';
@@ -35,14 +36,22 @@ export function treeRoots(cwd: string, paths: readonly string[], stdinFilename?:
 export function insideTree(roots: readonly string[]): (file: string) => boolean {
   // asked once per trace step of every proof: each file's answer is computed once
   const known = new Map<string, boolean>();
+  // normal absolute paths (every root, and the loader's file names) compare as strings: what
+  // relative() would say, without its two resolve() calls per root
+  const plain = roots.every(isNormalAbsolute);
   return (file) => {
     if (!isAbsolute(file)) return true; // relative names (stdin) are the user's own text
     let v = known.get(file);
     if (v === undefined) {
-      v = roots.some((r) => {
-        const rel = relative(r, file);
-        return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel) && !rel.startsWith(`..${sep}`));
-      });
+      v =
+        plain && isNormalAbsolute(file)
+          ? roots.some(
+              (r) => file === r || (file.startsWith(r === '/' ? r : r + '/') && !file.startsWith('..', r === '/' ? 1 : r.length + 1)),
+            )
+          : roots.some((r) => {
+              const rel = relative(r, file);
+              return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel) && !rel.startsWith(`..${sep}`));
+            });
       known.set(file, v);
     }
     return v;

@@ -19,6 +19,7 @@
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import type { ConfigSet, Diagnostic, Directive, Node, ParsedFile, PathMapping } from '../ast.js';
 import { mapPath, noteOutside, parseCached, type LoadOptions } from '../load-options.js';
+import { isNormalAbsolute } from '../files.js';
 import { isFile, newBudget, readSource } from '../read.js';
 import { SourceFile } from '../source.js';
 import { expandInclude } from './glob.js';
@@ -121,7 +122,7 @@ const PER_DIR = new Set([
 ]);
 
 export function loadApache(path: string, opts: LoadOptions = {}): ConfigSet {
-  const entry = resolve(path);
+  const entry = isNormalAbsolute(path) ? path : resolve(path);
   const context = (opts.context as ApacheContext | undefined) ?? inferApacheContext(entry);
   const htaccessDir = context === 'htaccess' ? unmapPath(dirname(entry), opts.pathMap) : undefined;
   const known = { extraDirectives: opts.apacheDirectives, modules: opts.apacheModules };

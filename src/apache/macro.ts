@@ -348,12 +348,26 @@ export function expandUse(
     const x = stack.pop()!;
     if (x.type === 'directive' && x.key === 'macro' && x.section) substitutedBodies.set(x, bodyLines(text, x.blockSpan ?? x.span));
     expansions.set(x, use);
+    // every span is read in the expansion's text before any is moved: the parser's nodes compute
+    // them from their file and offsets (src/apache/nodes.ts), which the moves change
+    const span = move(x.span);
+    if (x.type !== 'directive') {
+      x.text = x.text; // kept as substituted (the defining file's line may differ)
+      x.source = real;
+      x.span = span;
+      continue;
+    }
+    const nameSpan = move(x.nameSpan);
+    const blockSpan = x.blockSpan ? move(x.blockSpan) : null;
+    const argSpans = x.args.map((a) => move(a.span));
     x.source = real;
-    x.span = move(x.span);
-    if (x.type !== 'directive') continue;
-    x.nameSpan = move(x.nameSpan);
-    if (x.blockSpan) x.blockSpan = move(x.blockSpan);
-    for (const a of x.args) a.span = move(a.span);
+    x.span = span;
+    x.nameSpan = nameSpan;
+    if (blockSpan) x.blockSpan = blockSpan;
+    x.args.forEach((a, i) => {
+      if ('source' in a) (a as { source: SourceFile }).source = real;
+      a.span = argSpans[i];
+    });
     if (x.block) for (const c of x.block) stack.push(c);
   }
   const where = `in macro '${name}' as used on line ${use.span.start.line} of "${use.source.path}"`;

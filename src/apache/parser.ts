@@ -23,10 +23,11 @@
  * of the closing tag and `blockSpan` from the `<` of the opening tag to that `>`.
  */
 import { MAX_NESTING } from '../walk.js';
-import type { Arg, Comment, Diagnostic, Directive, Node, ParsedFile } from '../ast.js';
+import type { Arg, Diagnostic, Directive, Node, ParsedFile } from '../ast.js';
 import { CompactSpan, type Position, type SourceFile, type Span } from '../source.js';
 import { checkAuthz } from './authz-check.js';
 import { apacheDirective, ifModuleHolds, unknownApacheMessage } from './directives.js';
+import { ApacheArg, ApacheComment, ApacheDirective, ApacheRawArg, ApacheSection, spanAt } from './nodes.js';
 
 export type ApacheContext = 'server' | 'directory' | 'htaccess';
 
@@ -134,6 +135,19 @@ class LineMap {
     return k;
   }
 
+  /** File offset of the character at index j of `s`. */
+  off(j: number): number {
+    if (this.identity) return j;
+    const k = this.seg(j);
+    return this.oStart[k] + (j - this.jStart[k]);
+  }
+
+  /** File offset just after the character at index j-1 of `s` (an exclusive end). */
+  endOff(j: number): number {
+    if (this.identity) return j;
+    return j <= 0 ? this.off(0) : this.off(j - 1) + 1;
+  }
+
   /** Position of the character at index j of `s`. */
   pos(j: number): Position {
     if (this.identity) return { offset: j, line: this.line[0], column: j - this.lineStart[0] + 1 };
@@ -161,11 +175,6 @@ class LineMap {
     }
     return CompactSpan.from(this.pos(a), b > a ? this.end(b) : this.pos(a));
   }
-}
-
-/** A span from the start of `a` to the end of `b`, without temporary Position objects. */
-function spanFromTo(a: CompactSpan, b: CompactSpan): CompactSpan {
-  return new CompactSpan(a.so, a.sl, a.sc, b.eo, b.el, b.ec);
 }
 
 // readWord's result, in module variables rather than an object (this is the hot path)
@@ -241,11 +250,10 @@ function unescape(v: string, quote: number): string {
 }
 
 interface Frame {
-  dir: Directive;
-  /** the `<` of the opening tag */
-  open: Position;
-  /** the opening line's span (for "was not closed") */
-  openSpan: Span;
+  dir: ApacheDirective;
+  /** the opening line's start and end offsets (for "was not closed") */
+  lineStart: number;
+  lineEnd: number;
   conditional: boolean;
   /** httpd may skip this section's body unread: unknown names inside are not reported */
   skips: boolean;
@@ -280,7 +288,7 @@ export function parseApache(source: SourceFile, opts: ApacheParseOptions = {}): 
         diag(
           'too-deep',
           `nesting deeper than ${MAX_NESTING} levels is not analysed: the contents of this <${sectionDisplay(outer.dir)}> section are skipped`,
-          outer.openSpan,
+          spanAt(source, outer.lineStart, outer.lineEnd),
         );
       }
       return;
@@ -360,8 +368,7 @@ export function parseApache(source: SourceFile, opts: ApacheParseOptions = {}): 
     if (a >= b) continue;
     const c0 = s.charCodeAt(a);
     if (c0 === 35) {
-      const cm: Comment = { type: 'comment', text: s.slice(a + 1, b), span: map.span(a, b), source, trailing: false };
-      append(cm);
+      append(new ApacheComment(source, map.off(a), map.endOff(b), map.identity ? null : s.slice(a + 1, b)));
       continue;
     }
 
@@ -392,7 +399,7 @@ export function parseApache(source: SourceFile, opts: ApacheParseOptions = {}): 
         diag('text-after-section', `text after ${shown} is ignored by Apache`, map.span(restStart, b), 'warning');
       }
       const key = cname.toLowerCase();
-      const closeEnd = map.end(w1);
+      const closeEnd = map.endOff(w1);
       let k = stack.length - 1;
       if (stack[k].dir.key !== key) {
         const expected = sectionDisplay(stack[k].dir);
@@ -402,7 +409,7 @@ export function parseApache(source: SourceFile, opts: ApacheParseOptions = {}): 
         if (k < 0) continue; // closes nothing we know of: ignore it
       }
       // close frames k..top; inner ones end where this tag starts
-      const tagStart = map.pos(w0);
+      const tagStart = map.off(w0);
       while (stack.length > k + 1) {
         const f = stack.pop() as Frame;
         closeFrame(f, tagStart);
@@ -414,7 +421,8 @@ export function parseApache(source: SourceFile, opts: ApacheParseOptions = {}): 
       continue;
     }
 
-    const nameSpanFull = map.span(w0, w1);
+    const nameStart = map.off(w0);
+    const nameEnd = map.endOff(w1);
     if (word.length >= 1 && word.charCodeAt(0) === 60) {
       // ---- opening tag ----------------------------------------------------------------------
       const nameGt = word.length > 1 && word.charCodeAt(word.length - 1) === 62;
@@ -433,53 +441,45 @@ export function parseApache(source: SourceFile, opts: ApacheParseOptions = {}): 
         }
       }
       while (argEnd > restStart && isSpace(s.charCodeAt(argEnd - 1))) argEnd--;
-      const args = readArgs(text, s, restStart, argEnd, map, diag);
+      const args = readArgs(text, s, restStart, argEnd, map, source, diag);
       const nameOff = wq === null ? 1 : 2;
-      const nameSpan = sname.length > 0 && !wo ? map.span(w0 + nameOff, w0 + nameOff + sname.length) : nameSpanFull;
-      const dir: Directive = {
-        type: 'directive',
-        name: sname,
+      const named = sname.length > 0 && !wo;
+      const lineStart = map.off(a);
+      const lineEnd = map.endOff(b);
+      const dir = new ApacheSection(
+        sname,
         key,
         args,
-        span: CompactSpan.from(nameSpan.start, map.end(b)),
-        nameSpan,
-        block: [],
-        blockSpan: CompactSpan.from(map.pos(a), map.end(b)),
-        section: true,
+        [],
         source,
-      };
+        named ? map.off(w0 + nameOff) : nameStart,
+        named ? map.endOff(w0 + nameOff + sname.length) : nameEnd,
+        lineEnd,
+        lineStart,
+      );
       if (sname.length === 0) {
-        diag('bad-section', `Invalid command '${word}': a section needs a name`, nameSpanFull);
+        diag('bad-section', `Invalid command '${word}': a section needs a name`, spanAt(source, nameStart, nameEnd));
       } else if (args.length === 0 && NEEDS_ARGS.has(key)) {
         diag('section-missing-args', `<${sectionName(sname)}> directive requires additional arguments`, map.span(a, b));
       }
       if (checkUnknown && skipDepth === 0 && sname.length > 0 && isUnknown('<' + key)) {
-        diag('unknown-directive', unknownApacheMessage('<' + sname, htaccess, extra), nameSpanFull);
+        diag('unknown-directive', unknownApacheMessage('<' + sname, htaccess, extra), spanAt(source, nameStart, nameEnd));
       }
       append(dir);
       const conditional = CONDITIONAL.has(key);
       const skips = skipsBody(dir, opts.modules);
       if (skips) skipDepth++;
-      stack.push({ dir, open: map.pos(a), openSpan: map.span(a, b), conditional, skips });
+      stack.push({ dir, lineStart, lineEnd, conditional, skips });
       continue;
     }
 
     // ---- simple directive --------------------------------------------------------------------
-    const args = readArgs(text, s, restStart, b, map, diag);
-    const dir: Directive = {
-      type: 'directive',
-      name: word,
-      key: lowerKey(word),
-      args,
-      // the line ends where its last argument ends: share that Position
-      span: args.length > 0 ? spanFromTo(nameSpanFull, args[args.length - 1].span as CompactSpan) : nameSpanFull,
-      nameSpan: nameSpanFull,
-      block: null,
-      blockSpan: null,
-      source,
-    };
+    const args = readArgs(text, s, restStart, b, map, source, diag);
+    // the directive ends where its last argument ends
+    const end = args.length > 0 ? (args[args.length - 1] as ApacheArg).eo : nameEnd;
+    const dir = new ApacheDirective(word, lowerKey(word), args, null, source, nameStart, nameEnd, end, -1);
     if (checkUnknown && skipDepth === 0 && isUnknown(dir.key)) {
-      diag('unknown-directive', unknownApacheMessage(word, htaccess, extra), nameSpanFull);
+      diag('unknown-directive', unknownApacheMessage(word, htaccess, extra), spanAt(source, nameStart, nameEnd));
     }
     if (args.length > 0 && args[0].quote === null && args[0].value === '=') {
       diag(
@@ -494,7 +494,7 @@ export function parseApache(source: SourceFile, opts: ApacheParseOptions = {}): 
 
   // ---- sections never closed ------------------------------------------------------------------
   if (stack.length > 0) {
-    const eof = source.positionAt(n);
+    const eof = n;
     for (let k = stack.length - 1; k >= 0; k--) {
       const f = stack[k];
       const shown = sectionDisplay(f.dir);
@@ -504,11 +504,11 @@ export function parseApache(source: SourceFile, opts: ApacheParseOptions = {}): 
         diag(
           'unclosed-section',
           `<${shown}> was not closed. httpd accepts this only while the condition holds; otherwise: Expected </${shown}> before end of configuration`,
-          f.openSpan,
+          spanAt(source, f.lineStart, f.lineEnd),
           'warning',
         );
       } else {
-        diag('unclosed-section', `<${shown}> was not closed.`, f.openSpan);
+        diag('unclosed-section', `<${shown}> was not closed.`, spanAt(source, f.lineStart, f.lineEnd));
       }
       closeFrame(f, eof);
     }
@@ -531,7 +531,8 @@ export function parseApache(source: SourceFile, opts: ApacheParseOptions = {}): 
       severity: 'error',
     });
   }
-  const out: ParsedFile = { server: 'apache', source, nodes: top, errors, context };
+  // at their length (an array grown by push has room for 17 nodes)
+  const out: ParsedFile = { server: 'apache', source, nodes: top.slice(), errors, context };
   if (opts.htaccessDir !== undefined) out.htaccessDir = opts.htaccessDir;
   return out;
 }
@@ -543,9 +544,10 @@ function skipsBody(d: Directive, modules: readonly string[] | undefined): boolea
   return !(d.key === 'ifmodule' && d.args.length === 1 && ifModuleHolds(d.args[0].value, modules));
 }
 
-function closeFrame(f: Frame, end: Position): void {
-  f.dir.span = { start: f.dir.span.start, end };
-  f.dir.blockSpan = { start: f.open, end };
+/** The section ends at offset `end` (its block too); its block is kept at its length. */
+function closeFrame(f: Frame, end: number): void {
+  f.dir.eo = end;
+  f.dir.block = (f.dir.block as Node[]).slice();
 }
 
 /** The section name as httpd prints it: its canonical spelling when it is a known one. */
@@ -558,26 +560,40 @@ function sectionName(name: string): string {
   return info ? info.name.slice(1) : name;
 }
 
+/** readArgs' arguments before they are copied at their length (the array is reused). */
+const argScratch: Arg[] = [];
+
 function readArgs(
   text: string,
   s: string,
   i: number,
   b: number,
   map: LineMap,
+  source: SourceFile,
   diag: (code: string, message: string, span: Span, severity?: 'error' | 'warning') => void,
 ): Arg[] {
-  const args: Arg[] = [];
+  if (i >= b) return [];
+  let k = 0;
   while (i < b) {
     readWord(s, i, b);
-    const span = map.span(wStart, wEnd);
+    const so = map.off(wStart);
+    const eo = wEnd > wStart ? map.endOff(wEnd) : so;
     // raw is the exact source text (a continued argument keeps its `\` and line break)
-    const raw = !map.identity ? text.slice(span.start.offset, span.end.offset) : wPlain ? wValue : s.slice(wStart, wEnd);
-    args.push({ value: wValue, raw, quote: wQuote, span });
+    const raw = !map.identity ? text.slice(so, eo) : wPlain ? wValue : s.slice(wStart, wEnd);
+    const arg = raw === wValue ? new ApacheArg(wValue, source, so, eo) : new ApacheRawArg(wValue, raw, source, so, eo);
+    argScratch[k++] = arg;
     if (wOpen) {
-      diag('unterminated-quote', `missing closing ${wQuote} quote: Apache takes the rest of the line as this argument`, span, 'warning');
+      diag(
+        'unterminated-quote',
+        `missing closing ${wQuote} quote: Apache takes the rest of the line as this argument`,
+        arg.span,
+        'warning',
+      );
     }
     i = wEnd;
     while (i < b && isSpace(s.charCodeAt(i))) i++;
   }
+  const args = argScratch.slice(0, k);
+  argScratch.fill(undefined as unknown as Arg, 0, k);
   return args;
 }

@@ -7,6 +7,7 @@
  */
 import type { ConfigSet, Directive, Node } from '../../ast.js';
 import { apacheDirective } from '../directives.js';
+import { withArgs, withBlock, withValue } from '../nodes.js';
 import { expandVars } from '../vars.js';
 import { canonicalModule, type ModuleSet } from './modules.js';
 import { compilePcre } from './regex.js';
@@ -168,7 +169,7 @@ export function flatten(set: ConfigSet, nodes: Node[], env: CondEnv, notes: Mode
       }
       const children: Directive[] = [];
       rec(n.block, children, depth + 1);
-      into.push({ ...n, block: children });
+      into.push(withBlock(n, children));
     }
   };
   rec(nodes, out, 0);
@@ -179,7 +180,10 @@ export function flatten(set: ConfigSet, nodes: Node[], env: CondEnv, notes: Mode
 export function expandDirective(d: Directive, defines: Map<string, string>, envVars: Record<string, string> = {}): Directive {
   if (!d.args.some((a) => a.value.includes('${'))) return d;
   const obj = { ...envVars, ...Object.fromEntries(defines) };
-  return { ...d, args: d.args.map((a) => (a.value.includes('${') ? { ...a, value: expandVars(a.value, obj) } : a)) };
+  return withArgs(
+    d,
+    d.args.map((a) => (a.value.includes('${') ? withValue(a, expandVars(a.value, obj)) : a)),
+  );
 }
 
 /** True when any file of the set has a LoadModule line (then Debian's default set is not assumed). */

@@ -7,6 +7,7 @@
 import type { Directive, ParsedFile } from '../../../ast.js';
 import { SourceFile } from '../../../source.js';
 import { parseApache } from '../../parser.js';
+import { withBlock } from '../../nodes.js';
 import { expandAccessFile, macroTableOf } from '../../macro.js';
 import { expandDirective, flatten } from '../conditions.js';
 import { compileSection, kids, mergeDirConf, type DirConf, type NestedSection } from '../dirconf.js';
@@ -83,6 +84,8 @@ interface WalkMemo {
  * and its GET of the same file, the rules' extra requests and the proofs' explains walk the same
  * names again. Weak on the server, so a model's walks go with it. */
 const walkMemo = new WeakMap<ServerModel, Map<string, WalkMemo>>();
+/** A remembered walk that recorded no unknown (the others keep theirs at their length: 18,000 lists at 1,000 vhosts, grown by push with room for 17). */
+const NO_UNKNOWNS: string[] = [];
 
 /** ap_directory_walk + regex directories + ap_file_walk; remembered per server and file name when
  * the walk cannot read the disk. */
@@ -107,8 +110,18 @@ export function directoryWalk(sim: Sim, filename: string, uri: string): Walked |
     sim.unknownLog = outer;
   }
   if (outer) for (const u of unknowns) outer.push(u);
-  byName.set(filename, { result, unknowns, steps: sim.tracing ? sim.trace.slice(saved) : null });
+  byName.set(filename, {
+    result,
+    unknowns: unknowns.length > 0 ? unknowns.slice() : NO_UNKNOWNS,
+    steps: sim.tracing ? sim.trace.slice(saved) : null,
+  });
   return result;
+}
+
+/** The first index at or after `i` that is not a `/` (the length when there is none). */
+function skipSlashes(s: string, i: number): number {
+  while (i < s.length && s.charCodeAt(i) === 47) i++;
+  return i;
 }
 
 function walkDirectories(sim: Sim, filename: string, uri: string): Walked | Final {
@@ -117,11 +130,13 @@ function walkDirectories(sim: Sim, filename: string, uri: string): Walked | Fina
   let conf = server.base;
   const dirs = server.directories;
   let secIdx = 0;
-  const parts = filename.split('/').filter((x) => x !== '');
+  // the components are read from the name as the walk descends (no array of them per walk)
+  const n = filename.length;
+  /** start of the next component (n: none left) */
+  let seg = skipSlashes(filename, 0);
   const trailing = filename.endsWith('/');
   let cur = '/';
   let type: FsStat['type'] | 'missing' | 'unknown' = 'dir';
-  let seg = 0;
   let finalName = filename.replace(/\/+$/, '') || '/';
   for (;;) {
     const comps = cur === '/' ? 0 : countDirs(cur);
@@ -139,10 +154,13 @@ function walkDirectories(sim: Sim, filename: string, uri: string): Walked | Fina
     const ht = htaccess(sim, cur, conf);
     if (ht && 'status' in ht) return ht;
     if (ht) conf = ht;
-    if (seg >= parts.length) break;
+    if (seg >= n) break;
     // Descend into the next component.
-    const next = cur + parts[seg];
-    const isLast = seg === parts.length - 1;
+    let segEnd = filename.indexOf('/', seg);
+    if (segEnd === -1) segEnd = n;
+    const next = cur + filename.slice(seg, segEnd);
+    const after = skipSlashes(filename, segEnd);
+    const isLast = after >= n;
     if (sim.fs) {
       const parent = sim.fs.stat(cur.replace(/(.)\/$/, '$1'));
       if (parent && !permits(parent, sim.worker, 1)) {
@@ -206,7 +224,7 @@ function walkDirectories(sim: Sim, filename: string, uri: string): Walked | Fina
       }
       if (st.type === 'other') return fin(403, 'A15', null, `AH00038: Forbidden: ${next} doesn't point to a file or directory`);
       cur = next + '/';
-      seg++;
+      seg = after;
       if (isLast) {
         type = 'dir';
         finalName = next + (trailing ? '/' : '');
@@ -221,7 +239,7 @@ function walkDirectories(sim: Sim, filename: string, uri: string): Walked | Fina
       break;
     }
     cur = next + '/';
-    seg++;
+    seg = after;
     if (isLast) {
       type = 'dir';
       finalName = next + '/';
@@ -417,7 +435,7 @@ export function applyHtaccess(sim: Sim, parsed: ParsedFile, dir: string, conf: D
         const inner: Directive[] = [];
         const r = check(kids(d), inner);
         if (r) return r;
-        into.push({ ...d, block: inner });
+        into.push(withBlock(d, inner));
       } else into.push(d);
     }
     return null;
