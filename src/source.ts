@@ -185,6 +185,15 @@ export function encodeSurrogateEscape(s: string): Uint8Array {
   return Buffer.concat(parts);
 }
 
+/** The span from offset `so` to `eo` of `source`, lines from its line table (a binary search each) and
+ * columns from those lines' starts: how both parsers' compact nodes make their spans when read. */
+export function spanAt(source: SourceFile, so: number, eo: number): CompactSpan {
+  const starts = source.lineStarts;
+  const sl = source.lineOf(so);
+  const el = eo === so ? sl : source.lineOf(eo);
+  return new CompactSpan(so, sl, so - starts[sl - 1] + 1, eo, el, eo - starts[el - 1] + 1);
+}
+
 /**
  * A Span stored as six numbers in one object: the parsers make one per directive name and argument,
  * and on a large tree three objects per span (span + two positions) made garbage collection the

@@ -14,15 +14,7 @@
  * "Sixth pass: Apache CPU".
  */
 import type { Arg, Comment, Directive, Node } from '../ast.js';
-import { CompactSpan, type SourceFile, type Span } from '../source.js';
-
-/** The span from offset `so` to `eo` of `source`, lines from its line table. */
-export function spanAt(source: SourceFile, so: number, eo: number): Span {
-  const starts = source.lineStarts;
-  const sl = source.lineOf(so);
-  const el = eo === so ? sl : source.lineOf(eo);
-  return new CompactSpan(so, sl, so - starts[sl - 1] + 1, eo, el, eo - starts[el - 1] + 1);
-}
+import { spanAt, type SourceFile, type Span } from '../source.js';
 
 /**
  * An Apache directive or section. `so` is where the name starts (a section's name, after its `<`),

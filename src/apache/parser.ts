@@ -24,10 +24,10 @@
  */
 import { MAX_NESTING } from '../walk.js';
 import type { Arg, Diagnostic, Directive, Node, ParsedFile } from '../ast.js';
-import { CompactSpan, type Position, type SourceFile, type Span } from '../source.js';
+import { CompactSpan, spanAt, type Position, type SourceFile, type Span } from '../source.js';
 import { checkAuthz } from './authz-check.js';
 import { apacheDirective, ifModuleHolds, unknownApacheMessage } from './directives.js';
-import { ApacheArg, ApacheComment, ApacheDirective, ApacheRawArg, ApacheSection, spanAt } from './nodes.js';
+import { ApacheArg, ApacheComment, ApacheDirective, ApacheRawArg, ApacheSection } from './nodes.js';
 
 export type ApacheContext = 'server' | 'directory' | 'htaccess';
 

@@ -7,7 +7,7 @@
  */
 import { MAX_NESTING } from '../walk.js';
 import type { Arg, Comment, Diagnostic, Directive, Node, ParsedFile, Position, Span } from '../ast.js';
-import { CompactSpan, type SourceFile } from '../source.js';
+import { CompactSpan, spanAt, type SourceFile } from '../source.js';
 import { NginxLexer, Tok } from './lexer.js';
 import {
   CTX,
@@ -41,13 +41,6 @@ export interface NginxParseOptions {
  * `SourceFile.lineStarts` does (LF ends a line), so this is the column the lexer tracked. */
 function columnOf(source: SourceFile, offset: number, line: number): number {
   return offset - source.lineStarts[line - 1] + 1;
-}
-
-/** The span from offset `so` to `eo` of `source`, lines from its line table. */
-function spanAt(source: SourceFile, so: number, eo: number): Span {
-  const sl = source.lineOf(so);
-  const el = source.lineOf(eo);
-  return new CompactSpan(so, sl, columnOf(source, so, sl), eo, el, columnOf(source, eo, el));
 }
 
 /**
