@@ -20,10 +20,15 @@ export default defineRule({
     disk: '`{{served}}` points at {{dir}}, but {{path}} does not exist{{note}}: {{url}} gets {{status}}, not the site. Fix: create it (`{{fix}}`) or correct the path.{{skipped}}',
   },
   check(ctx) {
+    // A DocumentRoot or Alias in a .htaccess is never read (not allowed there: Apache answers 500 below
+    // the directory, apache-htaccess-directive-not-allowed reports it), so it serves nothing.
+    const htaccess = ctx.set.root.context === 'htaccess';
+    const effective = (g: { root: { node: { source: { path: string } } } }) =>
+      !(g.root.node.source.path.endsWith('.htaccess') || (htaccess && g.root.node.source.path === ctx.set.root.source.path));
     // A missing DocumentRoot stops httpd at start (core.c set_document_root): no request is answered,
     // so there is no request to prove; an Alias to a missing directory answers 404.
     for (const g of diskGroups(ctx.model, 'root-missing')) {
-      if (g.root.node.name.toLowerCase() !== 'documentroot') continue;
+      if (g.root.node.name.toLowerCase() !== 'documentroot' || !effective(g)) continue;
       const e = g.entries[0];
       ctx.report({
         node: g.root.node,
@@ -38,7 +43,7 @@ export default defineRule({
       });
     }
     reportDisk(ctx, 'disk', {
-      filter: (g) => g.root.node.name.toLowerCase() !== 'documentroot',
+      filter: (g) => g.root.node.name.toLowerCase() !== 'documentroot' && effective(g),
       kind: 'root-missing',
       status: 404,
       causes: undefined,

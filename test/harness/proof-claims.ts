@@ -1,0 +1,115 @@
+/**
+ * A finding's proof (the JSON message's `request`, `status`, `assumes`) turned into a real request
+ * for a server the harness started, and the comparison of the claimed status with the real one
+ * (test/proofs-real.test.ts). The client address goes in `CLIENT_HEADER` (the server is started with
+ * `clientHeader`), so a proof's 192.0.2.10 can be sent from 127.0.0.1.
+ */
+import { lstatSync, statSync } from 'node:fs';
+import type { ResultMessage } from '../../src/run.js';
+import type { SampleRequest } from '../../src/model/types.js';
+import { isLoopbackV4, type RequestOptions } from './requests.js';
+import { CLIENT_HEADER, type RunningServer } from './servers.js';
+
+export interface Claim {
+  /** `file:line rule` of the finding (the file relative to the served prefix). */
+  where: string;
+  ruleId: string;
+  request: SampleRequest;
+  status: number;
+  assumes?: string[];
+}
+
+/** The findings of a lint run that claim a status for a request. */
+export function claimsOf(messages: Array<{ filePath: string; m: ResultMessage }>, prefix: string): Claim[] {
+  const out: Claim[] = [];
+  for (const { filePath, m } of messages) {
+    if (!m.request || typeof m.status !== 'number') continue;
+    const file = filePath.startsWith(prefix) ? filePath.slice(prefix.length).replace(/^\/+/, '') : filePath;
+    out.push({
+      where: `${file}:${m.line} ${m.ruleId}`,
+      ruleId: m.ruleId,
+      request: m.request,
+      status: m.status,
+      ...(m.assumes ? { assumes: m.assumes } : {}),
+    });
+  }
+  return out;
+}
+
+/** One line naming a claim: what is sent and what is claimed. */
+export function claimText(c: Claim): string {
+  const r = c.request;
+  const hdrs = Object.entries(r.headers).map(([k, v]) => ` header "${k}: ${v}"`);
+  return `${r.method} ${r.url} from ${r.ip}${hdrs.join('')} -> ${c.status}${c.assumes ? ` if ${c.assumes.join(' and ')}` : ''}`;
+}
+
+/** What one `assumes` condition says about a path, in explain's words (`<what> <path> is a file`,
+ * `… does not exist`, `… is a directory`); null when it is not such a condition. */
+export function parseAssumption(text: string): { path: string; kind: 'file' | 'none' | 'dir' } | null {
+  const m = /^(?:.*? )?(\/\S*) (is a file|does not exist|is a directory)$/.exec(text);
+  if (!m) return null;
+  return { path: m[1], kind: m[2] === 'is a file' ? 'file' : m[2] === 'is a directory' ? 'dir' : 'none' };
+}
+
+/** Whether the disk satisfies one parsed condition (symlinks followed, as a server opens them). */
+function holds(a: { path: string; kind: 'file' | 'none' | 'dir' }): boolean {
+  let kind: 'file' | 'none' | 'dir' | 'other';
+  try {
+    const st = statSync(a.path);
+    kind = st.isFile() ? 'file' : st.isDirectory() ? 'dir' : 'other';
+  } catch {
+    // a dangling symlink does not exist for open(), but lstat sees it: not 'none' then
+    kind = (() => {
+      try {
+        lstatSync(a.path);
+        return 'other' as const;
+      } catch {
+        return 'none' as const;
+      }
+    })();
+  }
+  return kind === a.kind;
+}
+
+/** The request to send for a claim to a running server, or why it cannot be sent. */
+export function toRequest(c: Claim, server: RunningServer): { send: RequestOptions } | { notSendable: string } {
+  const r = c.request;
+  const m = /^(https?):\/\/(\[[^\]]+\]|[^/:?#]+)(?::(\d+))?([/?][^#]*)?$/i.exec(r.url);
+  if (!m) return { notSendable: `URL ${r.url} is not scheme://host[:port]/path` };
+  if (m[1].toLowerCase() === 'https') return { notSendable: 'https: the harness speaks plain HTTP only' };
+  for (const a of c.assumes ?? []) {
+    const p = parseAssumption(a);
+    if (!p) return { notSendable: `assumption "${a}" is not about a path on disk` };
+    if (!holds(p)) return { notSendable: `the served tree does not satisfy "${a}"` };
+  }
+  const urlPort = m[3] ?? '80';
+  // the URL names the port the served config listens on (the harness's), or the fixture's original one
+  const ports = Object.values(server.ports);
+  const port = ports.includes(Number(urlPort)) ? Number(urlPort) : server.ports[urlPort];
+  if (port === undefined) return { notSendable: `port ${urlPort} is not one the server listens on (${ports.join(', ')})` };
+  const host = m[3] ? `${m[2]}:${m[3]}` : m[2];
+  let path = m[4] ?? '/';
+  if (path.startsWith('?')) path = `/${path}`;
+  const headers: Array<[string, string]> = Object.entries(r.headers);
+  if (headers.some(([k]) => k.toLowerCase() === CLIENT_HEADER.toLowerCase())) {
+    return { notSendable: `the request already carries ${CLIENT_HEADER}` };
+  }
+  headers.push([CLIENT_HEADER, r.ip]);
+  return {
+    send: {
+      port,
+      method: r.method,
+      path,
+      host,
+      headers,
+      from: isLoopbackV4(r.ip) ? r.ip : '127.0.0.1',
+      timeoutMs: 5000,
+    },
+  };
+}
+
+/** '' when the real status is the claimed one, else the disagreement in one line. */
+export function compareClaim(c: Claim, real: number | null, error?: string): string {
+  if (real === c.status) return '';
+  return `${c.where}: ${claimText(c)}, real ${real ?? `no answer (${error ?? 'unknown error'})`}`;
+}
