@@ -13,10 +13,9 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { lint, type LintOptions, type ResultMessage } from '../src/run.js';
-import { claimsOf, claimText, compareClaim, toRequest, type Claim } from './harness/proof-claims.js';
+import type { LintOptions } from '../src/run.js';
+import { checkRunning, compareClaim, summaryLine, toRequest, type Claim, type Outcome } from './harness/proof-claims.js';
 import { describeFixture, fixtureSkipReason, isFixtureDir, startFixture, type FixtureInfo } from './harness/run-fixture.js';
-import { isLoopbackV4, request } from './harness/requests.js';
 import { APACHE_WORKER, CLIENT_HEADER, isRoot, NGINX_WORKER, type RunningServer, stopAllServers } from './harness/servers.js';
 
 afterAll(stopAllServers);
@@ -72,73 +71,14 @@ function lintOptionsFor(info: FixtureInfo, running: RunningServer, fs: boolean):
   return { ...base, serverRoot: prefix, ...({ defines } as object), ...(isRoot ? { user: APACHE_WORKER.user } : {}) };
 }
 
-interface Outcome {
-  fixture: string;
-  server: 'nginx' | 'apache';
-  sent: number;
-  confirmed: number;
-  /** Of those sent: from an address outside 127.0.0.0/8 (in the header), under `assumes`, with credentials. */
-  foreign: number;
-  assumed: number;
-  credentials: number;
-  notSendable: string[];
-  disagreements: string[];
-}
-
 /** Start the fixture once, lint the running copy (plain and --fs), send every distinct claim. */
 async function checkFixture(f: string, info: FixtureInfo): Promise<Outcome> {
   const running = await startFixture(info, { clientHeader: CLIENT_HEADER });
-  const out: Outcome = {
-    fixture: f,
-    server: info.server,
-    sent: 0,
-    confirmed: 0,
-    foreign: 0,
-    assumed: 0,
-    credentials: 0,
-    notSendable: [],
-    disagreements: [],
-  };
   try {
-    const claims = new Map<string, Claim>();
-    for (const fs of [false, true]) {
-      const run = await lint([running.configFile], lintOptionsFor(info, running, fs));
-      if (run.crashes.length) throw new Error(`${f}: lint crashed: ${JSON.stringify(run.crashes)}`);
-      const messages = run.results.flatMap((r) => [...r.messages, ...r.suppressedMessages].map((m) => ({ filePath: r.filePath, m })));
-      // the server started, so no finding may say it cannot (this also shows the linter got the
-      // harness's defines: without them ${HARNESS_ROOT} is /srv/why403 and the DocumentRoot is missing)
-      expect(messages.filter(({ m }) => m.messageId === 'startup').map(({ m }) => m.message)).toEqual([]);
-      for (const c of claimsOf(messages as Array<{ filePath: string; m: ResultMessage }>, running.prefix)) {
-        const key = `${c.where} ${claimText(c)}`;
-        if (!claims.has(key)) claims.set(key, c);
-      }
-    }
-    for (const [key, c] of claims) {
-      const shown = `${f} ${key}`.split(running.prefix).join('<prefix>');
-      const r = toRequest(c, running);
-      if ('notSendable' in r) {
-        out.notSendable.push(`${shown}: ${r.notSendable.split(running.prefix).join('<prefix>')}`);
-        continue;
-      }
-      out.sent++;
-      if (!isLoopbackV4(c.request.ip)) out.foreign++;
-      if (c.assumes) out.assumed++;
-      if (Object.keys(c.request.headers).some((k) => k.toLowerCase() === 'authorization')) out.credentials++;
-      let real: number | null = null;
-      let error: string | undefined;
-      try {
-        real = (await request(r.send)).status;
-      } catch (e) {
-        error = (e as Error).message;
-      }
-      const bad = compareClaim(c, real, error);
-      if (bad === '') out.confirmed++;
-      else out.disagreements.push(`${shown} => real ${real ?? error}`);
-    }
+    return await checkRunning(f, info.server, running, (fs) => lintOptionsFor(info, running, fs));
   } finally {
     await running.stop();
   }
-  return out;
 }
 
 const fixtures = withRequests();
@@ -203,6 +143,9 @@ describe('every finding’s request on the real server', () => {
     it.skipIf(!!reason)(`${f} (${info.server})`, { timeout: 60_000 }, async () => {
       const o = await checkFixture(f, info);
       outcomes.push(o);
+      // the server started, so no finding may say it cannot (this also shows the linter got the
+      // harness's defines: without them ${HARNESS_ROOT} is /srv/why403 and the DocumentRoot is missing)
+      expect(o.startup).toEqual([]);
       const unknown = o.disagreements.filter((d) => !Object.keys(KNOWN).some((k) => d.startsWith(k)));
       expect(unknown).toEqual([]);
     });
@@ -211,15 +154,12 @@ describe('every finding’s request on the real server', () => {
   it('summary: claims sent, confirmed, not sendable; every known disagreement still happens', () => {
     const ran = outcomes.length;
     for (const server of ['nginx', 'apache'] as const) {
-      const mine = outcomes.filter((o) => o.server === server);
-      const sum = (k: 'sent' | 'confirmed' | 'foreign' | 'assumed' | 'credentials') => mine.reduce((n, o) => n + o[k], 0);
-      const ns = mine.flatMap((o) => o.notSendable);
-      const dis = mine.flatMap((o) => o.disagreements);
       console.log(
-        `[proofs-real] ${server}: ${mine.length} fixtures, ${sum('sent')} claims sent (${sum('foreign')} from outside ` +
-          `127.0.0.0/8 via ${CLIENT_HEADER}, ${sum('assumed')} under assumes, ${sum('credentials')} with credentials), ${sum('confirmed')} confirmed, ` +
-          `${dis.length} known disagreements, ${ns.length} not sendable` +
-          [...ns, ...dis.map((d) => `DISAGREES ${d}`)].map((x) => `\n  ${x}`).join(''),
+        `[proofs-real] ${summaryLine(
+          server,
+          outcomes.filter((o) => o.server === server),
+          'fixtures',
+        )}`,
       );
     }
     if (ran < fixtures.length) return; // a skipped fixture cannot show its known disagreement

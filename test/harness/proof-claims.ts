@@ -5,9 +5,9 @@
  * `clientHeader`), so a proof's 192.0.2.10 can be sent from 127.0.0.1.
  */
 import { lstatSync, statSync } from 'node:fs';
-import type { ResultMessage } from '../../src/run.js';
+import { lint, type LintOptions, type ResultMessage } from '../../src/run.js';
 import type { SampleRequest } from '../../src/model/types.js';
-import { isLoopbackV4, type RequestOptions } from './requests.js';
+import { isLoopbackV4, request, type RequestOptions } from './requests.js';
 import { CLIENT_HEADER, type RunningServer } from './servers.js';
 
 export interface Claim {
@@ -112,4 +112,93 @@ export function toRequest(c: Claim, server: RunningServer): { send: RequestOptio
 export function compareClaim(c: Claim, real: number | null, error?: string): string {
   if (real === c.status) return '';
   return `${c.where}: ${claimText(c)}, real ${real ?? `no answer (${error ?? 'unknown error'})`}`;
+}
+
+/** What sending one running config's claims gave. */
+export interface Outcome {
+  /** The fixture or corpus file. */
+  label: string;
+  server: 'nginx' | 'apache';
+  sent: number;
+  confirmed: number;
+  /** Of those sent: from an address outside 127.0.0.0/8 (in the header), under `assumes`, with credentials. */
+  foreign: number;
+  assumed: number;
+  credentials: number;
+  notSendable: string[];
+  /** `<label> <where> <claim> => real <status>`, the prefix shown as `<prefix>`. */
+  disagreements: string[];
+  /** Messages saying the server cannot start (messageId `startup`): it did start, so each is wrong. */
+  startup: string[];
+}
+
+/**
+ * Lint a running server's copy with `optionsFor(false)` and `optionsFor(true)` (no --fs, --fs), and
+ * send every distinct claim (also those of suppressed messages) to it. Does not stop the server.
+ */
+export async function checkRunning(
+  label: string,
+  kind: 'nginx' | 'apache',
+  running: RunningServer,
+  optionsFor: (fs: boolean) => LintOptions,
+): Promise<Outcome> {
+  const out: Outcome = {
+    label,
+    server: kind,
+    sent: 0,
+    confirmed: 0,
+    foreign: 0,
+    assumed: 0,
+    credentials: 0,
+    notSendable: [],
+    disagreements: [],
+    startup: [],
+  };
+  const hide = (t: string) => t.split(running.prefix).join('<prefix>');
+  const claims = new Map<string, Claim>();
+  for (const fs of [false, true]) {
+    const run = await lint([running.configFile], optionsFor(fs));
+    if (run.crashes.length) throw new Error(`${label}: lint crashed: ${JSON.stringify(run.crashes)}`);
+    const messages = run.results.flatMap((r) => [...r.messages, ...r.suppressedMessages].map((m) => ({ filePath: r.filePath, m })));
+    for (const { m } of messages) if (m.messageId === 'startup') out.startup.push(hide(`${m.ruleId}: ${m.message}`));
+    for (const c of claimsOf(messages, running.prefix)) {
+      const key = `${c.where} ${claimText(c)}`;
+      if (!claims.has(key)) claims.set(key, c);
+    }
+  }
+  for (const [key, c] of claims) {
+    const shown = hide(`${label} ${key}`);
+    const r = toRequest(c, running);
+    if ('notSendable' in r) {
+      out.notSendable.push(`${shown}: ${hide(r.notSendable)}`);
+      continue;
+    }
+    out.sent++;
+    if (!isLoopbackV4(c.request.ip)) out.foreign++;
+    if (c.assumes) out.assumed++;
+    if (Object.keys(c.request.headers).some((k) => k.toLowerCase() === 'authorization')) out.credentials++;
+    let real: number | null = null;
+    let error: string | undefined;
+    try {
+      real = (await request(r.send)).status;
+    } catch (e) {
+      error = (e as Error).message;
+    }
+    if (compareClaim(c, real, error) === '') out.confirmed++;
+    else out.disagreements.push(`${shown} => real ${real ?? error}`);
+  }
+  return out;
+}
+
+/** One summary line (and one line per claim not sent or disagreeing) for the outcomes of one server. */
+export function summaryLine(server: string, outcomes: Outcome[], what: string): string {
+  const sum = (k: 'sent' | 'confirmed' | 'foreign' | 'assumed' | 'credentials') => outcomes.reduce((n, o) => n + o[k], 0);
+  const ns = outcomes.flatMap((o) => o.notSendable);
+  const dis = outcomes.flatMap((o) => o.disagreements);
+  return (
+    `${server}: ${outcomes.length} ${what}, ${sum('sent')} claims sent (${sum('foreign')} from outside 127.0.0.0/8 via ` +
+    `${CLIENT_HEADER}, ${sum('assumed')} under assumes, ${sum('credentials')} with credentials), ${sum('confirmed')} confirmed, ` +
+    `${dis.length} disagree, ${ns.length} not sendable` +
+    [...ns, ...dis.map((d) => `DISAGREES ${d}`)].map((x) => `\n  ${x}`).join('')
+  );
 }
