@@ -1,6 +1,6 @@
 /**
  * Every finding's proof sent to the real server. For every rule fixture with `# request:` lines (the
- * set test/rules-real.test.ts runs), the fixture is started once in real nginx or Apache with the
+ * set test/rules-real.test.ts runs) and every explain fixture (test/explain-real.test.ts's), the fixture is started once in real nginx or Apache with the
  * client address taken from `X-Why403-Client` (test/harness/servers.ts `clientHeader`); the running
  * copy (the config the server was started with, the served tree) is linted as the product lints it,
  * with and without `--fs`; every message that claims a status for a request (`request` + `status`
@@ -81,7 +81,22 @@ async function checkFixture(f: string, info: FixtureInfo): Promise<Outcome> {
   }
 }
 
-const fixtures = withRequests();
+/** The explain fixtures (fixtures/explain/<server>/<case>, what test/explain-real.test.ts runs): richer
+ * configs whose findings are checked the same way. */
+function explainFixtures(): string[] {
+  const out: string[] = [];
+  for (const server of ['nginx', 'apache']) {
+    const dir = join(root, 'fixtures/explain', server);
+    if (!existsSync(dir)) continue;
+    for (const name of readdirSync(dir).sort()) {
+      const p = join(dir, name);
+      if (statSync(p).isDirectory() && isFixtureDir(p)) out.push(relative(root, p));
+    }
+  }
+  return out;
+}
+
+const fixtures = [...withRequests(), ...explainFixtures()];
 
 describe('every finding’s request on the real server', () => {
   const outcomes: Outcome[] = [];
