@@ -1,7 +1,8 @@
 /**
  * Every finding's proof sent to the real server. For every rule fixture with `# request:` lines (the
- * set test/rules-real.test.ts runs) and every explain fixture (test/explain-real.test.ts's), the fixture is started once in real nginx or Apache with the
- * client address taken from `X-Why403-Client` (test/harness/servers.ts `clientHeader`); the running
+ * set test/rules-real.test.ts runs) and every explain fixture (test/explain-real.test.ts's), the
+ * fixture is started once in real nginx or Apache with the client address taken from
+ * `X-Why403-Client` (test/harness/servers.ts `clientHeader`); the running
  * copy (the config the server was started with, the served tree) is linted as the product lints it,
  * with and without `--fs`; every message that claims a status for a request (`request` + `status`
  * in the JSON) is sent — method, Host and path from the URL, its headers, its client address in the
