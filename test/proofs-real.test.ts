@@ -17,7 +17,15 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { LintOptions } from '../src/run.js';
 import { checkRunning, compareClaim, summaryLine, toRequest, type Claim, type Outcome } from './harness/proof-claims.js';
 import { describeFixture, fixtureSkipReason, isFixtureDir, startFixture, type FixtureInfo } from './harness/run-fixture.js';
-import { APACHE_WORKER, CLIENT_HEADER, isRoot, NGINX_WORKER, type RunningServer, stopAllServers } from './harness/servers.js';
+import {
+  APACHE_WORKER,
+  CLIENT_HEADER,
+  isRoot,
+  NGINX_WORKER,
+  runningServerCount,
+  type RunningServer,
+  stopAllServers,
+} from './harness/servers.js';
 
 afterAll(stopAllServers);
 
@@ -169,6 +177,7 @@ describe('every finding’s request on the real server', () => {
 
   it('summary: claims sent, confirmed, not sendable; every known disagreement still happens', () => {
     const ran = outcomes.length;
+    expect(runningServerCount()).toBe(0);
     for (const server of ['nginx', 'apache'] as const) {
       console.log(
         `[proofs-real] ${summaryLine(
