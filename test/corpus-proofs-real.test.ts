@@ -34,9 +34,31 @@ import {
 const ENV_LIMIT = Number(process.env.WHY403_CORPUS_PROOFS_LIMIT) || 0;
 const LIMIT = { nginx: ENV_LIMIT || 40, apache: ENV_LIMIT || 10 } as const;
 
+const CERTBOT = 'apache/certbot-certbot/certbot/src/certbot/_internal/tests/plugins/apache/apache-conf-files/passing';
+/** Files run besides the first ones: each shows a known disagreement. */
+const ALWAYS: Record<'nginx' | 'apache', string[]> = {
+  nginx: [],
+  apache: [`${CERTBOT}/semacode-1598.conf`, `${CERTBOT}/anarcat-1531.conf`],
+};
+
+/** The main server is unreachable: every request on the port it listens on goes to a name-based
+ * <VirtualHost *:80> (moved to *:<harness port>) whose RewriteRule redirects everything (302). The
+ * sample of a main-server finding names http://localhost/ (port 80 whatever Listen says) and the
+ * model answers it from the main server (403, no index under Debian's /icons/ Alias). Reproduced
+ * without the corpus: `Listen 8080`, `<VirtualHost *:8080>` redirecting, a main-server DocumentRoot
+ * without an index: apache-fs-no-index claims GET http://localhost/ -> 403, real 302 on 8080. A defect
+ * of the Apache samples / model (a server no Listen address reaches still gets proofs), not fixed
+ * here (src/model, src/apache). */
+const UNREACHABLE_MAIN = 'main server unreachable: every Listen port belongs to a *:port vhost (the sample names port 80)';
+
 /** Claims the real server answers otherwise, keyed by the start of the disagreement line, with the
  * defect each shows. */
-const KNOWN: Record<string, string> = {};
+const KNOWN: Record<string, string> = {
+  [`${CERTBOT}/semacode-1598.conf _harness/httpd.conf:62 apache-fs-no-index GET http://localhost/icons/ from 192.0.2.10 -> 403 => real 302`]:
+    UNREACHABLE_MAIN,
+  [`${CERTBOT}/anarcat-1531.conf _harness/httpd.conf:62 apache-fs-no-index GET http://localhost/icons/ from 192.0.2.10 -> 403 => real 302`]:
+    UNREACHABLE_MAIN,
+};
 
 const present = corpusOrSkip('corpus proofs-vs-real tests');
 afterAll(stopAllServers);
@@ -88,11 +110,14 @@ for (const server of ['nginx', 'apache'] as const) {
   if (skip) console.log(`corpus proofs-vs-real ${server} skipped: ${skip}`);
   describe.skipIf(!present || !!skip)(`findings' proofs vs real ${server} on the corpus`, () => {
     it(
-      `every claim of the first ${LIMIT[server]} files is what the real server answers`,
+      `every claim of the first ${LIMIT[server]} files (and ${ALWAYS[server].length} more) is what the real server answers, but the known cases`,
       { timeout: ENV_LIMIT ? 3_600_000 : 150_000 },
       async () => {
-        const rows = selectRows(DEFAULT_CORPUS, { servers: [server], limit: LIMIT[server] });
-        if (!ENV_LIMIT) expect(rows.length).toBe(LIMIT[server]);
+        const first = selectRows(DEFAULT_CORPUS, { servers: [server], limit: LIMIT[server] });
+        if (!ENV_LIMIT) expect(first.length).toBe(LIMIT[server]);
+        const extra = ALWAYS[server].length ? selectRows(DEFAULT_CORPUS, { servers: [server], only: ALWAYS[server] }) : [];
+        expect(extra.map((r) => r.path).sort()).toEqual([...ALWAYS[server]].sort());
+        const rows = [...first, ...extra.filter((r) => !first.some((x) => x.path === r.path))];
         const outcomes: Outcome[] = [];
         const notRun: string[] = [];
         for (const r of rows) {
@@ -102,10 +127,14 @@ for (const server of ['nginx', 'apache'] as const) {
         }
         expect(runningServerCount()).toBe(0);
         console.log(`[corpus-proofs-real] ${summaryLine(server, outcomes, 'files')}` + notRun.map((x) => `\n  not run: ${x}`).join(''));
-        expect(outcomes.length).toBeGreaterThan(LIMIT[server] / 2);
+        expect(outcomes.length).toBeGreaterThan(rows.length / 2);
         expect(outcomes.flatMap((o) => o.startup)).toEqual([]);
         const found = outcomes.flatMap((o) => o.disagreements);
         expect(found.filter((d) => !Object.keys(KNOWN).some((k) => d.startsWith(k)))).toEqual([]);
+        // each known disagreement of a file that ran still happens (else it is fixed: remove it)
+        const ran = new Set(outcomes.map((o) => o.label));
+        const stale = Object.keys(KNOWN).filter((k) => ran.has(k.split(' ')[0]) && !found.some((d) => d.startsWith(k)));
+        expect(stale).toEqual([]);
       },
     );
   });

@@ -129,7 +129,7 @@ describe('every finding’s request on the real server', () => {
     const c: Claim = {
       where: 'x',
       ruleId: 'r',
-      request: { method: 'POST', url: 'http://shop.test:8080/a/..%2fb?q=1', ip: '2001:db8::7', headers: { 'X-Token': 'a' } },
+      request: { method: 'POST', url: 'http://shop.test:40081/a/..%2fb?q=1', ip: '2001:db8::7', headers: { 'X-Token': 'a' } },
       status: 403,
     };
     expect(toRequest(c, server)).toEqual({
@@ -137,7 +137,7 @@ describe('every finding’s request on the real server', () => {
         port: 40081,
         method: 'POST',
         path: '/a/..%2fb?q=1',
-        host: 'shop.test:8080',
+        host: 'shop.test:40081',
         headers: [
           ['X-Token', 'a'],
           [CLIENT_HEADER, '2001:db8::7'],
@@ -151,13 +151,14 @@ describe('every finding’s request on the real server', () => {
     expect(at('http://localhost:40080/', {}, '127.0.0.7')).toMatchObject({
       send: { port: 40080, host: 'localhost:40080', from: '127.0.0.7' },
     });
-    expect(at('http://localhost/')).toMatchObject({ send: { port: 40080, path: '/' } });
+    expect(at('http://localhost/')).toMatchObject({ send: { port: 40080, host: 'localhost' } });
+    expect(at('http://localhost:40080')).toMatchObject({ send: { port: 40080, path: '/' } });
     expect(at('https://localhost/')).toEqual({ notSendable: 'https: the harness speaks plain HTTP only' });
     expect(at('http://localhost:9/')).toMatchObject({ notSendable: expect.stringMatching(/^port 9 /) });
-    expect(at('http://localhost/', { assumes: [`file ${root}/package.json is a file`] })).toHaveProperty('send');
-    expect(at('http://localhost/', { assumes: [`file ${root}/package.json does not exist`] })).toHaveProperty('notSendable');
-    expect(at('http://localhost/', { assumes: [`directory ${root}/fixtures is a directory`] })).toHaveProperty('send');
-    expect(at('http://localhost/', { assumes: ['$backend answers 200'] })).toHaveProperty('notSendable');
+    expect(at('http://localhost:40080/', { assumes: [`file ${root}/package.json is a file`] })).toHaveProperty('send');
+    expect(at('http://localhost:40080/', { assumes: [`file ${root}/package.json does not exist`] })).toHaveProperty('notSendable');
+    expect(at('http://localhost:40080/', { assumes: [`directory ${root}/fixtures is a directory`] })).toHaveProperty('send');
+    expect(at('http://localhost:40080/', { assumes: ['$backend answers 200'] })).toHaveProperty('notSendable');
   });
 
   for (const f of fixtures) {

@@ -82,11 +82,13 @@ export function toRequest(c: Claim, server: RunningServer): { send: RequestOptio
     if (!p) return { notSendable: `assumption "${a}" is not about a path on disk` };
     if (!holds(p)) return { notSendable: `the served tree does not satisfy "${a}"` };
   }
+  // the copy linted is the running one, whose listen lines name the harness's ports; a URL on another
+  // port names the config's own port (Apache's samples say http://localhost/ whatever it Listens on):
+  // the harness's port for it, if the config had one
   const urlPort = m[3] ?? '80';
-  // the URL names the port the served config listens on (the harness's), or the fixture's original one
   const ports = Object.values(server.ports);
   const port = ports.includes(Number(urlPort)) ? Number(urlPort) : server.ports[urlPort];
-  if (port === undefined) return { notSendable: `port ${urlPort} is not one the server listens on (${ports.join(', ')})` };
+  if (port === undefined) return { notSendable: `port ${urlPort} is not one the served config listens on (${ports.join(', ')})` };
   const host = m[3] ? `${m[2]}:${m[3]}` : m[2];
   let path = m[4] ?? '/';
   if (path.startsWith('?')) path = `/${path}`;
