@@ -188,7 +188,7 @@ function apacheExtraModules(): string {
     .join('\n');
 }
 
-function writeFixture(corpus: string, r: Row, plan: Exclude<Plan, { skip: string }>): { dir: string; main: string } {
+export function writeFixture(corpus: string, r: Row, plan: Exclude<Plan, { skip: string }>): { dir: string; main: string } {
   const dir = mkdtempSync(join(tmpdir(), 'why403-agree-'));
   const src = join(corpus, r.path);
   if (plan.kind === 'nginx') {
@@ -220,7 +220,7 @@ function writeFixture(corpus: string, r: Row, plan: Exclude<Plan, { skip: string
 // ---------------------------------------------------------------------------------------------
 // Loading the config as the harness runs it
 
-function directives(set: ConfigSet): Directive[] {
+export function directives(set: ConfigSet): Directive[] {
   const out: Directive[] = [];
   walk(set, (n) => {
     if (n.type === 'directive') out.push(n);
@@ -236,7 +236,7 @@ const inside = (root: string, p: string) => {
 /** Why the config cannot be started here, from its own files: a listening directive (nginx `listen`
  * or a `server` block, Apache `Listen`) in a file outside the fixture, which the harness cannot move
  * to a loopback port. */
-function outsideListen(set: ConfigSet, root: string): string | null {
+export function outsideListen(set: ConfigSet, root: string): string | null {
   for (const d of directives(set)) {
     if (inside(root, d.source.path)) continue;
     const k = d.name.toLowerCase();

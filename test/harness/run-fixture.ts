@@ -68,6 +68,8 @@ export interface RunFixtureOptions {
   context?: NginxContext;
   /** Per-request bound (default 5000 ms). */
   timeoutMs?: number;
+  /** Start the server with `clientHeader` (servers.ts `CLIENT_HEADER`). */
+  clientHeader?: string;
 }
 
 const HARNESS_WORDS = new Set([
@@ -249,11 +251,13 @@ export function fixtureSkipReason(info: FixtureInfo): string | null {
 }
 
 /** Start the server for a described fixture (layout, base/context, modes, mkdirs, single-file
- * .htaccess) without sending anything: for tests that send their own requests. Stop it yourself. */
-export function startFixture(info: FixtureInfo): Promise<RunningServer> {
+ * .htaccess) without sending anything: for tests that send their own requests. Stop it yourself.
+ * `clientHeader`: the server takes the client address from that header (servers.ts `CLIENT_HEADER`). */
+export function startFixture(info: FixtureInfo, extra: { clientHeader?: string } = {}): Promise<RunningServer> {
   if (info.errors.length) return Promise.reject(new Error(`fixture ${info.root}:\n  ${info.errors.join('\n  ')}`));
   if (info.needsRoot && !isRoot) return Promise.reject(new Error(`fixture ${info.root}: ${rootSkipReason()}`));
   const common = {
+    ...(extra.clientHeader ? { clientHeader: extra.clientHeader } : {}),
     fixture: info.root,
     exclude: info.exclude,
     main: info.main ?? undefined,
@@ -272,7 +276,7 @@ export function startFixture(info: FixtureInfo): Promise<RunningServer> {
 export async function runFixture(path: string, opts: RunFixtureOptions = {}): Promise<FixtureResult[]> {
   const info = describeFixture(path, opts);
   if (info.errors.length) throw new Error(`fixture ${path}:\n  ${info.errors.join('\n  ')}`);
-  const server = await startFixture(info);
+  const server = await startFixture(info, { clientHeader: opts.clientHeader });
   const results: FixtureResult[] = [];
   try {
     for (const r of info.requests) {
