@@ -304,7 +304,7 @@ function apacheView(set: ConfigSet, options: ModelOptions): ApacheView {
     disk: () => (disk ??= fs && scanDisk ? scanDisk(view, fs) : undefined) ?? null,
     servedRoots: () => (roots ??= built === null && !mayServe(set) ? [] : servedRoots(model())),
     requestTo: (server, uri, method) => {
-      const port = portOf(server);
+      const port = portOf(server, model());
       const tls = server.sslEngine?.value === 'on';
       return {
         host: hostFor(server),

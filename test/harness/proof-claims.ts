@@ -85,13 +85,15 @@ export function toRequest(c: Claim, server: RunningServer): { send: RequestOptio
   // the copy linted is the running one, whose listen lines name the harness's ports; a URL on another
   // port names the config's own port (Apache's samples say http://localhost/ whatever it Listens on):
   // the harness's port for it, if the config had one
-  const urlPort = m[3] ?? '80';
+  // a forward-proxy request (`proxy`: the server's port it goes to) has the URL on its request line
+  const urlPort = r.proxy !== undefined ? String(r.proxy) : (m[3] ?? '80');
   const ports = Object.values(server.ports);
   const port = ports.includes(Number(urlPort)) ? Number(urlPort) : server.ports[urlPort];
   if (port === undefined) return { notSendable: `port ${urlPort} is not one the served config listens on (${ports.join(', ')})` };
   const host = m[3] ? `${m[2]}:${m[3]}` : m[2];
   let path = m[4] ?? '/';
   if (path.startsWith('?')) path = `/${path}`;
+  if (r.proxy !== undefined) path = r.url;
   const headers: Array<[string, string]> = Object.entries(r.headers);
   if (headers.some(([k]) => k.toLowerCase() === CLIENT_HEADER.toLowerCase())) {
     return { notSendable: `the request already carries ${CLIENT_HEADER}` };

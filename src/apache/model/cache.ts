@@ -5,7 +5,7 @@
  */
 import type { ConfigSet, Directive } from '../../ast.js';
 import { walkDirectives } from '../../walk.js';
-import type { ApacheModel, ServerModel, Section } from './sections.js';
+import { mainServerPort, type ApacheModel, type ServerModel, type Section } from './sections.js';
 import { simulate, type SimResult } from './simulate.js';
 
 /** Directives whose use outside `<IfModule>` proves their module is loaded (httpd refuses to start
@@ -128,7 +128,7 @@ export function directoryProbes(model: ApacheModel): Probe[] {
   for (const root of servedRoots(model)) {
     const seen = new Set<string>();
     const host = hostFor(root.server);
-    const port = portOf(root.server);
+    const port = portOf(root.server, model);
     const targets: { section: Section | null; url: string }[] = [{ section: null, url: root.url }];
     for (const s of root.server.directories) {
       if (s.wildcard || s.path === '/') continue;
@@ -153,18 +153,28 @@ export function directoryProbes(model: ApacheModel): Probe[] {
   return out;
 }
 
-export function portOf(server: ServerModel): number | undefined {
+/** The port a request for `server` goes to: its `<VirtualHost>`'s, or for the main server a `Listen`
+ * port no virtual host answers on (`model` given); undefined (port 80) otherwise. */
+export function portOf(server: ServerModel, model?: ApacheModel): number | undefined {
   for (const a of server.addresses) {
     const m = /:(\d+)$/.exec(a);
     if (m) return Number(m[1]);
   }
-  return undefined;
+  return model && server === model.main ? (mainServerPort(model) ?? undefined) : undefined;
 }
 
 /** Simulate one more request on the server of a served root (same neutral client, no filesystem, no
  * trace). */
 export function probeUrl(model: ApacheModel, server: ServerModel, uri: string, method = 'GET'): SimResult {
-  return simulate(model, { method, uri, host: hostFor(server), port: portOf(server), clientIp: NEUTRAL_CLIENT, fs: null, trace: false });
+  return simulate(model, {
+    method,
+    uri,
+    host: hostFor(server),
+    port: portOf(server, model),
+    clientIp: NEUTRAL_CLIENT,
+    fs: null,
+    trace: false,
+  });
 }
 
 const words = (d: Directive) => d.args.map((a) => a.value.toLowerCase()).join(' ');

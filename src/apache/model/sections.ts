@@ -129,6 +129,8 @@ export interface ApacheModel {
   owners: WeakMap<Directive, DirectiveOwner>;
   /** True when some directive sets environment variables (Require env / Allow from env= then depend on the request). */
   setsEnv: boolean;
+  /** The ports of the top-level `Listen` lines, in order (`Listen [addr:]port [protocol]`). */
+  listenPorts: number[];
 }
 
 const KNOWN_PROVIDERS: Record<string, string> = {
@@ -419,6 +421,12 @@ function buildModel(set: ConfigSet, settings: ModelSettings): ApacheModel {
   };
 
   const main = buildServer(top, 0, null, null);
+  const listenPorts: number[] = [];
+  for (const d of top) {
+    if (d.block || d.key !== 'listen') continue;
+    const m = /(?:^|:)(\d+)$/.exec(d.args[0]?.value ?? '');
+    if (m && !listenPorts.includes(Number(m[1]))) listenPorts.push(Number(m[1]));
+  }
   const vhosts: ServerModel[] = [];
   for (const d of top) {
     if (d.block && sectionKey(d) === 'virtualhost') vhosts.push(buildServer(kids(d), vhosts.length + 1, d, main));
@@ -440,6 +448,7 @@ function buildModel(set: ConfigSet, settings: ModelSettings): ApacheModel {
     top,
     owners,
     setsEnv,
+    listenPorts,
   };
 }
 
@@ -471,6 +480,13 @@ function addrScore(addr: string, port: number | undefined, localIp: string): 0 |
 }
 
 /** Built once per model and (port, local address): one pass over the vhosts instead of one per request. */
+/** A `Listen` port on which no virtual host answers, so the main server does (null when there is none:
+ * every request then reaches a virtual host). */
+export function mainServerPort(model: ApacheModel): number | null {
+  for (const p of model.listenPorts) if (!vhostIndex(model, p, '127.0.0.1')) return p;
+  return null;
+}
+
 function vhostIndex(model: ApacheModel, port: number | undefined, localIp: string): VhostIndex | null {
   let byKey = vhostIndexes.get(model);
   if (!byKey) vhostIndexes.set(model, (byKey = new Map()));
