@@ -16,7 +16,14 @@ import { join, relative, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { LintOptions } from '../src/run.js';
 import { checkRunning, compareClaim, summaryLine, toRequest, type Claim, type Outcome } from './harness/proof-claims.js';
-import { describeFixture, fixtureSkipReason, isFixtureDir, startFixture, type FixtureInfo } from './harness/run-fixture.js';
+import {
+  describeFixture,
+  fixtureSkipReason,
+  isFixtureDir,
+  ruleFixturesWithRequests,
+  startFixture,
+  type FixtureInfo,
+} from './harness/run-fixture.js';
 import {
   APACHE_WORKER,
   CLIENT_HEADER,
@@ -30,42 +37,12 @@ import {
 afterAll(stopAllServers);
 
 const root = resolve(import.meta.dirname, '..');
-const RULES = join(root, 'fixtures/rules');
-const REQUEST = /^\s*#\s*request\s*:/m;
 
 /**
  * Claims the real server answers otherwise, keyed by `<fixture> <where> <claim>` (claimText). Each
  * one is a defect in a rule or the simulator, reported; the test fails when one is no longer seen.
  */
 const KNOWN: Record<string, string> = {};
-
-function textsOf(p: string): string[] {
-  if (!statSync(p).isDirectory()) return [readFileSync(p, 'utf8')];
-  const out: string[] = [];
-  for (const e of readdirSync(p, { withFileTypes: true })) {
-    const q = join(p, e.name);
-    if (e.isDirectory()) out.push(...textsOf(q));
-    else if (e.name.endsWith('.conf') || e.name.endsWith('.htaccess')) out.push(readFileSync(q, 'utf8'));
-  }
-  return out;
-}
-
-/** Case files and case directories of every rule that carry `# request:` lines (as rules-real). */
-function withRequests(): string[] {
-  if (!existsSync(RULES)) return [];
-  const out: string[] = [];
-  for (const id of readdirSync(RULES).sort()) {
-    const dir = join(RULES, id);
-    if (!statSync(dir).isDirectory()) continue;
-    for (const name of readdirSync(dir).sort()) {
-      const p = join(dir, name);
-      const isDir = statSync(p).isDirectory();
-      if (isDir ? !isFixtureDir(p) : !(name.endsWith('.conf') || name.endsWith('.htaccess'))) continue;
-      if (textsOf(p).some((t) => REQUEST.test(t))) out.push(relative(root, p));
-    }
-  }
-  return out;
-}
 
 /** Lint options that describe the running copy as the server was started (prefix, defines, worker). */
 function lintOptionsFor(info: FixtureInfo, running: RunningServer, fs: boolean): LintOptions {
@@ -105,7 +82,7 @@ function explainFixtures(): string[] {
   return out;
 }
 
-const fixtures = [...withRequests(), ...explainFixtures()];
+const fixtures = [...ruleFixturesWithRequests(root), ...explainFixtures()];
 
 describe('every finding’s request on the real server', () => {
   const outcomes: Outcome[] = [];

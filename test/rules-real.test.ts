@@ -5,48 +5,24 @@
  * the proof that what a rule reports is what the server does (a bad case shows the 403/500, a good
  * case shows it does not happen). Fixtures of both servers; a missing binary skips with the reason.
  */
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { describeFixture, fixtureSkipReason, isFixtureDir, mismatches, runFixture } from './harness/run-fixture.js';
+import {
+  describeFixture,
+  fixtureSkipReason,
+  fixtureTexts,
+  mismatches,
+  ruleFixturesWithRequests,
+  runFixture,
+} from './harness/run-fixture.js';
 import { stopAllServers } from './harness/servers.js';
 import { rules } from '../rules/index.js';
 
 afterEach(stopAllServers);
 
 const root = resolve(import.meta.dirname, '..');
-const RULES = join(root, 'fixtures/rules');
-const REQUEST = /^\s*#\s*request\s*:/m;
 
-function textsOf(p: string): string[] {
-  if (!statSync(p).isDirectory()) return [readFileSync(p, 'utf8')];
-  const out: string[] = [];
-  for (const e of readdirSync(p, { withFileTypes: true })) {
-    const q = join(p, e.name);
-    if (e.isDirectory()) out.push(...textsOf(q));
-    else if (e.name.endsWith('.conf') || e.name.endsWith('.htaccess')) out.push(readFileSync(q, 'utf8'));
-  }
-  return out;
-}
-
-/** Case files and case directories of every rule that carry `# request:` lines. */
-function withRequests(): string[] {
-  if (!existsSync(RULES)) return [];
-  const out: string[] = [];
-  for (const id of readdirSync(RULES).sort()) {
-    const dir = join(RULES, id);
-    if (!statSync(dir).isDirectory()) continue;
-    for (const name of readdirSync(dir).sort()) {
-      const p = join(dir, name);
-      const isDir = statSync(p).isDirectory();
-      if (isDir ? !isFixtureDir(p) : !(name.endsWith('.conf') || name.endsWith('.htaccess'))) continue;
-      if (textsOf(p).some((t) => REQUEST.test(t))) out.push(relative(root, p));
-    }
-  }
-  return out;
-}
-
-const fixtures = withRequests();
+const fixtures = ruleFixturesWithRequests(root);
 
 describe('rule fixtures on the real servers', () => {
   it('finds fixtures with requests, all well-formed', () => {
@@ -56,7 +32,9 @@ describe('rule fixtures on the real servers', () => {
 
   it('every rule shows its effect on a real server: a fixture with both an expect marker and requests', () => {
     const shown = (id: string) =>
-      fixtures.some((f) => f.startsWith(`fixtures/rules/${id}/`) && textsOf(join(root, f)).some((t) => /^\s*#\s*expect[+:-]/m.test(t)));
+      fixtures.some(
+        (f) => f.startsWith(`fixtures/rules/${id}/`) && fixtureTexts(join(root, f)).some((t) => /^\s*#\s*expect[+:-]/m.test(t)),
+      );
     expect(rules.map((r) => r.id).filter((id) => !shown(id))).toEqual([]);
   });
 

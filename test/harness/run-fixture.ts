@@ -357,3 +357,34 @@ export function findFixtures(dir: string): string[] {
   }
   return out.map((p) => relative(process.cwd(), p) || p);
 }
+
+/** The texts of a case file, or of every .conf/.htaccess file under a case directory. */
+export function fixtureTexts(p: string): string[] {
+  if (!statSync(p).isDirectory()) return [readFileSync(p, 'utf8')];
+  const out: string[] = [];
+  for (const e of readdirSync(p, { withFileTypes: true })) {
+    const q = join(p, e.name);
+    if (e.isDirectory()) out.push(...fixtureTexts(q));
+    else if (e.name.endsWith('.conf') || e.name.endsWith('.htaccess')) out.push(readFileSync(q, 'utf8'));
+  }
+  return out;
+}
+
+/** The case files and case directories of every rule under `<root>/fixtures/rules` that carry
+ * `# request:` lines, relative to `root`, sorted (rules-real and proofs-real start these). */
+export function ruleFixturesWithRequests(root: string): string[] {
+  const rules = join(root, 'fixtures/rules');
+  if (!existsSync(rules)) return [];
+  const out: string[] = [];
+  for (const id of readdirSync(rules).sort()) {
+    const dir = join(rules, id);
+    if (!statSync(dir).isDirectory()) continue;
+    for (const name of readdirSync(dir).sort()) {
+      const p = join(dir, name);
+      const isDir = statSync(p).isDirectory();
+      if (isDir ? !isFixtureDir(p) : !(name.endsWith('.conf') || name.endsWith('.htaccess'))) continue;
+      if (fixtureTexts(p).some((t) => /^\s*#\s*request\s*:/m.test(t))) out.push(relative(root, p));
+    }
+  }
+  return out;
+}
