@@ -272,13 +272,25 @@ const empty = (server: Server, file: string, skipped?: string): CaseResult => ({
   unknowns: [],
 });
 
-export async function runCase(corpus: string, r: Row, opts: AgreementOptions = {}): Promise<CaseResult> {
+/**
+ * Lay a corpus row out and start it in its real server as this bench does: the running server, its
+ * directory and main file, or why not (then nothing is left running or on disk). The caller stops the
+ * server and removes `dir`. `clientHeader`: the harness's option (a header names the client address).
+ */
+export async function startCase(
+  corpus: string,
+  r: Row,
+  opts: { startTimeoutMs?: number; clientHeader?: string } = {},
+): Promise<{ skip: string } | { server: RunningServer; dir: string; main: string }> {
   const plan = planFor(r);
-  if ('skip' in plan) return empty(r.server, r.path, plan.skip);
-  const serverSkip = serverSkipReason(r.server);
-  if (serverSkip) return empty(r.server, r.path, serverSkip);
+  if ('skip' in plan) return plan;
   const { dir, main } = writeFixture(corpus, r, plan);
   let s: RunningServer | null = null;
+  const skip = async (why: string) => {
+    if (s) await s.stop();
+    rmSync(dir, { recursive: true, force: true });
+    return { skip: why };
+  };
   try {
     // the fixture as our loader reads it: nothing may listen from a file the harness does not edit
     const pre =
@@ -286,24 +298,42 @@ export async function runCase(corpus: string, r: Row, opts: AgreementOptions = {
         ? loadConfig(join(dir, main), { server: 'nginx', prefix: `${dir}/` })
         : loadConfig(join(dir, main), { server: 'apache', serverRoot: dir, defines: { HARNESS_ROOT: dir } });
     const outside = outsideListen(pre, dir);
-    if (outside) return empty(r.server, r.path, outside);
+    if (outside) return await skip(outside);
     if (r.server === 'nginx' && !directives(pre).some((d) => d.name === 'server' && d.block))
-      return empty(r.server, r.path, 'no server block is read (its includes are not in the corpus copy): nothing would listen');
-    const common = { fixture: dir, main, startTimeoutMs: opts.startTimeoutMs ?? 15_000 };
+      return await skip('no server block is read (its includes are not in the corpus copy): nothing would listen');
+    const common = {
+      fixture: dir,
+      main,
+      startTimeoutMs: opts.startTimeoutMs ?? 15_000,
+      ...(opts.clientHeader ? { clientHeader: opts.clientHeader } : {}),
+    };
     try {
       s =
         r.server === 'nginx'
           ? await startNginx({ ...common, context: 'main' })
           : await startApache({ ...common, base: plan.kind === 'apache' && plan.as === 'htaccess' ? 'htaccess' : 'debian' });
     } catch (e) {
-      return empty(r.server, r.path, `did not start: ${(e as Error).message.split('\n').slice(0, 3).join(' ').slice(0, 300)}`);
+      return await skip(`did not start: ${(e as Error).message.split('\n').slice(0, 3).join(' ').slice(0, 300)}`);
     }
     const open = nonLoopbackListeners(s.pid);
-    if (open.length) return empty(r.server, r.path, `listened on ${open.join(', ')}: stopped before any request`);
-    return await probeCase(r, s, opts);
+    if (open.length) return await skip(`listened on ${open.join(', ')}: stopped before any request`);
+    return { server: s, dir, main };
+  } catch (e) {
+    await skip('');
+    throw e;
+  }
+}
+
+export async function runCase(corpus: string, r: Row, opts: AgreementOptions = {}): Promise<CaseResult> {
+  const serverSkip = 'skip' in planFor(r) ? null : serverSkipReason(r.server);
+  if (serverSkip) return empty(r.server, r.path, serverSkip);
+  const c = await startCase(corpus, r, opts);
+  if ('skip' in c) return empty(r.server, r.path, c.skip);
+  try {
+    return await probeCase(r, c.server, opts);
   } finally {
-    if (s) await s.stop();
-    rmSync(dir, { recursive: true, force: true });
+    await c.server.stop();
+    rmSync(c.dir, { recursive: true, force: true });
   }
 }
 

@@ -20,6 +20,7 @@ import {
   type ModelFs,
   type SimRequest,
 } from '../src/apache/model/index.js';
+import { mainServerPort } from '../src/apache/model/sections.js';
 import { OPT_ALL, OPT_EXECCGI, OPT_INDEXES, OPT_MULTI, OPT_SYM_LINKS } from '../src/apache/model/options.js';
 import { parseSubnet, subnetMatches } from '../src/apache/model/net.js';
 import { compilePcre, fnmatch } from '../src/apache/model/regex.js';
@@ -449,6 +450,35 @@ describe('.htaccess and AllowOverride', () => {
     expect(sim(m, { uri: '/h/', htaccess: ht('Options +Indexes\n') }).status).toBe(500);
     const unknown = sim(m, { uri: '/h/' });
     expect(unknown.unknowns.join(' ')).toMatch(/AllowOverride lets \/srv\/www\/h\/.htaccess change the outcome/);
+  });
+  test('RewriteRule [P] in a .htaccess is proxied, not an internal redirect (which would loop into a 500)', () => {
+    // apache-httpd-tests' modules/proxy/rewrite/.htaccess; real Apache 503 when the target refuses
+    const m = model(
+      `LoadModule proxy_module x.so\nLoadModule proxy_http_module y.so\nLoadModule rewrite_module z.so\n${BASE}\n<Directory /srv/www/p>\nAllowOverride FileInfo\n</Directory>`,
+    );
+    const ht = new Map([
+      [
+        '/srv/www/p',
+        parseApache(new SourceFile('/srv/www/p/.htaccess', 'RewriteEngine on\nRewriteRule ^(.*)$ /modules/rewrite/$1 [P,L]\n'), {
+          context: 'htaccess',
+        }),
+      ],
+    ]);
+    const r = sim(m, { uri: '/p/a.html', htaccess: ht });
+    // the backend answers: unknown, never the 500 of an internal redirect loop
+    expect(r.status).toBe(null);
+    expect(r.message).toBe('proxied to /modules/rewrite/a.html');
+  });
+});
+
+describe('the port a request for the main server goes to', () => {
+  test('a Listen port no virtual host answers on; none when every one has virtual hosts', () => {
+    expect(mainServerPort(model(`Listen 8080\n${BASE}`))).toBe(8080);
+    expect(
+      mainServerPort(model(`Listen 127.0.0.1:80\nListen 8443 https\n<VirtualHost *:80>\nServerName a.test\n</VirtualHost>\n${BASE}`)),
+    ).toBe(8443);
+    expect(mainServerPort(model(`Listen 80\n<VirtualHost *:80>\nServerName a.test\n</VirtualHost>\n${BASE}`))).toBe(null);
+    expect(mainServerPort(model(BASE))).toBe(null);
   });
 });
 

@@ -28,8 +28,12 @@ const MACRO = 'apache/certbot-certbot/certbot/src/certbot/_internal/tests/plugin
 const REGRESSIONS: Record<Server, string[]> = {
   nginx: [],
   apache: [
-    // RewriteRule [P] in .htaccess: proxied (real 503 here), not an internal redirect loop (500)
-    'apache/apache-httpd-tests/t/htdocs/modules/proxy/rewrite/.htaccess',
+    // (apache-httpd-tests' modules/proxy/rewrite/.htaccess, `RewriteRule ^(.*)$ /modules/rewrite/$1
+    // [P,L]` at the document root, was here: [P] is proxied, not an internal redirect loop (500). Since
+    // sample requests name the port the main server listens on, their Host carries it, the proxied URL
+    // names the server itself and real Apache proxies to itself until its 16 threads are taken: no
+    // answer at all, and ~55 s of timeouts. Left out; test/apache-model-units.test.ts keeps the [P]
+    // case (proxied: the backend answers, never the 500 of a redirect loop).)
     // a vhost whose DocumentRoot is missing: GET /.ht is 404 (<Files> tests the missing component)
     'apache/certbot-certbot/certbot/src/certbot/_internal/tests/plugins/apache/apache-conf-files/passing/example-1755.conf',
     // OPTIONS on a missing file and on a directory without Indexes: 200

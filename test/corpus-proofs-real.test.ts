@@ -10,9 +10,7 @@
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DEFAULT_CORPUS, directives, outsideListen, planFor, selectRows, writeFixture, type Row } from '../bench/agreement.js';
-import { loadConfig } from '../src/load.js';
-import { nonLoopbackListeners } from '../src/real/spec.js';
+import { DEFAULT_CORPUS, selectRows, startCase, type Row } from '../bench/agreement.js';
 import type { LintOptions } from '../src/run.js';
 import { corpusOrSkip } from './harness/corpus.js';
 import { checkRunning, summaryLine, type Outcome } from './harness/proof-claims.js';
@@ -23,10 +21,7 @@ import {
   NGINX_WORKER,
   runningServerCount,
   serverSkipReason,
-  startApache,
-  startNginx,
   stopAllServers,
-  type RunningServer,
 } from './harness/servers.js';
 
 /** Files per server: nginx starts in about 0.3 s, Apache (every Debian module) in about 2 s.
@@ -65,30 +60,10 @@ afterAll(stopAllServers);
 
 /** Start one corpus file as bench/agreement.ts does (with the client header), check its claims. */
 async function checkRow(r: Row): Promise<Outcome | string> {
-  const plan = planFor(r);
-  if ('skip' in plan) return plan.skip;
-  const { dir, main } = writeFixture(DEFAULT_CORPUS, r, plan);
-  let s: RunningServer | null = null;
+  const c = await startCase(DEFAULT_CORPUS, r, { clientHeader: CLIENT_HEADER });
+  if ('skip' in c) return c.skip;
+  const { server: running, main } = c;
   try {
-    const pre =
-      r.server === 'nginx'
-        ? loadConfig(join(dir, main), { server: 'nginx', prefix: `${dir}/` })
-        : loadConfig(join(dir, main), { server: 'apache', serverRoot: dir, defines: { HARNESS_ROOT: dir } });
-    const outside = outsideListen(pre, dir);
-    if (outside) return outside;
-    if (r.server === 'nginx' && !directives(pre).some((d) => d.name === 'server' && d.block)) return 'no server block is read';
-    const common = { fixture: dir, main, startTimeoutMs: 15_000, clientHeader: CLIENT_HEADER };
-    try {
-      s =
-        r.server === 'nginx'
-          ? await startNginx({ ...common, context: 'main' })
-          : await startApache({ ...common, base: plan.kind === 'apache' && plan.as === 'htaccess' ? 'htaccess' : 'debian' });
-    } catch (e) {
-      return `did not start: ${(e as Error).message.split('\n')[0].slice(0, 200)}`;
-    }
-    const open = nonLoopbackListeners(s.pid);
-    if (open.length) return `listened on ${open.join(', ')}: stopped before any request`;
-    const running = s;
     const ownUser = r.server === 'nginx' && /^\s*user\s/m.test(readFileSync(join(running.prefix, main), 'latin1'));
     const optionsFor = (fs: boolean): LintOptions => {
       const base: LintOptions = { cwd: running.prefix, noConfig: true, fs, reportUnusedSuppressions: 'off', server: r.server };
@@ -100,8 +75,8 @@ async function checkRow(r: Row): Promise<Outcome | string> {
     };
     return await checkRunning(r.path, r.server, running, optionsFor);
   } finally {
-    if (s) await s.stop();
-    rmSync(dir, { recursive: true, force: true });
+    await running.stop();
+    rmSync(c.dir, { recursive: true, force: true });
   }
 }
 
