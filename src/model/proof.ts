@@ -55,8 +55,11 @@ function explainWith(model: Model, sample: SampleRequest & { user?: string }, cw
 }
 
 /** True when `loc` (a proof's decidedBy or trace step) points at directive `d`. */
-export const sameAt = (loc: ProofLocation | null | undefined, d: Directive): boolean =>
-  !!loc && loc.file === d.source.path && loc.line === d.nameSpan.start.line && loc.column === d.nameSpan.start.column;
+export const sameAt = (loc: ProofLocation | null | undefined, d: Directive): boolean => {
+  if (!loc || loc.file !== d.source.path) return false;
+  const { line, column } = d.nameSpan.start;
+  return loc.line === line && loc.column === column;
+};
 
 /**
  * The proof that `input` gets `expect.status` (decided by `expect.decidedBy` when given); false when
