@@ -549,11 +549,13 @@ function withheldResult(
 /** A proof's steps and deciding directive in files outside the tree: positions kept, text withheld
  * (the directive name only, when the server knows it). */
 function withheldProof<M extends ResultMessage>(m: M, inside: (file: string) => boolean): M {
-  if (!m.trace && !m.decidedBy) return m;
+  // a copy only when something is withheld: a big tree's findings each carry a trace, all inside
+  const traceOut = m.trace?.some((t) => !inside(t.file)) ?? false;
+  const byOut = !!m.decidedBy && !inside(m.decidedBy.file);
+  if (!traceOut && !byOut) return m;
   const out = { ...m };
-  if (m.trace) out.trace = m.trace.map((t) => (inside(t.file) ? t : { ...t, message: WITHHELD }));
-  if (m.decidedBy && !inside(m.decidedBy.file))
-    out.decidedBy = { ...m.decidedBy, directive: knownName(firstWord(m.decidedBy.directive), undefined) ?? '(not shown)' };
+  if (traceOut) out.trace = m.trace!.map((t) => (inside(t.file) ? t : { ...t, message: WITHHELD }));
+  if (byOut) out.decidedBy = { ...m.decidedBy!, directive: knownName(firstWord(m.decidedBy!.directive), undefined) ?? '(not shown)' };
   return out;
 }
 

@@ -136,3 +136,36 @@ describe('a lint proves each finding once (issue 12)', () => {
     expect(new Set(found).size).toBe(3);
   });
 });
+
+describe('what a proof keeps (issue 12, memory: 30,001 traces at 10,000 servers)', () => {
+  it('a step at the same place with the same message is one object in every trace that has it', async () => {
+    const tree = generateNginxTree(20, tmp('nginx-proof-shape-steps'));
+    const run = await lint([tree.main], { noConfig: true });
+    const byKey = new Map<string, Set<object>>();
+    let steps = 0;
+    for (const m of run.results.flatMap((r) => r.messages))
+      for (const t of m.trace ?? []) {
+        steps++;
+        const key = `${t.file}:${t.line}:${t.column}\n${t.message}`;
+        const set = byKey.get(key) ?? new Set<object>();
+        set.add(t);
+        byKey.set(key, set);
+      }
+    expect(steps).toBeGreaterThan(20 * 3 * 15); // every finding carries its trace (16–21 steps)
+    // before: a new object per step of every trace (as many objects as steps)
+    for (const [key, set] of byKey) expect(set.size, key).toBe(1);
+    // the three findings of a server share its selection, `set`s, `if`, and the error page's steps
+    expect(byKey.size).toBeLessThan(0.6 * steps);
+  }, 60_000);
+
+  it("a simulator trace step keeps no place string of its own; `at` is the directive's file:line:col when read", () => {
+    const model = modelFromText(CONF);
+    const r = simulate(model, { uri: '/admin/', host: 'a.test' });
+    const placed = r.trace.filter((t) => t.directive);
+    expect(placed.length).toBeGreaterThan(3);
+    for (const t of placed) {
+      expect(Object.keys(t)).not.toContain('at');
+      expect(t.at).toBe(`${t.directive!.source.path}:${t.directive!.nameSpan.start.line}:${t.directive!.nameSpan.start.column}`);
+    }
+  });
+});

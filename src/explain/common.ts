@@ -70,7 +70,9 @@ export function showPath(p: string, cwd: string): string {
 
 export function locationOf(d: Directive | null | undefined, cwd: string): Location | null {
   if (!d) return null;
-  return { file: showPath(d.source.path, cwd), line: d.nameSpan.start.line, column: d.nameSpan.start.column };
+  // one read of the span: an nginx directive makes it on each read (two line searches and its name's end)
+  const { line, column } = d.nameSpan.start;
+  return { file: showPath(d.source.path, cwd), line, column };
 }
 
 export function fmtLoc(l: Location | null): string {

@@ -246,14 +246,16 @@ export function explainNginx(set: ConfigSet, configPath: string, req: ExplainReq
   const outcomeKind: string = r.outcome;
   const possible = r.possibleOutcomes;
   const outcome = outcomeName(status, outcomeKind);
-  const scopes = scopeIndex(model);
+  // the scope of each directive, for the access rules' details and the suggestions: neither is in a
+  // brief explanation, and the index is a map entry per directive of the config (issue 12, memory)
+  const scopes = brief ? null : scopeIndex(model);
   const di = r.decisive;
   // an unknown status: the step that decided the possibility the trace follows (possible[0])
   const tdi = status === null && possible.length ? r.traceDecisive : -1;
   // brief (a proof) and no status: the trace is read only when the possibility it follows rests on
   // the disk alone (the proof then holds under those assumptions, src/model/proof.ts)
   const steps: ExplainStep[] = (brief && status === null && !possible[0]?.disk ? [] : r.trace).map((t, i) => {
-    const details = brief ? undefined : accessDetails(t, scopes);
+    const details = scopes ? accessDetails(t, scopes) : undefined;
     return {
       n: i + 1,
       phase: t.phase,
@@ -292,7 +294,7 @@ export function explainNginx(set: ConfigSet, configPath: string, req: ExplainReq
     traceAssumes: status === null && possible.length ? r.assumes : [],
     assumptions,
     unknowns: r.unknowns,
-    suggestions: brief ? [] : suggestions(r, decisive, req, scopes, r.decidedBy),
+    suggestions: scopes ? suggestions(r, decisive, req, scopes, r.decidedBy) : [],
     configErrors: [...errors, ...warnings],
   };
   if (!brief) exp.verdict = finishVerdict(status, outcome, cause, decisive, possibleOutcomes, opts.fs);

@@ -56,8 +56,11 @@ function explainWith(model: Model, sample: SampleRequest & { user?: string }, cw
 }
 
 /** True when `loc` (a proof's decidedBy or trace step) points at directive `d`. */
-export const sameAt = (loc: ProofLocation | null | undefined, d: Directive): boolean =>
-  !!loc && loc.file === d.source.path && loc.line === d.nameSpan.start.line && loc.column === d.nameSpan.start.column;
+export const sameAt = (loc: ProofLocation | null | undefined, d: Directive): boolean => {
+  if (!loc || loc.file !== d.source.path) return false;
+  const { line, column } = d.nameSpan.start;
+  return loc.line === line && loc.column === column;
+};
 
 /**
  * The proof that `input` gets `expect.status` (decided by `expect.decidedBy` when given); false when
@@ -89,12 +92,54 @@ export function prove(model: Model, input: SampleInput, expect: ProofExpectation
     status: e.status,
     cause: e.cause?.id ?? null,
     decidedBy: e.decidedBy,
-    trace: traceOf(e),
+    trace: traceOf(model, e),
   };
 }
 
-const traceOf = (e: Explanation): Proof['trace'] =>
-  e.trace.filter((t) => t.at !== null).map((t) => ({ file: t.at!.file, line: t.at!.line, column: t.at!.column, message: t.message }));
+type ProofStep = Proof['trace'][number];
+
+/**
+ * The proof steps made on a model so far, by file and place (issue 12, memory): the proofs of one
+ * server repeat most of their steps (its server selection, `set`s and `if`s, the error page's redirect
+ * and location search), and every finding keeps its proof until the output is written — 30,001
+ * traces of 16–21 steps at 10,000 servers. A step is plain data that no consumer changes (the output's
+ * withheld steps are copies), so one object serves every trace that has it, with its message as one
+ * flat string (the simulator's is a rope of the template's pieces). Kept while the model is (a lint
+ * drops both with the set).
+ */
+const madeSteps = new WeakMap<Model, Map<string, Map<number, ProofStep | ProofStep[]>>>();
+
+/** A place's number in its file: line × COLUMNS + column (a step at a wider column is not shared). */
+const COLUMNS = 2 ** 21;
+
+function traceOf(model: Model, e: Explanation): Proof['trace'] {
+  let made = madeSteps.get(model);
+  if (!made) madeSteps.set(model, (made = new Map()));
+  const out: ProofStep[] = [];
+  for (const t of e.trace) {
+    const at = t.at;
+    if (at === null) continue;
+    let inFile: Map<number, ProofStep | ProofStep[]> | undefined = made.get(at.file);
+    if (!inFile) made.set(at.file, (inFile = new Map()));
+    const pos = at.line * COLUMNS + at.column;
+    const here: ProofStep | ProofStep[] | undefined = at.column < COLUMNS ? inFile.get(pos) : undefined;
+    let s =
+      here === undefined
+        ? undefined
+        : Array.isArray(here)
+          ? here.find((x) => x.message === t.message)
+          : here.message === t.message
+            ? here
+            : undefined;
+    if (s === undefined) {
+      t.message.charCodeAt(0); // flattens the rope in place
+      s = { file: at.file, line: at.line, column: at.column, message: t.message };
+      if (at.column < COLUMNS) inFile.set(pos, here === undefined ? s : Array.isArray(here) ? (here.push(s), here) : [here, s]);
+    }
+    out.push(s);
+  }
+  return out;
+}
 
 /** An unknown status: the proof under the disk assumptions of the traced possibility, else null (never
  * false: another possibility may still give the claim). */
@@ -109,7 +154,7 @@ function underAssumptions(model: Model, request: SampleRequest, e: Explanation, 
     status: o.status,
     cause: o.status === 403 ? o.cause : null,
     decidedBy: by,
-    trace: traceOf(e),
+    trace: traceOf(model, e),
     assumes: [...o.when],
   };
 }

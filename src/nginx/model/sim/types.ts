@@ -88,7 +88,12 @@ export interface SimResult extends SimulatorResult<OutcomeKind> {
 export function at(d: Directive | null | undefined): string | undefined {
   if (!d) return undefined;
   let s = places.get(d);
-  if (s === undefined) places.set(d, (s = `${d.source.path}:${d.nameSpan.start.line}:${d.nameSpan.start.column}`));
+  if (s === undefined) {
+    const { line, column } = d.nameSpan.start;
+    s = `${d.source.path}:${line}:${column}`;
+    s.charCodeAt(0); // one flat string, not the template's rope of five (kept as long as the directive)
+    places.set(d, s);
+  }
   return s;
 }
 /** `at` of each directive, written once (every trace step and choice point names one). */
