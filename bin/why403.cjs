@@ -32,7 +32,19 @@ function freshBundle() {
 }
 
 /** Options of the lint command that take a value (src/cli.ts LINT_OPTIONS), so their values are not taken for paths. */
-const VALUE_OPTIONS = new Set(['-c', '-f', '-o', '--config', '--format', '--output-file', '--only', '--path-map', '--context']);
+const VALUE_OPTIONS = new Set([
+  '-c',
+  '-f',
+  '-o',
+  '-D',
+  '--config',
+  '--format',
+  '--output-file',
+  '--only',
+  '--path-map',
+  '--context',
+  '--define',
+]);
 for (const o of ['print-config', 'stdin-filename', 'user', 'prefix', 'server-root', 'max-warnings', 'report-unused-suppressions'])
   VALUE_OPTIONS.add(`--${o}`);
 

@@ -40,4 +40,6 @@ export interface LintArgs {
   user?: string;
   prefix?: string;
   serverRoot?: string;
+  /** Apache `-D NAME[=VALUE]`, repeatable. */
+  define?: string | string[];
 }

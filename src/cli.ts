@@ -205,6 +205,7 @@ export const LINT_OPTIONS: Record<string, OptionSpec> = {
   user: { type: 'string', describe: "With --fs: the worker user to check as (default: the config's user / User, else nobody / www-data)" },
   prefix: { type: 'string', describe: 'nginx: the -p prefix relative paths resolve against (default /usr/share/nginx/)' },
   'server-root': { type: 'string', describe: 'Apache: ServerRoot when the config sets none (default /etc/apache2)' },
+  define: { type: 'string', alias: 'D', repeat: true, describe: 'Apache: -D NAME[=VALUE] (repeatable), as explain and map take it' },
 };
 
 const SUBCOMMANDS = new Set(['lint', 'rules', 'parse', 'explain', 'map', 'test', 'diff', 'lsp']);

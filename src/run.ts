@@ -72,6 +72,9 @@ export interface LintOptions {
   prefix?: string;
   /** Apache ServerRoot when the config sets none (absolute). */
   serverRoot?: string;
+  /** Apache `-D` names (`apache2 -D NAME`, or `Define NAME VALUE` before the config): `<IfDefine>` and
+   * `${NAME}` read them, as explain's and map's `--define`. */
+  defines?: Record<string, string>;
   /** Called after each file is linted (progress). */
   onProgress?: (done: number, total: number) => void;
   /** Called before each rule run on a large config set (at least LARGE_SET_CHARS of text, which takes
@@ -677,6 +680,15 @@ export async function lintCommand(a: LintArgs, pathMap: PathMapping[], io: CliIO
       return 2;
     }
   }
+  let defines: Record<string, string> = {};
+  if (a.define !== undefined) {
+    const parsed = (await import('./command-load.js')).parseDefines(many(a.define));
+    if ('error' in parsed) {
+      io.err(`why403: ${parsed.error}\nRun \`why403 --help\` for usage.\n`);
+      return 2;
+    }
+    defines = parsed.defines;
+  }
   try {
     if (a.printConfig) {
       const { ConfigResolver, ruleEntry } = await import('./config.js');
@@ -743,6 +755,7 @@ export async function lintCommand(a: LintArgs, pathMap: PathMapping[], io: CliIO
       ...(a.user ? { user: a.user } : {}),
       ...(a.prefix ? { prefix: a.prefix } : {}),
       ...(a.serverRoot ? { serverRoot: a.serverRoot } : {}),
+      ...(Object.keys(defines).length ? { defines } : {}),
       onProgress: progress ? (done, total) => progress.linted(done, total) : undefined,
       onRule: progress ? (file, done, total) => progress.rule(file, done, total) : undefined,
     }).finally(() => {

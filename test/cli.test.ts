@@ -269,6 +269,34 @@ describe('input', () => {
   });
 });
 
+describe('-D / --define (Apache), as explain and map take it', () => {
+  test('an <IfDefine NAME> section is read with -D NAME: its claim then carries the request explain shows', () => {
+    const dir = join(tmp, 'define');
+    mkdirSync(dir, { recursive: true });
+    const conf = join(dir, 'httpd.conf');
+    writeFileSync(
+      conf,
+      'DocumentRoot /srv/x\n<IfDefine LOCKED>\n<Directory /srv/x>\n    Order allow,deny\n    Allow from 10.0.0.0/8\n    Deny from all\n</Directory>\n</IfDefine>\n',
+    );
+    const dead = (args: string[]) => {
+      const r = why(['--no-config-lookup', '--only', 'apache-dead-allow-deny', '-f', 'json', ...args, conf], { cwd: dir });
+      expect(r.stderr).toBe('');
+      const out = JSON.parse(r.stdout) as { messages: { ruleId: string; request?: { ip: string; url: string }; status?: number }[] }[];
+      return out[0].messages.filter((m) => m.ruleId === 'apache-dead-allow-deny');
+    };
+    // without the name the section is not read: the line is still dead, but no request shows a 403
+    expect(dead([]).map((m) => m.request ?? null)).toEqual([null]);
+    for (const d of [['-D', 'LOCKED'], ['--define', 'LOCKED'], ['--define=LOCKED=1']])
+      expect(
+        dead(d).map((m) => [m.request?.ip, m.request?.url, m.status]),
+        d.join(' '),
+      ).toEqual([['10.0.0.1', 'http://localhost/', 403]]);
+    const bad = why(['--no-config-lookup', '-D', '1x', conf], { cwd: dir });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--define expects NAME or NAME=VALUE, got "1x"/);
+  });
+});
+
 describe('--fix', () => {
   test('deletes unused suppressions atomically; a second run changes nothing; --fix-dry-run writes nothing', () => {
     const dir = join(tmp, 'fix');

@@ -71,7 +71,7 @@ async function checkRow(r: Row): Promise<Outcome | string> {
         return { ...base, prefix: `${running.prefix}/`, ...(isRoot && !ownUser ? { user: NGINX_WORKER.user } : {}) };
       // the harness's -C defines, which the linter takes as `-D` would
       const defines = { HARNESS_ROOT: running.prefix, APACHE_RUN_USER: isRoot ? APACHE_WORKER.user : (process.env.USER ?? 'nobody') };
-      return { ...base, serverRoot: running.prefix, ...({ defines } as object), ...(isRoot ? { user: APACHE_WORKER.user } : {}) };
+      return { ...base, serverRoot: running.prefix, defines, ...(isRoot ? { user: APACHE_WORKER.user } : {}) };
     };
     return await checkRunning(r.path, r.server, running, optionsFor);
   } finally {

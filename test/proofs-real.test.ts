@@ -54,7 +54,7 @@ function lintOptionsFor(info: FixtureInfo, running: RunningServer, fs: boolean):
   }
   // the harness starts Apache with these defines (-C Define …); the linter takes them as `-D` would
   const defines = { HARNESS_ROOT: prefix, APACHE_RUN_USER: isRoot ? APACHE_WORKER.user : (process.env.USER ?? 'nobody') };
-  return { ...base, serverRoot: prefix, ...({ defines } as object), ...(isRoot ? { user: APACHE_WORKER.user } : {}) };
+  return { ...base, serverRoot: prefix, defines, ...(isRoot ? { user: APACHE_WORKER.user } : {}) };
 }
 
 /** Start the fixture once, lint the running copy (plain and --fs), send every distinct claim. */
