@@ -180,41 +180,27 @@ export function parseExplainRequest(input: RequestInput): ParseResult {
   if (bad) return fail(`"${raw}" contains ${bad}`);
   // A malformed %-escape is let through: the servers answer 400 to it, and the models say so.
 
+  let host: string | undefined;
+  let hostFrom: ExplainRequest['hostFrom'] = 'none';
   let absoluteTarget: string | undefined;
   if (input.proxy !== undefined) {
     const v = String(input.proxy).trim();
     const p = /^[0-9]+$/.test(v) ? Number(v) : NaN;
-    if (!Number.isInteger(p) || p < 1 || p > 65535)
+    if (!(p >= 1 && p <= 65535))
       return fail(`--proxy "${input.proxy}" is not a port (1-65535): the server's port the proxy request is sent to`);
     if (!m || urlHost === undefined)
       return fail(`--proxy needs the absolute URL a client asks the proxy for (e.g. http://example.test/), not "${raw}"`);
-    // the request line names the host; a server takes it over any Host header (RFC 9112 3.2.2)
+    // the request line names the host, and a server takes it over any Host header (RFC 9112 3.2.2);
+    // a Host header with the same authority too, as a proxy's client (curl -x) sends it
     const authority = `${urlHost}${port !== (scheme === 'https' ? 443 : 80) ? `:${port}` : ''}`;
     absoluteTarget = `${scheme}://${authority}${target}`;
-    // and a Host header with the same authority, as a proxy's client (curl -x) sends it
     if (headerHost === undefined) headers.Host = authority;
-    return {
-      ok: true,
-      request: {
-        method,
-        target,
-        host: urlHost,
-        hostFrom: 'url',
-        port: p,
-        scheme: 'http',
-        clientIp: ip,
-        clientIpDefaulted: ipDefaulted,
-        headers,
-        user,
-        ...(password !== undefined ? { password } : {}),
-        absoluteTarget,
-      },
-    };
-  }
-
-  let host: string | undefined;
-  let hostFrom: ExplainRequest['hostFrom'] = 'none';
-  if (headerHost !== undefined) {
+    host = urlHost;
+    hostFrom = 'url';
+    // the connection is to the proxy, in plain http, whatever the URL's scheme
+    port = p;
+    scheme = 'http';
+  } else if (headerHost !== undefined) {
     host = headerHost;
     hostFrom = 'header';
   } else if (urlHost !== undefined) {
@@ -235,6 +221,7 @@ export function parseExplainRequest(input: RequestInput): ParseResult {
       headers,
       user,
       ...(password !== undefined ? { password } : {}),
+      ...(absoluteTarget !== undefined ? { absoluteTarget } : {}),
     },
   };
 }
