@@ -26,10 +26,19 @@ export default defineRule({
     noDeny: '`{{order}}` admits every client that no Deny line matches and there is none, so `{{directive}}` restricts nothing',
   },
   check(ctx) {
+    const m = ctx.model;
+    // the lines of each section (mod_access_compat keeps one list per section), with its parents
+    const groups = new Map<Directive | null, { parents: readonly Directive[]; list: Directive[] }>();
+    for (const { node, ctx: w } of ctx.directives('order', 'allow', 'deny')) {
+      const parent = w.parents[w.parents.length - 1] ?? null;
+      const g = groups.get(parent);
+      if (g) g.list.push(node);
+      else groups.set(parent, { parents: w.parents, list: [node] });
+    }
     // A client the dead Allow names (its first address), shown by explain to get 403 from the
     // `Deny from all` on a URL of the section; none when the Allow names no address (a host name,
     // env=…) or no URL reaches the section.
-    const deadAllowProof = (allow: Directive, all: Directive) => {
+    const deadAllowProof = (allow: Directive, all: Directive, parents: readonly Directive[]) => {
       if (m.server !== 'apache') return null;
       const sub = allow.args
         .slice(1)
@@ -37,23 +46,13 @@ export default defineRule({
         .find((x) => x !== null);
       if (!sub) return null;
       const ip = exampleClient(sub);
-      for (const sample of m.requestsFor(allow, parentsOf.get(allow) ?? [])) {
+      for (const sample of m.requestsFor(allow, parents)) {
         const proof = ctx.prove({ ...sample, ip }, { status: 403, decidedBy: all });
         if (proof) return proof;
       }
       return null;
     };
-    const m = ctx.model;
-    const groups = new Map<Directive | null, Directive[]>();
-    const parentsOf = new Map<Directive, readonly Directive[]>();
-    for (const { node, ctx: w } of ctx.directives('order', 'allow', 'deny')) {
-      parentsOf.set(node, w.parents);
-      const parent = w.parents[w.parents.length - 1] ?? null;
-      const list = groups.get(parent) ?? [];
-      list.push(node);
-      groups.set(parent, list);
-    }
-    for (const list of groups.values()) {
+    for (const { parents, list } of groups.values()) {
       const orderDir = list.filter((d) => d.key === 'order').pop() ?? null;
       const order = (orderDir?.args[0]?.value ?? 'deny,allow').toLowerCase();
       const allows = list.filter((d) => d.key === 'allow' && d.args[0]?.value.toLowerCase() === 'from');
@@ -63,7 +62,7 @@ export default defineRule({
         if (all)
           for (const a of allows)
             ctx.report({
-              proof: deadAllowProof(a, all),
+              proof: deadAllowProof(a, all, parents),
               node: a,
               messageId: 'deadAllow',
               data: { all: directiveText(all), line: all.span.start.line, directive: directiveText(a) },
