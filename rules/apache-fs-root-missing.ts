@@ -3,11 +3,9 @@
  * The candidates come from the model's bounded disk scan (src/model/disk.ts); each group is proven with
  * `explain --fs` before it is reported (src/model/disk-rule.ts). Only with `--fs`.
  */
-import type { Directive } from '../src/ast.js';
 import { defineRule } from '../src/rule.js';
-import { walk } from '../src/walk.js';
 import { quote, reportDisk } from '../src/model/disk-rule.js';
-import { diskGroups } from '../src/model/disk.js';
+import { diskGroups, type DiskGroup } from '../src/model/disk.js';
 
 export default defineRule({
   id: 'apache-fs-root-missing',
@@ -24,26 +22,17 @@ export default defineRule({
     disk: '`{{served}}` points at {{dir}}, but {{path}} does not exist{{note}}: {{url}} gets {{status}}, not the site. Fix: create it (`{{fix}}`) or correct the path.{{skipped}}',
   },
   check(ctx) {
+    const m = ctx.model;
+    if (m.server !== 'apache') return;
     // A DocumentRoot or Alias in a .htaccess is never read (not allowed there: Apache answers 500 below
     // the directory, apache-htaccess-directive-not-allowed reports it), so it serves nothing.
-    const htaccess = ctx.set.root.context === 'htaccess';
-    const effective = (g: { root: { node: { source: { path: string } } } }) =>
-      !(g.root.node.source.path.endsWith('.htaccess') || (htaccess && g.root.node.source.path === ctx.set.root.source.path));
+    const effective = (g: DiskGroup) => ctx.set.files.get(g.root.node.source.path)?.context !== 'htaccess';
     // A missing DocumentRoot of the main server stops httpd at start (core.c set_document_root): no
     // request is answered, so there is no request to prove. In a <VirtualHost> it is only a warning
     // (AH00112) and the vhost answers 404, like an Alias to a missing directory: proved like those.
-    const inVhost = new Set<string>();
-    const at = (d: Directive) => `${d.source.path}:${d.span.start.offset}`;
-    walk(ctx.set, (n, w) => {
-      if (
-        n.type === 'directive' &&
-        n.name.toLowerCase() === 'documentroot' &&
-        w.parents.some((p) => p.name.toLowerCase() === 'virtualhost')
-      )
-        inVhost.add(at(n));
-    });
-    const startup = (g: { root: { node: Directive } }) =>
-      g.root.node.name.toLowerCase() === 'documentroot' && !inVhost.has(at(g.root.node));
+    // Which server a root serves is the model's.
+    const startup = (g: DiskGroup) =>
+      g.root.node.name.toLowerCase() === 'documentroot' && !m.servedRoots().find((r) => r.by === g.root.directive)?.server.directive;
     for (const g of diskGroups(ctx.model, 'root-missing')) {
       if (!startup(g) || !effective(g)) continue;
       const e = g.entries[0];
