@@ -30,6 +30,16 @@ export function isNormalAbsolute(p: string): boolean {
   return !p.endsWith('/.') && !p.endsWith('/..');
 }
 
+/** For a normal absolute `dir` and `file` (`isNormalAbsolute`): the part of `file` below `dir` (''
+ * for `dir` itself), or null when it is not below — what `path.relative(dir, file)` says when it does
+ * not start with `..`, without resolving either. */
+export function normalBelow(dir: string, file: string): string | null {
+  if (file === dir) return '';
+  const start = dir === '/' ? 1 : dir.length + 1;
+  if (file.length <= start || !file.startsWith(dir) || file.charCodeAt(start - 1) !== 47) return null;
+  return file.startsWith('..', start) ? null : file.slice(start);
+}
+
 export const SKIP_DIRS = new Set(['node_modules', '.git', '.hg', '.svn', '.jj', '.bzr', '_darcs', 'CVS']);
 export const MAIN_CONFIGS = new Set(['nginx.conf', 'httpd.conf', 'apache2.conf']);
 /** Directories whose `*.conf` files are server configs. */

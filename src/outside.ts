@@ -7,7 +7,7 @@
  */
 import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
 import { apacheDirective } from './apache/directives.js';
-import { isNormalAbsolute } from './files.js';
+import { isNormalAbsolute, normalBelow } from './files.js';
 import { isKnownDirective } from './nginx/directives.js';
 
 export const WITHHELD = 'text from files outside the linted tree is not shown';
@@ -45,9 +45,7 @@ export function insideTree(roots: readonly string[]): (file: string) => boolean 
     if (v === undefined) {
       v =
         plain && isNormalAbsolute(file)
-          ? roots.some(
-              (r) => file === r || (file.startsWith(r === '/' ? r : r + '/') && !file.startsWith('..', r === '/' ? 1 : r.length + 1)),
-            )
+          ? roots.some((r) => normalBelow(r, file) !== null)
           : roots.some((r) => {
               const rel = relative(r, file);
               return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel) && !rel.startsWith(`..${sep}`));

@@ -13,7 +13,7 @@ import { dirname, relative, resolve, sep } from 'node:path';
 import type { ConfigSet, Node, PathMapping, ServerKind } from './ast.js';
 import { useColor as decideColor } from './color.js';
 import { ConfigResolver, ruleEntry, type LoadedConfig } from './config.js';
-import { expandPaths, isNormalAbsolute, realOrSelf } from './files.js';
+import { expandPaths, isNormalAbsolute, normalBelow, realOrSelf } from './files.js';
 import { MAX_FIX_PASSES, planFixes, withholdFixes, writeFixed } from './fix.js';
 import {
   diagnosticMessage,
@@ -103,10 +103,9 @@ export function toPosix(p: string): string {
 export function relativePath(cwd: string, file: string): string {
   if (!file.startsWith('/') && !/^[A-Za-z]:[\\/]/.test(file)) return toPosix(file);
   // both normal: what relative() gives, without resolving both (per result and file)
-  if (cwd !== '/' && isNormalAbsolute(file) && isNormalAbsolute(cwd)) {
-    if (file === cwd) return '.';
-    const under = file.length > cwd.length + 1 && file.startsWith(cwd) && file.charCodeAt(cwd.length) === 47;
-    return under && !file.startsWith('..', cwd.length + 1) ? file.slice(cwd.length + 1) : file;
+  if (isNormalAbsolute(file) && isNormalAbsolute(cwd)) {
+    const below = normalBelow(cwd, file);
+    return below === null ? file : below === '' ? '.' : below;
   }
   const r = relative(cwd, file);
   return r === '' ? '.' : r.startsWith('..') ? toPosix(file) : toPosix(r);
