@@ -232,6 +232,7 @@ export function explainNginx(set: ConfigSet, configPath: string, req: ExplainReq
     method: req.method,
     uri: req.target,
     host,
+    ...(req.absoluteTarget && host !== undefined ? { lineHost: host } : {}),
     port: req.port,
     clientIp: req.clientIp,
     scheme: req.scheme,

@@ -59,7 +59,7 @@ export function variable(sim: Sim, name: string, st: ReqState, phase: string): s
     case 'binary_remote_addr':
       return undefined;
     case 'host': {
-      const hv = h('host');
+      const hv = sim.req.lineHost ?? h('host');
       if (hv)
         return hv
           .toLowerCase()

@@ -31,7 +31,7 @@ export function runRequest(sim: Sim): Outcome {
   if (sim.tracing && !merge.on && /\/\/|%2f/i.test(sim.req.uri))
     sim.step('parse', 'merge_slashes off (the default server of the address decides): "//" is kept in $uri', merge.directive);
   if (sim.tracing) sim.step('parse', `$uri is "${fromBinary(n.uri)}"${n.args !== null ? `, $args "${n.args}"` : ''}`);
-  const host = sim.headers.get('host');
+  const host = sim.req.lineHost ?? sim.headers.get('host');
   const choice = selectServer(sim.model, { host, port: sim.req.port, localAddr: sim.req.localAddr });
   if (choice.badHost !== undefined) {
     if (sim.tracing) sim.step('server', `400 Bad Request: invalid Host "${choice.badHost}"`);

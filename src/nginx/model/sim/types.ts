@@ -13,6 +13,9 @@ export interface SimRequest {
   /** The request target as sent: path, optionally `?args`. */
   uri: string;
   host?: string;
+  /** The host of a request line in absolute form (`GET http://b.test/x`, explain --proxy): nginx
+   * takes it over the Host header to choose the server and for $host. */
+  lineHost?: string;
   port?: number;
   /** The server address the client connected to (default 127.0.0.1). */
   localAddr?: string;
