@@ -22,7 +22,7 @@ import {
 } from '../src/apache/model/index.js';
 import { mainServerPort } from '../src/apache/model/sections.js';
 import { OPT_ALL, OPT_EXECCGI, OPT_INDEXES, OPT_MULTI, OPT_SYM_LINKS } from '../src/apache/model/options.js';
-import { parseSubnet, subnetMatches } from '../src/apache/model/net.js';
+import { exampleClient, parseSubnet, subnetMatches } from '../src/apache/model/net.js';
 import { compilePcre, fnmatch } from '../src/apache/model/regex.js';
 
 function setFrom(text: string, path = '/etc/apache2/apache2.conf'): ConfigSet {
@@ -468,6 +468,25 @@ describe('.htaccess and AllowOverride', () => {
     // the backend answers: unknown, never the 500 of an internal redirect loop
     expect(r.status).toBe(null);
     expect(r.message).toBe('proxied to /modules/rewrite/a.html');
+  });
+});
+
+describe('a sample client inside an Allow/Require ip range', () => {
+  test('the first host of a network, the address itself for a full one, and always inside the range', () => {
+    const cases: Array<[string, string]> = [
+      ['10.0.0.0/8', '10.0.0.1'],
+      ['127.0.0.0/8', '127.0.0.1'],
+      ['192.0.2.7', '192.0.2.7'],
+      ['10.1', '10.1.0.1'],
+      ['172.16.0.0/255.240.0.0', '172.16.0.1'],
+      ['2001:db8::/32', '2001:db8:0:0:0:0:0:1'],
+      ['::1', '0:0:0:0:0:0:0:1'],
+    ];
+    for (const [spec, ip] of cases) {
+      const sub = parseSubnet(spec)!;
+      expect(exampleClient(sub), spec).toBe(ip);
+      expect(subnetMatches(sub, ip), spec).toBe(true);
+    }
   });
 });
 
