@@ -2,12 +2,12 @@
  * N04: `auth_basic_user_file` names a file that does not exist. nginx opens it only when a client
  * sends credentials, and ENOENT gives 403 (ngx_http_auth_basic_handler; EACCES gives 500, no
  * credentials 401). A relative path is relative to the conf prefix (the directory of the main
- * config). Reported only when the file's directory exists on this machine (after the path map), so
+ * config; for a fragment read alone, the loader's guess: the parent of conf.d/, sites-enabled/ …),
+ * the one the model's `configPath` and the simulator use. Reported only when the file's directory exists on this machine (after the path map), so
  * a checkout without the deployed secrets is not reported.
  */
-import { dirname, isAbsolute, join } from 'node:path';
+import { dirname } from 'node:path';
 import { defineRule } from '../src/rule.js';
-import { confPrefixFor } from '../src/nginx/load.js';
 import { directiveText } from '../src/nginx/model/cache.js';
 import type { Directive } from '../src/ast.js';
 
@@ -33,14 +33,13 @@ export default defineRule({
     // worker's view with --fs
     const files = m.configFiles();
     const stat = (p: string) => (files.statFollow ? files.statFollow(p) : files.stat(p));
-    const prefix = confPrefixFor(ctx.set.root.source.path);
     const done = new Set<Directive>();
     for (const scope of m.scopes()) {
       const st = m.settingsAt(scope);
       const d = st.authBasicUserFile.directive;
       const file = st.authBasicUserFile.value;
       if (st.authBasic.value === null || !d || done.has(d) || !file || file.includes('$')) continue;
-      const path = isAbsolute(file) ? file : join(prefix, file);
+      const path = m.configPath(file);
       if (stat(path).type !== 'none' || stat(dirname(path)).type !== 'dir') continue;
       // A request with credentials to a place the file is in force, shown by explain to get 403
       // decided by this directive; refuted here (something else decides), another scope may show it.

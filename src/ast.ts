@@ -93,6 +93,10 @@ export interface ConfigSet {
   /** Problems that belong to no single parse: include cycles, missing or unreadable includes. Each
    * carries the file and span of the include directive at fault. */
   errors: Diagnostic[];
+  /** nginx: the conf prefix the loader resolved relative includes against (absolute, no trailing
+   * slash), which every other relative path of the config (`auth_basic_user_file`) resolves against
+   * too; absent for sets not built by the loader (then the root file's directory). */
+  confPrefix?: string;
 }
 
 /** Maps an installed path prefix to where it is checked out (e.g. /etc/nginx → ./deploy/nginx). */

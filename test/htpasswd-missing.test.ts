@@ -4,11 +4,13 @@
  * with --fs. With --fs its finding carries a request with credentials that explain shows to get 403
  * (N04), and real nginx answers that request 403.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { lint, type ResultMessage } from '../src/run.js';
+import { cliPath, ensureBuilt } from './harness/build.js';
 import { nginxSkipReason, startNginx, stopAllServers } from './harness/servers.js';
 import { request } from './harness/requests.js';
 
@@ -75,6 +77,68 @@ describe('nginx-htpasswd-missing reads the password file through the model', () 
     expect(m?.cause).toBe('N04');
     expect(m?.request?.headers.Authorization).toMatch(/^Basic /);
     expect(m?.decidedBy?.line).toBe(7);
+  });
+});
+
+describe('a fragment read alone: the rule and explain resolve a relative password file the same way', () => {
+  // nginx joins a relative auth_basic_user_file to the conf prefix, the directory of the main config
+  // (fixtures/rules/nginx-htpasswd-missing/conf-d shows it on real nginx: conf.d/htpasswd exists, the
+  // request with credentials gets 403). A repository that holds only conf.d/site.conf gets the
+  // loader's guess for that directory, the parent of conf.d/, in both the rule and the simulator;
+  // explain used the fragment's own directory and answered 403 where the rule saw the file.
+  const credentials = 'Authorization: Basic dXNlcjpzZWNyZXQ=';
+  beforeAll(() => ensureBuilt(), 200_000);
+  function fragment(): { d: string; conf: string } {
+    const d = mkdtempSync(join(tmpdir(), 'why403-htpasswd-frag-'));
+    dirs.push(d);
+    chmodSync(d, 0o755); // the worker user (explain --fs reads as it) searches it
+    mkdirSync(join(d, 'conf.d'));
+    mkdirSync(join(d, 'www'));
+    writeFileSync(join(d, 'www', 'index.html'), 'ok\n');
+    const conf = join(d, 'conf.d', 'site.conf');
+    writeFileSync(
+      conf,
+      'server {\n    listen 80;\n    server_name private.test;\n    root www;\n    auth_basic "private";\n    auth_basic_user_file htpasswd;\n}\n',
+    );
+    writeFileSync(join(d, 'conf.d', 'htpasswd'), 'user:{PLAIN}secret\n');
+    return { d, conf };
+  }
+  // the CLI, as a user asks it (it builds the worker's view of the disk for --fs)
+  function explainFs(conf: string): {
+    status: number | null;
+    cause: { id: string } | null;
+    decidedBy: { line: number } | null;
+    possibleOutcomes: { status: number }[];
+  } {
+    const r = spawnSync(
+      process.execPath,
+      [cliPath, 'explain', '--fs', '--format', 'json', conf, 'http://private.test/', '-H', credentials],
+      {
+        encoding: 'utf8',
+        timeout: 30_000,
+        env: { PATH: process.env.PATH ?? '/usr/bin:/bin', NO_COLOR: '1' },
+      },
+    );
+    expect(r.status, r.stderr).toBe(0);
+    return JSON.parse(r.stdout);
+  }
+
+  it('the password file only beside the fragment: reported, and explain --fs gives 403 (N04) by that line', async () => {
+    const { d, conf } = fragment();
+    const found = await findings(conf, { fs: true });
+    expect(found.map((m) => `${m.line}:${m.column}`)).toEqual(['6:26']);
+    expect(found[0]!.message).toContain(`${join(d, 'htpasswd')} does not exist`);
+    const e = explainFs(conf);
+    expect([e.status, e.cause?.id, e.decidedBy?.line]).toEqual([403, 'N04', 6]);
+  });
+
+  it('the password file at the conf prefix: not reported, and explain --fs does not give 403', async () => {
+    const { d, conf } = fragment();
+    writeFileSync(join(d, 'htpasswd'), 'user:{PLAIN}secret\n');
+    expect(await findings(conf, { fs: true })).toEqual([]);
+    const e = explainFs(conf);
+    expect(e.status).not.toBe(403);
+    expect(e.possibleOutcomes.map((o) => o.status)).not.toContain(403);
   });
 });
 

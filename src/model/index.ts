@@ -33,7 +33,7 @@ import type { OverrideViolation } from '../apache/model/overrides.js';
 import { applyOptions, effectiveOptions, mergeOptions, newOptions } from '../apache/model/options.js';
 import { fnmatch } from '../apache/model/regex.js';
 import type { SimResult as ApacheSimResult } from '../apache/model/simulate.js';
-import { buildModel, type NginxModel, type Scope, type Server } from '../nginx/model/tree.js';
+import { buildModel, configPathOf, type NginxModel, type Scope, type Server } from '../nginx/model/tree.js';
 import { deadAccessRules, refusedBy, scopesOf, serverOf, type DeadAccessRule } from '../nginx/model/cache.js';
 import { accessDiff, accessSegments, addressText, segmentAllows, type AccessRule } from '../nginx/model/address.js';
 import { findLocation } from '../nginx/model/locations.js';
@@ -100,6 +100,9 @@ export interface NginxView extends ModelBase {
   /** A request that reaches `scope` (its server and innermost location; for `limit_except`, a method
    * it does not list), checked with the model's own server and location search; null if none found. */
   requestTo(scope: Scope): SampleInput | null;
+  /** Where a relative path in the config (`auth_basic_user_file`) points: joined to the conf prefix the
+   * loader resolved includes against, as the simulator joins it. */
+  configPath(path: string): string;
   /** The effective settings of a scope after inheritance (computed once per scope). */
   settingsAt(scope: Scope): EffectiveSettings;
   /** The configuration a request for `uri` (a path, `?args` ignored) gets on `server`: the location
@@ -237,6 +240,7 @@ function nginxView(set: ConfigSet, options: ModelOptions): NginxView {
       return r && { ...r };
     },
     serverOf,
+    configPath: (p) => configPathOf(set, p),
     settingsAt: effectiveSettings,
     scopeAt: (server, uri) => findLocation(server, toBinary(uri.split('?')[0])).location ?? server,
     clientsOf(scope, family = 'ipv4') {

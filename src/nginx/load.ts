@@ -258,7 +258,7 @@ export function loadNginx(path: string, opts: NginxLoadOptions = {}): ConfigSet 
   };
 
   loadIncludes(root, root.context, 0);
-  return { server: 'nginx', root, files, errors };
+  return { server: 'nginx', root, files, errors, confPrefix: prefix };
 }
 
 /** Contexts, for callers that want to know whether a name is a real nginx context. */

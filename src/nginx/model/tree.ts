@@ -6,6 +6,7 @@
  * Location kinds follow ngx_http_core_location (src/http/ngx_http_core_module.c): `=`, `^~`, `~`, `~*`,
  * the one-argument spellings (`=/x`, `^~/x`, `~\.php$`, `~*\.jpg$`) and `@name`.
  */
+import { posix } from 'node:path';
 import type { ConfigSet, Directive, Node } from '../../ast.js';
 import { expandIncludes } from '../../walk.js';
 import { toBinary, translatePcre, type RegexVerdict } from './regex.js';
@@ -367,6 +368,21 @@ export function buildModel(set: ConfigSet): NginxModel {
 }
 
 /** Directives named `name` directly in `scope`. */
+/** The directory relative paths of the config resolve against, with a trailing slash: the conf
+ * prefix the loader chose (the main config's directory, or the parent of conf.d/, sites-enabled/ … for
+ * a fragment read alone), else the root file's directory. */
+export function confPrefixOf(set: ConfigSet): string {
+  if (set.confPrefix !== undefined) return set.confPrefix.endsWith('/') ? set.confPrefix : `${set.confPrefix}/`;
+  const p = set.root.source.path;
+  return p.slice(0, p.lastIndexOf('/') + 1);
+}
+
+/** Where a path the config names points: absolute as it is, else joined to `confPrefixOf` (normalized,
+ * as the kernel resolves `.` and `..`). */
+export function configPathOf(set: ConfigSet, path: string): string {
+  return path.startsWith('/') ? path : posix.normalize(confPrefixOf(set) + path);
+}
+
 export function own(scope: Scope, name: string): Directive[] {
   return scope.byName.get(name) ?? [];
 }

@@ -94,10 +94,12 @@ export function access(
     let path: string | null = null;
     if (file !== null) {
       const p = sim.expand(file, st, 'access');
-      path = p === undefined ? null : fromBinary(p).startsWith('/') ? fromBinary(p) : sim.confPrefix() + fromBinary(p);
+      path = p === undefined ? null : sim.configPath(fromBinary(p));
     }
+    let opened = false;
     if (path && sim.req.fs && sim.worker) {
       const o = openAs(sim.req.fs, path, sim.worker);
+      opened = o.ok;
       if (!o.ok && o.errno === 'ENOENT') {
         if (sim.tracing) sim.step('access', `auth_basic_user_file ${path} does not exist: 403`, s.authBasicUserFile.directive);
         return { fail: 403, cause: 'N04' };
@@ -112,8 +114,9 @@ export function access(
       if (colon !== -1) verdict = cred(path, decoded.slice(0, colon), decoded.slice(colon + 1));
     }
     const options = ['the credentials are valid', 'the credentials are wrong', 'the user file is missing'];
-    // Known credentials leave only "the file is missing" open, and only without a file system.
-    const open = verdict === null ? [0, 1, 2] : sim.req.fs ? [verdict ? 0 : 1] : [verdict ? 0 : 1, 2];
+    // Known credentials leave only "the file is missing" open, and only without a file system; a
+    // file the worker opened is not missing either way.
+    const open = verdict === null ? (opened ? [0, 1] : [0, 1, 2]) : sim.req.fs ? [verdict ? 0 : 1] : [verdict ? 0 : 1, 2];
     const i =
       open[
         sim.r.choose(

@@ -10,7 +10,7 @@ import { openAs, resolveWorker, type OpenResult, type Worker } from '../fs.js';
 import { fromBinary } from '../regex.js';
 import { effectiveSettings, type EffectiveSettings } from '../settings.js';
 import type { Location, NginxModel, Scope, Server } from '../tree.js';
-import { nearest } from '../tree.js';
+import { configPathOf, nearest } from '../tree.js';
 import { expand as expandVars, type VarCache } from '../vars.js';
 import { at, simStats, type Outcome, type OutcomeKind, type SimRequest, type TraceStep } from './types.js';
 
@@ -144,10 +144,9 @@ export class Sim {
     return expandVars(this, s, st, phase);
   }
 
-  /** The directory relative paths of the config resolve against (the main config's). */
-  confPrefix(): string {
-    const p = this.model.set.root.source.path;
-    return p.slice(0, p.lastIndexOf('/') + 1);
+  /** Where a path the config names points (relative ones against the loader's conf prefix). */
+  configPath(path: string): string {
+    return configPathOf(this.model.set, path);
   }
 
   /** `merge_slashes`: a server-level setting; the default server of the address decides (it is
