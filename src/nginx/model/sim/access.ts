@@ -98,11 +98,18 @@ export function access(
     }
     let opened = false;
     if (path && sim.req.fs && sim.worker) {
-      const o = openAs(sim.req.fs, path, sim.worker);
-      opened = o.ok;
+      // ngx_http_auth_basic_handler opens the file for each request with credentials: ENOENT is 403,
+      // any other open() error 500, and so is a read that fails (a directory: EISDIR)
+      const o = openAs(sim.req.fs, path, sim.worker, { read: true });
+      opened = o.ok && o.type !== 'dir';
       if (!o.ok && o.errno === 'ENOENT') {
         if (sim.tracing) sim.step('access', `auth_basic_user_file ${path} does not exist: 403`, s.authBasicUserFile.directive);
         return { fail: 403, cause: 'N04' };
+      }
+      if (!opened) {
+        const why = o.ok ? `${path} is a directory (reading it fails)` : `${o.why} (${o.errno})`;
+        if (sim.tracing) sim.step('access', `auth_basic_user_file: ${why}: 500`, s.authBasicUserFile.directive);
+        return { fail: 500, cause: null };
       }
     }
     const cred = sim.req.credentials;
