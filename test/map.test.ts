@@ -134,6 +134,36 @@ describe('formats and the CLI', () => {
   });
 });
 
+describe('a partial configuration says so', () => {
+  it('a fragment read without its main config: every format names what is not known; a whole config does not', () => {
+    ensureBuilt();
+    const dir = mkdtempSync(join(tmpdir(), 'why403-map-partial-'));
+    mkdirSync(join(dir, 'conf.d'));
+    const site = join(dir, 'conf.d', 'site.conf');
+    writeFileSync(site, 'server {\n  listen 80;\n  server_name a.test;\n  location /admin/ { deny all; }\n}\n');
+    const run = (...a: string[]) => spawnSync(process.execPath, [cliPath, 'map', ...a], { encoding: 'utf8', timeout: 30_000 });
+    try {
+      const t = run(site);
+      expect(t.status).toBe(0);
+      expect(t.stdout).toMatch(/^Partial config: nginx's main config \(nginx\.conf\) was not loaded/);
+      expect(t.stdout).toContain('not known: the http {} block around it');
+      const j = JSON.parse(run('-f', 'json', site).stdout) as Array<{ partial?: string; directive: string }>;
+      expect(j.map((e) => [e.directive, e.partial?.startsWith("nginx's main config")])).toEqual([['deny all', true]]);
+      expect(run('-f', 'markdown', site).stdout).toMatch(/^## Who gets 403 \(why403 map\)\n\n> \*\*\S*conf\.d\/site\.conf: partial config: /);
+      const sarif = JSON.parse(run('-f', 'sarif', site).stdout) as { runs: Array<{ results: Array<{ message: { text: string } }> }> };
+      expect(sarif.runs[0].results[0].message.text).toContain('[partial config: ');
+      // with the main config beside it, the map reads it whole and says nothing of the kind
+      writeFileSync(join(dir, 'nginx.conf'), 'events {}\nhttp {\n  include conf.d/*.conf;\n}\n');
+      const whole = run(join(dir, 'nginx.conf'));
+      expect(whole.stdout).toContain('`deny all`');
+      expect(whole.stdout).not.toContain('artial config');
+      expect(JSON.parse(run('-f', 'json', join(dir, 'nginx.conf')).stdout)[0]).not.toHaveProperty('partial');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe.skipIf(!corpusPresent)('on every corpus file the real servers accept', () => {
   it('makes a map without an exception, and explain agrees with every sample', { timeout: 300_000 }, () => {
     let entries = 0;

@@ -23,6 +23,7 @@ import {
   type SampleRequest,
   SAMPLE_CLIENT,
 } from '../model/proof.js';
+import { loadInfo } from '../load-options.js';
 import { addressText } from '../nginx/model/address.js';
 import { locationOf, serverOf } from '../nginx/model/cache.js';
 import type { LimitExcept, Scope, Server } from '../nginx/model/tree.js';
@@ -71,6 +72,9 @@ export interface MapResult {
   server: 'nginx' | 'apache';
   config: string;
   entries: MapEntry[];
+  /** The main config was not read (a fragment or a vhost file alone): what is not known, as explain
+   * says it. Every entry's answer is then the fragment's own; null when the configuration is whole. */
+  partial: { reason: string; unknown: string[] } | null;
 }
 
 export interface MapOptions extends ModelOptions {
@@ -99,7 +103,8 @@ export function mapConfig(set: ConfigSet, options: MapOptions = {}): MapResult {
     (a, b) =>
       cmp(a.server, b.server) || cmp(a.scope.join(' '), b.scope.join(' ')) || cmp(a.file, b.file) || a.line - b.line || a.column - b.column,
   );
-  return { server: m.server, config: set.root.source.path, entries };
+  const p = loadInfo(set)?.partial;
+  return { server: m.server, config: set.root.source.path, entries, partial: p ? { reason: p.reason, unknown: [...p.unknown] } : null };
 }
 
 const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);

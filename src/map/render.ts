@@ -34,8 +34,15 @@ function groups(results: MapResult[]): Map<string, MapEntry[]> {
   return by;
 }
 
+/** The partial-config warnings of the results, once per config. */
+function partials(results: MapResult[], cwd: string): string[] {
+  return results.filter((r) => r.partial).map((r) => `${show(r.config, cwd)}: partial config: ${r.partial!.reason}`);
+}
+
 function text(results: MapResult[], cwd: string): string {
   const lines: string[] = [];
+  for (const r of results)
+    if (r.partial) lines.push(`Partial config: ${r.partial.reason}`, `  not known: ${r.partial.unknown.join('; ')}`, '');
   for (const [server, entries] of groups(results)) {
     lines.push(server);
     for (const e of entries) {
@@ -59,6 +66,8 @@ const md = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
 function markdown(results: MapResult[], cwd: string): string {
   const out: string[] = ['## Who gets 403 (why403 map)', ''];
+  for (const p of partials(results, cwd)) out.push(`> **${md(p)}**`, '');
+  const warned = out.length - 2;
   for (const [server, entries] of groups(results)) {
     out.push(`### ${md(server)}`, '', '| where | status | scope | directive | who | sample |', '| --- | --- | --- | --- | --- | --- |');
     for (const e of entries) {
@@ -69,7 +78,7 @@ function markdown(results: MapResult[], cwd: string): string {
     }
     out.push('');
   }
-  if (out.length === 2) out.push('Nothing in this config answers 403 or 401.', '');
+  if (out.length === 2 + warned) out.push('Nothing in this config answers 403 or 401.', '');
   return out.join('\n');
 }
 
@@ -84,7 +93,9 @@ function sarif(results: MapResult[], cwd: string, version: string): string {
     r.entries.map((e) => ({
       ruleId: e.status === 401 ? 'map-401' : 'map-403',
       level: 'note',
-      message: { text: `${e.status} for ${e.who.text}: \`${e.directive}\` (${e.scope.join(' › ') || e.server}); ${sampleText(e)}` },
+      message: {
+        text: `${e.status} for ${e.who.text}: \`${e.directive}\` (${e.scope.join(' › ') || e.server}); ${sampleText(e)}${r.partial ? ` [partial config: ${r.partial.reason}]` : ''}`,
+      },
       locations: [{ physicalLocation: { artifactLocation: uri(e.file), region: { startLine: e.line, startColumn: e.column } } }],
       ...(e.trace?.length
         ? {
@@ -135,7 +146,9 @@ export function renderMap(results: MapResult[], format: MapFormat, cwd: string, 
     case 'json':
       return (
         JSON.stringify(
-          results.flatMap((r) => r.entries.map((e) => ({ ...e, serverKind: r.server, config: r.config }))),
+          results.flatMap((r) =>
+            r.entries.map((e) => ({ ...e, serverKind: r.server, config: r.config, ...(r.partial ? { partial: r.partial.reason } : {}) })),
+          ),
           null,
           2,
         ) + '\n'
