@@ -113,6 +113,7 @@ describe('why403 diff', () => {
     };
     // only clients in 192.168.0.0/16 on /admin/ change; 10/8 and the rest keep their answer, /api keeps 403
     expect(out.changes.length).toBeGreaterThan(0);
+    expect(out).not.toHaveProperty('partial'); // whole configs
     for (const c of out.changes) {
       expect(c.request.url).toBe('http://shop.test/admin/');
       expect(c.request.ip.startsWith('192.168.')).toBe(true);
@@ -121,6 +122,26 @@ describe('why403 diff', () => {
     expect(cli(['diff', '--fail-on', 'closed', a, b]).status).toBe(0);
     expect(cli(['diff', '-f', 'markdown', a, b]).stdout).toContain('| scope | request | before | after |');
     expect(cli(['diff', '-f', 'github', a, b]).stdout).toMatch(/^::warning file=.*a\.conf,line=7,/m);
+  });
+
+  it('says when a side is a fragment read without its main config, in every format', () => {
+    ensureBuilt();
+    const d = join(tmp, 'partial');
+    mkdirSync(join(d, 'conf.d'), { recursive: true });
+    const a = join(d, 'conf.d', 'a.conf');
+    const b = join(d, 'conf.d', 'b.conf');
+    writeFileSync(a, 'server {\n  listen 80;\n  server_name shop.test;\n  location /admin/ { deny all; }\n}\n');
+    writeFileSync(b, 'server {\n  listen 80;\n  server_name shop.test;\n  location /admin/ { }\n}\n');
+    const t = cli(['diff', a, b]);
+    expect(t.status).toBe(1);
+    expect(t.stdout).toMatch(
+      /^Partial config \(before\): nginx's main config \(nginx\.conf\) was not loaded: a\.conf was read alone.*\nPartial config \(after\): .*b\.conf was read alone/,
+    );
+    const j = JSON.parse(cli(['diff', '-f', 'json', a, b]).stdout) as { partial: { before: string; after: string } };
+    expect(j.partial.before).toMatch(/a\.conf was read alone/);
+    expect(j.partial.after).toMatch(/b\.conf was read alone/);
+    expect(cli(['diff', '-f', 'markdown', a, b]).stdout).toMatch(/^## Access changes \(why403 diff\)\n\n> \*\*Partial config \(before\): /);
+    expect(cli(['diff', '-f', 'github', a, b]).stdout).toMatch(/^::notice title=why403 diff::Partial config \(before\): /);
   });
 
   it('--base REV reads the base from git', () => {

@@ -89,12 +89,26 @@ function grouped(cs: Change[]): Array<{ head: Change; clients: string[]; methods
   return [...by.values()];
 }
 
+/** The partial-config warnings, one per side read without its main config. */
+function partialLines(r: DiffResult): string[] {
+  const { before, after } = r.partial;
+  if (before !== null && before === after) return [`Partial config (both sides): ${before}`];
+  return [
+    ...(before !== null ? [`Partial config (before): ${before}`] : []),
+    ...(after !== null ? [`Partial config (after): ${after}`] : []),
+  ];
+}
+
 function render(r: DiffResult, format: string): string {
-  if (format === 'json') return JSON.stringify({ probes: r.probes, truncated: r.truncated, changes: r.changes }, null, 2) + '\n';
+  if (format === 'json') {
+    const partial = r.partial.before !== null || r.partial.after !== null ? { partial: r.partial } : {};
+    return JSON.stringify({ probes: r.probes, truncated: r.truncated, ...partial, changes: r.changes }, null, 2) + '\n';
+  }
+  const warn = partialLines(r);
   const byScope = new Map<string, Change[]>();
   for (const c of r.changes) byScope.set(c.scope, [...(byScope.get(c.scope) ?? []), c]);
   if (format === 'markdown') {
-    const out = ['## Access changes (why403 diff)', ''];
+    const out = ['## Access changes (why403 diff)', '', ...warn.flatMap((w) => [`> **${w}**`, ''])];
     if (!r.changes.length) out.push(`No request changes its answer (${r.probes} probes).`);
     else {
       out.push('| scope | request | before | after | |', '| --- | --- | --- | --- | --- |');
@@ -109,16 +123,18 @@ function render(r: DiffResult, format: string): string {
   }
   if (format === 'github') {
     return (
+      warn.map((w) => `::notice title=why403 diff::${w}\n`).join('') +
       r.changes
         .map((c) => {
           const at = /^(\S+):(\d+):(\d+) /.exec(c.after.decidedBy ?? c.before.decidedBy ?? '');
           const loc = at ? ` file=${at[1]},line=${at[2]},col=${at[3]}` : '';
           return `::warning${loc},title=why403 diff (${c.kind})::${fmt(c)}: ${st(c.before)} → ${st(c.after)}`.replace(/\n/g, '%0A');
         })
-        .join('\n') + (r.changes.length ? '\n' : '')
+        .join('\n') +
+      (r.changes.length ? '\n' : '')
     );
   }
-  const out: string[] = [];
+  const out: string[] = warn.length ? [...warn, ''] : [];
   for (const [scope, cs] of byScope) {
     out.push(scope);
     for (const g of grouped(cs)) {

@@ -16,6 +16,7 @@ import { directiveText } from '../ast.js';
 import { explain } from '../explain/index.js';
 import { parseExplainRequest } from '../explain/request.js';
 import type { Explanation } from '../explain/types.js';
+import { loadInfo } from '../load-options.js';
 import { mapConfig, scopeChain } from '../map/index.js';
 import { modelFor, type Model, type ModelOptions } from '../model/index.js';
 import { explainSample, sampleUrl, SAMPLE_CLIENT, type SampleInput, type SampleRequest } from '../model/proof.js';
@@ -53,6 +54,9 @@ export interface DiffResult {
   changes: Change[];
   /** True when the probe budget cut the list of requests. */
   truncated: boolean;
+  /** A side read without its main config (a fragment alone): what was not loaded, as explain says it.
+   * Both answers are then the fragment's own; null for a whole configuration. */
+  partial: { before: string | null; after: string | null };
 }
 
 interface Probe {
@@ -267,5 +271,12 @@ export function diffConfigs(base: DiffSide, head: DiffSide, opts: { cwd?: string
     const kind = opened ? 'opened' : closed ? 'closed' : 'changed';
     changes.push({ request: req, before, after, scope, kind });
   }
-  return { probes: requests.length, changes, truncated, ...(opts.all ? { all } : {}) };
+  const partialOf = (set: ConfigSet) => loadInfo(set)?.partial?.reason ?? null;
+  return {
+    probes: requests.length,
+    changes,
+    truncated,
+    partial: { before: partialOf(base.set), after: partialOf(head.set) },
+    ...(opts.all ? { all } : {}),
+  };
 }
