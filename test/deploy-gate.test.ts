@@ -90,6 +90,23 @@ describe('why403 test', () => {
     const broken = cli(['test', 'broken.yaml'], dir);
     expect(broken.status).toBe(2);
     expect(broken.stderr).toContain('broken.yaml:3:5:');
+    expect(good.stdout).not.toContain('partial config');
+  });
+
+  it('a spec on a fragment read without its main config says the answers are partial', () => {
+    ensureBuilt();
+    const dir = join(tmp, 'spec-partial');
+    mkdirSync(join(dir, 'conf.d'), { recursive: true });
+    writeFileSync(
+      join(dir, 'conf.d', 'site.conf'),
+      'server {\n  listen 80;\n  server_name shop.test;\n  location /admin/ { deny all; }\n}\n',
+    );
+    writeFileSync(join(dir, 'p.yaml'), 'config: conf.d/site.conf\nexpect:\n  - GET http://shop.test/admin/ -> 403\n');
+    const r = cli(['test', 'p.yaml'], dir);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^ {2}partial config: nginx's main config \(nginx\.conf\) was not loaded: site\.conf was read alone/);
+    const json = JSON.parse(cli(['test', '-f', 'json', 'p.yaml'], dir).stdout) as Array<{ partial?: string }>;
+    expect(json[0].partial).toMatch(/site\.conf was read alone/);
   });
 });
 

@@ -44,7 +44,7 @@ export async function testCommand(a: TestArgs, io: CliIO): Promise<number> {
       io.err(`why403 test: ${given} is not a valid spec (see why403 test --help)\n`);
       return 2;
     }
-    const { results, configErrors } = runSpec(spec);
+    const { results, configErrors, partial } = runSpec(spec);
     if (configErrors.length) {
       io.err(`why403 test: ${relative(process.cwd(), spec.config)} does not parse:\n${configErrors.map((x) => `  ${x}`).join('\n')}\n`);
       return 2;
@@ -103,10 +103,11 @@ export async function testCommand(a: TestArgs, io: CliIO): Promise<number> {
       return `  FAIL  ${given}:${x.line}  ${x.text}\n        ${r.problem}\n${trace ? `${trace}\n` : ''}`;
     };
     for (const r of results) r.ok ? passed++ : failed++;
-    if (format === 'text') io.out(results.map(show).join(''));
+    if (format === 'text') io.out((partial ? `  partial config: ${partial}\n` : '') + results.map(show).join(''));
     else
       json.push({
         spec: given,
+        ...(partial ? { partial } : {}),
         results: results.map((r) => ({
           line: r.expectation.line,
           column: r.expectation.column,

@@ -21,6 +21,7 @@ import type { PathMapping, ServerKind } from '../ast.js';
 import { explain, parseExplainRequest } from '../explain/index.js';
 import type { Explanation } from '../explain/types.js';
 import { loadConfig, serverFor } from '../load.js';
+import { loadInfo } from '../load-options.js';
 
 export interface Expectation {
   method: string;
@@ -237,7 +238,13 @@ export interface SpecResult {
 
 /** Check every expectation of a spec with explain. Throws nothing: a config that does not load or
  * parse is returned as `configErrors`. */
-export function runSpec(spec: Spec): { results: SpecResult[]; configErrors: string[] } {
+export function runSpec(spec: Spec): {
+  results: SpecResult[];
+  configErrors: string[];
+  /** The config was read without its main config (a fragment alone): what was not loaded. The answers
+   * are then the fragment's own. */
+  partial: string | null;
+} {
   const server = spec.server ?? serverFor(spec.config) ?? undefined;
   const set = loadConfig(spec.config, {
     ...(server ? { server } : {}),
@@ -248,7 +255,8 @@ export function runSpec(spec: Spec): { results: SpecResult[]; configErrors: stri
   const configErrors = [...set.errors, ...[...set.files.values()].flatMap((f) => f.errors)]
     .filter((d) => d.severity === 'error' && d.code !== 'unknown-directive')
     .map((d) => `${d.file}:${d.span.start.line}:${d.span.start.column}: ${d.message}`);
-  if (configErrors.length) return { results: [], configErrors };
+  const partial = loadInfo(set)?.partial?.reason ?? null;
+  if (configErrors.length) return { results: [], configErrors, partial };
   const dir = dirname(spec.file);
   const results = spec.expect.map((x): SpecResult => {
     const r = parseExplainRequest({
@@ -284,5 +292,5 @@ export function runSpec(spec: Spec): { results: SpecResult[]; configErrors: stri
     }
     return { expectation: x, ok: true, status: e.status, explanation: e };
   });
-  return { results, configErrors };
+  return { results, configErrors, partial };
 }
