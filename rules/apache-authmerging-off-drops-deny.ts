@@ -22,9 +22,9 @@ export default defineRule({
   description: 'A later-merging section with its own Require drops a <Directory> restriction (AuthMerging Off).',
   category: 'access-control',
   fixable: false,
-  proof: {
-    none: "It claims a file is served; without --fs that rests on the file existing, and Apache proofs under a disk assumption are not made yet (nginx's are).",
-  },
+  // the file is served (200): without --fs that rests on the file existing, which the proof then
+  // assumes (`assumes`: "… exists and is readable")
+  proof: 'request',
   messages: {
     drops:
       '`{{grant}}` in {{section}} merges after <Directory {{dir}}> and, under {{merging}}, replaces its `{{deny}}`, so {{url}} is served to any client',
@@ -49,6 +49,9 @@ export default defineRule({
         const grant = r.grantedBy;
         const owner = grant ? m.ownerOf(grant) : undefined;
         if (!grant || !owner || !LATER.has(owner.kind) || done.has(grant)) continue;
+        // the neutral client gets the file (explain says so, under the file existing without --fs)
+        const proof = ctx.prove(m.requestTo(p.root.server, `${p.url}${name}`), { status: 200 });
+        if (proof === false) continue;
         done.add(grant);
         const sec = owner.section;
         const merging = sec && kids(sec).find((d) => d.key === 'authmerging');
@@ -64,6 +67,7 @@ export default defineRule({
             url: `${p.url}${name}`,
           },
           related: [{ node: deny, message: 'the restriction that no longer applies' }],
+          proof,
         });
       }
     }

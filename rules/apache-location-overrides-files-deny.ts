@@ -17,9 +17,9 @@ export default defineRule({
   description: 'A <Location> grant overrides the .ht* <Files> denial, so .htaccess and .htpasswd are served.',
   category: 'access-control',
   fixable: false,
-  proof: {
-    none: "It claims a file is served; without --fs that rests on the file existing, and Apache proofs under a disk assumption are not made yet (nginx's are).",
-  },
+  // the file is served (200): without --fs that rests on the file existing, which the proof then
+  // assumes (`assumes`: "… exists and is readable")
+  proof: 'request',
   messages: {
     overrides: '`{{grant}}` in <{{location}}> merges after `{{files}}` ({{at}}), so {{url}} is served instead of answered 403',
   },
@@ -40,6 +40,8 @@ export default defineRule({
         const grant = r.grantedBy;
         const owner = grant ? m.ownerOf(grant) : undefined;
         if (!grant || !owner || (owner.kind !== 'location' && owner.kind !== 'locationmatch') || done.has(grant)) continue;
+        const proof = ctx.prove(m.requestTo(root.server, `${root.url}${name}`), { status: 200 });
+        if (proof === false) continue;
         done.add(grant);
         ctx.report({
           node: grant,
@@ -52,6 +54,7 @@ export default defineRule({
             url: `${root.url}${name}`,
           },
           related: [{ node: deny.directive, message: 'the denial that no longer applies' }],
+          proof,
         });
       }
     }

@@ -22,6 +22,7 @@ import { mapConfig } from '../src/map/index.js';
 import { modelFor } from '../src/model/index.js';
 import { prove } from '../src/model/proof.js';
 import { simStats } from '../src/nginx/model/index.js';
+import { simStats as apacheSimStats } from '../src/apache/model/sim/index.js';
 import { lint, lintText, type ResultMessage } from '../src/run.js';
 import type { Settings } from '../src/rule.js';
 
@@ -97,5 +98,58 @@ describe('a proof under a disk assumption', () => {
     expect(simStats.runs - before.runs).toBe(2);
     // without the option the same claim has no proof (null, not refuted)
     expect(prove(m, { host: 'site.test', path: '/.git' }, { status: 403 })).toBeNull();
+  });
+});
+
+/** Apache: the same proofs (src/apache/model/sim marks `disk`; explain's `traceAssumes` is the default
+ * handler's first possibility). The real-server side is test/proof-assumes-apache-real.test.ts. */
+describe('an Apache proof under a disk assumption', () => {
+  const A_FIXTURE = join(root, 'fixtures/rules/apache-location-overrides-files-deny/bad');
+  const A_CONF = join(A_FIXTURE, 'httpd.conf');
+  const A_RULE = 'apache-location-overrides-files-deny';
+  const FILE = '/srv/why403/htdocs/.htpasswd';
+  const aFindings = async (text?: string, fs = false) => {
+    const run =
+      text === undefined
+        ? await lint([A_CONF], { noConfig: true, fs, pathMap: fs ? [{ from: '/srv/why403', to: A_FIXTURE }] : undefined })
+        : await lintText(text, { filename: join(A_FIXTURE, 'x.conf') });
+    return run.results.flatMap((r) => r.messages).filter((m) => m.ruleId === A_RULE);
+  };
+
+  it('JSON: a served file claims 200 under "exists and is readable"; --fs reads it instead', async () => {
+    const [m] = await aFindings();
+    expect(m.request).toEqual({ method: 'GET', url: 'http://localhost/.htpasswd', ip: '192.0.2.10', headers: {} });
+    expect(m.status).toBe(200);
+    expect(m.assumes).toEqual([`${FILE} exists and is readable`]);
+    expect(m.trace?.map((t) => t.message)).toContain('authz_core: GRANTED (Require all granted)');
+    const [f] = await aFindings(undefined, true);
+    expect(f.status).toBe(200);
+    expect(f.assumes).toBeUndefined();
+  });
+
+  it('no proof when the run meets an unknown besides the disk (an AllowOverride that lets a .htaccess decide)', async () => {
+    const base = readFileSync(A_CONF, 'utf8');
+    const other = base.replace(
+      '<Location />',
+      '<Directory ${HARNESS_ROOT}/htdocs>\n    AllowOverride AuthConfig\n</Directory>\n<Location />',
+    );
+    expect(other).not.toBe(base);
+    const u = await aFindings(other);
+    expect(u).toHaveLength(1);
+    expect(u[0].request).toBeUndefined();
+    expect(u[0].assumes).toBeUndefined();
+  });
+
+  it('costs no simulator run: one simulation of one run, as before', () => {
+    const m = modelFor(loadConfig(A_CONF, { server: 'apache' }), {});
+    const before = { ...apacheSimStats };
+    const p = prove(m, { host: 'localhost', path: '/.htpasswd' }, { status: 200 }, { assumeDisk: true });
+    expect(p && p.assumes).toEqual([`${FILE} exists and is readable`]);
+    expect(apacheSimStats.simulations - before.simulations).toBe(1);
+    expect(apacheSimStats.runs - before.runs).toBe(1);
+    // without the option: no proof (null, not refuted); the other possibilities prove nothing either
+    expect(prove(m, { host: 'localhost', path: '/.htpasswd' }, { status: 200 })).toBeNull();
+    expect(prove(m, { host: 'localhost', path: '/.htpasswd' }, { status: 404 }, { assumeDisk: true })).toBeNull();
+    expect(prove(m, { host: 'localhost', path: '/.htpasswd' }, { status: 403 }, { assumeDisk: true })).toBeNull();
   });
 });

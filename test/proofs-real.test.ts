@@ -136,6 +136,10 @@ describe('every finding’s request on the real server', () => {
     expect(at('http://localhost:40080/', { assumes: [`file ${root}/package.json does not exist`] })).toHaveProperty('notSendable');
     expect(at('http://localhost:40080/', { assumes: [`directory ${root}/fixtures is a directory`] })).toHaveProperty('send');
     expect(at('http://localhost:40080/', { assumes: ['$backend answers 200'] })).toHaveProperty('notSendable');
+    // Apache's "the file exists and is readable": a file others may read (the worker), not a directory
+    expect(at('http://localhost:40080/', { assumes: [`${root}/package.json exists and is readable`] })).toHaveProperty('send');
+    expect(at('http://localhost:40080/', { assumes: [`${root}/fixtures exists and is readable`] })).toHaveProperty('notSendable');
+    expect(at('http://localhost:40080/', { assumes: [`${root}/no-such-file exists and is readable`] })).toHaveProperty('notSendable');
   });
 
   for (const f of fixtures) {

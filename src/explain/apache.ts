@@ -199,6 +199,8 @@ export function explainApache(set: ConfigSet, configPath: string, req: ExplainRe
     cause: p.cause,
     causeTitle: causeTitle(p.cause),
     when: p.when,
+    // rests on the disk alone (what --fs decides; src/model/proof.ts proves under it)
+    ...(p.disk ? { disk: true as const } : {}),
   }));
   const { errors, warnings } = configProblems(set, cwd);
   const assumptions = commonAssumptions(req, host, hostFrom, opts.fs);
@@ -220,7 +222,8 @@ export function explainApache(set: ConfigSet, configPath: string, req: ExplainRe
     possibleOutcomes,
     mayAlso: [],
     trace: steps,
-    traceAssumes: [],
+    // the possibility the trace shows (the default handler's "the file exists and is readable")
+    traceAssumes: r.tracesFirst ? possibleOutcomes[0].when : [],
     assumptions,
     unknowns: r.unknowns,
     suggestions: suggestions(r, decisive ? fmtLoc(decisive.at) : '', req),

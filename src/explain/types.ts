@@ -38,7 +38,7 @@ export interface PossibleOutcome {
   causeTitle: string | null;
   /** The assumptions this outcome rests on (e.g. "index file /srv/d/index.html does not exist"). */
   when: string[];
-  /** Present (nginx) when every assumption in `when` says what a path on disk is and nothing else was
+  /** Present (nginx, Apache) when every assumption in `when` says what a path on disk is and nothing else was
    * unknown on the way: `--fs` decides between such outcomes. */
   disk?: true;
   /** For the possibility the trace follows (the first one, the answer "it exists" at every file

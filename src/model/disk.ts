@@ -23,6 +23,7 @@ import { effectiveSettings } from '../nginx/model/settings.js';
 import type { Location, Scope } from '../nginx/model/tree.js';
 import { resolveWorker as apacheWorker } from '../apache/model/fs.js';
 import { dirConfAt, readsHtaccess } from '../apache/model/htaccess-link.js';
+import { servingServer } from '../apache/model/cache.js';
 import type { ServerModel } from '../apache/model/sections.js';
 import { registerDiskScanner, type ApacheView, type Model, type NginxView } from './index.js';
 import type { SampleInput } from './types.js';
@@ -58,8 +59,8 @@ export interface ServedDir {
   dir: string;
   /** The URL prefix that maps onto it (ends in `/`). */
   url: string;
-  /** A request for `uri` that this server and URL prefix answer. */
-  sample(uri: string): SampleInput;
+  /** A request for `uri` that this server and URL prefix answer (null: no request reaches it). */
+  sample(uri: string): SampleInput | null;
   /** Index file names (nginx `index`, Apache DirectoryIndex at the root), null when not plain names. */
   index: string[] | null;
 }
@@ -192,8 +193,11 @@ function nginxDirs(view: NginxView, skipped: string[]): ServedDir[] {
 
 function apacheDirs(view: ApacheView, skipped: string[]): ServedDir[] {
   const out: ServedDir[] = [];
-  for (const r of view.servedRoots()) {
-    const conf = dirConfAt(r.server, r.dir);
+  const roots = view.servedRoots();
+  for (const r of roots) {
+    // the server whose requests show this root (a vhost that inherits it from an unreachable main server)
+    const server = servingServer(view.tree, r, roots);
+    const conf = dirConfAt(server ?? r.server, r.dir);
     const idx = conf.dirIndex?.value ?? ['index.html'];
     out.push({
       directive: r.by,
@@ -201,7 +205,7 @@ function apacheDirs(view: ApacheView, skipped: string[]): ServedDir[] {
       label: `${r.by.name} ${r.by.args.map((a) => a.raw).join(' ')}`,
       dir: trimDir(r.dir),
       url: r.url,
-      sample: (uri) => view.requestTo(r.server, uri),
+      sample: (uri) => (server ? view.requestTo(server, uri) : null),
       index: idx.some((n) => n.startsWith('/') || n === 'disabled') ? null : idx,
     });
   }

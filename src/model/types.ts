@@ -93,7 +93,7 @@ export interface SimPossible<O extends string = string> {
   cause: CauseId | null;
   /** The assumptions this outcome rests on (empty when the config and request decide it). */
   when: string[];
-  /** Set (nginx) when every assumption in `when` says what a path on disk is (a file, a directory,
+  /** Set (nginx, Apache) when every assumption in `when` says what a path on disk is (a file, a directory,
    * missing) and the run met nothing else it could not decide: `--fs` would settle it. */
   disk?: true;
 }

@@ -44,19 +44,22 @@ export function claimText(c: Claim): string {
 }
 
 /** What one `assumes` condition says about a path, in explain's words (`<what> <path> is a file`,
- * `… does not exist`, `… is a directory`); null when it is not such a condition. */
-export function parseAssumption(text: string): { path: string; kind: 'file' | 'none' | 'dir' } | null {
-  const m = /^(?:.*? )?(\/\S*) (is a file|does not exist|is a directory)$/.exec(text);
+ * `… does not exist`, `… is a directory`, Apache's `<path> exists and is readable`: a file the worker
+ * reads); null when it is not such a condition. */
+export function parseAssumption(text: string): { path: string; kind: 'file' | 'none' | 'dir' | 'readable' } | null {
+  const m = /^(?:.*? )?(\/\S*) (is a file|does not exist|is a directory|exists and is readable)$/.exec(text);
   if (!m) return null;
-  return { path: m[1], kind: m[2] === 'is a file' ? 'file' : m[2] === 'is a directory' ? 'dir' : 'none' };
+  const kinds = { 'is a file': 'file', 'is a directory': 'dir', 'does not exist': 'none', 'exists and is readable': 'readable' } as const;
+  return { path: m[1], kind: kinds[m[2] as keyof typeof kinds] };
 }
 
-/** Whether the disk satisfies one parsed condition (symlinks followed, as a server opens them). */
-function holds(a: { path: string; kind: 'file' | 'none' | 'dir' }): boolean {
-  let kind: 'file' | 'none' | 'dir' | 'other';
+/** Whether the disk satisfies one parsed condition (symlinks followed, as a server opens them).
+ * `readable`: a file every user may read (the worker is www-data or the test's user, who may not own it). */
+function holds(a: { path: string; kind: 'file' | 'none' | 'dir' | 'readable' }): boolean {
+  let kind: 'file' | 'none' | 'dir' | 'other' | 'readable';
   try {
     const st = statSync(a.path);
-    kind = st.isFile() ? 'file' : st.isDirectory() ? 'dir' : 'other';
+    kind = st.isFile() ? (a.kind === 'readable' && (st.mode & 0o004) !== 0 ? 'readable' : 'file') : st.isDirectory() ? 'dir' : 'other';
   } catch {
     // a dangling symlink does not exist for open(), but lstat sees it: not 'none' then
     kind = (() => {

@@ -5,7 +5,7 @@
  */
 import type { ConfigSet, Directive } from '../../ast.js';
 import { walkDirectives } from '../../walk.js';
-import { mainServerPort, type ApacheModel, type ServerModel, type Section } from './sections.js';
+import { mainReachable, mainServerPort, type ApacheModel, type ServerModel, type Section } from './sections.js';
 import { simulate, type SimResult } from './simulate.js';
 
 /** Directives whose use outside `<IfModule>` proves their module is loaded (httpd refuses to start
@@ -125,7 +125,10 @@ export function directoryProbes(model: ApacheModel): Probe[] {
   const cached = probes.get(model);
   if (cached) return cached;
   const out: Probe[] = [];
+  // the main server's roots when no request reaches it: each probe would select a virtual host
+  const mainToo = mainReachable(model);
   for (const root of servedRoots(model)) {
+    if (!mainToo && root.server === model.main) continue;
     const seen = new Set<string>();
     const host = hostFor(root.server);
     const port = portOf(root.server, model);
@@ -154,13 +157,25 @@ export function directoryProbes(model: ApacheModel): Probe[] {
 }
 
 /** The port a request for `server` goes to: its `<VirtualHost>`'s, or for the main server a `Listen`
- * port no virtual host answers on (`model` given); undefined (port 80) otherwise. */
+ * port no virtual host answers on (`model` given); undefined (port 80) otherwise. When no request
+ * reaches the main server (`mainReachable`), its requests go to the first `Listen` port, where a
+ * virtual host answers them, as the real server does (not to port 80, which nothing may listen on). */
 export function portOf(server: ServerModel, model?: ApacheModel): number | undefined {
   for (const a of server.addresses) {
     const m = /:(\d+)$/.exec(a);
     if (m) return Number(m[1]);
   }
-  return model && server === model.main ? (mainServerPort(model) ?? undefined) : undefined;
+  if (!model || server !== model.main) return undefined;
+  return mainServerPort(model) ?? (mainReachable(model) ? undefined : model.listenPorts[0]);
+}
+
+/** The server that answers the requests for `root`'s URL: its own, or, when that is the main server
+ * and no request reaches it (`mainReachable`), the first virtual host that inherits the same serving
+ * directive at the same URL (a main-server Alias, or the DocumentRoot of a vhost without its own);
+ * null when none does (a root only the unreachable main server has: no request shows it). */
+export function servingServer(model: ApacheModel, root: ServedRoot, roots: readonly ServedRoot[]): ServerModel | null {
+  if (root.server !== model.main || mainReachable(model)) return root.server;
+  return roots.find((r) => r.server !== model.main && r.by === root.by && r.url === root.url && r.dir === root.dir)?.server ?? null;
 }
 
 /** Simulate one more request on the server of a served root (same neutral client, no filesystem, no

@@ -479,13 +479,24 @@ function addrScore(addr: string, port: number | undefined, localIp: string): 0 |
   return ip === localIp || (ip === 'localhost' && localIp.startsWith('127.')) ? 2 : 0;
 }
 
-/** Built once per model and (port, local address): one pass over the vhosts instead of one per request. */
 /** A `Listen` port on which no virtual host answers, so the main server does (null when there is none:
  * every request then reaches a virtual host). */
 export function mainServerPort(model: ApacheModel): number | null {
   for (const p of model.listenPorts) if (!vhostIndex(model, p, '127.0.0.1')) return p;
   return null;
 }
+
+/** False when no request reaches the main server: there are virtual hosts and every `Listen` port (port
+ * 80 when the config has no `Listen`) has some, so each request goes to a virtual host on its port (the
+ * first one when no name matches; server/vhost.c). The main server's settings then act only where a
+ * virtual host inherits them. */
+export function mainReachable(model: ApacheModel): boolean {
+  if (model.vhosts.length === 0) return true;
+  const ports = model.listenPorts.length ? model.listenPorts : [80];
+  return ports.some((p) => !vhostIndex(model, p, '127.0.0.1'));
+}
+
+/** Built once per model and (port, local address): one pass over the vhosts instead of one per request. */
 
 function vhostIndex(model: ApacheModel, port: number | undefined, localIp: string): VhostIndex | null {
   let byKey = vhostIndexes.get(model);

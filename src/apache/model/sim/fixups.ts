@@ -141,7 +141,14 @@ export function directory(sim: Sim, conf: DirConf, uri: string, query: string, d
           const served = serveLookup(sim, sub.lookup, subTrace, depth + 1);
           if (served.status === null && served.possible) {
             for (const p of served.possible) if (p.status !== 404) possible.push({ ...p, when: p.when.map((w) => `${target}: ${w}`) });
-          } else possible.push({ when: [`${target} exists`], status: served.status, outcome: served.outcome, cause: served.cause });
+          } else
+            possible.push({
+              when: [`${target} exists`],
+              status: served.status,
+              outcome: served.outcome,
+              cause: served.cause,
+              ...(served.status !== null ? { disk: true as const } : {}),
+            });
           continue;
         }
         if (sim.tracing)
@@ -168,6 +175,7 @@ export function directory(sim: Sim, conf: DirConf, uri: string, query: string, d
         status: fallback.status,
         outcome: fallback.outcome,
         cause: fallback.cause,
+        ...(fallback.status !== null ? { disk: true as const } : {}),
       });
       const st = new Set(possible.map((p) => p.status));
       if (st.size === 1) return { ...fallback, possible };

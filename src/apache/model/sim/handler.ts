@@ -152,11 +152,14 @@ export function defaultHandler(sim: Sim, filename: string, type: FileType): Fina
       cause: null,
       by: null,
       message: 'depends on the disk',
+      // each rests on the disk alone (the run's other unknowns, if any, clear `disk`: sim/index.ts);
+      // the trace, which ends before the handler, is the first one's
       possible: [
-        { when: [`${filename} exists and is readable`], status: 200, outcome: 'ok', cause: null },
-        { when: [`${filename} does not exist`], status: 404, outcome: 'not-found', cause: null },
-        { when: [`${filename} is not readable by ${sim.worker.user}`], status: 403, outcome: 'forbidden', cause: 'A17' },
+        { when: [`${filename} exists and is readable`], status: 200, outcome: 'ok', cause: null, disk: true },
+        { when: [`${filename} does not exist`], status: 404, outcome: 'not-found', cause: null, disk: true },
+        { when: [`${filename} is not readable by ${sim.worker.user}`], status: 403, outcome: 'forbidden', cause: 'A17', disk: true },
       ],
+      tracesFirst: true,
     };
   }
   if (sim.fs) {

@@ -64,6 +64,9 @@ function once(model: ApacheModel, req: SimRequest, forced?: Map<string, boolean>
       outcome = possible[0].outcome;
     }
   }
+  // a possibility rests on the disk alone (`disk`, as nginx's) only when the run met nothing else it
+  // could not decide (a regex, an .htaccess AllowOverride lets in, a `Require expr`…)
+  if (sim.unknowns.length && possible.some((p) => p.disk)) possible = possible.map(({ disk: _, ...p }) => p);
   const result: SimResult = {
     status,
     outcome,
@@ -80,6 +83,7 @@ function once(model: ApacheModel, req: SimRequest, forced?: Map<string, boolean>
     grantedBy: sim.grantedBy,
     options: sim.options,
     indexNames: sim.indexNames,
+    ...(status === null && f.tracesFirst && possible.length ? { tracesFirst: true as const } : {}),
   };
   return { sim, result };
 }
@@ -100,14 +104,17 @@ export function simulate(model: ApacheModel, req: SimRequest): SimResult {
     const forced = new Map(und.map((u, i) => [u.key, (mask & (1 << i)) !== 0] as const));
     const r = once(model, req, forced).result;
     const when = und.map((u, i) => `${u.label} ${mask & (1 << i) ? 'holds' : 'does not hold'}`);
+    // forced conditions are not disk lookups: these possibilities rest on more than the disk
     if (r.status === null && r.possibleOutcomes.length)
-      for (const p of r.possibleOutcomes) outcomes.push({ ...p, when: [...when, ...p.when] });
+      for (const { disk: _, ...p } of r.possibleOutcomes) outcomes.push({ ...p, when: [...when, ...p.when] });
     else outcomes.push({ when, status: r.status, outcome: r.outcome, cause: r.cause });
   }
   const statuses = new Set(outcomes.map((o) => o.status));
   if (statuses.size === 1 && !statuses.has(null)) return first.result;
   const deny = outcomes.find((o) => o.status === 403);
-  return { ...first.result, status: null, outcome: 'unknown', cause: deny?.cause ?? first.result.cause, possibleOutcomes: outcomes };
+  // the trace is the unforced run's, which none of these possibilities is
+  const { tracesFirst: _, ...result } = first.result;
+  return { ...result, status: null, outcome: 'unknown', cause: deny?.cause ?? first.result.cause, possibleOutcomes: outcomes };
 }
 
 export { normalizeUri, aliasPrefix } from './translate.js';

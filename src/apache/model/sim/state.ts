@@ -87,6 +87,9 @@ export interface SimResult extends SimulatorResult<Outcome> {
   options: number | null;
   /** For A18: the DirectoryIndex names that were not found ("none" when disabled). */
   indexNames: string | null;
+  /** The status is unknown and the trace shows the first possible outcome (its `when` is what the
+   * trace assumes; explain's `traceAssumes`). */
+  tracesFirst?: true;
 }
 
 /** A DirectoryIndex candidate whose subrequest answered an error (not 200, not 404). */
@@ -120,6 +123,9 @@ export interface Final {
   by: Directive | null;
   message: string;
   possible?: PossibleOutcome[];
+  /** With `possible`: the trace shows the first possibility (every file looked up exists), as the
+   * default handler's does; unset when it shows another one or none (mod_dir's index candidates). */
+  tracesFirst?: true;
 }
 
 /** A (sub)request's end: the Final plus the file it mapped to and what that file is. A lookup
