@@ -29,6 +29,7 @@ import {
   type RuleCrash,
 } from './linter.js';
 import { loadInfo, type LoadOptions, type ParseCache } from './load-options.js';
+import { ListedBound } from './listed-bound.js';
 import { fileDiagnostic, isDirectory, MAX_FILE_BYTES } from './read.js';
 import { readRuleDoc, type Fix, type Rule, type Settings, type Severity } from './rule.js';
 import { loadRules, RULE_IDS } from './rule-manifest.js';
@@ -321,6 +322,19 @@ async function lintOnce(
   const htaccessSets: Array<{ set: ConfigSet; settings: Settings; modelOptions: Omit<ModelOptions, 'settings'> }> = [];
   const named = new Set(files.flatMap((f) => [f, realOf(f)]));
   const mainSets = new Map<string, ConfigSet>();
+  // Findings past the listing cap drop their proofs as they are reported (src/listed-bound.ts). Not
+  // with fixes (every pass re-lints, and a dry run removes the fixed findings after the rules ran) nor
+  // with a caller's lintSet (the language server keeps a set's findings for later runs).
+  const bound =
+    o.lintSet || o.fix || o.fixDryRun
+      ? null
+      : new ListedBound({
+          limit: MAX_LISTED_FINDINGS,
+          relativePath: (f) => relativePath(o.cwd, f),
+          suppressions: o.inlineConfig !== false,
+          quiet: o.quiet === true,
+        });
+  const hadFindings = (f: string) => entries.has(f);
 
   for (const f of files) {
     const isStdin = f === '-';
@@ -370,17 +384,19 @@ async function lintOnce(
       }
       apacheMains.push({ set, settings, modelOptions });
     }
+    const requested = !!loadInfo(set)?.requested;
     const r = (o.lintSet ?? lintSet)(set, {
       rules: await o.rulesFor(set.server),
       ruleSetting: o.ruleSetting,
       settings,
       modelOptions,
       onRule: ruleProgress(set, o),
+      ...(bound ? { listed: bound.forSet(set, hadFindings, (p) => !requested || named.has(p) || named.has(realOf(p))) } : {}),
     });
     crashes.push(...r.crashes);
     // a fragment loaded through the main config that includes it (src/load.ts): the files named in
     // the run are reported, not the rest of that main config
-    if (loadInfo(set)?.requested) for (const p of [...r.files.keys()]) if (!named.has(p) && !named.has(realOf(p))) r.files.delete(p);
+    if (requested) for (const p of [...r.files.keys()]) if (!named.has(p) && !named.has(realOf(p))) r.files.delete(p);
     mergeFindings(entries, r.files);
     o.onProgress?.(++done, total);
   }
@@ -417,7 +433,13 @@ async function lintOnce(
     const { linkHtaccess } = await import('./apache/model/htaccess-link.js');
     for (const { set, settings, modelOptions } of htaccessSets) {
       linkHtaccess(set, apacheMains);
-      const r = (o.lintSet ?? lintSet)(set, { rules: await o.rulesFor(set.server), ruleSetting: o.ruleSetting, settings, modelOptions });
+      const r = (o.lintSet ?? lintSet)(set, {
+        rules: await o.rulesFor(set.server),
+        ruleSetting: o.ruleSetting,
+        settings,
+        modelOptions,
+        ...(bound ? { listed: bound.forSet(set, hadFindings, () => true) } : {}),
+      });
       crashes.push(...r.crashes);
       mergeFindings(entries, r.files);
       o.onProgress?.(++done, total);
