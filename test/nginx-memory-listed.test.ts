@@ -81,3 +81,42 @@ describe('a directive compiles its regex once (issue 12, memory)', () => {
     expect(other.ok && other.pattern).toBe('^/x$');
   });
 });
+
+describe('the JSON output is written in pieces (issue 12, memory)', () => {
+  it('the same text as json(), in pieces of at most 64 K characters but a single big value', async () => {
+    const { json, jsonChunks } = await import('../src/formatters/json.js');
+    const msg = (i: number) => ({
+      ruleId: 'nginx-limit-except-denies',
+      severity: 'warning' as const,
+      message: `every method except GET … line ${i} → 403`,
+      line: i,
+      column: 9,
+      endLine: i,
+      endColumn: 30,
+      docsUrl: 'https://example.test/rule',
+      trace: Array.from({ length: 19 }, (_, k) => ({ file: '/x/sites/0000.conf', line: k + 1, column: 5, message: `step ${k} → "x"` })),
+    });
+    const source = 'server { listen 80; }\n'.repeat(15_000); // 330,000 characters
+    const result = (name: string, n: number) => ({
+      filePath: `/x/${name}`,
+      relativePath: name,
+      messages: Array.from({ length: n }, (_, i) => msg(i + 1)),
+      suppressedMessages: [],
+      errorCount: 0,
+      fatalErrorCount: 0,
+      warningCount: n,
+      infoCount: 0,
+      fixableErrorCount: 0,
+      fixableWarningCount: 0,
+      ...(n > 0 ? { source } : {}),
+    });
+    const results = [result('a.conf', 300), result('b.conf', 0), result('c.conf', 2)];
+    const ctx = { cwd: '/x', color: false, rules: [], version: '0' };
+    const pieces = [...jsonChunks(results)];
+    expect(pieces.join('')).toBe(json(results, ctx));
+    // before: one piece per file, ≈ 1 MB for a.conf (its messages and its source in one string)
+    const big = pieces.filter((p) => p.length > 64 * 1024).map((p) => p.length);
+    expect(big).toEqual([',"source":'.length + JSON.stringify(source).length, ',"source":'.length + JSON.stringify(source).length]);
+    expect([...jsonChunks([])]).toEqual(['[]\n']);
+  });
+});
