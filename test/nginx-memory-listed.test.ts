@@ -7,7 +7,7 @@
  *   shared cache holds 5,000 patterns and was emptied when full, so with more servers than that every
  *   simulated request compiled its server's `if ($host !~* …)` again.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -62,6 +62,30 @@ describe('findings past the listing cap (issue 12, memory)', () => {
     // before: every one of the others kept its proof (and its trace) until the output was written
     const kept = after.slice(limit).filter((x) => x.m.proof || x.m.related || x.m.suggestions);
     expect(kept.map((x) => `${x.file}:${x.m.line}:${x.m.ruleId}`)).toEqual([]);
+  }, 60_000);
+
+  it('a file with a suppression comment keeps every proof (a suppressed finding is output with its proof)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'why403-listed-'));
+    dirs.push(dir);
+    const tree = generateNginxTree(20, dir);
+    const site = join(dir, 'sites', '0000.conf');
+    appendFileSync(site, '# why403-disable-next-line nginx-limit-except-denies -- kept\n');
+    const rules = await allRules();
+    const bound = new ListedBound({ limit: 5, relativePath: (f) => f, suppressions: true, quiet: false });
+    const set = loadConfig(tree.main);
+    const r = lintSet(set, {
+      rules,
+      ruleSetting: (_f, rule) => ({ severity: rule.severity }),
+      settings: {},
+      listed: bound.forSet(
+        set,
+        () => false,
+        () => true,
+      ),
+    });
+    const messages = r.files.get(site)!.messages;
+    expect(messages.length).toBeGreaterThan(50);
+    expect(messages.filter((m) => !m.proof)).toEqual([]);
   }, 60_000);
 });
 
