@@ -10,7 +10,7 @@ import { expansionOf } from './apache/macro.js';
 import { walk, type WalkContext } from './walk.js';
 import { modelFor, type Model, type ModelOptions } from './model/index.js';
 import { basename } from 'node:path';
-import { prove, type Proof } from './model/proof.js';
+import { prove, shareSteps, type Proof } from './model/proof.js';
 import type { ProofExpectation, SampleInput } from './model/types.js';
 import {
   docsUrl,
@@ -83,6 +83,9 @@ export interface LintSetOptions {
   modelOptions?: Omit<ModelOptions, 'settings'>;
   /** Called before each rule that runs on the set (progress on a large tree: one set can take seconds). */
   onRule?: (done: number, total: number, ruleId: string) => void;
+  /** Asked for each finding as it is reported: false when the run will never list it (src/listed-bound.ts),
+   * and the finding then keeps no proof, related locations or suggestions (its counts need none). */
+  listed?: (file: string, m: LintMessage) => boolean;
 }
 
 export interface LintSetResult {
@@ -198,7 +201,8 @@ class RuleRun implements RuleContext<string, object> {
   }
   prove(sample: SampleInput | null | undefined, expect: ProofExpectation): Proof | null | false {
     // a finding shows the proof's disk assumptions (`assumes` in the output), so it may rest on them
-    return sample ? prove(modelOf(this.state), sample, expect, { assumeDisk: true }) : null;
+    // with `listed`, a proof's steps join the model's shared ones only when its finding is kept (report)
+    return sample ? prove(modelOf(this.state), sample, expect, { assumeDisk: true, unshared: !!this.state.opts.listed }) : null;
   }
   walk(visit: (node: Node, ctx: WalkContext) => boolean | void): void {
     walk(this.set, visit);
@@ -258,7 +262,11 @@ class RuleRun implements RuleContext<string, object> {
     else if (Array.isArray(before)) before.push(msg);
     else atFile.set(so, [before, msg]);
     if (d.fix && !use) msg.fix = d.fix;
-    if (d.proof) msg.proof = d.proof;
+    if (opts.listed && !opts.listed(file, msg)) {
+      entryFor(files, set, file, d.node.source).messages.push(msg);
+      return;
+    }
+    if (d.proof) msg.proof = opts.listed && state.model ? shareSteps(state.model, d.proof) : d.proof;
     if (d.suggest && d.suggest.length > 0 && !use) msg.suggestions = d.suggest;
     if (d.related && d.related.length > 0) {
       msg.related = d.related.map((r) => {

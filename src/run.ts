@@ -29,6 +29,7 @@ import {
   type RuleCrash,
 } from './linter.js';
 import { loadInfo, type LoadOptions, type ParseCache } from './load-options.js';
+import { ListedBound } from './listed-bound.js';
 import { fileDiagnostic, isDirectory, MAX_FILE_BYTES } from './read.js';
 import { readRuleDoc, type Fix, type Rule, type Settings, type Severity } from './rule.js';
 import { loadRules, RULE_IDS } from './rule-manifest.js';
@@ -249,22 +250,19 @@ export async function lint(paths: readonly string[], opts: LintOptions = {}): Pr
   function finish(entries: Map<string, FileEntry>, crashes: RuleCrash[], outputs: Map<string, string> | null): LintRun {
     for (const r of engineRules) if (r.id === SYNTAX_ERROR || opts.reportUnusedSuppressions !== 'off') enabled.set(r.id, r);
     const byId = new Map<string, Rule<string, object>>([...loadedRules, ...engineRules].map((r) => [r.id, r]));
+    // in the results' order (by relative path) first, so that only the listed findings are converted: a
+    // cap on what is listed (the counts keep every finding): 200k findings would be ~100 MB of output
+    // that nobody reads, and memory the formatters would need on top
+    const order = [...entries.values()].map((e) => ({ e, rel: relativePath(cwd, e.path) }));
+    order.sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0));
     const results: LintResult[] = [];
-    for (const e of entries.values()) {
-      const r = toResult(e, cwd, byId, opts.quiet ?? false, outputs?.get(e.path), opts.fixDryRun === true);
-      results.push(inside(e.path) ? withheldRelated(r, inside) : withheldResult(r, e, byId, inside));
-    }
-    results.sort((a, b) => (a.relativePath < b.relativePath ? -1 : a.relativePath > b.relativePath ? 1 : 0));
-    // a cap on what is listed (the counts keep every finding): 200k findings would be ~100 MB of
-    // output that nobody reads, and memory the formatters would need on top
     let listed = 0;
     let omitted = 0;
-    for (const r of results) {
-      const room = MAX_LISTED_FINDINGS - listed;
-      if (r.messages.length > room) {
-        omitted += r.messages.length - Math.max(room, 0);
-        r.messages = room > 0 ? r.messages.slice(0, room) : [];
-      }
+    for (const { e } of order) {
+      const room = Math.max(MAX_LISTED_FINDINGS - listed, 0);
+      const { result: r, unlisted } = toResult(e, cwd, byId, opts.quiet ?? false, outputs?.get(e.path), opts.fixDryRun === true, room);
+      results.push(inside(e.path) ? withheldRelated(r, inside) : withheldResult(r, e, byId, inside));
+      omitted += unlisted;
       listed += r.messages.length;
     }
     return {
@@ -321,6 +319,19 @@ async function lintOnce(
   const htaccessSets: Array<{ set: ConfigSet; settings: Settings; modelOptions: Omit<ModelOptions, 'settings'> }> = [];
   const named = new Set(files.flatMap((f) => [f, realOf(f)]));
   const mainSets = new Map<string, ConfigSet>();
+  // Findings past the listing cap drop their proofs as they are reported (src/listed-bound.ts). Not
+  // with fixes (every pass re-lints, and a dry run removes the fixed findings after the rules ran) nor
+  // with a caller's lintSet (the language server keeps a set's findings for later runs).
+  const bound =
+    o.lintSet || o.fix || o.fixDryRun
+      ? null
+      : new ListedBound({
+          limit: MAX_LISTED_FINDINGS,
+          relativePath: (f) => relativePath(o.cwd, f),
+          suppressions: o.inlineConfig !== false,
+          quiet: o.quiet === true,
+        });
+  const hadFindings = (f: string) => entries.has(f);
 
   for (const f of files) {
     const isStdin = f === '-';
@@ -370,17 +381,19 @@ async function lintOnce(
       }
       apacheMains.push({ set, settings, modelOptions });
     }
+    const requested = !!loadInfo(set)?.requested;
     const r = (o.lintSet ?? lintSet)(set, {
       rules: await o.rulesFor(set.server),
       ruleSetting: o.ruleSetting,
       settings,
       modelOptions,
       onRule: ruleProgress(set, o),
+      ...(bound ? { listed: bound.forSet(set, hadFindings, (p) => !requested || named.has(p) || named.has(realOf(p))) } : {}),
     });
     crashes.push(...r.crashes);
     // a fragment loaded through the main config that includes it (src/load.ts): the files named in
     // the run are reported, not the rest of that main config
-    if (loadInfo(set)?.requested) for (const p of [...r.files.keys()]) if (!named.has(p) && !named.has(realOf(p))) r.files.delete(p);
+    if (requested) for (const p of [...r.files.keys()]) if (!named.has(p) && !named.has(realOf(p))) r.files.delete(p);
     mergeFindings(entries, r.files);
     o.onProgress?.(++done, total);
   }
@@ -417,7 +430,13 @@ async function lintOnce(
     const { linkHtaccess } = await import('./apache/model/htaccess-link.js');
     for (const { set, settings, modelOptions } of htaccessSets) {
       linkHtaccess(set, apacheMains);
-      const r = (o.lintSet ?? lintSet)(set, { rules: await o.rulesFor(set.server), ruleSetting: o.ruleSetting, settings, modelOptions });
+      const r = (o.lintSet ?? lintSet)(set, {
+        rules: await o.rulesFor(set.server),
+        ruleSetting: o.ruleSetting,
+        settings,
+        modelOptions,
+        ...(bound ? { listed: bound.forSet(set, hadFindings, () => true) } : {}),
+      });
       crashes.push(...r.crashes);
       mergeFindings(entries, r.files);
       o.onProgress?.(++done, total);
@@ -494,8 +513,9 @@ function toResult(
   byId: Map<string, Rule<string, object>>,
   quiet: boolean,
   output: string | undefined,
-  dryRun = false,
-): LintResult {
+  dryRun: boolean,
+  room: number,
+): { result: LintResult; unlisted: number } {
   // --fix-dry-run (as ESLint): the problems the output fixes are not reported as remaining.
   const fixed = dryRun && output !== undefined ? appliedFixes(e.messages.flatMap((m) => (m.fix ? [m.fix] : []))) : null;
   const remaining = fixed ? e.messages.filter((m) => !m.fix || !fixed.has(m.fix)) : e.messages;
@@ -504,22 +524,23 @@ function toResult(
     (e as FileEntry & { suppressed?: Array<LintMessage & { suppressions: Array<{ kind: string; justification: string }> }> }).suppressed ??
     []
   ).map((m) => ({ ...toResultMessage(m, byId), suppressions: m.suppressions }));
-  const messages = msgs.map((m) => toResultMessage(m, byId));
+  // the counts of every finding; the first `room` listed (as ResultMessages)
+  const messages = (msgs.length > room ? msgs.slice(0, room) : msgs).map((m) => toResultMessage(m, byId));
   const res: LintResult = {
     filePath: e.path,
     relativePath: relativePath(cwd, e.path),
     messages,
     suppressedMessages: suppressed,
-    errorCount: messages.filter((m) => m.severity === 'error').length,
-    fatalErrorCount: messages.filter((m) => m.fatal).length,
-    warningCount: messages.filter((m) => m.severity === 'warning').length,
-    infoCount: messages.filter((m) => m.severity === 'info').length,
-    fixableErrorCount: messages.filter((m) => m.severity === 'error' && m.fix).length,
-    fixableWarningCount: messages.filter((m) => m.severity === 'warning' && m.fix).length,
+    errorCount: msgs.filter((m) => m.severity === 'error').length,
+    fatalErrorCount: msgs.filter((m) => m.fatal).length,
+    warningCount: msgs.filter((m) => m.severity === 'warning').length,
+    infoCount: msgs.filter((m) => m.severity === 'info').length,
+    fixableErrorCount: msgs.filter((m) => m.severity === 'error' && m.fix).length,
+    fixableWarningCount: msgs.filter((m) => m.severity === 'warning' && m.fix).length,
   };
   if (output !== undefined) res.output = output;
-  else if (messages.length > 0 && e.source) res.source = e.source.text;
-  return res;
+  else if (msgs.length > 0 && e.source) res.source = e.source.text;
+  return { result: res, unlisted: msgs.length - messages.length };
 }
 
 /** A result for a file outside the linted tree (src/outside.ts): each message is the rule's

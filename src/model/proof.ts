@@ -72,7 +72,12 @@ export const sameAt = (loc: ProofLocation | null | undefined, d: Directive): boo
  * on the disk alone (`disk`) and has the claimed status and deciding directive: the proof carries its
  * conditions as `assumes`. Other possibilities (a missing file) are not traced, so they prove nothing.
  */
-export function prove(model: Model, input: SampleInput, expect: ProofExpectation, opts: ProofOptions = {}): Proof | null | false {
+export function prove(
+  model: Model,
+  input: SampleInput,
+  expect: ProofExpectation,
+  opts: ProofOptions & { unshared?: boolean } = {},
+): Proof | null | false {
   const request: SampleRequest = {
     method: input.method ?? 'GET',
     url: input.proxyUrl ?? sampleUrl(input),
@@ -84,7 +89,10 @@ export function prove(model: Model, input: SampleInput, expect: ProofExpectation
   // computes exactly as a full one (the same simulation)
   const e = explainWith(model, request, '', true);
   if (!e) return null;
-  if (e.status === null) return opts.assumeDisk && !e.fs ? underAssumptions(model, request, e, expect) : null;
+  // unshared: the caller keeps only some proofs and adds their new steps to the model's table itself
+  // (shareSteps), so that a proof it drops leaves no step there
+  const share = !opts.unshared;
+  if (e.status === null) return opts.assumeDisk && !e.fs ? underAssumptions(model, request, e, expect, share) : null;
   if (e.status !== expect.status || (expect.decidedBy && !sameAt(e.decidedBy, expect.decidedBy))) return false;
   return {
     config: model.set.root.source.path,
@@ -92,7 +100,7 @@ export function prove(model: Model, input: SampleInput, expect: ProofExpectation
     status: e.status,
     cause: e.cause?.id ?? null,
     decidedBy: e.decidedBy,
-    trace: traceOf(model, e),
+    trace: traceOf(model, e, share),
   };
 }
 
@@ -107,43 +115,75 @@ type ProofStep = Proof['trace'][number];
  * flat string (the simulator's is a rope of the template's pieces). Kept while the model is (a lint
  * drops both with the set).
  */
-const madeSteps = new WeakMap<Model, Map<string, Map<number, ProofStep | ProofStep[]>>>();
+const madeSteps = new WeakMap<Model, StepTable>();
 
 /** A place's number in its file: line × COLUMNS + column (a step at a wider column is not shared). */
 const COLUMNS = 2 ** 21;
 
-function traceOf(model: Model, e: Explanation): Proof['trace'] {
-  let made = madeSteps.get(model);
-  if (!made) madeSteps.set(model, (made = new Map()));
+function traceOf(model: Model, e: Explanation, share: boolean): Proof['trace'] {
   const out: ProofStep[] = [];
+  const made = stepsOf(model);
   for (const t of e.trace) {
     const at = t.at;
-    if (at === null) continue;
-    let inFile: Map<number, ProofStep | ProofStep[]> | undefined = made.get(at.file);
-    if (!inFile) made.set(at.file, (inFile = new Map()));
-    const pos = at.line * COLUMNS + at.column;
-    const here: ProofStep | ProofStep[] | undefined = at.column < COLUMNS ? inFile.get(pos) : undefined;
-    let s =
-      here === undefined
-        ? undefined
-        : Array.isArray(here)
-          ? here.find((x) => x.message === t.message)
-          : here.message === t.message
-            ? here
-            : undefined;
-    if (s === undefined) {
-      t.message.charCodeAt(0); // flattens the rope in place
-      s = { file: at.file, line: at.line, column: at.column, message: t.message };
-      if (at.column < COLUMNS) inFile.set(pos, here === undefined ? s : Array.isArray(here) ? (here.push(s), here) : [here, s]);
-    }
-    out.push(s);
+    if (at !== null) out.push(sharedStep(made, at.file, at.line, at.column, t.message, null, share));
   }
   return out;
 }
 
+/** A proof made with `unshared` (the linter's, for a finding the run lists): its steps replaced by the
+ * model's shared ones, in place (the same data). */
+export function shareSteps(model: Model, proof: Proof): Proof {
+  const made = stepsOf(model);
+  const trace = proof.trace;
+  for (let i = 0; i < trace.length; i++) {
+    const t = trace[i];
+    trace[i] = sharedStep(made, t.file, t.line, t.column, t.message, t, true);
+  }
+  return proof;
+}
+
+type StepTable = Map<string, Map<number, ProofStep | ProofStep[]>>;
+
+function stepsOf(model: Model): StepTable {
+  let made = madeSteps.get(model);
+  if (!made) madeSteps.set(model, (made = new Map()));
+  return made;
+}
+
+/** The table's step at this place with this message; else a new one (or `have`), added to the table
+ * when `add`. */
+function sharedStep(
+  made: StepTable,
+  file: string,
+  line: number,
+  column: number,
+  message: string,
+  have: ProofStep | null,
+  add: boolean,
+): ProofStep {
+  let inFile = made.get(file);
+  if (!inFile) made.set(file, (inFile = new Map()));
+  const pos = line * COLUMNS + column;
+  const here = column < COLUMNS ? inFile.get(pos) : undefined;
+  let s =
+    here === undefined
+      ? undefined
+      : Array.isArray(here)
+        ? here.find((x) => x.message === message)
+        : here.message === message
+          ? here
+          : undefined;
+  if (s === undefined) {
+    message.charCodeAt(0); // flattens the rope in place
+    s = have ?? { file, line, column, message };
+    if (add && column < COLUMNS) inFile.set(pos, here === undefined ? s : Array.isArray(here) ? (here.push(s), here) : [here, s]);
+  }
+  return s;
+}
+
 /** An unknown status: the proof under the disk assumptions of the traced possibility, else null (never
  * false: another possibility may still give the claim). */
-function underAssumptions(model: Model, request: SampleRequest, e: Explanation, expect: ProofExpectation): Proof | null {
+function underAssumptions(model: Model, request: SampleRequest, e: Explanation, expect: ProofExpectation, share: boolean): Proof | null {
   const o = e.possibleOutcomes[0];
   if (!o || !o.disk || o.status !== expect.status || !sameWhen(o.when, e.traceAssumes)) return null;
   const by = o.decidedBy ?? null;
@@ -154,7 +194,7 @@ function underAssumptions(model: Model, request: SampleRequest, e: Explanation, 
     status: o.status,
     cause: o.status === 403 ? o.cause : null,
     decidedBy: by,
-    trace: traceOf(model, e),
+    trace: traceOf(model, e, share),
     assumes: [...o.when],
   };
 }

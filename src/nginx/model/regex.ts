@@ -66,14 +66,28 @@ const escRe = (s: string) => s.replace(/[\\^$.*+?()[\]{}|\/-]/g, (c) => '\\' + c
 
 const unknown = (pattern: string, reason: string): RegexVerdict => ({ ok: false, pattern, reason });
 
-/** Translate an nginx regex (`~` / `~*` argument) to a JavaScript RegExp, or say why not. */
-export function translatePcre(pattern: string, caseless: boolean): RegexVerdict {
+/** The verdict of the regex a directive evaluates per request (`if`, `rewrite`, a `map` entry), kept as
+ * long as the directive: the shared cache below holds 5,000 patterns and is emptied when full, so with
+ * more servers than that (an `if ($host …)` each) every simulated request through a server compiled
+ * its regex again, and each of those compilations lived long enough to reach the old generation
+ * (≈ 90 MB of dead regexes at 10,000 servers; docs/performance.md, eighth session). */
+const owned = new WeakMap<object, { key: string; v: RegexVerdict }>();
+
+/** Translate an nginx regex (`~` / `~*` argument) to a JavaScript RegExp, or say why not. `owner`: the
+ * directive the pattern belongs to, when it has one pattern (its verdict is kept with it). */
+export function translatePcre(pattern: string, caseless: boolean, owner?: object): RegexVerdict {
   const key = (caseless ? 'i:' : 's:') + pattern;
-  const hit = cache.get(key);
-  if (hit) return hit;
-  const v = translate(pattern, caseless);
-  if (cache.size > 5000) cache.clear();
-  cache.set(key, v);
+  if (owner) {
+    const mine = owned.get(owner);
+    if (mine && mine.key === key) return mine.v;
+  }
+  let v = cache.get(key);
+  if (!v) {
+    v = translate(pattern, caseless);
+    if (cache.size > 5000) cache.clear();
+    cache.set(key, v);
+  }
+  if (owner) owned.set(owner, { key, v });
   return v;
 }
 

@@ -199,7 +199,7 @@ export function ifCondition(sim: Sim, d: Directive, st: ReqState, phase: string)
       return (lhs === rhs) === (op === '=');
     }
     if (op === '~' || op === '~*' || op === '!~' || op === '!~*') {
-      const v = translatePcre(a[2], op.endsWith('*'));
+      const v = translatePcre(a[2], op.endsWith('*'), d);
       if (!v.ok) return ask(`the regex cannot be evaluated: ${v.reason}`);
       const m = matchRegex(v, lhs);
       if (m && isUnknown(m)) return ask(`the regex cannot be evaluated: ${m.unknown}`);
@@ -313,7 +313,7 @@ function evalMap(sim: Sim, name: string, d: Directive, st: ReqState, phase: stri
   for (const e of regexes) {
     const caseless = e.name.startsWith('~*');
     const pat = e.name.slice(caseless ? 2 : 1);
-    const rx = translatePcre(pat, caseless);
+    const rx = translatePcre(pat, caseless, e);
     const m = rx.ok ? matchRegex(rx, src) : null;
     if (!rx.ok || (m && isUnknown(m))) {
       const why = !rx.ok ? rx.reason : (m as { unknown: string }).unknown;

@@ -113,7 +113,7 @@ export function rewrite(sim: Sim, scope: Scope, st: ReqState, phase: string): { 
 function rewriteDirective(sim: Sim, d: Directive, st: ReqState, phase: string): RewriteStop | 'last' | 'break' | 'changed' | null {
   const [pattern, replacement, flag] = d.args.map((a) => a.value);
   if (pattern === undefined || replacement === undefined) return null;
-  const v = translatePcre(pattern, false);
+  const v = translatePcre(pattern, false, d);
   let caps: (string | undefined)[] = [];
   let named: Record<string, string | undefined> = {};
   const m = v.ok ? matchRegex(v, st.uri) : null;
