@@ -8,6 +8,7 @@ import type { Directive } from '../ast.js';
 import { explain } from '../explain/index.js';
 import { parseExplainRequest } from '../explain/request.js';
 import type { Explanation } from '../explain/types.js';
+import { HtaccessReader } from '../explain/htaccess.js';
 import type { Model } from './index.js';
 
 export type { Proof, ProofExpectation, ProofLocation, ProofOptions, SampleInput, SampleRequest } from './types.js';
@@ -31,7 +32,13 @@ export function explainSample(model: Model, sample: SampleRequest & { user?: str
   return explainWith(model, sample, cwd, false);
 }
 
-function explainWith(model: Model, sample: SampleRequest & { user?: string }, cwd: string, brief: boolean): Explanation | null {
+function explainWith(
+  model: Model,
+  sample: SampleRequest & { user?: string },
+  cwd: string,
+  brief: boolean,
+  htaccess?: HtaccessReader,
+): Explanation | null {
   const headers = Object.entries(sample.headers).map(([k, v]) => `${k}: ${v}`);
   const r = parseExplainRequest({
     target: sample.url,
@@ -51,6 +58,7 @@ function explainWith(model: Model, sample: SampleRequest & { user?: string }, cw
     ...(o.defines ? { defines: o.defines } : {}),
     ...(o.settings ? { settings: o.settings } : {}),
     ...(brief ? { brief } : {}),
+    ...(htaccess ? { htaccess } : {}),
     cwd,
   });
 }
@@ -80,20 +88,41 @@ export function prove(model: Model, input: SampleInput, expect: ProofExpectation
     headers: { ...(input.headers ?? {}) },
     ...(input.proxyUrl ? { proxy: input.port ?? (input.scheme === 'https' ? 443 : 80) } : {}),
   };
+  // A directive of a .htaccess linked to a main config of the run: explained on that config, with this
+  // file in place (and, without --fs, the other access files the request walks read from disk, as
+  // `explain --htaccess` reads them)
+  let on = model;
+  let htaccess: HtaccessReader | undefined;
+  if (input.via && model.server === 'apache') {
+    on = model.linkedModel(input.via);
+    if (on.server !== 'apache') return null;
+    if (!on.options.fs) htaccess = readerOf(on).with(new Map([[model.htaccess().dir, model.set.root]]));
+  }
   // brief: the proof keeps the status, cause, deciding directive and trace, which a brief explanation
   // computes exactly as a full one (the same simulation)
-  const e = explainWith(model, request, '', true);
+  const e = explainWith(on, request, '', true, htaccess);
   if (!e) return null;
-  if (e.status === null) return opts.assumeDisk && !e.fs ? underAssumptions(model, request, e, expect) : null;
+  if (e.status === null) return opts.assumeDisk && !e.fs ? underAssumptions(on, request, e, expect) : null;
   if (e.status !== expect.status || (expect.decidedBy && !sameAt(e.decidedBy, expect.decidedBy))) return false;
   return {
-    config: model.set.root.source.path,
+    config: on.set.root.source.path,
     request,
     status: e.status,
     cause: e.cause?.id ?? null,
     decidedBy: e.decidedBy,
-    trace: traceOf(model, e),
+    trace: traceOf(on, e),
+    ...(htaccess ? { htaccess: true as const } : {}),
   };
+}
+
+/** One disk reader of access files per main config model: the proofs of its linked .htaccess sets
+ * share what it read (a parent directory's .htaccess is read once per run, not once per proof). */
+const readers = new WeakMap<Model, HtaccessReader>();
+
+function readerOf(m: Model & { server: 'apache' }): HtaccessReader {
+  let r = readers.get(m);
+  if (!r) readers.set(m, (r = new HtaccessReader(m.tree.accessFileNames, m.options.pathMap ?? [])));
+  return r;
 }
 
 type ProofStep = Proof['trace'][number];

@@ -145,6 +145,8 @@ export async function checkRunning(
   kind: 'nginx' | 'apache',
   running: RunningServer,
   optionsFor: (fs: boolean) => LintOptions,
+  /** The files to lint (default: the config the server was started with). */
+  filesFor: (fs: boolean) => string[] = () => [running.configFile],
 ): Promise<Outcome> {
   const out: Outcome = {
     label,
@@ -161,7 +163,7 @@ export async function checkRunning(
   const hide = (t: string) => t.split(running.prefix).join('<prefix>');
   const claims = new Map<string, Claim>();
   for (const fs of [false, true]) {
-    const run = await lint([running.configFile], optionsFor(fs));
+    const run = await lint(filesFor(fs), optionsFor(fs));
     if (run.crashes.length) throw new Error(`${label}: lint crashed: ${JSON.stringify(run.crashes)}`);
     const messages = run.results.flatMap((r) => [...r.messages, ...r.suppressedMessages].map((m) => ({ filePath: r.filePath, m })));
     for (const { m } of messages) if (m.messageId === 'startup') out.startup.push(hide(`${m.ruleId}: ${m.message}`));
