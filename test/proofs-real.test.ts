@@ -188,5 +188,7 @@ describe('every finding’s request on the real server', () => {
     const seen = outcomes.flatMap((o) => o.disagreements);
     expect(Object.keys(KNOWN).filter((k) => !seen.some((d) => d.startsWith(k)))).toEqual([]);
     expect(outcomes.reduce((n, o) => n + o.confirmed, 0)).toBeGreaterThan(20);
+    // .htaccess findings, proven on the main config with the file in place (without --fs, and with it)
+    expect(outcomes.reduce((n, o) => n + o.htaccessConfirmed, 0)).toBeGreaterThanOrEqual(3);
   });
 });

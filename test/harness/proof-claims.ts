@@ -129,6 +129,8 @@ export interface Outcome {
   foreign: number;
   assumed: number;
   credentials: number;
+  /** Of those confirmed: findings in a .htaccess file (proven on the main config that reads it). */
+  htaccessConfirmed: number;
   notSendable: string[];
   /** `<label> <where> <claim> => real <status>`, the prefix shown as `<prefix>`. */
   disagreements: string[];
@@ -156,6 +158,7 @@ export async function checkRunning(
     foreign: 0,
     assumed: 0,
     credentials: 0,
+    htaccessConfirmed: 0,
     notSendable: [],
     disagreements: [],
     startup: [],
@@ -190,20 +193,24 @@ export async function checkRunning(
     } catch (e) {
       error = (e as Error).message;
     }
-    if (compareClaim(c, real, error) === '') out.confirmed++;
-    else out.disagreements.push(`${shown} => real ${real ?? error}`);
+    if (compareClaim(c, real, error) === '') {
+      out.confirmed++;
+      if (/(^|\/)\.htaccess:/.test(c.where)) out.htaccessConfirmed++;
+    } else out.disagreements.push(`${shown} => real ${real ?? error}`);
   }
   return out;
 }
 
 /** One summary line (and one line per claim not sent or disagreeing) for the outcomes of one server. */
 export function summaryLine(server: string, outcomes: Outcome[], what: string): string {
-  const sum = (k: 'sent' | 'confirmed' | 'foreign' | 'assumed' | 'credentials') => outcomes.reduce((n, o) => n + o[k], 0);
+  const sum = (k: 'sent' | 'confirmed' | 'foreign' | 'assumed' | 'credentials' | 'htaccessConfirmed') =>
+    outcomes.reduce((n, o) => n + o[k], 0);
   const ns = outcomes.flatMap((o) => o.notSendable);
   const dis = outcomes.flatMap((o) => o.disagreements);
   return (
     `${server}: ${outcomes.length} ${what}, ${sum('sent')} claims sent (${sum('foreign')} from outside 127.0.0.0/8 via ` +
-    `${CLIENT_HEADER}, ${sum('assumed')} under assumes, ${sum('credentials')} with credentials), ${sum('confirmed')} confirmed, ` +
+    `${CLIENT_HEADER}, ${sum('assumed')} under assumes, ${sum('credentials')} with credentials), ${sum('confirmed')} confirmed ` +
+    `(${sum('htaccessConfirmed')} of findings in .htaccess files), ` +
     `${dis.length} disagree, ${ns.length} not sendable` +
     [...ns, ...dis.map((d) => `DISAGREES ${d}`)].map((x) => `\n  ${x}`).join('')
   );
