@@ -9,6 +9,7 @@ import { explain } from '../explain/index.js';
 import { parseExplainRequest } from '../explain/request.js';
 import type { Explanation } from '../explain/types.js';
 import { HtaccessReader } from '../explain/htaccess.js';
+import { mapPath } from '../load-options.js';
 import type { Model } from './index.js';
 
 export type { Proof, ProofExpectation, ProofLocation, ProofOptions, SampleInput, SampleRequest } from './types.js';
@@ -103,7 +104,8 @@ export function prove(model: Model, input: SampleInput, expect: ProofExpectation
   const e = explainWith(on, request, '', true, htaccess);
   if (!e) return null;
   if (e.status === null) return opts.assumeDisk && !e.fs ? underAssumptions(on, request, e, expect) : null;
-  if (e.status !== expect.status || (expect.decidedBy && !sameAt(e.decidedBy, expect.decidedBy))) return false;
+  if (e.status !== expect.status || (expect.decidedBy && !sameAt(e.decidedBy, expect.decidedBy) && !sameMapped(on, e, expect.decidedBy)))
+    return false;
   return {
     config: on.set.root.source.path,
     request,
@@ -113,6 +115,15 @@ export function prove(model: Model, input: SampleInput, expect: ProofExpectation
     trace: traceOf(on, e),
     ...(htaccess ? { htaccess: true as const } : {}),
   };
+}
+
+/** With --fs and a path map, Apache's simulator names a .htaccess it reads from disk by its installed
+ * path (`/srv/site/htdocs/.htaccess`), the linted set by the checked-out one: the same line of the same
+ * file when the installed path maps to it. The proof keeps explain's path, as `explain --fs` shows it. */
+function sameMapped(on: Model, e: Explanation, d: Directive): boolean {
+  const loc = e.decidedBy;
+  if (!loc || !on.options.fs || !on.options.pathMap?.length || loc.file === d.source.path) return false;
+  return mapPath(loc.file, on.options.pathMap) === d.source.path && sameAt({ ...loc, file: d.source.path }, d);
 }
 
 /** One disk reader of access files per main config model: the proofs of its linked .htaccess sets
