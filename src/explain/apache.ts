@@ -178,12 +178,14 @@ export function explainApache(set: ConfigSet, configPath: string, req: ExplainRe
     ...(htaccess ? { htaccess } : {}),
   });
   const di = decisiveIndex(r);
+  const brief = opts.brief === true;
   const steps: ExplainStep[] = r.trace.map((t, i) => ({
     n: i + 1,
     phase: t.phase,
     message: t.message,
     at: stepAt(t, cwd),
-    directive: directiveText(t.directive),
+    // (brief: a proof reads the deciding step's directive text only)
+    directive: brief && i !== di ? null : directiveText(t.directive),
     decisive: i === di,
   }));
   let decisive = di >= 0 ? steps[di] : null;
@@ -207,7 +209,6 @@ export function explainApache(set: ConfigSet, configPath: string, req: ExplainRe
     causeTitle: causeTitle(p.cause),
     when: p.when,
   }));
-  const brief = opts.brief === true;
   const { errors, warnings } = brief ? { errors: [], warnings: [] } : configProblems(set, cwd);
   const assumptions = commonAssumptions(req, host, hostFrom, opts.fs);
   if (opts.readHtaccess && !opts.fs && !opts.htaccess)
