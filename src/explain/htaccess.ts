@@ -14,6 +14,7 @@
  * main config with such a reader, the linted file itself standing in for its directory, so that
  * `why403 explain <main> <url> --htaccess` gives the same answer from the same files.
  */
+import { statSync } from 'node:fs';
 import type { ParsedFile, PathMapping } from '../ast.js';
 import { parseApache } from '../apache/parser.js';
 import { mapPath } from '../load-options.js';
@@ -22,7 +23,7 @@ import { readSource } from '../read.js';
 export class HtaccessReader extends Map<string, ParsedFile> {
   /** Directories read and found without an access file. */
   private readonly none = new Set<string>();
-  /** Access files read from disk (work counts for the tests). */
+  /** Access files read from disk (work counts for the tests; a directory without one costs a stat). */
   reads = 0;
   constructor(
     private readonly names: readonly string[],
@@ -44,8 +45,11 @@ export class HtaccessReader extends Map<string, ParsedFile> {
     const base = dir === '/' ? '' : dir;
     for (const name of this.names) {
       if (name.includes('/')) continue;
+      const path = mapPath(`${base}/${name}`, this.pathMap);
+      // (most directories on a path have none: a stat, not a read that formats an error)
+      if (!exists(path)) continue;
       this.reads++;
-      const r = readSource(mapPath(`${base}/${name}`, this.pathMap));
+      const r = readSource(path);
       if (!r.ok) continue;
       const parsed = parseApache(r.source, { context: 'htaccess', htaccessDir: dir });
       super.set(dir, parsed);
@@ -63,5 +67,14 @@ export class HtaccessReader extends Map<string, ParsedFile> {
    * directories: one per proof, sharing the disk reads. */
   with(own: ReadonlyMap<string, ParsedFile>): HtaccessReader {
     return new HtaccessReader(this.names, this.pathMap, own, this.shared ?? this);
+  }
+}
+
+/** Whether anything is at `path` (ENOENT, ENOTDIR: nothing; any other error: let the reader say). */
+function exists(path: string): boolean {
+  try {
+    return statSync(path, { throwIfNoEntry: false }) !== undefined;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code !== 'ENOTDIR';
   }
 }

@@ -4,12 +4,13 @@
  * config set with the model's options, so `why403 explain` on the sample request agrees with the
  * finding by construction (test/invariant.test.ts checks it again from a fresh load).
  */
-import type { Directive } from '../ast.js';
+import type { Directive, ParsedFile } from '../ast.js';
 import { explain } from '../explain/index.js';
 import { parseExplainRequest } from '../explain/request.js';
 import type { Explanation } from '../explain/types.js';
 import { HtaccessReader } from '../explain/htaccess.js';
 import { mapPath } from '../load-options.js';
+import { htaccessDirOf, linkedAccessFiles } from '../apache/model/htaccess-link.js';
 import type { Model } from './index.js';
 
 export type { Proof, ProofExpectation, ProofLocation, ProofOptions, SampleInput, SampleRequest } from './types.js';
@@ -97,7 +98,8 @@ export function prove(model: Model, input: SampleInput, expect: ProofExpectation
   if (input.via && model.server === 'apache') {
     on = model.linkedModel(input.via);
     if (on.server !== 'apache') return null;
-    if (!on.options.fs) htaccess = readerOf(on).with(new Map([[model.htaccess().dir, model.set.root]]));
+    // the .htaccess files the run linked to that config (this one among them) as the run read them
+    if (!on.options.fs) htaccess = readerOf(on).with(ownFiles(on.set, model));
   }
   // brief: the proof keeps the status, cause, deciding directive and trace, which a brief explanation
   // computes exactly as a full one (the same simulation)
@@ -124,6 +126,13 @@ function sameMapped(on: Model, e: Explanation, d: Directive): boolean {
   const loc = e.decidedBy;
   if (!loc || !on.options.fs || !on.options.pathMap?.length || loc.file === d.source.path) return false;
   return mapPath(loc.file, on.options.pathMap) === d.source.path && sameAt({ ...loc, file: d.source.path }, d);
+}
+
+/** The run's .htaccess files linked to `main`, with this set's own file for its directory. */
+function ownFiles(main: Model['set'], model: Model): ReadonlyMap<string, ParsedFile> {
+  const linked = linkedAccessFiles(main);
+  const dir = htaccessDirOf(model.set);
+  return linked.get(dir) === model.set.root ? linked : new Map([...linked, [dir, model.set.root]]);
 }
 
 /** One disk reader of access files per main config model: the proofs of its linked .htaccess sets
