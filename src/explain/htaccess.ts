@@ -11,8 +11,9 @@
  * --fs explain does not know why: a missing file and one the worker cannot read look alike here).
  *
  * Proofs of findings in a .htaccess set linked to a main config (src/model/proof.ts) explain on the
- * main config with such a reader, the linted file itself standing in for its directory, so that
- * `why403 explain <main> <url> --htaccess` gives the same answer from the same files.
+ * main config with such a reader, the .htaccess files the run linted (linked to that config) standing
+ * in for their directories, so that `why403 explain <main> <url> --htaccess` gives the same answer
+ * from the same files.
  */
 import { statSync } from 'node:fs';
 import type { ParsedFile, PathMapping } from '../ast.js';
