@@ -79,9 +79,9 @@ export const htaccessLinkStats = { violationChecks: 0 };
 
 const registry = new WeakMap<ConfigSet, readonly MainConfig[]>();
 const contexts = new WeakMap<ConfigSet, HtaccessContext>();
-/** Per main config: the .htaccess sets of the run linked to it, and their files by directory (made on
- * first ask after a link). */
-const linkedTo = new WeakMap<ConfigSet, { sets: Set<ConfigSet>; files: Map<string, ParsedFile> | null }>();
+/** Per main config: the files of the .htaccess sets linked to it, by directory (a later link of a set
+ * for the same directory, e.g. an editor's new buffer, replaces the earlier one). */
+const linkedTo = new WeakMap<ConfigSet, Map<string, ParsedFile>>();
 
 /** The installed directory of a .htaccess set (no trailing slash), where Apache reads it. */
 export const htaccessDirOf = (set: ConfigSet): string =>
@@ -90,27 +90,19 @@ export const htaccessDirOf = (set: ConfigSet): string =>
 /** The .htaccess files the run linked to the main config `main`, by installed directory (what a proof
  * on that config reads for those directories instead of the disk: the text the run linted). */
 export function linkedAccessFiles(main: ConfigSet): ReadonlyMap<string, ParsedFile> {
-  const l = linkedTo.get(main);
-  if (!l) return new Map();
-  if (!l.files) {
-    l.files = new Map();
-    for (const set of l.sets) l.files.set(htaccessDirOf(set), set.root);
-  }
-  return l.files;
+  return linkedTo.get(main) ?? new Map();
 }
 
 /** Engine hook: the Apache server-context sets linted in the same run as this .htaccess set. */
 export function linkHtaccess(htaccess: ConfigSet, mains: readonly MainConfig[]): void {
   registry.set(htaccess, mains);
   contexts.delete(htaccess);
+  // (the run links a set just before linting it: added to the index, not a new index per set)
+  const dir = htaccessDirOf(htaccess);
   for (const m of mains) {
     let l = linkedTo.get(m.set);
-    if (!l) linkedTo.set(m.set, (l = { sets: new Set(), files: null }));
-    if (!l.sets.has(htaccess)) {
-      l.sets.add(htaccess);
-      // (the run links a set just before linting it: added to the index, not a new index per set)
-      l.files?.set(htaccessDirOf(htaccess), htaccess.root);
-    }
+    if (!l) linkedTo.set(m.set, (l = new Map()));
+    l.set(dir, htaccess.root);
   }
   // mod_macro: the file's Use lines read the macros of the configuration that reads it (the first
   // linked one that defines any; a run whose configs define different macros of the same name is rare)
