@@ -10,6 +10,7 @@
 import { directiveAt, directiveText, type Directive } from '../src/ast.js';
 import { overrideViolations, readsHtaccess } from '../src/apache/model/htaccess-link.js';
 import { OVERRIDE_CLASSES } from '../src/apache/model/overrides.js';
+import { linkedRequest } from '../src/model/apache-samples.js';
 import { defineRule } from '../src/rule.js';
 
 const line = (d: Directive | null) => (d ? `\`${directiveText(d)}\` (${directiveAt(d)})` : 'the default `AllowOverride None`');
@@ -21,9 +22,7 @@ export default defineRule({
   description: 'A .htaccess directive that AllowOverride does not allow makes Apache answer 500 for everything below the directory.',
   category: 'syntax',
   fixable: false,
-  proof: {
-    none: 'Its 500 comes from reading the .htaccess, which explain does only under --fs; proofs for it are not made yet.',
-  },
+  proof: 'request',
   messages: {
     linked: '{{message}}: under {{allow}} for {{where}}, Apache stops at this line and answers 500 to every request below this directory',
     never:
@@ -38,7 +37,13 @@ export default defineRule({
     for (const { violation: v, link } of m.htaccessViolations()) {
       if (v.nonfatal) continue;
       const where = link.url ? `${link.url} (${link.server.serverName ?? 'main server'})` : hc.dir;
+      // The directory's URL on the linked config's server, explained there with this file in place:
+      // Apache stops at the first line it refuses, so the 500 is decided by this directive only when
+      // it is the file's first refused line (and no .htaccess above answers 500 first). A proof that
+      // shows another line or status leaves the finding without one: the line is refused all the same.
+      const proof = link.url ? ctx.prove(linkedRequest(m, link, link.url), { status: 500, decidedBy: v.directive }) : null;
       ctx.report({
+        ...(proof ? { proof } : {}),
         node: v.directive,
         messageId: 'linked',
         data: { message: v.message, allow: line(link.state.by), where },

@@ -7,7 +7,7 @@
  */
 import { directiveText, type Directive } from '../src/ast.js';
 import { applyOptions, describeOptions, effectiveOptions, newOptions } from '../src/apache/model/options.js';
-import { prove } from '../src/model/proof.js';
+import { linkedRequest } from '../src/model/apache-samples.js';
 import { OPT_SYM_LINKS, OPT_SYM_OWNER } from '../src/apache/model/options.js';
 import { defineRule } from '../src/rule.js';
 
@@ -42,12 +42,8 @@ export default defineRule({
         for (const link of hc.links) {
           const { bits, by } = m.htaccessOptions(link);
           if (bits & (OPT_SYM_LINKS | OPT_SYM_OWNER)) continue;
-          // with --fs the main config's model reads this file from disk: explain proves the 403
-          const main = m.linkedModel(link);
-          const proof =
-            link.url && main.server === 'apache' && main.options.fs
-              ? prove(main, main.requestTo(link.server, link.url), { status: 403 })
-              : null;
+          // explained on the main config with this file in place (from disk with --fs)
+          const proof = link.url ? ctx.prove(linkedRequest(m, link, link.url), { status: 403 }) : null;
           ctx.report({
             node: engine.node,
             messageId: 'inherited',

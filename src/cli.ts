@@ -544,6 +544,11 @@ async function withYargs(argv: string[], io: CliIO): Promise<number> {
           default: false,
           describe: 'Check root/alias/DocumentRoot on disk: existence, index files, symlinks, modes and owners',
         })
+        .option('htaccess', {
+          type: 'boolean',
+          default: false,
+          describe: 'Apache: read the .htaccess files of the directories the request walks (through --path-map), and nothing else on disk',
+        })
         .option('format', { alias: 'f', type: 'string', choices: ['text', 'json'], default: 'text' })
         .option('expect', { type: 'number', describe: 'Exit 1 when the predicted status is not this one (for CI)' })
         .option('color', { type: 'boolean', describe: 'Force colour on or off' })
@@ -562,6 +567,7 @@ async function withYargs(argv: string[], io: CliIO): Promise<number> {
           auth: a.auth as string | undefined,
           proxy: a.proxy as string | undefined,
           fs: a.fs as boolean | undefined,
+          htaccess: a.htaccess as boolean | undefined,
           format: a.format as string | undefined,
           server: a.server as string | undefined,
           pathMap: parsePathMap(a.pathMap),

@@ -35,6 +35,9 @@ export interface ResultMessage {
   /** When the status holds only under these conditions about the disk (explain without --fs: "file
    * /srv/www/errors/403.html is a file"): explain lists a possible outcome with exactly them. */
   assumes?: string[];
+  /** True when explain reads the .htaccess files on the request's path to give that status
+   * (`why403 explain <config> <url> --htaccess`): a finding in a .htaccess proven on the main config. */
+  htaccess?: true;
 }
 
 export interface LintResult {

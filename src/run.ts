@@ -503,6 +503,7 @@ function toResultMessage(m: LintMessage, byId: Map<string, Rule<string, object>>
     r.decidedBy = m.proof.decidedBy;
     r.trace = m.proof.trace;
     if (m.proof.assumes) r.assumes = m.proof.assumes;
+    if (m.proof.htaccess) r.htaccess = true;
   }
   return r;
 }

@@ -50,7 +50,13 @@ function explainClaim(c: Claim) {
   });
   if (!parsed.ok) throw new Error(`${c.where}: the sample request does not parse: ${parsed.error}`);
   const set = loadConfig(c.m.config!, { ...(c.server ? { server: c.server } : {}), ...(c.pathMap.length ? { pathMap: c.pathMap } : {}) });
-  return explain(set, c.m.config!, parsed.request, { fs: false, pathMap: c.pathMap, cwd: '' });
+  // a finding in a .htaccess proven on its main config: explain reads the access files on the way (--htaccess)
+  return explain(set, c.m.config!, parsed.request, {
+    fs: false,
+    pathMap: c.pathMap,
+    cwd: '',
+    ...(c.m.htaccess ? { readHtaccess: true } : {}),
+  });
 }
 
 /** `file:line:column`; the CLI prints paths relative to its working directory (`root` here). */
@@ -105,6 +111,23 @@ function fixtureInputs(): string[] {
 
 const distinct = (claims: Claim[]) => new Set(claims.map((c) => `${c.where} ${c.m.message}`));
 
+/** Rule fixture directories holding a .htaccess: linted as test/rules.test.ts lints them (the config's
+ * /srv/why403 mapped to the directory), so each .htaccess is linked to the main config beside it. */
+function linkedFixtures(): string[] {
+  const out: string[] = [];
+  const hasHtaccess = (d: string): boolean =>
+    readdirSync(d, { withFileTypes: true }).some((e) => (e.isDirectory() ? hasHtaccess(join(d, e.name)) : e.name === '.htaccess'));
+  const rules = join(root, 'fixtures/rules');
+  for (const id of readdirSync(rules).sort()) {
+    if (!id.startsWith('apache-') || !statSync(join(rules, id)).isDirectory()) continue;
+    for (const c of readdirSync(join(rules, id)).sort()) {
+      const p = join(rules, id, c);
+      if (statSync(p).isDirectory() && existsSync(join(p, 'httpd.conf')) && hasHtaccess(p)) out.push(p);
+    }
+  }
+  return out;
+}
+
 describe('every finding that claims a status agrees with explain', () => {
   const all: Claim[] = [];
 
@@ -116,6 +139,29 @@ describe('every finding that claims a status agrees with explain', () => {
     }
     expect(disagreements(all)).toEqual([]);
     expect(distinct(all).size).toBeGreaterThan(20);
+  });
+
+  it('on every .htaccess fixture linted with its main config: proven there, with the file in place', { timeout: 120_000 }, async () => {
+    const claims: Claim[] = [];
+    for (const dir of linkedFixtures()) {
+      const pathMap = [{ from: '/srv/why403', to: dir }];
+      const run = await lint([dir], { cwd: root, pathMap, reportUnusedSuppressions: 'off' });
+      expect(run.crashes, dir).toEqual([]);
+      claims.push(...claimsOf(run, pathMap, 'apache'));
+    }
+    const linked = claims.filter((c) => c.where.split(':')[0].endsWith('/.htaccess'));
+    // each names the main config, says explain needs --htaccess, and its trace runs from that config into the file
+    for (const c of linked) {
+      expect(c.m.config, c.where).toMatch(/\/httpd\.conf$/);
+      expect(c.m.htaccess, c.where).toBe(true);
+      expect(c.m.trace!.some((t) => t.file === c.m.config)).toBe(true);
+      expect(c.m.trace!.at(-1)!.file, c.where).toBe(c.where.split(':')[0]);
+    }
+    expect(new Set(linked.map((c) => c.m.ruleId))).toEqual(new Set(['apache-explicit-forbidden', 'apache-htaccess-directive-not-allowed']));
+    expect(disagreements(claims)).toEqual([]);
+    // without the .htaccess files explain cannot tell (AllowOverride lets them decide): the flag is needed
+    for (const c of linked) expect(explainClaim({ ...c, m: { ...c.m, htaccess: undefined } }).status, c.where).toBeNull();
+    all.push(...claims);
   });
 
   it('a claim under a disk assumption is checked as strictly: each lie is caught', () => {
@@ -164,14 +210,18 @@ describe('every finding that claims a status agrees with explain', () => {
     const picked = new Map<string, Claim>();
     for (const c of all) if (!c.pathMap.length && !picked.has(c.m.ruleId)) picked.set(c.m.ruleId, c);
     expect(picked.size).toBeGreaterThan(5);
-    // and every claim under a disk assumption
+    // and every claim under a disk assumption, and every .htaccess finding proven on its main config
     const assumed = all.filter((c) => c.m.assumes && !c.pathMap.length);
     expect(assumed.length).toBeGreaterThan(0);
-    for (const c of [...picked.values(), ...assumed]) {
+    const linked = all.filter((c) => c.m.htaccess);
+    expect(linked.length).toBeGreaterThan(1);
+    for (const c of [...picked.values(), ...assumed, ...linked]) {
       const r = c.m.request!;
       const args = [CLI, 'explain', c.m.config!, r.url, '--method', r.method, '--ip', r.ip];
       for (const [k, v] of Object.entries(r.headers)) args.push('--header', `${k}: ${v}`);
       if (r.proxy !== undefined) args.push('--proxy', String(r.proxy));
+      if (c.m.htaccess) args.push('--htaccess');
+      for (const p of c.pathMap) args.push('--path-map', `${p.from}=${p.to}`);
       const run = (format: string) =>
         execFileSync(process.execPath, [...args, '--format', format], { encoding: 'utf8', timeout: 30_000, cwd: root });
       const out = JSON.parse(run('json')) as Explanation;

@@ -57,11 +57,30 @@ function lintOptionsFor(info: FixtureInfo, running: RunningServer, fs: boolean):
   return { ...base, serverRoot: prefix, defines, ...(isRoot ? { user: APACHE_WORKER.user } : {}) };
 }
 
+/** The .htaccess files of the running copy (Apache), sorted: linted with the config without --fs,
+ * as a user lints a repository that holds both (with --fs the linter finds them itself). */
+function htaccessFilesUnder(dir: string): string[] {
+  const out: string[] = [];
+  const visit = (d: string) => {
+    for (const e of readdirSync(d, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+      const p = join(d, e.name);
+      if (e.isDirectory() && !e.isSymbolicLink()) visit(p);
+      else if (e.isFile() && e.name === '.htaccess') out.push(p);
+    }
+  };
+  visit(dir);
+  return out;
+}
+
 /** Start the fixture once, lint the running copy (plain and --fs), send every distinct claim. */
 async function checkFixture(f: string, info: FixtureInfo): Promise<Outcome> {
   const running = await startFixture(info, { clientHeader: CLIENT_HEADER });
   try {
-    return await checkRunning(f, info.server, running, (fs) => lintOptionsFor(info, running, fs));
+    // Apache without --fs: the served tree's .htaccess files named beside the config, so their
+    // findings are proven through it (and explain --htaccess reads them)
+    const files = (fs: boolean) =>
+      info.server === 'apache' && !fs ? [running.configFile, ...htaccessFilesUnder(running.prefix)] : [running.configFile];
+    return await checkRunning(f, info.server, running, (fs) => lintOptionsFor(info, running, fs), files);
   } finally {
     await running.stop();
   }
@@ -173,5 +192,7 @@ describe('every finding’s request on the real server', () => {
     const seen = outcomes.flatMap((o) => o.disagreements);
     expect(Object.keys(KNOWN).filter((k) => !seen.some((d) => d.startsWith(k)))).toEqual([]);
     expect(outcomes.reduce((n, o) => n + o.confirmed, 0)).toBeGreaterThan(20);
+    // .htaccess findings, proven on the main config with the file in place (without --fs, and with it)
+    expect(outcomes.reduce((n, o) => n + o.htaccessConfirmed, 0)).toBeGreaterThanOrEqual(3);
   });
 });

@@ -23,6 +23,7 @@ import type { ExplainRequest } from './request.js';
 import { checkCredentials, describeCredentials, diskCredentialFs } from '../auth/htpasswd.js';
 import type { CredentialCheck } from '../apache/model/sim/state.js';
 import type { PathMapping } from '../ast.js';
+import { HtaccessReader } from './htaccess.js';
 
 /** `--auth user:password`: the password checked against the AuthUserFile in force, as mod_authn_file does. */
 function passwordCheck(pathMap: PathMapping[] | undefined): CredentialCheck {
@@ -133,6 +134,9 @@ function suggestions(r: SimResult, at: string, req: ExplainRequest): string[] {
       'run with --fs to read the files (and .htaccess files) from disk (with --path-map FROM=TO when the config is checked out elsewhere)',
     );
   }
+  if (!req.absoluteTarget && r.unknowns.some((u) => u.startsWith('AllowOverride lets '))) {
+    out.push('--htaccess reads only the .htaccess files on the way (no other file, mode or owner), as lint proves a finding in one');
+  }
   return out;
 }
 
@@ -151,6 +155,9 @@ export function explainApache(set: ConfigSet, configPath: string, req: ExplainRe
       hostFrom = 'default';
     }
   }
+  const htaccess = opts.fs
+    ? undefined
+    : (opts.htaccess ?? (opts.readHtaccess ? new HtaccessReader(model.accessFileNames, opts.pathMap) : undefined));
   const r = simulate(model, {
     method: req.method,
     uri: req.absoluteTarget ?? req.target,
@@ -168,15 +175,17 @@ export function explainApache(set: ConfigSet, configPath: string, req: ExplainRe
     user: req.user ?? null,
     ...(req.user && req.password !== undefined ? { password: req.password, credentials: passwordCheck(opts.pathMap) } : {}),
     fs: opts.fs ? diskFs(opts.pathMap) : null,
-    ...(opts.htaccess && !opts.fs ? { htaccess: opts.htaccess } : {}),
+    ...(htaccess ? { htaccess } : {}),
   });
   const di = decisiveIndex(r);
+  const brief = opts.brief === true;
   const steps: ExplainStep[] = r.trace.map((t, i) => ({
     n: i + 1,
     phase: t.phase,
     message: t.message,
     at: stepAt(t, cwd),
-    directive: directiveText(t.directive),
+    // (brief: a proof reads the deciding step's directive text only)
+    directive: brief && i !== di ? null : directiveText(t.directive),
     decisive: i === di,
   }));
   let decisive = di >= 0 ? steps[di] : null;
@@ -202,12 +211,18 @@ export function explainApache(set: ConfigSet, configPath: string, req: ExplainRe
     // rests on the disk alone (what --fs decides; src/model/proof.ts proves under it)
     ...(p.disk ? { disk: true as const } : {}),
   }));
-  const { errors, warnings } = configProblems(set, cwd);
+  const { errors, warnings } = brief ? { errors: [], warnings: [] } : configProblems(set, cwd);
   const assumptions = commonAssumptions(req, host, hostFrom, opts.fs);
+  if (opts.readHtaccess && !opts.fs && !opts.htaccess)
+    assumptions.push(
+      `the ${model.accessFileNames.join('/')} files of the directories the request walks were read from disk (--htaccess); nothing else on disk was`,
+    );
   assumptions.push(
     `the worker runs as ${model.user}:${model.group}${model.userDirective ? ` (User at ${fmtLoc(locationOf(model.userDirective, cwd))})` : ' (the default)'}`,
   );
-  const sections = r.sections.map((s) => `${s.label}${s.directive ? ` (${fmtLoc(locationOf(s.directive as Directive, cwd))})` : ''}`);
+  const sections = brief
+    ? []
+    : r.sections.map((s) => `${s.label}${s.directive ? ` (${fmtLoc(locationOf(s.directive as Directive, cwd))})` : ''}`);
   const exp: Explanation = {
     version: 1,
     server: 'apache',
@@ -226,10 +241,10 @@ export function explainApache(set: ConfigSet, configPath: string, req: ExplainRe
     traceAssumes: r.tracesFirst ? possibleOutcomes[0].when : [],
     assumptions,
     unknowns: r.unknowns,
-    suggestions: suggestions(r, decisive ? fmtLoc(decisive.at) : '', req),
+    suggestions: brief ? [] : suggestions(r, decisive ? fmtLoc(decisive.at) : '', req),
     configErrors: [...errors, ...warnings],
   };
-  if (sections.length) {
+  if (sections.length && !brief) {
     // The other sections of this server, and why they did not apply.
     const applied = new Set(r.sections.map((x) => x.directive).filter(Boolean));
     const all = [...r.server.directories, ...r.server.regexDirectories, ...r.server.locations];

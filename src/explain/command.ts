@@ -1,5 +1,5 @@
 /**
- * `why403 explain <config> <url-or-path> [--method] [--ip] [--header]… [--user | --auth] [--proxy PORT] [--fs] [--format]`:
+ * `why403 explain <config> <url-or-path> [--method] [--ip] [--header]… [--user | --auth] [--proxy PORT] [--fs | --htaccess] [--format]`:
  * load the config, simulate the request on the nginx or Apache model, print the explanation.
  *
  * Exit codes: 0 the explanation was produced (whatever the verdict); 1 with --expect when the predicted
@@ -31,6 +31,8 @@ export interface ExplainArgs {
   /** `--proxy PORT`: a forward-proxy request (the URL in absolute form) to this port. */
   proxy?: string;
   fs?: boolean;
+  /** `--htaccess` (Apache): read the .htaccess files on the request's path, nothing else on disk. */
+  htaccess?: boolean;
   format?: string;
   server?: string;
   pathMap?: PathMapping[];
@@ -110,6 +112,7 @@ so the request cannot be explained`,
   const { set, lo, settings } = loaded;
   const exp = explain(set, a.config, parsed.request, {
     fs: !!a.fs,
+    ...(a.htaccess ? { readHtaccess: true } : {}),
     pathMap: lo.pathMap ?? [],
     ...(lo.prefix ? { prefix: lo.prefix } : {}),
     ...(lo.serverRoot ? { serverRoot: lo.serverRoot } : {}),

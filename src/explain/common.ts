@@ -25,11 +25,15 @@ export interface ExplainOptions {
   /** Apache without `fs`: the tree's parsed .htaccess files by directory (all of them: a directory
    * not in the map has none), as `why403 diff` reads them. */
   htaccess?: Map<string, ParsedFile>;
+  /** Apache without `fs` (`--htaccess`): read the access files of the directories the request walks
+   * from disk through the path map (src/explain/htaccess.ts), and nothing else of the disk. */
+  readHtaccess?: boolean;
   /** Only what a proof reads (status, cause, deciding directive, the trace's messages and places):
    * no access-rule details, directive texts of other steps, suggestions, verdict or config problems.
    * The simulation stops exploring once the status is known to be null (possible outcomes, unknowns
    * and `mayAlso` then list only the runs explored, and the trace is empty); a known status is
-   * simulated as without it. nginx only (issue 12: a lint explains one request per proof). */
+   * simulated as without it (issue 12: a lint explains one request per proof). Apache: the same
+   * simulation; no list of the sections not applied, suggestions or config problems. */
   brief?: boolean;
 }
 

@@ -73,7 +73,7 @@ export const sarif: Formatter = (results, ctx) => {
         {
           // a status that holds only under assumptions about the disk says them (the JSON's `assumes`)
           message: {
-            text: `${req.method} ${req.url}${req.proxy !== undefined ? ` (a forward-proxy request to port ${req.proxy})` : ''} from ${req.ip} gets ${m.status}${m.assumes ? ` if ${m.assumes.join(' and ')}` : ''}`,
+            text: `${req.method} ${req.url}${req.proxy !== undefined ? ` (a forward-proxy request to port ${req.proxy})` : ''} from ${req.ip} gets ${m.status}${m.assumes ? ` if ${m.assumes.join(' and ')}` : ''}${m.htaccess ? ' (explain --htaccess)' : ''}`,
           },
           threadFlows: [
             {
@@ -91,7 +91,8 @@ export const sarif: Formatter = (results, ctx) => {
         },
       ];
     }
-    if (m.assumes) res.properties = { assumes: m.assumes };
+    if (m.assumes || m.htaccess)
+      res.properties = { ...(m.assumes ? { assumes: m.assumes } : {}), ...(m.htaccess ? { htaccess: true } : {}) };
     if (m.fix) {
       res.fixes = [
         {

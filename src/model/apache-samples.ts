@@ -9,6 +9,7 @@ import type { Directive } from '../ast.js';
 import { compilePcre } from '../apache/model/regex.js';
 import { encodeSegment } from '../apache/model/cache.js';
 import type { ServerModel } from '../apache/model/sections.js';
+import type { HtaccessLink } from '../apache/model/htaccess-link.js';
 import { patternMatches, regexExamples, uriExamples } from './examples.js';
 import type { ApacheView } from './index.js';
 import type { SampleInput } from './types.js';
@@ -87,9 +88,23 @@ function baseUrls(m: ApacheView, server: ServerModel, parents: readonly Directiv
   return sectionUrls(m, server, inner, parents);
 }
 
-/** Candidate requests for `d` (standing inside `parents`), most likely first; at most `limit`. */
+/** Candidate requests for `d` (standing inside `parents`), most likely first; at most `limit`.
+ * A directive of a .htaccess set linked to main configs of the run: requests to the URLs those
+ * configs serve the file's directory at, on their servers (`linkedRequest`), and no other. */
 export function requestsForDirective(m: ApacheView, d: Directive, parents: readonly Directive[], limit = 12): SampleInput[] {
   const out: SampleInput[] = [];
+  if (m.set.root.context === 'htaccess') {
+    const links = m.htaccess().links;
+    if (links.length) {
+      for (const link of links) {
+        // a link whose config does not read the file (AllowOverride None) or serves no URL there
+        if (!link.url || !readsFile(link)) continue;
+        for (const s of requestsOn(m, link.server, d, parents, limit - out.length, link)) out.push(s);
+        if (out.length >= limit) break;
+      }
+      return out;
+    }
+  }
   for (const server of serversFor(m, parents)) {
     for (const s of requestsOn(m, server, d, parents, limit - out.length)) out.push(s);
     if (out.length >= limit) break;
@@ -97,8 +112,31 @@ export function requestsForDirective(m: ApacheView, d: Directive, parents: reado
   return out;
 }
 
-function requestsOn(m: ApacheView, server: ServerModel, d: Directive, parents: readonly Directive[], limit: number): SampleInput[] {
-  const bases = baseUrls(m, server, parents);
+/** Whether the linked config lets Apache read the .htaccess at all (some AllowOverride class or list). */
+const readsFile = (link: HtaccessLink) => link.state.classes.size > 0 || link.state.list.size > 0;
+
+/** The request to `uri` on the server of `link`, the main config that serves a .htaccess set's
+ * directory (its Host and port), to be explained on that config with the file in place (`via`). */
+export function linkedRequest(m: ApacheView, link: HtaccessLink, uri: string): SampleInput {
+  const main = m.linkedModel(link);
+  return { ...(main.server === 'apache' ? main.requestTo(link.server, uri) : { host: 'localhost', path: uri }), via: link };
+}
+
+function requestsOn(
+  m: ApacheView,
+  server: ServerModel,
+  d: Directive,
+  parents: readonly Directive[],
+  limit: number,
+  link?: HtaccessLink,
+): SampleInput[] {
+  // in a .htaccess the sections' URLs start at its directory: the link's URL for it
+  const rebase = (u: string) => (link?.url && u.startsWith('/') ? `${link.url}${u.slice(1)}` : u);
+  const at = (uri: string) => (link ? linkedRequest(m, link, uri) : m.requestTo(server, uri));
+  // (RedirectMatch in a .htaccess still matches the whole URL path: below the directory first, then
+  // from the root, as the alone file's samples are)
+  const plain = baseUrls(m, server, parents);
+  const bases = d.key === 'redirectmatch' && link ? [...new Set([...plain.map(rebase), ...plain])] : link ? plain.map(rebase) : plain;
   const o = m.ownerOf(d);
   const perDir = !!o && o.kind !== 'server';
   let tails = [''];
@@ -115,9 +153,9 @@ function requestsOn(m: ApacheView, server: ServerModel, d: Directive, parents: r
     }
   } else if (key === 'redirect') {
     const prefix = d.args[1]?.value;
-    if (prefix?.startsWith('/')) return [m.requestTo(server, prefix)];
+    if (prefix?.startsWith('/')) return [at(prefix)];
   }
   const out: SampleInput[] = [];
-  for (const b of bases) for (const t of tails) if (out.length < limit) out.push(m.requestTo(server, `${b}${t}`.replace(/\/\/+/g, '/')));
+  for (const b of bases) for (const t of tails) if (out.length < limit) out.push(at(`${b}${t}`.replace(/\/\/+/g, '/')));
   return out;
 }

@@ -4,10 +4,13 @@
  * config set with the model's options, so `why403 explain` on the sample request agrees with the
  * finding by construction (test/invariant.test.ts checks it again from a fresh load).
  */
-import type { Directive } from '../ast.js';
+import type { Directive, ParsedFile } from '../ast.js';
 import { explain } from '../explain/index.js';
 import { parseExplainRequest } from '../explain/request.js';
 import type { Explanation } from '../explain/types.js';
+import { HtaccessReader } from '../explain/htaccess.js';
+import { mapPath } from '../load-options.js';
+import { htaccessDirOf, linkedAccessFiles } from '../apache/model/htaccess-link.js';
 import type { Model } from './index.js';
 
 export type { Proof, ProofExpectation, ProofLocation, ProofOptions, SampleInput, SampleRequest } from './types.js';
@@ -31,7 +34,13 @@ export function explainSample(model: Model, sample: SampleRequest & { user?: str
   return explainWith(model, sample, cwd, false);
 }
 
-function explainWith(model: Model, sample: SampleRequest & { user?: string }, cwd: string, brief: boolean): Explanation | null {
+function explainWith(
+  model: Model,
+  sample: SampleRequest & { user?: string },
+  cwd: string,
+  brief: boolean,
+  htaccess?: HtaccessReader,
+): Explanation | null {
   const headers = Object.entries(sample.headers).map(([k, v]) => `${k}: ${v}`);
   const r = parseExplainRequest({
     target: sample.url,
@@ -51,6 +60,7 @@ function explainWith(model: Model, sample: SampleRequest & { user?: string }, cw
     ...(o.defines ? { defines: o.defines } : {}),
     ...(o.settings ? { settings: o.settings } : {}),
     ...(brief ? { brief } : {}),
+    ...(htaccess ? { htaccess } : {}),
     cwd,
   });
 }
@@ -85,23 +95,62 @@ export function prove(
     headers: { ...(input.headers ?? {}) },
     ...(input.proxyUrl ? { proxy: input.port ?? (input.scheme === 'https' ? 443 : 80) } : {}),
   };
+  // A directive of a .htaccess linked to a main config of the run: explained on that config, with this
+  // file in place (and, without --fs, the other access files the request walks read from disk, as
+  // `explain --htaccess` reads them)
+  let on = model;
+  let htaccess: HtaccessReader | undefined;
+  if (input.via && model.server === 'apache') {
+    on = model.linkedModel(input.via);
+    if (on.server !== 'apache') return null;
+    // the .htaccess files the run linked to that config (this one among them) as the run read them
+    if (!on.options.fs) htaccess = readerOf(on).with(ownFiles(on.set, model));
+  }
   // brief: the proof keeps the status, cause, deciding directive and trace, which a brief explanation
   // computes exactly as a full one (the same simulation)
-  const e = explainWith(model, request, '', true);
+  const e = explainWith(on, request, '', true, htaccess);
   if (!e) return null;
   // unshared: the caller keeps only some proofs and adds their new steps to the model's table itself
   // (shareSteps), so that a proof it drops leaves no step there
   const share = !opts.unshared;
-  if (e.status === null) return opts.assumeDisk && !e.fs ? underAssumptions(model, request, e, expect, share) : null;
-  if (e.status !== expect.status || (expect.decidedBy && !sameAt(e.decidedBy, expect.decidedBy))) return false;
+  if (e.status === null) return opts.assumeDisk && !e.fs ? underAssumptions(on, request, e, expect, share, !!htaccess) : null;
+  if (e.status !== expect.status || (expect.decidedBy && !sameAt(e.decidedBy, expect.decidedBy) && !sameMapped(on, e, expect.decidedBy)))
+    return false;
   return {
-    config: model.set.root.source.path,
+    config: on.set.root.source.path,
     request,
     status: e.status,
     cause: e.cause?.id ?? null,
     decidedBy: e.decidedBy,
-    trace: traceOf(model, e, share),
+    trace: traceOf(on, e, share),
+    ...(htaccess ? { htaccess: true as const } : {}),
   };
+}
+
+/** With --fs and a path map, Apache's simulator names a .htaccess it reads from disk by its installed
+ * path (`/srv/site/htdocs/.htaccess`), the linted set by the checked-out one: the same line of the same
+ * file when the installed path maps to it. The proof keeps explain's path, as `explain --fs` shows it. */
+function sameMapped(on: Model, e: Explanation, d: Directive): boolean {
+  const loc = e.decidedBy;
+  if (!loc || !on.options.fs || !on.options.pathMap?.length || loc.file === d.source.path) return false;
+  return mapPath(loc.file, on.options.pathMap) === d.source.path && sameAt({ ...loc, file: d.source.path }, d);
+}
+
+/** The run's .htaccess files linked to `main`, with this set's own file for its directory. */
+function ownFiles(main: Model['set'], model: Model): ReadonlyMap<string, ParsedFile> {
+  const linked = linkedAccessFiles(main);
+  const dir = htaccessDirOf(model.set);
+  return linked.get(dir) === model.set.root ? linked : new Map([...linked, [dir, model.set.root]]);
+}
+
+/** One disk reader of access files per main config model: the proofs of its linked .htaccess sets
+ * share what it read (a parent directory's .htaccess is read once per run, not once per proof). */
+const readers = new WeakMap<Model, HtaccessReader>();
+
+function readerOf(m: Model & { server: 'apache' }): HtaccessReader {
+  let r = readers.get(m);
+  if (!r) readers.set(m, (r = new HtaccessReader(m.tree.accessFileNames, m.options.pathMap ?? [])));
+  return r;
 }
 
 type ProofStep = Proof['trace'][number];
@@ -183,7 +232,14 @@ function sharedStep(
 
 /** An unknown status: the proof under the disk assumptions of the traced possibility, else null (never
  * false: another possibility may still give the claim). */
-function underAssumptions(model: Model, request: SampleRequest, e: Explanation, expect: ProofExpectation, share: boolean): Proof | null {
+function underAssumptions(
+  model: Model,
+  request: SampleRequest,
+  e: Explanation,
+  expect: ProofExpectation,
+  share: boolean,
+  htaccess: boolean,
+): Proof | null {
   const o = e.possibleOutcomes[0];
   if (!o || !o.disk || o.status !== expect.status || !sameWhen(o.when, e.traceAssumes)) return null;
   const by = o.decidedBy ?? null;
@@ -196,6 +252,7 @@ function underAssumptions(model: Model, request: SampleRequest, e: Explanation, 
     decidedBy: by,
     trace: traceOf(model, e, share),
     assumes: [...o.when],
+    ...(htaccess ? { htaccess: true as const } : {}),
   };
 }
 

@@ -4,6 +4,7 @@
  */
 import type { Directive } from '../ast.js';
 import type { CauseId } from '../causes.js';
+import type { HtaccessLink } from '../apache/model/htaccess-link.js';
 
 /** A request as the JSON output and `why403 explain` take it. */
 export interface SampleRequest {
@@ -45,6 +46,10 @@ export interface Proof {
    * is a file"): the possible outcome with them has the claimed status, cause and deciding directive.
    */
   assumes?: string[];
+  /** Explained with the .htaccess files of the directories the request walks read from disk
+   * (`why403 explain --htaccess`): a finding in a .htaccess file proven on the main config that reads
+   * it, linted without --fs. */
+  htaccess?: true;
 }
 
 /** How far a caller lets a proof go (`prove`'s last argument). */
@@ -67,6 +72,10 @@ export interface SampleInput {
   /** Ask the server as a forward proxy for this absolute URL, sent to `port` (the server's) in
    * absolute form; `path` and `scheme` are then unused. */
   proxyUrl?: string;
+  /** A request for a directive of a .htaccess set, to the URL a main config of the run serves the
+   * file's directory at (src/model/apache-samples.ts `linkedRequest`): explained on that main config
+   * (the model's `linkedModel(via)`) with this .htaccess file in place. */
+  via?: HtaccessLink;
 }
 
 /** What the rule expects the proof to show; a proof that shows something else is not made. */

@@ -132,6 +132,8 @@ export interface Outcome {
   foreign: number;
   assumed: number;
   credentials: number;
+  /** Of those confirmed: findings in a .htaccess file (proven on the main config that reads it). */
+  htaccessConfirmed: number;
   notSendable: string[];
   /** `<label> <where> <claim> => real <status>`, the prefix shown as `<prefix>`. */
   disagreements: string[];
@@ -148,6 +150,8 @@ export async function checkRunning(
   kind: 'nginx' | 'apache',
   running: RunningServer,
   optionsFor: (fs: boolean) => LintOptions,
+  /** The files to lint (default: the config the server was started with). */
+  filesFor: (fs: boolean) => string[] = () => [running.configFile],
 ): Promise<Outcome> {
   const out: Outcome = {
     label,
@@ -157,6 +161,7 @@ export async function checkRunning(
     foreign: 0,
     assumed: 0,
     credentials: 0,
+    htaccessConfirmed: 0,
     notSendable: [],
     disagreements: [],
     startup: [],
@@ -164,7 +169,7 @@ export async function checkRunning(
   const hide = (t: string) => t.split(running.prefix).join('<prefix>');
   const claims = new Map<string, Claim>();
   for (const fs of [false, true]) {
-    const run = await lint([running.configFile], optionsFor(fs));
+    const run = await lint(filesFor(fs), optionsFor(fs));
     if (run.crashes.length) throw new Error(`${label}: lint crashed: ${JSON.stringify(run.crashes)}`);
     const messages = run.results.flatMap((r) => [...r.messages, ...r.suppressedMessages].map((m) => ({ filePath: r.filePath, m })));
     for (const { m } of messages) if (m.messageId === 'startup') out.startup.push(hide(`${m.ruleId}: ${m.message}`));
@@ -191,20 +196,24 @@ export async function checkRunning(
     } catch (e) {
       error = (e as Error).message;
     }
-    if (compareClaim(c, real, error) === '') out.confirmed++;
-    else out.disagreements.push(`${shown} => real ${real ?? error}`);
+    if (compareClaim(c, real, error) === '') {
+      out.confirmed++;
+      if (/(^|\/)\.htaccess:/.test(c.where)) out.htaccessConfirmed++;
+    } else out.disagreements.push(`${shown} => real ${real ?? error}`);
   }
   return out;
 }
 
 /** One summary line (and one line per claim not sent or disagreeing) for the outcomes of one server. */
 export function summaryLine(server: string, outcomes: Outcome[], what: string): string {
-  const sum = (k: 'sent' | 'confirmed' | 'foreign' | 'assumed' | 'credentials') => outcomes.reduce((n, o) => n + o[k], 0);
+  const sum = (k: 'sent' | 'confirmed' | 'foreign' | 'assumed' | 'credentials' | 'htaccessConfirmed') =>
+    outcomes.reduce((n, o) => n + o[k], 0);
   const ns = outcomes.flatMap((o) => o.notSendable);
   const dis = outcomes.flatMap((o) => o.disagreements);
   return (
     `${server}: ${outcomes.length} ${what}, ${sum('sent')} claims sent (${sum('foreign')} from outside 127.0.0.0/8 via ` +
-    `${CLIENT_HEADER}, ${sum('assumed')} under assumes, ${sum('credentials')} with credentials), ${sum('confirmed')} confirmed, ` +
+    `${CLIENT_HEADER}, ${sum('assumed')} under assumes, ${sum('credentials')} with credentials), ${sum('confirmed')} confirmed ` +
+    `(${sum('htaccessConfirmed')} of findings in .htaccess files), ` +
     `${dis.length} disagree, ${ns.length} not sendable` +
     [...ns, ...dis.map((d) => `DISAGREES ${d}`)].map((x) => `\n  ${x}`).join('')
   );

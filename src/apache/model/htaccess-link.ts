@@ -21,7 +21,7 @@
  * `AllowOverride None`: a .htaccess exists because its author expects it to be read, and calling
  * every lone .htaccess dead would be wrong for most hosts that set `AllowOverride All`.
  */
-import type { ConfigSet, Directive } from '../../ast.js';
+import type { ConfigSet, Directive, ParsedFile } from '../../ast.js';
 import type { Settings } from '../../rule.js';
 import { encodeSegment, servedRoots, type ServedRoot } from './cache.js';
 import { modelFor, type ModelOptions } from '../../model/index.js';
@@ -79,11 +79,31 @@ export const htaccessLinkStats = { violationChecks: 0 };
 
 const registry = new WeakMap<ConfigSet, readonly MainConfig[]>();
 const contexts = new WeakMap<ConfigSet, HtaccessContext>();
+/** Per main config: the files of the .htaccess sets linked to it, by directory (a later link of a set
+ * for the same directory, e.g. an editor's new buffer, replaces the earlier one). */
+const linkedTo = new WeakMap<ConfigSet, Map<string, ParsedFile>>();
+
+/** The installed directory of a .htaccess set (no trailing slash), where Apache reads it. */
+export const htaccessDirOf = (set: ConfigSet): string =>
+  (set.root.htaccessDir ?? set.root.source.path.replace(/\/[^/]*$/, '')).replace(/(.)\/+$/, '$1');
+
+/** The .htaccess files the run linked to the main config `main`, by installed directory (what a proof
+ * on that config reads for those directories instead of the disk: the text the run linted). */
+export function linkedAccessFiles(main: ConfigSet): ReadonlyMap<string, ParsedFile> {
+  return linkedTo.get(main) ?? new Map();
+}
 
 /** Engine hook: the Apache server-context sets linted in the same run as this .htaccess set. */
 export function linkHtaccess(htaccess: ConfigSet, mains: readonly MainConfig[]): void {
   registry.set(htaccess, mains);
   contexts.delete(htaccess);
+  // (the run links a set just before linting it: added to the index, not a new index per set)
+  const dir = htaccessDirOf(htaccess);
+  for (const m of mains) {
+    let l = linkedTo.get(m.set);
+    if (!l) linkedTo.set(m.set, (l = new Map()));
+    l.set(dir, htaccess.root);
+  }
   // mod_macro: the file's Use lines read the macros of the configuration that reads it (the first
   // linked one that defines any; a run whose configs define different macros of the same name is rare)
   const table = mains.map((m) => macroTableOf(m.set)).find((t) => t !== undefined);
@@ -246,7 +266,7 @@ function ancestors(dir: string): string[] {
 export function htaccessContext(set: ConfigSet, settings: Settings): HtaccessContext {
   const cached = contexts.get(set);
   if (cached) return cached;
-  const dir = (set.root.htaccessDir ?? set.root.source.path.replace(/\/[^/]*$/, '')).replace(/(.)\/+$/, '$1');
+  const dir = htaccessDirOf(set);
   const above = ancestors(dir);
   const links: HtaccessLink[] = [];
   for (const main of registry.get(set) ?? []) {
