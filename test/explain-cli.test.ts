@@ -137,6 +137,23 @@ describe('without --fs: where the answer depends on the disk, say so', () => {
     expect(j.cause.id).toBe('A01');
     expect(j.decidedBy).toMatchObject({ file: SITE, line: 12, column: 5, directive: 'Require ip 10.0.0.0/8' });
   });
+  it('Apache: a status given while an .htaccess AllowOverride lets in was not read says so in the verdict', () => {
+    // the 403 holds unless /srv/site/.htaccess or /srv/site/private/.htaccess grants (AllowOverride All)
+    const j = json([SITE, '/private/x.html', '--ip', '192.0.2.1']);
+    expect(j.verdict).toMatch(
+      /^403 Forbidden: .*\[unless what is not known changes it: AllowOverride lets \/srv\/site\/\.htaccess change the outcome; it was not read \(--htaccess or --fs reads it\); 1 more under "Not known"\]/,
+    );
+    // --htaccess reads them (there are none on this machine): nothing is left unknown, the verdict is plain
+    const read = json([SITE, '/private/x.html', '--ip', '192.0.2.1', '--htaccess']);
+    expect([read.status, read.unknowns]).toEqual([403, []]);
+    expect(read.verdict).not.toContain('unless');
+    // a directory no .htaccess can change: no caveat
+    const none = join(tmp, 'none.apache.conf');
+    writeFileSync(none, 'DocumentRoot /srv/none\n<Directory /srv/none>\n    AllowOverride None\n    Require all denied\n</Directory>\n');
+    const plain = json([none, '/x.html']);
+    expect([plain.status, plain.unknowns]).toEqual([403, []]);
+    expect(plain.verdict).not.toContain('unless');
+  });
 });
 
 describe('text output', () => {

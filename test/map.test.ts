@@ -149,7 +149,9 @@ describe('a partial configuration says so', () => {
       expect(t.stdout).toContain('not known: the http {} block around it');
       const j = JSON.parse(run('-f', 'json', site).stdout) as Array<{ partial?: string; directive: string }>;
       expect(j.map((e) => [e.directive, e.partial?.startsWith("nginx's main config")])).toEqual([['deny all', true]]);
-      expect(run('-f', 'markdown', site).stdout).toMatch(/^## Who gets 403 \(why403 map\)\n\n> \*\*\S*conf\.d\/site\.conf: partial config: /);
+      expect(run('-f', 'markdown', site).stdout).toMatch(
+        /^## Who gets 403 \(why403 map\)\n\n> \*\*\S*conf\.d\/site\.conf: partial config: /,
+      );
       const sarif = JSON.parse(run('-f', 'sarif', site).stdout) as { runs: Array<{ results: Array<{ message: { text: string } }> }> };
       expect(sarif.runs[0].results[0].message.text).toContain('[partial config: ');
       // with the main config beside it, the map reads it whole and says nothing of the kind

@@ -23,5 +23,11 @@ export type { Explanation, ExplainStep, PossibleOutcome } from './types.js';
 
 export function explain(set: ConfigSet, configPath: string, req: ExplainRequest, opts: ExplainOptions): Explanation {
   const e = set.server === 'apache' ? explainApache(set, configPath, req, opts) : explainNginx(set, configPath, req, opts);
+  // A status given while something that could change it is not known (an .htaccess AllowOverride lets
+  // in that was not read, a regex that cannot be evaluated): the verdict says so, not only "Not known:"
+  if (e.status !== null && e.unknowns.length && e.verdict) {
+    const more = e.unknowns.length > 1 ? `; ${e.unknowns.length - 1} more under "Not known"` : '';
+    e.verdict += ` [unless what is not known changes it: ${e.unknowns[0]}${more}]`;
+  }
   return withLoadInfo(e, set, opts.cwd ?? process.cwd());
 }

@@ -349,7 +349,7 @@ export function htaccess(sim: Sim, dir: string, conf: DirConf): DirConf | Final 
   for (const name of sim.model.accessFileNames) {
     if (!sim.fs && !sim.req.htaccess) {
       // no disk and no .htaccess handed in (every lint probe): nothing to read here
-      sim.unknown(`AllowOverride lets ${dir + name} change the outcome; no filesystem given to read it`);
+      sim.unknown(`AllowOverride lets ${dir + name} change the outcome; it was not read (--htaccess or --fs reads it)`);
       continue;
     }
     const path = dir + name;
@@ -380,7 +380,7 @@ export function htaccess(sim: Sim, dir: string, conf: DirConf): DirConf | Final 
     } else {
       parsed = sim.req.htaccess?.get(dirKey) ?? null;
       if (!parsed) {
-        if (!sim.req.htaccess) sim.unknown(`AllowOverride lets ${path} change the outcome; no filesystem given to read it`);
+        if (!sim.req.htaccess) sim.unknown(`AllowOverride lets ${path} change the outcome; it was not read (--htaccess or --fs reads it)`);
         continue;
       }
     }
