@@ -172,3 +172,44 @@ describe('a .htaccess finding is proven on the main config that reads the file',
     expect(readFileSync(join(dir, 'htdocs/app/.htaccess'), 'utf8')).toContain('Options -Indexes');
   });
 });
+
+describe('the map of a linked .htaccess (the language server links them)', () => {
+  it('says its samples were explained on the main config with --htaccess; alone, it does not', async () => {
+    const { loadConfig } = await import('../src/load.js');
+    const { linkHtaccess } = await import('../src/apache/model/htaccess-link.js');
+    const { mapConfig } = await import('../src/map/index.js');
+    const { renderMap } = await import('../src/map/render.js');
+    const dir = tree('map-linked', 'All', { 'htdocs/priv/.htaccess': 'Require all denied\n' });
+    const pathMap = [{ from: '/srv/site', to: dir }];
+    const main = loadConfig(join(dir, 'httpd.conf'), { pathMap });
+    const ht = loadConfig(join(dir, 'htdocs/priv/.htaccess'), { pathMap });
+    const alone = mapConfig(ht, { pathMap }).entries;
+    expect(alone.map((e) => [e.directive, e.status, e.explainedOn])).toEqual([['Require all denied', 403, undefined]]);
+    linkHtaccess(ht, [{ set: main, settings: {}, modelOptions: { pathMap } }]);
+    const linked = mapConfig(ht, { pathMap });
+    const [e] = linked.entries;
+    expect([e.directive, e.status, e.sample?.url]).toEqual(['Require all denied', 403, 'http://localhost/priv/']);
+    expect(e.explainedOn).toEqual({ config: join(dir, 'httpd.conf'), htaccess: true });
+    expect(renderMap([linked], 'text', dir)).toContain(`→ 403 (explained on ${join(dir, 'httpd.conf')} with --htaccess)`);
+    // and the CLI says the same for that request
+    ensureBuilt();
+    const r = spawnSync(
+      process.execPath,
+      [
+        cliPath,
+        'explain',
+        '-f',
+        'json',
+        '--htaccess',
+        '--path-map',
+        `/srv/site=${dir}`,
+        join(dir, 'httpd.conf'),
+        e.sample!.url,
+        '--ip',
+        e.sample!.ip,
+      ],
+      { encoding: 'utf8', timeout: 30_000 },
+    );
+    expect(JSON.parse(r.stdout).status).toBe(403);
+  });
+});

@@ -66,6 +66,10 @@ export interface MapEntry {
   trace?: Proof['trace'];
   /** With `MapOptions.assumeDisk`: the conditions about the disk the sample's status rests on. */
   assumes?: string[];
+  /** When the sample was explained on another config than the one mapped: a .htaccess linked to the
+   * main config that reads it (the language server links them) is explained on that config with the
+   * .htaccess files in place, `why403 explain <config> <url> --htaccess`. */
+  explainedOn?: { config: string; htaccess: boolean };
 }
 
 export interface MapResult {
@@ -108,6 +112,11 @@ export function mapConfig(set: ConfigSet, options: MapOptions = {}): MapResult {
 }
 
 const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+/** `explainedOn` of an entry whose proof was made on another config (a linked .htaccess's main). */
+function explainedOn(m: Model, p: Proof): Pick<MapEntry, 'explainedOn'> {
+  return p.config === m.set.root.source.path ? {} : { explainedOn: { config: p.config, htaccess: p.htaccess === true } };
+}
 
 function at(d: Directive): { file: string; line: number; column: number; directive: string } {
   return { file: d.source.path, line: d.nameSpan.start.line, column: d.nameSpan.start.column, directive: directiveText(d) };
@@ -260,7 +269,7 @@ function nginxEntries(m: NginxView, client: string, within?: MapOptions['within'
       uris: uriPattern(scope, overrides),
       sample: proof?.request ?? null,
       ...(proof
-        ? { trace: proof.trace, ...(proof.assumes ? { assumes: proof.assumes } : {}) }
+        ? { trace: proof.trace, ...(proof.assumes ? { assumes: proof.assumes } : {}), ...explainedOn(m, proof) }
         : { note: note ?? lastMiss ?? 'no request that reaches this scope could be built' }),
     });
   };
@@ -495,7 +504,7 @@ function apacheEntries(m: ApacheView, client: string, within?: MapOptions['withi
       uris: { pattern: sec ? directiveText(sec) : 'every URI of the server', except: [] },
       sample: proof?.request ?? null,
       ...(proof
-        ? { trace: proof.trace, ...(proof.assumes ? { assumes: proof.assumes } : {}) }
+        ? { trace: proof.trace, ...(proof.assumes ? { assumes: proof.assumes } : {}), ...explainedOn(m, proof) }
         : {
             note: base.length
               ? (lastMiss ?? 'no generated request is refused by this line')
