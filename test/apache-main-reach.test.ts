@@ -7,6 +7,8 @@
  * 302, no finding) and main-inherited (the finding's request goes to the vhost, real 403), run by
  * test/rules-real.test.ts and test/proofs-real.test.ts.
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import type { ConfigSet } from '../src/ast.js';
@@ -51,10 +53,29 @@ describe('a main server no request reaches', () => {
     const r = probeUrl(m, m.main, '/sub/');
     expect(r.server).toBe(m.vhosts[0]);
     expect(r.filename).toBe('/srv/a/sub/');
-    // reachable: its own port, or port 80 (undefined) as before
+    // reachable: its own port, or port 80 without Listen lines
     const reach = model(`Listen 8080\nListen 9090\n${MAIN}<VirtualHost *:8080>\nServerName a.test\n</VirtualHost>\n`);
     expect(portOf(reach.main, reach)).toBe(9090);
-    expect(portOf(model(MAIN).main, model(MAIN))).toBeUndefined();
+    const bare = model(MAIN);
+    expect(portOf(bare.main, bare)).toBe(80);
+  });
+
+  test('without Listen lines the main server is asked on port 80, as explain asks: a vhost on another port does not answer', async () => {
+    // a request without a port matched virtual hosts on any port: the *:8080 host answered the main
+    // server's probes, and apache-docroot-denied missed the denial that explain shows on port 80
+    const text = `DocumentRoot /srv/m\n<Directory /srv/m>\n    Require all denied\n</Directory>\n<VirtualHost *:8080>\nServerName v.test\nDocumentRoot /srv/v\n<Directory /srv/v>\nRequire all granted\n</Directory>\n</VirtualHost>\n`;
+    const m = model(text);
+    expect(portOf(m.main, m)).toBe(80);
+    expect(probeUrl(m, m.main, '/').server).toBe(m.main);
+    const dir = mkdtempSync(join(tmpdir(), 'why403-mainport-'));
+    try {
+      writeFileSync(join(dir, 'site.conf'), text);
+      const run = await lint([join(dir, 'site.conf')], { noConfig: true, server: 'apache' });
+      const found = run.results.flatMap((r) => r.messages).filter((x) => x.ruleId === 'apache-docroot-denied');
+      expect(found.map((x) => [x.line, x.status, x.request?.url])).toEqual([[3, 403, 'http://localhost/']]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test('its roots get no probes (and no simulation); a vhost that inherits them does', () => {

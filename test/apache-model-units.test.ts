@@ -491,13 +491,15 @@ describe('a sample client inside an Allow/Require ip range', () => {
 });
 
 describe('the port a request for the main server goes to', () => {
-  test('a Listen port no virtual host answers on; none when every one has virtual hosts', () => {
+  test('a Listen port (80 without Listen lines) no virtual host answers on; none when every one has virtual hosts', () => {
     expect(mainServerPort(model(`Listen 8080\n${BASE}`))).toBe(8080);
     expect(
       mainServerPort(model(`Listen 127.0.0.1:80\nListen 8443 https\n<VirtualHost *:80>\nServerName a.test\n</VirtualHost>\n${BASE}`)),
     ).toBe(8443);
     expect(mainServerPort(model(`Listen 80\n<VirtualHost *:80>\nServerName a.test\n</VirtualHost>\n${BASE}`))).toBe(null);
-    expect(mainServerPort(model(BASE))).toBe(null);
+    // no Listen line (a vhost file; Debian keeps Listen 80 in ports.conf): port 80, unless a vhost has it
+    expect(mainServerPort(model(BASE))).toBe(80);
+    expect(mainServerPort(model(`<VirtualHost *:80>\nServerName a.test\n</VirtualHost>\n${BASE}`))).toBe(null);
   });
 });
 

@@ -5,7 +5,7 @@
  */
 import type { ConfigSet, Directive } from '../../ast.js';
 import { walkDirectives } from '../../walk.js';
-import { mainReachable, mainServerPort, type ApacheModel, type ServerModel, type Section } from './sections.js';
+import { mainReachable, mainServerPort, serverPorts, type ApacheModel, type ServerModel, type Section } from './sections.js';
 import { simulate, type SimResult } from './simulate.js';
 
 /** Directives whose use outside `<IfModule>` proves their module is loaded (httpd refuses to start
@@ -156,17 +156,18 @@ export function directoryProbes(model: ApacheModel): Probe[] {
   return out;
 }
 
-/** The port a request for `server` goes to: its `<VirtualHost>`'s, or for the main server a `Listen`
- * port no virtual host answers on (`model` given); undefined (port 80) otherwise. When no request
- * reaches the main server (`mainReachable`), its requests go to the first `Listen` port, where a
- * virtual host answers them, as the real server does (not to port 80, which nothing may listen on). */
+/** The port a request for `server` goes to: its `<VirtualHost>`'s, or for the main server (`model`
+ * given) a `Listen` port no virtual host answers on (80 without Listen lines: `serverPorts`); undefined
+ * (port 80) for a virtual host without a port. When no request reaches the main server
+ * (`mainReachable`), its requests go to the first `Listen` port, where a virtual host answers them, as
+ * the real server does (not to port 80, which nothing may listen on). */
 export function portOf(server: ServerModel, model?: ApacheModel): number | undefined {
   for (const a of server.addresses) {
     const m = /:(\d+)$/.exec(a);
     if (m) return Number(m[1]);
   }
   if (!model || server !== model.main) return undefined;
-  return mainServerPort(model) ?? (mainReachable(model) ? undefined : model.listenPorts[0]);
+  return mainServerPort(model) ?? serverPorts(model)[0];
 }
 
 /** The server that answers the requests for `root`'s URL: its own, or, when that is the main server

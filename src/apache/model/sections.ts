@@ -482,8 +482,16 @@ function addrScore(addr: string, port: number | undefined, localIp: string): 0 |
 /** A `Listen` port on which no virtual host answers, so the main server does (null when there is none:
  * every request then reaches a virtual host). */
 export function mainServerPort(model: ApacheModel): number | null {
-  for (const p of model.listenPorts) if (!vhostIndex(model, p, '127.0.0.1')) return p;
+  for (const p of serverPorts(model)) if (!vhostIndex(model, p, '127.0.0.1')) return p;
   return null;
+}
+
+/** The ports the server listens on: its `Listen` lines, or 80 when it has none (a vhost file read
+ * alone, or a config whose Listen lives elsewhere, as Debian's ports.conf). A request for the main
+ * server names one, so that it selects a virtual host as explain's request (port 80 by default) does:
+ * a request without a port would match virtual hosts on any port. */
+export function serverPorts(model: ApacheModel): number[] {
+  return model.listenPorts.length ? model.listenPorts : [80];
 }
 
 /** False when no request reaches the main server: there are virtual hosts and every `Listen` port (port
@@ -492,8 +500,7 @@ export function mainServerPort(model: ApacheModel): number | null {
  * virtual host inherits them. */
 export function mainReachable(model: ApacheModel): boolean {
   if (model.vhosts.length === 0) return true;
-  const ports = model.listenPorts.length ? model.listenPorts : [80];
-  return ports.some((p) => !vhostIndex(model, p, '127.0.0.1'));
+  return serverPorts(model).some((p) => !vhostIndex(model, p, '127.0.0.1'));
 }
 
 /** Built once per model and (port, local address): one pass over the vhosts instead of one per request. */
