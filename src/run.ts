@@ -332,6 +332,24 @@ async function lintOnce(
           quiet: o.quiet === true,
         });
   const hadFindings = (f: string) => entries.has(f);
+  /** Lints a loaded server-context set and merges its findings. */
+  const lintLoaded = async (set: ConfigSet, settings: Settings, modelOptions: Omit<ModelOptions, 'settings'>) => {
+    const requested = !!loadInfo(set)?.requested;
+    const r = (o.lintSet ?? lintSet)(set, {
+      rules: await o.rulesFor(set.server),
+      ruleSetting: o.ruleSetting,
+      settings,
+      modelOptions,
+      onRule: ruleProgress(set, o),
+      ...(bound ? { listed: bound.forSet(set, hadFindings, (p) => !requested || named.has(p) || named.has(realOf(p))) } : {}),
+    });
+    crashes.push(...r.crashes);
+    // a fragment loaded through the main config that includes it (src/load.ts): the files named in
+    // the run are reported, not the rest of that main config
+    if (requested) for (const p of [...r.files.keys()]) if (!named.has(p) && !named.has(realOf(p))) r.files.delete(p);
+    mergeFindings(entries, r.files);
+    o.onProgress?.(++done, total);
+  };
 
   for (const f of files) {
     const isStdin = f === '-';
@@ -372,30 +390,16 @@ async function lintOnce(
     }
     const settings: Settings = o.user ? { ...settingsFor(cfg), user: o.user } : settingsFor(cfg);
     const modelOptions = { ...modelOptionsOf(loadOpts), ...(o.fs ? { fs: true } : {}) };
-    // Apache: .htaccess files are linted after every main config of the run, which they are tied to
-    // (src/apache/model/htaccess-link.ts) so that rules know the AllowOverride they are read under.
+    // Apache: every set of the run is loaded first; the .htaccess sets are then tied to the main configs
+    // (src/apache/model/htaccess-link.ts), so that the mains' proofs are explained with the run's
+    // .htaccess files in place and the .htaccess rules know the AllowOverride they are read under; the
+    // mains are linted next, the .htaccess sets last
     if (set.server === 'apache') {
-      if (set.root.context === 'htaccess') {
-        htaccessSets.push({ set, settings, modelOptions });
-        continue;
-      }
-      apacheMains.push({ set, settings, modelOptions });
+      if (set.root.context === 'htaccess') htaccessSets.push({ set, settings, modelOptions });
+      else apacheMains.push({ set, settings, modelOptions });
+      continue;
     }
-    const requested = !!loadInfo(set)?.requested;
-    const r = (o.lintSet ?? lintSet)(set, {
-      rules: await o.rulesFor(set.server),
-      ruleSetting: o.ruleSetting,
-      settings,
-      modelOptions,
-      onRule: ruleProgress(set, o),
-      ...(bound ? { listed: bound.forSet(set, hadFindings, (p) => !requested || named.has(p) || named.has(realOf(p))) } : {}),
-    });
-    crashes.push(...r.crashes);
-    // a fragment loaded through the main config that includes it (src/load.ts): the files named in
-    // the run are reported, not the rest of that main config
-    if (requested) for (const p of [...r.files.keys()]) if (!named.has(p) && !named.has(realOf(p))) r.files.delete(p);
-    mergeFindings(entries, r.files);
-    o.onProgress?.(++done, total);
+    await lintLoaded(set, settings, modelOptions);
   }
   // --fs: the .htaccess files Apache reads under the directories each main config serves, linted in
   // that context whether or not they were named (the model's bounded disk scan finds them).
@@ -428,8 +432,11 @@ async function lintOnce(
   }
   if (htaccessSets.length) {
     const { linkHtaccess } = await import('./apache/model/htaccess-link.js');
+    for (const { set } of htaccessSets) linkHtaccess(set, apacheMains);
+  }
+  for (const { set, settings, modelOptions } of apacheMains) await lintLoaded(set, settings, modelOptions);
+  if (htaccessSets.length) {
     for (const { set, settings, modelOptions } of htaccessSets) {
-      linkHtaccess(set, apacheMains);
       const r = (o.lintSet ?? lintSet)(set, {
         rules: await o.rulesFor(set.server),
         ruleSetting: o.ruleSetting,

@@ -158,6 +158,11 @@ describe('every finding that claims a status agrees with explain', () => {
       expect(c.m.trace!.at(-1)!.file, c.where).toBe(c.where.split(':')[0]);
     }
     expect(new Set(linked.map((c) => c.m.ruleId))).toEqual(new Set(['apache-explicit-forbidden', 'apache-htaccess-directive-not-allowed']));
+    // a main config's claim made with a .htaccess of the run on the request's path says so too (it was
+    // proven with the run's .htaccess files in place: fixtures/rules/apache-docroot-denied/htaccess-*)
+    const mains = claims.filter((c) => c.m.htaccess && c.where.split(':')[0].endsWith('/httpd.conf'));
+    expect(mains.map((c) => c.m.ruleId)).toContain('apache-docroot-denied');
+    for (const c of mains) expect(c.m.config, c.where).toBe(c.where.split(':')[0]);
     expect(disagreements(claims)).toEqual([]);
     // without the .htaccess files explain cannot tell (AllowOverride lets them decide): the flag is needed
     for (const c of linked) expect(explainClaim({ ...c, m: { ...c.m, htaccess: undefined } }).status, c.where).toBeNull();

@@ -100,11 +100,20 @@ export function prove(
   // `explain --htaccess` reads them)
   let on = model;
   let htaccess: HtaccessReader | undefined;
+  let watched: WatchedReader | undefined;
   if (input.via && model.server === 'apache') {
     on = model.linkedModel(input.via);
     if (on.server !== 'apache') return null;
     // the .htaccess files the run linked to that config (this one among them) as the run read them
     if (!on.options.fs) htaccess = readerOf(on).with(ownFiles(on.set, model));
+  } else if (model.server === 'apache' && !model.options.fs && model.set.root.context !== 'htaccess') {
+    // A main config the run linked .htaccess files to (src/run.ts links them before the mains are
+    // linted): explained with those files in place (and the other access files the request walks read
+    // from disk), as `explain <config> <url> --htaccess` reads them, since AllowOverride lets them
+    // change the answer
+    const linked = linkedAccessFiles(model.set);
+    if (linked.size)
+      htaccess = watched = new WatchedReader(model.tree.accessFileNames, model.options.pathMap ?? [], linked, readerOf(model));
   }
   // brief: the proof keeps the status, cause, deciding directive and trace, which a brief explanation
   // computes exactly as a full one (the same simulation)
@@ -113,6 +122,9 @@ export function prove(
   // unshared: the caller keeps only some proofs and adds their new steps to the model's table itself
   // (shareSteps), so that a proof it drops leaves no step there
   const share = !opts.unshared;
+  // a main config's proof says `htaccess` when an access file stood in a directory the request walked
+  // (none did: explain without --htaccess gives the same answer from the same config)
+  if (watched && !watched.found) htaccess = undefined;
   if (e.status === null) return opts.assumeDisk && !e.fs ? underAssumptions(on, request, e, expect, share, !!htaccess) : null;
   if (e.status !== expect.status || (expect.decidedBy && !sameAt(e.decidedBy, expect.decidedBy) && !sameMapped(on, e, expect.decidedBy)))
     return false;
@@ -134,6 +146,16 @@ function sameMapped(on: Model, e: Explanation, d: Directive): boolean {
   const loc = e.decidedBy;
   if (!loc || !on.options.fs || !on.options.pathMap?.length || loc.file === d.source.path) return false;
   return mapPath(loc.file, on.options.pathMap) === d.source.path && sameAt({ ...loc, file: d.source.path }, d);
+}
+
+/** A reader that notes whether it gave the simulator any access file. */
+class WatchedReader extends HtaccessReader {
+  found = false;
+  override get(dir: string): ParsedFile | undefined {
+    const f = super.get(dir);
+    if (f) this.found = true;
+    return f;
+  }
 }
 
 /** The run's .htaccess files linked to `main`, with this set's own file for its directory. */
