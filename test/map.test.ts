@@ -10,6 +10,7 @@ import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig, loadText } from '../src/load.js';
 import { mapConfig } from '../src/map/index.js';
+import { renderMap } from '../src/map/render.js';
 import { explainSample } from '../src/model/proof.js';
 import { modelFor } from '../src/model/index.js';
 import { cliPath, ensureBuilt, repoRoot } from './harness/build.js';
@@ -214,5 +215,22 @@ describe('map --fs: the disk decides what only the disk can', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('Apache: the .htaccess files under the served directories are read, as diff reads them', () => {
+  const fx = (c: string) => join(repoRoot, 'fixtures/rules/apache-docroot-denied', c);
+  const mapOf = (c: string) => {
+    const pathMap = [{ from: '/srv/why403', to: fx(c) }];
+    return mapConfig(loadConfig(join(fx(c), 'httpd.conf'), { pathMap }), { pathMap });
+  };
+  it('a denial a .htaccess lifts is not listed (real Apache answers 200: map-real); one it keeps says --htaccess', () => {
+    expect(mapOf('htaccess-refuted').entries.map((e) => e.directive)).toEqual([]);
+    const [kept] = mapOf('htaccess-confirmed').entries;
+    expect([kept.directive, kept.status, kept.explainedOn]).toEqual(['Require all denied', 403, { htaccess: true }]);
+    expect(renderMap([mapOf('htaccess-confirmed')], 'text', repoRoot)).toContain('→ 403 (explained with --htaccess)');
+    // without the path map the tree's .htaccess files are not found: the config's own answer
+    const alone = mapConfig(loadConfig(join(fx('htaccess-refuted'), 'httpd.conf')));
+    expect(alone.entries.map((e) => [e.directive, e.status, e.explainedOn])).toEqual([['Require all denied', 403, undefined]]);
   });
 });

@@ -95,9 +95,11 @@ function entryLines(entries: Awaited<ReturnType<typeof mapWithin>>, cwd: string)
     const where = e.scope.length ? e.scope[e.scope.length - 1] : '(server)';
     const sample = e.sample
       ? `e.g. ${code(`${e.sample.method} ${e.sample.url}`)} from ${e.sample.ip} → ${e.status}${e.assumes ? ` if ${e.assumes.join(' and ')}` : ''}${
-          e.explainedOn
+          e.explainedOn?.config
             ? ` (through ${link(e.explainedOn.config, 1, cwd)}${e.explainedOn.htaccess ? ', `why403 explain … --htaccess`' : ''})`
-            : ''
+            : e.explainedOn?.htaccess
+              ? ' (with the .htaccess files on the way: `why403 explain … --htaccess`)'
+              : ''
         }`
       : `no sample: ${e.note ?? 'conditional'}`;
     out.push(`- **${e.status}** ${code(e.directive)} (${link(e.file, e.line, cwd)}, ${code(where)}): ${e.who.text}; ${sample}`);

@@ -24,6 +24,8 @@ import {
   SAMPLE_CLIENT,
 } from '../model/proof.js';
 import { loadInfo } from '../load-options.js';
+import { addAccessFiles } from '../apache/model/htaccess-link.js';
+import { htaccessFiles } from '../diff/htaccess.js';
 import { addressText } from '../nginx/model/address.js';
 import { locationOf, serverOf } from '../nginx/model/cache.js';
 import type { LimitExcept, Scope, Server } from '../nginx/model/tree.js';
@@ -66,10 +68,11 @@ export interface MapEntry {
   trace?: Proof['trace'];
   /** With `MapOptions.assumeDisk`: the conditions about the disk the sample's status rests on. */
   assumes?: string[];
-  /** When the sample was explained on another config than the one mapped: a .htaccess linked to the
-   * main config that reads it (the language server links them) is explained on that config with the
-   * .htaccess files in place, `why403 explain <config> <url> --htaccess`. */
-  explainedOn?: { config: string; htaccess: boolean };
+  /** When the sample was explained on another config than the one mapped, or with .htaccess files in
+   * place: a .htaccess linked to the main config that reads it (the language server links them) is
+   * explained on that config with the .htaccess files in place, and a main config whose served
+   * directories hold .htaccess files with them, `why403 explain <config> <url> --htaccess`. */
+  explainedOn?: { config?: string; htaccess: boolean };
 }
 
 export interface MapResult {
@@ -100,6 +103,13 @@ const inside = (d: Directive | null, w: MapOptions['within']): boolean =>
 /** The map of one loaded config. */
 export function mapConfig(set: ConfigSet, options: MapOptions = {}): MapResult {
   const m = modelFor(set, options);
+  // Apache without --fs: the .htaccess files under the served directories (through the path map) are
+  // read, as diff reads them, so that a sample is explained with them in place (`explain --htaccess`):
+  // AllowOverride lets them lift or add a refusal
+  if (m.server === 'apache' && !options.fs && set.root.context !== 'htaccess') {
+    const found = htaccessFiles(m);
+    if (found.size) addAccessFiles(set, found);
+  }
   const client = options.client ?? SAMPLE_CLIENT;
   proofOptions = options.assumeDisk ? { assumeDisk: true } : {};
   const entries = m.server === 'nginx' ? nginxEntries(m, client, options.within) : apacheEntries(m, client, options.within);
@@ -113,9 +123,11 @@ export function mapConfig(set: ConfigSet, options: MapOptions = {}): MapResult {
 
 const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
-/** `explainedOn` of an entry whose proof was made on another config (a linked .htaccess's main). */
+/** `explainedOn` of an entry whose proof was made on another config (a linked .htaccess's main) or with
+ * .htaccess files in place (`explain --htaccess`). */
 function explainedOn(m: Model, p: Proof): Pick<MapEntry, 'explainedOn'> {
-  return p.config === m.set.root.source.path ? {} : { explainedOn: { config: p.config, htaccess: p.htaccess === true } };
+  const other = p.config !== m.set.root.source.path;
+  return !other && !p.htaccess ? {} : { explainedOn: { ...(other ? { config: p.config } : {}), htaccess: p.htaccess === true } };
 }
 
 function at(d: Directive): { file: string; line: number; column: number; directive: string } {

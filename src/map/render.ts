@@ -19,7 +19,8 @@ function sampleText(e: MapEntry): string {
   const h = Object.entries(e.sample.headers)
     .map(([k, v]) => ` -H '${k}: ${v}'`)
     .join('');
-  const on = e.explainedOn ? ` (explained on ${e.explainedOn.config}${e.explainedOn.htaccess ? ' with --htaccess' : ''})` : '';
+  const x = e.explainedOn;
+  const on = !x ? '' : x.config ? ` (explained on ${x.config}${x.htaccess ? ' with --htaccess' : ''})` : ' (explained with --htaccess)';
   return `e.g. ${e.sample.method} ${e.sample.url} from ${e.sample.ip}${h} → ${e.status}${on}`;
 }
 
