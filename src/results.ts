@@ -38,6 +38,10 @@ export interface ResultMessage {
   /** True when explain reads the .htaccess files on the request's path to give that status
    * (`why403 explain <config> <url> --htaccess`): a finding in a .htaccess proven on the main config. */
   htaccess?: true;
+  /** What explain did not know that could change `status` (an .htaccess AllowOverride lets in that
+   * was not read, a regex it cannot evaluate), as its "Not known" lists them: the claim holds unless one
+   * of them changes it. */
+  unless?: string[];
 }
 
 export interface LintResult {

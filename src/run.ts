@@ -511,6 +511,7 @@ function toResultMessage(m: LintMessage, byId: Map<string, Rule<string, object>>
     r.trace = m.proof.trace;
     if (m.proof.assumes) r.assumes = m.proof.assumes;
     if (m.proof.htaccess) r.htaccess = true;
+    if (m.proof.unless) r.unless = m.proof.unless;
   }
   return r;
 }

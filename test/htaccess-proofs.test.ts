@@ -213,3 +213,41 @@ describe('the map of a linked .htaccess (the language server links them)', () =>
     expect(JSON.parse(r.stdout).status).toBe(403);
   });
 });
+
+describe('a main-config claim that an unread .htaccess could change says so (unless)', () => {
+  it('no .htaccess in the run: the claim carries what explain did not know; with the run reading them, nothing', async () => {
+    const main = (dir: string) =>
+      writeFileSync(
+        join(dir, 'httpd.conf'),
+        'DocumentRoot /srv/site/htdocs\n<Directory /srv/site/htdocs>\n    AllowOverride AuthConfig\n    Require all denied\n</Directory>\n',
+      );
+    const bare = tree('unless-bare', 'None', {});
+    main(bare);
+    const [m] = (await findings(bare)).filter((x) => x.ruleId === 'apache-docroot-denied');
+    expect([m?.status, m?.unless]).toEqual([
+      403,
+      ['AllowOverride lets /srv/site/htdocs/.htaccess change the outcome; it was not read (--htaccess or --fs reads it)'],
+    ]);
+    // SARIF: in the properties and the code flow's message
+    ensureBuilt();
+    const sarif = spawnSync(
+      process.execPath,
+      [cliPath, '--no-config-lookup', '-f', 'sarif', '--path-map', `/srv/site=${bare}`, join(bare, 'httpd.conf')],
+      { encoding: 'utf8', timeout: 30_000 },
+    );
+    const res = (
+      JSON.parse(sarif.stdout) as {
+        runs: Array<{
+          results: Array<{ ruleId: string; properties?: Record<string, unknown>; codeFlows?: Array<{ message: { text: string } }> }>;
+        }>;
+      }
+    ).runs[0].results.find((r) => r.ruleId === 'apache-docroot-denied')!;
+    expect(res.properties).toEqual({ unless: m!.unless });
+    expect(res.codeFlows![0].message.text).toContain('gets 403, unless AllowOverride lets /srv/site/htdocs/.htaccess change the outcome');
+    // the same claim with the directory's .htaccess in the run (it keeps the denial): read, so no caveat
+    const read = tree('unless-read', 'None', { 'htdocs/.htaccess': 'AuthName "x"\n' });
+    main(read);
+    const [k] = (await findings(read)).filter((x) => x.ruleId === 'apache-docroot-denied');
+    expect([k?.status, k?.htaccess, k?.unless]).toEqual([403, true, undefined]);
+  });
+});

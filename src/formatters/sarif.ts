@@ -73,7 +73,7 @@ export const sarif: Formatter = (results, ctx) => {
         {
           // a status that holds only under assumptions about the disk says them (the JSON's `assumes`)
           message: {
-            text: `${req.method} ${req.url}${req.proxy !== undefined ? ` (a forward-proxy request to port ${req.proxy})` : ''} from ${req.ip} gets ${m.status}${m.assumes ? ` if ${m.assumes.join(' and ')}` : ''}${m.htaccess ? ' (explain --htaccess)' : ''}`,
+            text: `${req.method} ${req.url}${req.proxy !== undefined ? ` (a forward-proxy request to port ${req.proxy})` : ''} from ${req.ip} gets ${m.status}${m.assumes ? ` if ${m.assumes.join(' and ')}` : ''}${m.htaccess ? ' (explain --htaccess)' : ''}${m.unless ? `, unless ${m.unless.join('; ')}` : ''}`,
           },
           threadFlows: [
             {
@@ -91,8 +91,12 @@ export const sarif: Formatter = (results, ctx) => {
         },
       ];
     }
-    if (m.assumes || m.htaccess)
-      res.properties = { ...(m.assumes ? { assumes: m.assumes } : {}), ...(m.htaccess ? { htaccess: true } : {}) };
+    if (m.assumes || m.htaccess || m.unless)
+      res.properties = {
+        ...(m.assumes ? { assumes: m.assumes } : {}),
+        ...(m.htaccess ? { htaccess: true } : {}),
+        ...(m.unless ? { unless: m.unless } : {}),
+      };
     if (m.fix) {
       res.fixes = [
         {

@@ -136,6 +136,7 @@ export function prove(
     decidedBy: e.decidedBy,
     trace: traceOf(on, e, share),
     ...(htaccess ? { htaccess: true as const } : {}),
+    ...(e.unknowns.length ? { unless: [...e.unknowns] } : {}),
   };
 }
 

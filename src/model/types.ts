@@ -50,6 +50,10 @@ export interface Proof {
    * (`why403 explain --htaccess`): a finding in a .htaccess file proven on the main config that reads
    * it, linted without --fs. */
   htaccess?: true;
+  /** What explain could not know that could change this status (an .htaccess file AllowOverride lets
+   * in that was not read, a regex it cannot evaluate), in its words ("Not known" in its output): the
+   * claim holds unless one of them changes it. Absent when nothing was unknown. */
+  unless?: string[];
 }
 
 /** How far a caller lets a proof go (`prove`'s last argument). */
