@@ -367,11 +367,10 @@ export function buildModel(set: ConfigSet): NginxModel {
   return { set, http, servers, problems, user };
 }
 
-/** Directives named `name` directly in `scope`. */
 /** The directory relative paths of the config resolve against, with a trailing slash: the conf
  * prefix the loader chose (the main config's directory, or the parent of conf.d/, sites-enabled/ … for
  * a fragment read alone), else the root file's directory. */
-export function confPrefixOf(set: ConfigSet): string {
+function confPrefixOf(set: ConfigSet): string {
   if (set.confPrefix !== undefined) return set.confPrefix.endsWith('/') ? set.confPrefix : `${set.confPrefix}/`;
   const p = set.root.source.path;
   return p.slice(0, p.lastIndexOf('/') + 1);
@@ -383,6 +382,7 @@ export function configPathOf(set: ConfigSet, path: string): string {
   return path.startsWith('/') ? path : posix.normalize(confPrefixOf(set) + path);
 }
 
+/** Directives named `name` directly in `scope`. */
 export function own(scope: Scope, name: string): Directive[] {
   return scope.byName.get(name) ?? [];
 }
