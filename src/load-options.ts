@@ -133,6 +133,13 @@ export function loadInfo(set: object): LoadInfo | undefined {
   return infos.get(set);
 }
 
+/** The set was loaded without its main config (a fragment alone): what was not loaded and what is
+ * not known because of it, a copy every consumer (explain, map, diff, test) may keep; null otherwise. */
+export function partialOf(set: object): PartialConfig | null {
+  const p = infos.get(set)?.partial;
+  return p ? { reason: p.reason, unknown: [...p.unknown] } : null;
+}
+
 export function setLoadInfo(set: object, info: LoadInfo): void {
   infos.set(set, info);
 }

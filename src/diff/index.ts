@@ -16,7 +16,7 @@ import { directiveText } from '../ast.js';
 import { explain } from '../explain/index.js';
 import { parseExplainRequest } from '../explain/request.js';
 import type { Explanation } from '../explain/types.js';
-import { loadInfo } from '../load-options.js';
+import { partialOf } from '../load-options.js';
 import { mapConfig, scopeChain } from '../map/index.js';
 import { modelFor, type Model, type ModelOptions } from '../model/index.js';
 import { explainSample, sampleUrl, SAMPLE_CLIENT, type SampleInput, type SampleRequest } from '../model/proof.js';
@@ -271,12 +271,11 @@ export function diffConfigs(base: DiffSide, head: DiffSide, opts: { cwd?: string
     const kind = opened ? 'opened' : closed ? 'closed' : 'changed';
     changes.push({ request: req, before, after, scope, kind });
   }
-  const partialOf = (set: ConfigSet) => loadInfo(set)?.partial?.reason ?? null;
   return {
     probes: requests.length,
     changes,
     truncated,
-    partial: { before: partialOf(base.set), after: partialOf(head.set) },
+    partial: { before: partialOf(base.set)?.reason ?? null, after: partialOf(head.set)?.reason ?? null },
     ...(opts.all ? { all } : {}),
   };
 }

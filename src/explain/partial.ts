@@ -5,13 +5,13 @@
  * listed with the assumptions.
  */
 import type { ConfigSet } from '../ast.js';
-import { loadInfo } from '../load-options.js';
+import { loadInfo, partialOf } from '../load-options.js';
 import { showPath } from './common.js';
 import type { Explanation } from './types.js';
 
 export function withLoadInfo(e: Explanation, set: ConfigSet, cwd: string): Explanation {
   const info = loadInfo(set);
-  e.partial = info?.partial ? { reason: info.partial.reason, unknown: [...info.partial.unknown] } : null;
+  e.partial = partialOf(set);
   if (!info) return e;
   if (e.partial) e.verdict += ` [partial config: ${e.partial.reason}]`;
   const notes: string[] = [];

@@ -23,7 +23,7 @@ import {
   type SampleRequest,
   SAMPLE_CLIENT,
 } from '../model/proof.js';
-import { loadInfo } from '../load-options.js';
+import { partialOf } from '../load-options.js';
 import { addAccessFiles } from '../apache/model/htaccess-link.js';
 import { htaccessFiles } from '../diff/htaccess.js';
 import { addressText } from '../nginx/model/address.js';
@@ -117,8 +117,7 @@ export function mapConfig(set: ConfigSet, options: MapOptions = {}): MapResult {
     (a, b) =>
       cmp(a.server, b.server) || cmp(a.scope.join(' '), b.scope.join(' ')) || cmp(a.file, b.file) || a.line - b.line || a.column - b.column,
   );
-  const p = loadInfo(set)?.partial;
-  return { server: m.server, config: set.root.source.path, entries, partial: p ? { reason: p.reason, unknown: [...p.unknown] } : null };
+  return { server: m.server, config: set.root.source.path, entries, partial: partialOf(set) };
 }
 
 const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);

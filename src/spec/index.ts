@@ -21,7 +21,7 @@ import type { PathMapping, ServerKind } from '../ast.js';
 import { explain, parseExplainRequest } from '../explain/index.js';
 import type { Explanation } from '../explain/types.js';
 import { loadConfig, serverFor } from '../load.js';
-import { loadInfo } from '../load-options.js';
+import { partialOf } from '../load-options.js';
 
 export interface Expectation {
   method: string;
@@ -255,7 +255,7 @@ export function runSpec(spec: Spec): {
   const configErrors = [...set.errors, ...[...set.files.values()].flatMap((f) => f.errors)]
     .filter((d) => d.severity === 'error' && d.code !== 'unknown-directive')
     .map((d) => `${d.file}:${d.span.start.line}:${d.span.start.column}: ${d.message}`);
-  const partial = loadInfo(set)?.partial?.reason ?? null;
+  const partial = partialOf(set)?.reason ?? null;
   if (configErrors.length) return { results: [], configErrors, partial };
   const dir = dirname(spec.file);
   const results = spec.expect.map((x): SpecResult => {
