@@ -11,6 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { loadConfig, loadText } from '../src/load.js';
 import { mapConfig } from '../src/map/index.js';
 import { renderMap } from '../src/map/render.js';
+import { linkedAccessFiles } from '../src/apache/model/htaccess-link.js';
 import { explainSample } from '../src/model/proof.js';
 import { modelFor } from '../src/model/index.js';
 import { cliPath, ensureBuilt, repoRoot } from './harness/build.js';
@@ -229,6 +230,12 @@ describe('Apache: the .htaccess files under the served directories are read, as 
     const [kept] = mapOf('htaccess-confirmed').entries;
     expect([kept.directive, kept.status, kept.explainedOn]).toEqual(['Require all denied', 403, { htaccess: true }]);
     expect(renderMap([mapOf('htaccess-confirmed')], 'text', repoRoot)).toContain('→ 403 (explained with --htaccess)');
+    // read for the map's samples only: nothing is left registered on the set for later proofs (the
+    // language server's lint of the same set would otherwise depend on whether a hover ran first)
+    const pathMap = [{ from: '/srv/why403', to: fx('htaccess-confirmed') }];
+    const set = loadConfig(join(fx('htaccess-confirmed'), 'httpd.conf'), { pathMap });
+    expect(mapConfig(set, { pathMap }).entries[0].explainedOn).toEqual({ htaccess: true });
+    expect(linkedAccessFiles(set).size).toBe(0);
     // without the path map the tree's .htaccess files are not found: the config's own answer
     const alone = mapConfig(loadConfig(join(fx('htaccess-refuted'), 'httpd.conf')));
     expect(alone.entries.map((e) => [e.directive, e.status, e.explainedOn])).toEqual([['Require all denied', 403, undefined]]);

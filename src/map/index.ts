@@ -24,7 +24,6 @@ import {
   SAMPLE_CLIENT,
 } from '../model/proof.js';
 import { partialOf } from '../load-options.js';
-import { addAccessFiles } from '../apache/model/htaccess-link.js';
 import { htaccessFiles } from '../diff/htaccess.js';
 import { addressText } from '../nginx/model/address.js';
 import { locationOf, serverOf } from '../nginx/model/cache.js';
@@ -106,12 +105,9 @@ export function mapConfig(set: ConfigSet, options: MapOptions = {}): MapResult {
   // Apache without --fs: the .htaccess files under the served directories (through the path map) are
   // read, as diff reads them, so that a sample is explained with them in place (`explain --htaccess`):
   // AllowOverride lets them lift or add a refusal
-  if (m.server === 'apache' && !options.fs && set.root.context !== 'htaccess') {
-    const found = htaccessFiles(m);
-    if (found.size) addAccessFiles(set, found);
-  }
+  const accessFiles = m.server === 'apache' && !options.fs && set.root.context !== 'htaccess' ? htaccessFiles(m) : null;
   const client = options.client ?? SAMPLE_CLIENT;
-  proofOptions = options.assumeDisk ? { assumeDisk: true } : {};
+  proofOptions = { ...(options.assumeDisk ? { assumeDisk: true } : {}), ...(accessFiles?.size ? { accessFiles } : {}) };
   const entries = m.server === 'nginx' ? nginxEntries(m, client, options.within) : apacheEntries(m, client, options.within);
   entries.sort(
     (a, b) =>

@@ -82,12 +82,7 @@ export const sameAt = (loc: ProofLocation | null | undefined, d: Directive): boo
  * on the disk alone (`disk`) and has the claimed status and deciding directive: the proof carries its
  * conditions as `assumes`. Other possibilities (a missing file) are not traced, so they prove nothing.
  */
-export function prove(
-  model: Model,
-  input: SampleInput,
-  expect: ProofExpectation,
-  opts: ProofOptions & { unshared?: boolean } = {},
-): Proof | null | false {
+export function prove(model: Model, input: SampleInput, expect: ProofExpectation, opts: ProofOptions = {}): Proof | null | false {
   const request: SampleRequest = {
     method: input.method ?? 'GET',
     url: input.proxyUrl ?? sampleUrl(input),
@@ -111,7 +106,8 @@ export function prove(
     // linted): explained with those files in place (and the other access files the request walks read
     // from disk), as `explain <config> <url> --htaccess` reads them, since AllowOverride lets them
     // change the answer
-    const linked = linkedAccessFiles(model.set);
+    const run = linkedAccessFiles(model.set);
+    const linked = opts.accessFiles?.size ? new Map([...opts.accessFiles, ...run]) : run;
     if (linked.size)
       htaccess = watched = new WatchedReader(model.tree.accessFileNames, model.options.pathMap ?? [], linked, readerOf(model));
   }
@@ -119,8 +115,6 @@ export function prove(
   // computes exactly as a full one (the same simulation)
   const e = explainWith(on, request, '', true, htaccess);
   if (!e) return null;
-  // unshared: the caller keeps only some proofs and adds their new steps to the model's table itself
-  // (shareSteps), so that a proof it drops leaves no step there
   const share = !opts.unshared;
   // a main config's proof says `htaccess` when an access file stood in a directory the request walked
   // (none did: explain without --htaccess gives the same answer from the same config)

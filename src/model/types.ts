@@ -2,7 +2,7 @@
  * The types of proofs and sample requests (src/model/proof.ts makes them). Types only, so that the
  * model, the rule API and the formatters can name them without importing explain.
  */
-import type { Directive } from '../ast.js';
+import type { Directive, ParsedFile } from '../ast.js';
 import type { CauseId } from '../causes.js';
 import type { HtaccessLink } from '../apache/model/htaccess-link.js';
 
@@ -61,6 +61,13 @@ export interface ProofOptions {
   /** Accept a proof that holds only under assumptions about the disk (`Proof.assumes`), for callers
    * that show them (the linter's `ctx.prove`); without it such a claim has no proof (null). */
   assumeDisk?: boolean;
+  /** The caller keeps only some proofs and adds their new trace steps to the model's shared table
+   * itself (`shareSteps`), so that a proof it drops leaves no step there. */
+  unshared?: boolean;
+  /** Apache main config without --fs: more .htaccess files to explain with in place, by installed
+   * directory (the ones `why403 map` finds under the served directories, as diff finds them), besides
+   * those the lint run linked to the config. */
+  accessFiles?: ReadonlyMap<string, ParsedFile>;
 }
 
 /** What a rule asks for: a path on a host, from a client, optionally with a method and headers. */

@@ -93,15 +93,6 @@ export function linkedAccessFiles(main: ConfigSet): ReadonlyMap<string, ParsedFi
   return linkedTo.get(main) ?? new Map();
 }
 
-/** The .htaccess files found under a main config's served directories (`why403 map` reads them as
- * `why403 diff` does: src/diff/htaccess.ts), by installed directory: its proofs then read them as they
- * read the files a lint run links (a file already linked keeps the run's text). */
-export function addAccessFiles(main: ConfigSet, files: ReadonlyMap<string, ParsedFile>): void {
-  let l = linkedTo.get(main);
-  if (!l) linkedTo.set(main, (l = new Map()));
-  for (const [dir, f] of files) if (!l.has(dir)) l.set(dir, f);
-}
-
 /** Engine hook: the Apache server-context sets linted in the same run as this .htaccess set. */
 export function linkHtaccess(htaccess: ConfigSet, mains: readonly MainConfig[]): void {
   registry.set(htaccess, mains);

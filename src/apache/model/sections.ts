@@ -499,12 +499,10 @@ export function serverPorts(model: ApacheModel): number[] {
  * first one when no name matches; server/vhost.c). The main server's settings then act only where a
  * virtual host inherits them. */
 export function mainReachable(model: ApacheModel): boolean {
-  if (model.vhosts.length === 0) return true;
-  return serverPorts(model).some((p) => !vhostIndex(model, p, '127.0.0.1'));
+  return model.vhosts.length === 0 || mainServerPort(model) !== null;
 }
 
 /** Built once per model and (port, local address): one pass over the vhosts instead of one per request. */
-
 function vhostIndex(model: ApacheModel, port: number | undefined, localIp: string): VhostIndex | null {
   let byKey = vhostIndexes.get(model);
   if (!byKey) vhostIndexes.set(model, (byKey = new Map()));
