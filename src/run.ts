@@ -258,9 +258,9 @@ export async function lint(paths: readonly string[], opts: LintOptions = {}): Pr
     const results: LintResult[] = [];
     let listed = 0;
     let omitted = 0;
-    for (const { e } of order) {
+    for (const { e, rel } of order) {
       const room = Math.max(MAX_LISTED_FINDINGS - listed, 0);
-      const { result: r, unlisted } = toResult(e, cwd, byId, opts.quiet ?? false, outputs?.get(e.path), opts.fixDryRun === true, room);
+      const { result: r, unlisted } = toResult(e, rel, byId, opts.quiet ?? false, outputs?.get(e.path), opts.fixDryRun === true, room);
       results.push(inside(e.path) ? withheldRelated(r, inside) : withheldResult(r, e, byId, inside));
       omitted += unlisted;
       listed += r.messages.length;
@@ -334,19 +334,20 @@ async function lintOnce(
   const hadFindings = (f: string) => entries.has(f);
   /** Lints a loaded server-context set and merges its findings. */
   const lintLoaded = async (set: ConfigSet, settings: Settings, modelOptions: Omit<ModelOptions, 'settings'>) => {
+    // a fragment loaded through the main config that includes it (src/load.ts): the files named in
+    // the run are reported, not the rest of that main config
     const requested = !!loadInfo(set)?.requested;
+    const kept = (p: string) => !requested || named.has(p) || named.has(realOf(p));
     const r = (o.lintSet ?? lintSet)(set, {
       rules: await o.rulesFor(set.server),
       ruleSetting: o.ruleSetting,
       settings,
       modelOptions,
       onRule: ruleProgress(set, o),
-      ...(bound ? { listed: bound.forSet(set, hadFindings, (p) => !requested || named.has(p) || named.has(realOf(p))) } : {}),
+      ...(bound ? { listed: bound.forSet(set, hadFindings, kept) } : {}),
     });
     crashes.push(...r.crashes);
-    // a fragment loaded through the main config that includes it (src/load.ts): the files named in
-    // the run are reported, not the rest of that main config
-    if (requested) for (const p of [...r.files.keys()]) if (!named.has(p) && !named.has(realOf(p))) r.files.delete(p);
+    for (const p of [...r.files.keys()]) if (!kept(p)) r.files.delete(p);
     mergeFindings(entries, r.files);
     o.onProgress?.(++done, total);
   };
@@ -434,21 +435,7 @@ async function lintOnce(
     const { linkHtaccess } = await import('./apache/model/htaccess-link.js');
     for (const { set } of htaccessSets) linkHtaccess(set, apacheMains);
   }
-  for (const { set, settings, modelOptions } of apacheMains) await lintLoaded(set, settings, modelOptions);
-  if (htaccessSets.length) {
-    for (const { set, settings, modelOptions } of htaccessSets) {
-      const r = (o.lintSet ?? lintSet)(set, {
-        rules: await o.rulesFor(set.server),
-        ruleSetting: o.ruleSetting,
-        settings,
-        modelOptions,
-        ...(bound ? { listed: bound.forSet(set, hadFindings, () => true) } : {}),
-      });
-      crashes.push(...r.crashes);
-      mergeFindings(entries, r.files);
-      o.onProgress?.(++done, total);
-    }
-  }
+  for (const { set, settings, modelOptions } of [...apacheMains, ...htaccessSets]) await lintLoaded(set, settings, modelOptions);
   for (const m of missing) {
     const d = fileDiagnostic(m, 'not-found', `cannot read ${m}: no such file or directory`);
     entries.set(m, { path: m, source: null, parsed: null, messages: [diagnosticMessage(d)] });
@@ -518,7 +505,8 @@ function toResultMessage(m: LintMessage, byId: Map<string, Rule<string, object>>
 
 function toResult(
   e: FileEntry,
-  cwd: string,
+  /** The file's path relative to the working directory (the results' sort key). */
+  rel: string,
   byId: Map<string, Rule<string, object>>,
   quiet: boolean,
   output: string | undefined,
@@ -537,7 +525,7 @@ function toResult(
   const messages = (msgs.length > room ? msgs.slice(0, room) : msgs).map((m) => toResultMessage(m, byId));
   const res: LintResult = {
     filePath: e.path,
-    relativePath: relativePath(cwd, e.path),
+    relativePath: rel,
     messages,
     suppressedMessages: suppressed,
     errorCount: msgs.filter((m) => m.severity === 'error').length,
