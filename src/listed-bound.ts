@@ -18,23 +18,17 @@
  * bound is conservative: a finding it drops is one `finish` would have cut off.
  */
 import type { ConfigSet } from './ast.js';
-import type { LintMessage } from './linter.js';
+import { cmp, compareMessages, type LintMessage } from './linter.js';
 
+/** A finding and its file's path as the results show it. */
 interface Key {
   rel: string;
-  line: number;
-  column: number;
-  ruleId: string;
-  message: string;
-  /** The finding (certain ones only: they are the heap's). */
   m: LintMessage;
 }
 
-const cmpStr = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
-
-/** The order of `finish` (src/run.ts) and `sortMessages` (src/linter.ts). */
+/** The order of `finish` (src/run.ts: results by relative path) and `sortMessages` (src/linter.ts). */
 function compare(a: Key, b: Key): number {
-  return cmpStr(a.rel, b.rel) || a.line - b.line || a.column - b.column || cmpStr(a.ruleId, b.ruleId) || cmpStr(a.message, b.message);
+  return cmp(a.rel, b.rel) || compareMessages(a.m, b.m);
 }
 
 export interface BoundOptions {
@@ -69,7 +63,7 @@ export class ListedBound {
       return c;
     };
     return (file, m) => {
-      const key: Key = { rel: this.rel(file), line: m.line, column: m.column, ruleId: m.ruleId, message: m.message, m };
+      const key: Key = { rel: this.rel(file), m };
       const full = this.heap.length >= this.o.limit;
       // strictly after the last of `limit` certain findings (an equal key may sort either way)
       if (full && compare(key, this.heap[0]) > 0) return false;
@@ -121,8 +115,9 @@ export class ListedBound {
 /** Every suppression comment (src/suppress.ts) names one of these; a file without them has none. */
 const mentionsSuppression = (text: string): boolean => text.includes('why403-disable') || text.includes('why403-enable');
 
-/** What a finding that will not be listed no longer needs (it was reported before the bound knew). */
-export function unlist(m: LintMessage): void {
+/** What a finding that will not be listed no longer needs (it was reported before the bound knew).
+ * (Only fields it has: adding one would change the message's shape.) */
+function unlist(m: LintMessage): void {
   if (m.proof) m.proof = undefined;
   if (m.related) m.related = undefined;
   if (m.suggestions) m.suggestions = undefined;

@@ -17,6 +17,7 @@ import { expandPaths, isNormalAbsolute, normalBelow, realOrSelf } from './files.
 import { MAX_FIX_PASSES, planFixes, withholdFixes, writeFixed } from './fix.js';
 import {
   diagnosticMessage,
+  cmp,
   engineRules,
   lintSet,
   mergeFindings,
@@ -254,7 +255,7 @@ export async function lint(paths: readonly string[], opts: LintOptions = {}): Pr
     // cap on what is listed (the counts keep every finding): 200k findings would be ~100 MB of output
     // that nobody reads, and memory the formatters would need on top
     const order = [...entries.values()].map((e) => ({ e, rel: relativePath(cwd, e.path) }));
-    order.sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0));
+    order.sort((a, b) => cmp(a.rel, b.rel));
     const results: LintResult[] = [];
     let listed = 0;
     let omitted = 0;
