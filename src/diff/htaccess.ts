@@ -10,10 +10,9 @@
  */
 import { readdirSync } from 'node:fs';
 import type { Directive, Node, ParsedFile } from '../ast.js';
-import { parseApache } from '../apache/parser.js';
 import { mapPath } from '../load-options.js';
 import type { ApacheView, Model } from '../model/index.js';
-import { readSource } from '../read.js';
+import { readAccessFile } from '../explain/htaccess.js';
 
 const MAX_DIRS = 2000;
 const MAX_DEPTH = 12;
@@ -39,9 +38,9 @@ export function htaccessFiles(model: Model): Map<string, ParsedFile> {
     const key = installed.replace(/(.)\/+$/, '$1');
     for (const name of names) {
       if (!entries.some((e) => e.name === name && e.isFile())) continue;
-      const r = readSource(`${real.replace(/\/+$/, '')}/${name}`);
-      if (!r.ok) continue;
-      out.set(key, parseApache(r.source, { context: 'htaccess', htaccessDir: key }));
+      const parsed = readAccessFile(`${real.replace(/\/+$/, '')}/${name}`, key);
+      if (!parsed) continue;
+      out.set(key, parsed);
       break;
     }
     for (const e of entries.sort((a, b) => (a.name < b.name ? -1 : 1)))

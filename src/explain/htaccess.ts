@@ -50,9 +50,8 @@ export class HtaccessReader extends Map<string, ParsedFile> {
       // (most directories on a path have none: a stat, not a read that formats an error)
       if (!exists(path)) continue;
       this.reads++;
-      const r = readSource(path);
-      if (!r.ok) continue;
-      const parsed = parseApache(r.source, { context: 'htaccess', htaccessDir: dir });
+      const parsed = readAccessFile(path, dir);
+      if (!parsed) continue;
       super.set(dir, parsed);
       return parsed;
     }
@@ -69,6 +68,13 @@ export class HtaccessReader extends Map<string, ParsedFile> {
   with(own: ReadonlyMap<string, ParsedFile>): HtaccessReader {
     return new HtaccessReader(this.names, this.pathMap, own, this.shared ?? this);
   }
+}
+
+/** The access file at `path` (on disk), parsed as Apache reads the one of installed directory `dir`;
+ * null when it cannot be read. */
+export function readAccessFile(path: string, dir: string): ParsedFile | null {
+  const r = readSource(path);
+  return r.ok ? parseApache(r.source, { context: 'htaccess', htaccessDir: dir }) : null;
 }
 
 /** Whether anything is at `path` (ENOENT, ENOTDIR: nothing; any other error: let the reader say). */
