@@ -9,6 +9,11 @@ import { loadInfo, partialOf } from '../load-options.js';
 import { showPath } from './common.js';
 import type { Explanation } from './types.js';
 
+/** The two lines a text output says a partial configuration with (explain, map). */
+export function partialLines(p: { reason: string; unknown: string[] }): [string, string] {
+  return [`Partial config: ${p.reason}`, `  not known: ${p.unknown.join('; ')}`];
+}
+
 export function withLoadInfo(e: Explanation, set: ConfigSet, cwd: string): Explanation {
   const info = loadInfo(set);
   e.partial = partialOf(set);

@@ -1,4 +1,5 @@
 /** Text and JSON renderings of an Explanation. */
+import { partialLines } from './partial.js';
 import { fmtLoc, statusText } from './common.js';
 import { causeTitle } from './causes.js';
 import type { Explanation, PossibleOutcome } from './types.js';
@@ -39,8 +40,7 @@ export function renderText(e: Explanation, style: TextStyle = PLAIN): string {
     ),
   );
   if (e.partial) {
-    out.push(style.yellow(`Partial config: ${e.partial.reason}`));
-    out.push(style.yellow(`  not known: ${e.partial.unknown.join('; ')}`));
+    for (const l of partialLines(e.partial)) out.push(style.yellow(l));
   }
   out.push('');
   out.push(style.bold(e.traceAssumes.length ? `Trace (of one possibility: ${e.traceAssumes.join(', ')}):` : 'Trace:'));

@@ -5,6 +5,7 @@
  */
 import { relative, isAbsolute } from 'node:path';
 import type { MapEntry, MapResult } from './index.js';
+import { partialLines } from '../explain/partial.js';
 
 export type MapFormat = 'text' | 'json' | 'markdown' | 'sarif';
 
@@ -43,8 +44,7 @@ function partials(results: MapResult[], cwd: string): string[] {
 
 function text(results: MapResult[], cwd: string): string {
   const lines: string[] = [];
-  for (const r of results)
-    if (r.partial) lines.push(`Partial config: ${r.partial.reason}`, `  not known: ${r.partial.unknown.join('; ')}`, '');
+  for (const r of results) if (r.partial) lines.push(...partialLines(r.partial), '');
   for (const [server, entries] of groups(results)) {
     lines.push(server);
     for (const e of entries) {
