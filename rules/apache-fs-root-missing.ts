@@ -23,10 +23,9 @@ export default defineRule({
   },
   check(ctx) {
     const m = ctx.model;
-    if (m.server !== 'apache') return;
     // A DocumentRoot or Alias in a .htaccess is never read (not allowed there: Apache answers 500 below
     // the directory, apache-htaccess-directive-not-allowed reports it), so it serves nothing.
-    const effective = (g: DiskGroup) => ctx.set.files.get(g.root.node.source.path)?.context !== 'htaccess';
+    if (m.server !== 'apache' || ctx.set.root.context === 'htaccess') return;
     // A missing DocumentRoot of the main server stops httpd at start (core.c set_document_root): no
     // request is answered, so there is no request to prove. In a <VirtualHost> it is only a warning
     // (AH00112) and the vhost answers 404, like an Alias to a missing directory: proved like those.
@@ -34,7 +33,7 @@ export default defineRule({
     const startup = (g: DiskGroup) =>
       g.root.node.name.toLowerCase() === 'documentroot' && !m.servedRoots().find((r) => r.by === g.root.directive)?.server.directive;
     for (const g of diskGroups(ctx.model, 'root-missing')) {
-      if (!startup(g) || !effective(g)) continue;
+      if (!startup(g)) continue;
       const e = g.entries[0];
       ctx.report({
         node: g.root.node,
@@ -49,7 +48,7 @@ export default defineRule({
       });
     }
     reportDisk(ctx, 'disk', {
-      filter: (g) => !startup(g) && effective(g),
+      filter: (g) => !startup(g),
       kind: 'root-missing',
       status: 404,
       causes: undefined,
